@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces and the module's per-namespace state.
+
+use super::shim;
+use crate::netns::NetState;
+use kernel::{
+    bindings,
+    error::{from_result, to_result},
+    ffi::c_int,
+    prelude::*,
+    sync::Arc,
+    types::Opaque,
+};
+
+/// A network namespace (`struct net`).
+///
+/// # Invariants
+///
+/// The wrapped namespace is alive for as long as the reference to this object is.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Borrows the namespace behind `ptr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` points to a live `struct net` that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Self {
+        // CAST: `Net` is a transparent wrapper of `bindings::net`.
+        // SAFETY: the caller guarantees `ptr` is valid for `'a`.
+        unsafe { &*ptr.cast::<Self>() }
+    }
+
+    /// The raw `struct net` pointer, for calls into C.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+
+    /// This module's state for the namespace, if the namespace has finished initialising.
+    ///
+    /// Callers are netfilter hooks and control-plane handlers of this namespace; the state they
+    /// borrow is freed only by the namespace exit, after both have been unregistered.
+    pub(crate) fn ipvs(&self) -> Option<&NetState> {
+        // SAFETY: `rust_ipvs_net_slot` returns this module's `net_generic` slot, which exists
+        // while the namespace lives (type invariant) and which the init callback fills with a
+        // pointer from `Arc::into_raw` before any hook is registered.
+        let slot = unsafe { *shim::rust_ipvs_net_slot(self.as_ptr()) };
+        if slot.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null slot holds `Arc::<NetState>::into_raw`, released only by the exit
+        // callback after this namespace's hooks and handlers stopped running.
+        Some(unsafe { &*slot.cast_const().cast::<NetState>() })
+    }
+}
+
+/// Registration of the module's pernet operations: every network namespace, present and
+/// future, gets a [`NetState`] until this is dropped.
+pub(crate) struct PernetRegistration {
+    /// Not constructible outside this module.
+    _private: (),
+}
+
+impl PernetRegistration {
+    /// Registers the pernet operations; runs the init callback for every existing namespace.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: the operations in shim.c are static and their callbacks are defined below.
+        to_result(unsafe { shim::rust_ipvs_register_pernet() })?;
+        Ok(PernetRegistration { _private: () })
+    }
+}
+
+impl Drop for PernetRegistration {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new`; runs the exit callback for every namespace.
+        unsafe { shim::rust_ipvs_unregister_pernet() };
+    }
+}
+
+/// Pernet init callback: creates the namespace's state, publishes it, then starts it.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
+    from_result(|| {
+        // SAFETY: the pernet core passes a live namespace that outlives init and exit.
+        let net = unsafe { Net::from_raw(net) };
+        let state = NetState::new()?;
+        let raw = Arc::into_raw(Arc::clone(&state));
+        // SAFETY: the slot is this module's `net_generic` storage of pointer size; nothing
+        // reads it before the hooks are registered by `start` below.
+        unsafe { *shim::rust_ipvs_net_slot(net.as_ptr()) = raw.cast_mut().cast() };
+        if let Err(e) = state.start(net) {
+            // SAFETY: `raw` came from `Arc::into_raw` above and no hook can hold it.
+            drop(unsafe { Arc::from_raw(raw) });
+            // SAFETY: as above, the slot is ours; the failed init leaves it empty.
+            unsafe { *shim::rust_ipvs_net_slot(net.as_ptr()) = core::ptr::null_mut() };
+            return Err(e);
+        }
+        Ok(0)
+    })
+}
+
+/// Pernet exit callback: stops the namespace's hooks and handlers, then frees its state.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_net_exit(net: *mut bindings::net) {
+    // SAFETY: the pernet core passes the namespace being dismantled; it is still alive.
+    let net = unsafe { Net::from_raw(net) };
+    if let Some(state) = net.ipvs() {
+        state.stop();
+    }
+    // SAFETY: this module's slot, alive until the exit callback returns.
+    let slot = unsafe { shim::rust_ipvs_net_slot(net.as_ptr()) };
+    // SAFETY: `slot` is valid (above); no hook or handler runs any more (`stop`).
+    let raw = unsafe { core::ptr::replace(slot, core::ptr::null_mut()) };
+    if !raw.is_null() {
+        // SAFETY: a non-null slot holds the pointer from `Arc::into_raw` in init, and nothing
+        // can borrow it any more.
+        drop(unsafe { Arc::from_raw(raw.cast_const().cast::<NetState>()) });
+    }
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Netfilter hooks: the registration of the IPv4 hook set and the C-facing hook callbacks.
+
+use super::{
+    net::Net, //
+    shim,
+};
+use crate::datapath;
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{
+        c_uint, //
+        c_void,
+    },
+    prelude::*,
+};
+
+/// A netfilter verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Let the packet continue (`NF_ACCEPT`).
+    Accept,
+}
+
+impl Verdict {
+    /// The `NF_*` value netfilter expects.
+    fn as_raw(self) -> c_uint {
+        match self {
+            Verdict::Accept => bindings::NF_ACCEPT,
+        }
+    }
+}
+
+/// The netfilter hook point a packet is seen at (`enum nf_inet_hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HookPoint {
+    /// `NF_INET_LOCAL_IN`: packets addressed to this host.
+    LocalIn,
+    /// `NF_INET_FORWARD`: packets routed through this host.
+    Forward,
+    /// `NF_INET_LOCAL_OUT`: packets sent by this host.
+    LocalOut,
+    /// Any other hook; the module registers none.
+    Other,
+}
+
+impl HookPoint {
+    /// Decodes `nf_hook_state::hook`.
+    fn from_raw(hook: c_uint) -> Self {
+        match hook {
+            bindings::nf_inet_hooks_NF_INET_LOCAL_IN => HookPoint::LocalIn,
+            bindings::nf_inet_hooks_NF_INET_FORWARD => HookPoint::Forward,
+            bindings::nf_inet_hooks_NF_INET_LOCAL_OUT => HookPoint::LocalOut,
+            _ => HookPoint::Other,
+        }
+    }
+}
+
+/// The IPv4 hook set of one namespace, registered until dropped.
+///
+/// # Invariants
+///
+/// `net` is a live namespace in which `rust_ipvs_ops4` is registered; the owner drops the
+/// registration before the namespace goes away.
+pub(crate) struct HookRegistration {
+    /// The namespace the hooks are registered in.
+    net: *mut bindings::net,
+}
+
+// SAFETY: the registration is only a handle; unregistering may happen from any task.
+unsafe impl Send for HookRegistration {}
+// SAFETY: `&HookRegistration` exposes nothing.
+unsafe impl Sync for HookRegistration {}
+
+impl HookRegistration {
+    /// Registers the hook set in `net`.
+    ///
+    /// The caller must drop the result before `net` is dismantled (the pernet exit does).
+    pub(crate) fn new(net: &Net) -> Result<Self> {
+        // SAFETY: `net` is alive (`Net` invariant); the hook table in shim.c is static.
+        to_result(unsafe { shim::rust_ipvs_register_hooks(net.as_ptr()) })?;
+        // INVARIANT: registered above; the owner's contract keeps `net` alive.
+        Ok(HookRegistration { net: net.as_ptr() })
+    }
+}
+
+impl Drop for HookRegistration {
+    fn drop(&mut self) {
+        // SAFETY: registered in `new` and the namespace is still alive (type invariant).
+        // Returns after running hooks have finished (`synchronize_net`).
+        unsafe { shim::rust_ipvs_unregister_hooks(self.net) };
+    }
+}
+
+/// The namespace and hook point of a hook invocation.
+///
+/// # Safety
+///
+/// `state` is the `nf_hook_state` netfilter passed to the running hook.
+unsafe fn hook_context<'a>(state: *const shim::NfHookState) -> (&'a Net, HookPoint) {
+    // SAFETY: `state` is valid during the hook (caller), and so is the namespace it names:
+    // hooks are unregistered before a namespace is dismantled.
+    let net = unsafe { Net::from_raw(shim::rust_ipvs_hook_state_net(state)) };
+    // SAFETY: as above.
+    let hook = HookPoint::from_raw(unsafe { shim::rust_ipvs_hook_state_hook(state) });
+    (net, hook)
+}
+
+/// The request hook (`ip_vs_in_hook`): LOCAL_IN priority 99 and LOCAL_OUT priority -98.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_in_hook(
+    _priv: *mut c_void,
+    _skb: *mut bindings::sk_buff,
+    state: *const shim::NfHookState,
+) -> c_uint {
+    // SAFETY: netfilter passes the state of this invocation.
+    let (net, hook) = unsafe { hook_context(state) };
+    match net.ipvs() {
+        Some(ipvs) => datapath::request(ipvs, hook).as_raw(),
+        None => Verdict::Accept.as_raw(),
+    }
+}
+
+/// The reply hook (`ip_vs_out_hook`): LOCAL_IN 98, LOCAL_OUT -99 and FORWARD 100.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_out_hook(
+    _priv: *mut c_void,
+    _skb: *mut bindings::sk_buff,
+    state: *const shim::NfHookState,
+) -> c_uint {
+    // SAFETY: netfilter passes the state of this invocation.
+    let (net, hook) = unsafe { hook_context(state) };
+    match net.ipvs() {
+        Some(ipvs) => datapath::reply(ipvs, hook).as_raw(),
+        None => Verdict::Accept.as_raw(),
+    }
+}
+
+/// The ICMP hook for routed traffic (`ip_vs_forward_icmp`): FORWARD priority 99.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_forward_icmp(
+    _priv: *mut c_void,
+    _skb: *mut bindings::sk_buff,
+    state: *const shim::NfHookState,
+) -> c_uint {
+    // SAFETY: netfilter passes the state of this invocation.
+    let (net, hook) = unsafe { hook_context(state) };
+    match net.ipvs() {
+        Some(ipvs) => datapath::forward_icmp(ipvs, hook).as_raw(),
+        None => Verdict::Accept.as_raw(),
+    }
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Runs every rust_ipvs test: set-up, host unit tests, module builds, then the guest selftests
+# in QEMU on the debug kernel. Ends with "N passed, N failed"; exits non-zero on any failure.
+#
+#   scripts/test.sh [--kvm] [selftest.sh ...]
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+step() { printf '\n=== %s\n' "$*"; }
+
+step "set-up (scripts/setup.sh)"
+"$here/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+step "host unit tests (cargo test)"
+out=$(cd "$top" && cargo test --workspace 2>&1)
+rc=$?
+echo "$out" | grep -E '^(test |test result:|error|failures:)' | grep -v '^test .* ok$' || true
+p=$(echo "$out" | sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\1/p' | paste -sd+ | bc)
+f=$(echo "$out" | sed -n 's/^test result: .* \([0-9][0-9]*\) passed; \([0-9][0-9]*\) failed.*/\2/p' | paste -sd+ | bc)
+p=${p:-0} f=${f:-0}
+[ $rc -ne 0 ] && [ "$f" = 0 ] && { echo "$out" | tail -30; f=1; }
+echo "host: $p passed, $f failed"
+count "$p" "$f"
+
+step "test kernel (scripts/kernel.sh debug)"
+if ! kdir=$("$here/kernel.sh" debug); then
+	echo "$passed passed, $((failed + 1)) failed"
+	exit 1
+fi
+
+step "guest selftests (scripts/vm.sh)"
+out_file=$(mktemp)
+"$here/vm.sh" --kernel "$kdir" "$@" | tee "$out_file"
+line=$(grep -E '^guest: [0-9]+ passed, [0-9]+ failed' "$out_file" | tail -1)
+rm -f "$out_file"
+if [ -n "$line" ]; then
+	set -- $line
+	count "$2" "$4"
+else
+	count 0 1
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

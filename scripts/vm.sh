@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Boots the test kernel in QEMU with rust_ipvs, the C ip_vs modules, our tools and the
+# selftests in an initramfs, runs a guest command and judges the result from the host.
+#
+#   scripts/vm.sh [options] [test.sh ...]     run these selftests (default: selftests/TESTS)
+#   scripts/vm.sh --demo                      run selftests/demo.sh (the main job)
+#
+# Options:
+#   --kernel DIR   kernel build tree (default: the cached debug kernel, built if missing)
+#   --kvm          use KVM instead of TCG (nested KVM hangs on some hosts)
+#   --timeout S    whole-run timeout in seconds (default 2400)
+#   --log FILE     keep the serial log here (default: a file under the cache)
+#
+# The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
+# KASAN, lockdep or kmemleak report in the guest's kernel log.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+kdir=""
+accel=tcg
+timeout_s=2400
+mode=tests
+log_file=""
+tests=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kdir=$2; shift 2 ;;
+	--kvm) accel=kvm; shift ;;
+	--timeout) timeout_s=$2; shift 2 ;;
+	--log) log_file=$2; shift 2 ;;
+	--demo) mode=demo; shift ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-*) die "unknown option $1 (see --help)" ;;
+	*) tests+=("$1"); shift ;;
+	esac
+done
+
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: run scripts/setup.sh"
+[ -n "$kdir" ] || kdir=$("$here/kernel.sh" debug)
+[ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir: run scripts/kernel.sh"
+kver=$(cat "$kdir/include/config/kernel.release")
+
+if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
+	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS")
+fi
+
+log "building rust_ipvs against $kdir"
+make -s -C "$top" KDIR="$kdir" modules >&2
+
+log "building the userspace tools"
+(cd "$top" && cargo build -q --release --workspace) >&2
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/rust_ipvs_vm.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/run}
+chmod 0755 "$root"
+chmod 1777 "$root/tmp"
+
+# Host binaries and the shared libraries they load.
+copy_binary() {
+	local bin=$1 dest=${2:-$1} lib
+	install -D -m 0755 "$(readlink -f "$bin")" "$root$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+}
+for b in /usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft \
+	/usr/sbin/conntrack /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp; do
+	copy_binary "$b"
+done
+ln -sf bash "$root/usr/bin/sh.bash"
+ln -sf nc.openbsd "$root/usr/bin/nc"
+copy_binary /usr/bin/kmod /usr/bin/kmod
+for t in insmod rmmod modprobe lsmod modinfo depmod; do ln -sf /usr/bin/kmod "$root/usr/sbin/$t"; done
+install -m 0755 /usr/bin/busybox "$root/bin/busybox"
+for applet in $(/usr/bin/busybox --list); do
+	[ -e "$root/bin/$applet" ] || [ -e "$root/usr/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ] ||
+		ln -s busybox "$root/bin/$applet"
+done
+ln -sf /usr/bin/bash "$root/bin/bash"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
+printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
+
+# Kernel modules: the C ip_vs (the reference) and rust_ipvs, with modules.dep for modprobe.
+make -s -C "$kdir" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 modules_install >/dev/null 2>&1 ||
+	die "modules_install from $kdir failed"
+install -D -m 0644 "$top/rust_ipvs.ko" "$root/lib/modules/$kver/extra/rust_ipvs.ko"
+depmod -b "$root" "$kver"
+
+# Our tools and the selftests.
+for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz; do
+	[ -x "$tool" ] && install -m 0755 "$tool" "$root/usr/bin/"
+done
+cp -r "$top/selftests" "$root/selftests"
+
+cat >"$root/init" <<EOS
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
+/bin/busybox mount -t debugfs debugfs /sys/kernel/debug
+/bin/busybox mount -t tmpfs tmpfs /run
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+cd /selftests
+if [ "$mode" = demo ]; then
+	/bin/bash /selftests/demo.sh
+	echo "RUST_IPVS_DEMO_EXIT=\$?"
+else
+	/bin/bash /selftests/run_tests.sh ${tests[*]}
+fi
+/bin/busybox sync
+/bin/busybox reboot -f
+EOS
+chmod 0755 "$root/init"
+(cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd.cpio"
+
+[ -n "$log_file" ] || log_file=$CACHE/vm-last.log
+mkdir -p "$(dirname "$log_file")"
+accel_args=(-accel tcg -cpu max)
+[ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)
+log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
+start=$(date +%s)
+set +e
+timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+	-m 2048 -smp 2 -nographic -no-reboot -net none \
+	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
+	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M" \
+	</dev/null 2>&1 | tr -d '\r' | tee "$log_file" | sed -u -n \
+	-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p'
+qemu_rc=${PIPESTATUS[0]}
+set -e
+log "guest ran for $(($(date +%s) - start)) s"
+
+exec "$here/judge.sh" "$log_file" "$mode" "$qemu_rc" "${tests[@]}"

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Helpers shared by the rust_ipvs selftests (sourced).
+
+# kselftest exit codes.
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+# The implementation under test: "rust" (rust_ipvs) or "c" (the kernel's ip_vs).
+IPVS_IMPL=${IPVS_IMPL:-rust}
+
+log() { echo "$*"; }
+
+fail() {
+	echo "FAIL: $*"
+	exit $ksft_fail
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit $ksft_skip
+}
+
+# Runs a command, failing the test with its output if it fails.
+run() {
+	local out
+	if ! out=$("$@" 2>&1); then
+		echo "$out"
+		fail "command failed: $*"
+	fi
+	[ -z "$out" ] || echo "$out"
+}
+
+# Expects two strings to be equal; shows a diff otherwise.
+expect_eq() {
+	local what=$1 want=$2 got=$3
+	if [ "$want" != "$got" ]; then
+		echo "--- want ($what)"
+		echo "$want"
+		echo "+++ got"
+		echo "$got"
+		fail "$what differs"
+	fi
+}
+
+# Loads the implementation under test (exactly one of the two at a time).
+ipvs_load() {
+	ipvs_unload
+	case $IPVS_IMPL in
+	rust) modprobe rust_ipvs || fail "modprobe rust_ipvs" ;;
+	c) modprobe ip_vs && modprobe ip_vs_rr && modprobe ip_vs_wrr && modprobe ip_vs_sh &&
+		modprobe ip_vs_wlc || fail "modprobe ip_vs" ;;
+	esac
+}
+
+# Unloads whichever implementation is loaded.
+ipvs_unload() {
+	local m
+	for m in ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_wlc ip_vs rust_ipvs; do
+		if [ -d /sys/module/$m ]; then
+			rmmod $m || fail "rmmod $m"
+		fi
+	done
+}
+
+# Reports kmemleak findings since the last "clear"; fails the test on any.
+# kmemleak only reports objects older than ~5 s: scan, wait, scan again.
+kmemleak_check() {
+	local f=/sys/kernel/debug/kmemleak report
+	[ -w $f ] || { log "kmemleak not available"; return 0; }
+	echo scan >$f
+	sleep 6
+	echo scan >$f
+	report=$(cat $f)
+	if [ -n "$report" ]; then
+		echo "$report" | head -60
+		fail "kmemleak reports unreferenced objects"
+	fi
+	echo clear >$f
+}
+
+# Network namespace helpers: names carry the test's pid so tests never collide.
+ns_add() {
+	ip netns add "$1" || fail "ip netns add $1"
+	ip -n "$1" link set lo up
+}

@@ -1,0 +1,24 @@
+#!/bin/bash
+# rust_ipvs loads and unloads 20 times, with namespaces present, and leaks nothing.
+. ./lib.sh
+
+ipvs_unload
+info=$(modinfo rust_ipvs) || fail "modinfo rust_ipvs"
+echo "$info" | grep -E '^(license|description|alias|name):'
+echo "$info" | grep -qx 'license: *GPL' || fail "modinfo: license is not GPL"
+echo "$info" | grep -q '^description: *IP Virtual Server' || fail "modinfo: no description"
+echo "$info" | grep -qx 'alias: *net-pf-16-proto-16-family-IPVS' || fail "modinfo: no genl family alias"
+
+ns=lu$$
+ns_add $ns
+for i in $(seq 20); do
+	modprobe rust_ipvs || fail "load $i"
+	[ -d /sys/module/rust_ipvs ] || fail "rust_ipvs not listed after load $i"
+	rmmod rust_ipvs || fail "unload $i"
+	[ -d /sys/module/rust_ipvs ] && fail "rust_ipvs still loaded after unload $i"
+done
+ip netns del $ns
+log "20 load/unload cycles done"
+kmemleak_check
+log "kmemleak: clean"
+exit $ksft_pass
