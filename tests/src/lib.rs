@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host tests of rust_ipvs's pure logic.
+//!
+//! The scheduler, state-table and persistence files of the module are compiled here exactly as
+//! they are in the kernel crate: the same `sched` and `proto` module nesting, so `super::` paths
+//! inside them resolve alike. The crate is `no_std` like the kernel, which proves those files
+//! need nothing beyond `core`; only the tests themselves use `std`.
+
+#![no_std]
+
+#[cfg(test)]
+extern crate std;
+
+/// The kernel crate's `sched` module: the files under `../sched`.
+///
+/// Code that runs in the kernel must not panic: the lints catch indexing, unwrapping and
+/// arithmetic that could (run `cargo clippy -p rust_ipvs-host-tests --tests`).
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../sched"]
+mod sched {
+    pub(crate) mod dest_view;
+    pub(crate) mod persist;
+    pub(crate) mod rr;
+    pub(crate) mod sh;
+    pub(crate) mod wlc;
+    pub(crate) mod wrr;
+}
+
+/// The kernel crate's `proto` module: the files under `../proto`, under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../proto"]
+mod proto {
+    pub(crate) mod tcp_state;
+    pub(crate) mod udp_state;
+}
+
+#[cfg(test)]
+mod support;
+
+#[cfg(test)]
+mod persist_tests;
+#[cfg(test)]
+mod rr_tests;
+#[cfg(test)]
+mod sh_tests;
+#[cfg(test)]
+mod tcp_state_tests;
+#[cfg(test)]
+mod udp_state_tests;
+#[cfg(test)]
+mod wlc_tests;
+#[cfg(test)]
+mod wrr_tests;
