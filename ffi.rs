@@ -6,6 +6,8 @@
 //! table, the pernet operations) and one-line wrappers of static inline functions; the modules
 //! here wrap them, and the C-facing callbacks, in safe types.
 
+pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod netfilter;
+pub(crate) mod proc;
 mod shim;

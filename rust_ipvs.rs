@@ -8,9 +8,12 @@
 
 use kernel::prelude::*;
 
+mod ctl;
 mod datapath;
 mod ffi;
 mod netns;
+mod proto;
+mod sched;
 
 module! {
     type: RustIpvs,
@@ -27,6 +30,8 @@ module! {
 /// Dropping it (module unload) runs the namespace exit for every namespace, which removes the
 /// hooks and frees each namespace's state.
 struct RustIpvs {
+    /// The "IPVS" generic netlink family; dropped first, so no request outlives the state.
+    _genl: ffi::genl::FamilyRegistration,
     /// Per-namespace state for every network namespace, present and future.
     _pernet: ffi::net::PernetRegistration,
 }
@@ -34,8 +39,12 @@ struct RustIpvs {
 impl kernel::Module for RustIpvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let pernet = ffi::net::PernetRegistration::new()?;
+        let genl = ffi::genl::FamilyRegistration::new()?;
         pr_info!("IPVS (Rust) loaded\n");
-        Ok(RustIpvs { _pernet: pernet })
+        Ok(RustIpvs {
+            _genl: genl,
+            _pernet: pernet,
+        })
     }
 }
 

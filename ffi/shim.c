@@ -4,9 +4,15 @@
  * operations and one-line wrappers of static inline functions. No logic lives here; the
  * callbacks named below are Rust functions in ffi/netfilter.rs and ffi/net.rs.
  */
+#include <linux/ip_vs.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
+#include <net/genetlink.h>
 #include <net/net_namespace.h>
+#include <net/sock.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/seq_file_net.h>
 #include <net/netns/generic.h>
 
 unsigned int rust_ipvs_in_hook(void *priv, struct sk_buff *skb,
@@ -17,6 +23,11 @@ unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state);
 int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
+int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
+int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
+int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
 int rust_ipvs_register_hooks(struct net *net);
@@ -26,6 +37,32 @@ unsigned int rust_ipvs_hook_state_hook(const struct nf_hook_state *state);
 int rust_ipvs_register_pernet(void);
 void rust_ipvs_unregister_pernet(void);
 void **rust_ipvs_net_slot(struct net *net);
+int rust_ipvs_genl_register(void);
+void rust_ipvs_genl_unregister(void);
+int rust_ipvs_parse_service(struct nlattr **tb, const struct nlattr *nla);
+int rust_ipvs_parse_dest(struct nlattr **tb, const struct nlattr *nla);
+int rust_ipvs_parse_daemon(struct nlattr **tb, const struct nlattr *nla);
+int rust_ipvs_parse_dump_request(struct nlattr **tb, struct netlink_callback *cb);
+u8 rust_ipvs_info_cmd(const struct genl_info *info);
+struct nlattr *rust_ipvs_info_attr(const struct genl_info *info, int type);
+struct net *rust_ipvs_info_net(const struct genl_info *info);
+u8 rust_ipvs_dump_cmd(struct netlink_callback *cb);
+struct net *rust_ipvs_skb_net(const struct sk_buff *skb);
+long *rust_ipvs_dump_args(struct netlink_callback *cb);
+struct sk_buff *rust_ipvs_genlmsg_new(void);
+void *rust_ipvs_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info, u8 cmd);
+void *rust_ipvs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+void rust_ipvs_genlmsg_end(struct sk_buff *skb, void *hdr);
+void rust_ipvs_genlmsg_cancel(struct sk_buff *skb, void *hdr);
+int rust_ipvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+void rust_ipvs_nlmsg_free(struct sk_buff *skb);
+struct nlattr *rust_ipvs_nla_nest_start(struct sk_buff *skb, int type);
+void rust_ipvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+void rust_ipvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start);
+unsigned int rust_ipvs_skb_len(const struct sk_buff *skb);
+int rust_ipvs_proc_register(struct net *net);
+void rust_ipvs_proc_unregister(struct net *net);
+struct net *rust_ipvs_seq_net(struct seq_file *seq);
 
 /* The C ip_vs hook set and priorities (ip_vs_core.c: ip_vs_ops4). */
 static const struct nf_hook_ops rust_ipvs_ops4[] = {
@@ -91,4 +128,236 @@ void rust_ipvs_unregister_pernet(void)
 void **rust_ipvs_net_slot(struct net *net)
 {
 	return net_generic(net, rust_ipvs_net_id);
+}
+
+/* The "IPVS" generic netlink family: policies and ops as ip_vs_ctl.c has them. */
+
+static const struct nla_policy rust_ipvs_cmd_policy[IPVS_CMD_ATTR_MAX + 1] = {
+	[IPVS_CMD_ATTR_SERVICE]		= { .type = NLA_NESTED },
+	[IPVS_CMD_ATTR_DEST]		= { .type = NLA_NESTED },
+	[IPVS_CMD_ATTR_DAEMON]		= { .type = NLA_NESTED },
+	[IPVS_CMD_ATTR_TIMEOUT_TCP]	= { .type = NLA_U32 },
+	[IPVS_CMD_ATTR_TIMEOUT_TCP_FIN]	= { .type = NLA_U32 },
+	[IPVS_CMD_ATTR_TIMEOUT_UDP]	= { .type = NLA_U32 },
+};
+
+static const struct nla_policy rust_ipvs_daemon_policy[IPVS_DAEMON_ATTR_MAX + 1] = {
+	[IPVS_DAEMON_ATTR_STATE]	= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_MCAST_IFN]	= { .type = NLA_NUL_STRING, .len = IP_VS_IFNAME_MAXLEN - 1 },
+	[IPVS_DAEMON_ATTR_SYNC_ID]	= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_SYNC_MAXLEN]	= { .type = NLA_U16 },
+	[IPVS_DAEMON_ATTR_MCAST_GROUP]	= { .type = NLA_U32 },
+	[IPVS_DAEMON_ATTR_MCAST_GROUP6]	= { .len = sizeof(struct in6_addr) },
+	[IPVS_DAEMON_ATTR_MCAST_PORT]	= { .type = NLA_U16 },
+	[IPVS_DAEMON_ATTR_MCAST_TTL]	= { .type = NLA_U8 },
+};
+
+static const struct nla_policy rust_ipvs_svc_policy[IPVS_SVC_ATTR_MAX + 1] = {
+	[IPVS_SVC_ATTR_AF]		= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_PROTOCOL]	= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_ADDR]		= { .type = NLA_BINARY, .len = sizeof(union nf_inet_addr) },
+	[IPVS_SVC_ATTR_PORT]		= { .type = NLA_U16 },
+	[IPVS_SVC_ATTR_FWMARK]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_SCHED_NAME]	= { .type = NLA_NUL_STRING, .len = IP_VS_SCHEDNAME_MAXLEN - 1 },
+	[IPVS_SVC_ATTR_PE_NAME]		= { .type = NLA_NUL_STRING, .len = IP_VS_PENAME_MAXLEN },
+	[IPVS_SVC_ATTR_FLAGS]		= { .type = NLA_BINARY, .len = sizeof(struct ip_vs_flags) },
+	[IPVS_SVC_ATTR_TIMEOUT]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_NETMASK]		= { .type = NLA_U32 },
+	[IPVS_SVC_ATTR_STATS]		= { .type = NLA_NESTED },
+};
+
+static const struct nla_policy rust_ipvs_dest_policy[IPVS_DEST_ATTR_MAX + 1] = {
+	[IPVS_DEST_ATTR_ADDR]		= { .type = NLA_BINARY, .len = sizeof(union nf_inet_addr) },
+	[IPVS_DEST_ATTR_PORT]		= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_FWD_METHOD]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_WEIGHT]		= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_U_THRESH]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_L_THRESH]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_ACTIVE_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_INACT_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_PERSIST_CONNS]	= { .type = NLA_U32 },
+	[IPVS_DEST_ATTR_STATS]		= { .type = NLA_NESTED },
+	[IPVS_DEST_ATTR_ADDR_FAMILY]	= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_TUN_TYPE]	= { .type = NLA_U8 },
+	[IPVS_DEST_ATTR_TUN_PORT]	= { .type = NLA_U16 },
+	[IPVS_DEST_ATTR_TUN_FLAGS]	= { .type = NLA_U16 },
+};
+
+#define RUST_IPVS_OP(c, d, du) {						\
+	.cmd = (c), .validate = GENL_DONT_VALIDATE_STRICT | GENL_DONT_VALIDATE_DUMP,	\
+	.flags = GENL_ADMIN_PERM, .doit = (d), .dumpit = (du) }
+
+static const struct genl_small_ops rust_ipvs_genl_ops[] = {
+	RUST_IPVS_OP(IPVS_CMD_NEW_SERVICE, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_SET_SERVICE, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_DEL_SERVICE, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_GET_SERVICE, rust_ipvs_genl_doit, rust_ipvs_genl_dumpit),
+	RUST_IPVS_OP(IPVS_CMD_NEW_DEST, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_SET_DEST, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_DEL_DEST, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_GET_DEST, NULL, rust_ipvs_genl_dumpit),
+	RUST_IPVS_OP(IPVS_CMD_NEW_DAEMON, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_DEL_DAEMON, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_GET_DAEMON, NULL, rust_ipvs_genl_dumpit),
+	RUST_IPVS_OP(IPVS_CMD_SET_CONFIG, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_GET_CONFIG, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_GET_INFO, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_ZERO, rust_ipvs_genl_doit, NULL),
+	RUST_IPVS_OP(IPVS_CMD_FLUSH, rust_ipvs_genl_doit, NULL),
+};
+
+static struct genl_family rust_ipvs_genl_family __ro_after_init = {
+	.hdrsize	= 0,
+	.name		= IPVS_GENL_NAME,
+	.version	= IPVS_GENL_VERSION,
+	.maxattr	= IPVS_CMD_ATTR_MAX,
+	.policy		= rust_ipvs_cmd_policy,
+	.netnsok	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= rust_ipvs_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(rust_ipvs_genl_ops),
+	.resv_start_op	= IPVS_CMD_FLUSH + 1,
+	.parallel_ops	= 1,
+};
+
+int rust_ipvs_genl_register(void)
+{
+	return genl_register_family(&rust_ipvs_genl_family);
+}
+
+void rust_ipvs_genl_unregister(void)
+{
+	genl_unregister_family(&rust_ipvs_genl_family);
+}
+
+int rust_ipvs_parse_service(struct nlattr **tb, const struct nlattr *nla)
+{
+	return nla_parse_nested_deprecated(tb, IPVS_SVC_ATTR_MAX, nla, rust_ipvs_svc_policy, NULL);
+}
+
+int rust_ipvs_parse_dest(struct nlattr **tb, const struct nlattr *nla)
+{
+	return nla_parse_nested_deprecated(tb, IPVS_DEST_ATTR_MAX, nla, rust_ipvs_dest_policy, NULL);
+}
+
+int rust_ipvs_parse_daemon(struct nlattr **tb, const struct nlattr *nla)
+{
+	return nla_parse_nested_deprecated(tb, IPVS_DAEMON_ATTR_MAX, nla, rust_ipvs_daemon_policy, NULL);
+}
+
+int rust_ipvs_parse_dump_request(struct nlattr **tb, struct netlink_callback *cb)
+{
+	return nlmsg_parse_deprecated(cb->nlh, GENL_HDRLEN, tb, IPVS_CMD_ATTR_MAX,
+				      rust_ipvs_cmd_policy, cb->extack);
+}
+
+u8 rust_ipvs_info_cmd(const struct genl_info *info)
+{
+	return info->genlhdr->cmd;
+}
+
+struct nlattr *rust_ipvs_info_attr(const struct genl_info *info, int type)
+{
+	return info->attrs[type];
+}
+
+struct net *rust_ipvs_info_net(const struct genl_info *info)
+{
+	return genl_info_net(info);
+}
+
+u8 rust_ipvs_dump_cmd(struct netlink_callback *cb)
+{
+	return genl_dumpit_info(cb)->op.cmd;
+}
+
+struct net *rust_ipvs_skb_net(const struct sk_buff *skb)
+{
+	return sock_net(skb->sk);
+}
+
+long *rust_ipvs_dump_args(struct netlink_callback *cb)
+{
+	return cb->args;
+}
+
+struct sk_buff *rust_ipvs_genlmsg_new(void)
+{
+	return genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+}
+
+void *rust_ipvs_genlmsg_put_reply(struct sk_buff *skb, struct genl_info *info, u8 cmd)
+{
+	return genlmsg_put_reply(skb, info, &rust_ipvs_genl_family, 0, cmd);
+}
+
+void *rust_ipvs_genlmsg_put_dump(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &rust_ipvs_genl_family, NLM_F_MULTI, cmd);
+}
+
+void rust_ipvs_genlmsg_end(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+}
+
+void rust_ipvs_genlmsg_cancel(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_cancel(skb, hdr);
+}
+
+int rust_ipvs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+void rust_ipvs_nlmsg_free(struct sk_buff *skb)
+{
+	nlmsg_free(skb);
+}
+
+struct nlattr *rust_ipvs_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start_noflag(skb, type);
+}
+
+void rust_ipvs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+void rust_ipvs_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
+}
+
+unsigned int rust_ipvs_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+/* /proc/net files, per namespace; each is one seq_file "show" in Rust (ffi/proc.rs). */
+
+void rust_ipvs_proc_unregister(struct net *net)
+{
+	remove_proc_entry("ip_vs_stats", net->proc_net);
+	remove_proc_entry("ip_vs_conn", net->proc_net);
+	remove_proc_entry("ip_vs", net->proc_net);
+}
+
+int rust_ipvs_proc_register(struct net *net)
+{
+	if (!proc_create_net_single("ip_vs", 0, net->proc_net, rust_ipvs_proc_services_show, NULL) ||
+	    !proc_create_net_single("ip_vs_conn", 0, net->proc_net, rust_ipvs_proc_conns_show, NULL) ||
+	    !proc_create_net_single("ip_vs_stats", 0, net->proc_net, rust_ipvs_proc_stats_show, NULL)) {
+		rust_ipvs_proc_unregister(net);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+struct net *rust_ipvs_seq_net(struct seq_file *seq)
+{
+	return seq_file_single_net(seq);
 }

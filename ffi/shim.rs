@@ -5,6 +5,7 @@
 use kernel::bindings;
 use kernel::ffi::{
     c_int, //
+    c_long,
     c_uint,
     c_void,
 };
@@ -33,4 +34,86 @@ extern "C" {
     pub(crate) fn rust_ipvs_unregister_pernet();
     /// `net_generic()`: the pointer-sized per-namespace slot of this module.
     pub(crate) fn rust_ipvs_net_slot(net: *mut bindings::net) -> *mut *mut c_void;
+}
+
+// Generic netlink (see ffi/genl.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// Registers the "IPVS" family.
+    pub(crate) fn rust_ipvs_genl_register() -> c_int;
+    /// Unregisters the "IPVS" family.
+    pub(crate) fn rust_ipvs_genl_unregister();
+    /// Parses a nested attribute with `ip_vs_svc_policy` into `tb[IPVS_SVC_ATTR_MAX + 1]`.
+    pub(crate) fn rust_ipvs_parse_service(
+        tb: *mut *mut bindings::nlattr,
+        nla: *const bindings::nlattr,
+    ) -> c_int;
+    /// Parses a nested attribute with `ip_vs_dest_policy` into `tb[IPVS_DEST_ATTR_MAX + 1]`.
+    pub(crate) fn rust_ipvs_parse_dest(
+        tb: *mut *mut bindings::nlattr,
+        nla: *const bindings::nlattr,
+    ) -> c_int;
+    /// Parses a nested attribute with `ip_vs_daemon_policy` into `tb[IPVS_DAEMON_ATTR_MAX + 1]`.
+    pub(crate) fn rust_ipvs_parse_daemon(
+        tb: *mut *mut bindings::nlattr,
+        nla: *const bindings::nlattr,
+    ) -> c_int;
+    /// Parses a dump request's attributes with the family policy into `tb[IPVS_CMD_ATTR_MAX + 1]`.
+    pub(crate) fn rust_ipvs_parse_dump_request(
+        tb: *mut *mut bindings::nlattr,
+        cb: *mut bindings::netlink_callback,
+    ) -> c_int;
+    /// `info->genlhdr->cmd`.
+    pub(crate) fn rust_ipvs_info_cmd(info: *const bindings::genl_info) -> u8;
+    /// `info->attrs[type]`.
+    pub(crate) fn rust_ipvs_info_attr(info: *const bindings::genl_info, ty: c_int) -> *mut bindings::nlattr;
+    /// `genl_info_net(info)`.
+    pub(crate) fn rust_ipvs_info_net(info: *const bindings::genl_info) -> *mut bindings::net;
+    /// The command of a dump.
+    pub(crate) fn rust_ipvs_dump_cmd(cb: *mut bindings::netlink_callback) -> u8;
+    /// `sock_net(skb->sk)`.
+    pub(crate) fn rust_ipvs_skb_net(skb: *const bindings::sk_buff) -> *mut bindings::net;
+    /// `cb->args`.
+    pub(crate) fn rust_ipvs_dump_args(cb: *mut bindings::netlink_callback) -> *mut c_long;
+    /// `genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL)`.
+    pub(crate) fn rust_ipvs_genlmsg_new() -> *mut bindings::sk_buff;
+    /// `genlmsg_put_reply()` for the family.
+    pub(crate) fn rust_ipvs_genlmsg_put_reply(
+        skb: *mut bindings::sk_buff,
+        info: *mut bindings::genl_info,
+        cmd: u8,
+    ) -> *mut c_void;
+    /// `genlmsg_put()` of a dump entry (NLM_F_MULTI) for the family.
+    pub(crate) fn rust_ipvs_genlmsg_put_dump(
+        skb: *mut bindings::sk_buff,
+        cb: *mut bindings::netlink_callback,
+        cmd: u8,
+    ) -> *mut c_void;
+    /// `genlmsg_end()`.
+    pub(crate) fn rust_ipvs_genlmsg_end(skb: *mut bindings::sk_buff, hdr: *mut c_void);
+    /// `genlmsg_cancel()`.
+    pub(crate) fn rust_ipvs_genlmsg_cancel(skb: *mut bindings::sk_buff, hdr: *mut c_void);
+    /// `genlmsg_reply()`; consumes `skb`.
+    pub(crate) fn rust_ipvs_genlmsg_reply(skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
+    /// `nlmsg_free()`.
+    pub(crate) fn rust_ipvs_nlmsg_free(skb: *mut bindings::sk_buff);
+    /// `nla_nest_start_noflag()`.
+    pub(crate) fn rust_ipvs_nla_nest_start(skb: *mut bindings::sk_buff, ty: c_int) -> *mut bindings::nlattr;
+    /// `nla_nest_end()`.
+    pub(crate) fn rust_ipvs_nla_nest_end(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    /// `nla_nest_cancel()`.
+    pub(crate) fn rust_ipvs_nla_nest_cancel(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    /// `skb->len`.
+    pub(crate) fn rust_ipvs_skb_len(skb: *const bindings::sk_buff) -> c_uint;
+}
+
+// /proc/net files (see ffi/proc.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// Creates /proc/net/ip_vs, ip_vs_conn and ip_vs_stats in `net`.
+    pub(crate) fn rust_ipvs_proc_register(net: *mut bindings::net) -> c_int;
+    /// Removes them.
+    pub(crate) fn rust_ipvs_proc_unregister(net: *mut bindings::net);
+    /// `seq_file_single_net(seq)`.
+    pub(crate) fn rust_ipvs_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
 }

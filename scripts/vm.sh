@@ -108,6 +108,7 @@ cat >"$root/init" <<EOS
 /bin/busybox mount -t devtmpfs devtmpfs /dev 2>/dev/null
 /bin/busybox mount -t debugfs debugfs /sys/kernel/debug
 /bin/busybox mount -t tmpfs tmpfs /run
+/bin/busybox ln -sf /proc/self/fd /dev/fd
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 cd /selftests
 if [ "$mode" = demo ]; then

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The "IPVS" generic netlink commands (C: `ip_vs_genl_*` in `ip_vs_ctl.c`), with the C
+//! requirements, errno values and reply layouts.
+
+use super::{
+    service::{
+        inet_addr_from, //
+        Dest,
+        DestConfig,
+        InetAddr,
+        Service,
+        ServiceConfig,
+        ServiceKey,
+        StatsSnapshot,
+    },
+    uapi::{
+        self, //
+        cmd,
+        cmd_attr,
+        dest_attr,
+        info_attr,
+        stats_attr,
+        svc_attr,
+    },
+    Control,
+};
+use crate::{
+    ffi::genl::{
+        Attr, //
+        AttrTable,
+        Dump,
+        Policy,
+        Request,
+        Writer,
+    },
+    netns::NetState,
+};
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::Relaxed, //
+        Arc,
+    },
+};
+
+/// A parsed service attribute (`struct ip_vs_service_user_kern` and the lookup).
+struct ServiceRequest<'a> {
+    /// What identifies the service.
+    key: ServiceKey,
+    /// The full entry, when the command needs one.
+    full: Option<FullService<'a>>,
+}
+
+/// The settings part of a service attribute.
+struct FullService<'a> {
+    /// Scheduler name, without the NUL.
+    sched_name: &'a [u8],
+    /// Requested flags and the mask saying which to change.
+    flags: u32,
+    /// Mask of `flags`.
+    mask: u32,
+    /// Persistence timeout, seconds.
+    timeout: u32,
+    /// Persistence netmask.
+    netmask: u32,
+}
+
+/// Reads a `u16` attribute (`nla_get_u16`); the policy guarantees its length.
+fn get_u16(attr: Attr<'_>) -> u16 {
+    let mut bytes = [0u8; 2];
+    for (dst, src) in bytes.iter_mut().zip(attr.payload()) {
+        *dst = *src;
+    }
+    u16::from_ne_bytes(bytes)
+}
+
+/// Reads a `__be16` attribute as a host-order value (`ntohs(nla_get_be16())`).
+fn get_be16(attr: Attr<'_>) -> u16 {
+    u16::from_be(get_u16(attr))
+}
+
+/// Reads a `u32` attribute (`nla_get_u32`).
+fn get_u32(attr: Attr<'_>) -> u32 {
+    let mut bytes = [0u8; 4];
+    for (dst, src) in bytes.iter_mut().zip(attr.payload()) {
+        *dst = *src;
+    }
+    u32::from_ne_bytes(bytes)
+}
+
+/// Reads a `u8` attribute (`nla_get_u8`).
+fn get_u8(attr: Attr<'_>) -> u8 {
+    attr.payload().first().copied().unwrap_or(0)
+}
+
+/// A NUL-terminated string attribute without its NUL (the policy guarantees one).
+fn get_str(attr: Attr<'_>) -> &[u8] {
+    let payload = attr.payload();
+    let end = payload.iter().position(|&b| b == 0).unwrap_or(payload.len());
+    payload.get(..end).unwrap_or(payload)
+}
+
+/// Whether the address family is served (`ip_vs_is_af_valid`).
+fn af_valid(af: u16) -> bool {
+    af == uapi::AF_INET || af == uapi::AF_INET6
+}
+
+/// Parses a service attribute (`ip_vs_genl_parse_service`).
+fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequest<'_>> {
+    let attr = attr.ok_or(EINVAL)?;
+    let attrs: AttrTable<'_, { uapi::SVC_ATTR_MAX + 1 }> =
+        attr.parse_nested(Policy::Service).map_err(|_| EINVAL)?;
+    let af = attrs.get(svc_attr::AF);
+    let protocol = attrs.get(svc_attr::PROTOCOL);
+    let addr = attrs.get(svc_attr::ADDR);
+    let port = attrs.get(svc_attr::PORT);
+    let fwmark = attrs.get(svc_attr::FWMARK);
+    let (Some(af), true) = (af, fwmark.is_some() || (port.is_some() && protocol.is_some() && addr.is_some())) else {
+        return Err(EINVAL);
+    };
+    let af = get_u16(af);
+    if !af_valid(af) {
+        return Err(EAFNOSUPPORT);
+    }
+    let key = match fwmark {
+        Some(mark) => ServiceKey {
+            af,
+            protocol: uapi::IPPROTO_TCP,
+            addr: [0; 16],
+            port: 0,
+            fwmark: get_u32(mark),
+        },
+        None => ServiceKey {
+            af,
+            protocol: protocol.map_or(0, get_u16),
+            addr: addr.map_or([0; 16], |a| inet_addr_from(a.payload())),
+            port: port.map_or(0, get_be16),
+            fwmark: 0,
+        },
+    };
+    let full = if full_entry {
+        let (Some(sched), Some(flags), Some(timeout), Some(netmask)) = (
+            attrs.get(svc_attr::SCHED_NAME),
+            attrs.get(svc_attr::FLAGS),
+            attrs.get(svc_attr::TIMEOUT),
+            attrs.get(svc_attr::NETMASK),
+        ) else {
+            return Err(EINVAL);
+        };
+        // `struct ip_vs_flags { u32 flags; u32 mask; }`, copied as nla_memcpy does.
+        let mut raw = [0u8; 8];
+        for (dst, src) in raw.iter_mut().zip(flags.payload()) {
+            *dst = *src;
+        }
+        let [f0, f1, f2, f3, m0, m1, m2, m3] = raw;
+        Some(FullService {
+            sched_name: get_str(sched),
+            flags: u32::from_ne_bytes([f0, f1, f2, f3]),
+            mask: u32::from_ne_bytes([m0, m1, m2, m3]),
+            timeout: get_u32(timeout),
+            netmask: get_u32(netmask),
+        })
+    } else {
+        None
+    };
+    Ok(ServiceRequest { key, full })
+}
+
+/// A parsed destination attribute (`ip_vs_genl_parse_dest`).
+struct DestRequest {
+    /// Address family, 0 for "the service's".
+    af: u16,
+    /// Real server address.
+    addr: InetAddr,
+    /// Real server port, host order.
+    port: u16,
+    /// The settings, when the command needs them.
+    config: Option<DestConfig>,
+}
+
+/// Parses a destination attribute (`ip_vs_genl_parse_dest`).
+fn parse_dest(attr: Option<Attr<'_>>, full_entry: bool) -> Result<DestRequest> {
+    let attr = attr.ok_or(EINVAL)?;
+    let attrs: AttrTable<'_, { uapi::DEST_ATTR_MAX + 1 }> =
+        attr.parse_nested(Policy::Dest).map_err(|_| EINVAL)?;
+    let (Some(addr), Some(port)) = (attrs.get(dest_attr::ADDR), attrs.get(dest_attr::PORT)) else {
+        return Err(EINVAL);
+    };
+    let config = if full_entry {
+        let (Some(fwd), Some(weight), Some(u_thresh), Some(l_thresh)) = (
+            attrs.get(dest_attr::FWD_METHOD),
+            attrs.get(dest_attr::WEIGHT),
+            attrs.get(dest_attr::U_THRESH),
+            attrs.get(dest_attr::L_THRESH),
+        ) else {
+            return Err(EINVAL);
+        };
+        Some(DestConfig {
+            fwd_method: get_u32(fwd) & uapi::fwd::MASK,
+            // C stores the u32 in an int: huge weights read back negative and give ERANGE.
+            weight: get_u32(weight) as i32,
+            u_threshold: get_u32(u_thresh),
+            l_threshold: get_u32(l_thresh),
+            tun_type: attrs.get(dest_attr::TUN_TYPE).map_or(0, get_u8),
+            tun_port: attrs.get(dest_attr::TUN_PORT).map_or(0, get_be16),
+            tun_flags: attrs.get(dest_attr::TUN_FLAGS).map_or(0, get_u16),
+        })
+    } else {
+        None
+    };
+    Ok(DestRequest {
+        af: attrs.get(dest_attr::ADDR_FAMILY).map_or(0, get_u16),
+        addr: inet_addr_from(addr.payload()),
+        port: get_be16(port),
+        config,
+    })
+}
+
+/// Handles every `doit` command (`ip_vs_genl_set_cmd`, `ip_vs_genl_get_cmd`,
+/// `ip_vs_genl_set_daemon`).
+pub(crate) fn doit(ipvs: &NetState, request: &Request<'_>) -> Result {
+    match request.cmd() {
+        cmd::GET_SERVICE | cmd::GET_INFO | cmd::GET_CONFIG => get_cmd(ipvs, request),
+        cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(request),
+        command => set_cmd(ipvs, request, command),
+    }
+}
+
+/// NEW_DAEMON / DEL_DAEMON: the sync daemon is not implemented; requests are validated as C
+/// does, then NEW fails with EOPNOTSUPP and DEL with ESRCH (no daemon is running).
+fn set_daemon(request: &Request<'_>) -> Result {
+    let attr = request.attr(cmd_attr::DAEMON).ok_or(EINVAL)?;
+    let attrs: AttrTable<'_, { uapi::DAEMON_ATTR_MAX + 1 }> = attr.parse_nested(Policy::Daemon)?;
+    // IPVS_DAEMON_ATTR_STATE, MCAST_IFN and SYNC_ID.
+    let has = |ty| attrs.get(ty).is_some();
+    if request.cmd() == cmd::NEW_DAEMON {
+        if !(has(1) && has(2) && has(3)) {
+            return Err(EINVAL);
+        }
+        return Err(EOPNOTSUPP);
+    }
+    if !has(1) {
+        return Err(EINVAL);
+    }
+    Err(ESRCH)
+}
+
+/// The commands that change configuration (`ip_vs_genl_set_cmd`).
+fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
+    let mut control = ipvs.control.lock();
+    match command {
+        cmd::FLUSH => {
+            control.flush();
+            return Ok(());
+        }
+        cmd::SET_CONFIG => return set_config(ipvs, request),
+        cmd::ZERO if request.attr(cmd_attr::SERVICE).is_none() => {
+            control.zero_all();
+            return Ok(());
+        }
+        _ => {}
+    }
+    let full_service = command == cmd::NEW_SERVICE || command == cmd::SET_SERVICE;
+    let svc = parse_service(request.attr(cmd_attr::SERVICE), full_service)?;
+    let existing = control.find_service(&svc.key);
+    let service = match (command, existing) {
+        (cmd::NEW_SERVICE, Some(_)) => return Err(EEXIST),
+        (cmd::NEW_SERVICE, None) => {
+            let full = svc.full.as_ref().ok_or(EINVAL)?;
+            let config = ServiceConfig {
+                flags: full.flags & full.mask,
+                timeout: full.timeout,
+                netmask: full.netmask,
+            };
+            return control.add_service(svc.key, full.sched_name, &config);
+        }
+        (_, None) => return Err(ESRCH),
+        (_, Some(service)) => service,
+    };
+
+    let dest = if matches!(command, cmd::NEW_DEST | cmd::SET_DEST | cmd::DEL_DEST) {
+        let mut dest = parse_dest(request.attr(cmd_attr::DEST), command != cmd::DEL_DEST)?;
+        if dest.af == 0 {
+            dest.af = service.key.af;
+        }
+        if !af_valid(dest.af) {
+            return Err(EAFNOSUPPORT);
+        }
+        // Mixed-family destinations are only allowed for tunnels.
+        let tunnel = dest.config.is_some_and(|c| c.fwd_method == uapi::fwd::TUNNEL);
+        if dest.af != service.key.af && command != cmd::DEL_DEST && !tunnel {
+            return Err(EINVAL);
+        }
+        Some(dest)
+    } else {
+        None
+    };
+
+    match (command, dest) {
+        (cmd::SET_SERVICE, _) => {
+            let full = svc.full.as_ref().ok_or(EINVAL)?;
+            let old = service.flags.load(Relaxed);
+            let config = ServiceConfig {
+                flags: (old & !full.mask) | (full.flags & full.mask),
+                timeout: full.timeout,
+                netmask: full.netmask,
+            };
+            control.edit_service(&service, full.sched_name, &config)
+        }
+        (cmd::DEL_SERVICE, _) => {
+            control.del_service(&service);
+            Ok(())
+        }
+        (cmd::NEW_DEST, Some(d)) => {
+            let config = d.config.ok_or(EINVAL)?;
+            super::add_dest(&service, d.af, &d.addr, d.port, &config)
+        }
+        (cmd::SET_DEST, Some(d)) => {
+            let config = d.config.ok_or(EINVAL)?;
+            super::edit_dest(&service, d.af, &d.addr, d.port, &config)
+        }
+        (cmd::DEL_DEST, Some(d)) => super::del_dest(&service, d.af, &d.addr, d.port),
+        (cmd::ZERO, _) => {
+            super::zero_service(&service);
+            Ok(())
+        }
+        _ => Err(EINVAL),
+    }
+}
+
+/// SET_CONFIG: the TCP ESTABLISHED, TCP FIN_WAIT and UDP timeouts; 0 leaves one unchanged
+/// (`ip_vs_genl_set_config`, `ip_vs_set_timeout`).
+fn set_config(ipvs: &NetState, request: &Request<'_>) -> Result {
+    // C keeps timeouts in jiffies in an int: larger values are refused.
+    const MAX_SECONDS: u32 = (i32::MAX as u32) / 1000;
+    let mut values = ipvs.timeouts.get();
+    if let Some(a) = request.attr(cmd_attr::TIMEOUT_TCP) {
+        values.tcp = get_u32(a);
+    }
+    if let Some(a) = request.attr(cmd_attr::TIMEOUT_TCP_FIN) {
+        values.tcp_fin = get_u32(a);
+    }
+    if let Some(a) = request.attr(cmd_attr::TIMEOUT_UDP) {
+        values.udp = get_u32(a);
+    }
+    // The C values are ints: anything above INT_MAX is negative there and refused too.
+    if [values.tcp, values.tcp_fin, values.udp].iter().any(|&v| v > MAX_SECONDS) {
+        return Err(EINVAL);
+    }
+    ipvs.timeouts.set(&values);
+    Ok(())
+}
+
+/// GET_SERVICE, GET_INFO and GET_CONFIG (`ip_vs_genl_get_cmd`).
+fn get_cmd(ipvs: &NetState, request: &Request<'_>) -> Result {
+    match request.cmd() {
+        cmd::GET_SERVICE => {
+            let svc = parse_service(request.attr(cmd_attr::SERVICE), false)?;
+            let service = ipvs.control.lock().find_service(&svc.key).ok_or(ESRCH)?;
+            request.reply(cmd::NEW_SERVICE, |w| fill_service(w, &service))
+        }
+        cmd::GET_CONFIG => {
+            let values = ipvs.timeouts.get();
+            request.reply(cmd::SET_CONFIG, |w| {
+                w.put_u32(cmd_attr::TIMEOUT_TCP as u16, values.tcp)?;
+                w.put_u32(cmd_attr::TIMEOUT_TCP_FIN as u16, values.tcp_fin)?;
+                w.put_u32(cmd_attr::TIMEOUT_UDP as u16, values.udp)
+            })
+        }
+        _ => {
+            let size = ipvs.control.lock().conn_tab_size;
+            request.reply(cmd::SET_INFO, |w| {
+                w.put_u32(info_attr::VERSION, uapi::VERSION_CODE)?;
+                w.put_u32(info_attr::CONN_TAB_SIZE, size)
+            })
+        }
+    }
+}
+
+/// Writes STATS and STATS64 nests (`ip_vs_genl_fill_stats`, `ip_vs_genl_fill_stats64`).
+fn fill_stats(w: &mut Writer<'_>, ty32: usize, ty64: usize, s: &StatsSnapshot) -> Result {
+    // The estimator's rates are not kept: reported as 0.
+    w.nest(ty32 as u16, |w| {
+        w.put_u32(stats_attr::CONNS, s.conns as u32)?;
+        w.put_u32(stats_attr::INPKTS, s.inpkts as u32)?;
+        w.put_u32(stats_attr::OUTPKTS, s.outpkts as u32)?;
+        w.put_u64(stats_attr::INBYTES, s.inbytes, stats_attr::PAD)?;
+        w.put_u64(stats_attr::OUTBYTES, s.outbytes, stats_attr::PAD)?;
+        for rate in stats_attr::CPS..=stats_attr::OUTBPS {
+            w.put_u32(rate, 0)?;
+        }
+        Ok(())
+    })?;
+    w.nest(ty64 as u16, |w| {
+        w.put_u64(stats_attr::CONNS, s.conns, stats_attr::PAD)?;
+        w.put_u64(stats_attr::INPKTS, s.inpkts, stats_attr::PAD)?;
+        w.put_u64(stats_attr::OUTPKTS, s.outpkts, stats_attr::PAD)?;
+        w.put_u64(stats_attr::INBYTES, s.inbytes, stats_attr::PAD)?;
+        w.put_u64(stats_attr::OUTBYTES, s.outbytes, stats_attr::PAD)?;
+        for rate in stats_attr::CPS..=stats_attr::OUTBPS {
+            w.put_u64(rate, 0, stats_attr::PAD)?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes a service nest (`ip_vs_genl_fill_service`).
+fn fill_service(w: &mut Writer<'_>, service: &Service) -> Result {
+    let key = &service.key;
+    w.nest(cmd_attr::SERVICE as u16, |w| {
+        w.put_u16(svc_attr::AF as u16, key.af)?;
+        if key.fwmark != 0 {
+            w.put_u32(svc_attr::FWMARK as u16, key.fwmark)?;
+        } else {
+            w.put_u16(svc_attr::PROTOCOL as u16, key.protocol)?;
+            w.put(svc_attr::ADDR as u16, &key.addr)?;
+            w.put(svc_attr::PORT as u16, &key.port.to_be_bytes())?;
+        }
+        let name = service.scheduler_name();
+        let mut sched = [0u8; uapi::SCHEDNAME_MAXLEN];
+        for (dst, src) in sched.iter_mut().zip(name.as_bytes()) {
+            *dst = *src;
+        }
+        w.put(svc_attr::SCHED_NAME as u16, sched.get(..=name.len()).unwrap_or(&sched))?;
+        let mut flags = [0u8; 8];
+        let (f, m) = flags.split_at_mut(4);
+        f.copy_from_slice(&service.flags.load(Relaxed).to_ne_bytes());
+        m.copy_from_slice(&u32::MAX.to_ne_bytes());
+        w.put(svc_attr::FLAGS as u16, &flags)?;
+        w.put_u32(svc_attr::TIMEOUT as u16, service.timeout.load(Relaxed))?;
+        w.put_u32(svc_attr::NETMASK as u16, service.netmask.load(Relaxed))?;
+        fill_stats(w, svc_attr::STATS, svc_attr::STATS64, &service.stats.snapshot())
+    })
+}
+
+/// Writes a destination nest (`ip_vs_genl_fill_dest`).
+fn fill_dest(w: &mut Writer<'_>, dest: &Dest) -> Result {
+    w.nest(cmd_attr::DEST as u16, |w| {
+        let active = dest.active_conns.load(Relaxed);
+        w.put(dest_attr::ADDR as u16, &dest.addr)?;
+        w.put(dest_attr::PORT as u16, &dest.port.to_be_bytes())?;
+        w.put_u32(dest_attr::FWD_METHOD as u16, dest.fwd_method.load(Relaxed))?;
+        w.put_u32(dest_attr::WEIGHT as u16, dest.weight.load(Relaxed) as u32)?;
+        w.put_u8(dest_attr::TUN_TYPE as u16, dest.tun_type.load(Relaxed) as u8)?;
+        w.put(dest_attr::TUN_PORT as u16, &(dest.tun_port.load(Relaxed) as u16).to_be_bytes())?;
+        w.put_u16(dest_attr::TUN_FLAGS as u16, dest.tun_flags.load(Relaxed) as u16)?;
+        w.put_u32(dest_attr::U_THRESH as u16, dest.u_threshold.load(Relaxed))?;
+        w.put_u32(dest_attr::L_THRESH as u16, dest.l_threshold.load(Relaxed))?;
+        w.put_u32(dest_attr::ACTIVE_CONNS as u16, active as u32)?;
+        w.put_u32(dest_attr::INACT_CONNS as u16, dest.total_conns().wrapping_sub(active) as u32)?;
+        w.put_u32(dest_attr::PERSIST_CONNS as u16, dest.persist_conns.load(Relaxed) as u32)?;
+        w.put_u16(dest_attr::ADDR_FAMILY as u16, dest.af)?;
+        fill_stats(w, dest_attr::STATS, dest_attr::STATS64, &dest.stats.snapshot())
+    })
+}
+
+/// Handles the dumps: GET_SERVICE, GET_DEST and GET_DAEMON. Resumes from `args[0]`.
+pub(crate) fn dumpit(ipvs: &NetState, dump: &mut Dump<'_>) {
+    match dump.cmd() {
+        cmd::GET_SERVICE => dump_services(ipvs, dump),
+        cmd::GET_DEST => dump_dests(ipvs, dump),
+        // No sync daemon runs: the daemon dump is empty.
+        _ => {}
+    }
+}
+
+/// Dumps every service (`ip_vs_genl_dump_services`).
+fn dump_services(ipvs: &NetState, dump: &mut Dump<'_>) {
+    let start = usize::try_from(dump.args()[0]).unwrap_or(0);
+    let mut index = start;
+    loop {
+        let Some(service) = service_at(&ipvs.control.lock(), index) else {
+            break;
+        };
+        if dump.entry(cmd::NEW_SERVICE, |w| fill_service(w, &service)).is_err() {
+            break;
+        }
+        index += 1;
+    }
+    dump.args()[0] = index as _;
+}
+
+/// The service at `index` in creation order.
+fn service_at(control: &Control, index: usize) -> Option<Arc<Service>> {
+    control.services.get(index).cloned()
+}
+
+/// Dumps the destinations of the service named in the request (`ip_vs_genl_dump_dests`); an
+/// unknown service gives an empty dump.
+fn dump_dests(ipvs: &NetState, dump: &mut Dump<'_>) {
+    let Ok(attrs) = dump.request_attrs() else {
+        return;
+    };
+    let Ok(svc) = parse_service(attrs.get(cmd_attr::SERVICE), false) else {
+        return;
+    };
+    let Some(service) = ipvs.control.lock().find_service(&svc.key) else {
+        return;
+    };
+    let start = usize::try_from(dump.args()[0]).unwrap_or(0);
+    let mut index = start;
+    while let Some(dest) = service.dest_at(index) {
+        if dump.entry(cmd::NEW_DEST, |w| fill_dest(w, &dest)).is_err() {
+            break;
+        }
+        index += 1;
+    }
+    dump.args()[0] = index as _;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/proc/net/ip_vs`, `ip_vs_conn` and `ip_vs_stats`: registration per namespace and the
+//! seq_file callbacks, which hand a [`SeqFile`] writer to [`crate::ctl::proc`].
+
+use super::{
+    net::Net, //
+    shim,
+};
+use crate::ctl::proc;
+use core::fmt;
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{
+        c_int, //
+        c_void,
+    },
+    prelude::*,
+};
+
+/// The proc files of one namespace, removed on drop.
+///
+/// # Invariants
+///
+/// `net` is a live namespace holding the files; the owner drops this before the namespace
+/// is dismantled (the pernet exit does).
+pub(crate) struct ProcRegistration {
+    /// The namespace holding the files.
+    net: *mut bindings::net,
+}
+
+// SAFETY: the registration is only a handle; removal may happen from any task.
+unsafe impl Send for ProcRegistration {}
+// SAFETY: `&ProcRegistration` exposes nothing.
+unsafe impl Sync for ProcRegistration {}
+
+impl ProcRegistration {
+    /// Creates the files in `net`.
+    pub(crate) fn new(net: &Net) -> Result<Self> {
+        // SAFETY: `net` is alive (`Net` invariant); the show callbacks are defined below.
+        to_result(unsafe { shim::rust_ipvs_proc_register(net.as_ptr()) })?;
+        // INVARIANT: created above; the owner's contract keeps `net` alive.
+        Ok(ProcRegistration { net: net.as_ptr() })
+    }
+}
+
+impl Drop for ProcRegistration {
+    fn drop(&mut self) {
+        // SAFETY: created in `new` in a namespace that is still alive (type invariant);
+        // `remove_proc_entry` waits for running readers.
+        unsafe { shim::rust_ipvs_proc_unregister(self.net) };
+    }
+}
+
+/// A seq_file being filled by a `show` callback; implements [`fmt::Write`].
+pub(crate) struct SeqFile {
+    /// The seq_file of the running `show` call.
+    seq: *mut bindings::seq_file,
+}
+
+impl fmt::Write for SeqFile {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // SAFETY: `seq` is valid during the `show` call that owns this writer; `s` is valid
+        // for its length. An overflow is recorded in the seq_file, which retries with a larger
+        // buffer, so the return value needs no handling here.
+        unsafe { bindings::seq_write(self.seq, s.as_ptr().cast::<c_void>(), s.len()) };
+        Ok(())
+    }
+}
+
+/// Runs `show` for the namespace of `seq`.
+///
+/// # Safety
+///
+/// `seq` is the seq_file passed to a running single-open `show` callback.
+unsafe fn show_with(seq: *mut bindings::seq_file, show: fn(&crate::netns::NetState, &mut SeqFile)) -> c_int {
+    // SAFETY: a single-open proc file of a namespace keeps the namespace alive while open.
+    let net = unsafe { Net::from_raw(shim::rust_ipvs_seq_net(seq)) };
+    if let Some(ipvs) = net.ipvs() {
+        show(ipvs, &mut SeqFile { seq });
+    }
+    0
+}
+
+/// `show` of /proc/net/ip_vs.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_proc_services_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // SAFETY: called by the seq_file core for this file.
+    unsafe { show_with(seq, proc::services) }
+}
+
+/// `show` of /proc/net/ip_vs_conn.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_proc_conns_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // SAFETY: called by the seq_file core for this file.
+    unsafe { show_with(seq, proc::conns) }
+}
+
+/// `show` of /proc/net/ip_vs_stats.
+#[no_mangle]
+unsafe extern "C" fn rust_ipvs_proc_stats_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+    // SAFETY: called by the seq_file core for this file.
+    unsafe { show_with(seq, proc::stats) }
+}

@@ -1,0 +1,92 @@
+#!/bin/bash
+# Debian's unmodified ipvsadm against rust_ipvs, with the C ip_vs as the oracle: the same script
+# of ipvsadm commands runs once with each module loaded (never both) and every command's output
+# and exit status must be identical.
+. ./lib.sh
+
+# Runs every ipvsadm command the tools use, printing each with its output and status.
+ipvsadm_script() {
+	local save
+	save=$(mktemp)
+	while IFS= read -r line; do
+		[ -z "$line" ] && continue
+		echo "\$ $line"
+		bash -c "$line" 2>&1
+		echo "[exit $?]"
+	done <<'EOS'
+ipvsadm -Ln
+ipvsadm -A -t 10.0.0.1:80 -s rr
+ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -w 1
+ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.2:8080 -m -w 2
+ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.3:8080 -g -w 0 -x 10 -y 5
+ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.4:8080 -i -w 3
+ipvsadm -A -u 10.0.0.1:53 -s wrr -p 600
+ipvsadm -a -u 10.0.0.1:53 -r 10.0.1.1:53 -m
+ipvsadm -A -t 10.0.0.2:443 -s sh -b sh-port,sh-fallback -p 60 -M 255.255.255.0
+ipvsadm -A -f 7 -s sh
+ipvsadm -a -f 7 -r 10.0.1.9 -m -w 4
+ipvsadm -A -t [2001:db8::1]:80 -s rr
+ipvsadm -a -t [2001:db8::1]:80 -r [2001:db8::10]:80 -m
+ipvsadm -A -t 10.0.0.3:80 -s none
+ipvsadm -Ln
+ipvsadm -Ln --nosort -t 10.0.0.1:80
+ipvsadm -Ln --stats
+ipvsadm -Ln --rate
+ipvsadm -Ln --thresholds
+ipvsadm -Ln --persistent-conn
+ipvsadm -Ln -t 10.0.0.1:80
+ipvsadm -Ln -u 10.0.0.1:53 --exact
+ipvsadm -S -n
+ipvsadm -A -t 10.0.0.1:80 -s rr
+ipvsadm -A -t 10.0.0.9:80 -s nosuchsched
+ipvsadm -E -t 10.0.0.99:80 -s rr
+ipvsadm -D -t 10.0.0.99:80
+ipvsadm -a -t 10.0.0.1:80 -r 10.0.1.1:8080 -m
+ipvsadm -a -t 10.0.0.99:80 -r 10.0.1.1:8080 -m
+ipvsadm -d -t 10.0.0.1:80 -r 10.0.7.7:1
+ipvsadm -e -t 10.0.0.1:80 -r 10.0.7.7:1 -m
+ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -x 5 -y 10
+ipvsadm -E -t [2001:db8::1]:80 -s rr -p 10 -M 129
+ipvsadm -E -t 10.0.0.1:80 -s wrr -p 300 -M 255.255.255.0
+ipvsadm -E -t 10.0.0.2:443 -s rr
+ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -w 5
+ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.4:8080 -m -w 0
+ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:8080
+ipvsadm -Ln
+ipvsadm -Ln --nosort -t 10.0.0.1:80
+ipvsadm --set 100 20 30
+ipvsadm -L --timeout
+ipvsadm --set 0 0 0
+ipvsadm -L --timeout
+ipvsadm -Z -t 10.0.0.1:80
+ipvsadm -Z
+ipvsadm -Z -t 10.0.0.99:80
+ipvsadm -L -n -c
+ipvsadm -L --daemon
+ipvsadm -D -f 7
+ipvsadm -S -n > /tmp/ipvs.save; cat /tmp/ipvs.save
+ipvsadm -C
+ipvsadm -Ln
+ipvsadm -R < /tmp/ipvs.save
+ipvsadm -Ln
+ipvsadm -D -t 10.0.0.1:80
+ipvsadm -Ln
+ipvsadm -C
+ipvsadm -Ln
+EOS
+	rm -f "$save"
+}
+
+IPVS_IMPL=c ipvs_load
+want=$(ipvsadm_script)
+ipvs_unload
+IPVS_IMPL=rust ipvs_load
+got=$(ipvsadm_script)
+ipvs_unload
+echo "$got"
+if [ "$want" != "$got" ]; then
+	diff <(echo "$want") <(echo "$got") | head -80
+	fail "ipvsadm output differs between ip_vs (C, <) and rust_ipvs (>)"
+fi
+log "ipvsadm: $(echo "$got" | grep -c '^\$') commands, output identical to the C ip_vs"
+exit $ksft_pass
