@@ -102,6 +102,25 @@ where
     Ok(false)
 }
 
+/// CTRL_CMD_GETFAMILY for "IPVS".
+pub fn family_request() -> GenlCtrl {
+    GenlCtrl {
+        cmd: GenlCtrlCmd::GetFamily,
+        nlas: vec![GenlCtrlAttrs::FamilyName(IPVS_GENL_NAME.to_string())],
+    }
+}
+
+/// The family id in CTRL_CMD_NEWFAMILY replies.
+pub fn family_id_of(replies: &[GenlCtrl]) -> Option<u16> {
+    replies
+        .iter()
+        .flat_map(|reply| reply.nlas.iter())
+        .find_map(|nla| match nla {
+            GenlCtrlAttrs::FamilyId(id) => Some(*id),
+            _ => None,
+        })
+}
+
 /// A connected generic netlink socket with the IPVS family resolved.
 pub struct IpvsHandle {
     /// The socket.
@@ -123,11 +142,7 @@ impl IpvsHandle {
             family_id: 0,
             seq: 0,
         };
-        let request = GenlCtrl {
-            cmd: GenlCtrlCmd::GetFamily,
-            nlas: vec![GenlCtrlAttrs::FamilyName(IPVS_GENL_NAME.to_string())],
-        };
-        let replies = match handle.exchange(request, 0, DOIT_FLAGS) {
+        let replies = match handle.exchange(family_request(), 0, DOIT_FLAGS) {
             Err(ReplyError::Errno(ENOENT)) => return Err(Error::FamilyNotFound),
             Err(ReplyError::Errno(errno)) => {
                 return Err(std::io::Error::from_raw_os_error(errno).into())
@@ -136,14 +151,7 @@ impl IpvsHandle {
             Err(ReplyError::Io(err)) => return Err(Error::Io(err)),
             Ok(replies) => replies,
         };
-        handle.family_id = replies
-            .iter()
-            .flat_map(|reply| reply.nlas.iter())
-            .find_map(|nla| match nla {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
-            })
-            .ok_or(Error::FamilyNotFound)?;
+        handle.family_id = family_id_of(&replies).ok_or(Error::FamilyNotFound)?;
         Ok(handle)
     }
 

@@ -72,9 +72,9 @@ fn dest_name(dest: &Dest) -> String {
 
 /// The column titles.
 fn title(columns: Columns) -> String {
-    let (head, names): (&str, [&str; 5]) = match columns {
-        Columns::Stats => ("", ["Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"]),
-        Columns::Rate => ("", ["CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"]),
+    let names: [&str; 5] = match columns {
+        Columns::Stats => ["Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"],
+        Columns::Rate => ["CPS", "InPPS", "OutPPS", "InBPS", "OutBPS"],
         Columns::Thresholds => {
             return format!(
                 "{:<33} {:<10} {:<10} {:<10} {:<10}\n  -> RemoteAddress:Port\n",
@@ -95,7 +95,7 @@ fn title(columns: Columns) -> String {
     };
     let [a, b, c, d, e] = names;
     format!(
-        "{head}{:<33} {a:>8} {b:>8} {c:>8} {d:>8} {e:>8}\n  -> RemoteAddress:Port\n",
+        "{:<33} {a:>8} {b:>8} {c:>8} {d:>8} {e:>8}\n  -> RemoteAddress:Port\n",
         "Prot LocalAddress:Port"
     )
 }

@@ -8,7 +8,7 @@ use crate::cli::selector_key;
 use crate::config::Timeouts;
 use crate::dest::{Dest, DestOptions, FwdMethod, TunType, Tunnel, MAX_WEIGHT};
 use crate::dest::{TUN_F_CSUM, TUN_F_NOCSUM, TUN_F_REMCSUM};
-use crate::service::{SchedFlag, Service, ServiceOptions, MAX_TIMEOUT};
+use crate::service::{SchedFlag, Service, ServiceKey, ServiceOptions, MAX_TIMEOUT};
 
 /// The options of one ipvsadm invocation that can appear in a restore stream.
 #[derive(Debug, Parser)]
@@ -213,8 +213,74 @@ impl IpvsadmLine {
         }))
     }
 
+    /// The command of the line (clap makes sure there is exactly one).
+    fn line_cmd(&self) -> LineCmd {
+        [
+            (self.add_service, LineCmd::AddService),
+            (self.edit_service, LineCmd::EditService),
+            (self.delete_service, LineCmd::DelService),
+            (self.add_server, LineCmd::AddDest),
+            (self.edit_server, LineCmd::EditDest),
+            (self.delete_server, LineCmd::DelDest),
+            (self.zero, LineCmd::Zero),
+            (self.clear, LineCmd::Clear),
+        ]
+        .into_iter()
+        .find_map(|(given, cmd)| given.then_some(cmd))
+        .unwrap_or(LineCmd::Set)
+    }
+
+    /// The forwarding method switch on the line, if any.
+    fn forward(&self) -> Option<FwdMethod> {
+        if self.masquerading {
+            Some(FwdMethod::Masq)
+        } else if self.ipip {
+            Some(FwdMethod::Tunnel)
+        } else if self.gatewaying {
+            Some(FwdMethod::Route)
+        } else {
+            None
+        }
+    }
+
+    /// Checks that the line carries the options its command needs and no others.
+    fn check_options(&self, cmd: LineCmd) -> Result<(), String> {
+        let name = cmd.name();
+        let has_service = self.tcp_service.is_some()
+            || self.udp_service.is_some()
+            || self.sctp_service.is_some()
+            || self.fwmark_service.is_some();
+        match cmd.service() {
+            Need::Required if !has_service => {
+                return Err(format!(
+                    "{name} needs a service (-t, -u, --sctp-service or -f)"
+                ))
+            }
+            Need::Forbidden if has_service => return Err(format!("{name} takes no service")),
+            _ => {}
+        }
+        if !matches!(cmd, LineCmd::AddService | LineCmd::EditService) {
+            if let Some(opt) = self.service_opts_given().first() {
+                return Err(format!("option {opt} is not valid with {name}"));
+            }
+        }
+        if !matches!(cmd, LineCmd::AddDest | LineCmd::EditDest) {
+            if let Some(opt) = self.dest_opts_given().first() {
+                return Err(format!("option {opt} is not valid with {name}"));
+            }
+        }
+        let wants_real = matches!(cmd, LineCmd::AddDest | LineCmd::EditDest | LineCmd::DelDest);
+        match (wants_real, self.real_server.is_some()) {
+            (true, false) => Err(format!("{name} needs a real server (-r)")),
+            (false, true) => Err(format!("option -r is not valid with {name}")),
+            _ => Ok(()),
+        }
+    }
+
     /// The change this line asks for.
     fn action(&self) -> Result<Action, String> {
+        let cmd = self.line_cmd();
+        self.check_options(cmd)?;
         let key = selector_key(
             self.tcp_service,
             self.udp_service,
@@ -222,114 +288,115 @@ impl IpvsadmLine {
             self.fwmark_service,
             self.ipv6,
         );
-        let (name, wants_service, takes_svc_opts, takes_dest) = match () {
-            _ if self.add_service => ("-A", true, true, false),
-            _ if self.edit_service => ("-E", true, true, false),
-            _ if self.delete_service => ("-D", true, false, false),
-            _ if self.add_server => ("-a", true, false, true),
-            _ if self.edit_server => ("-e", true, false, true),
-            _ if self.delete_server => ("-d", true, false, true),
-            _ if self.zero => ("-Z", false, false, false),
-            _ if self.clear => ("-C", false, false, false),
-            _ => ("--set", false, false, false),
+        let missing = || format!("{} is missing an option", cmd.name());
+        let service_opts = || ServiceOptions {
+            scheduler: self.scheduler.clone(),
+            persistent: self.persistent,
+            no_persistent: false,
+            netmask: self.netmask.clone(),
+            sched_flags: self.sched_flags.clone(),
+            one_packet: self.ops,
+            pe_name: self.pe.clone(),
         };
-        let key = match (key, wants_service) {
-            (Some(key), _) => Some(key),
-            (None, true) => {
-                return Err(format!(
-                    "{name} needs a service (-t, -u, --sctp-service or -f)"
-                ))
-            }
-            (None, false) => None,
+        let dest = |key: &ServiceKey| -> Result<Dest, String> {
+            let real = self.real_server.ok_or_else(missing)?;
+            let opts = DestOptions {
+                weight: self.weight,
+                fwd: self.forward(),
+                u_threshold: self.u_threshold,
+                l_threshold: self.l_threshold,
+                tunnel: self.tunnel()?,
+            };
+            // ipvsadm's default forwarding method is direct routing.
+            Dest::build(key, real, &opts, FwdMethod::Route)
         };
-        if !wants_service && key.is_some() && name != "-Z" {
-            return Err(format!("{name} takes no service"));
+        Ok(match cmd {
+            LineCmd::AddService => {
+                Action::AddService(Service::build(key.ok_or_else(missing)?, &service_opts())?)
+            }
+            LineCmd::EditService => {
+                Action::EditService(Service::build(key.ok_or_else(missing)?, &service_opts())?)
+            }
+            LineCmd::DelService => Action::DelService(key.ok_or_else(missing)?),
+            LineCmd::AddDest => {
+                let key = key.ok_or_else(missing)?;
+                Action::AddDest(key, dest(&key)?)
+            }
+            LineCmd::EditDest => {
+                let key = key.ok_or_else(missing)?;
+                Action::EditDest(key, dest(&key)?)
+            }
+            LineCmd::DelDest => {
+                let key = key.ok_or_else(missing)?;
+                let (addr, port) = Dest::locate(&key, self.real_server.ok_or_else(missing)?);
+                Action::DelDest(key, Dest::new(addr, port, FwdMethod::Route))
+            }
+            LineCmd::Zero => Action::Zero(key),
+            LineCmd::Clear => Action::Flush,
+            LineCmd::Set => match self.set.as_deref() {
+                Some(&[tcp, tcp_fin, udp]) => Action::SetTimeout(Timeouts { tcp, tcp_fin, udp }),
+                _ => return Err("--set option requires 3 timeout values".to_string()),
+            },
+        })
+    }
+}
+
+/// Whether a command takes a service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// It must have one.
+    Required,
+    /// It may have one.
+    Optional,
+    /// It must not have one.
+    Forbidden,
+}
+
+/// The ipvsadm commands a restore line can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineCmd {
+    /// `-A`.
+    AddService,
+    /// `-E`.
+    EditService,
+    /// `-D`.
+    DelService,
+    /// `-a`.
+    AddDest,
+    /// `-e`.
+    EditDest,
+    /// `-d`.
+    DelDest,
+    /// `-Z`.
+    Zero,
+    /// `-C`.
+    Clear,
+    /// `--set`.
+    Set,
+}
+
+impl LineCmd {
+    /// The option that names the command.
+    fn name(self) -> &'static str {
+        match self {
+            Self::AddService => "-A",
+            Self::EditService => "-E",
+            Self::DelService => "-D",
+            Self::AddDest => "-a",
+            Self::EditDest => "-e",
+            Self::DelDest => "-d",
+            Self::Zero => "-Z",
+            Self::Clear => "-C",
+            Self::Set => "--set",
         }
-        if let Some(opt) = self
-            .service_opts_given()
-            .first()
-            .filter(|_| !takes_svc_opts)
-        {
-            return Err(format!("option {opt} is not valid with {name}"));
-        }
-        let dest_opts = self.dest_opts_given();
-        if let Some(opt) = dest_opts.first() {
-            if !takes_dest || name == "-d" {
-                return Err(format!("option {opt} is not valid with {name}"));
-            }
-        }
-        if self.real_server.is_some() && !takes_dest {
-            return Err(format!("option -r is not valid with {name}"));
-        }
-        let real = match (self.real_server, takes_dest) {
-            (Some(real), _) => Some(real),
-            (None, true) => return Err(format!("{name} needs a real server (-r)")),
-            (None, false) => None,
-        };
-        match (name, key, real) {
-            ("-A" | "-E", Some(key), _) => {
-                let opts = ServiceOptions {
-                    scheduler: self.scheduler.clone(),
-                    persistent: self.persistent,
-                    no_persistent: false,
-                    netmask: self.netmask.clone(),
-                    sched_flags: self.sched_flags.clone(),
-                    one_packet: self.ops,
-                    pe_name: self.pe.clone(),
-                };
-                let svc = Service::build(key, &opts)?;
-                Ok(if name == "-A" {
-                    Action::AddService(svc)
-                } else {
-                    Action::EditService(svc)
-                })
-            }
-            ("-D", Some(key), _) => Ok(Action::DelService(key)),
-            ("-a" | "-e", Some(key), Some(real)) => {
-                let fwd = if self.masquerading {
-                    Some(FwdMethod::Masq)
-                } else if self.ipip {
-                    Some(FwdMethod::Tunnel)
-                } else if self.gatewaying {
-                    Some(FwdMethod::Route)
-                } else {
-                    None
-                };
-                let opts = DestOptions {
-                    weight: self.weight,
-                    fwd,
-                    u_threshold: self.u_threshold,
-                    l_threshold: self.l_threshold,
-                    tunnel: self.tunnel()?,
-                };
-                // ipvsadm's default forwarding method is direct routing.
-                let dest = Dest::build(&key, real, &opts, FwdMethod::Route)?;
-                Ok(if name == "-a" {
-                    Action::AddDest(key, dest)
-                } else {
-                    Action::EditDest(key, dest)
-                })
-            }
-            ("-d", Some(key), Some(real)) => {
-                let (addr, port) = Dest::locate(&key, real);
-                Ok(Action::DelDest(
-                    key,
-                    Dest::new(addr, port, FwdMethod::Route),
-                ))
-            }
-            ("-Z", key, _) => Ok(Action::Zero(key)),
-            ("-C", ..) => Ok(Action::Flush),
-            _ => {
-                let set = self.set.as_deref().unwrap_or_default();
-                match set {
-                    [tcp, tcp_fin, udp] => Ok(Action::SetTimeout(Timeouts {
-                        tcp: *tcp,
-                        tcp_fin: *tcp_fin,
-                        udp: *udp,
-                    })),
-                    _ => Err("--set option requires 3 timeout values".to_string()),
-                }
-            }
+    }
+
+    /// Whether the command takes a service.
+    fn service(self) -> Need {
+        match self {
+            Self::Zero => Need::Optional,
+            Self::Clear | Self::Set => Need::Forbidden,
+            _ => Need::Required,
         }
     }
 }
@@ -383,12 +450,12 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
 mod tests {
     use super::*;
     use crate::addr::Family;
-    use crate::service::{Protocol, ServiceKey};
+    use crate::service::Protocol;
 
     #[test]
     fn clap_definition_is_consistent() {
         use clap::CommandFactory;
-        IpvsadmLine::command().debug_assert();
+        <IpvsadmLine as CommandFactory>::command().debug_assert();
     }
 
     fn action(line: &str) -> Action {

@@ -11,7 +11,8 @@ use crate::addr::{Endpoint, Family};
 use crate::config::{Info, Timeouts};
 use crate::dest::{Dest, DestOptions, FwdMethod};
 use crate::handle::{
-    decode_replies, encode_request, get_dests_request, ReplyError, DOIT_FLAGS, DUMP_FLAGS,
+    decode_replies, encode_request, family_id_of, family_request, get_dests_request, ReplyError,
+    DOIT_FLAGS, DUMP_FLAGS,
 };
 use crate::list::{self, Columns, ServiceEntry};
 use crate::message::{IpvsCmd, IpvsMessage};
@@ -66,6 +67,38 @@ fn tcp(text: &str) -> ServiceKey {
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()
+}
+
+#[test]
+fn family_resolution() {
+    let bytes = encode_request(family_request(), 0, DOIT_FLAGS, 1);
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        // nlmsghdr: length 32, type GENL_ID_CTRL (0x10), REQUEST|ACK, seq 1.
+        32, 0, 0, 0,  0x10, 0,  0x05, 0,  1, 0, 0, 0,  0, 0, 0, 0,
+        // genlmsghdr: CTRL_CMD_GETFAMILY (3), version 2.
+        3, 2, 0, 0,
+        // CTRL_ATTR_FAMILY_NAME = "IPVS\0".
+        9, 0, 2, 0,  b'I', b'P', b'V', b'S',  0, 0, 0, 0,
+    ];
+    assert_eq!(bytes, expected);
+
+    // CTRL_CMD_NEWFAMILY reply: name, id, version, hdrsize, maxattr, one op.
+    let mut attrs = nla(2, b"IPVS\0");
+    attrs.extend(nla(1, &FAMILY.to_le_bytes()));
+    attrs.extend(nla(3, &1u32.to_le_bytes()));
+    attrs.extend(nla(4, &0u32.to_le_bytes()));
+    attrs.extend(nla(5, &6u32.to_le_bytes()));
+    let mut op = nla(1, &1u32.to_le_bytes());
+    op.extend(nla(2, &0x1eu32.to_le_bytes()));
+    attrs.extend(nla(6, &nla(1, &op)));
+    let mut datagram = genl_msg(0x10, 0, 1, 1, &attrs);
+    datagram.extend_from_slice(&[36, 0, 0, 0, 2, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0]);
+    datagram.extend_from_slice(&[0; 4]);
+    datagram.extend_from_slice(&bytes[..16]);
+    let mut replies = Vec::new();
+    assert!(decode_replies(&datagram, 1, &mut replies).unwrap());
+    assert_eq!(family_id_of(&replies), Some(FAMILY));
 }
 
 #[test]
