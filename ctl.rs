@@ -12,9 +12,15 @@ pub(crate) mod service;
 pub(crate) mod uapi;
 
 use crate::{
+    conn::ConnTable,
     ffi::{
-        netfilter::HookRegistration, //
+        gc::GcTimer, //
+        netfilter::HookRegistration,
         proc::ProcRegistration,
+    },
+    netns::{
+        NetState, //
+        ServiceTable,
     },
     sched::Scheduler,
 };
@@ -41,6 +47,8 @@ pub(crate) struct Control {
     pub(crate) hooks: Option<HookRegistration>,
     /// The namespace's /proc/net files, while registered.
     pub(crate) proc_files: Option<ProcRegistration>,
+    /// The connection expiry timer, running from the first service on.
+    pub(crate) gc: Option<GcTimer>,
     /// Configured services, in creation order.
     pub(crate) services: KVec<Arc<Service>>,
     /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service
@@ -54,6 +62,7 @@ impl Control {
         Control {
             hooks: None,
             proc_files: None,
+            gc: None,
             services: KVec::new(),
             conn_tab_size: 0,
         }
@@ -77,22 +86,69 @@ impl Control {
             .cloned()
     }
 
-    /// Adds a service (`ip_vs_add_service`).
-    pub(crate) fn add_service(&mut self, key: ServiceKey, sched_name: &[u8], config: &ServiceConfig) -> Result {
+    /// Adds a service (`ip_vs_add_service`). The first one allocates the connection table,
+    /// starts its expiry timer and registers the hooks.
+    pub(crate) fn add_service(
+        &mut self,
+        ipvs: &NetState,
+        key: ServiceKey,
+        sched_name: &[u8],
+        config: &ServiceConfig,
+    ) -> Result {
         let scheduler = bind_scheduler(sched_name)?;
         if key.af == uapi::AF_INET6 && !(1..=128).contains(&config.netmask) {
             return Err(EINVAL);
         }
         let service = Service::new(key, scheduler, config)?;
+        if ipvs.conns.get_arc().is_none() {
+            ipvs.conns.replace(Some(ConnTable::new()?));
+        }
+        if self.gc.is_none() {
+            self.gc = Some(GcTimer::start(ipvs.net.get())?);
+        }
         self.services.push(service, GFP_KERNEL)?;
+        if let Err(e) = self.publish(ipvs) {
+            self.services.pop();
+            return Err(e);
+        }
+        if self.hooks.is_none() {
+            match HookRegistration::new(ipvs.net.get()) {
+                Ok(hooks) => self.hooks = Some(hooks),
+                Err(e) => {
+                    self.services.pop();
+                    let _ = self.publish(ipvs);
+                    return Err(e);
+                }
+            }
+        }
         if self.conn_tab_size == 0 {
             self.conn_tab_size = CONN_TAB_MIN_SIZE;
         }
         Ok(())
     }
 
+    /// Publishes the current services to the packet path; the hooks go with the last one.
+    pub(crate) fn publish(&mut self, ipvs: &NetState) -> Result {
+        let mut services = KVec::with_capacity(self.services.len(), GFP_KERNEL)?;
+        for s in self.services.iter() {
+            services.push(s.clone(), GFP_KERNEL)?;
+        }
+        ipvs.services
+            .replace(Some(Arc::new(ServiceTable { services }, GFP_KERNEL)?));
+        if self.services.is_empty() {
+            // `ip_vs_unregister_hooks` with the last service.
+            self.hooks = None;
+        }
+        Ok(())
+    }
+
     /// Edits a service (`ip_vs_edit_service`).
-    pub(crate) fn edit_service(&mut self, service: &Service, sched_name: &[u8], config: &ServiceConfig) -> Result {
+    pub(crate) fn edit_service(
+        &mut self,
+        service: &Service,
+        sched_name: &[u8],
+        config: &ServiceConfig,
+    ) -> Result {
         if sched_name != b"none" && Scheduler::by_name::<Arc<Dest>>(sched_name, &[]).is_none() {
             return Err(ENOENT);
         }
@@ -105,26 +161,42 @@ impl Control {
     }
 
     /// Deletes a service and unlinks its destinations (`ip_vs_del_service`).
-    pub(crate) fn del_service(&mut self, service: &Arc<Service>) {
+    pub(crate) fn del_service(&mut self, ipvs: &NetState, service: &Arc<Service>) -> Result {
         self.services.retain(|s| !Arc::ptr_eq(s, service));
+        self.publish(ipvs)?;
         service.remove_all_dests();
+        Ok(())
     }
 
     /// Deletes every service (`ip_vs_flush`).
-    pub(crate) fn flush(&mut self) {
+    pub(crate) fn flush(&mut self, ipvs: &NetState) -> Result {
         let services = core::mem::replace(&mut self.services, KVec::new());
+        self.publish(ipvs)?;
         for service in services.iter() {
             service.remove_all_dests();
         }
+        Ok(())
     }
 
     /// Takes the hooks and services out, for namespace teardown outside the lock.
-    pub(crate) fn flush_into(&mut self) -> (Option<HookRegistration>, Option<ProcRegistration>, KVec<Arc<Service>>) {
+    pub(crate) fn flush_into(
+        &mut self,
+    ) -> (
+        Option<HookRegistration>,
+        Option<ProcRegistration>,
+        Option<GcTimer>,
+        KVec<Arc<Service>>,
+    ) {
         let services = core::mem::replace(&mut self.services, KVec::new());
         for service in services.iter() {
             service.remove_all_dests();
         }
-        (self.hooks.take(), self.proc_files.take(), services)
+        (
+            self.hooks.take(),
+            self.proc_files.take(),
+            self.gc.take(),
+            services,
+        )
     }
 
     /// Zeroes the counters of every service and destination (`ip_vs_zero_all`).
@@ -150,7 +222,9 @@ fn bind_scheduler(name: &[u8]) -> Result<Option<Scheduler>> {
     if name == b"none" {
         return Ok(None);
     }
-    Scheduler::by_name::<Arc<Dest>>(name, &[]).map(Some).ok_or(ENOENT)
+    Scheduler::by_name::<Arc<Dest>>(name, &[])
+        .map(Some)
+        .ok_or(ENOENT)
 }
 
 /// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` do.
@@ -172,7 +246,13 @@ fn check_dest_config(config: &DestConfig) -> Result {
 }
 
 /// Adds a destination to a service (`ip_vs_add_dest`).
-pub(crate) fn add_dest(service: &Service, af: u16, addr: &InetAddr, port: u16, config: &DestConfig) -> Result {
+pub(crate) fn add_dest(
+    service: &Service,
+    af: u16,
+    addr: &InetAddr,
+    port: u16,
+    config: &DestConfig,
+) -> Result {
     check_dest_config(config)?;
     if service.find_dest(af, addr, port).is_some() {
         return Err(EEXIST);
@@ -182,7 +262,13 @@ pub(crate) fn add_dest(service: &Service, af: u16, addr: &InetAddr, port: u16, c
 }
 
 /// Edits a destination of a service (`ip_vs_edit_dest`).
-pub(crate) fn edit_dest(service: &Service, af: u16, addr: &InetAddr, port: u16, config: &DestConfig) -> Result {
+pub(crate) fn edit_dest(
+    service: &Service,
+    af: u16,
+    addr: &InetAddr,
+    port: u16,
+    config: &DestConfig,
+) -> Result {
     check_dest_config(config)?;
     let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
     dest.apply(config);

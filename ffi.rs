@@ -6,8 +6,11 @@
 //! table, the pernet operations) and one-line wrappers of static inline functions; the modules
 //! here wrap them, and the C-facing callbacks, in safe types.
 
+pub(crate) mod gc;
 pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod proc;
+pub(crate) mod rcu;
 mod shim;
+pub(crate) mod skb;

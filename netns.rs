@@ -6,14 +6,22 @@
 //! The packet path takes no namespace-wide lock.
 
 use crate::{
+    conn::ConnTable,
+    ctl::{
+        service::Service, //
+        uapi,
+    },
     ctl::{
         service::Stats, //
         Control,
     },
     ffi::{
-        net::Net, //
-        netfilter::HookRegistration,
+        net::{
+            Net, //
+            NetRef,
+        },
         proc::ProcRegistration,
+        rcu::RcuArc,
     },
     proto::{
         tcp_state::{
@@ -104,6 +112,88 @@ impl Timeouts {
     }
 }
 
+/// The `net.ipv4.vs.*` settings the packet path reads, with the C defaults.
+pub(crate) struct Sysctls {
+    /// `conn_reuse_mode` (1).
+    pub(crate) conn_reuse_mode: Atomic<i32>,
+    /// `expire_nodest_conn` (0).
+    pub(crate) expire_nodest_conn: Atomic<i32>,
+    /// `expire_quiescent_template` (0).
+    pub(crate) expire_quiescent_template: Atomic<i32>,
+    /// `conntrack` (0).
+    pub(crate) conntrack: Atomic<i32>,
+    /// `nat_icmp_send` (0).
+    pub(crate) nat_icmp_send: Atomic<i32>,
+    /// `sloppy_tcp` (0).
+    pub(crate) sloppy_tcp: Atomic<i32>,
+    /// `snat_reroute` (1).
+    pub(crate) snat_reroute: Atomic<i32>,
+}
+
+impl Sysctls {
+    /// The C defaults.
+    fn new() -> Self {
+        Sysctls {
+            conn_reuse_mode: Atomic::new(1),
+            expire_nodest_conn: Atomic::new(0),
+            expire_quiescent_template: Atomic::new(0),
+            conntrack: Atomic::new(0),
+            nat_icmp_send: Atomic::new(0),
+            sloppy_tcp: Atomic::new(0),
+            snat_reroute: Atomic::new(1),
+        }
+    }
+}
+
+/// The services as the packet path sees them: an immutable snapshot, replaced as a whole by
+/// the control path under RCU.
+pub(crate) struct ServiceTable {
+    /// Every service of the namespace.
+    pub(crate) services: KVec<Arc<Service>>,
+}
+
+impl ServiceTable {
+    /// The service a packet is for (`ip_vs_service_find`): firewall-mark services first when
+    /// the packet is marked, then by protocol, address and port.
+    pub(crate) fn find(
+        &self,
+        mark: u32,
+        protocol: u8,
+        daddr: [u8; 4],
+        dport: u16,
+    ) -> Option<Arc<Service>> {
+        let [d0, d1, d2, d3] = daddr;
+        let by_mark = (mark != 0)
+            .then(|| {
+                self.services
+                    .iter()
+                    .find(|s| s.key.fwmark == mark && s.key.af == uapi::AF_INET)
+            })
+            .flatten();
+        by_mark
+            .or_else(|| {
+                self.services.iter().find(|s| {
+                    let k = &s.key;
+                    k.fwmark == 0
+                        && k.af == uapi::AF_INET
+                        && k.protocol == u16::from(protocol)
+                        && k.port == dport
+                        && k.addr[..4] == [d0, d1, d2, d3]
+                })
+            })
+            .cloned()
+    }
+
+    /// Whether `addr:port` is a NAT real server of some service (`ip_vs_has_real_service`).
+    pub(crate) fn has_real_service(&self, protocol: u8, addr: [u8; 4], port: u16) -> bool {
+        self.services.iter().any(|s| {
+            (s.key.protocol == u16::from(protocol) || s.key.fwmark != 0)
+                && s.find_dest(uapi::AF_INET, &crate::conn::widen(addr), port)
+                    .is_some_and(|d| d.fwd_method.load(Relaxed) == uapi::fwd::MASQ)
+        })
+    }
+}
+
 /// Per-namespace state.
 #[pin_data]
 pub(crate) struct NetState {
@@ -114,29 +204,39 @@ pub(crate) struct NetState {
     pub(crate) timeouts: Timeouts,
     /// Totals of every service (`ipvs->tot_stats`).
     pub(crate) total: Stats,
+    /// Sysctl settings.
+    pub(crate) sysctl: Sysctls,
+    /// The services, for the packet path; empty until the first service.
+    pub(crate) services: RcuArc<ServiceTable>,
+    /// The connection table, allocated with the first service (as C allocates `conn_tab`).
+    pub(crate) conns: RcuArc<ConnTable>,
+    /// The namespace itself.
+    pub(crate) net: NetRef,
 }
 
 impl NetState {
     /// Allocates the state of a new namespace; nothing is registered yet.
-    pub(crate) fn new() -> Result<Arc<Self>> {
+    pub(crate) fn new(net: NetRef) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(NetState {
                 control <- new_mutex!(Control::new()),
                 timeouts: Timeouts::new(),
                 total: Stats::new(),
+                sysctl: Sysctls::new(),
+                services: RcuArc::new(),
+                conns: RcuArc::new(),
+                net,
             }),
             GFP_KERNEL,
         )
     }
 
-    /// Starts serving the namespace: registers its hooks.
+    /// Starts serving the namespace: creates its /proc files. Hooks come with the first
+    /// service.
     pub(crate) fn start(&self, net: &Net) -> Result {
         let mut control = self.control.lock();
         if control.proc_files.is_none() {
             control.proc_files = Some(ProcRegistration::new(net)?);
-        }
-        if control.hooks.is_none() {
-            control.hooks = Some(HookRegistration::new(net)?);
         }
         Ok(())
     }
@@ -144,9 +244,15 @@ impl NetState {
     /// Stops serving the namespace: unregisters its hooks, waits for running ones, and
     /// drops the configuration.
     pub(crate) fn stop(&self) {
-        let (hooks, proc_files, services) = self.control.lock().flush_into();
+        let (hooks, proc_files, gc, services) = self.control.lock().flush_into();
         drop(hooks);
+        drop(gc);
         drop(proc_files);
+        self.services.replace(None);
+        if let Some(conns) = self.conns.get_arc() {
+            conns.flush();
+        }
+        self.conns.replace(None);
         drop(services);
     }
 }

@@ -8,12 +8,14 @@
 
 use kernel::prelude::*;
 
+mod conn;
 mod ctl;
 mod datapath;
 mod ffi;
 mod netns;
 mod proto;
 mod sched;
+mod xmit;
 
 module! {
     type: RustIpvs,

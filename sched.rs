@@ -81,7 +81,11 @@ impl Scheduler {
     }
 
     /// Picks a destination for a new connection (`schedule`): an index into `dests`.
-    pub(crate) fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize> {
+    pub(crate) fn schedule<D: DestView>(
+        &mut self,
+        dests: &[D],
+        client: &ClientInfo,
+    ) -> Option<usize> {
         match self {
             Scheduler::RoundRobin(s) => s.schedule(dests, client),
             Scheduler::WeightedRoundRobin(s) => s.schedule(dests, client),

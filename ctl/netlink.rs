@@ -97,7 +97,10 @@ fn get_u8(attr: Attr<'_>) -> u8 {
 /// A NUL-terminated string attribute without its NUL (the policy guarantees one).
 fn get_str(attr: Attr<'_>) -> &[u8] {
     let payload = attr.payload();
-    let end = payload.iter().position(|&b| b == 0).unwrap_or(payload.len());
+    let end = payload
+        .iter()
+        .position(|&b| b == 0)
+        .unwrap_or(payload.len());
     payload.get(..end).unwrap_or(payload)
 }
 
@@ -116,7 +119,10 @@ fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequ
     let addr = attrs.get(svc_attr::ADDR);
     let port = attrs.get(svc_attr::PORT);
     let fwmark = attrs.get(svc_attr::FWMARK);
-    let (Some(af), true) = (af, fwmark.is_some() || (port.is_some() && protocol.is_some() && addr.is_some())) else {
+    let (Some(af), true) = (
+        af,
+        fwmark.is_some() || (port.is_some() && protocol.is_some() && addr.is_some()),
+    ) else {
         return Err(EINVAL);
     };
     let af = get_u16(af);
@@ -250,10 +256,7 @@ fn set_daemon(request: &Request<'_>) -> Result {
 fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
     let mut control = ipvs.control.lock();
     match command {
-        cmd::FLUSH => {
-            control.flush();
-            return Ok(());
-        }
+        cmd::FLUSH => return control.flush(ipvs),
         cmd::SET_CONFIG => return set_config(ipvs, request),
         cmd::ZERO if request.attr(cmd_attr::SERVICE).is_none() => {
             control.zero_all();
@@ -273,7 +276,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            return control.add_service(svc.key, full.sched_name, &config);
+            return control.add_service(ipvs, svc.key, full.sched_name, &config);
         }
         (_, None) => return Err(ESRCH),
         (_, Some(service)) => service,
@@ -288,7 +291,9 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
             return Err(EAFNOSUPPORT);
         }
         // Mixed-family destinations are only allowed for tunnels.
-        let tunnel = dest.config.is_some_and(|c| c.fwd_method == uapi::fwd::TUNNEL);
+        let tunnel = dest
+            .config
+            .is_some_and(|c| c.fwd_method == uapi::fwd::TUNNEL);
         if dest.af != service.key.af && command != cmd::DEL_DEST && !tunnel {
             return Err(EINVAL);
         }
@@ -308,10 +313,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
             };
             control.edit_service(&service, full.sched_name, &config)
         }
-        (cmd::DEL_SERVICE, _) => {
-            control.del_service(&service);
-            Ok(())
-        }
+        (cmd::DEL_SERVICE, _) => control.del_service(ipvs, &service),
         (cmd::NEW_DEST, Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
             super::add_dest(&service, d.af, &d.addr, d.port, &config)
@@ -345,7 +347,10 @@ fn set_config(ipvs: &NetState, request: &Request<'_>) -> Result {
         values.udp = get_u32(a);
     }
     // The C values are ints: anything above INT_MAX is negative there and refused too.
-    if [values.tcp, values.tcp_fin, values.udp].iter().any(|&v| v > MAX_SECONDS) {
+    if [values.tcp, values.tcp_fin, values.udp]
+        .iter()
+        .any(|&v| v > MAX_SECONDS)
+    {
         return Err(EINVAL);
     }
     ipvs.timeouts.set(&values);
@@ -422,7 +427,10 @@ fn fill_service(w: &mut Writer<'_>, service: &Service) -> Result {
         for (dst, src) in sched.iter_mut().zip(name.as_bytes()) {
             *dst = *src;
         }
-        w.put(svc_attr::SCHED_NAME as u16, sched.get(..=name.len()).unwrap_or(&sched))?;
+        w.put(
+            svc_attr::SCHED_NAME as u16,
+            sched.get(..=name.len()).unwrap_or(&sched),
+        )?;
         let mut flags = [0u8; 8];
         let (f, m) = flags.split_at_mut(4);
         f.copy_from_slice(&service.flags.load(Relaxed).to_ne_bytes());
@@ -430,7 +438,12 @@ fn fill_service(w: &mut Writer<'_>, service: &Service) -> Result {
         w.put(svc_attr::FLAGS as u16, &flags)?;
         w.put_u32(svc_attr::TIMEOUT as u16, service.timeout.load(Relaxed))?;
         w.put_u32(svc_attr::NETMASK as u16, service.netmask.load(Relaxed))?;
-        fill_stats(w, svc_attr::STATS, svc_attr::STATS64, &service.stats.snapshot())
+        fill_stats(
+            w,
+            svc_attr::STATS,
+            svc_attr::STATS64,
+            &service.stats.snapshot(),
+        )
     })
 }
 
@@ -442,16 +455,36 @@ fn fill_dest(w: &mut Writer<'_>, dest: &Dest) -> Result {
         w.put(dest_attr::PORT as u16, &dest.port.to_be_bytes())?;
         w.put_u32(dest_attr::FWD_METHOD as u16, dest.fwd_method.load(Relaxed))?;
         w.put_u32(dest_attr::WEIGHT as u16, dest.weight.load(Relaxed) as u32)?;
-        w.put_u8(dest_attr::TUN_TYPE as u16, dest.tun_type.load(Relaxed) as u8)?;
-        w.put(dest_attr::TUN_PORT as u16, &(dest.tun_port.load(Relaxed) as u16).to_be_bytes())?;
-        w.put_u16(dest_attr::TUN_FLAGS as u16, dest.tun_flags.load(Relaxed) as u16)?;
+        w.put_u8(
+            dest_attr::TUN_TYPE as u16,
+            dest.tun_type.load(Relaxed) as u8,
+        )?;
+        w.put(
+            dest_attr::TUN_PORT as u16,
+            &(dest.tun_port.load(Relaxed) as u16).to_be_bytes(),
+        )?;
+        w.put_u16(
+            dest_attr::TUN_FLAGS as u16,
+            dest.tun_flags.load(Relaxed) as u16,
+        )?;
         w.put_u32(dest_attr::U_THRESH as u16, dest.u_threshold.load(Relaxed))?;
         w.put_u32(dest_attr::L_THRESH as u16, dest.l_threshold.load(Relaxed))?;
         w.put_u32(dest_attr::ACTIVE_CONNS as u16, active as u32)?;
-        w.put_u32(dest_attr::INACT_CONNS as u16, dest.total_conns().wrapping_sub(active) as u32)?;
-        w.put_u32(dest_attr::PERSIST_CONNS as u16, dest.persist_conns.load(Relaxed) as u32)?;
+        w.put_u32(
+            dest_attr::INACT_CONNS as u16,
+            dest.total_conns().wrapping_sub(active) as u32,
+        )?;
+        w.put_u32(
+            dest_attr::PERSIST_CONNS as u16,
+            dest.persist_conns.load(Relaxed) as u32,
+        )?;
         w.put_u16(dest_attr::ADDR_FAMILY as u16, dest.af)?;
-        fill_stats(w, dest_attr::STATS, dest_attr::STATS64, &dest.stats.snapshot())
+        fill_stats(
+            w,
+            dest_attr::STATS,
+            dest_attr::STATS64,
+            &dest.stats.snapshot(),
+        )
     })
 }
 
@@ -473,7 +506,10 @@ fn dump_services(ipvs: &NetState, dump: &mut Dump<'_>) {
         let Some(service) = service_at(&ipvs.control.lock(), index) else {
             break;
         };
-        if dump.entry(cmd::NEW_SERVICE, |w| fill_service(w, &service)).is_err() {
+        if dump
+            .entry(cmd::NEW_SERVICE, |w| fill_service(w, &service))
+            .is_err()
+        {
             break;
         }
         index += 1;

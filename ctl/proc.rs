@@ -110,19 +110,43 @@ pub(crate) fn services(ipvs: &NetState, out: &mut SeqFile) {
 fn write_service(out: &mut SeqFile, service: &Service) -> fmt::Result {
     let key = &service.key;
     let flags = service.flags.load(Relaxed);
-    let ops = if flags & uapi::svc_flags::ONEPACKET != 0 { "ops " } else { "" };
+    let ops = if flags & uapi::svc_flags::ONEPACKET != 0 {
+        "ops "
+    } else {
+        ""
+    };
     let sched = service.scheduler_name();
     if key.fwmark != 0 {
         write!(out, "FWM  {:08X} {sched} {ops}", key.fwmark)?;
     } else if key.af == uapi::AF_INET6 {
-        write!(out, "{}  [{}]:{:04X} {sched} ", proto_name(key.protocol), ProcAddr(key.af, &key.addr), key.port)?;
+        write!(
+            out,
+            "{}  [{}]:{:04X} {sched} ",
+            proto_name(key.protocol),
+            ProcAddr(key.af, &key.addr),
+            key.port
+        )?;
     } else {
-        write!(out, "{}  {}:{:04X} {sched} {ops}", proto_name(key.protocol), ProcAddr(key.af, &key.addr), key.port)?;
+        write!(
+            out,
+            "{}  {}:{:04X} {sched} {ops}",
+            proto_name(key.protocol),
+            ProcAddr(key.af, &key.addr),
+            key.port
+        )?;
     }
     if flags & uapi::svc_flags::PERSISTENT != 0 {
         // C prints the timeout in jiffies and the netmask through ntohl().
-        let jiffies = service.timeout.load(Relaxed).wrapping_mul(bindings::CONFIG_HZ);
-        writeln!(out, "persistent {} {:08X}", jiffies as i32, u32::from_be(service.netmask.load(Relaxed)))?;
+        let jiffies = service
+            .timeout
+            .load(Relaxed)
+            .wrapping_mul(bindings::CONFIG_HZ);
+        writeln!(
+            out,
+            "persistent {} {:08X}",
+            jiffies as i32,
+            u32::from_be(service.netmask.load(Relaxed))
+        )?;
     } else {
         out.write_str("\n")?;
     }
@@ -154,8 +178,13 @@ fn write_dest(out: &mut SeqFile, dest: &Arc<Dest>) -> fmt::Result {
 }
 
 /// /proc/net/ip_vs_conn: the header, then one line per connection and template.
-pub(crate) fn conns(_ipvs: &NetState, out: &mut SeqFile) {
-    let _ = out.write_str("Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n");
+pub(crate) fn conns(ipvs: &NetState, out: &mut SeqFile) {
+    let _ = out.write_str(
+        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n",
+    );
+    if let Some(table) = ipvs.conns.get_arc() {
+        table.show(out);
+    }
 }
 
 /// /proc/net/ip_vs_stats: the namespace's totals.

@@ -173,7 +173,12 @@ pub(crate) struct Dest {
 
 impl Dest {
     /// A new destination with `config` applied.
-    pub(crate) fn new(af: u16, addr: InetAddr, port: u16, config: &DestConfig) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        af: u16,
+        addr: InetAddr,
+        port: u16,
+        config: &DestConfig,
+    ) -> Result<Arc<Self>> {
         let dest = Arc::new(
             Dest {
                 af,
@@ -201,7 +206,8 @@ impl Dest {
 
     /// Applies NEW_DEST / SET_DEST settings (`__ip_vs_update_dest`).
     pub(crate) fn apply(&self, config: &DestConfig) {
-        self.fwd_method.store(config.fwd_method & uapi::fwd::MASK, Relaxed);
+        self.fwd_method
+            .store(config.fwd_method & uapi::fwd::MASK, Relaxed);
         self.weight.store(config.weight, Relaxed);
         self.tun_type.store(u32::from(config.tun_type), Relaxed);
         self.tun_port.store(u32::from(config.tun_port), Relaxed);
@@ -296,7 +302,11 @@ pub(crate) struct Service {
 
 impl Service {
     /// A new service with no destinations.
-    pub(crate) fn new(key: ServiceKey, scheduler: Option<Scheduler>, config: &ServiceConfig) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        key: ServiceKey,
+        scheduler: Option<Scheduler>,
+        config: &ServiceConfig,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Service {
                 key,
@@ -408,7 +418,13 @@ impl Service {
             scheduling.scheduler = None;
             return Ok(());
         }
-        if scheduling.scheduler.as_ref().map(Scheduler::name).map(str::as_bytes) == Some(name) {
+        if scheduling
+            .scheduler
+            .as_ref()
+            .map(Scheduler::name)
+            .map(str::as_bytes)
+            == Some(name)
+        {
             return Ok(());
         }
         let new = Scheduler::by_name(name, &scheduling.dests).ok_or(ENOENT)?;
@@ -418,7 +434,8 @@ impl Service {
 
     /// Applies SET_SERVICE settings.
     pub(crate) fn apply(&self, config: &ServiceConfig) {
-        self.flags.store(config.flags | uapi::svc_flags::HASHED, Relaxed);
+        self.flags
+            .store(config.flags | uapi::svc_flags::HASHED, Relaxed);
         self.timeout.store(config.timeout, Relaxed);
         self.netmask.store(config.netmask, Relaxed);
     }

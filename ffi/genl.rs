@@ -214,13 +214,19 @@ impl<'a> Dump<'a> {
         let mut table = AttrTable::empty();
         // SAFETY: the table has `IPVS_CMD_ATTR_MAX + 1` entries; `cb->nlh` is the request,
         // alive for the whole dump.
-        to_result(unsafe { shim::rust_ipvs_parse_dump_request(table.attrs.as_mut_ptr(), self.cb) })?;
+        to_result(unsafe {
+            shim::rust_ipvs_parse_dump_request(table.attrs.as_mut_ptr(), self.cb)
+        })?;
         Ok(table)
     }
 
     /// Adds one entry (a message with NLM_F_MULTI and command `cmd`) whose attributes `fill`
     /// writes. `Err(EMSGSIZE)` means the message is full: stop and resume in the next call.
-    pub(crate) fn entry(&mut self, cmd: u8, fill: impl FnOnce(&mut Writer<'_>) -> Result) -> Result {
+    pub(crate) fn entry(
+        &mut self,
+        cmd: u8,
+        fill: impl FnOnce(&mut Writer<'_>) -> Result,
+    ) -> Result {
         // SAFETY: `skb` and `cb` are valid during the call.
         let hdr = unsafe { shim::rust_ipvs_genlmsg_put_dump(self.skb, self.cb, cmd) };
         if hdr.is_null() {
@@ -258,7 +264,14 @@ impl Writer<'_> {
     pub(crate) fn put(&mut self, ty: u16, data: &[u8]) -> Result {
         let len = c_int::try_from(data.len()).map_err(|_| EMSGSIZE)?;
         // SAFETY: `skb` is a message being built; `data` is valid for `len` bytes.
-        let ret = unsafe { bindings::nla_put(self.skb, c_int::from(ty), len, data.as_ptr().cast::<c_void>()) };
+        let ret = unsafe {
+            bindings::nla_put(
+                self.skb,
+                c_int::from(ty),
+                len,
+                data.as_ptr().cast::<c_void>(),
+            )
+        };
         if ret == 0 {
             Ok(())
         } else {

@@ -56,6 +56,30 @@ impl Net {
     }
 }
 
+/// A namespace reference stored in that namespace's own state.
+///
+/// # Invariants
+///
+/// The namespace outlives the [`NetState`] holding this: the state is freed by the namespace's
+/// exit callback.
+pub(crate) struct NetRef {
+    /// The namespace.
+    net: *mut bindings::net,
+}
+
+// SAFETY: a `struct net` may be used from any task while it is alive (type invariant).
+unsafe impl Send for NetRef {}
+// SAFETY: as above; only shared access is given out.
+unsafe impl Sync for NetRef {}
+
+impl NetRef {
+    /// The namespace.
+    pub(crate) fn get(&self) -> &Net {
+        // SAFETY: the namespace outlives the state holding `self` (type invariant).
+        unsafe { Net::from_raw(self.net) }
+    }
+}
+
 /// Registration of the module's pernet operations: every network namespace, present and
 /// future, gets a [`NetState`] until this is dropped.
 pub(crate) struct PernetRegistration {
@@ -85,7 +109,8 @@ unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
     from_result(|| {
         // SAFETY: the pernet core passes a live namespace that outlives init and exit.
         let net = unsafe { Net::from_raw(net) };
-        let state = NetState::new()?;
+        // INVARIANT: the state is freed by this namespace's exit callback.
+        let state = NetState::new(NetRef { net: net.as_ptr() })?;
         let raw = Arc::into_raw(Arc::clone(&state));
         // SAFETY: the slot is this module's `net_generic` storage of pointer size; nothing
         // reads it before the hooks are registered by `start` below.

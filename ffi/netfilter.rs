@@ -5,6 +5,7 @@
 use super::{
     net::Net, //
     shim,
+    skb::Skb,
 };
 use crate::datapath;
 use kernel::{
@@ -22,6 +23,10 @@ use kernel::{
 pub(crate) enum Verdict {
     /// Let the packet continue (`NF_ACCEPT`).
     Accept,
+    /// Drop the packet (`NF_DROP`).
+    Drop,
+    /// The packet was taken over, for example re-sent after NAT (`NF_STOLEN`).
+    Stolen,
 }
 
 impl Verdict {
@@ -29,6 +34,8 @@ impl Verdict {
     fn as_raw(self) -> c_uint {
         match self {
             Verdict::Accept => bindings::NF_ACCEPT,
+            Verdict::Drop => bindings::NF_DROP,
+            Verdict::Stolen => bindings::NF_STOLEN,
         }
     }
 }
@@ -112,13 +119,15 @@ unsafe fn hook_context<'a>(state: *const shim::NfHookState) -> (&'a Net, HookPoi
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_in_hook(
     _priv: *mut c_void,
-    _skb: *mut bindings::sk_buff,
+    skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
     // SAFETY: netfilter passes the state of this invocation.
     let (net, hook) = unsafe { hook_context(state) };
+    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
+    let skb = unsafe { Skb::from_raw(skb) };
     match net.ipvs() {
-        Some(ipvs) => datapath::request(ipvs, hook).as_raw(),
+        Some(ipvs) => datapath::request(ipvs, net, hook, skb).as_raw(),
         None => Verdict::Accept.as_raw(),
     }
 }
@@ -127,13 +136,15 @@ unsafe extern "C" fn rust_ipvs_in_hook(
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_out_hook(
     _priv: *mut c_void,
-    _skb: *mut bindings::sk_buff,
+    skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
     // SAFETY: netfilter passes the state of this invocation.
     let (net, hook) = unsafe { hook_context(state) };
+    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
+    let skb = unsafe { Skb::from_raw(skb) };
     match net.ipvs() {
-        Some(ipvs) => datapath::reply(ipvs, hook).as_raw(),
+        Some(ipvs) => datapath::reply(ipvs, net, hook, skb).as_raw(),
         None => Verdict::Accept.as_raw(),
     }
 }
@@ -142,13 +153,15 @@ unsafe extern "C" fn rust_ipvs_out_hook(
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_forward_icmp(
     _priv: *mut c_void,
-    _skb: *mut bindings::sk_buff,
+    skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
     // SAFETY: netfilter passes the state of this invocation.
     let (net, hook) = unsafe { hook_context(state) };
+    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
+    let skb = unsafe { Skb::from_raw(skb) };
     match net.ipvs() {
-        Some(ipvs) => datapath::forward_icmp(ipvs, hook).as_raw(),
+        Some(ipvs) => datapath::forward_icmp(ipvs, net, hook, skb).as_raw(),
         None => Verdict::Accept.as_raw(),
     }
 }

@@ -74,7 +74,10 @@ impl fmt::Write for SeqFile {
 /// # Safety
 ///
 /// `seq` is the seq_file passed to a running single-open `show` callback.
-unsafe fn show_with(seq: *mut bindings::seq_file, show: fn(&crate::netns::NetState, &mut SeqFile)) -> c_int {
+unsafe fn show_with(
+    seq: *mut bindings::seq_file,
+    show: fn(&crate::netns::NetState, &mut SeqFile),
+) -> c_int {
     // SAFETY: a single-open proc file of a namespace keeps the namespace alive while open.
     let net = unsafe { Net::from_raw(shim::rust_ipvs_seq_net(seq)) };
     if let Some(ipvs) = net.ipvs() {
@@ -85,21 +88,30 @@ unsafe fn show_with(seq: *mut bindings::seq_file, show: fn(&crate::netns::NetSta
 
 /// `show` of /proc/net/ip_vs.
 #[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_services_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+unsafe extern "C" fn rust_ipvs_proc_services_show(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
     // SAFETY: called by the seq_file core for this file.
     unsafe { show_with(seq, proc::services) }
 }
 
 /// `show` of /proc/net/ip_vs_conn.
 #[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_conns_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+unsafe extern "C" fn rust_ipvs_proc_conns_show(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
     // SAFETY: called by the seq_file core for this file.
     unsafe { show_with(seq, proc::conns) }
 }
 
 /// `show` of /proc/net/ip_vs_stats.
 #[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_stats_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+unsafe extern "C" fn rust_ipvs_proc_stats_show(
+    seq: *mut bindings::seq_file,
+    _v: *mut c_void,
+) -> c_int {
     // SAFETY: called by the seq_file core for this file.
     unsafe { show_with(seq, proc::stats) }
 }

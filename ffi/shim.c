@@ -4,10 +4,19 @@
  * operations and one-line wrappers of static inline functions. No logic lives here; the
  * callbacks named below are Rust functions in ffi/netfilter.rs and ffi/net.rs.
  */
+#include <linux/icmp.h>
 #include <linux/ip_vs.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <linux/timer.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/genetlink.h>
+#include <net/icmp.h>
+#include <net/ip.h>
+#include <net/netfilter/nf_conntrack.h>
+#include <net/route.h>
+#include <net/checksum.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <linux/proc_fs.h>
@@ -27,6 +36,7 @@ int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
+void rust_ipvs_conn_gc(struct net *net);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
@@ -63,6 +73,26 @@ unsigned int rust_ipvs_skb_len(const struct sk_buff *skb);
 int rust_ipvs_proc_register(struct net *net);
 void rust_ipvs_proc_unregister(struct net *net);
 struct net *rust_ipvs_seq_net(struct seq_file *seq);
+bool rust_ipvs_skb_ipvs_property(const struct sk_buff *skb);
+void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb);
+u8 rust_ipvs_skb_pkt_type(const struct sk_buff *skb);
+bool rust_ipvs_skb_has_dst(const struct sk_buff *skb);
+bool rust_ipvs_skb_from_local(const struct sk_buff *skb);
+u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
+int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
+void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
+void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
+void rust_ipvs_ip_send_check(struct sk_buff *skb);
+bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
+void rust_ipvs_skb_notrack(struct sk_buff *skb);
+int rust_ipvs_route_output(struct net *net, struct sk_buff *skb, __be32 daddr);
+int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
+void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
+unsigned long rust_ipvs_jiffies(void);
+u32 rust_ipvs_random_u32(void);
+struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
+void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 
 /* The C ip_vs hook set and priorities (ip_vs_core.c: ip_vs_ops4). */
 static const struct nf_hook_ops rust_ipvs_ops4[] = {
@@ -360,4 +390,161 @@ int rust_ipvs_proc_register(struct net *net)
 struct net *rust_ipvs_seq_net(struct seq_file *seq)
 {
 	return seq_file_single_net(seq);
+}
+
+/* Packet access: one-line wrappers of skb fields and static inline helpers. */
+
+bool rust_ipvs_skb_ipvs_property(const struct sk_buff *skb)
+{
+	return skb->ipvs_property;
+}
+
+void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb)
+{
+	skb->ipvs_property = 1;
+}
+
+u8 rust_ipvs_skb_pkt_type(const struct sk_buff *skb)
+{
+	return skb->pkt_type;
+}
+
+bool rust_ipvs_skb_has_dst(const struct sk_buff *skb)
+{
+	return skb_dst(skb) != NULL;
+}
+
+/* ip_vs_schedule: "!skb->dev || skb->dev->flags & IFF_LOOPBACK" (a local sender). */
+bool rust_ipvs_skb_from_local(const struct sk_buff *skb)
+{
+	return !skb->dev || (skb->dev->flags & IFF_LOOPBACK);
+}
+
+u32 rust_ipvs_skb_mark(const struct sk_buff *skb)
+{
+	return skb->mark;
+}
+
+int rust_ipvs_skb_network_offset(const struct sk_buff *skb)
+{
+	return skb_network_offset(skb);
+}
+
+void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
+				bool pseudohdr)
+{
+	inet_proto_csum_replace4((__sum16 *)(skb->data + off), skb, from, to, pseudohdr);
+}
+
+void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
+{
+	inet_proto_csum_replace2((__sum16 *)(skb->data + off), skb, from, to, false);
+}
+
+void rust_ipvs_ip_send_check(struct sk_buff *skb)
+{
+	ip_send_check(ip_hdr(skb));
+}
+
+bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+
+	return ct && nf_ct_is_confirmed(ct);
+}
+
+/* ip_vs_notrack() */
+void rust_ipvs_skb_notrack(struct sk_buff *skb)
+{
+	nf_reset_ct(skb);
+	nf_ct_set(skb, NULL, IP_CT_UNTRACKED);
+}
+
+/*
+ * Route lookup for a NAT destination (do_output_route4): 1 if local, 0 with the new route
+ * attached to the skb, negative if unreachable.
+ */
+int rust_ipvs_route_output(struct net *net, struct sk_buff *skb, __be32 daddr)
+{
+	struct flowi4 fl4 = { .daddr = daddr, .flowi4_flags = FLOWI_FLAG_KNOWN_NH };
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (rt->rt_flags & RTCF_LOCAL) {
+		ip_rt_put(rt);
+		return 1;
+	}
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	return 0;
+}
+
+/* ip_vs_nat_send_or_cont() for a non-local destination: always consumes the skb. */
+int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
+{
+	if (skb->dev)
+		skb_orphan(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	skb->ignore_df = 1;
+	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
+		       dst_output);
+}
+
+void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)
+{
+	icmp_send(skb, type, code, info);
+}
+
+/* ip_vs_route_me_harder() for IPv4 replies leaving at FORWARD or LOCAL_OUT. */
+int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb)
+{
+	if (!(skb_rtable(skb)->rt_flags & RTCF_LOCAL))
+		return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
+	return 0;
+}
+
+unsigned long rust_ipvs_jiffies(void)
+{
+	return jiffies;
+}
+
+u32 rust_ipvs_random_u32(void)
+{
+	return get_random_u32();
+}
+
+/* The connection table's expiry timer: calls rust_ipvs_conn_gc() every second (softirq). */
+struct rust_ipvs_gc {
+	struct timer_list timer;
+	struct net *net;
+};
+
+static void rust_ipvs_gc_fire(struct timer_list *t)
+{
+	struct rust_ipvs_gc *gc = timer_container_of(gc, t, timer);
+
+	rust_ipvs_conn_gc(gc->net);
+	mod_timer(&gc->timer, jiffies + HZ);
+}
+
+struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
+{
+	struct rust_ipvs_gc *gc = kzalloc(sizeof(*gc), GFP_KERNEL);
+
+	if (!gc)
+		return NULL;
+	gc->net = net;
+	timer_setup(&gc->timer, rust_ipvs_gc_fire, 0);
+	mod_timer(&gc->timer, jiffies + HZ);
+	return gc;
+}
+
+void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
+{
+	timer_shutdown_sync(&gc->timer);
+	kfree(gc);
 }

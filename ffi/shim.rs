@@ -7,6 +7,7 @@ use kernel::ffi::{
     c_int, //
     c_long,
     c_uint,
+    c_ulong,
     c_void,
 };
 
@@ -66,7 +67,10 @@ extern "C" {
     /// `info->genlhdr->cmd`.
     pub(crate) fn rust_ipvs_info_cmd(info: *const bindings::genl_info) -> u8;
     /// `info->attrs[type]`.
-    pub(crate) fn rust_ipvs_info_attr(info: *const bindings::genl_info, ty: c_int) -> *mut bindings::nlattr;
+    pub(crate) fn rust_ipvs_info_attr(
+        info: *const bindings::genl_info,
+        ty: c_int,
+    ) -> *mut bindings::nlattr;
     /// `genl_info_net(info)`.
     pub(crate) fn rust_ipvs_info_net(info: *const bindings::genl_info) -> *mut bindings::net;
     /// The command of a dump.
@@ -94,15 +98,24 @@ extern "C" {
     /// `genlmsg_cancel()`.
     pub(crate) fn rust_ipvs_genlmsg_cancel(skb: *mut bindings::sk_buff, hdr: *mut c_void);
     /// `genlmsg_reply()`; consumes `skb`.
-    pub(crate) fn rust_ipvs_genlmsg_reply(skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
+    pub(crate) fn rust_ipvs_genlmsg_reply(
+        skb: *mut bindings::sk_buff,
+        info: *mut bindings::genl_info,
+    ) -> c_int;
     /// `nlmsg_free()`.
     pub(crate) fn rust_ipvs_nlmsg_free(skb: *mut bindings::sk_buff);
     /// `nla_nest_start_noflag()`.
-    pub(crate) fn rust_ipvs_nla_nest_start(skb: *mut bindings::sk_buff, ty: c_int) -> *mut bindings::nlattr;
+    pub(crate) fn rust_ipvs_nla_nest_start(
+        skb: *mut bindings::sk_buff,
+        ty: c_int,
+    ) -> *mut bindings::nlattr;
     /// `nla_nest_end()`.
     pub(crate) fn rust_ipvs_nla_nest_end(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
     /// `nla_nest_cancel()`.
-    pub(crate) fn rust_ipvs_nla_nest_cancel(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    pub(crate) fn rust_ipvs_nla_nest_cancel(
+        skb: *mut bindings::sk_buff,
+        start: *mut bindings::nlattr,
+    );
     /// `skb->len`.
     pub(crate) fn rust_ipvs_skb_len(skb: *const bindings::sk_buff) -> c_uint;
 }
@@ -116,4 +129,81 @@ extern "C" {
     pub(crate) fn rust_ipvs_proc_unregister(net: *mut bindings::net);
     /// `seq_file_single_net(seq)`.
     pub(crate) fn rust_ipvs_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
+}
+
+/// `struct rust_ipvs_gc` of shim.c: the connection expiry timer; only used by pointer.
+#[repr(C)]
+pub(crate) struct GcTimer {
+    _opaque: [u8; 0],
+}
+
+// Packet access and transmit (see ffi/skb.rs), the expiry timer (ffi/gc.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// `skb->ipvs_property`.
+    pub(crate) fn rust_ipvs_skb_ipvs_property(skb: *const bindings::sk_buff) -> bool;
+    /// `skb->ipvs_property = 1`.
+    pub(crate) fn rust_ipvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
+    /// `skb->pkt_type`.
+    pub(crate) fn rust_ipvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
+    /// `skb_dst(skb) != NULL`.
+    pub(crate) fn rust_ipvs_skb_has_dst(skb: *const bindings::sk_buff) -> bool;
+    /// No device or a loopback device: sent by this host.
+    pub(crate) fn rust_ipvs_skb_from_local(skb: *const bindings::sk_buff) -> bool;
+    /// `skb->mark`.
+    pub(crate) fn rust_ipvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
+    /// `skb_network_offset(skb)`.
+    pub(crate) fn rust_ipvs_skb_network_offset(skb: *const bindings::sk_buff) -> c_int;
+    /// `inet_proto_csum_replace4()` on the checksum at `skb->data + off`.
+    pub(crate) fn rust_ipvs_l4_csum_replace4(
+        skb: *mut bindings::sk_buff,
+        off: c_uint,
+        from: u32,
+        to: u32,
+        pseudohdr: bool,
+    );
+    /// `inet_proto_csum_replace2()` on the checksum at `skb->data + off`.
+    pub(crate) fn rust_ipvs_l4_csum_replace2(
+        skb: *mut bindings::sk_buff,
+        off: c_uint,
+        from: u16,
+        to: u16,
+    );
+    /// `ip_send_check(ip_hdr(skb))`.
+    pub(crate) fn rust_ipvs_ip_send_check(skb: *mut bindings::sk_buff);
+    /// The packet's conntrack entry exists and is confirmed.
+    pub(crate) fn rust_ipvs_skb_ct_confirmed(skb: *const bindings::sk_buff) -> bool;
+    /// `ip_vs_notrack()`.
+    pub(crate) fn rust_ipvs_skb_notrack(skb: *mut bindings::sk_buff);
+    /// Routes to `daddr`: 1 local, 0 routed (dst attached), negative errno.
+    pub(crate) fn rust_ipvs_route_output(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+        daddr: u32,
+    ) -> c_int;
+    /// Sends through LOCAL_OUT; consumes the skb.
+    pub(crate) fn rust_ipvs_send_local_out(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+    ) -> c_int;
+    /// `icmp_send()`.
+    pub(crate) fn rust_ipvs_icmp_send(
+        skb: *mut bindings::sk_buff,
+        ty: c_int,
+        code: c_int,
+        info: u32,
+    );
+    /// `ip_vs_route_me_harder()` for IPv4.
+    pub(crate) fn rust_ipvs_route_me_harder(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+    ) -> c_int;
+    /// `jiffies`.
+    pub(crate) fn rust_ipvs_jiffies() -> c_ulong;
+    /// `get_random_u32()`.
+    pub(crate) fn rust_ipvs_random_u32() -> u32;
+    /// Starts the per-namespace expiry timer.
+    pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut GcTimer;
+    /// Stops it; returns after a running callback finished.
+    pub(crate) fn rust_ipvs_gc_stop(gc: *mut GcTimer);
 }

@@ -62,6 +62,24 @@ impl TcpState {
     /// The number of states (`IP_VS_TCP_S_LAST`).
     pub(crate) const COUNT: usize = 11;
 
+    /// The state with this index, if any (the inverse of [`TcpState::index`]).
+    pub(crate) const fn from_index(index: usize) -> Option<TcpState> {
+        Some(match index {
+            0 => TcpState::None,
+            1 => TcpState::Established,
+            2 => TcpState::SynSent,
+            3 => TcpState::SynRecv,
+            4 => TcpState::FinWait,
+            5 => TcpState::TimeWait,
+            6 => TcpState::Close,
+            7 => TcpState::CloseWait,
+            8 => TcpState::LastAck,
+            9 => TcpState::Listen,
+            10 => TcpState::SynAck,
+            _ => return None,
+        })
+    }
+
     /// The state's index into per-state tables such as [`DEFAULT_TIMEOUTS`].
     pub(crate) const fn index(self) -> usize {
         self as usize

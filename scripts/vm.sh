@@ -70,7 +70,7 @@ copy_binary() {
 	done
 }
 for b in /usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft \
-	/usr/sbin/conntrack /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp; do
+	/usr/sbin/conntrack /usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp; do
 	copy_binary "$b"
 done
 ln -sf bash "$root/usr/bin/sh.bash"
@@ -97,7 +97,7 @@ depmod -b "$root" "$kver"
 
 # Our tools and the selftests.
 for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz; do
-	[ -x "$tool" ] && install -m 0755 "$tool" "$root/usr/bin/"
+	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
 done
 cp -r "$top/selftests" "$root/selftests"
 

@@ -1,7 +1,7 @@
 #!/bin/bash
-# rust_ipvs registers the C ip_vs hook set at the C priorities in every network namespace:
-# LOCAL_IN reply 98 and request 99, LOCAL_OUT reply -99 and request -98, FORWARD ICMP 99 and
-# reply 100.
+# rust_ipvs registers the C ip_vs hook set at the C priorities in every network namespace that
+# has a service, with the first service, and removes it with the last (as C does): LOCAL_IN
+# reply 98 and request 99, LOCAL_OUT reply -99 and request -98, FORWARD ICMP 99 and reply 100.
 . ./lib.sh
 
 # The hooks rust_ipvs registers in a namespace, one "hook priority function" per line, sorted.
@@ -27,12 +27,30 @@ IPVS_IMPL=rust ipvs_load
 ns_after=ha$$
 ns_add $ns_after
 
+for ns in "" $ns_before $ns_after; do
+	expect_eq "hooks in namespace '${ns:-init}' before any service" "" "$(ipvs_hooks "$ns")"
+done
+log "no service, no hooks"
+for ns in "" $ns_before $ns_after; do
+	nsexec=()
+	[ -n "$ns" ] && nsexec=(ip netns exec $ns)
+	"${nsexec[@]}" ipvsadm -A -t 10.0.0.1:80 -s rr || fail "ipvsadm -A in '${ns:-init}'"
+	"${nsexec[@]}" ipvsadm -A -u 10.0.0.1:53 -s rr || fail "ipvsadm -A in '${ns:-init}'"
+done
 nft list hooks ip | head -40
 for ns in "" $ns_before $ns_after; do
 	got=$(ipvs_hooks "$ns")
 	expect_eq "hooks in namespace '${ns:-init}'" "$want" "$got"
 	log "namespace '${ns:-init}': all six hooks at the C priorities"
 done
+ip netns exec $ns_after ipvsadm -D -t 10.0.0.1:80
+expect_eq "hooks after deleting one of two services" "$want" "$(ipvs_hooks $ns_after)"
+ip netns exec $ns_after ipvsadm -D -u 10.0.0.1:53
+expect_eq "hooks after deleting the last service" "" "$(ipvs_hooks $ns_after)"
+ip netns exec $ns_before ipvsadm -C
+expect_eq "hooks after flush" "" "$(ipvs_hooks $ns_before)"
+expect_eq "hooks of the init namespace unaffected" "$want" "$(ipvs_hooks "")"
+log "hooks go with the last service (delete and flush), per namespace"
 
 ipvs_unload
 for ns in "" $ns_before $ns_after; do

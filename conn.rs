@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The connection table of a namespace (C: `ip_vs_conn.c`).
+//!
+//! Each connection is hashed twice into one bucket array, once by its client-side tuple (what
+//! `conn_in_get` looks up) and once by its real-server-side tuple (`conn_out_get`). Buckets
+//! have their own locks: the packet path takes one bucket lock per lookup, never a
+//! namespace-wide lock. Entries are counted references; a connection holds a counted
+//! reference to its destination, which therefore outlives its removal from the service.
+//!
+//! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
+//! entries and a once-a-second sweep ([`gc`]) unlinks them and releases their destinations.
+
+use crate::{
+    ctl::{
+        proc::{
+            proto_name, //
+            ProcAddr,
+        },
+        service::{
+            Dest, //
+            Service,
+        },
+        uapi,
+    },
+    ffi::{
+        gc::jiffies, //
+        proc::SeqFile,
+    },
+    netns::NetState,
+    proto::{
+        tcp_state::TcpState, //
+        udp_state::UdpState,
+    },
+};
+use core::fmt::Write;
+use kernel::{
+    bindings, new_spinlock_irq,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic, //
+            Relaxed,
+        },
+        Arc, //
+        SpinLockIrq,
+    },
+};
+
+/// Connection flags (`IP_VS_CONN_F_*`).
+pub(crate) mod flags {
+    /// Forwarding method bits.
+    pub(crate) const FWD_MASK: u32 = 0x0007;
+    /// Replies do not pass the director (DR, TUN).
+    pub(crate) const NOOUTPUT: u32 = 0x0080;
+    /// Counted in the destination's inactive connections.
+    pub(crate) const INACTIVE: u32 = 0x0100;
+    /// A persistence template.
+    pub(crate) const TEMPLATE: u32 = 0x1000;
+    /// Keep conntrack for this connection (`conntrack=1`).
+    pub(crate) const NFCT: u32 = 1 << 16;
+}
+
+/// Number of buckets; a power of two.
+const BUCKETS: usize = 4096;
+/// Upper bound on connections per namespace; new ones are dropped (and counted) beyond it.
+pub(crate) const CONN_MAX: i32 = 1 << 20;
+
+/// A connection (C: `struct ip_vs_conn`), IPv4.
+#[pin_data]
+pub(crate) struct Conn {
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// Client address, network order.
+    pub(crate) caddr: [u8; 4],
+    /// Client port, host order.
+    pub(crate) cport: u16,
+    /// Virtual address, network order.
+    pub(crate) vaddr: [u8; 4],
+    /// Virtual port, host order.
+    pub(crate) vport: u16,
+    /// Real server address, network order.
+    pub(crate) daddr: [u8; 4],
+    /// Real server port, host order.
+    pub(crate) dport: u16,
+    /// `IP_VS_CONN_F_*`.
+    pub(crate) flags: Atomic<u32>,
+    /// Protocol state (a [`TcpState`] index for TCP, 0 for UDP).
+    pub(crate) state: Atomic<u32>,
+    /// Timeout of the current state, in jiffies.
+    pub(crate) timeout: Atomic<u64>,
+    /// When the connection expires, in jiffies.
+    pub(crate) expires: Atomic<u64>,
+    /// Unlinked from the table and released from its destination.
+    pub(crate) dead: Atomic<bool>,
+    /// The real server, while bound.
+    pub(crate) dest: Option<Arc<Dest>>,
+    /// The service the connection was scheduled by, for its counters.
+    pub(crate) svc: Option<Arc<Service>>,
+    /// Serialises state transitions and the destination's active/inactive counts.
+    #[pin]
+    pub(crate) transition: SpinLockIrq<()>,
+}
+
+impl Conn {
+    /// Whether the connection has expired at `now`.
+    fn expired(&self, now: u64) -> bool {
+        now >= self.expires.load(Relaxed)
+    }
+
+    /// Restarts the timer with the current timeout (`ip_vs_conn_put`).
+    pub(crate) fn touch(&self) {
+        self.expires
+            .store(jiffies().wrapping_add(self.timeout.load(Relaxed)), Relaxed);
+    }
+
+    /// Expires the connection now (`ip_vs_conn_expire_now`): lookups stop finding it and the
+    /// next sweep unlinks it.
+    pub(crate) fn expire_now(&self) {
+        self.expires.store(0, Relaxed);
+    }
+
+    /// Clears connection flags.
+    pub(crate) fn clear_flags(&self, mask: u32) {
+        let _guard = self.transition.lock();
+        self.flags.store(self.flags.load(Relaxed) & !mask, Relaxed);
+    }
+
+    /// The current TCP state.
+    pub(crate) fn tcp_state(&self) -> TcpState {
+        TcpState::from_index(self.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
+    }
+
+    /// The state name /proc shows (`ip_vs_state_name`).
+    fn state_name(&self) -> &'static str {
+        match u16::from(self.protocol) {
+            uapi::IPPROTO_TCP if self.flags.load(Relaxed) & flags::TEMPLATE != 0 => {
+                TcpState::None.name()
+            }
+            uapi::IPPROTO_TCP => self.tcp_state().name(),
+            uapi::IPPROTO_UDP => UdpState::Normal.name(),
+            0 => "NONE",
+            _ => "ERR!",
+        }
+    }
+
+    /// Moves the connection to `state` with timeout `timeout` (seconds), adjusting the
+    /// destination's active and inactive counts as `set_tcp_state` does.
+    pub(crate) fn set_state(&self, state: u32, active: bool, timeout_secs: u32) {
+        let _guard = self.transition.lock();
+        if state != self.state.load(Relaxed) {
+            let f = self.flags.load(Relaxed);
+            if let Some(dest) = &self.dest {
+                if f & flags::INACTIVE == 0 && !active {
+                    dest.active_conns.fetch_sub(1, Relaxed);
+                    dest.inactive_conns.fetch_add(1, Relaxed);
+                    self.flags.store(f | flags::INACTIVE, Relaxed);
+                } else if f & flags::INACTIVE != 0 && active {
+                    dest.inactive_conns.fetch_sub(1, Relaxed);
+                    dest.active_conns.fetch_add(1, Relaxed);
+                    self.flags.store(f & !flags::INACTIVE, Relaxed);
+                }
+            }
+            self.state.store(state, Relaxed);
+        }
+        self.timeout.store(
+            u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ)),
+            Relaxed,
+        );
+    }
+
+    /// Releases the destination's counts (`ip_vs_unbind_dest`); once.
+    fn unbind(&self) {
+        if self.dead.xchg(true, Relaxed) {
+            return;
+        }
+        let Some(dest) = &self.dest else {
+            return;
+        };
+        let _guard = self.transition.lock();
+        let f = self.flags.load(Relaxed);
+        if f & flags::TEMPLATE != 0 {
+            dest.persist_conns.fetch_sub(1, Relaxed);
+        } else if f & flags::INACTIVE != 0 {
+            dest.inactive_conns.fetch_sub(1, Relaxed);
+        } else {
+            dest.active_conns.fetch_sub(1, Relaxed);
+        }
+        dest.update_overload();
+    }
+}
+
+/// The tuple of a new connection.
+pub(crate) struct ConnParams {
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// Client address.
+    pub(crate) caddr: [u8; 4],
+    /// Client port.
+    pub(crate) cport: u16,
+    /// Virtual address.
+    pub(crate) vaddr: [u8; 4],
+    /// Virtual port.
+    pub(crate) vport: u16,
+    /// Real server address.
+    pub(crate) daddr: [u8; 4],
+    /// Real server port.
+    pub(crate) dport: u16,
+}
+
+/// One bucket: the connections hashed to it.
+type Bucket = SpinLockIrq<KVec<Arc<Conn>>>;
+
+/// A namespace's connection table.
+pub(crate) struct ConnTable {
+    /// Hash seed, random per table.
+    seed: u32,
+    /// The buckets.
+    buckets: KVec<Pin<KBox<Bucket>>>,
+    /// Connections in the table.
+    pub(crate) count: Atomic<i32>,
+    /// Connections refused because the table was full.
+    pub(crate) dropped: Atomic<u64>,
+}
+
+/// Mixes the words of a tuple into a bucket index.
+fn hash(seed: u32, protocol: u8, addr1: [u8; 4], port1: u16, addr2: [u8; 4], port2: u16) -> usize {
+    let mut h = seed ^ u32::from(protocol);
+    for word in [
+        u32::from_ne_bytes(addr1),
+        u32::from_ne_bytes(addr2),
+        (u32::from(port1) << 16) | u32::from(port2),
+    ] {
+        h ^= word;
+        h = h.wrapping_mul(0x9e37_79b1);
+        h ^= h >> 15;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+    }
+    (h as usize) & (BUCKETS - 1)
+}
+
+impl ConnTable {
+    /// An empty table.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL)?;
+        for _ in 0..BUCKETS {
+            buckets.push(
+                KBox::pin_init(
+                    new_spinlock_irq!(KVec::new(), "rust_ipvs_conn_bucket"),
+                    GFP_KERNEL,
+                )?,
+                GFP_KERNEL,
+            )?;
+        }
+        Ok(Arc::new(
+            ConnTable {
+                seed: crate::ffi::gc::random_u32(),
+                buckets,
+                count: Atomic::new(0),
+                dropped: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// Bucket index of a connection's client-side tuple.
+    fn in_index(
+        &self,
+        protocol: u8,
+        caddr: [u8; 4],
+        cport: u16,
+        vaddr: [u8; 4],
+        vport: u16,
+    ) -> usize {
+        hash(self.seed, protocol, caddr, cport, vaddr, vport)
+    }
+
+    /// Bucket index of a connection's real-server-side tuple.
+    fn out_index(
+        &self,
+        protocol: u8,
+        daddr: [u8; 4],
+        dport: u16,
+        caddr: [u8; 4],
+        cport: u16,
+    ) -> usize {
+        hash(
+            self.seed.rotate_left(16),
+            protocol,
+            daddr,
+            dport,
+            caddr,
+            cport,
+        )
+    }
+
+    /// Finds a live connection in bucket `index` matching `pred`.
+    fn find(&self, index: usize, pred: impl Fn(&Conn) -> bool) -> Option<Arc<Conn>> {
+        let now = jiffies();
+        let bucket = self.buckets.get(index)?;
+        let entries = bucket.lock();
+        entries.iter().find(|c| !c.expired(now) && pred(c)).cloned()
+    }
+
+    /// `conn_in_get`: the connection of a client packet.
+    pub(crate) fn in_get(
+        &self,
+        protocol: u8,
+        caddr: [u8; 4],
+        cport: u16,
+        vaddr: [u8; 4],
+        vport: u16,
+    ) -> Option<Arc<Conn>> {
+        let index = self.in_index(protocol, caddr, cport, vaddr, vport);
+        self.find(index, |c| {
+            c.protocol == protocol
+                && c.cport == cport
+                && c.vport == vport
+                && c.caddr == caddr
+                && c.vaddr == vaddr
+        })
+    }
+
+    /// `conn_out_get`: the connection of a real server's reply.
+    pub(crate) fn out_get(
+        &self,
+        protocol: u8,
+        daddr: [u8; 4],
+        dport: u16,
+        caddr: [u8; 4],
+        cport: u16,
+    ) -> Option<Arc<Conn>> {
+        let index = self.out_index(protocol, daddr, dport, caddr, cport);
+        self.find(index, |c| {
+            c.protocol == protocol
+                && c.dport == dport
+                && c.cport == cport
+                && c.daddr == daddr
+                && c.caddr == caddr
+                && c.flags.load(Relaxed) & flags::TEMPLATE == 0
+        })
+    }
+
+    /// `ip_vs_conn_new`: creates, binds to `dest` and hashes a connection (packet path,
+    /// atomic allocations). Its timer starts at 3 s in state NONE.
+    pub(crate) fn new_conn(
+        &self,
+        p: &ConnParams,
+        dest: Arc<Dest>,
+        svc: Option<Arc<Service>>,
+        extra_flags: u32,
+    ) -> Result<Arc<Conn>> {
+        if self.count.load(Relaxed) >= CONN_MAX {
+            self.dropped.fetch_add(1, Relaxed);
+            return Err(ENOMEM);
+        }
+        let fwd = dest.fwd_method.load(Relaxed) & flags::FWD_MASK;
+        let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
+        if fwd != uapi::fwd::MASQ {
+            conn_flags |= flags::NOOUTPUT;
+        }
+        let hz = u64::from(bindings::CONFIG_HZ);
+        let conn = Arc::pin_init(
+            pin_init!(Conn {
+                protocol: p.protocol,
+                caddr: p.caddr,
+                cport: p.cport,
+                vaddr: p.vaddr,
+                vport: p.vport,
+                daddr: p.daddr,
+                dport: p.dport,
+                flags: Atomic::new(conn_flags),
+                state: Atomic::new(0),
+                timeout: Atomic::new(3 * hz),
+                expires: Atomic::new(jiffies().wrapping_add(3 * hz)),
+                dead: Atomic::new(false),
+                dest: Some(dest),
+                svc,
+                transition <- new_spinlock_irq!((), "rust_ipvs_conn_transition"),
+            }),
+            GFP_ATOMIC,
+        )?;
+        if let Some(dest) = &conn.dest {
+            if conn_flags & flags::TEMPLATE != 0 {
+                dest.persist_conns.fetch_add(1, Relaxed);
+            } else {
+                dest.inactive_conns.fetch_add(1, Relaxed);
+            }
+            dest.update_overload();
+        }
+        let in_index = self.in_index(p.protocol, p.caddr, p.cport, p.vaddr, p.vport);
+        let out_index = self.out_index(p.protocol, p.daddr, p.dport, p.caddr, p.cport);
+        let hashed = self
+            .link(in_index, &conn)
+            .and_then(|()| self.link(out_index, &conn));
+        if let Err(e) = hashed {
+            self.unlink(&conn, in_index, out_index);
+            conn.unbind();
+            return Err(e);
+        }
+        self.count.fetch_add(1, Relaxed);
+        Ok(conn)
+    }
+
+    /// Adds `conn` to bucket `index`.
+    fn link(&self, index: usize, conn: &Arc<Conn>) -> Result {
+        let bucket = self.buckets.get(index).ok_or(EINVAL)?;
+        bucket.lock().push(conn.clone(), GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Removes `conn` from its two buckets.
+    fn unlink(&self, conn: &Arc<Conn>, in_index: usize, out_index: usize) {
+        for index in [in_index, out_index] {
+            if let Some(bucket) = self.buckets.get(index) {
+                bucket.lock().retain(|c| !Arc::ptr_eq(c, conn));
+            }
+        }
+    }
+
+    /// Unlinks and releases every connection that expired (or every one, with `all`).
+    fn sweep(&self, all: bool) {
+        let now = jiffies();
+        for index in 0..BUCKETS {
+            // Collect this bucket's expired connections in their client-side bucket, so each
+            // is handled once; the references are dropped outside the lock.
+            let mut expired: KVec<Arc<Conn>> = KVec::new();
+            if let Some(bucket) = self.buckets.get(index) {
+                let entries = bucket.lock();
+                for c in entries.iter() {
+                    if (all || c.expired(now))
+                        && self.in_index(c.protocol, c.caddr, c.cport, c.vaddr, c.vport) == index
+                        && expired.push(c.clone(), GFP_ATOMIC).is_err()
+                    {
+                        break;
+                    }
+                }
+            }
+            for conn in expired.iter() {
+                let out_index = self.out_index(
+                    conn.protocol,
+                    conn.daddr,
+                    conn.dport,
+                    conn.caddr,
+                    conn.cport,
+                );
+                self.unlink(conn, index, out_index);
+                conn.unbind();
+                self.count.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+
+    /// Unlinks every connection (service flush is not enough: C keeps connections until they
+    /// expire; this is for namespace teardown).
+    pub(crate) fn flush(&self) {
+        self.sweep(true);
+    }
+
+    /// Writes the connections in the /proc/net/ip_vs_conn format.
+    pub(crate) fn show(&self, out: &mut SeqFile) {
+        let now = jiffies();
+        let hz = u64::from(bindings::CONFIG_HZ);
+        for index in 0..BUCKETS {
+            let Some(bucket) = self.buckets.get(index) else {
+                continue;
+            };
+            let entries = bucket.lock();
+            for c in entries.iter() {
+                if self.in_index(c.protocol, c.caddr, c.cport, c.vaddr, c.vport) != index {
+                    continue;
+                }
+                let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
+                let _ = writeln!(
+                    out,
+                    "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:7}",
+                    proto_name(u16::from(c.protocol)),
+                    ProcAddr(uapi::AF_INET, &widen(c.caddr)),
+                    c.cport,
+                    ProcAddr(uapi::AF_INET, &widen(c.vaddr)),
+                    c.vport,
+                    ProcAddr(uapi::AF_INET, &widen(c.daddr)),
+                    c.dport,
+                    c.state_name(),
+                    left as u32
+                );
+            }
+        }
+    }
+}
+
+/// An IPv4 address as a 16-byte `nf_inet_addr`.
+pub(crate) fn widen(addr: [u8; 4]) -> [u8; 16] {
+    let mut wide = [0u8; 16];
+    for (dst, src) in wide.iter_mut().zip(addr) {
+        *dst = src;
+    }
+    wide
+}
+
+/// The expiry sweep of a namespace, run by its timer every second.
+pub(crate) fn gc(ipvs: &NetState) {
+    let guard = kernel::sync::rcu::read_lock();
+    if let Some(table) = ipvs.conns.get(&guard) {
+        table.sweep(false);
+    }
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers on the packet path: bounded reads, writes and checksum updates of an skb the
+//! running hook owns, route lookup and transmit.
+//!
+//! Reads copy header bytes out with `skb_copy_bits`, which handles non-linear (paged) skbs and
+//! fails instead of reading past the end; writes go through `skb_ensure_writable` and
+//! `skb_store_bits`.
+
+use super::{
+    net::Net, //
+    shim,
+};
+use core::marker::PhantomData;
+use kernel::{
+    bindings,
+    error::to_result,
+    ffi::{
+        c_int, //
+        c_uint,
+        c_void,
+    },
+    prelude::*,
+};
+
+/// `PACKET_HOST`: addressed to this host.
+pub(crate) const PACKET_HOST: u8 = 0;
+
+/// An skb owned by the running netfilter hook.
+///
+/// # Invariants
+///
+/// `skb` is valid and owned by the hook for `'a`; it is not shared with another context.
+pub(crate) struct Skb<'a> {
+    /// The packet.
+    skb: *mut bindings::sk_buff,
+    /// Borrowed from the hook invocation.
+    _hook: PhantomData<&'a mut ()>,
+}
+
+impl<'a> Skb<'a> {
+    /// Wraps the skb of a hook invocation.
+    ///
+    /// # Safety
+    ///
+    /// `skb` is the packet netfilter passed to the running hook, valid for `'a`.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
+        // INVARIANT: the caller passes the hook's own skb.
+        Skb {
+            skb,
+            _hook: PhantomData,
+        }
+    }
+
+    /// `skb->len`: bytes from the network header on, at the IPv4 hooks.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_len(self.skb) }
+    }
+
+    /// Offset of the network header from `skb->data`.
+    pub(crate) fn network_offset(&self) -> Option<usize> {
+        // SAFETY: `skb` is valid (type invariant).
+        usize::try_from(unsafe { shim::rust_ipvs_skb_network_offset(self.skb) }).ok()
+    }
+
+    /// Copies `buf.len()` bytes at `offset` (from `skb->data`) into `buf`; `None` if the packet
+    /// is shorter (`skb_header_pointer`).
+    pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        let off = c_int::try_from(offset).ok()?;
+        let len = c_int::try_from(buf.len()).ok()?;
+        // SAFETY: `skb` is valid (type invariant) and `buf` is writable for `len` bytes;
+        // `skb_copy_bits` checks the range against the packet.
+        let ret = unsafe {
+            bindings::skb_copy_bits(self.skb, off, buf.as_mut_ptr().cast::<c_void>(), len)
+        };
+        (ret == 0).then_some(&*buf)
+    }
+
+    /// Makes the first `len` bytes private and linear, for writing (`skb_ensure_writable`).
+    pub(crate) fn make_writable(&mut self, len: usize) -> Result {
+        let len = c_uint::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is valid and owned by the hook (type invariant).
+        to_result(unsafe { bindings::skb_ensure_writable(self.skb, len) })
+    }
+
+    /// Writes `data` at `offset` (`skb_store_bits`); the range must be writable.
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
+        let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
+        let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is owned by the hook (type invariant); `skb_store_bits` checks the
+        // range and `data` is readable for `len` bytes.
+        to_result(unsafe {
+            bindings::skb_store_bits(self.skb, off, data.as_ptr().cast::<c_void>(), len)
+        })
+    }
+
+    /// Updates the L4 checksum at `csum_offset` for a 4-byte field change, including the
+    /// pseudo-header when `pseudo` (`inet_proto_csum_replace4`). The checksum must lie inside
+    /// the range made writable.
+    pub(crate) fn csum_replace4(
+        &mut self,
+        csum_offset: usize,
+        from: [u8; 4],
+        to: [u8; 4],
+        pseudo: bool,
+    ) {
+        if let Ok(off) = c_uint::try_from(csum_offset) {
+            if csum_offset.saturating_add(2) <= self.len() as usize {
+                // SAFETY: the checksum field lies in the writable, linear part (caller
+                // contract, bounds checked against the length above).
+                unsafe {
+                    shim::rust_ipvs_l4_csum_replace4(
+                        self.skb,
+                        off,
+                        u32::from_ne_bytes(from),
+                        u32::from_ne_bytes(to),
+                        pseudo,
+                    )
+                };
+            }
+        }
+    }
+
+    /// Updates the L4 checksum at `csum_offset` for a 2-byte field change.
+    pub(crate) fn csum_replace2(&mut self, csum_offset: usize, from: [u8; 2], to: [u8; 2]) {
+        if let Ok(off) = c_uint::try_from(csum_offset) {
+            if csum_offset.saturating_add(2) <= self.len() as usize {
+                // SAFETY: as in `csum_replace4`.
+                unsafe {
+                    shim::rust_ipvs_l4_csum_replace2(
+                        self.skb,
+                        off,
+                        u16::from_ne_bytes(from),
+                        u16::from_ne_bytes(to),
+                    )
+                };
+            }
+        }
+    }
+
+    /// Recomputes the IPv4 header checksum; the header must be writable.
+    pub(crate) fn ip_send_check(&mut self) {
+        // SAFETY: the header is writable (caller contract) and the skb owned (invariant).
+        unsafe { shim::rust_ipvs_ip_send_check(self.skb) };
+    }
+
+    /// Already handled by IPVS (`skb->ipvs_property`).
+    pub(crate) fn ipvs_property(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_ipvs_property(self.skb) }
+    }
+
+    /// Marks the packet as handled by IPVS.
+    pub(crate) fn set_ipvs_property(&mut self) {
+        // SAFETY: `skb` is owned by the hook (type invariant).
+        unsafe { shim::rust_ipvs_skb_set_ipvs_property(self.skb) };
+    }
+
+    /// `skb->pkt_type`.
+    pub(crate) fn pkt_type(&self) -> u8 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_pkt_type(self.skb) }
+    }
+
+    /// The packet has a route attached.
+    pub(crate) fn has_dst(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_has_dst(self.skb) }
+    }
+
+    /// Sent by this host (no device, or loopback).
+    pub(crate) fn from_local(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_from_local(self.skb) }
+    }
+
+    /// `skb->mark`.
+    pub(crate) fn mark(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_mark(self.skb) }
+    }
+
+    /// The packet's conntrack entry is confirmed (`ip_vs_conn_uses_old_conntrack`).
+    pub(crate) fn conntrack_confirmed(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_ct_confirmed(self.skb) }
+    }
+
+    /// Detaches conntrack (`ip_vs_notrack`).
+    pub(crate) fn notrack(&mut self) {
+        // SAFETY: `skb` is owned by the hook (type invariant).
+        unsafe { shim::rust_ipvs_skb_notrack(self.skb) };
+    }
+
+    /// Looks up the route to `daddr` (network order bytes): `Ok(true)` if local, `Ok(false)`
+    /// with the route attached to the packet.
+    pub(crate) fn route_to(&mut self, net: &Net, daddr: [u8; 4]) -> Result<bool> {
+        // SAFETY: `net` is alive and the skb owned by the hook (invariants).
+        let ret = unsafe {
+            shim::rust_ipvs_route_output(net.as_ptr(), self.skb, u32::from_ne_bytes(daddr))
+        };
+        to_result(ret)?;
+        Ok(ret == 1)
+    }
+
+    /// Re-routes a reply leaving at FORWARD or LOCAL_OUT (`ip_vs_route_me_harder`).
+    pub(crate) fn route_me_harder(&mut self, net: &Net) -> Result {
+        // SAFETY: `net` is alive and the skb owned by the hook (invariants).
+        to_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
+    }
+
+    /// Sends an ICMP error about this packet (`icmp_send`).
+    pub(crate) fn icmp_send(&mut self, ty: u8, code: u8) {
+        // SAFETY: `skb` is valid (type invariant); icmp_send only reads it.
+        unsafe { shim::rust_ipvs_icmp_send(self.skb, c_int::from(ty), c_int::from(code), 0) };
+    }
+
+    /// Sends the packet through LOCAL_OUT to its attached route; the hook must then return
+    /// [`super::netfilter::Verdict::Stolen`].
+    pub(crate) fn send_local_out(self, net: &Net) {
+        // SAFETY: the skb is owned by the hook and has a route (`route_to` returned false);
+        // ownership passes to the stack, and `self` is consumed so it is not used again.
+        unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
+    }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The main job: set up (packages, toolchain, kernel), then boot a guest that loads rust_ipvs,
+# balances real TCP and UDP traffic through a NAT virtual service and shows it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+"$here/setup.sh"
+kdir=$("$here/kernel.sh" debug)
+exec "$here/vm.sh" --kernel "$kdir" --demo "$@"

@@ -1,0 +1,82 @@
+#!/bin/bash
+# The NAT topology of the data-path tests and the demo (sourced), after the kernel's ipvs.sh:
+#
+#   client ns (10.0.0.2) --veth-- director ns (10.0.0.1 | 172.16.0.1, bridge br0)
+#                                    |-- rs1 ns 172.16.0.11
+#                                    |-- rs2 ns 172.16.0.12
+#                                    `-- rs3 ns 172.16.0.13
+#
+# The virtual service is 10.0.0.1:80 (TCP) and 10.0.0.1:53 (UDP) on the director; the real
+# servers answer with their name, so the client sees which one served it.
+
+topo_ns_client=cl$$
+topo_ns_director=dir$$
+topo_real_servers=(rs1 rs2 rs3)
+VIP=10.0.0.1
+
+# Runs a command in a namespace of the topology.
+in_client() { ip netns exec $topo_ns_client "$@"; }
+in_director() { ip netns exec $topo_ns_director "$@"; }
+in_rs() { local rs=$1; shift; ip netns exec ${rs}_$$ "$@"; }
+
+# Builds the namespaces, links, addresses, routes and the real servers' listeners.
+topo_up() {
+	ns_add $topo_ns_client
+	ns_add $topo_ns_director
+	ip link add c0 netns $topo_ns_client type veth peer name d0 netns $topo_ns_director
+	ip -n $topo_ns_client addr add 10.0.0.2/24 dev c0
+	ip -n $topo_ns_client link set c0 up
+	ip -n $topo_ns_client route add default via 10.0.0.1
+	ip -n $topo_ns_director addr add 10.0.0.1/24 dev d0
+	ip -n $topo_ns_director link set d0 up
+	ip -n $topo_ns_director link add br0 type bridge
+	ip -n $topo_ns_director addr add 172.16.0.1/24 dev br0
+	ip -n $topo_ns_director link set br0 up
+	in_director sysctl -qw net.ipv4.ip_forward=1
+	local i=11 rs
+	for rs in "${topo_real_servers[@]}"; do
+		ns_add ${rs}_$$
+		ip link add eth0 netns ${rs}_$$ type veth peer name v$rs netns $topo_ns_director
+		ip -n $topo_ns_director link set v$rs master br0 up
+		ip -n ${rs}_$$ addr add 172.16.0.$i/24 dev eth0
+		ip -n ${rs}_$$ link set eth0 up
+		ip -n ${rs}_$$ route add default via 172.16.0.1
+		in_rs $rs socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
+		in_rs $rs socat UDP-RECVFROM:53,fork SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
+		i=$((i + 1))
+	done
+	# Wait until every listener is up.
+	for rs in "${topo_real_servers[@]}"; do
+		for _ in $(seq 50); do
+			in_rs $rs ss -ltn 2>/dev/null | grep -q ':80 ' && break
+			sleep 0.1
+		done
+	done
+}
+
+# The address of a real server.
+rs_addr() {
+	case $1 in rs1) echo 172.16.0.11 ;; rs2) echo 172.16.0.12 ;; rs3) echo 172.16.0.13 ;; esac
+}
+
+# One TCP request from the client to the virtual service: prints the real server's name.
+tcp_request() {
+	in_client socat -T 3 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1
+}
+
+# One UDP request from the client (a fresh source port each time).
+udp_request() {
+	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53} 2>&1
+}
+
+# Tears the topology down.
+topo_down() {
+	local rs
+	for rs in "${topo_real_servers[@]}"; do
+		ip netns pids ${rs}_$$ 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del ${rs}_$$ 2>/dev/null
+	done
+	ip netns del $topo_ns_client 2>/dev/null
+	ip netns del $topo_ns_director 2>/dev/null
+	true
+}

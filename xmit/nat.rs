@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! NAT transmit (C: `ip_vs_nat_xmit`, the protocols' `dnat_handler` / `snat_handler`, and the
+//! SNAT half of `handle_response`): rewrite addresses and ports with correct checksums.
+
+use crate::{
+    conn::{
+        flags, //
+        Conn,
+    },
+    datapath::Ipv4Header,
+    ffi::{
+        net::Net,
+        netfilter::{
+            HookPoint, //
+            Verdict,
+        },
+        skb::Skb,
+    },
+    netns::NetState,
+};
+use kernel::{
+    prelude::*,
+    sync::atomic::Relaxed, //
+};
+
+/// `ICMP_TIME_EXCEEDED`.
+const ICMP_TIME_EXCEEDED: u8 = 11;
+/// `ICMP_EXC_TTL`.
+const ICMP_EXC_TTL: u8 = 0;
+/// Offset of the TTL in the IPv4 header.
+const TTL_OFFSET: usize = 8;
+/// Offset of the source address in the IPv4 header.
+const SADDR_OFFSET: usize = 12;
+/// Offset of the destination address in the IPv4 header.
+const DADDR_OFFSET: usize = 16;
+
+/// Where a protocol keeps its checksum, relative to the transport header; [`None`] when the
+/// packet carries none (UDP with checksum 0).
+fn l4_csum_offset(skb: &Skb<'_>, iph: &Ipv4Header) -> Option<usize> {
+    let field = match u16::from(iph.protocol) {
+        crate::ctl::uapi::IPPROTO_TCP => 16,
+        crate::ctl::uapi::IPPROTO_UDP => 6,
+        _ => return None,
+    };
+    let off = iph.transport_offset.checked_add(field)?;
+    let mut csum = [0u8; 2];
+    let csum = skb.read(off, &mut csum)?;
+    if iph.protocol == 17 && csum == [0, 0] {
+        return None;
+    }
+    Some(off)
+}
+
+/// Rewrites a 4-byte address field of the IP header and a 2-byte port field of the transport
+/// header, fixing the transport checksum; the caller recomputes the IP header checksum.
+fn rewrite(
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    addr_offset: usize,
+    old_addr: [u8; 4],
+    new_addr: [u8; 4],
+    port_offset: usize,
+    new_port: u16,
+) -> Result {
+    let port_at = iph
+        .transport_offset
+        .checked_add(port_offset)
+        .ok_or(EINVAL)?;
+    let mut buf = [0u8; 2];
+    let old_port: [u8; 2] = skb
+        .read(port_at, &mut buf)
+        .and_then(|b| b.try_into().ok())
+        .ok_or(EINVAL)?;
+    let new_port = new_port.to_be_bytes();
+    let csum = l4_csum_offset(skb, iph);
+    skb.write(port_at, &new_port)?;
+    skb.write(
+        iph.offset.checked_add(addr_offset).ok_or(EINVAL)?,
+        &new_addr,
+    )?;
+    if let Some(csum) = csum {
+        skb.csum_replace2(csum, old_port, new_port);
+        skb.csum_replace4(csum, old_addr, new_addr, true);
+    }
+    Ok(())
+}
+
+/// Bytes that must be writable: the IP header and the transport header up to its checksum.
+fn writable_len(iph: &Ipv4Header) -> usize {
+    let l4 = if iph.protocol == 6 { 18 } else { 8 };
+    iph.transport_offset.saturating_add(l4)
+}
+
+/// Detaches conntrack, or keeps it for `conntrack=1` connections (`ip_vs_notrack` /
+/// `ip_vs_update_conntrack`).
+fn conntrack(skb: &mut Skb<'_>, conn: &Conn) {
+    if conn.flags.load(Relaxed) & flags::NFCT == 0 {
+        skb.notrack();
+    }
+}
+
+/// `ip_vs_nat_xmit`: DNAT a client packet to the real server and send it.
+pub(crate) fn nat_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, conn: &Conn) -> Verdict {
+    let local = match skb.route_to(net, conn.daddr) {
+        Ok(local) => local,
+        Err(_) => return Verdict::Drop,
+    };
+    if !local && iph.ttl <= 1 {
+        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+        return Verdict::Drop;
+    }
+    if skb.make_writable(writable_len(iph)).is_err() {
+        return Verdict::Drop;
+    }
+    if !local {
+        let ttl_at = iph.offset.saturating_add(TTL_OFFSET);
+        if skb.write(ttl_at, &[iph.ttl - 1]).is_err() {
+            return Verdict::Drop;
+        }
+    }
+    if rewrite(
+        &mut skb,
+        iph,
+        DADDR_OFFSET,
+        iph.daddr,
+        conn.daddr,
+        2,
+        conn.dport,
+    )
+    .is_err()
+    {
+        return Verdict::Drop;
+    }
+    skb.ip_send_check();
+    skb.set_ipvs_property();
+    conntrack(&mut skb, conn);
+    if local {
+        return Verdict::Accept;
+    }
+    skb.send_local_out(net);
+    Verdict::Stolen
+}
+
+/// The SNAT of `handle_response`: rewrite a real server's reply to come from the virtual
+/// service, re-route it if needed and let it continue.
+pub(crate) fn snat_response(
+    ipvs: &NetState,
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    conn: &Conn,
+    hook: HookPoint,
+) -> Result {
+    skb.make_writable(writable_len(iph))?;
+    rewrite(skb, iph, SADDR_OFFSET, iph.saddr, conn.vaddr, 0, conn.vport)?;
+    skb.ip_send_check();
+    if hook != HookPoint::LocalIn && ipvs.sysctl.snat_reroute.load(Relaxed) != 0 {
+        skb.route_me_harder(net)?;
+    }
+    Ok(())
+}
+
+/// The end of `handle_response`: mark and (un)track the rewritten reply.
+pub(crate) fn finish_response(skb: &mut Skb<'_>, conn: &Conn) {
+    skb.set_ipvs_property();
+    conntrack(skb, conn);
+}
