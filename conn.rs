@@ -63,8 +63,6 @@ pub(crate) mod flags {
 
 /// Number of buckets; a power of two.
 const BUCKETS: usize = 4096;
-/// Upper bound on connections per namespace; new ones are dropped (and counted) beyond it.
-pub(crate) const CONN_MAX: i32 = 1 << 20;
 
 /// A connection (C: `struct ip_vs_conn`), IPv4.
 #[pin_data]
@@ -350,8 +348,9 @@ impl ConnTable {
         dest: Arc<Dest>,
         svc: Option<Arc<Service>>,
         extra_flags: u32,
+        conn_max: i32,
     ) -> Result<Arc<Conn>> {
-        if self.count.load(Relaxed) >= CONN_MAX {
+        if self.count.load(Relaxed) >= conn_max {
             self.dropped.fetch_add(1, Relaxed);
             return Err(ENOMEM);
         }

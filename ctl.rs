@@ -9,6 +9,7 @@
 pub(crate) mod netlink;
 pub(crate) mod proc;
 pub(crate) mod service;
+#[allow(dead_code, reason = "the whole ABI is mirrored; not every value is used")]
 pub(crate) mod uapi;
 
 use crate::{
@@ -17,6 +18,7 @@ use crate::{
         gc::GcTimer, //
         netfilter::HookRegistration,
         proc::ProcRegistration,
+        sysctl::SysctlRegistration,
     },
     netns::{
         NetState, //
@@ -49,6 +51,8 @@ pub(crate) struct Control {
     pub(crate) proc_files: Option<ProcRegistration>,
     /// The connection expiry timer, running from the first service on.
     pub(crate) gc: Option<GcTimer>,
+    /// The namespace's `net.ipv4.vs` sysctls, while registered.
+    pub(crate) sysctls: Option<SysctlRegistration>,
     /// Configured services, in creation order.
     pub(crate) services: KVec<Arc<Service>>,
     /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service
@@ -63,6 +67,7 @@ impl Control {
             hooks: None,
             proc_files: None,
             gc: None,
+            sysctls: None,
             services: KVec::new(),
             conn_tab_size: 0,
         }

@@ -4,6 +4,7 @@
 //! the reply path (`ip_vs_out_hook`), scheduling and the per-protocol state transitions.
 
 use crate::{
+    ffi::sysctl::Sysctl,
     conn::{
         flags, //
         Conn,
@@ -42,7 +43,6 @@ use crate::{
     xmit::nat,
 };
 use kernel::{
-    prelude::*,
     sync::{
         atomic::Relaxed, //
         rcu,
@@ -88,7 +88,11 @@ pub(crate) struct Ipv4Header {
 impl Ipv4Header {
     /// Parses the IPv4 header with bounds checks (`ip_vs_fill_iph_skb`).
     fn parse(skb: &Skb<'_>) -> Option<Self> {
-        let offset = skb.network_offset()?;
+        Self::parse_at(skb, skb.network_offset()?)
+    }
+
+    /// Parses an IPv4 header at `offset`, for example one embedded in an ICMP error.
+    fn parse_at(skb: &Skb<'_>, offset: usize) -> Option<Self> {
         let mut raw = [0u8; 20];
         let raw = skb.read(offset, &mut raw)?;
         let [ver_ihl, _tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
@@ -121,6 +125,95 @@ struct Ports {
     dest: u16,
     /// TCP flags; [`None`] for UDP or a TCP header shorter than 20 bytes.
     tcp_flags: Option<u8>,
+}
+
+/// ICMP types whose payload IPVS translates.
+const ICMP_SOURCE_QUENCH: u8 = 4;
+/// `ICMP_TIME_EXCEEDED`.
+const ICMP_TIME_EXCEEDED: u8 = 11;
+
+/// What an ICMP packet is to IPVS.
+enum Icmp {
+    /// Not an error IPVS translates: handled like any other protocol (`*related = 0`).
+    Unrelated,
+    /// The final verdict, without a connection lookup.
+    Verdict(Verdict),
+    /// An error whose embedded packet may belong to a connection; with its embedded ports.
+    Error(nat::IcmpError, u16, u16),
+}
+
+/// Parses an ICMP packet as `ip_vs_in_icmp` / `ip_vs_out_icmp` do, with bounds checks on the
+/// embedded headers: truncated or bogus payloads are accepted and ignored.
+fn parse_icmp(skb: &Skb<'_>, iph: &Ipv4Header) -> Icmp {
+    let mut ic = [0u8; 8];
+    let Some(&[ty, ..]) = skb.read(iph.transport_offset, &mut ic) else {
+        return Icmp::Verdict(Verdict::Drop);
+    };
+    if ty != ICMP_DEST_UNREACH && ty != ICMP_SOURCE_QUENCH && ty != ICMP_TIME_EXCEEDED {
+        return Icmp::Unrelated;
+    }
+    let Some(inner_offset) = iph.transport_offset.checked_add(8) else {
+        return Icmp::Verdict(Verdict::Accept);
+    };
+    let Some(inner) = Ipv4Header::parse_at(skb, inner_offset) else {
+        return Icmp::Verdict(Verdict::Accept);
+    };
+    if inner.protocol != IPPROTO_TCP && inner.protocol != IPPROTO_UDP {
+        return Icmp::Verdict(Verdict::Accept);
+    }
+    let mut raw = [0u8; 4];
+    let Some(&[s0, s1, d0, d1]) = skb.read(inner.transport_offset, &mut raw) else {
+        return Icmp::Verdict(Verdict::Accept);
+    };
+    let err = nat::IcmpError {
+        icmp_offset: iph.transport_offset,
+        inner,
+    };
+    Icmp::Error(err, u16::from_be_bytes([s0, s1]), u16::from_be_bytes([d0, d1]))
+}
+
+/// `ip_vs_in_icmp`: an ICMP error sent to the virtual service (or routed through the
+/// director) about a packet the director sent to a client; `None` when it is unrelated.
+fn request_icmp(ipvs: &NetState, net: &Net, conns: &ConnTable, mut skb: Skb<'_>, iph: &Ipv4Header) -> Option<Verdict> {
+    let (err, sport, dport) = match parse_icmp(&skb, iph) {
+        Icmp::Unrelated => return None,
+        Icmp::Verdict(v) => return Some(v),
+        Icmp::Error(err, sport, dport) => (err, sport, dport),
+    };
+    // The embedded packet went virtual service -> client: its addresses are reversed.
+    let inner = &err.inner;
+    let Some(conn) = conns.in_get(inner.protocol, inner.daddr, dport, inner.saddr, sport) else {
+        return Some(Verdict::Accept);
+    };
+    if !skb.checksum_ok(err.icmp_offset) {
+        return Some(Verdict::Drop);
+    }
+    in_stats(ipvs, &conn, skb.len());
+    Some(nat::icmp_xmit(net, skb, iph, &err, &conn))
+}
+
+/// `ip_vs_out_icmp`: an ICMP error from a real server about a packet of a connection.
+fn reply_icmp(
+    ipvs: &NetState,
+    net: &Net,
+    conns: &ConnTable,
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    hook: HookPoint,
+) -> Option<Verdict> {
+    let (err, sport, dport) = match parse_icmp(skb, iph) {
+        Icmp::Unrelated => return None,
+        Icmp::Verdict(v) => return Some(v),
+        Icmp::Error(err, sport, dport) => (err, sport, dport),
+    };
+    // The embedded packet went client -> real server.
+    let inner = &err.inner;
+    let conn = conns.out_get(inner.protocol, inner.daddr, dport, inner.saddr, sport)?;
+    let verdict = nat::icmp_response(ipvs, net, skb, iph, &err, &conn, hook);
+    if verdict == Verdict::Accept {
+        out_stats(ipvs, &conn, skb.len());
+    }
+    Some(verdict)
 }
 
 /// Reads the ports (and TCP flags) at the transport header; [`None`] if truncated.
@@ -213,7 +306,7 @@ pub(crate) fn request(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<
         return Verdict::Accept;
     };
     if iph.protocol == IPPROTO_ICMP {
-        return Verdict::Accept;
+        return request_icmp(ipvs, net, conns, skb, &iph).unwrap_or(Verdict::Accept);
     }
     if iph.protocol != IPPROTO_TCP && iph.protocol != IPPROTO_UDP {
         return Verdict::Accept;
@@ -233,14 +326,14 @@ pub(crate) fn request(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<
     // A new connection reusing the tuple of an old one (`conn_reuse_mode`, `expire_nodest_conn`).
     let is_syn = ports.tcp_flags.is_some_and(|f| f & TCP_SYN != 0);
     if let (true, Some(cp)) = (is_syn, &conn) {
-        let reuse_mode = ipvs.sysctl.conn_reuse_mode.load(Relaxed);
+        let reuse_mode = ipvs.sysctl.get(Sysctl::ConnReuseMode);
         let mut resched = false;
         let mut old_ct = false;
         let dest_weight_zero = cp
             .dest
             .as_ref()
             .is_some_and(|d| d.weight.load(Relaxed) == 0);
-        if ipvs.sysctl.expire_nodest_conn.load(Relaxed) != 0 && dest_weight_zero {
+        if ipvs.sysctl.get(Sysctl::ExpireNodestConn) != 0 && dest_weight_zero {
             resched = true;
             old_ct = skb.conntrack_confirmed();
         } else if reuse_mode != 0 && new_conn_expected(cp, reuse_mode) {
@@ -262,7 +355,7 @@ pub(crate) fn request(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<
     // The server of an existing connection was removed.
     if let Some(cp) = &conn {
         if cp.dest.as_ref().is_some_and(|d| !d.available.load(Relaxed)) {
-            if ipvs.sysctl.expire_nodest_conn.load(Relaxed) == 0 {
+            if ipvs.sysctl.get(Sysctl::ExpireNodestConn) == 0 {
                 return Verdict::Drop;
             }
             let old_ct = skb.conntrack_confirmed();
@@ -315,7 +408,7 @@ fn try_to_schedule(
     ports: &Ports,
 ) -> core::result::Result<Arc<Conn>, Verdict> {
     if let Some(tcp_flags) = ports.tcp_flags {
-        let sloppy = ipvs.sysctl.sloppy_tcp.load(Relaxed) != 0;
+        let sloppy = ipvs.sysctl.get(Sysctl::SloppyTcp) != 0;
         if !tcp_state::may_create_connection(tcp_flags & (TCP_RST | TCP_SYN), sloppy) {
             return Err(Verdict::Accept);
         }
@@ -323,7 +416,10 @@ fn try_to_schedule(
     let Some(service) = services.find(skb.mark(), iph.protocol, iph.daddr, ports.dest) else {
         return Err(Verdict::Accept);
     };
-    match schedule(conns, &service, skb, iph, ports) {
+    // `ip_vs_conn_new`: conntrack=1 keeps conntrack for the connection.
+    let nfct = if ipvs.sysctl.get(Sysctl::Conntrack) != 0 { flags::NFCT } else { 0 };
+    let conn_max = ipvs.sysctl.get(Sysctl::ConnMax);
+    match schedule(conns, &service, skb, iph, ports, nfct, conn_max) {
         Scheduled::Conn(conn) => Ok(conn),
         Scheduled::Ignored => Err(Verdict::Accept),
         Scheduled::Failed => Err(Verdict::Drop),
@@ -354,6 +450,8 @@ fn schedule(
     skb: &Skb<'_>,
     iph: &Ipv4Header,
     ports: &Ports,
+    nfct_flag: u32,
+    conn_max: i32,
 ) -> Scheduled {
     if ports.source == FTPDATA {
         return Scheduled::Ignored;
@@ -392,7 +490,7 @@ fn schedule(
             ports.dest
         },
     };
-    match conns.new_conn(&params, dest.clone(), Some(service.clone()), 0) {
+    match conns.new_conn(&params, dest.clone(), Some(service.clone()), nfct_flag, conn_max) {
         Ok(conn) => {
             // `ip_vs_conn_stats`.
             dest.stats.conns.add(1, Relaxed);
@@ -423,6 +521,11 @@ pub(crate) fn reply(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<'_
     let Some(iph) = Ipv4Header::parse(&skb) else {
         return Verdict::Accept;
     };
+    if iph.protocol == IPPROTO_ICMP {
+        if let Some(verdict) = reply_icmp(ipvs, net, conns, &mut skb, &iph, hook) {
+            return verdict;
+        }
+    }
     if (iph.protocol != IPPROTO_TCP && iph.protocol != IPPROTO_UDP) || iph.later_fragment {
         return Verdict::Accept;
     }
@@ -441,7 +544,7 @@ pub(crate) fn reply(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<'_
         return Verdict::Accept;
     }
     // A reply-looking packet from a real server with no connection.
-    if ipvs.sysctl.nat_icmp_send.load(Relaxed) != 0
+    if ipvs.sysctl.get(Sysctl::NatIcmpSend) != 0
         && services.has_real_service(iph.protocol, iph.saddr, ports.source)
     {
         let tcp_reset = ports.tcp_flags.is_some_and(|f| f & TCP_RST != 0);

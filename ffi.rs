@@ -14,3 +14,4 @@ pub(crate) mod proc;
 pub(crate) mod rcu;
 mod shim;
 pub(crate) mod skb;
+pub(crate) mod sysctl;

@@ -22,6 +22,10 @@ use crate::{
         },
         proc::ProcRegistration,
         rcu::RcuArc,
+        sysctl::{
+            SysctlRegistration, //
+            Sysctls,
+        },
     },
     proto::{
         tcp_state::{
@@ -109,39 +113,6 @@ impl Timeouts {
         store(self.tcp.get(TcpState::Established.index()), values.tcp);
         store(self.tcp.get(TcpState::FinWait.index()), values.tcp_fin);
         store(Some(&self.udp), values.udp);
-    }
-}
-
-/// The `net.ipv4.vs.*` settings the packet path reads, with the C defaults.
-pub(crate) struct Sysctls {
-    /// `conn_reuse_mode` (1).
-    pub(crate) conn_reuse_mode: Atomic<i32>,
-    /// `expire_nodest_conn` (0).
-    pub(crate) expire_nodest_conn: Atomic<i32>,
-    /// `expire_quiescent_template` (0).
-    pub(crate) expire_quiescent_template: Atomic<i32>,
-    /// `conntrack` (0).
-    pub(crate) conntrack: Atomic<i32>,
-    /// `nat_icmp_send` (0).
-    pub(crate) nat_icmp_send: Atomic<i32>,
-    /// `sloppy_tcp` (0).
-    pub(crate) sloppy_tcp: Atomic<i32>,
-    /// `snat_reroute` (1).
-    pub(crate) snat_reroute: Atomic<i32>,
-}
-
-impl Sysctls {
-    /// The C defaults.
-    fn new() -> Self {
-        Sysctls {
-            conn_reuse_mode: Atomic::new(1),
-            expire_nodest_conn: Atomic::new(0),
-            expire_quiescent_template: Atomic::new(0),
-            conntrack: Atomic::new(0),
-            nat_icmp_send: Atomic::new(0),
-            sloppy_tcp: Atomic::new(0),
-            snat_reroute: Atomic::new(1),
-        }
     }
 }
 
@@ -238,6 +209,9 @@ impl NetState {
         if control.proc_files.is_none() {
             control.proc_files = Some(ProcRegistration::new(net)?);
         }
+        if control.sysctls.is_none() {
+            control.sysctls = Some(SysctlRegistration::new(net, &self.sysctl)?);
+        }
         Ok(())
     }
 
@@ -245,9 +219,11 @@ impl NetState {
     /// drops the configuration.
     pub(crate) fn stop(&self) {
         let (hooks, proc_files, gc, services) = self.control.lock().flush_into();
+        let sysctls = self.control.lock().sysctls.take();
         drop(hooks);
         drop(gc);
         drop(proc_files);
+        drop(sysctls);
         self.services.replace(None);
         if let Some(conns) = self.conns.get_arc() {
             conns.flush();

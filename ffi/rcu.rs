@@ -4,7 +4,6 @@
 //! lock; the control path publishes a new value and frees the old one after a grace period.
 
 use kernel::{
-    prelude::*,
     sync::{
         atomic::{
             Acquire, //

@@ -8,6 +8,8 @@
 #include <linux/ip_vs.h>
 #include <linux/random.h>
 #include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
 #include <linux/timer.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
@@ -82,9 +84,28 @@ u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
 int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
 void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
+/* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
+bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
+{
+	return skb_csum_unnecessary(skb) || !csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+}
+
+/* The end of ip_vs_nat_icmp(): recompute the ICMP checksum at off (writable). */
+void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off)
+{
+	struct icmphdr *ic = (struct icmphdr *)(skb->data + off);
+
+	ic->checksum = 0;
+	ic->checksum = csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
 void rust_ipvs_ip_send_check(struct sk_buff *skb);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
+void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be16 port);
+bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off);
+void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off);
 int rust_ipvs_route_output(struct net *net, struct sk_buff *skb, __be32 daddr);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
@@ -93,6 +114,9 @@ unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
+int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
+			      struct ctl_table_header **hdr);
+void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr);
 
 /* The C ip_vs hook set and priorities (ip_vs_core.c: ip_vs_ops4). */
 static const struct nf_hook_ops rust_ipvs_ops4[] = {
@@ -462,6 +486,32 @@ void rust_ipvs_skb_notrack(struct sk_buff *skb)
 }
 
 /*
+ * The reply-tuple edit of ip_vs_update_conntrack(): an unconfirmed conntrack entry in the
+ * original direction gets the real server (outin) or the virtual service as its reply peer.
+ */
+void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be16 port)
+{
+	enum ip_conntrack_info ctinfo;
+	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
+	struct nf_conntrack_tuple t;
+
+	if (!ct || nf_ct_is_confirmed(ct) || nf_ct_is_dying(ct) ||
+	    CTINFO2DIR(ctinfo) != IP_CT_DIR_ORIGINAL)
+		return;
+	t = ct->tuplehash[IP_CT_DIR_REPLY].tuple;
+	if (outin) {
+		t.src.u3.ip = addr;
+		if (t.dst.protonum != IPPROTO_ICMP)
+			t.src.u.tcp.port = port;
+	} else {
+		t.dst.u3.ip = addr;
+		if (t.dst.protonum != IPPROTO_ICMP)
+			t.dst.u.tcp.port = port;
+	}
+	nf_conntrack_alter_reply(ct, &t);
+}
+
+/*
  * Route lookup for a NAT destination (do_output_route4): 1 if local, 0 with the new route
  * attached to the skb, negative if unreachable.
  */
@@ -547,4 +597,66 @@ void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 {
 	timer_shutdown_sync(&gc->timer);
 	kfree(gc);
+}
+
+/* net.ipv4.vs.*: the C names, handlers and ranges; data pointers are set per namespace. */
+static int rust_ipvs_conn_max_limit = 1 << 30;
+static int rust_ipvs_max_sync_ports = 127;
+
+static const struct ctl_table rust_ipvs_vars[] = {
+	{ .procname = "amemthresh", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "am_droprate", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = &rust_ipvs_conn_max_limit },
+	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "conntrack", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "secure_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "snat_reroute", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_version", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "sync_ports", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ONE, .extra2 = &rust_ipvs_max_sync_ports },
+	{ .procname = "sync_persist_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_sock_size", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "cache_bypass", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sloppy_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sloppy_sctp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "expire_quiescent_template", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_refresh_period", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "sync_retries", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "nat_icmp_send", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "backup_only", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "schedule_icmp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "ignore_tunneled", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+};
+
+int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
+			      struct ctl_table_header **hdr)
+{
+	struct ctl_table *tbl;
+	unsigned int i;
+
+	if (n != ARRAY_SIZE(rust_ipvs_vars))
+		return -EINVAL;
+	tbl = kmemdup(rust_ipvs_vars, sizeof(rust_ipvs_vars), GFP_KERNEL);
+	if (!tbl)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		tbl[i].data = data[i];
+	*hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, n);
+	if (!*hdr) {
+		kfree(tbl);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr)
+{
+	const struct ctl_table *tbl = hdr->ctl_table_arg;
+
+	unregister_net_sysctl_table(hdr);
+	kfree(tbl);
 }

@@ -169,12 +169,18 @@ extern "C" {
         from: u16,
         to: u16,
     );
+    /// The packet's checksum from `off` on verifies (or needs no check).
+    pub(crate) fn rust_ipvs_skb_csum_ok(skb: *mut bindings::sk_buff, off: c_uint) -> bool;
+    /// Recomputes the ICMP checksum of the header at `off`.
+    pub(crate) fn rust_ipvs_icmp_update_csum(skb: *mut bindings::sk_buff, off: c_uint);
     /// `ip_send_check(ip_hdr(skb))`.
     pub(crate) fn rust_ipvs_ip_send_check(skb: *mut bindings::sk_buff);
     /// The packet's conntrack entry exists and is confirmed.
     pub(crate) fn rust_ipvs_skb_ct_confirmed(skb: *const bindings::sk_buff) -> bool;
     /// `ip_vs_notrack()`.
     pub(crate) fn rust_ipvs_skb_notrack(skb: *mut bindings::sk_buff);
+    /// The reply-tuple edit of `ip_vs_update_conntrack()`.
+    pub(crate) fn rust_ipvs_ct_alter_reply(skb: *mut bindings::sk_buff, outin: bool, addr: u32, port: u16);
     /// Routes to `daddr`: 1 local, 0 routed (dst attached), negative errno.
     pub(crate) fn rust_ipvs_route_output(
         net: *mut bindings::net,
@@ -206,4 +212,18 @@ extern "C" {
     pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut GcTimer;
     /// Stops it; returns after a running callback finished.
     pub(crate) fn rust_ipvs_gc_stop(gc: *mut GcTimer);
+}
+
+// Sysctls (see ffi/sysctl.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// Registers `net/ipv4/vs` in `net` with `n` data pointers.
+    pub(crate) fn rust_ipvs_sysctl_register(
+        net: *mut bindings::net,
+        data: *const *mut i32,
+        n: c_uint,
+        hdr: *mut *mut bindings::ctl_table_header,
+    ) -> c_int;
+    /// Unregisters it and frees the table copy.
+    pub(crate) fn rust_ipvs_sysctl_unregister(hdr: *mut bindings::ctl_table_header);
 }

@@ -139,6 +139,31 @@ impl<'a> Skb<'a> {
         }
     }
 
+    /// Whether the checksum of the bytes from `offset` on is correct (`skb_csum_unnecessary`
+    /// or `ip_vs_checksum_complete`).
+    pub(crate) fn checksum_ok(&mut self, offset: usize) -> bool {
+        let Ok(off) = c_uint::try_from(offset) else {
+            return false;
+        };
+        if offset > self.len() as usize {
+            return false;
+        }
+        // SAFETY: `skb` is owned by the hook (type invariant); the range is checked above and
+        // `skb_checksum` walks paged data itself.
+        unsafe { shim::rust_ipvs_skb_csum_ok(self.skb, off) }
+    }
+
+    /// Recomputes the ICMP checksum of the ICMP header at `offset`, which must lie in the
+    /// writable part (`ip_vs_nat_icmp`).
+    pub(crate) fn icmp_update_checksum(&mut self, offset: usize) {
+        if let Ok(off) = c_uint::try_from(offset) {
+            if offset.saturating_add(4) <= self.len() as usize {
+                // SAFETY: the header is writable (caller contract) and inside the packet.
+                unsafe { shim::rust_ipvs_icmp_update_csum(self.skb, off) };
+            }
+        }
+    }
+
     /// Recomputes the IPv4 header checksum; the header must be writable.
     pub(crate) fn ip_send_check(&mut self) {
         // SAFETY: the header is writable (caller contract) and the skb owned (invariant).
@@ -191,6 +216,16 @@ impl<'a> Skb<'a> {
     pub(crate) fn notrack(&mut self) {
         // SAFETY: `skb` is owned by the hook (type invariant).
         unsafe { shim::rust_ipvs_skb_notrack(self.skb) };
+    }
+
+    /// Points an unconfirmed conntrack entry's reply direction at `addr:port` (network order
+    /// address, host order port): the source when `outin`, else the destination.
+    pub(crate) fn conntrack_alter_reply(&mut self, outin: bool, addr: [u8; 4], port: u16) {
+        // SAFETY: `skb` is owned by the hook (type invariant); the conntrack entry is only
+        // changed while unconfirmed, i.e. not yet visible to other CPUs.
+        unsafe {
+            shim::rust_ipvs_ct_alter_reply(self.skb, outin, u32::from_ne_bytes(addr), port.to_be())
+        };
     }
 
     /// Looks up the route to `daddr` (network order bytes): `Ok(true)` if local, `Ok(false)`

@@ -9,7 +9,8 @@
 #   --kernel DIR   kernel build tree (default: the cached debug kernel, built if missing)
 #   --kvm          use KVM instead of TCG (nested KVM hangs on some hosts)
 #   --timeout S    whole-run timeout in seconds (default 2400)
-#   --log FILE     keep the serial log here (default: a file under the cache)
+#   --log FILE     keep the serial log here (default: ~/.cache/rust_ipvs/logs/, newest
+#                  linked as vm-last.log)
 #
 # The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
 # KASAN, lockdep or kmemleak report in the guest's kernel log.
@@ -123,7 +124,12 @@ EOS
 chmod 0755 "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd.cpio"
 
-[ -n "$log_file" ] || log_file=$CACHE/vm-last.log
+if [ -z "$log_file" ]; then
+	# One log per run (several runs may share the machine), and a link to the latest.
+	mkdir -p "$CACHE/logs"
+	log_file=$CACHE/logs/vm-$(date +%Y%m%d-%H%M%S)-$$.log
+	ln -sfn "$log_file" "$CACHE/vm-last.log"
+fi
 mkdir -p "$(dirname "$log_file")"
 accel_args=(-accel tcg -cpu max)
 [ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)

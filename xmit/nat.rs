@@ -4,6 +4,7 @@
 //! SNAT half of `handle_response`): rewrite addresses and ports with correct checksums.
 
 use crate::{
+    ffi::sysctl::Sysctl,
     conn::{
         flags, //
         Conn,
@@ -92,11 +93,19 @@ fn writable_len(iph: &Ipv4Header) -> usize {
     iph.transport_offset.saturating_add(l4)
 }
 
-/// Detaches conntrack, or keeps it for `conntrack=1` connections (`ip_vs_notrack` /
-/// `ip_vs_update_conntrack`).
-fn conntrack(skb: &mut Skb<'_>, conn: &Conn) {
-    if conn.flags.load(Relaxed) & flags::NFCT == 0 {
+/// Detaches conntrack, or for `conntrack=1` connections makes its reply direction describe
+/// the real flow (`ip_vs_notrack` / `ip_vs_update_conntrack`): `outin` for client packets
+/// after DNAT, else for replies after SNAT.
+fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
+    let f = conn.flags.load(Relaxed);
+    if f & flags::NFCT == 0 {
         skb.notrack();
+    } else if f & flags::FWD_MASK == crate::ctl::uapi::fwd::MASQ {
+        if outin {
+            skb.conntrack_alter_reply(true, conn.daddr, conn.dport);
+        } else {
+            skb.conntrack_alter_reply(false, conn.vaddr, conn.vport);
+        }
     }
 }
 
@@ -134,7 +143,7 @@ pub(crate) fn nat_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, conn: &Con
     }
     skb.ip_send_check();
     skb.set_ipvs_property();
-    conntrack(&mut skb, conn);
+    conntrack(&mut skb, conn, true);
     if local {
         return Verdict::Accept;
     }
@@ -155,7 +164,7 @@ pub(crate) fn snat_response(
     skb.make_writable(writable_len(iph))?;
     rewrite(skb, iph, SADDR_OFFSET, iph.saddr, conn.vaddr, 0, conn.vport)?;
     skb.ip_send_check();
-    if hook != HookPoint::LocalIn && ipvs.sysctl.snat_reroute.load(Relaxed) != 0 {
+    if hook != HookPoint::LocalIn && ipvs.sysctl.get(Sysctl::SnatReroute) != 0 {
         skb.route_me_harder(net)?;
     }
     Ok(())
@@ -164,5 +173,126 @@ pub(crate) fn snat_response(
 /// The end of `handle_response`: mark and (un)track the rewritten reply.
 pub(crate) fn finish_response(skb: &mut Skb<'_>, conn: &Conn) {
     skb.set_ipvs_property();
-    conntrack(skb, conn);
+    conntrack(skb, conn, false);
+}
+
+/// Ones' complement checksum of an IPv4 header with its checksum field zeroed (`ip_fast_csum`).
+pub(crate) fn ipv4_header_checksum(header: &[u8]) -> [u8; 2] {
+    let mut sum: u32 = 0;
+    for (i, pair) in header.chunks(2).enumerate() {
+        // Bytes 10 and 11 are the checksum itself.
+        if i == 5 {
+            continue;
+        }
+        let hi = pair.first().copied().unwrap_or(0);
+        let lo = pair.get(1).copied().unwrap_or(0);
+        sum = sum.wrapping_add(u32::from(u16::from_be_bytes([hi, lo])));
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    (!(sum as u16)).to_be_bytes()
+}
+
+/// Recomputes the checksum of the IPv4 header at `offset` (writable), `ihl` bytes long.
+fn fix_ipv4_header_checksum(skb: &mut Skb<'_>, offset: usize, ihl: usize) -> Result {
+    let mut buf = [0u8; 60];
+    let header = buf.get_mut(..ihl).ok_or(EINVAL)?;
+    let header = skb.read(offset, header).ok_or(EINVAL)?;
+    let csum = ipv4_header_checksum(header);
+    skb.write(offset.checked_add(10).ok_or(EINVAL)?, &csum)
+}
+
+/// An ICMP error about an IPVS connection (C: the parts of `ip_vs_in_icmp` /
+/// `ip_vs_out_icmp` the translation needs).
+pub(crate) struct IcmpError {
+    /// Offset of the ICMP header.
+    pub(crate) icmp_offset: usize,
+    /// The embedded IP header.
+    pub(crate) inner: Ipv4Header,
+}
+
+/// `ip_vs_nat_icmp`: rewrites the outer and embedded headers of an ICMP error. `reply` is the
+/// direction real server -> client (`inout`): the error then appears to come from the virtual
+/// service; otherwise it is redirected to the real server.
+fn nat_icmp(skb: &mut Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn, reply: bool) -> Result {
+    let inner = &err.inner;
+    let (outer_at, addr, inner_at, port_at, port) = if reply {
+        (SADDR_OFFSET, conn.vaddr, DADDR_OFFSET, 2, conn.vport)
+    } else {
+        (DADDR_OFFSET, conn.daddr, SADDR_OFFSET, 0, conn.dport)
+    };
+    skb.write(iph.offset.checked_add(outer_at).ok_or(EINVAL)?, &addr)?;
+    skb.ip_send_check();
+    skb.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, &addr)?;
+    let inner_ihl = inner.transport_offset.checked_sub(inner.offset).ok_or(EINVAL)?;
+    fix_ipv4_header_checksum(skb, inner.offset, inner_ihl)?;
+    skb.write(inner.transport_offset.checked_add(port_at).ok_or(EINVAL)?, &port.to_be_bytes())?;
+    skb.icmp_update_checksum(err.icmp_offset);
+    Ok(())
+}
+
+/// `ip_vs_icmp_xmit` for NAT: an ICMP error from the client side about a connection is
+/// redirected to its real server.
+pub(crate) fn icmp_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn) -> Verdict {
+    if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
+        return Verdict::Accept;
+    }
+    let local = match skb.route_to(net, conn.daddr) {
+        Ok(local) => local,
+        Err(_) => return Verdict::Drop,
+    };
+    if !local && iph.ttl <= 1 {
+        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+        return Verdict::Drop;
+    }
+    if skb.make_writable(err.inner.transport_offset.saturating_add(4)).is_err() {
+        return Verdict::Drop;
+    }
+    if !local && skb.write(iph.offset.saturating_add(TTL_OFFSET), &[iph.ttl - 1]).is_err() {
+        return Verdict::Drop;
+    }
+    if nat_icmp(&mut skb, iph, err, conn, false).is_err() {
+        return Verdict::Drop;
+    }
+    skb.set_ipvs_property();
+    conntrack(&mut skb, conn, true);
+    if local {
+        return Verdict::Accept;
+    }
+    skb.send_local_out(net);
+    Verdict::Stolen
+}
+
+/// `handle_response_icmp`: an ICMP error from a real server about a connection is made to come
+/// from the virtual service.
+pub(crate) fn icmp_response(
+    ipvs: &NetState,
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    err: &IcmpError,
+    conn: &Conn,
+    hook: HookPoint,
+) -> Verdict {
+    if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
+        return Verdict::Accept;
+    }
+    if !skb.checksum_ok(err.icmp_offset) {
+        return Verdict::Drop;
+    }
+    if skb.make_writable(err.inner.transport_offset.saturating_add(4)).is_err() {
+        return Verdict::Drop;
+    }
+    if nat_icmp(skb, iph, err, conn, true).is_err() {
+        return Verdict::Drop;
+    }
+    if hook != HookPoint::LocalIn
+        && ipvs.sysctl.get(Sysctl::SnatReroute) != 0
+        && skb.route_me_harder(net).is_err()
+    {
+        return Verdict::Drop;
+    }
+    finish_response(skb, conn);
+    Verdict::Accept
 }
