@@ -79,8 +79,19 @@ pub(crate) struct Conn {
     pub(crate) vport: u16,
     /// Real server address, network order.
     pub(crate) daddr: [u8; 4],
-    /// Real server port, host order.
-    pub(crate) dport: u16,
+    /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
+    /// 0xffff.
+    pub(crate) dport: Atomic<u32>,
+    /// Bucket of the client-side tuple, fixed at creation.
+    in_bucket: usize,
+    /// Bucket of the real-server-side tuple, fixed at creation.
+    out_bucket: usize,
+    /// The persistence template controlling this connection (`cp->control`).
+    pub(crate) control: Option<Arc<Conn>>,
+    /// Connections this template controls (`n_control`).
+    pub(crate) n_control: Atomic<i32>,
+    /// A template seen in use in both directions (`IP_VS_CTPL_S_ASSURED`).
+    pub(crate) assured: Atomic<bool>,
     /// `IP_VS_CONN_F_*`.
     pub(crate) flags: Atomic<u32>,
     /// Protocol state (a [`TcpState`] index for TCP, 0 for UDP).
@@ -104,6 +115,25 @@ impl Conn {
     /// Whether the connection has expired at `now`.
     fn expired(&self, now: u64) -> bool {
         now >= self.expires.load(Relaxed)
+    }
+
+    /// Real server port, host order.
+    pub(crate) fn dport(&self) -> u16 {
+        self.dport.load(Relaxed) as u16
+    }
+
+    /// Whether this is a persistence template.
+    pub(crate) fn is_template(&self) -> bool {
+        self.flags.load(Relaxed) & flags::TEMPLATE != 0
+    }
+
+    /// Marks the controlling template assured (`ip_vs_control_assure_ct`).
+    pub(crate) fn assure_control(&self) {
+        if let Some(ct) = &self.control {
+            if ct.is_template() {
+                ct.assured.store(true, Relaxed);
+            }
+        }
     }
 
     /// Restarts the timer with the current timeout (`ip_vs_conn_put`).
@@ -160,6 +190,9 @@ impl Conn {
                 }
             }
             self.state.store(state, Relaxed);
+            if state == TcpState::Established.index() as u32 && self.protocol == 6 {
+                self.assure_control();
+            }
         }
         self.timeout.store(
             u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ)),
@@ -204,6 +237,18 @@ pub(crate) struct ConnParams {
     pub(crate) daddr: [u8; 4],
     /// Real server port.
     pub(crate) dport: u16,
+}
+
+/// What identifies a persistence template (`ip_vs_ct_in_get`'s parameters).
+pub(crate) struct TemplateLookup {
+    /// IP protocol, or 0 (`IPPROTO_IP`) for a firewall-mark template.
+    pub(crate) protocol: u8,
+    /// The client's network (address masked with the service netmask).
+    pub(crate) caddr: [u8; 4],
+    /// Virtual address, or the firewall mark in network order.
+    pub(crate) vaddr: [u8; 4],
+    /// Virtual port, or 0.
+    pub(crate) vport: u16,
 }
 
 /// One bucket: the connections hashed to it.
@@ -317,6 +362,21 @@ impl ConnTable {
                 && c.vport == vport
                 && c.caddr == caddr
                 && c.vaddr == vaddr
+                && !c.is_template()
+        })
+    }
+
+    /// `ip_vs_ct_in_get`: a valid persistence template.
+    pub(crate) fn template_get(&self, key: &TemplateLookup) -> Option<Arc<Conn>> {
+        let index = self.in_index(key.protocol, key.caddr, 0, key.vaddr, key.vport);
+        self.find(index, |c| {
+            c.is_template()
+                && c.protocol == key.protocol
+                && c.cport == 0
+                && c.vport == key.vport
+                && c.caddr == key.caddr
+                && c.vaddr == key.vaddr
+                && c.dport() != 0xffff
         })
     }
 
@@ -332,16 +392,18 @@ impl ConnTable {
         let index = self.out_index(protocol, daddr, dport, caddr, cport);
         self.find(index, |c| {
             c.protocol == protocol
-                && c.dport == dport
+                && c.dport() == dport
                 && c.cport == cport
                 && c.daddr == daddr
                 && c.caddr == caddr
-                && c.flags.load(Relaxed) & flags::TEMPLATE == 0
+                && !c.is_template()
         })
     }
 
     /// `ip_vs_conn_new`: creates, binds to `dest` and hashes a connection (packet path,
-    /// atomic allocations). Its timer starts at 3 s in state NONE.
+    /// atomic allocations). Its timer starts at 3 s in state NONE, or at `timeout` jiffies for
+    /// a template. With `control`, it is controlled by that template (`ip_vs_control_add`).
+    #[expect(clippy::too_many_arguments)]
     pub(crate) fn new_conn(
         &self,
         p: &ConnParams,
@@ -349,6 +411,8 @@ impl ConnTable {
         svc: Option<Arc<Service>>,
         extra_flags: u32,
         conn_max: i32,
+        control: Option<Arc<Conn>>,
+        timeout: Option<u64>,
     ) -> Result<Arc<Conn>> {
         if self.count.load(Relaxed) >= conn_max {
             self.dropped.fetch_add(1, Relaxed);
@@ -360,6 +424,9 @@ impl ConnTable {
             conn_flags |= flags::NOOUTPUT;
         }
         let hz = u64::from(bindings::CONFIG_HZ);
+        let initial_timeout = timeout.unwrap_or(3 * hz);
+        let in_bucket = self.in_index(p.protocol, p.caddr, p.cport, p.vaddr, p.vport);
+        let out_bucket = self.out_index(p.protocol, p.daddr, p.dport, p.caddr, p.cport);
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 protocol: p.protocol,
@@ -368,11 +435,16 @@ impl ConnTable {
                 vaddr: p.vaddr,
                 vport: p.vport,
                 daddr: p.daddr,
-                dport: p.dport,
+                dport: Atomic::new(u32::from(p.dport)),
+                in_bucket,
+                out_bucket,
+                control,
+                n_control: Atomic::new(0),
+                assured: Atomic::new(false),
                 flags: Atomic::new(conn_flags),
                 state: Atomic::new(0),
-                timeout: Atomic::new(3 * hz),
-                expires: Atomic::new(jiffies().wrapping_add(3 * hz)),
+                timeout: Atomic::new(initial_timeout),
+                expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
                 dead: Atomic::new(false),
                 dest: Some(dest),
                 svc,
@@ -388,15 +460,16 @@ impl ConnTable {
             }
             dest.update_overload();
         }
-        let in_index = self.in_index(p.protocol, p.caddr, p.cport, p.vaddr, p.vport);
-        let out_index = self.out_index(p.protocol, p.daddr, p.dport, p.caddr, p.cport);
         let hashed = self
-            .link(in_index, &conn)
-            .and_then(|()| self.link(out_index, &conn));
+            .link(in_bucket, &conn)
+            .and_then(|()| self.link(out_bucket, &conn));
         if let Err(e) = hashed {
-            self.unlink(&conn, in_index, out_index);
+            self.unlink(&conn);
             conn.unbind();
             return Err(e);
+        }
+        if let Some(ct) = &conn.control {
+            ct.n_control.fetch_add(1, Relaxed);
         }
         self.count.fetch_add(1, Relaxed);
         Ok(conn)
@@ -410,8 +483,8 @@ impl ConnTable {
     }
 
     /// Removes `conn` from its two buckets.
-    fn unlink(&self, conn: &Arc<Conn>, in_index: usize, out_index: usize) {
-        for index in [in_index, out_index] {
+    fn unlink(&self, conn: &Arc<Conn>) {
+        for index in [conn.in_bucket, conn.out_bucket] {
             if let Some(bucket) = self.buckets.get(index) {
                 bucket.lock().retain(|c| !Arc::ptr_eq(c, conn));
             }
@@ -429,7 +502,7 @@ impl ConnTable {
                 let entries = bucket.lock();
                 for c in entries.iter() {
                     if (all || c.expired(now))
-                        && self.in_index(c.protocol, c.caddr, c.cport, c.vaddr, c.vport) == index
+                        && c.in_bucket == index
                         && expired.push(c.clone(), GFP_ATOMIC).is_err()
                     {
                         break;
@@ -437,15 +510,18 @@ impl ConnTable {
                 }
             }
             for conn in expired.iter() {
-                let out_index = self.out_index(
-                    conn.protocol,
-                    conn.daddr,
-                    conn.dport,
-                    conn.caddr,
-                    conn.cport,
-                );
-                self.unlink(conn, index, out_index);
+                // `ip_vs_conn_expire`: a template still controlling connections lives on.
+                if !all && conn.n_control.load(Relaxed) > 0 {
+                    let hz = u64::from(bindings::CONFIG_HZ);
+                    conn.timeout.store(60 * hz, Relaxed);
+                    conn.touch();
+                    continue;
+                }
+                self.unlink(conn);
                 conn.unbind();
+                if let Some(ct) = &conn.control {
+                    ct.n_control.fetch_sub(1, Relaxed);
+                }
                 self.count.fetch_sub(1, Relaxed);
             }
         }
@@ -467,7 +543,7 @@ impl ConnTable {
             };
             let entries = bucket.lock();
             for c in entries.iter() {
-                if self.in_index(c.protocol, c.caddr, c.cport, c.vaddr, c.vport) != index {
+                if c.in_bucket != index {
                     continue;
                 }
                 let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
@@ -480,7 +556,7 @@ impl ConnTable {
                     ProcAddr(uapi::AF_INET, &widen(c.vaddr)),
                     c.vport,
                     ProcAddr(uapi::AF_INET, &widen(c.daddr)),
-                    c.dport,
+                    c.dport(),
                     c.state_name(),
                     left as u32
                 );

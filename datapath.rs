@@ -10,6 +10,7 @@ use crate::{
         Conn,
         ConnParams,
         ConnTable,
+        TemplateLookup,
     },
     ctl::service::{
         Dest, //
@@ -36,13 +37,21 @@ use crate::{
         TableSet,
         TcpState,
     },
-    sched::dest_view::{
-        ClientInfo, //
-        InetAddr,
+    sched::{
+        dest_view::{
+            ClientInfo, //
+            InetAddr,
+        },
+        persist::{
+            self, //
+            PersistentPacket,
+            PersistentService,
+        },
     },
     xmit::nat,
 };
 use kernel::{
+    bindings,
     sync::{
         atomic::Relaxed, //
         rcu,
@@ -286,7 +295,12 @@ fn set_state(ipvs: &NetState, conn: &Conn, direction: Direction, tcp_flags: Opti
                 ipvs.timeouts.tcp_state(new),
             );
         }
-        _ => conn.set_state(0, false, ipvs.timeouts.udp.load(Relaxed)),
+        _ => {
+            if direction == Direction::Output {
+                conn.assure_control();
+            }
+            conn.set_state(0, false, ipvs.timeouts.udp.load(Relaxed))
+        }
     }
 }
 
@@ -419,7 +433,7 @@ fn try_to_schedule(
     // `ip_vs_conn_new`: conntrack=1 keeps conntrack for the connection.
     let nfct = if ipvs.sysctl.get(Sysctl::Conntrack) != 0 { flags::NFCT } else { 0 };
     let conn_max = ipvs.sysctl.get(Sysctl::ConnMax);
-    match schedule(conns, &service, skb, iph, ports, nfct, conn_max) {
+    match schedule(ipvs, conns, &service, skb, iph, ports, nfct, conn_max) {
         Scheduled::Conn(conn) => Ok(conn),
         Scheduled::Ignored => Err(Verdict::Accept),
         Scheduled::Failed => Err(Verdict::Drop),
@@ -445,6 +459,7 @@ enum Scheduled {
 
 /// `ip_vs_schedule` for a non-persistent service.
 fn schedule(
+    ipvs: &NetState,
     conns: &ConnTable,
     service: &Arc<Service>,
     skb: &Skb<'_>,
@@ -463,6 +478,9 @@ fn schedule(
             .is_some()
     {
         return Scheduled::Ignored;
+    }
+    if service.flags.load(Relaxed) & crate::ctl::uapi::svc_flags::PERSISTENT != 0 {
+        return sched_persist(ipvs, conns, service, iph, ports, nfct_flag, conn_max);
     }
     let key = &service.key;
     if key.fwmark == 0 && ports.dest != key.port {
@@ -490,9 +508,128 @@ fn schedule(
             ports.dest
         },
     };
-    match conns.new_conn(&params, dest.clone(), Some(service.clone()), nfct_flag, conn_max) {
+    match conns.new_conn(
+        &params,
+        dest.clone(),
+        Some(service.clone()),
+        nfct_flag,
+        conn_max,
+        None,
+        None,
+    ) {
         Ok(conn) => {
             // `ip_vs_conn_stats`.
+            dest.stats.conns.add(1, Relaxed);
+            service.stats.conns.add(1, Relaxed);
+            Scheduled::Conn(conn)
+        }
+        Err(_) => Scheduled::Failed,
+    }
+}
+
+/// `ip_vs_sched_persist`: schedule through the client's persistence template.
+fn sched_persist(
+    ipvs: &NetState,
+    conns: &ConnTable,
+    service: &Arc<Service>,
+    iph: &Ipv4Header,
+    ports: &Ports,
+    nfct_flag: u32,
+    conn_max: i32,
+) -> Scheduled {
+    let key = &service.key;
+    let persistent = PersistentService {
+        port: key.port,
+        fwmark: key.fwmark,
+        netmask: u32::from_be(service.netmask.load(Relaxed)),
+    };
+    let packet = PersistentPacket {
+        protocol: iph.protocol,
+        client_addr: InetAddr::V4(u32::from_be_bytes(iph.saddr)),
+        virtual_addr: InetAddr::V4(u32::from_be_bytes(iph.daddr)),
+        virtual_port: ports.dest,
+    };
+    let tkey = persist::template_key(&persistent, &packet);
+    let (InetAddr::V4(tcaddr), InetAddr::V4(tvaddr)) = (tkey.client_addr, tkey.virtual_addr) else {
+        return Scheduled::Failed;
+    };
+    let lookup = TemplateLookup {
+        protocol: tkey.protocol,
+        caddr: tcaddr.to_be_bytes(),
+        vaddr: tvaddr.to_be_bytes(),
+        vport: tkey.virtual_port,
+    };
+    let expire_quiescent = ipvs.sysctl.get(Sysctl::ExpireQuiescentTemplate) != 0;
+    // `ip_vs_check_template`: a template whose server is gone (or quiesced, with
+    // expire_quiescent_template) is invalidated and the client rescheduled.
+    let template = conns.template_get(&lookup).filter(|ct| {
+        let usable = ct.dest.as_ref().is_some_and(|d| {
+            persist::template_usable(d.available.load(Relaxed), d.weight.load(Relaxed), expire_quiescent)
+        });
+        if !usable {
+            ct.dport.store(u32::from(persist::INVALID_TEMPLATE_DPORT), Relaxed);
+        }
+        usable
+    });
+    let (template, dest) = match template.and_then(|ct| ct.dest.clone().map(|d| (ct, d))) {
+        Some(found) => found,
+        None => {
+            let client = ClientInfo {
+                addr: InetAddr::V4(u32::from_be_bytes(iph.saddr)),
+                port: ports.source,
+                service_flags: service.flags.load(Relaxed),
+            };
+            let Some(dest) = pick_dest(service, &client) else {
+                return Scheduled::NoDest;
+            };
+            let [d0, d1, d2, d3, ..] = dest.addr;
+            let params = ConnParams {
+                protocol: tkey.protocol,
+                caddr: lookup.caddr,
+                cport: 0,
+                vaddr: lookup.vaddr,
+                vport: lookup.vport,
+                daddr: [d0, d1, d2, d3],
+                dport: persist::template_dport(&persistent, ports.dest, dest.port),
+            };
+            let timeout = u64::from(service.timeout.load(Relaxed)) * u64::from(bindings::CONFIG_HZ);
+            match conns.new_conn(
+                &params,
+                dest.clone(),
+                Some(service.clone()),
+                flags::TEMPLATE,
+                conn_max,
+                None,
+                Some(timeout),
+            ) {
+                Ok(ct) => (ct, dest),
+                Err(_) => return Scheduled::Failed,
+            }
+        }
+    };
+    let [d0, d1, d2, d3, ..] = dest.addr;
+    let params = ConnParams {
+        protocol: iph.protocol,
+        caddr: iph.saddr,
+        cport: ports.source,
+        vaddr: iph.daddr,
+        vport: ports.dest,
+        daddr: [d0, d1, d2, d3],
+        dport: persist::connection_dport(&persistent, ports.dest, dest.port),
+    };
+    let conn = conns.new_conn(
+        &params,
+        dest.clone(),
+        Some(service.clone()),
+        nfct_flag,
+        conn_max,
+        Some(template.clone()),
+        None,
+    );
+    // Each use restarts the template's timer (`ip_vs_conn_put(ct)`).
+    template.touch();
+    match conn {
+        Ok(conn) => {
             dest.stats.conns.add(1, Relaxed);
             service.stats.conns.add(1, Relaxed);
             Scheduled::Conn(conn)

@@ -140,7 +140,7 @@ timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 	-m 2048 -smp 2 -nographic -no-reboot -net none \
 	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
 	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M" \
-	</dev/null 2>&1 | tr -d '\r' | tee "$log_file" | sed -u -n \
+	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log_file" | sed -u -n \
 	-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p'
 qemu_rc=${PIPESTATUS[0]}
 set -e

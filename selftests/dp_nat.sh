@@ -33,6 +33,8 @@ scenario() {
 	# Connection states and timeouts, without the random client ports.
 	echo "connections:"
 	in_director ipvsadm -Lcn | awk 'NR > 2 { split($4, s, ":"); print $1, $3, s[1], $5, $6 }' | sort | uniq -c
+	# C reports counters as of its estimator's last run (every 2 s).
+	sleep 3
 	echo "counters:"
 	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4 }'
 	in_director ipvsadm -Ln
@@ -44,13 +46,23 @@ scenario() {
 	sleep 0.5
 	head -c 10485760 /dev/urandom >/tmp/sent.$$
 	in_client timeout 120 socat -u FILE:/tmp/sent.$$ TCP:$VIP:8080 || echo "transfer: client failed"
-	timeout 30 tail --pid=$receiver -f /dev/null 2>/dev/null || kill $receiver 2>/dev/null
+	for _ in $(seq 60); do
+		kill -0 $receiver 2>/dev/null || break
+		sleep 0.5
+	done
+	kill $receiver 2>/dev/null
 	if cmp -s /tmp/sent.$$ /tmp/received.$$; then echo "10 MB transfer: identical"; else echo "10 MB transfer: DIFFERENT"; fi
 	rm -f /tmp/sent.$$ /tmp/received.$$
 	# Concurrent connections.
-	local ok
-	ok=$(seq 200 | xargs -P 50 -I{} ip netns exec $topo_ns_client socat -T 5 - TCP:$VIP:80,connect-timeout=5 </dev/null 2>/dev/null | grep -c '^rs')
-	echo "200 concurrent connections: $ok answered"
+	local pids=() out
+	out=$(mktemp -d)
+	for i in $(seq 200); do
+		tcp_request >$out/$i &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	echo "200 concurrent connections: $(cat $out/* | grep -c '^rs') answered"
+	rm -rf $out
 	# No destination: ICMP port unreachable, which the client sees as connection refused.
 	in_director ipvsadm -A -t $VIP:81 -s rr
 	echo "no destination: $(tcp_request 81 | grep -o 'Connection refused' | head -1)"

@@ -102,7 +102,7 @@ fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
         skb.notrack();
     } else if f & flags::FWD_MASK == crate::ctl::uapi::fwd::MASQ {
         if outin {
-            skb.conntrack_alter_reply(true, conn.daddr, conn.dport);
+            skb.conntrack_alter_reply(true, conn.daddr, conn.dport());
         } else {
             skb.conntrack_alter_reply(false, conn.vaddr, conn.vport);
         }
@@ -135,7 +135,7 @@ pub(crate) fn nat_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, conn: &Con
         iph.daddr,
         conn.daddr,
         2,
-        conn.dport,
+        conn.dport(),
     )
     .is_err()
     {
@@ -220,7 +220,7 @@ fn nat_icmp(skb: &mut Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn, r
     let (outer_at, addr, inner_at, port_at, port) = if reply {
         (SADDR_OFFSET, conn.vaddr, DADDR_OFFSET, 2, conn.vport)
     } else {
-        (DADDR_OFFSET, conn.daddr, SADDR_OFFSET, 0, conn.dport)
+        (DADDR_OFFSET, conn.daddr, SADDR_OFFSET, 0, conn.dport())
     };
     skb.write(iph.offset.checked_add(outer_at).ok_or(EINVAL)?, &addr)?;
     skb.ip_send_check();
