@@ -53,16 +53,26 @@ scenario() {
 	kill $receiver 2>/dev/null
 	if cmp -s /tmp/sent.$$ /tmp/received.$$; then echo "10 MB transfer: identical"; else echo "10 MB transfer: DIFFERENT"; fi
 	rm -f /tmp/sent.$$ /tmp/received.$$
-	# Concurrent connections.
-	local pids=() out
-	out=$(mktemp -d)
-	for i in $(seq 200); do
-		tcp_request >$out/$i &
-		pids+=($!)
+	# 1000 concurrent connections over all three real servers.
+	in_director ipvsadm -A -t $VIP:82 -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:82 -r $(rs_addr $rs):80 -m
 	done
-	wait "${pids[@]}"
-	echo "200 concurrent connections: $(cat $out/* | grep -c '^rs') answered"
-	rm -rf $out
+	# One client process opens all 1000 before reading any (bash /dev/tcp, no fork each).
+	local answered
+	answered=$(in_client bash -c '
+		ulimit -n 4096
+		fds=()
+		for i in $(seq 1000); do
+			exec {fd}<>/dev/tcp/'$VIP'/82 || break
+			fds+=($fd)
+		done
+		n=0
+		for fd in "${fds[@]}"; do
+			read -t 20 -r line <&$fd && [[ $line == rs* ]] && n=$((n + 1))
+		done
+		echo $n')
+	echo "1000 concurrent connections: $answered answered"
 	# No destination: ICMP port unreachable, which the client sees as connection refused.
 	in_director ipvsadm -A -t $VIP:81 -s rr
 	echo "no destination: $(tcp_request 81 | grep -o 'Connection refused' | head -1)"
@@ -80,7 +90,7 @@ expect_eq "NAT scenario (C ip_vs vs rust_ipvs)" "$want" "$got"
 echo "$got" | grep -q '^tcp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "TCP backend sequence"
 echo "$got" | grep -q '^udp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "UDP backend sequence"
 echo "$got" | grep -q '^10 MB transfer: identical$' || fail "10 MB transfer"
-echo "$got" | grep -q '^200 concurrent connections: 200 answered$' || fail "concurrent connections"
+echo "$got" | grep -q '^1000 concurrent connections: 1000 answered$' || fail "concurrent connections"
 echo "$got" | grep -q '^no destination: Connection refused$' || fail "ICMP port unreachable"
 log "identical to the C ip_vs"
 exit $ksft_pass

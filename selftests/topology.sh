@@ -41,7 +41,7 @@ topo_up() {
 		ip -n ${rs}_$$ addr add 172.16.0.$i/24 dev eth0
 		ip -n ${rs}_$$ link set eth0 up
 		ip -n ${rs}_$$ route add default via 172.16.0.1
-		in_rs $rs socat TCP-LISTEN:80,fork,reuseaddr SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
+		in_rs $rs socat TCP-LISTEN:80,fork,reuseaddr,backlog=1024 SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
 		in_rs $rs socat UDP-RECVFROM:53,fork SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
 		i=$((i + 1))
 	done

@@ -1,0 +1,58 @@
+#!/bin/bash
+# Bad and unusual packets at the virtual service, differential against the C ip_vs: truncated
+# TCP/UDP headers, bogus ICMP errors (truncated embedded headers, unknown connections, bad
+# checksums), IP options and fragmented datagrams. No kernel report (the runner checks), and
+# the same outcome, connections and counters as C.
+. ./lib.sh
+. ./topology.sh
+
+# Sends raw IP payload bytes (printf escapes) to the VIP with IP protocol $1.
+raw() {
+	printf "$2" | in_client socat -u - IP4-SENDTO:$VIP:$1 2>&1
+}
+
+scenario() {
+	topo_up
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	in_director ipvsadm -A -u $VIP:53 -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
+		in_director ipvsadm -a -u $VIP:53 -r $(rs_addr $rs):53 -m
+	done
+	echo "first: $(tcp_request)"
+	# Truncated transport headers.
+	raw 6 '\x30\x39'
+	raw 6 '\x30\x39\x00\x50\x00\x00\x00\x01\x00\x00\x00\x00'
+	raw 17 '\x30\x39'
+	# ICMP port unreachable with a truncated embedded header.
+	raw 1 '\x03\x03\x00\x00\x00\x00\x00\x00\x45\x00\x00'
+	# ... with an embedded TCP header but no ports.
+	raw 1 '\x03\x03\x00\x00\x00\x00\x00\x00\x45\x00\x00\x28\x00\x00\x00\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02'
+	# ... about a connection that does not exist (bad checksum too).
+	raw 1 '\x03\x03\xde\xad\x00\x00\x00\x00\x45\x00\x00\x28\x00\x00\x00\x00\x40\x06\x00\x00\x0a\x00\x00\x01\x0a\x00\x00\x02\x00\x50\x30\x39\x00\x00\x00\x00'
+	# ... an echo request and an unknown type.
+	raw 1 '\x08\x00\xf7\xff\x00\x00\x00\x00'
+	raw 1 '\x2a\x00\xd5\xff\x00\x00\x00\x00'
+	echo "after bad packets: $(tcp_request)"
+	# IP options (router alert) on a real connection.
+	echo "ip options: $(in_client socat -T 3 - TCP:$VIP:80,connect-timeout=3,ip-options='\x94\x04\x00\x00' </dev/null 2>&1)"
+	# A fragmented datagram: 4000 bytes over a 1500 MTU, reassembled before the hooks.
+	echo "fragmented udp: $(head -c 4000 /dev/zero | in_client socat -T 2 - UDP:$VIP:53 2>&1)"
+	echo "after: $(tcp_request) $(udp_request)"
+	sleep 3
+	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4 }'
+	echo "connections:"
+	in_director ipvsadm -Lcn | awk 'NR > 2 { split($4, s, ":"); print $1, $3, s[1], $5, $6 }' | sort | uniq -c
+	topo_down
+}
+
+IPVS_IMPL=c ipvs_load
+want=$(scenario 2>&1)
+ipvs_unload
+IPVS_IMPL=rust ipvs_load
+got=$(scenario 2>&1)
+ipvs_unload
+echo "$got"
+expect_eq "bad packets (C ip_vs vs rust_ipvs)" "$want" "$got"
+log "identical to the C ip_vs"
+exit $ksft_pass

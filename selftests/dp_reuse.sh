@@ -1,0 +1,56 @@
+#!/bin/bash
+# conn_reuse_mode, expire_nodest_conn and conntrack: a client reusing its source port while the
+# old connection is in TIME_WAIT, with each setting, differential against the C ip_vs
+# (backend sequences, connection states, and the conntrack=1 SYN drop).
+. ./lib.sh
+. ./topology.sh
+
+# A request from a fixed client port; prints the backend and whether it took over a second.
+req_port() {
+	local start end out
+	start=$(date +%s)
+	out=$(in_client socat -T 4 - TCP:$VIP:80,sourceport=40000,reuseaddr,connect-timeout=4 </dev/null 2>&1)
+	end=$(date +%s)
+	[ $((end - start)) -ge 1 ] && out="$out (slow)"
+	echo "$out"
+}
+
+scenario() {
+	topo_up
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
+	done
+	local mode
+	for mode in 1 0 2; do
+		in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=$mode
+		echo "conn_reuse_mode=$mode: $(req_port) $(req_port) $(req_port)"
+	done
+	in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=0
+	in_director sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+	local first
+	first=$(req_port)
+	in_director ipvsadm -e -t $VIP:80 -r $(rs_addr $first):80 -m -w 0
+	echo "expire_nodest_conn=1, $first quiesced: $(req_port)"
+	in_director ipvsadm -e -t $VIP:80 -r $(rs_addr $first):80 -m -w 1
+	in_director sysctl -qw net.ipv4.vs.expire_nodest_conn=0
+	in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=1
+	in_director sysctl -qw net.ipv4.vs.conntrack=1
+	echo "conntrack=1: $(req_port) $(req_port)"
+	echo "conntrack entries:"
+	in_director conntrack -L -p tcp 2>/dev/null | grep -o 'src=[0-9.]* dst=[0-9.]* sport=[0-9]* dport=80 src=[0-9.]* dst=[0-9.]* sport=80' | sort | uniq -c
+	echo "connections:"
+	in_director ipvsadm -Lcn | awk 'NR > 2 { print $1, $3, $4, $5, $6 }' | sort | uniq -c
+	topo_down
+}
+
+IPVS_IMPL=c ipvs_load
+want=$(scenario 2>&1)
+ipvs_unload
+IPVS_IMPL=rust ipvs_load
+got=$(scenario 2>&1)
+ipvs_unload
+echo "$got"
+expect_eq "connection reuse (C ip_vs vs rust_ipvs)" "$want" "$got"
+log "identical to the C ip_vs"
+exit $ksft_pass

@@ -1,0 +1,30 @@
+#!/bin/bash
+# The kernel's own selftest, tools/testing/selftests/net/netfilter/ipvs.sh, NAT case, run
+# unmodified against rust_ipvs (and, as a check of the harness, against the C ip_vs). The
+# harness copies the script and its libraries from the kernel source into the initramfs.
+. ./lib.sh
+
+dir=/kselftest/net/netfilter
+[ -f $dir/ipvs.sh ] || skip "the kernel's ipvs.sh is not in the initramfs"
+
+# ipvs.sh without its final run of all modes (DR and TUN are not NAT), then its NAT case.
+run_nat_case() {
+	local script=/tmp/ipvs_nat.$$.sh
+	sed '/^trap cleanup EXIT$/,$d' $dir/ipvs.sh >$script
+	printf 'trap cleanup EXIT\ncleanup\nsetup\ntest_nat\n' >>$script
+	(cd $dir && bash $script)
+	local rc=$?
+	rm -f $script
+	return $rc
+}
+
+for impl in c rust; do
+	IPVS_IMPL=$impl ipvs_load
+	if run_nat_case; then
+		log "ipvs.sh NAT case with the $impl implementation: PASS"
+	else
+		fail "ipvs.sh NAT case with the $impl implementation"
+	fi
+	ipvs_unload
+done
+exit $ksft_pass

@@ -1,0 +1,56 @@
+#!/bin/bash
+# Teardown with traffic flowing: deleting the director's namespace, and unloading rust_ipvs,
+# while clients keep opening connections through a virtual service, must be clean (the runner
+# fails on any kernel report) and leak nothing.
+. ./lib.sh
+. ./topology.sh
+
+# Keeps clients busy until the given file exists.
+traffic() {
+	while [ ! -e "$1" ]; do
+		tcp_request >/dev/null 2>&1
+		udp_request >/dev/null 2>&1
+	done
+}
+
+setup_service() {
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	in_director ipvsadm -A -u $VIP:53 -s rr -p 30
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
+		in_director ipvsadm -a -u $VIP:53 -r $(rs_addr $rs):53 -m
+	done
+}
+
+IPVS_IMPL=rust ipvs_load
+for what in netns module; do
+	stop=/tmp/stop.$$.$what
+	topo_up
+	setup_service
+	[ "$(tcp_request)" = rs3 ] || fail "no traffic through the service before the $what teardown"
+	traffic $stop &
+	pid=$!
+	traffic $stop &
+	pid2=$!
+	sleep 3
+	case $what in
+	netns)
+		ip netns del $topo_ns_director
+		log "deleted the director namespace with traffic flowing"
+		;;
+	module)
+		rmmod rust_ipvs || fail "rmmod with traffic flowing"
+		log "unloaded rust_ipvs with traffic flowing"
+		;;
+	esac
+	sleep 2
+	touch $stop
+	wait $pid $pid2
+	rm -f $stop
+	topo_down
+	[ -d /sys/module/rust_ipvs ] || IPVS_IMPL=rust ipvs_load
+done
+ipvs_unload
+kmemleak_check
+log "kmemleak: clean"
+exit $ksft_pass
