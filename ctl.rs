@@ -139,7 +139,7 @@ impl Control {
             services.push(s.clone(), GFP_KERNEL)?;
         }
         ipvs.services
-            .replace(Some(Arc::new(ServiceTable { services }, GFP_KERNEL)?));
+            .replace(Some(Arc::new(ServiceTable::new(services), GFP_KERNEL)?));
         if self.services.is_empty() {
             // `ip_vs_unregister_hooks` with the last service.
             self.hooks = None;

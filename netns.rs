@@ -116,6 +116,15 @@ impl Timeouts {
     }
 }
 
+/// A service's identity in lookup order: firewall mark (0 for address services), family,
+/// protocol, port, address.
+type LookupKey = (u32, u16, u16, u16, [u8; 16]);
+
+/// The lookup key of a service.
+fn lookup_key(key: &crate::ctl::service::ServiceKey) -> LookupKey {
+    (key.fwmark, key.af, key.protocol, key.port, key.addr)
+}
+
 /// The services as the packet path sees them: an immutable snapshot, replaced as a whole by
 /// the control path under RCU.
 pub(crate) struct ServiceTable {
@@ -124,6 +133,23 @@ pub(crate) struct ServiceTable {
 }
 
 impl ServiceTable {
+    /// A snapshot of `services`, ordered for lookups.
+    pub(crate) fn new(mut services: KVec<Arc<Service>>) -> Self {
+        services
+            .as_mut_slice()
+            .sort_unstable_by_key(|s| lookup_key(&s.key));
+        ServiceTable { services }
+    }
+
+    /// The service with exactly this lookup key (binary search).
+    fn get(&self, key: &LookupKey) -> Option<Arc<Service>> {
+        let index = self
+            .services
+            .binary_search_by_key(key, |s| lookup_key(&s.key))
+            .ok()?;
+        self.services.get(index).cloned()
+    }
+
     /// The service a packet is for (`ip_vs_service_find`): firewall-mark services first when
     /// the packet is marked, then by protocol, address and port.
     pub(crate) fn find(
@@ -133,26 +159,13 @@ impl ServiceTable {
         daddr: [u8; 4],
         dport: u16,
     ) -> Option<Arc<Service>> {
-        let [d0, d1, d2, d3] = daddr;
         let by_mark = (mark != 0)
-            .then(|| {
-                self.services
-                    .iter()
-                    .find(|s| s.key.fwmark == mark && s.key.af == uapi::AF_INET)
-            })
+            .then(|| self.get(&(mark, uapi::AF_INET, uapi::IPPROTO_TCP, 0, [0; 16])))
             .flatten();
-        by_mark
-            .or_else(|| {
-                self.services.iter().find(|s| {
-                    let k = &s.key;
-                    k.fwmark == 0
-                        && k.af == uapi::AF_INET
-                        && k.protocol == u16::from(protocol)
-                        && k.port == dport
-                        && k.addr[..4] == [d0, d1, d2, d3]
-                })
-            })
-            .cloned()
+        by_mark.or_else(|| {
+            let addr = crate::conn::widen(daddr);
+            self.get(&(0, uapi::AF_INET, u16::from(protocol), dport, addr))
+        })
     }
 
     /// Whether `addr:port` is a NAT real server of some service (`ip_vs_has_real_service`).

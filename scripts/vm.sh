@@ -71,7 +71,7 @@ copy_binary() {
 	done
 }
 for b in /usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft \
-	/usr/sbin/conntrack /usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp; do
+	/usr/sbin/conntrack /usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq; do
 	copy_binary "$b"
 done
 ln -sf bash "$root/usr/bin/sh.bash"
@@ -101,6 +101,14 @@ for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz; do
 	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
 done
 cp -r "$top/selftests" "$root/selftests"
+# The kernel's own ipvs.sh and the libraries it sources, from the kernel source.
+kst=$KSRC/tools/testing/selftests/net
+if [ -f "$kst/netfilter/ipvs.sh" ]; then
+	mkdir -p "$root/kselftest/net/netfilter" "$root/kselftest/net/lib"
+	cp "$kst/netfilter/ipvs.sh" "$kst/netfilter/lib.sh" "$root/kselftest/net/netfilter/"
+	cp "$kst/lib.sh" "$root/kselftest/net/"
+	cp -r "$kst/lib/sh" "$root/kselftest/net/lib/"
+fi
 
 cat >"$root/init" <<EOS
 #!/bin/busybox sh

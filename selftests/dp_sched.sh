@@ -7,7 +7,7 @@
 . ./lib.sh
 . ./topology.sh
 
-NCLIENTS=12
+NCLIENTS=8
 
 # One TCP request from client address 10.0.0.<n> to $VIP:<port>.
 req() {

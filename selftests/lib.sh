@@ -53,14 +53,20 @@ ipvs_load() {
 	esac
 }
 
-# Unloads whichever implementation is loaded.
+# Unloads whichever implementation is loaded. Deleted namespaces are dismantled
+# asynchronously, and the C scheduler modules stay in use until their services are gone:
+# retry for a while.
 ipvs_unload() {
-	local m
+	local m i
 	for m in ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_wlc ip_vs rust_ipvs; do
-		if [ -d /sys/module/$m ]; then
-			rmmod $m || fail "rmmod $m"
-		fi
+		[ -d /sys/module/$m ] || continue
+		for i in $(seq 50); do
+			rmmod $m 2>/dev/null && break
+			sleep 0.2
+		done
+		[ -d /sys/module/$m ] && { rmmod $m; fail "rmmod $m"; }
 	done
+	return 0
 }
 
 # Reports kmemleak findings since the last "clear"; fails the test on any.
