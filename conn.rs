@@ -159,12 +159,12 @@ impl Conn {
         TcpState::from_index(self.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
     }
 
-    /// The state name /proc shows (`ip_vs_state_name`).
+    /// The state name /proc shows (`ip_vs_state_name`): templates are NONE or ASSURED.
     fn state_name(&self) -> &'static str {
+        if self.is_template() {
+            return if self.assured.load(Relaxed) { "ASSURED" } else { "NONE" };
+        }
         match u16::from(self.protocol) {
-            uapi::IPPROTO_TCP if self.flags.load(Relaxed) & flags::TEMPLATE != 0 => {
-                TcpState::None.name()
-            }
             uapi::IPPROTO_TCP => self.tcp_state().name(),
             uapi::IPPROTO_UDP => UdpState::Normal.name(),
             0 => "NONE",

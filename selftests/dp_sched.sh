@@ -9,17 +9,22 @@
 
 NCLIENTS=8
 
-# One TCP request from client address 10.0.0.<n> to $VIP:<port>.
+# One TCP request from client address 10.0.0.<n> to $VIP:<port>, from source port <sport>
+# (fixed, so that schedulers hashing the port are reproducible), or any.
 req() {
-	in_client socat -T 3 - TCP:$VIP:$2,bind=10.0.0.$1,connect-timeout=3 </dev/null 2>&1
+	local bind=10.0.0.$1
+	[ -n "$3" ] && bind="$bind:$3"
+	in_client socat -T 3 - TCP:$VIP:$2,bind=$bind,reuseaddr,connect-timeout=3 </dev/null 2>&1
 }
 
-# Several requests per client, one line per client.
+# Several requests per client, one line per client. Every request has its own source port.
+ROUND=0
 round() {
 	local port=$1 per=$2 c i line
+	ROUND=$((ROUND + 1))
 	for c in $(seq 10 $((10 + NCLIENTS - 1))); do
 		line="client .$c:"
-		for i in $(seq $per); do line="$line $(req $c $port)"; done
+		for i in $(seq $per); do line="$line $(req $c $port $((20000 + ROUND * 100 + (c - 10) * 4 + i)))"; done
 		echo "$line"
 	done
 }
