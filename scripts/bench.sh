@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark command: C ip_vs vs rust_ipvs in one guest, on the non-debug "perf" kernel.
+#
+#   scripts/bench.sh [--kvm]
+#
+# Installs what is missing (scripts/setup.sh), builds the perf kernel the first time (about
+# 10 minutes on 2 cores, then cached), boots a guest running selftests/bench.sh and prints its
+# "bench:" lines: TCP connect/request/close rate, UDP new-connection packet rate and memory per
+# connection, each with every sample, the medians and the ratio rust/C.
+#
+# Settings, passed to the guest: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000),
+# BENCH_THREADS (2), BENCH_MEM_ROUNDS (1). The guest runner allows a test 900 s: keep
+# BENCH_ROUNDS * (4 * BENCH_SECONDS + 30) + BENCH_MEM_ROUNDS * 120 well below that.
+# Other QEMU guests on the machine skew the figures: run it on an otherwise idle host.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+# shellcheck source=scripts/common.sh
+. "$here/common.sh"
+
+vm_args=()
+case "${1:-}" in
+--kvm) vm_args+=(--kvm) ;;
+"") ;;
+-h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+*) die "unknown argument $1 (see --help)" ;;
+esac
+
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-10}
+mem_rounds=${BENCH_MEM_ROUNDS:-1}
+budget=$((rounds * (4 * secs + 30) + mem_rounds * 120))
+[ "$budget" -lt 800 ] ||
+	log "warning: about ${budget}s of guest work; the guest runner stops a test after 900 s"
+
+"$here/setup.sh"
+kdir=$(nice -n 10 "$here/kernel.sh" perf)
+
+others=$(pgrep -c qemu-system || true)
+[ "${others:-0}" = 0 ] || log "warning: $others other QEMU guest(s) running: figures are skewed"
+
+# vm.sh ships the tools it knows; until it knows ipvsbench, stage the binary and the settings
+# in selftests/ (copied into the guest whole) and remove them afterwards.
+log "building ipvsbench"
+(cd "$top" && cargo build -q --release -p ipvsbench)
+staged=()
+cleanup() { [ ${#staged[@]} -eq 0 ] || rm -f "${staged[@]}"; }
+trap cleanup EXIT
+if ! grep -q 'release/ipvsbench' "$here/vm.sh"; then
+	install -m 0755 "$top/target/release/ipvsbench" "$top/selftests/.ipvsbench"
+	staged+=("$top/selftests/.ipvsbench")
+fi
+{
+	for v in BENCH_ROUNDS BENCH_SECONDS BENCH_CONNS BENCH_THREADS BENCH_MEM_ROUNDS; do
+		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
+	done
+} >"$top/selftests/.bench-env"
+staged+=("$top/selftests/.bench-env")
+
+mkdir -p "$CACHE/logs"
+log_file=$CACHE/logs/bench-$(date +%Y%m%d-%H%M%S)-$$.log
+ln -sfn "$log_file" "$CACHE/vm-last.log"
+set +e
+"$here/vm.sh" --kernel "$kdir" --timeout 3600 --log "$log_file" "${vm_args[@]}" bench.sh
+rc=$?
+set -e
+
+echo
+echo "Benchmark (log $log_file):"
+sed -n 's/^# bench: /bench: /p' "$log_file"
+[ "$rc" = 0 ] || die "the benchmark did not complete (vm.sh exit $rc; log $log_file)"
+grep -q '^# bench: done$' "$log_file" || die "no 'bench: done' in $log_file"

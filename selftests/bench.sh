@@ -1,0 +1,286 @@
+#!/bin/bash
+# Benchmark, C ip_vs vs rust_ipvs, inside one guest (not a test: not listed in TESTS; run by
+# scripts/bench.sh on the non-debug "perf" kernel).
+#
+# Same kernel, same topology (topology.sh), same ipvsadm configuration; the implementations
+# are swapped between runs (never both loaded) and interleaved: round 1 c,rust; round 2 rust,c;
+# and so on. Per implementation and round:
+#   - tcp-crr:   TCP connect/request/response/close rate through a NAT rr service (3 servers);
+#   - udp-flood: UDP datagrams, each from a new source tuple (every packet a new IPVS
+#                connection): sent/s by the client and received/s by the real servers.
+# Then the memory per connection, per implementation (interleaved too): udp-conns creates
+# BENCH_CONNS UDP connections; the delta of Slab, SUnreclaim and used memory (MemTotal -
+# MemFree) in /proc/meminfo divided by the connection count; with /proc/slabinfo (needs
+# CONFIG_SLUB_DEBUG) also the growth of in-use slab objects per connection, and the caches
+# that grew most. mem_load_slab_bytes: Slab growth from loading the module and adding the
+# service (fixed cost, e.g. the hash table).
+#
+# Every output line of interest starts with "bench: "; the last one is "bench: done".
+# Settings (environment, or /selftests/.bench-env written by scripts/bench.sh):
+#   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000), BENCH_THREADS (2),
+#   BENCH_MEM_ROUNDS (1)
+. ./lib.sh
+. ./topology.sh
+# shellcheck disable=SC1091
+[ -f ./.bench-env ] && . ./.bench-env
+
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-10}
+nconns=${BENCH_CONNS:-100000}
+threads=${BENCH_THREADS:-2}
+mem_rounds=${BENCH_MEM_ROUNDS:-1}
+tcp_port=8080
+udp_port=9000
+# Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
+client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10
+
+bench=$(command -v ipvsbench || echo /selftests/.ipvsbench)
+[ -x "$bench" ] || fail "ipvsbench is not in the guest (scripts/bench.sh stages it)"
+
+b() { echo "bench: $*"; }
+
+cleanup() {
+	ipvs_unload
+	topo_down
+	rm -f /tmp/bench_*.count /tmp/bench_*.count.tmp
+}
+trap cleanup EXIT
+
+# --- samples: samples[metric.impl] = "v1 v2 ..."
+declare -A samples
+record() { samples[$1.$2]="${samples[$1.$2]:+${samples[$1.$2]} }$3"; }
+
+# Median of the numbers given as arguments ("-" if none).
+median() {
+	[ $# -gt 0 ] || { echo -; return; }
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
+		      printf "%.1f\n", m }'
+}
+
+# rust / c, 3 decimals ("-" when undefined or meaningless: no positive C figure).
+ratio() {
+	awk -v c="$1" -v r="$2" 'BEGIN { if (c == "-" || r == "-" || c + 0 <= 0) print "-";
+		else printf "%.3f\n", r / c }'
+}
+
+# Extracts key=value from a line of ipvsbench output.
+field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
+
+# Sum of the real servers' UDP datagram counters.
+udp_received() {
+	local rs n total=0
+	for rs in "${topo_real_servers[@]}"; do
+		n=$(cat /tmp/bench_$rs.count 2>/dev/null)
+		total=$((total + ${n:-0}))
+	done
+	echo $total
+}
+
+# Connections in the director's table (the proc file has one header line); only those of
+# protocol $1 (TCP, UDP) if given.
+ipvs_conn_count() {
+	in_director cat /proc/net/ip_vs_conn |
+		awk -v p="${1:-}" 'NR > 1 && (p == "" || $1 == p) { n++ } END { print n + 0 }'
+}
+
+# A /proc/meminfo field in bytes.
+meminfo() { awk -v k="$1:" '$1 == k { print $2 * 1024 }' /proc/meminfo; }
+mem_used() { echo $(($(meminfo MemTotal) - $(meminfo MemFree))); }
+
+# "name bytes" for every slab cache, in-use objects only (active_objs * objsize), when
+# /proc/slabinfo exists (CONFIG_SLUB_DEBUG).
+slab_bytes() {
+	[ -r /proc/slabinfo ] || return 0
+	awk 'NR > 2 { print $1, $2 * $4 }' /proc/slabinfo
+}
+
+# Sum over the caches of the growth of in-use bytes between two slab_bytes snapshots;
+# with a third argument N, the caches that grew most as "bytes name bytes/N" lines instead.
+slab_growth() {
+	{ echo "$1" | sed 's/^/before /'; echo "$2" | sed 's/^/after /'; } |
+		awk -v n="${3:-0}" '$1 == "before" { b[$2] = $3 } $1 == "after" { a[$2] = $3 }
+			END { for (k in a) { d = a[k] - b[k]; if (d > 0) { t += d; if (n > 0) printf "%d %s %.1f\n", d, k, d / n } }
+			      if (n == 0) print t + 0 }' |
+		sort -rn
+}
+
+# The NAT services: TCP and UDP rr on the VIP, the three real servers masqueraded.
+configure() {
+	local what=$1 rs
+	if [ "$what" != udp ]; then
+		in_director ipvsadm -A -t $VIP:$tcp_port -s rr || fail "ipvsadm -A -t"
+		for rs in "${topo_real_servers[@]}"; do
+			in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m ||
+				fail "ipvsadm -a -t"
+		done
+	fi
+	in_director ipvsadm -A -u $VIP:$udp_port -s rr || fail "ipvsadm -A -u"
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m ||
+			fail "ipvsadm -a -u"
+	done
+}
+
+# Settles the machine before a measurement: pending RCU frees, timers, reclaimable caches,
+# and the empty slabs every cache keeps (freed objects of earlier runs would otherwise be
+# reused without growing Slab).
+settle() {
+	local f
+	sync
+	sleep "${1:-1}"
+	echo 2 >/proc/sys/vm/drop_caches 2>/dev/null
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null; done
+}
+
+# One throughput run of implementation $1 in round $2.
+throughput_run() {
+	local impl=$1 round=$2 out conns cps errs rx0 rx1 sent pps fsecs rx_pps tconns
+	IPVS_IMPL=$impl ipvs_load
+	configure all
+	# Warm-up (caches, ARP, the first connections), not recorded.
+	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads "$threads" >/dev/null ||
+		fail "$impl: warm-up tcp-crr failed"
+	settle 1
+
+	out=$(in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds "$secs" --threads "$threads") ||
+		fail "$impl: tcp-crr failed: $out"
+	b "round $round $impl: $out"
+	conns=$(field conns "$out")
+	cps=$(field cps "$out")
+	errs=$(field errors "$out")
+	[ "${conns:-0}" -gt 0 ] || fail "$impl: no TCP connection completed: $out"
+	record tcp_crr_cps "$impl" "$cps"
+	record tcp_crr_errors "$impl" "$errs"
+	settle 1
+
+	rx0=$(udp_received)
+	out=$(in_client "$bench" udp-flood --target $VIP:$udp_port --seconds "$secs" \
+		--threads "$threads" --source $client_sources) || fail "$impl: udp-flood failed: $out"
+	sleep 1 # the servers' counters are written every 100 ms
+	rx1=$(udp_received)
+	sent=$(field sent "$out")
+	pps=$(field pps "$out")
+	fsecs=$(field secs "$out")
+	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
+	tconns=$(ipvs_conn_count UDP)
+	b "round $round $impl: $out received=$((rx1 - rx0)) rx_pps=$rx_pps udp_conns=$tconns"
+	[ "${sent:-0}" -gt 0 ] || fail "$impl: udp-flood sent nothing: $out"
+	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no datagram"
+	record udp_flood_sent_pps "$impl" "$pps"
+	record udp_flood_rx_pps "$impl" "$rx_pps"
+	record udp_flood_udp_conns "$impl" "$tconns"
+
+	in_director ipvsadm -C
+	ipvs_unload
+}
+
+# Memory per connection of implementation $1.
+memory_run() {
+	local impl=$1 round=$2 out s0 u0 m0 s1 u1 m1 n ct slabs0 slabs1 l0 l1
+	ipvs_unload
+	settle 1
+	l0=$(meminfo Slab)
+	IPVS_IMPL=$impl ipvs_load
+	configure udp
+	settle 2
+	slabs0=$(slab_bytes)
+	s0=$(meminfo Slab) u0=$(meminfo SUnreclaim) m0=$(mem_used)
+	l1=$s0
+
+	out=$(in_client "$bench" udp-conns --target $VIP:$udp_port --count "$nconns" \
+		--source $client_sources) || fail "$impl: udp-conns failed: $out"
+	settle 3
+	s1=$(meminfo Slab) u1=$(meminfo SUnreclaim) m1=$(mem_used)
+	slabs1=$(slab_bytes)
+	n=$(ipvs_conn_count)
+	ct=$(in_director cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo -)
+	b "mem $round $impl: $out ipvs_conns=$n conntrack=$ct"
+	b "mem $round $impl: Slab +$((s1 - s0)) SUnreclaim +$((u1 - u0)) used +$((m1 - m0)) bytes;" \
+		"module load + services: Slab +$((l1 - l0)) bytes"
+	[ "${n:-0}" -gt 0 ] || fail "$impl: no IPVS connection after udp-conns"
+	record mem_load_slab_bytes "$impl" $((l1 - l0))
+	if [ -n "$slabs0" ]; then
+		record mem_slab_active_bytes_per_conn "$impl" $(($(slab_growth "$slabs0" "$slabs1") / n))
+	fi
+	record mem_slab_bytes_per_conn "$impl" $(((s1 - s0) / n))
+	record mem_sunreclaim_bytes_per_conn "$impl" $(((u1 - u0) / n))
+	record mem_used_bytes_per_conn "$impl" $(((m1 - m0) / n))
+	record mem_conns "$impl" "$n"
+	if [ -n "$slabs0" ]; then
+		# The caches that grew most, in bytes and bytes per connection.
+		slab_growth "$slabs0" "$slabs1" "$n" | head -6 | while read -r d name per; do
+			b "mem $round $impl: slab cache $name +$d bytes ($per per conn)"
+		done
+	fi
+	if [ "$impl" = c ]; then
+		local dir=/sys/kernel/slab/ip_vs_conn
+		if [ -e $dir/object_size ]; then
+			b "mem c: ip_vs_conn object_size=$(cat $dir/object_size) slab_size=$(cat $dir/slab_size)" \
+				"objs_per_slab=$(cat $dir/objs_per_slab 2>/dev/null) aliases=$(cat $dir/aliases 2>/dev/null)" \
+				"merged_into=$(basename "$(readlink -f $dir)")"
+		fi
+		if [ -r /proc/slabinfo ]; then
+			b "mem c: slabinfo $(grep -E '^ip_vs_conn ' /proc/slabinfo || echo 'ip_vs_conn: not listed (merged cache)')"
+		fi
+	fi
+	in_director ipvsadm -C
+	ipvs_unload
+}
+
+# Prints one metric: samples, medians and the ratio.
+report() {
+	local metric=$1 mc mr
+	# shellcheck disable=SC2086
+	mc=$(median ${samples[$metric.c]})
+	# shellcheck disable=SC2086
+	mr=$(median ${samples[$metric.rust]})
+	b "$metric c=[${samples[$metric.c]// /,}] rust=[${samples[$metric.rust]// /,}]" \
+		"median c=$mc rust=$mr ratio=$(ratio "$mc" "$mr")"
+	table+=("$(printf '%-30s %12s %12s %8s' "$metric" "$mc" "$mr" "$(ratio "$mc" "$mr")")")
+}
+
+b "kernel $(uname -r), $(nproc) CPUs, $(meminfo MemTotal) bytes RAM;" \
+	"rounds=$rounds seconds=$secs threads=$threads conns=$nconns mem_rounds=$mem_rounds"
+b "slabinfo: $([ -r /proc/slabinfo ] && echo yes || echo 'no (CONFIG_SLUB_DEBUG off): meminfo deltas only')"
+
+topo_up
+in_client sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+for a in ${client_sources//,/ }; do
+	ip -n $topo_ns_client addr add $a/24 dev c0 || fail "ip addr add $a"
+done
+for rs in "${topo_real_servers[@]}"; do
+	in_rs $rs "$bench" server --tcp-port $tcp_port --udp-port $udp_port \
+		--count-file /tmp/bench_$rs.count </dev/null >/dev/null 2>&1 &
+done
+for rs in "${topo_real_servers[@]}"; do
+	for _ in $(seq 50); do
+		[ -f /tmp/bench_$rs.count ] && break
+		sleep 0.1
+	done
+	[ -f /tmp/bench_$rs.count ] || fail "ipvsbench server in $rs did not start"
+done
+
+for round in $(seq "$rounds"); do
+	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
+	for impl in $order; do
+		throughput_run "$impl" "$round"
+	done
+done
+for round in $(seq "$mem_rounds"); do
+	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
+	for impl in $order; do
+		memory_run "$impl" "$round"
+	done
+done
+
+table=()
+for metric in tcp_crr_cps tcp_crr_errors udp_flood_sent_pps udp_flood_rx_pps udp_flood_udp_conns \
+	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
+	mem_used_bytes_per_conn mem_load_slab_bytes; do
+	report $metric
+done
+b "$(printf '%-30s %12s %12s %8s' metric c_median rust_median rust/c)"
+for line in "${table[@]}"; do b "$line"; done
+b done
+exit $ksft_pass

@@ -1,0 +1,186 @@
+//! The client workloads: `tcp-crr`, `udp-flood` and `udp-conns`.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::cli::{TcpCrrArgs, UdpConnsArgs, UdpFloodArgs};
+use crate::plan::{per_second, strided, SourcePlan};
+
+/// What one worker thread did.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    /// Completed operations (connections, datagrams).
+    ok: u64,
+    /// Failed operations.
+    errors: u64,
+    /// Source tuples skipped because they were in use.
+    skipped: u64,
+}
+
+impl Tally {
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            ok: self.ok + other.ok,
+            errors: self.errors + other.errors,
+            skipped: self.skipped + other.skipped,
+        }
+    }
+}
+
+/// Runs `threads` copies of `work` (given the thread index) and sums their tallies; also
+/// returns the wall time from the start to the last thread's end.
+fn in_threads<F>(threads: usize, work: F) -> anyhow::Result<(Tally, Duration)>
+where
+    F: Fn(usize) -> Tally + Sync,
+{
+    let start = Instant::now();
+    let work = &work;
+    let results: Vec<thread::Result<Tally>> = thread::scope(|s| {
+        let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || work(t))).collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let elapsed = start.elapsed();
+    let mut total = Tally::default();
+    for r in results {
+        match r {
+            Ok(t) => total = total.add(t),
+            Err(_) => bail!("a worker thread panicked"),
+        }
+    }
+    Ok((total, elapsed))
+}
+
+/// `tcp-crr`: connect, send a request, read the reply until the server closes, close.
+pub fn tcp_crr(args: TcpCrrArgs) -> anyhow::Result<()> {
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let deadline = Instant::now() + args.seconds.0;
+    let (tally, elapsed) = in_threads(args.threads, |_| {
+        let mut tally = Tally::default();
+        while Instant::now() < deadline {
+            match crr_once(args.target, timeout) {
+                Ok(()) => tally.ok += 1,
+                Err(_) => tally.errors += 1,
+            }
+        }
+        tally
+    })?;
+    println!(
+        "tcp_crr conns={} secs={:.3} cps={:.1} errors={}",
+        tally.ok,
+        elapsed.as_secs_f64(),
+        per_second(tally.ok, elapsed),
+        tally.errors
+    );
+    Ok(())
+}
+
+/// One connect/request/response/close exchange; an empty reply is an error.
+fn crr_once(target: SocketAddr, timeout: Duration) -> io::Result<()> {
+    let mut stream = TcpStream::connect_timeout(&target, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"ping\n")?;
+    let mut reply = Vec::with_capacity(16);
+    stream.read_to_end(&mut reply)?;
+    if reply.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "empty reply"));
+    }
+    Ok(())
+}
+
+/// The wildcard address of `target`'s family, port 0 (the kernel picks a port).
+fn any_source(target: SocketAddr) -> SocketAddr {
+    match target {
+        SocketAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        SocketAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+    }
+}
+
+/// Sends one datagram from a fresh socket bound to `source`.
+fn send_from(source: SocketAddr, target: SocketAddr, payload: &[u8]) -> io::Result<()> {
+    let socket = UdpSocket::bind(source)?;
+    socket.send_to(payload, target)?;
+    Ok(())
+}
+
+/// Adds the outcome of one send to a tally: a source tuple in use counts as skipped.
+fn record(tally: &mut Tally, result: io::Result<()>) {
+    match result {
+        Ok(()) => tally.ok += 1,
+        Err(err) if err.kind() == io::ErrorKind::AddrInUse => tally.skipped += 1,
+        Err(_) => tally.errors += 1,
+    }
+}
+
+/// `udp-flood`: datagrams each from a fresh socket until the time is up.
+pub fn udp_flood(args: UdpFloodArgs) -> anyhow::Result<()> {
+    let payload = vec![0x5a; args.payload];
+    let plan = SourcePlan::new(args.sources.clone(), args.port_range);
+    let deadline = Instant::now() + args.seconds.0;
+    let threads = args.threads;
+    let (tally, elapsed) = in_threads(threads, |t| {
+        let mut tally = Tally::default();
+        let mut indices = strided(t, threads);
+        while Instant::now() < deadline {
+            let source = match (&plan, indices.next()) {
+                (Some(plan), Some(i)) => plan.nth(i),
+                _ => any_source(args.target),
+            };
+            record(&mut tally, send_from(source, args.target, &payload));
+        }
+        tally
+    })?;
+    let wrapped = plan
+        .as_ref()
+        .is_some_and(|p| tally.ok + tally.skipped > p.capacity());
+    println!(
+        "udp sent={} pps={:.1} secs={:.3} errors={} skipped={} wrapped={}",
+        tally.ok,
+        per_second(tally.ok, elapsed),
+        elapsed.as_secs_f64(),
+        tally.errors,
+        tally.skipped,
+        u8::from(wrapped)
+    );
+    Ok(())
+}
+
+/// `udp-conns`: one datagram from each of `count` distinct source tuples, as fast as possible.
+pub fn udp_conns(args: UdpConnsArgs) -> anyhow::Result<()> {
+    let sources = if args.sources.is_empty() {
+        vec![any_source(args.target).ip()]
+    } else {
+        args.sources.clone()
+    };
+    let plan = SourcePlan::new(sources, args.port_range).context("no source address")?;
+    let payload = vec![0x5a; args.payload];
+    let start = Instant::now();
+    let mut tally = Tally::default();
+    let mut i = 0;
+    while tally.ok < args.count && i < plan.capacity() {
+        record(&mut tally, send_from(plan.nth(i), args.target, &payload));
+        i += 1;
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "udp_conns sent={} pps={:.1} secs={:.3} errors={} skipped={}",
+        tally.ok,
+        per_second(tally.ok, elapsed),
+        elapsed.as_secs_f64(),
+        tally.errors,
+        tally.skipped
+    );
+    if tally.ok < args.count {
+        bail!(
+            "only {} of {} source tuples could be used ({} addresses x {} ports): add --source",
+            tally.ok,
+            args.count,
+            plan.capacity() / args.port_range.len(),
+            args.port_range.len()
+        );
+    }
+    Ok(())
+}
