@@ -460,9 +460,14 @@ impl ConnTable {
             }
             dest.update_overload();
         }
-        let hashed = self
-            .link(in_bucket, &conn)
-            .and_then(|()| self.link(out_bucket, &conn));
+        // Both tuples may hash to one bucket: the connection is then listed there once.
+        let hashed = self.link(in_bucket, &conn).and_then(|()| {
+            if out_bucket == in_bucket {
+                Ok(())
+            } else {
+                self.link(out_bucket, &conn)
+            }
+        });
         if let Err(e) = hashed {
             self.unlink(&conn);
             conn.unbind();

@@ -97,7 +97,7 @@ install -D -m 0644 "$top/rust_ipvs.ko" "$root/lib/modules/$kver/extra/rust_ipvs.
 depmod -b "$root" "$kver"
 
 # Our tools and the selftests.
-for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz; do
+for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz "$top"/target/release/ipvsbench; do
 	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
 done
 cp -r "$top/selftests" "$root/selftests"
