@@ -35,16 +35,27 @@ if ! kdir=$("$here/kernel.sh" debug); then
 	exit 1
 fi
 
-step "guest selftests (scripts/vm.sh)"
-out_file=$(mktemp)
-"$here/vm.sh" --kernel "$kdir" "$@" | tee "$out_file"
-line=$(grep -E '^guest: [0-9]+ passed, [0-9]+ failed' "$out_file" | tail -1)
-rm -f "$out_file"
-if [ -n "$line" ]; then
-	set -- $line
-	count "$2" "$4"
-else
-	count 0 1
+# Runs a guest command and counts its "guest: N passed, N failed" line (1 failure without one).
+guest() {
+	local out_file line
+	out_file=$(mktemp)
+	"$@" | tee "$out_file"
+	line=$(grep -E '^guest: [0-9]+ passed, [0-9]+ failed' "$out_file" | tail -1)
+	rm -f "$out_file"
+	if [ -n "$line" ]; then
+		set -- $line
+		count "$2" "$4"
+	else
+		count 0 1
+	fi
+}
+
+step "guest selftests on the debug kernel (scripts/vm.sh)"
+guest "$here/vm.sh" --kernel "$kdir" --timeout 4800 "$@"
+
+if [ $# -eq 0 ]; then
+	step "rust_ipvs on Debian's stock kernel, built with Debian's rustc 1.85 (scripts/debian-vm.sh)"
+	guest "$here/debian-vm.sh"
 fi
 
 echo
