@@ -244,6 +244,13 @@ fn read_ports(skb: &Skb<'_>, iph: &Ipv4Header) -> Option<Ports> {
     })
 }
 
+/// Counts a new connection (`ip_vs_conn_stats`).
+fn conn_stats(ipvs: &NetState, service: &Service, dest: &Dest) {
+    for stats in [&dest.stats, &service.stats, &ipvs.total] {
+        stats.conns.add(1, Relaxed);
+    }
+}
+
 /// Counts a client packet (`ip_vs_in_stats`).
 fn in_stats(ipvs: &NetState, conn: &Conn, bytes: u32) {
     for stats in [
@@ -486,12 +493,7 @@ fn schedule(
     if key.fwmark == 0 && ports.dest != key.port {
         return Scheduled::NoDest;
     }
-    let client = ClientInfo {
-        addr: InetAddr::V4(u32::from_be_bytes(iph.saddr)),
-        port: ports.source,
-        service_flags: service.flags.load(Relaxed),
-    };
-    let Some(dest) = pick_dest(service, &client) else {
+    let Some(dest) = pick_dest(service, iph, ports) else {
         return Scheduled::NoDest;
     };
     let [d0, d1, d2, d3, ..] = dest.addr;
@@ -519,8 +521,7 @@ fn schedule(
     ) {
         Ok(conn) => {
             // `ip_vs_conn_stats`.
-            dest.stats.conns.add(1, Relaxed);
-            service.stats.conns.add(1, Relaxed);
+            conn_stats(ipvs, service, &dest);
             Scheduled::Conn(conn)
         }
         Err(_) => Scheduled::Failed,
@@ -574,12 +575,7 @@ fn sched_persist(
     let (template, dest) = match template.and_then(|ct| ct.dest.clone().map(|d| (ct, d))) {
         Some(found) => found,
         None => {
-            let client = ClientInfo {
-                addr: InetAddr::V4(u32::from_be_bytes(iph.saddr)),
-                port: ports.source,
-                service_flags: service.flags.load(Relaxed),
-            };
-            let Some(dest) = pick_dest(service, &client) else {
+            let Some(dest) = pick_dest(service, iph, ports) else {
                 return Scheduled::NoDest;
             };
             let [d0, d1, d2, d3, ..] = dest.addr;
@@ -630,19 +626,23 @@ fn sched_persist(
     template.touch();
     match conn {
         Ok(conn) => {
-            dest.stats.conns.add(1, Relaxed);
-            service.stats.conns.add(1, Relaxed);
+            conn_stats(ipvs, service, &dest);
             Scheduled::Conn(conn)
         }
         Err(_) => Scheduled::Failed,
     }
 }
 
-/// Runs the service's scheduler.
-fn pick_dest(service: &Service, client: &ClientInfo) -> Option<Arc<Dest>> {
+/// Runs the service's scheduler for the client of this packet.
+fn pick_dest(service: &Service, iph: &Ipv4Header, ports: &Ports) -> Option<Arc<Dest>> {
+    let client = ClientInfo {
+        addr: InetAddr::V4(u32::from_be_bytes(iph.saddr)),
+        port: ports.source,
+        service_flags: service.flags.load(Relaxed),
+    };
     let mut scheduling = service.scheduling.lock();
     let crate::ctl::service::Scheduling { scheduler, dests } = &mut *scheduling;
-    let index = scheduler.as_mut()?.schedule(dests, client)?;
+    let index = scheduler.as_mut()?.schedule(dests, &client)?;
     dests.get(index).cloned()
 }
 

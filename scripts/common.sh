@@ -13,3 +13,18 @@ KSRC=$CACHE/linux-source-$KVER_MAJOR
 
 log() { printf '[rust_ipvs] %s\n' "$*" >&2; }
 die() { printf 'rust_ipvs: error: %s\n' "$*" >&2; exit 1; }
+
+# The mirror URI of the machine's Debian sources, so no host name lives in this repository.
+debian_mirror() {
+	local f uri
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		uri=$(awk '/^URIs:/ {print $2; exit}' "$f")
+		case "$uri" in *debian-security*|"") continue ;; esac
+		echo "$uri"
+		return
+	done
+	uri=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
+	echo "$uri"
+}

@@ -73,22 +73,6 @@ debian_set_mode() {
 	fi
 }
 
-# The mirror URI of the machine's Debian sources, so no host name lives in this repository
-# (the same lookup as scripts/setup.sh).
-debian_mirror() {
-	local f uri
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		uri=$(awk '/^URIs:/ {print $2; exit}' "$f")
-		case "$uri" in *debian-security*|"") continue ;; esac
-		echo "$uri"
-		return
-	done
-	uri=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
-	echo "$uri"
-}
-
 # Runs a bash script in the build environment with a clean environment plus the NAME=value
 # arguments before it: `debian_run [NAME=value ...] SCRIPT`. In chroot mode /proc and /dev are
 # mounted in a private mount namespace, so nothing stays mounted when it ends.

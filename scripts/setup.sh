@@ -33,21 +33,6 @@ missing_packages() {
 	done
 }
 
-# The mirror URI of the machine's Debian sources, so no host name lives in this repository.
-debian_mirror() {
-	local f uri
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -f "$f" ] || continue
-		uri=$(awk '/^URIs:/ {print $2; exit}' "$f")
-		case "$uri" in *debian-security*|"") continue ;; esac
-		echo "$uri"
-		return
-	done
-	uri=$(awk '$1 == "deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
-	[ -n "$uri" ] || die "no Debian mirror found in /etc/apt/sources.list{,.d}"
-	echo "$uri"
-}
-
 add_backports_source() {
 	local list=/etc/apt/sources.list.d/rust-ipvs-trixie-backports.sources
 	[ -f "$list" ] && return 0
