@@ -84,22 +84,6 @@ u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
 int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
 void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
-/* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
-bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
-{
-	return skb_csum_unnecessary(skb) || !csum_fold(skb_checksum(skb, off, skb->len - off, 0));
-}
-
-/* The end of ip_vs_nat_icmp(): recompute the ICMP checksum at off (writable). */
-void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off)
-{
-	struct icmphdr *ic = (struct icmphdr *)(skb->data + off);
-
-	ic->checksum = 0;
-	ic->checksum = csum_fold(skb_checksum(skb, off, skb->len - off, 0));
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
-}
-
 void rust_ipvs_ip_send_check(struct sk_buff *skb);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
@@ -463,6 +447,22 @@ void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 fr
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
 {
 	inet_proto_csum_replace2((__sum16 *)(skb->data + off), skb, from, to, false);
+}
+
+/* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
+bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
+{
+	return skb_csum_unnecessary(skb) || !csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+}
+
+/* The end of ip_vs_nat_icmp(): recompute the ICMP checksum at off (writable). */
+void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off)
+{
+	struct icmphdr *ic = (struct icmphdr *)(skb->data + off);
+
+	ic->checksum = 0;
+	ic->checksum = csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
 void rust_ipvs_ip_send_check(struct sk_buff *skb)
