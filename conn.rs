@@ -32,6 +32,13 @@ use crate::{
         tcp_state::TcpState, //
         udp_state::UdpState,
     },
+    sched::{
+        dest_view::InetAddr, //
+        persist::{
+            TemplateKey, //
+            INVALID_TEMPLATE_DPORT,
+        },
+    },
 };
 use core::fmt::Write;
 use kernel::{
@@ -239,18 +246,6 @@ pub(crate) struct ConnParams {
     pub(crate) dport: u16,
 }
 
-/// What identifies a persistence template (`ip_vs_ct_in_get`'s parameters).
-pub(crate) struct TemplateLookup {
-    /// IP protocol, or 0 (`IPPROTO_IP`) for a firewall-mark template.
-    pub(crate) protocol: u8,
-    /// The client's network (address masked with the service netmask).
-    pub(crate) caddr: [u8; 4],
-    /// Virtual address, or the firewall mark in network order.
-    pub(crate) vaddr: [u8; 4],
-    /// Virtual port, or 0.
-    pub(crate) vport: u16,
-}
-
 /// One bucket: the connections hashed to it.
 type Bucket = SpinLockIrq<KVec<Arc<Conn>>>;
 
@@ -367,16 +362,26 @@ impl ConnTable {
     }
 
     /// `ip_vs_ct_in_get`: a valid persistence template.
-    pub(crate) fn template_get(&self, key: &TemplateLookup) -> Option<Arc<Conn>> {
-        let index = self.in_index(key.protocol, key.caddr, 0, key.vaddr, key.vport);
+    pub(crate) fn template_get(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
+        let (InetAddr::V4(caddr), InetAddr::V4(vaddr)) = (key.client_addr, key.virtual_addr) else {
+            return None;
+        };
+        let index = self.in_index(
+            key.protocol,
+            caddr.to_be_bytes(),
+            key.client_port,
+            vaddr.to_be_bytes(),
+            key.virtual_port,
+        );
         self.find(index, |c| {
-            c.is_template()
-                && c.protocol == key.protocol
-                && c.cport == 0
-                && c.vport == key.vport
-                && c.caddr == key.caddr
-                && c.vaddr == key.vaddr
-                && c.dport() != 0xffff
+            let candidate = TemplateKey {
+                protocol: c.protocol,
+                client_addr: InetAddr::V4(u32::from_be_bytes(c.caddr)),
+                client_port: c.cport,
+                virtual_addr: InetAddr::V4(u32::from_be_bytes(c.vaddr)),
+                virtual_port: c.vport,
+            };
+            c.is_template() && c.dport() != INVALID_TEMPLATE_DPORT && key.matches(&candidate)
         })
     }
 

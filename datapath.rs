@@ -10,7 +10,6 @@ use crate::{
         Conn,
         ConnParams,
         ConnTable,
-        TemplateLookup,
     },
     ctl::service::{
         Dest, //
@@ -31,11 +30,17 @@ use crate::{
         NetState, //
         ServiceTable,
     },
-    proto::tcp_state::{
-        self, //
-        Direction,
-        TableSet,
-        TcpState,
+    proto::{
+        tcp_state::{
+            self, //
+            Direction,
+            TableSet,
+            TcpState,
+        },
+        udp_state::{
+            self, //
+            UdpState,
+        },
     },
     sched::{
         dest_view::{
@@ -295,7 +300,14 @@ fn set_state(ipvs: &NetState, conn: &Conn, direction: Direction, tcp_flags: Opti
                 conn.clear_flags(flags::NOOUTPUT);
             }
             let table = direction.for_table(no_output);
-            let new = tcp_state::next_state(TableSet::Normal, table, conn.tcp_state(), tcp_flags);
+            // secure_tcp=3 always uses the DoS tables; the memory-driven modes 1 and 2 are not
+            // modelled (no memory-pressure defense), so they keep the normal tables.
+            let tables = if ipvs.sysctl.get(Sysctl::SecureTcp) == 3 {
+                TableSet::SecureTcp
+            } else {
+                TableSet::Normal
+            };
+            let new = tcp_state::next_state(tables, table, conn.tcp_state(), tcp_flags);
             conn.set_state(
                 new.index() as u32,
                 new.is_active(),
@@ -303,10 +315,11 @@ fn set_state(ipvs: &NetState, conn: &Conn, direction: Direction, tcp_flags: Opti
             );
         }
         _ => {
-            if direction == Direction::Output {
+            if udp_state::assures_template(direction) {
                 conn.assure_control();
             }
-            conn.set_state(0, false, ipvs.timeouts.udp.load(Relaxed))
+            let state = UdpState::Normal.index() as u32;
+            conn.set_state(state, false, ipvs.timeouts.udp.load(Relaxed))
         }
     }
 }
@@ -554,16 +567,10 @@ fn sched_persist(
     let (InetAddr::V4(tcaddr), InetAddr::V4(tvaddr)) = (tkey.client_addr, tkey.virtual_addr) else {
         return Scheduled::Failed;
     };
-    let lookup = TemplateLookup {
-        protocol: tkey.protocol,
-        caddr: tcaddr.to_be_bytes(),
-        vaddr: tvaddr.to_be_bytes(),
-        vport: tkey.virtual_port,
-    };
     let expire_quiescent = ipvs.sysctl.get(Sysctl::ExpireQuiescentTemplate) != 0;
     // `ip_vs_check_template`: a template whose server is gone (or quiesced, with
     // expire_quiescent_template) is invalidated and the client rescheduled.
-    let template = conns.template_get(&lookup).filter(|ct| {
+    let template = conns.template_get(&tkey).filter(|ct| {
         let usable = ct.dest.as_ref().is_some_and(|d| {
             persist::template_usable(d.available.load(Relaxed), d.weight.load(Relaxed), expire_quiescent)
         });
@@ -581,10 +588,10 @@ fn sched_persist(
             let [d0, d1, d2, d3, ..] = dest.addr;
             let params = ConnParams {
                 protocol: tkey.protocol,
-                caddr: lookup.caddr,
+                caddr: tcaddr.to_be_bytes(),
                 cport: 0,
-                vaddr: lookup.vaddr,
-                vport: lookup.vport,
+                vaddr: tvaddr.to_be_bytes(),
+                vport: tkey.virtual_port,
                 daddr: [d0, d1, d2, d3],
                 dport: persist::template_dport(&persistent, ports.dest, dest.port),
             };
