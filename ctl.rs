@@ -98,9 +98,14 @@ impl Control {
         ipvs: &NetState,
         key: ServiceKey,
         sched_name: &[u8],
+        with_pe: bool,
         config: &ServiceConfig,
     ) -> Result {
         let scheduler = bind_scheduler(sched_name)?;
+        // No persistence engine (such as sip) is available: C's lookup fails with ENOENT.
+        if with_pe {
+            return Err(ENOENT);
+        }
         if key.af == uapi::AF_INET6 && !(1..=128).contains(&config.netmask) {
             return Err(EINVAL);
         }
@@ -152,9 +157,13 @@ impl Control {
         &mut self,
         service: &Service,
         sched_name: &[u8],
+        with_pe: bool,
         config: &ServiceConfig,
     ) -> Result {
         if sched_name != b"none" && Scheduler::by_name::<Arc<Dest>>(sched_name, &[]).is_none() {
+            return Err(ENOENT);
+        }
+        if with_pe {
             return Err(ENOENT);
         }
         if service.key.af == uapi::AF_INET6 && !(1..=128).contains(&config.netmask) {

@@ -56,6 +56,8 @@ struct ServiceRequest<'a> {
 struct FullService<'a> {
     /// Scheduler name, without the NUL.
     sched_name: &'a [u8],
+    /// Persistence engine name, if given and not empty; none is available (C: ENOENT).
+    pe_name: Option<&'a [u8]>,
     /// Requested flags and the mask saying which to change.
     flags: u32,
     /// Mask of `flags`.
@@ -140,7 +142,7 @@ fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequ
         None => ServiceKey {
             af,
             protocol: protocol.map_or(0, get_u16),
-            addr: addr.map_or([0; 16], |a| inet_addr_from(a.payload())),
+            addr: addr.map_or([0; 16], |a| inet_addr_from(af, a.payload())),
             port: port.map_or(0, get_be16),
             fwmark: 0,
         },
@@ -162,6 +164,7 @@ fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequ
         let [f0, f1, f2, f3, m0, m1, m2, m3] = raw;
         Some(FullService {
             sched_name: get_str(sched),
+            pe_name: attrs.get(svc_attr::PE_NAME).map(get_str).filter(|n| !n.is_empty()),
             flags: u32::from_ne_bytes([f0, f1, f2, f3]),
             mask: u32::from_ne_bytes([m0, m1, m2, m3]),
             timeout: get_u32(timeout),
@@ -217,7 +220,8 @@ fn parse_dest(attr: Option<Attr<'_>>, full_entry: bool) -> Result<DestRequest> {
     };
     Ok(DestRequest {
         af: attrs.get(dest_attr::ADDR_FAMILY).map_or(0, get_u16),
-        addr: inet_addr_from(addr.payload()),
+        // The family may still be 0 ("the service's"): normalised once it is known.
+        addr: inet_addr_from(uapi::AF_INET6, addr.payload()),
         port: get_be16(port),
         config,
     })
@@ -236,13 +240,25 @@ pub(crate) fn doit(ipvs: &NetState, request: &Request<'_>) -> Result {
 /// NEW_DAEMON / DEL_DAEMON: the sync daemon is not implemented; requests are validated as C
 /// does, then NEW fails with EOPNOTSUPP and DEL with ESRCH (no daemon is running).
 fn set_daemon(request: &Request<'_>) -> Result {
+    // C answers EINVAL for any problem with the daemon attribute block.
     let attr = request.attr(cmd_attr::DAEMON).ok_or(EINVAL)?;
-    let attrs: AttrTable<'_, { uapi::DAEMON_ATTR_MAX + 1 }> = attr.parse_nested(Policy::Daemon)?;
-    // IPVS_DAEMON_ATTR_STATE, MCAST_IFN and SYNC_ID.
+    let attrs: AttrTable<'_, { uapi::DAEMON_ATTR_MAX + 1 }> =
+        attr.parse_nested(Policy::Daemon).map_err(|_| EINVAL)?;
+    // IPVS_DAEMON_ATTR_STATE = 1, MCAST_IFN = 2, SYNC_ID = 3, MCAST_GROUP = 5, MCAST_GROUP6 = 6.
     let has = |ty| attrs.get(ty).is_some();
     if request.cmd() == cmd::NEW_DAEMON {
         if !(has(1) && has(2) && has(3)) {
             return Err(EINVAL);
+        }
+        // `ip_vs_genl_new_daemon`: a multicast group must be one.
+        if let Some(group) = attrs.get(5) {
+            if group.payload().first().is_none_or(|b| b & 0xf0 != 0xe0) {
+                return Err(EINVAL);
+            }
+        } else if let Some(group) = attrs.get(6) {
+            if group.payload().first() != Some(&0xff) {
+                return Err(EINVAL);
+            }
         }
         return Err(EOPNOTSUPP);
     }
@@ -276,7 +292,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            return control.add_service(ipvs, svc.key, full.sched_name, &config);
+            return control.add_service(ipvs, svc.key, full.sched_name, full.pe_name.is_some(), &config);
         }
         (_, None) => return Err(ESRCH),
         (_, Some(service)) => service,
@@ -287,6 +303,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
         if dest.af == 0 {
             dest.af = service.key.af;
         }
+        dest.addr = inet_addr_from(dest.af, &dest.addr);
         if !af_valid(dest.af) {
             return Err(EAFNOSUPPORT);
         }
@@ -311,7 +328,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            control.edit_service(&service, full.sched_name, &config)
+            control.edit_service(&service, full.sched_name, full.pe_name.is_some(), &config)
         }
         (cmd::DEL_SERVICE, _) => control.del_service(ipvs, &service),
         (cmd::NEW_DEST, Some(d)) => {

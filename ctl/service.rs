@@ -30,10 +30,12 @@ use kernel::{
 pub(crate) type InetAddr = [u8; 16];
 
 /// Copies an address attribute the way `nla_memcpy` into a `union nf_inet_addr` does: at most
-/// 16 bytes, the rest zero (moby/ipvs sends 4-byte IPv4 addresses).
-pub(crate) fn inet_addr_from(payload: &[u8]) -> InetAddr {
+/// 16 bytes, the rest zero (moby/ipvs sends 4-byte IPv4 addresses). For IPv4 only the first four
+/// bytes count, as C compares them (`ip_vs_addr_equal`); the rest is cleared.
+pub(crate) fn inet_addr_from(af: u16, payload: &[u8]) -> InetAddr {
+    let len = if af == uapi::AF_INET6 { 16 } else { 4 };
     let mut addr = [0u8; 16];
-    for (dst, src) in addr.iter_mut().zip(payload) {
+    for (dst, src) in addr.iter_mut().zip(payload).take(len) {
         *dst = *src;
     }
     addr
