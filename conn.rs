@@ -169,7 +169,11 @@ impl Conn {
     /// The state name /proc shows (`ip_vs_state_name`): templates are NONE or ASSURED.
     fn state_name(&self) -> &'static str {
         if self.is_template() {
-            return if self.assured.load(Relaxed) { "ASSURED" } else { "NONE" };
+            return if self.assured.load(Relaxed) {
+                "ASSURED"
+            } else {
+                "NONE"
+            };
         }
         match u16::from(self.protocol) {
             uapi::IPPROTO_TCP => self.tcp_state().name(),

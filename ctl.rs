@@ -9,7 +9,10 @@
 pub(crate) mod netlink;
 pub(crate) mod proc;
 pub(crate) mod service;
-#[allow(dead_code, reason = "the whole ABI is mirrored; not every value is used")]
+#[allow(
+    dead_code,
+    reason = "the whole ABI is mirrored; not every value is used"
+)]
 pub(crate) mod uapi;
 
 use crate::{

@@ -4,7 +4,6 @@
 //! the reply path (`ip_vs_out_hook`), scheduling and the per-protocol state transitions.
 
 use crate::{
-    ffi::sysctl::Sysctl,
     conn::{
         flags, //
         Conn,
@@ -15,6 +14,7 @@ use crate::{
         Dest, //
         Service,
     },
+    ffi::sysctl::Sysctl,
     ffi::{
         net::Net,
         netfilter::{
@@ -183,12 +183,22 @@ fn parse_icmp(skb: &Skb<'_>, iph: &Ipv4Header) -> Icmp {
         icmp_offset: iph.transport_offset,
         inner,
     };
-    Icmp::Error(err, u16::from_be_bytes([s0, s1]), u16::from_be_bytes([d0, d1]))
+    Icmp::Error(
+        err,
+        u16::from_be_bytes([s0, s1]),
+        u16::from_be_bytes([d0, d1]),
+    )
 }
 
 /// `ip_vs_in_icmp`: an ICMP error sent to the virtual service (or routed through the
 /// director) about a packet the director sent to a client; `None` when it is unrelated.
-fn request_icmp(ipvs: &NetState, net: &Net, conns: &ConnTable, mut skb: Skb<'_>, iph: &Ipv4Header) -> Option<Verdict> {
+fn request_icmp(
+    ipvs: &NetState,
+    net: &Net,
+    conns: &ConnTable,
+    mut skb: Skb<'_>,
+    iph: &Ipv4Header,
+) -> Option<Verdict> {
     let (err, sport, dport) = match parse_icmp(&skb, iph) {
         Icmp::Unrelated => return None,
         Icmp::Verdict(v) => return Some(v),
@@ -451,7 +461,11 @@ fn try_to_schedule(
         return Err(Verdict::Accept);
     };
     // `ip_vs_conn_new`: conntrack=1 keeps conntrack for the connection.
-    let nfct = if ipvs.sysctl.get(Sysctl::Conntrack) != 0 { flags::NFCT } else { 0 };
+    let nfct = if ipvs.sysctl.get(Sysctl::Conntrack) != 0 {
+        flags::NFCT
+    } else {
+        0
+    };
     let conn_max = ipvs.sysctl.get(Sysctl::ConnMax);
     match schedule(ipvs, conns, &service, skb, iph, ports, nfct, conn_max) {
         Scheduled::Conn(conn) => Ok(conn),
@@ -572,10 +586,15 @@ fn sched_persist(
     // expire_quiescent_template) is invalidated and the client rescheduled.
     let template = conns.template_get(&tkey).filter(|ct| {
         let usable = ct.dest.as_ref().is_some_and(|d| {
-            persist::template_usable(d.available.load(Relaxed), d.weight.load(Relaxed), expire_quiescent)
+            persist::template_usable(
+                d.available.load(Relaxed),
+                d.weight.load(Relaxed),
+                expire_quiescent,
+            )
         });
         if !usable {
-            ct.dport.store(u32::from(persist::INVALID_TEMPLATE_DPORT), Relaxed);
+            ct.dport
+                .store(u32::from(persist::INVALID_TEMPLATE_DPORT), Relaxed);
         }
         usable
     });

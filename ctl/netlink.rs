@@ -164,7 +164,10 @@ fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequ
         let [f0, f1, f2, f3, m0, m1, m2, m3] = raw;
         Some(FullService {
             sched_name: get_str(sched),
-            pe_name: attrs.get(svc_attr::PE_NAME).map(get_str).filter(|n| !n.is_empty()),
+            pe_name: attrs
+                .get(svc_attr::PE_NAME)
+                .map(get_str)
+                .filter(|n| !n.is_empty()),
             flags: u32::from_ne_bytes([f0, f1, f2, f3]),
             mask: u32::from_ne_bytes([m0, m1, m2, m3]),
             timeout: get_u32(timeout),
@@ -292,7 +295,13 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            return control.add_service(ipvs, svc.key, full.sched_name, full.pe_name.is_some(), &config);
+            return control.add_service(
+                ipvs,
+                svc.key,
+                full.sched_name,
+                full.pe_name.is_some(),
+                &config,
+            );
         }
         (_, None) => return Err(ESRCH),
         (_, Some(service)) => service,

@@ -3,16 +3,14 @@
 //! An RCU-protected, replaceable [`Arc`]: the packet path reads the current value without a
 //! lock; the control path publishes a new value and frees the old one after a grace period.
 
-use kernel::{
-    sync::{
-        atomic::{
-            Acquire, //
-            Atomic,
-            Full,
-        },
-        rcu, //
-        Arc,
+use kernel::sync::{
+    atomic::{
+        Acquire, //
+        Atomic,
+        Full,
     },
+    rcu, //
+    Arc,
 };
 
 /// An RCU-protected pointer to an `Arc<T>`, or null.

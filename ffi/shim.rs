@@ -180,7 +180,12 @@ extern "C" {
     /// `ip_vs_notrack()`.
     pub(crate) fn rust_ipvs_skb_notrack(skb: *mut bindings::sk_buff);
     /// The reply-tuple edit of `ip_vs_update_conntrack()`.
-    pub(crate) fn rust_ipvs_ct_alter_reply(skb: *mut bindings::sk_buff, outin: bool, addr: u32, port: u16);
+    pub(crate) fn rust_ipvs_ct_alter_reply(
+        skb: *mut bindings::sk_buff,
+        outin: bool,
+        addr: u32,
+        port: u16,
+    );
     /// Routes to `daddr`: 1 local, 0 routed (dst attached), negative errno.
     pub(crate) fn rust_ipvs_route_output(
         net: *mut bindings::net,

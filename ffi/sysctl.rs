@@ -20,7 +20,10 @@ use kernel::{
 /// The sysctls, in the order of the table in shim.c.
 #[derive(Clone, Copy)]
 #[repr(usize)]
-#[allow(dead_code, reason = "every C sysctl is registered; the packet path reads a subset")]
+#[allow(
+    dead_code,
+    reason = "every C sysctl is registered; the packet path reads a subset"
+)]
 pub(crate) enum Sysctl {
     /// `amemthresh`.
     Amemthresh = 0,
@@ -81,32 +84,32 @@ const COUNT: usize = 26;
 
 /// The C defaults, indexed by [`Sysctl`].
 const DEFAULTS: [i32; COUNT] = [
-    1024, // amemthresh
-    10, // am_droprate
+    1024,       // amemthresh
+    10,         // am_droprate
     1073741824, // conn_max
-    0, // drop_entry
-    0, // drop_packet
-    0, // conntrack
-    0, // secure_tcp
-    1, // snat_reroute
-    1, // sync_version
-    1, // sync_ports
-    0, // sync_persist_mode
-    0, // sync_sock_size
-    0, // cache_bypass
-    0, // expire_nodest_conn
-    0, // sloppy_tcp
-    0, // sloppy_sctp
-    0, // expire_quiescent_template
-    0, // sync_refresh_period
-    0, // sync_retries
-    0, // nat_icmp_send
-    1, // pmtu_disc
-    0, // backup_only
-    1, // conn_reuse_mode
-    0, // schedule_icmp
-    0, // ignore_tunneled
-    1, // run_estimation
+    0,          // drop_entry
+    0,          // drop_packet
+    0,          // conntrack
+    0,          // secure_tcp
+    1,          // snat_reroute
+    1,          // sync_version
+    1,          // sync_ports
+    0,          // sync_persist_mode
+    0,          // sync_sock_size
+    0,          // cache_bypass
+    0,          // expire_nodest_conn
+    0,          // sloppy_tcp
+    0,          // sloppy_sctp
+    0,          // expire_quiescent_template
+    0,          // sync_refresh_period
+    0,          // sync_retries
+    0,          // nat_icmp_send
+    1,          // pmtu_disc
+    0,          // backup_only
+    1,          // conn_reuse_mode
+    0,          // schedule_icmp
+    0,          // ignore_tunneled
+    1,          // run_estimation
 ];
 
 /// A namespace's sysctl values.
@@ -125,7 +128,9 @@ impl Sysctls {
 
     /// The current value of `sysctl`.
     pub(crate) fn get(&self, sysctl: Sysctl) -> i32 {
-        self.values.get(sysctl as usize).map_or(0, |v| v.load(Relaxed))
+        self.values
+            .get(sysctl as usize)
+            .map_or(0, |v| v.load(Relaxed))
     }
 }
 

@@ -4,12 +4,12 @@
 //! SNAT half of `handle_response`): rewrite addresses and ports with correct checksums.
 
 use crate::{
-    ffi::sysctl::Sysctl,
     conn::{
         flags, //
         Conn,
     },
     datapath::Ipv4Header,
+    ffi::sysctl::Sysctl,
     ffi::{
         net::Net,
         netfilter::{
@@ -215,7 +215,13 @@ pub(crate) struct IcmpError {
 /// `ip_vs_nat_icmp`: rewrites the outer and embedded headers of an ICMP error. `reply` is the
 /// direction real server -> client (`inout`): the error then appears to come from the virtual
 /// service; otherwise it is redirected to the real server.
-fn nat_icmp(skb: &mut Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn, reply: bool) -> Result {
+fn nat_icmp(
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    err: &IcmpError,
+    conn: &Conn,
+    reply: bool,
+) -> Result {
     let inner = &err.inner;
     let (outer_at, addr, inner_at, port_at, port) = if reply {
         (SADDR_OFFSET, conn.vaddr, DADDR_OFFSET, 2, conn.vport)
@@ -225,16 +231,28 @@ fn nat_icmp(skb: &mut Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn, r
     skb.write(iph.offset.checked_add(outer_at).ok_or(EINVAL)?, &addr)?;
     skb.ip_send_check();
     skb.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, &addr)?;
-    let inner_ihl = inner.transport_offset.checked_sub(inner.offset).ok_or(EINVAL)?;
+    let inner_ihl = inner
+        .transport_offset
+        .checked_sub(inner.offset)
+        .ok_or(EINVAL)?;
     fix_ipv4_header_checksum(skb, inner.offset, inner_ihl)?;
-    skb.write(inner.transport_offset.checked_add(port_at).ok_or(EINVAL)?, &port.to_be_bytes())?;
+    skb.write(
+        inner.transport_offset.checked_add(port_at).ok_or(EINVAL)?,
+        &port.to_be_bytes(),
+    )?;
     skb.icmp_update_checksum(err.icmp_offset);
     Ok(())
 }
 
 /// `ip_vs_icmp_xmit` for NAT: an ICMP error from the client side about a connection is
 /// redirected to its real server.
-pub(crate) fn icmp_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, err: &IcmpError, conn: &Conn) -> Verdict {
+pub(crate) fn icmp_xmit(
+    net: &Net,
+    mut skb: Skb<'_>,
+    iph: &Ipv4Header,
+    err: &IcmpError,
+    conn: &Conn,
+) -> Verdict {
     if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
         return Verdict::Accept;
     }
@@ -246,10 +264,17 @@ pub(crate) fn icmp_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, err: &Icm
         skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
         return Verdict::Drop;
     }
-    if skb.make_writable(err.inner.transport_offset.saturating_add(4)).is_err() {
+    if skb
+        .make_writable(err.inner.transport_offset.saturating_add(4))
+        .is_err()
+    {
         return Verdict::Drop;
     }
-    if !local && skb.write(iph.offset.saturating_add(TTL_OFFSET), &[iph.ttl - 1]).is_err() {
+    if !local
+        && skb
+            .write(iph.offset.saturating_add(TTL_OFFSET), &[iph.ttl - 1])
+            .is_err()
+    {
         return Verdict::Drop;
     }
     if nat_icmp(&mut skb, iph, err, conn, false).is_err() {
@@ -281,7 +306,10 @@ pub(crate) fn icmp_response(
     if !skb.checksum_ok(err.icmp_offset) {
         return Verdict::Drop;
     }
-    if skb.make_writable(err.inner.transport_offset.saturating_add(4)).is_err() {
+    if skb
+        .make_writable(err.inner.transport_offset.saturating_add(4))
+        .is_err()
+    {
         return Verdict::Drop;
     }
     if nat_icmp(skb, iph, err, conn, true).is_err() {
