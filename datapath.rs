@@ -13,6 +13,7 @@ use crate::{
     ctl::service::{
         Dest, //
         Service,
+        Stats,
     },
     ffi::sysctl::Sysctl,
     ffi::{
@@ -266,16 +267,21 @@ fn conn_stats(ipvs: &NetState, service: &Service, dest: &Dest) {
     }
 }
 
-/// Counts a client packet (`ip_vs_in_stats`).
-fn in_stats(ipvs: &NetState, conn: &Conn, bytes: u32) {
-    for stats in [
+/// The counters a connection's packets add to: its destination's, its service's and the
+/// namespace's.
+fn counters<'a>(ipvs: &'a NetState, conn: &'a Conn) -> impl Iterator<Item = &'a Stats> {
+    [
         conn.dest.as_ref().map(|d| &d.stats),
         conn.svc.as_ref().map(|s| &s.stats),
         Some(&ipvs.total),
     ]
     .into_iter()
     .flatten()
-    {
+}
+
+/// Counts a client packet (`ip_vs_in_stats`).
+fn in_stats(ipvs: &NetState, conn: &Conn, bytes: u32) {
+    for stats in counters(ipvs, conn) {
         stats.inpkts.add(1, Relaxed);
         stats.inbytes.add(u64::from(bytes), Relaxed);
     }
@@ -283,14 +289,7 @@ fn in_stats(ipvs: &NetState, conn: &Conn, bytes: u32) {
 
 /// Counts a real server packet (`ip_vs_out_stats`).
 fn out_stats(ipvs: &NetState, conn: &Conn, bytes: u32) {
-    for stats in [
-        conn.dest.as_ref().map(|d| &d.stats),
-        conn.svc.as_ref().map(|s| &s.stats),
-        Some(&ipvs.total),
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for stats in counters(ipvs, conn) {
         stats.outpkts.add(1, Relaxed);
         stats.outbytes.add(u64::from(bytes), Relaxed);
     }

@@ -43,9 +43,10 @@ impl Net {
     /// Callers are netfilter hooks and control-plane handlers of this namespace; the state they
     /// borrow is freed only by the namespace exit, after both have been unregistered.
     pub(crate) fn ipvs(&self) -> Option<&NetState> {
+        // The init callback fills the slot with a pointer from `Arc::into_raw` before it
+        // registers anything that could call this.
         // SAFETY: `rust_ipvs_net_slot` returns this module's `net_generic` slot, which exists
-        // while the namespace lives (type invariant) and which the init callback fills with a
-        // pointer from `Arc::into_raw` before any hook is registered.
+        // while the namespace lives (type invariant).
         let slot = unsafe { *shim::rust_ipvs_net_slot(self.as_ptr()) };
         if slot.is_null() {
             return None;

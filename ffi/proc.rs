@@ -61,9 +61,10 @@ pub(crate) struct SeqFile {
 
 impl fmt::Write for SeqFile {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // An overflow is recorded in the seq_file, which retries with a larger buffer, so the
+        // return value needs no handling here.
         // SAFETY: `seq` is valid during the `show` call that owns this writer; `s` is valid
-        // for its length. An overflow is recorded in the seq_file, which retries with a larger
-        // buffer, so the return value needs no handling here.
+        // for its length.
         unsafe { bindings::seq_write(self.seq, s.as_ptr().cast::<c_void>(), s.len()) };
         Ok(())
     }
