@@ -342,7 +342,7 @@ pub(crate) fn request(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<
         return Verdict::Accept;
     }
     let guard = rcu::read_lock();
-    let (Some(services), Some(conns)) = (ipvs.services.get(&guard), ipvs.conns.get(&guard)) else {
+    let Some((services, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
     let Some(iph) = Ipv4Header::parse(&skb) else {
@@ -677,7 +677,7 @@ pub(crate) fn reply(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<'_
         return Verdict::Accept;
     }
     let guard = rcu::read_lock();
-    let (Some(services), Some(conns)) = (ipvs.services.get(&guard), ipvs.conns.get(&guard)) else {
+    let Some((services, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
     let Some(iph) = Ipv4Header::parse(&skb) else {
@@ -719,11 +719,15 @@ pub(crate) fn reply(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<'_
 }
 
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
-pub(crate) fn forward_icmp(
-    _ipvs: &NetState,
-    _net: &Net,
-    _hook: HookPoint,
-    _skb: Skb<'_>,
-) -> Verdict {
-    Verdict::Accept
+pub(crate) fn forward_icmp(ipvs: &NetState, net: &Net, _hook: HookPoint, skb: Skb<'_>) -> Verdict {
+    let guard = rcu::read_lock();
+    let Some((_, conns)) = ipvs.tables(&guard) else {
+        return Verdict::Accept;
+    };
+    match Ipv4Header::parse(&skb) {
+        Some(iph) if iph.protocol == IPPROTO_ICMP => {
+            request_icmp(ipvs, net, conns, skb, &iph).unwrap_or(Verdict::Accept)
+        }
+        _ => Verdict::Accept,
+    }
 }

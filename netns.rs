@@ -215,6 +215,15 @@ impl NetState {
         )
     }
 
+    /// The service snapshot and connection table the packet path works with, once the first
+    /// service exists (C: `ipvs->enable`); valid for the read-side section of `guard`.
+    pub(crate) fn tables<'g>(
+        &self,
+        guard: &'g kernel::sync::rcu::Guard,
+    ) -> Option<(&'g ServiceTable, &'g ConnTable)> {
+        Some((self.services.get(guard)?, self.conns.get(guard)?))
+    }
+
     /// Starts serving the namespace: creates its /proc files. Hooks come with the first
     /// service.
     pub(crate) fn start(&self, net: &Net) -> Result {
