@@ -342,7 +342,14 @@ impl ConnTable {
         let now = jiffies();
         let bucket = self.buckets.get(index)?;
         let entries = bucket.lock();
-        entries.iter().find(|c| !c.expired(now) && pred(c)).cloned()
+        // Newest first, as C's `hlist_add_head_rcu` orders a chain: when two connections
+        // share a reply tuple (one client port reaching one real server through two virtual
+        // services), the reply belongs to the newer one.
+        entries
+            .iter()
+            .rev()
+            .find(|c| !c.expired(now) && pred(c))
+            .cloned()
     }
 
     /// `conn_in_get`: the connection of a client packet.
@@ -556,7 +563,8 @@ impl ConnTable {
                 continue;
             };
             let entries = bucket.lock();
-            for c in entries.iter() {
+            // Newest first within a chain, as C lists it.
+            for c in entries.iter().rev() {
                 if c.in_bucket != index {
                     continue;
                 }

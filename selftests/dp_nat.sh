@@ -53,6 +53,17 @@ scenario() {
 	kill $receiver 2>/dev/null
 	if cmp -s /tmp/sent.$$ /tmp/received.$$; then echo "10 MB transfer: identical"; else echo "10 MB transfer: DIFFERENT"; fi
 	rm -f /tmp/sent.$$ /tmp/received.$$
+	# One client port reaching one real server through two services: the real server's replies
+	# match both connections, and belong to the newer one (C keeps a hash chain newest first).
+	for port in 84 85; do
+		in_director ipvsadm -A -t $VIP:$port -s rr
+		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs1):80 -m
+	done
+	local shared=""
+	for port in 84 85; do
+		shared="$shared $(in_client socat -T 3 - TCP:$VIP:$port,sourceport=40000,reuseaddr,connect-timeout=3 </dev/null 2>&1 | tr -d '\n')"
+	done
+	echo "shared reply tuple:$shared"
 	# 1000 concurrent connections over all three real servers.
 	in_director ipvsadm -A -t $VIP:82 -s rr
 	for rs in "${topo_real_servers[@]}"; do
@@ -88,6 +99,7 @@ ipvs_unload
 echo "$got"
 expect_eq "NAT scenario (C ip_vs vs rust_ipvs)" "$want" "$got"
 echo "$got" | grep -q '^tcp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "TCP backend sequence"
+echo "$got" | grep -q '^shared reply tuple: rs1 rs1$' || fail "replies on a shared reply tuple"
 echo "$got" | grep -q '^udp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "UDP backend sequence"
 echo "$got" | grep -q '^10 MB transfer: identical$' || fail "10 MB transfer"
 echo "$got" | grep -q '^1000 concurrent connections: 1000 answered$' || fail "concurrent connections"
