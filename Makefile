@@ -5,6 +5,7 @@
 #   make                      build against the cached test kernel (scripts/kernel.sh)
 #   make KDIR=<kernel tree>   build against another prepared, Rust-enabled kernel tree
 #   make LLVM=              build with gcc (for a gcc-built kernel such as Debian's)
+#   make lint                 rustfmt and clippy, failing on any finding (scripts/lint.sh)
 #   make clean
 
 LLVM ?= -19
@@ -21,7 +22,10 @@ check-kdir:
 modules: check-kdir
 	@$(MAKE) -s -C "$(KDIR)" M="$(CURDIR)" LLVM=$(LLVM) modules
 
+lint: check-kdir
+	@./scripts/lint.sh "$(KDIR)"
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -s -C "$(KDIR)" M="$(CURDIR)" clean; fi
 
-.PHONY: all check-kdir modules clean
+.PHONY: all check-kdir modules lint clean

@@ -2,14 +2,19 @@
 
 //! The connection table of a namespace (C: `ip_vs_conn.c`).
 //!
-//! Each connection is hashed twice into one bucket array, once by its client-side tuple (what
-//! `conn_in_get` looks up) and once by its real-server-side tuple (`conn_out_get`). Buckets
-//! have their own locks: the packet path takes one bucket lock per lookup, never a
-//! namespace-wide lock. Entries are counted references; a connection holds a counted
-//! reference to its destination, which therefore outlives its removal from the service.
+//! Each connection is hashed once, as in C's `ip_vs_conn_hashkey_conn`, by protocol, client
+//! address and client port: the keys of a client packet (`conn_in_get`) and of a real
+//! server's reply (`conn_out_get`, whose destination is the client) both lead to its chain.
+//! Chains are RCU lists ([`Chain`]): lookups on the packet path take no lock at all; creating
+//! and expiring connections take the one chain's spinlock. Entries are counted references;
+//! a connection holds a counted reference to its destination, which therefore outlives its
+//! removal from the service.
 //!
 //! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
 //! entries and a once-a-second sweep ([`gc`]) unlinks them and releases their destinations.
+//!
+//! Lock order: a chain's lock, then nothing (a connection's `transition` lock is never taken
+//! under a chain lock).
 
 use crate::{
     ctl::{
@@ -24,8 +29,14 @@ use crate::{
         uapi,
     },
     ffi::{
-        gc::jiffies, //
+        gc::jiffies,
+        net::Net,
         proc::SeqFile,
+        rculist::{
+            impl_chained,
+            Chain, //
+            ChainLink,
+        },
     },
     netns::NetState,
     proto::{
@@ -49,6 +60,7 @@ use kernel::{
             Atomic, //
             Relaxed,
         },
+        rcu,
         Arc, //
         SpinLockIrq,
     },
@@ -89,10 +101,10 @@ pub(crate) struct Conn {
     /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
     /// 0xffff.
     pub(crate) dport: Atomic<u32>,
-    /// Bucket of the client-side tuple, fixed at creation.
-    in_bucket: usize,
-    /// Bucket of the real-server-side tuple, fixed at creation.
-    out_bucket: usize,
+    /// Its chain in the table, fixed at creation.
+    bucket: usize,
+    /// Its place on that chain.
+    link: ChainLink,
     /// The persistence template controlling this connection (`cp->control`).
     pub(crate) control: Option<Arc<Conn>>,
     /// Connections this template controls (`n_control`).
@@ -250,29 +262,24 @@ pub(crate) struct ConnParams {
     pub(crate) dport: u16,
 }
 
-/// One bucket: the connections hashed to it.
-type Bucket = SpinLockIrq<KVec<Arc<Conn>>>;
+impl_chained!(Conn, link);
 
 /// A namespace's connection table.
 pub(crate) struct ConnTable {
     /// Hash seed, random per table.
     seed: u32,
-    /// The buckets.
-    buckets: KVec<Pin<KBox<Bucket>>>,
+    /// The chains.
+    buckets: KVec<Pin<KBox<Chain<Conn>>>>,
     /// Connections in the table.
     pub(crate) count: Atomic<i32>,
     /// Connections refused because the table was full.
     pub(crate) dropped: Atomic<u64>,
 }
 
-/// Mixes the words of a tuple into a bucket index.
-fn hash(seed: u32, protocol: u8, addr1: [u8; 4], port1: u16, addr2: [u8; 4], port2: u16) -> usize {
+/// Mixes a client tuple into a bucket index (C: `ip_vs_conn_hashkey`).
+fn hash(seed: u32, protocol: u8, addr: [u8; 4], port: u16) -> usize {
     let mut h = seed ^ u32::from(protocol);
-    for word in [
-        u32::from_ne_bytes(addr1),
-        u32::from_ne_bytes(addr2),
-        (u32::from(port1) << 16) | u32::from(port2),
-    ] {
+    for word in [u32::from_ne_bytes(addr), u32::from(port)] {
         h ^= word;
         h = h.wrapping_mul(0x9e37_79b1);
         h ^= h >> 15;
@@ -287,13 +294,7 @@ impl ConnTable {
     pub(crate) fn new() -> Result<Arc<Self>> {
         let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL)?;
         for _ in 0..BUCKETS {
-            buckets.push(
-                KBox::pin_init(
-                    new_spinlock_irq!(KVec::new(), "rust_ipvs_conn_bucket"),
-                    GFP_KERNEL,
-                )?,
-                GFP_KERNEL,
-            )?;
+            buckets.push(KBox::pin_init(Chain::new(), GFP_KERNEL)?, GFP_KERNEL)?;
         }
         Ok(Arc::new(
             ConnTable {
@@ -306,50 +307,24 @@ impl ConnTable {
         )?)
     }
 
-    /// Bucket index of a connection's client-side tuple.
-    fn in_index(
-        &self,
-        protocol: u8,
-        caddr: [u8; 4],
-        cport: u16,
-        vaddr: [u8; 4],
-        vport: u16,
-    ) -> usize {
-        hash(self.seed, protocol, caddr, cport, vaddr, vport)
-    }
-
-    /// Bucket index of a connection's real-server-side tuple.
-    fn out_index(
-        &self,
-        protocol: u8,
-        daddr: [u8; 4],
-        dport: u16,
-        caddr: [u8; 4],
-        cport: u16,
-    ) -> usize {
-        hash(
-            self.seed.rotate_left(16),
-            protocol,
-            daddr,
-            dport,
-            caddr,
-            cport,
-        )
+    /// Bucket index of a client tuple: the client address and port of a client packet,
+    /// the destination of a reply.
+    fn index(&self, protocol: u8, caddr: [u8; 4], cport: u16) -> usize {
+        hash(self.seed, protocol, caddr, cport)
     }
 
     /// Finds a live connection in bucket `index` matching `pred`.
     fn find(&self, index: usize, pred: impl Fn(&Conn) -> bool) -> Option<Arc<Conn>> {
         let now = jiffies();
-        let bucket = self.buckets.get(index)?;
-        let entries = bucket.lock();
-        // Newest first, as C's `hlist_add_head_rcu` orders a chain: when two connections
-        // share a reply tuple (one client port reaching one real server through two virtual
-        // services), the reply belongs to the newer one.
-        entries
-            .iter()
-            .rev()
+        let chain = self.buckets.get(index)?;
+        let guard = rcu::read_lock();
+        // Newest first, as C orders a chain: when two connections share a reply tuple (one
+        // client port reaching one real server through two virtual services), the reply
+        // belongs to the newer one.
+        chain
+            .iter(&guard)
             .find(|c| !c.expired(now) && pred(c))
-            .cloned()
+            .map(Arc::from)
     }
 
     /// `conn_in_get`: the connection of a client packet.
@@ -361,7 +336,7 @@ impl ConnTable {
         vaddr: [u8; 4],
         vport: u16,
     ) -> Option<Arc<Conn>> {
-        let index = self.in_index(protocol, caddr, cport, vaddr, vport);
+        let index = self.index(protocol, caddr, cport);
         self.find(index, |c| {
             c.protocol == protocol
                 && c.cport == cport
@@ -374,16 +349,10 @@ impl ConnTable {
 
     /// `ip_vs_ct_in_get`: a valid persistence template.
     pub(crate) fn template_get(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
-        let (InetAddr::V4(caddr), InetAddr::V4(vaddr)) = (key.client_addr, key.virtual_addr) else {
+        let InetAddr::V4(caddr) = key.client_addr else {
             return None;
         };
-        let index = self.in_index(
-            key.protocol,
-            caddr.to_be_bytes(),
-            key.client_port,
-            vaddr.to_be_bytes(),
-            key.virtual_port,
-        );
+        let index = self.index(key.protocol, caddr.to_be_bytes(), key.client_port);
         self.find(index, |c| {
             let candidate = TemplateKey {
                 protocol: c.protocol,
@@ -405,7 +374,7 @@ impl ConnTable {
         caddr: [u8; 4],
         cport: u16,
     ) -> Option<Arc<Conn>> {
-        let index = self.out_index(protocol, daddr, dport, caddr, cport);
+        let index = self.index(protocol, caddr, cport);
         self.find(index, |c| {
             c.protocol == protocol
                 && c.dport() == dport
@@ -441,8 +410,7 @@ impl ConnTable {
         }
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
-        let in_bucket = self.in_index(p.protocol, p.caddr, p.cport, p.vaddr, p.vport);
-        let out_bucket = self.out_index(p.protocol, p.daddr, p.dport, p.caddr, p.cport);
+        let bucket = self.index(p.protocol, p.caddr, p.cport);
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 protocol: p.protocol,
@@ -452,8 +420,8 @@ impl ConnTable {
                 vport: p.vport,
                 daddr: p.daddr,
                 dport: Atomic::new(u32::from(p.dport)),
-                in_bucket,
-                out_bucket,
+                bucket,
+                link: ChainLink::new(),
                 control,
                 n_control: Atomic::new(0),
                 assured: Atomic::new(false),
@@ -476,16 +444,11 @@ impl ConnTable {
             }
             dest.update_overload();
         }
-        // Both tuples may hash to one bucket: the connection is then listed there once.
-        let hashed = self.link(in_bucket, &conn).and_then(|()| {
-            if out_bucket == in_bucket {
-                Ok(())
-            } else {
-                self.link(out_bucket, &conn)
-            }
-        });
+        let hashed = match self.buckets.get(bucket) {
+            Some(chain) => chain.push_front(conn.clone()),
+            None => Err(EINVAL),
+        };
         if let Err(e) = hashed {
-            self.unlink(&conn);
             conn.unbind();
             return Err(e);
         }
@@ -496,36 +459,19 @@ impl ConnTable {
         Ok(conn)
     }
 
-    /// Adds `conn` to bucket `index`.
-    fn link(&self, index: usize, conn: &Arc<Conn>) -> Result {
-        let bucket = self.buckets.get(index).ok_or(EINVAL)?;
-        bucket.lock().push(conn.clone(), GFP_ATOMIC)?;
-        Ok(())
-    }
-
-    /// Removes `conn` from its two buckets.
-    fn unlink(&self, conn: &Arc<Conn>) {
-        for index in [conn.in_bucket, conn.out_bucket] {
-            if let Some(bucket) = self.buckets.get(index) {
-                bucket.lock().retain(|c| !Arc::ptr_eq(c, conn));
-            }
-        }
-    }
-
-    /// Unlinks and releases every connection that expired (or every one, with `all`).
-    fn sweep(&self, all: bool) {
+    /// Unlinks and releases every connection that expired (or every one, with `all`). With
+    /// `net`, an expired `conntrack=1` connection also deletes its conntrack entry (C leaves
+    /// conntrack alone during namespace cleanup, as the flush does).
+    fn sweep(&self, all: bool, net: Option<&Net>) {
         let now = jiffies();
-        for index in 0..BUCKETS {
-            // Collect this bucket's expired connections in their client-side bucket, so each
-            // is handled once; the references are dropped outside the lock.
+        for chain in self.buckets.iter() {
+            // Collect this chain's expired connections under RCU, then remove them one by
+            // one under the chain's lock.
             let mut expired: KVec<Arc<Conn>> = KVec::new();
-            if let Some(bucket) = self.buckets.get(index) {
-                let entries = bucket.lock();
-                for c in entries.iter() {
-                    if (all || c.expired(now))
-                        && c.in_bucket == index
-                        && expired.push(c.clone(), GFP_ATOMIC).is_err()
-                    {
+            {
+                let guard = rcu::read_lock();
+                for c in chain.iter(&guard) {
+                    if (all || c.expired(now)) && expired.push(c.into(), GFP_ATOMIC).is_err() {
                         break;
                     }
                 }
@@ -538,8 +484,22 @@ impl ConnTable {
                     conn.touch();
                     continue;
                 }
-                self.unlink(conn);
+                // Whoever takes it off the chain releases it, once.
+                if !chain.remove(conn) {
+                    continue;
+                }
                 conn.unbind();
+                if let Some(net) = net {
+                    if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
+                        net.drop_conntrack(
+                            conn.protocol,
+                            conn.caddr,
+                            conn.cport,
+                            conn.vaddr,
+                            conn.vport,
+                        );
+                    }
+                }
                 if let Some(ct) = &conn.control {
                     ct.n_control.fetch_sub(1, Relaxed);
                 }
@@ -551,23 +511,17 @@ impl ConnTable {
     /// Unlinks every connection (service flush is not enough: C keeps connections until they
     /// expire; this is for namespace teardown).
     pub(crate) fn flush(&self) {
-        self.sweep(true);
+        self.sweep(true, None);
     }
 
     /// Writes the connections in the /proc/net/ip_vs_conn format.
     pub(crate) fn show(&self, out: &mut SeqFile) {
         let now = jiffies();
         let hz = u64::from(bindings::CONFIG_HZ);
-        for index in 0..BUCKETS {
-            let Some(bucket) = self.buckets.get(index) else {
-                continue;
-            };
-            let entries = bucket.lock();
+        let guard = rcu::read_lock();
+        for chain in self.buckets.iter() {
             // Newest first within a chain, as C lists it.
-            for c in entries.iter().rev() {
-                if c.in_bucket != index {
-                    continue;
-                }
+            for c in chain.iter(&guard) {
                 let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
                 let _ = writeln!(
                     out,
@@ -600,6 +554,6 @@ pub(crate) fn widen(addr: [u8; 4]) -> [u8; 16] {
 pub(crate) fn gc(ipvs: &NetState) {
     let guard = kernel::sync::rcu::read_lock();
     if let Some(table) = ipvs.conns.get(&guard) {
-        table.sweep(false);
+        table.sweep(false, Some(ipvs.net.get()));
     }
 }

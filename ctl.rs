@@ -30,8 +30,11 @@ use crate::{
     sched::Scheduler,
 };
 use kernel::{
-    prelude::*, //
-    sync::Arc,
+    prelude::*,
+    sync::{
+        rcu, //
+        Arc,
+    },
 };
 use service::{
     Dest, //
@@ -40,6 +43,7 @@ use service::{
     Service,
     ServiceConfig,
     ServiceKey,
+    Stats,
 };
 
 /// Smallest connection table (C: `1 << IP_VS_CONN_TAB_MIN_BITS`), allocated with the first
@@ -187,7 +191,7 @@ impl Control {
 
     /// Deletes every service (`ip_vs_flush`).
     pub(crate) fn flush(&mut self, ipvs: &NetState) -> Result {
-        let services = core::mem::replace(&mut self.services, KVec::new());
+        let services = core::mem::take(&mut self.services);
         self.publish(ipvs)?;
         for service in services.iter() {
             service.remove_all_dests();
@@ -204,7 +208,7 @@ impl Control {
         Option<GcTimer>,
         KVec<Arc<Service>>,
     ) {
-        let services = core::mem::replace(&mut self.services, KVec::new());
+        let services = core::mem::take(&mut self.services);
         for service in services.iter() {
             service.remove_all_dests();
         }
@@ -216,12 +220,31 @@ impl Control {
         )
     }
 
-    /// Zeroes the counters of every service and destination (`ip_vs_zero_all`).
-    pub(crate) fn zero_all(&self) {
+    /// Zeroes the counters of every service and destination, and the totals
+    /// (`ip_vs_zero_all`).
+    pub(crate) fn zero_all(&self, total: &Stats) {
         for service in self.services.iter() {
             zero_service(service);
         }
+        total.zero();
     }
+}
+
+/// Updates the rates of every service and destination of a namespace, and of its totals:
+/// the estimator's two-second tick, from its timer (softirq).
+pub(crate) fn estimate(ipvs: &NetState) {
+    let guard = rcu::read_lock();
+    if let Some(table) = ipvs.services.get(&guard) {
+        for service in table.services.iter() {
+            let mut index = 0;
+            while let Some(dest) = service.dest_at(index) {
+                dest.stats.estimate();
+                index += 1;
+            }
+            service.stats.estimate();
+        }
+    }
+    ipvs.total.estimate();
 }
 
 /// Zeroes a service's counters and its destinations' (`ip_vs_zero_service`).

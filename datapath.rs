@@ -98,6 +98,8 @@ pub(crate) struct Ipv4Header {
     pub(crate) daddr: [u8; 4],
     /// Not the first fragment of a datagram.
     pub(crate) later_fragment: bool,
+    /// Don't fragment (`IP_DF`).
+    pub(crate) dont_fragment: bool,
 }
 
 impl Ipv4Header {
@@ -128,6 +130,7 @@ impl Ipv4Header {
             saddr: [s0, s1, s2, s3],
             daddr: [d0, d1, d2, d3],
             later_fragment: frag_off != 0,
+            dont_fragment: frag_hi & 0x40 != 0,
         })
     }
 }
@@ -491,6 +494,7 @@ enum Scheduled {
 }
 
 /// `ip_vs_schedule` for a non-persistent service.
+#[expect(clippy::too_many_arguments)]
 fn schedule(
     ipvs: &NetState,
     conns: &ConnTable,
@@ -505,7 +509,7 @@ fn schedule(
         return Scheduled::Ignored;
     }
     // Do not schedule replies from a local real server.
-    if skb.from_local()
+    if skb.is_from_local()
         && conns
             .in_get(iph.protocol, iph.daddr, ports.dest, iph.saddr, ports.source)
             .is_some()

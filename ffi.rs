@@ -12,6 +12,7 @@ pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod proc;
 pub(crate) mod rcu;
+pub(crate) mod rculist;
 mod shim;
 pub(crate) mod skb;
 pub(crate) mod sysctl;

@@ -196,9 +196,20 @@ pub(crate) struct NetState {
     pub(crate) conns: RcuArc<ConnTable>,
     /// The namespace itself.
     pub(crate) net: NetRef,
+    /// Seconds the timer has run, which paces the rate estimator.
+    ticks: Atomic<u64>,
 }
 
 impl NetState {
+    /// The namespace's one-second timer (softirq): expires connections and, every other
+    /// second, updates the rates (C's estimator period is two seconds).
+    pub(crate) fn tick(&self) {
+        crate::conn::gc(self);
+        if self.ticks.fetch_add(1, Relaxed) % 2 == 1 {
+            crate::ctl::estimate(self);
+        }
+    }
+
     /// Allocates the state of a new namespace; nothing is registered yet.
     pub(crate) fn new(net: NetRef) -> Result<Arc<Self>> {
         Arc::pin_init(
@@ -210,6 +221,7 @@ impl NetState {
                 services: RcuArc::new(),
                 conns: RcuArc::new(),
                 net,
+                ticks: Atomic::new(0),
             }),
             GFP_KERNEL,
         )

@@ -36,6 +36,8 @@ struct RustIpvs {
     _genl: ffi::genl::FamilyRegistration,
     /// Per-namespace state for every network namespace, present and future.
     _pernet: ffi::net::PernetRegistration,
+    /// Dropped last: waits for the connections' deferred releases (`call_rcu`).
+    _releases: ffi::rculist::ReleaseBarrier,
 }
 
 impl kernel::Module for RustIpvs {
@@ -46,6 +48,7 @@ impl kernel::Module for RustIpvs {
         Ok(RustIpvs {
             _genl: genl,
             _pernet: pernet,
+            _releases: ffi::rculist::ReleaseBarrier,
         })
     }
 }

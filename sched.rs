@@ -16,6 +16,10 @@ use dest_view::{
 };
 
 /// The scheduler bound to a service, with its per-service state.
+///
+/// It lives inside its service's allocation and is never moved, so the size of the source
+/// hashing table (C allocates the same 256 buckets per service) is not boxed.
+#[expect(clippy::large_enum_variant)]
 pub(crate) enum Scheduler {
     /// Round robin.
     RoundRobin(rr::RoundRobin),

@@ -278,7 +278,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
         cmd::FLUSH => return control.flush(ipvs),
         cmd::SET_CONFIG => return set_config(ipvs, request),
         cmd::ZERO if request.attr(cmd_attr::SERVICE).is_none() => {
-            control.zero_all();
+            control.zero_all(&ipvs.total);
             return Ok(());
         }
         _ => {}
@@ -411,15 +411,15 @@ fn get_cmd(ipvs: &NetState, request: &Request<'_>) -> Result {
 
 /// Writes STATS and STATS64 nests (`ip_vs_genl_fill_stats`, `ip_vs_genl_fill_stats64`).
 fn fill_stats(w: &mut Writer<'_>, ty32: usize, ty64: usize, s: &StatsSnapshot) -> Result {
-    // The estimator's rates are not kept: reported as 0.
+    let rates = [s.cps, s.inpps, s.outpps, s.inbps, s.outbps];
     w.nest(ty32 as u16, |w| {
         w.put_u32(stats_attr::CONNS, s.conns as u32)?;
         w.put_u32(stats_attr::INPKTS, s.inpkts as u32)?;
         w.put_u32(stats_attr::OUTPKTS, s.outpkts as u32)?;
         w.put_u64(stats_attr::INBYTES, s.inbytes, stats_attr::PAD)?;
         w.put_u64(stats_attr::OUTBYTES, s.outbytes, stats_attr::PAD)?;
-        for rate in stats_attr::CPS..=stats_attr::OUTBPS {
-            w.put_u32(rate, 0)?;
+        for (ty, rate) in (stats_attr::CPS..=stats_attr::OUTBPS).zip(rates) {
+            w.put_u32(ty, rate as u32)?;
         }
         Ok(())
     })?;
@@ -429,8 +429,8 @@ fn fill_stats(w: &mut Writer<'_>, ty32: usize, ty64: usize, s: &StatsSnapshot) -
         w.put_u64(stats_attr::OUTPKTS, s.outpkts, stats_attr::PAD)?;
         w.put_u64(stats_attr::INBYTES, s.inbytes, stats_attr::PAD)?;
         w.put_u64(stats_attr::OUTBYTES, s.outbytes, stats_attr::PAD)?;
-        for rate in stats_attr::CPS..=stats_attr::OUTBPS {
-            w.put_u64(rate, 0, stats_attr::PAD)?;
+        for (ty, rate) in (stats_attr::CPS..=stats_attr::OUTBPS).zip(rates) {
+            w.put_u64(ty, rate, stats_attr::PAD)?;
         }
         Ok(())
     })
@@ -540,7 +540,7 @@ fn dump_services(ipvs: &NetState, dump: &mut Dump<'_>) {
         }
         index += 1;
     }
-    dump.args()[0] = index as _;
+    dump.args()[0] = index as kernel::ffi::c_long;
 }
 
 /// The service at `index` in creation order.
@@ -568,5 +568,5 @@ fn dump_dests(ipvs: &NetState, dump: &mut Dump<'_>) {
         }
         index += 1;
     }
-    dump.args()[0] = index as _;
+    dump.args()[0] = index as kernel::ffi::c_long;
 }

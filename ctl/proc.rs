@@ -196,6 +196,15 @@ pub(crate) fn stats(ipvs: &NetState, out: &mut SeqFile) {
          Conns  Packets  Packets            Bytes            Bytes\n\
          {:8X} {:8X} {:8X} {:16X} {:16X}\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n\
          {:8X} {:8X} {:8X} {:16X} {:16X}\n",
-        s.conns, s.inpkts, s.outpkts, s.inbytes, s.outbytes, 0, 0, 0, 0, 0
+        s.conns,
+        s.inpkts,
+        s.outpkts,
+        s.inbytes,
+        s.outbytes,
+        s.cps,
+        s.inpps,
+        s.outpps,
+        s.inbps,
+        s.outbps
     );
 }

@@ -68,7 +68,21 @@ pub(crate) struct Stats {
     pub(crate) inbytes: Atomic<u64>,
     /// Bytes from real servers.
     pub(crate) outbytes: Atomic<u64>,
+    /// The rates of these counters.
+    est: Estimator,
 }
+
+/// The rate estimator of a [`Stats`] (C: `struct ip_vs_estimator`): per-second averages,
+/// updated every two seconds by [`Stats::estimate`] with C's arithmetic.
+struct Estimator {
+    /// The counters at the last estimation: conns, inpkts, outpkts, inbytes, outbytes.
+    last: [Atomic<u64>; 5],
+    /// The averages of the same five, connections and packets scaled by 2^10, bytes by 2^5.
+    avg: [Atomic<u64>; 5],
+}
+
+/// How many of [`Estimator`]'s counters count connections or packets; the rest count bytes.
+const EST_EVENT_COUNTERS: usize = 3;
 
 /// A copy of the counters, as reported.
 #[derive(Clone, Copy, Default)]
@@ -83,6 +97,16 @@ pub(crate) struct StatsSnapshot {
     pub(crate) inbytes: u64,
     /// Bytes from real servers.
     pub(crate) outbytes: u64,
+    /// Connections per second.
+    pub(crate) cps: u64,
+    /// Packets per second from clients.
+    pub(crate) inpps: u64,
+    /// Packets per second from real servers.
+    pub(crate) outpps: u64,
+    /// Bytes per second from clients.
+    pub(crate) inbps: u64,
+    /// Bytes per second from real servers.
+    pub(crate) outbps: u64,
 }
 
 impl Stats {
@@ -94,17 +118,70 @@ impl Stats {
             outpkts: Atomic::new(0),
             inbytes: Atomic::new(0),
             outbytes: Atomic::new(0),
+            est: Estimator {
+                last: [const { Atomic::new(0) }; 5],
+                avg: [const { Atomic::new(0) }; 5],
+            },
         }
+    }
+
+    /// The five counters, in [`Estimator`] order.
+    fn counters(&self) -> [u64; 5] {
+        [
+            self.conns.load(Relaxed),
+            self.inpkts.load(Relaxed),
+            self.outpkts.load(Relaxed),
+            self.inbytes.load(Relaxed),
+            self.outbytes.load(Relaxed),
+        ]
+    }
+
+    /// One estimation, every two seconds (`ip_vs_chain_estimation`): each average moves a
+    /// quarter of the way to the last period's rate.
+    pub(crate) fn estimate(&self) {
+        let counters = self.counters();
+        let slots = self.est.last.iter().zip(self.est.avg.iter());
+        for (i, ((last, avg), now)) in slots.zip(counters).enumerate() {
+            // Scaled by 2^10 (events) or 2^5 (bytes) and halved for the two-second period;
+            // a concurrent ZERO gives a period of 0, not a wrapped difference.
+            let shift = if i < EST_EVENT_COUNTERS { 9 } else { 4 };
+            let rate = now.saturating_sub(last.load(Relaxed)) << shift;
+            last.store(now, Relaxed);
+            let old = avg.load(Relaxed);
+            let step = (rate as i64).wrapping_sub(old as i64) >> 2;
+            avg.store(old.wrapping_add(step as u64), Relaxed);
+        }
+    }
+
+    /// The reported rates, rounded as `ip_vs_read_estimator` does.
+    fn rates(&self) -> [u64; 5] {
+        let mut rates = [0; 5];
+        for (i, (rate, avg)) in rates.iter_mut().zip(self.est.avg.iter()).enumerate() {
+            let avg = avg.load(Relaxed);
+            *rate = if i < EST_EVENT_COUNTERS {
+                avg.wrapping_add(0x1ff) >> 10
+            } else {
+                avg.wrapping_add(0xf) >> 5
+            };
+        }
+        rates
     }
 
     /// Reads the counters.
     pub(crate) fn snapshot(&self) -> StatsSnapshot {
+        let [conns, inpkts, outpkts, inbytes, outbytes] = self.counters();
+        let [cps, inpps, outpps, inbps, outbps] = self.rates();
         StatsSnapshot {
-            conns: self.conns.load(Relaxed),
-            inpkts: self.inpkts.load(Relaxed),
-            outpkts: self.outpkts.load(Relaxed),
-            inbytes: self.inbytes.load(Relaxed),
-            outbytes: self.outbytes.load(Relaxed),
+            conns,
+            inpkts,
+            outpkts,
+            inbytes,
+            outbytes,
+            cps,
+            inpps,
+            outpps,
+            inbps,
+            outbps,
         }
     }
 
@@ -115,6 +192,11 @@ impl Stats {
         self.outpkts.store(0, Relaxed);
         self.inbytes.store(0, Relaxed);
         self.outbytes.store(0, Relaxed);
+        // `ip_vs_zero_estimator`: the zero point is the new base, the rates restart at 0.
+        for (last, avg) in self.est.last.iter().zip(self.est.avg.iter()) {
+            last.store(0, Relaxed);
+            avg.store(0, Relaxed);
+        }
     }
 }
 

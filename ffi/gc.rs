@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-namespace connection expiry timer: calls [`crate::conn::gc`] every second in
-//! softirq context until dropped.
+//! The per-namespace timer: calls [`crate::netns::NetState::tick`] (connection expiry, rate
+//! estimation) every second in softirq context until dropped.
 
 use super::{
     net::Net, //
@@ -44,13 +44,18 @@ impl Drop for GcTimer {
     }
 }
 
-/// Timer callback: expires the namespace's idle connections.
+/// Timer callback: expires the namespace's idle connections and updates its rates.
+///
+/// # Safety
+///
+/// `net` is a live namespace whose timer fired; the timer is stopped before the
+/// namespace is dismantled.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_conn_gc(net: *mut bindings::net) {
     // SAFETY: the timer is stopped before its namespace is dismantled.
     let net = unsafe { Net::from_raw(net) };
     if let Some(ipvs) = net.ipvs() {
-        crate::conn::gc(ipvs);
+        ipvs.tick();
     }
 }
 

@@ -359,6 +359,10 @@ impl Drop for FamilyRegistration {
 }
 
 /// `doit` of every command: dispatches to [`netlink::doit`].
+///
+/// # Safety
+///
+/// Called by the generic netlink core with the `genl_info` of a request to this family.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_genl_doit(
     _skb: *mut bindings::sk_buff,
@@ -378,6 +382,11 @@ unsafe extern "C" fn rust_ipvs_genl_doit(
 /// `dumpit` of GET_SERVICE, GET_DEST and GET_DAEMON: dispatches to [`netlink::dumpit`].
 ///
 /// Returns the message length: 0 ends the dump.
+///
+/// # Safety
+///
+/// Called by the generic netlink core with the reply buffer and the callback state of a
+/// dump of this family.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_genl_dumpit(
     skb: *mut bindings::sk_buff,

@@ -38,6 +38,38 @@ impl Net {
         self.0.get()
     }
 
+    /// Deletes the conntrack entry whose original direction is this IPv4 tuple, if there is
+    /// one (`ip_vs_conn_drop_conntrack`). Ports are in host order.
+    pub(crate) fn drop_conntrack(
+        &self,
+        protocol: u8,
+        caddr: [u8; 4],
+        cport: u16,
+        vaddr: [u8; 4],
+        vport: u16,
+    ) {
+        // SAFETY: the namespace is alive (type invariant); the lookup only reads the tuple.
+        let ct = unsafe {
+            shim::rust_ipvs_ct_find(
+                self.as_ptr(),
+                protocol,
+                u32::from_ne_bytes(caddr),
+                cport.to_be(),
+                u32::from_ne_bytes(vaddr),
+                vport.to_be(),
+            )
+        };
+        if ct.is_null() {
+            return;
+        }
+        // SAFETY: the lookup returned `ct` with a reference, which is dropped exactly once,
+        // after the entry is killed.
+        unsafe {
+            shim::rust_ipvs_ct_kill(ct);
+            shim::rust_ipvs_ct_put(ct);
+        }
+    }
+
     /// This module's state for the namespace, if the namespace has finished initialising.
     ///
     /// Callers are netfilter hooks and control-plane handlers of this namespace; the state they
@@ -105,6 +137,10 @@ impl Drop for PernetRegistration {
 }
 
 /// Pernet init callback: creates the namespace's state, publishes it, then starts it.
+///
+/// # Safety
+///
+/// Called by the pernet core with a live namespace that outlives its init and exit.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
     from_result(|| {
@@ -128,6 +164,11 @@ unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
 }
 
 /// Pernet exit callback: stops the namespace's hooks and handlers, then frees its state.
+///
+/// # Safety
+///
+/// Called by the pernet core with the namespace being dismantled, once, after its init
+/// succeeded.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_net_exit(net: *mut bindings::net) {
     // SAFETY: the pernet core passes the namespace being dismantled; it is still alive.

@@ -7,7 +7,10 @@ use super::{
     shim,
     skb::Skb,
 };
-use crate::datapath;
+use crate::{
+    datapath, //
+    netns::NetState,
+};
 use kernel::{
     bindings,
     error::to_result,
@@ -101,67 +104,78 @@ impl Drop for HookRegistration {
     }
 }
 
-/// The namespace and hook point of a hook invocation.
+/// The signature of the data-path functions the hooks call.
+type HookBody = fn(&NetState, &Net, HookPoint, Skb<'_>) -> Verdict;
+
+/// Runs `body` for one hook invocation: the namespace and hook point come from `state`, and a
+/// namespace without rust_ipvs state accepts the packet.
 ///
 /// # Safety
 ///
-/// `state` is the `nf_hook_state` netfilter passed to the running hook.
-unsafe fn hook_context<'a>(state: *const shim::NfHookState) -> (&'a Net, HookPoint) {
+/// `skb` and `state` are what netfilter passed to the running hook: a packet the hook owns
+/// until it returns a verdict, and the state of this invocation.
+unsafe fn run_hook(
+    skb: *mut bindings::sk_buff,
+    state: *const shim::NfHookState,
+    body: HookBody,
+) -> c_uint {
     // SAFETY: `state` is valid during the hook (caller), and so is the namespace it names:
     // hooks are unregistered before a namespace is dismantled.
     let net = unsafe { Net::from_raw(shim::rust_ipvs_hook_state_net(state)) };
     // SAFETY: as above.
     let hook = HookPoint::from_raw(unsafe { shim::rust_ipvs_hook_state_hook(state) });
-    (net, hook)
+    // SAFETY: the caller passes the packet this hook owns until it returns a verdict.
+    let skb = unsafe { Skb::from_raw(skb) };
+    match net.ipvs() {
+        Some(ipvs) => body(ipvs, net, hook, skb).as_raw(),
+        None => Verdict::Accept.as_raw(),
+    }
 }
 
 /// The request hook (`ip_vs_in_hook`): LOCAL_IN priority 99 and LOCAL_OUT priority -98.
+///
+/// # Safety
+///
+/// Called by netfilter with a packet the hook owns until it returns and the state of this
+/// invocation.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_in_hook(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
-    // SAFETY: netfilter passes the state of this invocation.
-    let (net, hook) = unsafe { hook_context(state) };
-    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
-    let skb = unsafe { Skb::from_raw(skb) };
-    match net.ipvs() {
-        Some(ipvs) => datapath::request(ipvs, net, hook, skb).as_raw(),
-        None => Verdict::Accept.as_raw(),
-    }
+    // SAFETY: netfilter's arguments, passed on (function contract).
+    unsafe { run_hook(skb, state, datapath::request) }
 }
 
 /// The reply hook (`ip_vs_out_hook`): LOCAL_IN 98, LOCAL_OUT -99 and FORWARD 100.
+///
+/// # Safety
+///
+/// Called by netfilter with a packet the hook owns until it returns and the state of this
+/// invocation.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_out_hook(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
-    // SAFETY: netfilter passes the state of this invocation.
-    let (net, hook) = unsafe { hook_context(state) };
-    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
-    let skb = unsafe { Skb::from_raw(skb) };
-    match net.ipvs() {
-        Some(ipvs) => datapath::reply(ipvs, net, hook, skb).as_raw(),
-        None => Verdict::Accept.as_raw(),
-    }
+    // SAFETY: netfilter's arguments, passed on (function contract).
+    unsafe { run_hook(skb, state, datapath::reply) }
 }
 
 /// The ICMP hook for routed traffic (`ip_vs_forward_icmp`): FORWARD priority 99.
+///
+/// # Safety
+///
+/// Called by netfilter with a packet the hook owns until it returns and the state of this
+/// invocation.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_forward_icmp(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,
     state: *const shim::NfHookState,
 ) -> c_uint {
-    // SAFETY: netfilter passes the state of this invocation.
-    let (net, hook) = unsafe { hook_context(state) };
-    // SAFETY: netfilter passes the packet this hook owns until it returns a verdict.
-    let skb = unsafe { Skb::from_raw(skb) };
-    match net.ipvs() {
-        Some(ipvs) => datapath::forward_icmp(ipvs, net, hook, skb).as_raw(),
-        None => Verdict::Accept.as_raw(),
-    }
+    // SAFETY: netfilter's arguments, passed on (function contract).
+    unsafe { run_hook(skb, state, datapath::forward_icmp) }
 }

@@ -88,6 +88,10 @@ unsafe fn show_with(
 }
 
 /// `show` of /proc/net/ip_vs.
+///
+/// # Safety
+///
+/// Called by the seq_file core with a `seq_file` of this file.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_proc_services_show(
     seq: *mut bindings::seq_file,
@@ -98,6 +102,10 @@ unsafe extern "C" fn rust_ipvs_proc_services_show(
 }
 
 /// `show` of /proc/net/ip_vs_conn.
+///
+/// # Safety
+///
+/// Called by the seq_file core with a `seq_file` of this file.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_proc_conns_show(
     seq: *mut bindings::seq_file,
@@ -108,6 +116,10 @@ unsafe extern "C" fn rust_ipvs_proc_conns_show(
 }
 
 /// `show` of /proc/net/ip_vs_stats.
+///
+/// # Safety
+///
+/// Called by the seq_file core with a `seq_file` of this file.
 #[no_mangle]
 unsafe extern "C" fn rust_ipvs_proc_stats_show(
     seq: *mut bindings::seq_file,

@@ -7,6 +7,7 @@
 #include <linux/icmp.h>
 #include <linux/ip_vs.h>
 #include <linux/random.h>
+#include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -14,9 +15,12 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/genetlink.h>
+#include <net/gso.h>
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
+#include <net/netfilter/nf_conntrack_core.h>
+#include <net/netfilter/nf_conntrack_zones.h>
 #include <net/route.h>
 #include <net/checksum.h>
 #include <net/net_namespace.h>
@@ -90,12 +94,26 @@ void rust_ipvs_skb_notrack(struct sk_buff *skb);
 void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be16 port);
 bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off);
 void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off);
-int rust_ipvs_route_output(struct net *net, struct sk_buff *skb, __be32 daddr);
+struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
+				  __be32 vaddr, __be16 vport);
+void rust_ipvs_ct_kill(struct nf_conn *ct);
+void rust_ipvs_ct_put(struct nf_conn *ct);
+struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr);
+bool rust_ipvs_rt_is_local(const struct rtable *rt);
+unsigned int rust_ipvs_rt_mtu(const struct rtable *rt);
+void rust_ipvs_rt_put(struct rtable *rt);
+void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt);
+void rust_ipvs_dst_link_failure(struct sk_buff *skb);
+bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
+void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
+void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
+struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h);
+struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
@@ -511,24 +529,71 @@ void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be
 	nf_conntrack_alter_reply(ct, &t);
 }
 
-/*
- * Route lookup for a NAT destination (do_output_route4): 1 if local, 0 with the new route
- * attached to the skb, negative if unreachable.
- */
-int rust_ipvs_route_output(struct net *net, struct sk_buff *skb, __be32 daddr)
+/* The lookup of ip_vs_conn_drop_conntrack(): the tuple struct, then nf_conntrack_find_get(). */
+struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
+				  __be32 vaddr, __be16 vport)
+{
+	struct nf_conntrack_tuple tuple = {
+		.src = { .l3num = AF_INET, .u3.ip = caddr, .u.all = cport },
+		.dst = { .u3.ip = vaddr, .u.all = vport, .protonum = protocol,
+			 .dir = IP_CT_DIR_ORIGINAL },
+	};
+	struct nf_conntrack_tuple_hash *h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
+
+	return h ? nf_ct_tuplehash_to_ctrack(h) : NULL;
+}
+
+void rust_ipvs_ct_kill(struct nf_conn *ct)
+{
+	nf_ct_kill(ct);
+}
+
+void rust_ipvs_ct_put(struct nf_conn *ct)
+{
+	nf_ct_put(ct);
+}
+
+/* do_output_route4() for a NAT destination: a route or an ERR_PTR. */
+struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr)
 {
 	struct flowi4 fl4 = { .daddr = daddr, .flowi4_flags = FLOWI_FLAG_KNOWN_NH };
-	struct rtable *rt = ip_route_output_key(net, &fl4);
 
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
-	if (rt->rt_flags & RTCF_LOCAL) {
-		ip_rt_put(rt);
-		return 1;
-	}
+	return ip_route_output_key(net, &fl4);
+}
+
+bool rust_ipvs_rt_is_local(const struct rtable *rt)
+{
+	return rt->rt_flags & RTCF_LOCAL;
+}
+
+unsigned int rust_ipvs_rt_mtu(const struct rtable *rt)
+{
+	return dst_mtu(&rt->dst);
+}
+
+void rust_ipvs_rt_put(struct rtable *rt)
+{
+	ip_rt_put(rt);
+}
+
+void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt)
+{
 	skb_dst_drop(skb);
 	skb_dst_set(skb, &rt->dst);
-	return 0;
+}
+
+/* The err_unreach of __ip_vs_get_out_rt(): ICMP host unreachable to the sender. */
+void rust_ipvs_dst_link_failure(struct sk_buff *skb)
+{
+	if (!skb->dev)
+		skb->dev = skb_dst(skb)->dev;
+	dst_link_failure(skb);
+}
+
+/* ip_vs_exceeds_mtu() */
+bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu)
+{
+	return skb->len > mtu && !(skb_is_gso(skb) && skb_gso_validate_network_len(skb, mtu));
 }
 
 /* ip_vs_nat_send_or_cont() for a non-local destination: always consumes the skb. */
@@ -659,4 +724,24 @@ void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr)
 
 	unregister_net_sysctl_table(hdr);
 	kfree(tbl);
+}
+
+void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h)
+{
+	hlist_add_head_rcu(n, h);
+}
+
+void rust_ipvs_hlist_del_rcu(struct hlist_node *n)
+{
+	hlist_del_rcu(n);
+}
+
+struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h)
+{
+	return rcu_dereference(hlist_first_rcu(h));
+}
+
+struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n)
+{
+	return rcu_dereference(hlist_next_rcu(n));
 }

@@ -131,6 +131,18 @@ extern "C" {
     pub(crate) fn rust_ipvs_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
 }
 
+/// `struct nf_conn`, which the kernel's bindings do not export; only used by pointer.
+#[repr(C)]
+pub(crate) struct NfConn {
+    _opaque: [u8; 0],
+}
+
+/// `struct rtable`, which the kernel's bindings do not export; only used by pointer.
+#[repr(C)]
+pub(crate) struct RtTable {
+    _opaque: [u8; 0],
+}
+
 /// `struct rust_ipvs_gc` of shim.c: the connection expiry timer; only used by pointer.
 #[repr(C)]
 pub(crate) struct GcTimer {
@@ -186,12 +198,34 @@ extern "C" {
         addr: u32,
         port: u16,
     );
-    /// Routes to `daddr`: 1 local, 0 routed (dst attached), negative errno.
-    pub(crate) fn rust_ipvs_route_output(
+    /// The conntrack entry whose original direction is this tuple, with a reference, or null
+    /// (the lookup of `ip_vs_conn_drop_conntrack()`).
+    pub(crate) fn rust_ipvs_ct_find(
         net: *mut bindings::net,
-        skb: *mut bindings::sk_buff,
-        daddr: u32,
-    ) -> c_int;
+        protocol: u8,
+        caddr: u32,
+        cport: u16,
+        vaddr: u32,
+        vport: u16,
+    ) -> *mut NfConn;
+    /// `nf_ct_kill()`.
+    pub(crate) fn rust_ipvs_ct_kill(ct: *mut NfConn);
+    /// `nf_ct_put()`.
+    pub(crate) fn rust_ipvs_ct_put(ct: *mut NfConn);
+    /// `do_output_route4()` for a NAT destination: a held route or an `ERR_PTR`.
+    pub(crate) fn rust_ipvs_route_output(net: *mut bindings::net, daddr: u32) -> *mut RtTable;
+    /// `rt->rt_flags & RTCF_LOCAL`.
+    pub(crate) fn rust_ipvs_rt_is_local(rt: *const RtTable) -> bool;
+    /// `dst_mtu(&rt->dst)`.
+    pub(crate) fn rust_ipvs_rt_mtu(rt: *const RtTable) -> c_uint;
+    /// `ip_rt_put()`.
+    pub(crate) fn rust_ipvs_rt_put(rt: *mut RtTable);
+    /// Replaces the skb's route with `rt`, taking over its reference.
+    pub(crate) fn rust_ipvs_skb_set_rt(skb: *mut bindings::sk_buff, rt: *mut RtTable);
+    /// `dst_link_failure()`: ICMP host unreachable to the sender.
+    pub(crate) fn rust_ipvs_dst_link_failure(skb: *mut bindings::sk_buff);
+    /// `ip_vs_exceeds_mtu()`.
+    pub(crate) fn rust_ipvs_skb_exceeds_mtu(skb: *const bindings::sk_buff, mtu: c_uint) -> bool;
     /// Sends through LOCAL_OUT; consumes the skb.
     pub(crate) fn rust_ipvs_send_local_out(
         net: *mut bindings::net,
@@ -231,4 +265,23 @@ extern "C" {
     ) -> c_int;
     /// Unregisters it and frees the table copy.
     pub(crate) fn rust_ipvs_sysctl_unregister(hdr: *mut bindings::ctl_table_header);
+}
+
+// RCU hash chains (see ffi/rculist.rs).
+extern "C" {
+    /// `hlist_add_head_rcu()`.
+    pub(crate) fn rust_ipvs_hlist_add_head_rcu(
+        node: *mut bindings::hlist_node,
+        head: *mut bindings::hlist_head,
+    );
+    /// `hlist_del_rcu()`.
+    pub(crate) fn rust_ipvs_hlist_del_rcu(node: *mut bindings::hlist_node);
+    /// `rcu_dereference(hlist_first_rcu(head))`.
+    pub(crate) fn rust_ipvs_hlist_first_rcu(
+        head: *mut bindings::hlist_head,
+    ) -> *mut bindings::hlist_node;
+    /// `rcu_dereference(hlist_next_rcu(node))`.
+    pub(crate) fn rust_ipvs_hlist_next_rcu(
+        node: *mut bindings::hlist_node,
+    ) -> *mut bindings::hlist_node;
 }

@@ -14,7 +14,10 @@ use super::{
 use core::marker::PhantomData;
 use kernel::{
     bindings,
-    error::to_result,
+    error::{
+        from_err_ptr, //
+        to_result,
+    },
     ffi::{
         c_int, //
         c_uint,
@@ -195,7 +198,7 @@ impl<'a> Skb<'a> {
     }
 
     /// Sent by this host (no device, or loopback).
-    pub(crate) fn from_local(&self) -> bool {
+    pub(crate) fn is_from_local(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant).
         unsafe { shim::rust_ipvs_skb_from_local(self.skb) }
     }
@@ -228,15 +231,27 @@ impl<'a> Skb<'a> {
         };
     }
 
-    /// Looks up the route to `daddr` (network order bytes): `Ok(true)` if local, `Ok(false)`
-    /// with the route attached to the packet.
-    pub(crate) fn route_to(&mut self, net: &Net, daddr: [u8; 4]) -> Result<bool> {
-        // SAFETY: `net` is alive and the skb owned by the hook (invariants).
-        let ret = unsafe {
-            shim::rust_ipvs_route_output(net.as_ptr(), self.skb, u32::from_ne_bytes(daddr))
-        };
-        to_result(ret)?;
-        Ok(ret == 1)
+    /// Attaches `route` to the packet (the end of `__ip_vs_get_out_rt`).
+    pub(crate) fn set_route(&mut self, route: Route) {
+        let rt = route.rt;
+        core::mem::forget(route);
+        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
+        // reference passes to the skb (`route` is forgotten, so it is not put twice).
+        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+    }
+
+    /// Tells the sender its destination is unreachable (`dst_link_failure`, the `err_unreach`
+    /// of `__ip_vs_get_out_rt`).
+    pub(crate) fn link_failure(&mut self) {
+        // SAFETY: the skb is owned by the hook (type invariant); at LOCAL_IN and LOCAL_OUT,
+        // where the request path transmits, it has a route, which `dst_link_failure` reads.
+        unsafe { shim::rust_ipvs_dst_link_failure(self.skb) };
+    }
+
+    /// Whether the packet is too big for `mtu` (`ip_vs_exceeds_mtu`).
+    pub(crate) fn exceeds_mtu(&self, mtu: u32) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_exceeds_mtu(self.skb, mtu) }
     }
 
     /// Re-routes a reply leaving at FORWARD or LOCAL_OUT (`ip_vs_route_me_harder`).
@@ -247,15 +262,65 @@ impl<'a> Skb<'a> {
 
     /// Sends an ICMP error about this packet (`icmp_send`).
     pub(crate) fn icmp_send(&mut self, ty: u8, code: u8) {
+        self.icmp_send_info(ty, code, 0);
+    }
+
+    /// Sends an ICMP error about this packet with `info` (host order) in the ICMP header's
+    /// second word, for example the next-hop MTU of "fragmentation needed".
+    pub(crate) fn icmp_send_info(&mut self, ty: u8, code: u8, info: u32) {
         // SAFETY: `skb` is valid (type invariant); icmp_send only reads it.
-        unsafe { shim::rust_ipvs_icmp_send(self.skb, c_int::from(ty), c_int::from(code), 0) };
+        unsafe {
+            shim::rust_ipvs_icmp_send(self.skb, c_int::from(ty), c_int::from(code), info.to_be())
+        };
     }
 
     /// Sends the packet through LOCAL_OUT to its attached route; the hook must then return
     /// [`super::netfilter::Verdict::Stolen`].
     pub(crate) fn send_local_out(self, net: &Net) {
-        // SAFETY: the skb is owned by the hook and has a route (`route_to` returned false);
+        // SAFETY: the skb is owned by the hook and has an output route (`set_route`);
         // ownership passes to the stack, and `self` is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
+    }
+}
+
+/// A held output route (`struct rtable`), released when dropped unless attached to a packet
+/// with [`Skb::set_route`].
+///
+/// # Invariants
+///
+/// `rt` is a valid route this value holds one reference to.
+pub(crate) struct Route {
+    /// The route.
+    rt: *mut shim::RtTable,
+}
+
+impl Route {
+    /// Looks up the route to `daddr` in `net` (`do_output_route4`).
+    pub(crate) fn output(net: &Net, daddr: [u8; 4]) -> Result<Self> {
+        // SAFETY: `net` is alive (its invariant).
+        let rt = unsafe { shim::rust_ipvs_route_output(net.as_ptr(), u32::from_ne_bytes(daddr)) };
+        // INVARIANT: a route that is not an error pointer comes with a reference.
+        Ok(Route {
+            rt: from_err_ptr(rt)?,
+        })
+    }
+
+    /// Whether the route delivers to this host (`RTCF_LOCAL`).
+    pub(crate) fn is_local(&self) -> bool {
+        // SAFETY: `rt` is valid (type invariant).
+        unsafe { shim::rust_ipvs_rt_is_local(self.rt) }
+    }
+
+    /// The route's MTU (`dst_mtu`).
+    pub(crate) fn mtu(&self) -> u32 {
+        // SAFETY: `rt` is valid (type invariant).
+        unsafe { shim::rust_ipvs_rt_mtu(self.rt) }
+    }
+}
+
+impl Drop for Route {
+    fn drop(&mut self) {
+        // SAFETY: this value holds a reference (type invariant), released once here.
+        unsafe { shim::rust_ipvs_rt_put(self.rt) };
     }
 }

@@ -5,7 +5,7 @@
 #   (busybox-static, iproute2, ipvsadm, socat, nftables, kmod);
 # - the Debian kernel source package linux-source-<KVER_MAJOR> from trixie-backports, added
 #   by reusing the mirror already configured in the machine's apt sources;
-# - rustup's rust-src component and bindgen-cli 0.72.1.
+# - rustup's rust-src, clippy and rustfmt components and bindgen-cli 0.72.1.
 #
 # A second run checks and returns in seconds.
 set -euo pipefail
@@ -90,10 +90,15 @@ fetch_kernel_source() {
 }
 
 install_rust_parts() {
-	if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-		log "rustup component add rust-src"
-		rustup component add rust-src
-	fi
+	local component installed
+	installed=$(rustup component list --installed 2>/dev/null)
+	# rust-src for the kernel build; clippy and rustfmt for scripts/lint.sh.
+	for component in rust-src clippy rustfmt; do
+		if ! echo "$installed" | grep -q "^$component"; then
+			log "rustup component add $component"
+			rustup component add "$component"
+		fi
+	done
 	if ! bindgen --version 2>/dev/null | grep -q "^bindgen $BINDGEN_VERSION\$"; then
 		log "cargo install bindgen-cli $BINDGEN_VERSION"
 		cargo install -q bindgen-cli --version "$BINDGEN_VERSION" --locked

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every rust_ipvs test: set-up, host unit tests, module builds, then the guest selftests
-# in QEMU on the debug kernel. Ends with "N passed, N failed"; exits non-zero on any failure.
+# Runs every rust_ipvs test: set-up, host unit tests, the test kernel, lint (rustfmt, clippy),
+# then the guest selftests in QEMU on the debug kernel and the test on Debian's kernel. Ends
+# with "N passed, N failed"; exits non-zero on any failure.
 #
 #   scripts/test.sh [--kvm] [selftest.sh ...]
 set -uo pipefail
@@ -34,6 +35,9 @@ if ! kdir=$("$here/kernel.sh" debug); then
 	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
+
+step "lint (scripts/lint.sh: rustfmt and clippy)"
+if "$here/lint.sh" "$kdir"; then count 1 0; else count 0 1; fi
 
 # Runs a guest command and counts its "guest: N passed, N failed" line (1 failure without one).
 guest() {

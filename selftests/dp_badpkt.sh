@@ -46,13 +46,6 @@ scenario() {
 	topo_down
 }
 
-IPVS_IMPL=c ipvs_load
-want=$(scenario 2>&1)
-ipvs_unload
-IPVS_IMPL=rust ipvs_load
-got=$(scenario 2>&1)
-ipvs_unload
-echo "$got"
-expect_eq "bad packets (C ip_vs vs rust_ipvs)" "$want" "$got"
+differential "bad packets" scenario
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -85,14 +85,7 @@ scenario() {
 	topo_down
 }
 
-IPVS_IMPL=c ipvs_load
-want=$(scenario 2>&1)
-ipvs_unload
-IPVS_IMPL=rust ipvs_load
-got=$(scenario 2>&1)
-ipvs_unload
-echo "$got"
-expect_eq "scheduling scenario (C ip_vs vs rust_ipvs)" "$want" "$got"
+differential "scheduling scenario" scenario
 # Stickiness: every client of the /32 persistent service saw one backend.
 echo "$got" | sed -n '/^== persistent \/32$/,/^==/p' | grep '^client' | while read -r _ _ a b c; do
 	[ "$a" = "$b" ] && [ "$b" = "$c" ] || fail "client not sticky: $a $b $c"

@@ -43,6 +43,21 @@ expect_eq() {
 	fi
 }
 
+# Runs the function SCENARIO with the C ip_vs loaded, then with rust_ipvs; prints what it
+# printed under rust_ipvs, which is left in $got, and fails with both outputs unless they are
+# identical.
+differential() {
+	local what=$1 scenario=$2 want
+	IPVS_IMPL=c ipvs_load
+	want=$($scenario 2>&1)
+	ipvs_unload
+	IPVS_IMPL=rust ipvs_load
+	got=$($scenario 2>&1)
+	ipvs_unload
+	echo "$got"
+	expect_eq "$what (C ip_vs vs rust_ipvs)" "$want" "$got"
+}
+
 # Loads the implementation under test (exactly one of the two at a time).
 ipvs_load() {
 	ipvs_unload

@@ -69,6 +69,24 @@ udp_request() {
 	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53} 2>&1
 }
 
+# Uploads BYTES random bytes from the client to VIP:PORT, which must lead to rs1:PORT, and
+# checks them end to end: prints "identical", "DIFFERENT" or "client failed".
+upload() {
+	local port=$1 bytes=$2 receiver
+	in_rs rs1 socat -u TCP-LISTEN:$port,reuseaddr CREATE:/tmp/received.$$ </dev/null >/dev/null &
+	receiver=$!
+	sleep 0.5
+	head -c $bytes /dev/urandom >/tmp/sent.$$
+	in_client timeout 120 socat -u FILE:/tmp/sent.$$ TCP:$VIP:$port || echo -n "client failed, "
+	for _ in $(seq 60); do
+		kill -0 $receiver 2>/dev/null || break
+		sleep 0.5
+	done
+	kill $receiver 2>/dev/null
+	if cmp -s /tmp/sent.$$ /tmp/received.$$; then echo "identical"; else echo "DIFFERENT"; fi
+	rm -f /tmp/sent.$$ /tmp/received.$$
+}
+
 # Tears the topology down.
 topo_down() {
 	local rs

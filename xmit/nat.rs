@@ -16,7 +16,10 @@ use crate::{
             HookPoint, //
             Verdict,
         },
-        skb::Skb,
+        skb::{
+            Route, //
+            Skb,
+        },
     },
     netns::NetState,
 };
@@ -25,6 +28,10 @@ use kernel::{
     sync::atomic::Relaxed, //
 };
 
+/// `ICMP_DEST_UNREACH`.
+const ICMP_DEST_UNREACH: u8 = 3;
+/// `ICMP_FRAG_NEEDED`.
+const ICMP_FRAG_NEEDED: u8 = 4;
 /// `ICMP_TIME_EXCEEDED`.
 const ICMP_TIME_EXCEEDED: u8 = 11;
 /// `ICMP_EXC_TTL`.
@@ -109,24 +116,62 @@ fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
     }
 }
 
+/// What [`out_route`] checks besides the route.
+#[derive(PartialEq, Eq)]
+enum MtuCheck {
+    /// A packet of a connection: too big with DF set gets "fragmentation needed".
+    Packet,
+    /// An ICMP error being forwarded (C: `ip_vs_iph_icmp`): never checked.
+    IcmpError,
+}
+
+/// `__ip_vs_get_out_rt` for NAT (`IP_VS_RT_MODE_LOCAL | NON_LOCAL | RDR`), with its
+/// `decrement_ttl` and `ensure_mtu_is_adequate`: whether the real server at `daddr` is local
+/// (the packet keeps its route), or [`None`] when the packet must be dropped, after telling
+/// its sender when C does (host unreachable, time exceeded, fragmentation needed).
+fn out_route(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &Ipv4Header,
+    daddr: [u8; 4],
+    mtu_check: MtuCheck,
+) -> Option<bool> {
+    let Ok(route) = Route::output(net, daddr) else {
+        skb.link_failure();
+        return None;
+    };
+    if route.is_local() {
+        return Some(true);
+    }
+    // `crosses_local_route_boundary`: a loopback source does not leave the host.
+    if iph.saddr[0] == 127 {
+        return None;
+    }
+    if iph.ttl <= 1 {
+        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+        return None;
+    }
+    // `ip_decrease_ttl`, checksum included: an ICMP error below quotes this header.
+    skb.make_writable(iph.transport_offset).ok()?;
+    skb.write(iph.offset.checked_add(TTL_OFFSET)?, &[iph.ttl - 1])
+        .ok()?;
+    skb.ip_send_check();
+    let mtu = route.mtu();
+    if mtu_check == MtuCheck::Packet && iph.dont_fragment && skb.exceeds_mtu(mtu) {
+        skb.icmp_send_info(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        return None;
+    }
+    skb.set_route(route);
+    Some(false)
+}
+
 /// `ip_vs_nat_xmit`: DNAT a client packet to the real server and send it.
 pub(crate) fn nat_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, conn: &Conn) -> Verdict {
-    let local = match skb.route_to(net, conn.daddr) {
-        Ok(local) => local,
-        Err(_) => return Verdict::Drop,
-    };
-    if !local && iph.ttl <= 1 {
-        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+    let Some(local) = out_route(net, &mut skb, iph, conn.daddr, MtuCheck::Packet) else {
         return Verdict::Drop;
-    }
+    };
     if skb.make_writable(writable_len(iph)).is_err() {
         return Verdict::Drop;
-    }
-    if !local {
-        let ttl_at = iph.offset.saturating_add(TTL_OFFSET);
-        if skb.write(ttl_at, &[iph.ttl - 1]).is_err() {
-            return Verdict::Drop;
-        }
     }
     if rewrite(
         &mut skb,
@@ -256,24 +301,12 @@ pub(crate) fn icmp_xmit(
     if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
         return Verdict::Accept;
     }
-    let local = match skb.route_to(net, conn.daddr) {
-        Ok(local) => local,
-        Err(_) => return Verdict::Drop,
-    };
-    if !local && iph.ttl <= 1 {
-        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+    let Some(local) = out_route(net, &mut skb, iph, conn.daddr, MtuCheck::IcmpError) else {
         return Verdict::Drop;
-    }
+    };
     if skb
         .make_writable(err.inner.transport_offset.saturating_add(4))
         .is_err()
-    {
-        return Verdict::Drop;
-    }
-    if !local
-        && skb
-            .write(iph.offset.saturating_add(TTL_OFFSET), &[iph.ttl - 1])
-            .is_err()
     {
         return Verdict::Drop;
     }

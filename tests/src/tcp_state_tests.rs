@@ -425,3 +425,14 @@ fn only_syn_without_rst_creates_connections() {
     assert!(may_create_connection(0, true));
     assert!(!may_create_connection(FLAG_RST | FLAG_ACK, true));
 }
+
+/// `from_index` inverts `index` for every state (a connection stores the index) and refuses
+/// anything past `IP_VS_TCP_S_LAST`.
+#[test]
+fn index_round_trip() {
+    for state in ALL {
+        assert_eq!(TcpState::from_index(state.index()), Some(state));
+    }
+    assert_eq!(TcpState::from_index(TcpState::COUNT), None);
+    assert_eq!(TcpState::from_index(usize::MAX), None);
+}

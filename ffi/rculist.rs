@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! RCU hash chains of counted references (C: `hlist_add_head_rcu`, `hlist_del_rcu`,
+//! `hlist_for_each_entry_rcu` and `call_rcu`), the shape of C's connection table.
+//!
+//! Readers walk a chain inside an RCU read-side section without taking a lock. Writers
+//! serialise on the chain's spinlock. A chain owns one reference to each entry on it; when an
+//! entry is removed, that reference is dropped only after a grace period. So a reader that
+//! found an entry can always take its own reference, as C's lookups do with
+//! `__ip_vs_conn_get`.
+
+use super::shim::{
+    rust_ipvs_hlist_add_head_rcu,
+    rust_ipvs_hlist_del_rcu,
+    rust_ipvs_hlist_first_rcu,
+    rust_ipvs_hlist_next_rcu, //
+};
+use core::{
+    marker::PhantomData,
+    mem::offset_of, //
+    ptr,
+};
+use kernel::{
+    bindings, new_spinlock_irq,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic, //
+            Relaxed,
+        },
+        rcu, //
+        Arc,
+        ArcBorrow,
+        SpinLockIrq,
+    },
+    types::Opaque,
+};
+
+/// [`ChainLink::state`] of an entry never put on a chain.
+const NEVER_LINKED: usize = 0;
+/// [`ChainLink::state`] of an entry removed from its chain; it cannot be linked again, since
+/// its RCU head may still be queued.
+const REMOVED: usize = 1;
+
+/// What an entry embeds to be put on a [`Chain`]: its node, the RCU head of its deferred
+/// release, and which chain it is on.
+pub(crate) struct ChainLink {
+    /// The `hlist_node` of the chain.
+    node: Opaque<bindings::hlist_node>,
+    /// Queues the release of the chain's reference after removal.
+    rcu: Opaque<bindings::callback_head>,
+    /// [`NEVER_LINKED`], [`REMOVED`], or the address of the chain the entry is on. Changed
+    /// under that chain's lock.
+    state: Atomic<usize>,
+}
+
+// SAFETY: the node and RCU head are only touched by the chain functions, under the chain's lock
+// (writers), with `rcu_dereference` (readers) or by the RCU callback after the grace period.
+unsafe impl Send for ChainLink {}
+// SAFETY: as above.
+unsafe impl Sync for ChainLink {}
+
+impl ChainLink {
+    /// A link on no chain.
+    pub(crate) fn new() -> Self {
+        ChainLink {
+            node: Opaque::zeroed(),
+            rcu: Opaque::zeroed(),
+            state: Atomic::new(NEVER_LINKED),
+        }
+    }
+}
+
+/// An entry type of [`Chain`]s. Implement it with [`impl_chained`].
+///
+/// # Safety
+///
+/// `LINK_OFFSET` is the offset of a [`ChainLink`] field in `Self`.
+pub(crate) unsafe trait Chained: Send + Sync + Sized {
+    /// Byte offset of the [`ChainLink`] in `Self`.
+    const LINK_OFFSET: usize;
+}
+
+/// Implements [`Chained`] for `$type`, whose [`ChainLink`] is field `$field`.
+macro_rules! impl_chained {
+    ($type:ty, $field:ident) => {
+        // SAFETY: the offset is computed from the field, which has type `ChainLink` (the
+        // initialiser below fails to compile otherwise).
+        unsafe impl $crate::ffi::rculist::Chained for $type {
+            const LINK_OFFSET: usize = {
+                let _: fn(&$type) -> &$crate::ffi::rculist::ChainLink = |e| &e.$field;
+                core::mem::offset_of!($type, $field)
+            };
+        }
+    };
+}
+pub(crate) use impl_chained;
+
+/// The link of `entry`.
+fn link_of<T: Chained>(entry: &T) -> &ChainLink {
+    // SAFETY: `T::LINK_OFFSET` is the offset of a `ChainLink` field in `T` (`Chained`
+    // contract), so the pointer is to that field of `entry`, borrowed for as long as `entry`.
+    unsafe {
+        &*ptr::from_ref(entry)
+            .cast::<u8>()
+            .add(T::LINK_OFFSET)
+            .cast::<ChainLink>()
+    }
+}
+
+/// The entry whose link's node is `node`.
+///
+/// # Safety
+///
+/// `node` is the `node` field of the [`ChainLink`] of a `T`.
+unsafe fn entry_of<T: Chained>(node: *mut bindings::hlist_node) -> *const T {
+    // SAFETY: per the function's contract, stepping back by the field offsets stays within
+    // the entry.
+    unsafe {
+        node.cast::<u8>()
+            .sub(T::LINK_OFFSET + offset_of!(ChainLink, node))
+            .cast::<T>()
+    }
+}
+
+/// Drops the reference a chain held on the entry around `head`, after a grace period.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of the [`ChainLink`] of a `T` that [`Chain::remove`] queued; that
+/// chain reference came from [`Arc::into_raw`].
+unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
+    // SAFETY: per the function's contract, stepping back by the field offsets gives the entry.
+    let entry = unsafe {
+        head.cast::<u8>()
+            .sub(T::LINK_OFFSET + offset_of!(ChainLink, rcu))
+            .cast::<T>()
+    };
+    // SAFETY: the chain's reference came from `Arc::into_raw` (contract) and, the grace period
+    // being over, no reader still uses it without its own reference.
+    drop(unsafe { Arc::from_raw(entry) });
+}
+
+/// One hash chain: an RCU list of counted references to `T`, newest first.
+///
+/// # Invariants
+///
+/// Every node on `head` is the node of an entry whose link `state` is this chain's address,
+/// and the chain owns one reference to it, from [`Arc::into_raw`].
+#[pin_data(PinnedDrop)]
+pub(crate) struct Chain<T: Chained> {
+    /// Serialises insertion and removal.
+    #[pin]
+    lock: SpinLockIrq<()>,
+    /// The `hlist_head`.
+    head: Opaque<bindings::hlist_head>,
+    /// The chain owns references to `T`.
+    _entries: PhantomData<Arc<T>>,
+}
+
+// SAFETY: the chain only hands out `ArcBorrow<T>`s and owns `Arc<T>`s, which may move between
+// and be shared by threads since `T: Send + Sync` (`Chained` bound); the head is only changed
+// under the lock.
+unsafe impl<T: Chained> Send for Chain<T> {}
+// SAFETY: as above.
+unsafe impl<T: Chained> Sync for Chain<T> {}
+
+impl<T: Chained> Chain<T> {
+    /// An empty chain.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Chain {
+            lock <- new_spinlock_irq!((), "rust_ipvs_chain"),
+            head: Opaque::zeroed(),
+            _entries: PhantomData,
+        })
+    }
+
+    /// This chain's identity in [`ChainLink::state`].
+    fn id(&self) -> usize {
+        ptr::from_ref(self) as usize
+    }
+
+    /// Puts `entry` at the head of the chain (`hlist_add_head_rcu`). An entry is put on one
+    /// chain once: `EEXIST` if it is or was on one.
+    pub(crate) fn push_front(&self, entry: Arc<T>) -> Result {
+        let _guard = self.lock.lock();
+        let link = link_of(&*entry);
+        if link.state.load(Relaxed) != NEVER_LINKED {
+            return Err(EEXIST);
+        }
+        link.state.store(self.id(), Relaxed);
+        let node = link.node.get();
+        // The chain keeps this reference until `remove` releases it after a grace period.
+        let _ = Arc::into_raw(entry);
+        // SAFETY: `head` is this chain's initialised `hlist_head` and `node` the unlinked node
+        // of an entry the chain now owns a reference to (type invariant upheld); writers are
+        // serialised by `lock`, held here.
+        unsafe { rust_ipvs_hlist_add_head_rcu(node, self.head.get()) };
+        Ok(())
+    }
+
+    /// Takes `entry` off this chain (`hlist_del_rcu`) and drops the chain's reference after a
+    /// grace period. Whether it was on this chain: only one caller removes an entry.
+    pub(crate) fn remove(&self, entry: &T) -> bool {
+        let link = link_of(entry);
+        {
+            let _guard = self.lock.lock();
+            if link.state.load(Relaxed) != self.id() {
+                return false;
+            }
+            link.state.store(REMOVED, Relaxed);
+            // SAFETY: the entry is on this chain (its state is this chain's address, checked
+            // under the lock that serialises writers), so its node is linked here.
+            unsafe { rust_ipvs_hlist_del_rcu(link.node.get()) };
+        }
+        // SAFETY: the entry came off this chain, whose reference came from `Arc::into_raw`
+        // (type invariant); its state is now `REMOVED`, so its RCU head is queued once.
+        unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
+        true
+    }
+
+    /// The entries, newest first, valid while the read-side section of `_guard` lasts.
+    pub(crate) fn iter<'g>(&'g self, _guard: &'g rcu::Guard) -> ChainIter<'g, T> {
+        ChainIter {
+            // SAFETY: `head` is this chain's initialised `hlist_head`, read under RCU.
+            next: unsafe { rust_ipvs_hlist_first_rcu(self.head.get()) },
+            _entries: PhantomData,
+        }
+    }
+}
+
+#[pinned_drop]
+impl<T: Chained> PinnedDrop for Chain<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // Release what is still on the chain (nothing, after the table's flush).
+        loop {
+            let guard = rcu::read_lock();
+            let Some(entry) = self.iter(&guard).next() else {
+                break;
+            };
+            let entry: Arc<T> = entry.into();
+            drop(guard);
+            if !self.remove(&entry) {
+                break;
+            }
+        }
+    }
+}
+
+/// An iterator over a [`Chain`] inside an RCU read-side section.
+pub(crate) struct ChainIter<'g, T: Chained> {
+    /// The next node, or null.
+    next: *mut bindings::hlist_node,
+    /// Borrows entries of the chain for the section.
+    _entries: PhantomData<ArcBorrow<'g, T>>,
+}
+
+impl<'g, T: Chained> Iterator for ChainIter<'g, T> {
+    type Item = ArcBorrow<'g, T>;
+
+    fn next(&mut self) -> Option<ArcBorrow<'g, T>> {
+        let node = self.next;
+        if node.is_null() {
+            return None;
+        }
+        // SAFETY: `node` was read under RCU from the chain (or a node that was on it), so it
+        // belongs to an entry whose memory stays valid until the section ends: the chain's
+        // reference is dropped only after a grace period.
+        self.next = unsafe { rust_ipvs_hlist_next_rcu(node) };
+        // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant of `Chain`).
+        let entry = unsafe { entry_of::<T>(node) };
+        // SAFETY: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type invariant
+        // of `Chain`) that the chain's reference keeps alive for the section `'g`.
+        Some(unsafe { ArcBorrow::from_raw(entry) })
+    }
+}
+
+/// Waits, when dropped, for every queued release of a chain reference (`rcu_barrier()`): the
+/// module's last field, so no callback runs module code after unload.
+pub(crate) struct ReleaseBarrier;
+
+impl Drop for ReleaseBarrier {
+    fn drop(&mut self) {
+        rcu::rcu_barrier();
+    }
+}

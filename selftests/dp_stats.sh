@@ -1,0 +1,67 @@
+#!/bin/bash
+# Counters and the rate estimator, differential against the C ip_vs: under steady traffic every
+# rate of the service, its destination and the totals (ipvsadm --rate, /proc/net/ip_vs_stats)
+# is non-zero; ZERO clears counters and rates of services, destinations and totals at once.
+# The rates' values depend on timing, so only which of them are non-zero is compared.
+. ./lib.sh
+. ./topology.sh
+
+# Which of ipvsadm's rates and /proc/net/ip_vs_stats's totals are non-zero ("+") or zero.
+rates() {
+	in_director ipvsadm -Ln --rate | awk 'NR > 3 {
+		printf "%s %s", $1, $2
+		for (i = 3; i <= 7; i++) printf " %s", ($i > 0 ? "+" : "0")
+		printf "; "
+	}'
+	local line value
+	line=$(in_director sed -n 6p /proc/net/ip_vs_stats)
+	printf "totals"
+	for value in $line; do
+		if ((16#$value > 0)); then printf " +"; else printf " 0"; fi
+	done
+	echo
+}
+
+# The same for the counters (ipvsadm --stats) and /proc/net/ip_vs_stats's totals.
+counters() {
+	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
+		printf "%s %s", $1, $2
+		for (i = 3; i <= 7; i++) printf " %s", ($i > 0 ? "+" : "0")
+		printf "; "
+	}'
+	local line value
+	line=$(in_director sed -n 3p /proc/net/ip_vs_stats)
+	printf "totals"
+	for value in $line; do
+		if ((16#$value > 0)); then printf " +"; else printf " 0"; fi
+	done
+	echo
+}
+
+scenario() {
+	topo_up
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	in_director ipvsadm -a -t $VIP:80 -r $(rs_addr rs1):80 -m
+	echo "rates before traffic: $(rates)"
+	# Seven seconds of steady requests: at least three two-second estimator periods.
+	local end=$((SECONDS + 7))
+	while [ $SECONDS -lt $end ]; do
+		tcp_request >/dev/null
+	done
+	echo "rates under traffic: $(rates)"
+	echo "counters under traffic: $(counters)"
+	in_director ipvsadm -Z
+	echo "rates after zero: $(rates)"
+	echo "counters after zero: $(counters)"
+	topo_down
+}
+
+differential "counters and rates" scenario
+echo "$got" | grep -q '^rates under traffic: TCP 10.0.0.1:80 + + + + +; -> 172.16.0.11:80 + + + + +; totals + + + + +$' ||
+	fail "rates under traffic"
+echo "$got" | grep -q '^rates after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||
+	fail "rates after zero"
+echo "$got" | grep -q '^counters after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||
+	fail "counters after zero"
+log "identical to the C ip_vs"
+exit $ksft_pass
