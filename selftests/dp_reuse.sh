@@ -40,6 +40,11 @@ scenario() {
 	in_director ipvsadm -e -t $VIP:80 -r $(rs_addr $first):80 -m -w 1
 	in_director sysctl -qw net.ipv4.vs.expire_nodest_conn=0
 	in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=1
+	# Conntrack tracks a namespace's packets only once something there needs it, as
+	# kube-proxy's iptables rules do; here, an nft rule matching on ct state.
+	in_director nft add table ip ct_on
+	in_director nft add chain ip ct_on ctchain '{ type filter hook forward priority 0; }'
+	in_director nft add rule ip ct_on ctchain ct state invalid counter
 	in_director sysctl -qw net.ipv4.vs.conntrack=1
 	echo "conntrack=1: $(req_port) $(req_port_timed)"
 	echo "conntrack entries (tuples):"
