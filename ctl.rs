@@ -6,6 +6,7 @@
 //! Every change runs under the namespace's control mutex ([`crate::netns::NetState`]); the
 //! packet path never takes it. Lock order: control mutex, then a service's scheduling lock.
 
+pub(crate) mod estimator;
 pub(crate) mod netlink;
 pub(crate) mod proc;
 pub(crate) mod service;

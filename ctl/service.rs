@@ -7,7 +7,14 @@
 //! holds a counted reference to its destination, so a removed destination stays valid for the
 //! connections still pointing at it (C keeps it in a trash list for that).
 
-use super::uapi;
+use super::{
+    estimator::{
+        next_average, //
+        reported_rate,
+        RateKind,
+    },
+    uapi,
+};
 use crate::sched::{
     dest_view::DestView, //
     Scheduler,
@@ -73,16 +80,13 @@ pub(crate) struct Stats {
 }
 
 /// The rate estimator of a [`Stats`] (C: `struct ip_vs_estimator`): per-second averages,
-/// updated every two seconds by [`Stats::estimate`] with C's arithmetic.
+/// updated every two seconds by [`Stats::estimate`] (arithmetic in [`super::estimator`]).
 struct Estimator {
     /// The counters at the last estimation: conns, inpkts, outpkts, inbytes, outbytes.
     last: [Atomic<u64>; 5],
-    /// The averages of the same five, connections and packets scaled by 2^10, bytes by 2^5.
+    /// The scaled averages of the same five.
     avg: [Atomic<u64>; 5],
 }
-
-/// How many of [`Estimator`]'s counters count connections or packets; the rest count bytes.
-const EST_EVENT_COUNTERS: usize = 3;
 
 /// A copy of the counters, as reported.
 #[derive(Clone, Copy, Default)]
@@ -142,14 +146,11 @@ impl Stats {
         let counters = self.counters();
         let slots = self.est.last.iter().zip(self.est.avg.iter());
         for (i, ((last, avg), now)) in slots.zip(counters).enumerate() {
-            // Scaled by 2^10 (events) or 2^5 (bytes) and halved for the two-second period;
-            // a concurrent ZERO gives a period of 0, not a wrapped difference.
-            let shift = if i < EST_EVENT_COUNTERS { 9 } else { 4 };
-            let rate = now.saturating_sub(last.load(Relaxed)) << shift;
+            // A concurrent ZERO gives a growth of 0, not a wrapped difference.
+            let growth = now.saturating_sub(last.load(Relaxed));
             last.store(now, Relaxed);
-            let old = avg.load(Relaxed);
-            let step = (rate as i64).wrapping_sub(old as i64) >> 2;
-            avg.store(old.wrapping_add(step as u64), Relaxed);
+            let kind = RateKind::of_counter(i);
+            avg.store(next_average(kind, avg.load(Relaxed), growth), Relaxed);
         }
     }
 
@@ -157,12 +158,7 @@ impl Stats {
     fn rates(&self) -> [u64; 5] {
         let mut rates = [0; 5];
         for (i, (rate, avg)) in rates.iter_mut().zip(self.est.avg.iter()).enumerate() {
-            let avg = avg.load(Relaxed);
-            *rate = if i < EST_EVENT_COUNTERS {
-                avg.wrapping_add(0x1ff) >> 10
-            } else {
-                avg.wrapping_add(0xf) >> 5
-            };
+            *rate = reported_rate(RateKind::of_counter(i), avg.load(Relaxed));
         }
         rates
     }

@@ -2,9 +2,9 @@
 
 //! Host tests of rust_ipvs's pure logic.
 //!
-//! The scheduler, state-table and persistence files of the module are compiled here exactly as
-//! they are in the kernel crate: the same `sched` and `proto` module nesting, so `super::` paths
-//! inside them resolve alike. The crate is `no_std` like the kernel, which proves those files
+//! The scheduler, state-table, persistence and rate-estimator files of the module are compiled
+//! here exactly as they are in the kernel crate: the same `sched`, `proto` and `ctl` nesting,
+//! so `super::` paths inside them resolve alike. The crate is `no_std` like the kernel, which proves those files
 //! need nothing beyond `core`; only the tests themselves use `std`.
 
 #![no_std]
@@ -49,9 +49,25 @@ mod proto {
     pub(crate) mod udp_state;
 }
 
+/// The kernel crate's `ctl` module, for its pure-logic file, under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../ctl"]
+mod ctl {
+    pub(crate) mod estimator;
+}
+
 #[cfg(test)]
 mod support;
 
+#[cfg(test)]
+mod estimator_tests;
 #[cfg(test)]
 mod persist_tests;
 #[cfg(test)]
