@@ -76,6 +76,8 @@ pub(crate) mod flags {
     pub(crate) const INACTIVE: u32 = 0x0100;
     /// A persistence template.
     pub(crate) const TEMPLATE: u32 = 0x1000;
+    /// One-packet scheduling: never hashed, released after its packet.
+    pub(crate) const ONE_PACKET: u32 = 0x2000;
     /// Keep conntrack for this connection (`conntrack=1`).
     pub(crate) const NFCT: u32 = 1 << 16;
 }
@@ -444,7 +446,9 @@ impl ConnTable {
             }
             dest.update_overload();
         }
+        // `ip_vs_conn_hash` leaves one-packet connections out.
         let hashed = match self.buckets.get(bucket) {
+            _ if conn_flags & flags::ONE_PACKET != 0 => Ok(()),
             Some(chain) => chain.push_front(conn.clone()),
             None => Err(EINVAL),
         };
@@ -457,6 +461,19 @@ impl ConnTable {
         }
         self.count.fetch_add(1, Relaxed);
         Ok(conn)
+    }
+
+    /// Releases a one-packet connection once its packet is sent (`ip_vs_conn_put` expires it
+    /// at once); other connections live on until they expire.
+    pub(crate) fn put_one_packet(&self, conn: &Conn) {
+        if conn.flags.load(Relaxed) & flags::ONE_PACKET == 0 || conn.dead.load(Relaxed) {
+            return;
+        }
+        conn.unbind();
+        if let Some(ct) = &conn.control {
+            ct.n_control.fetch_sub(1, Relaxed);
+        }
+        self.count.fetch_sub(1, Relaxed);
     }
 
     /// Unlinks and releases every connection that expired (or every one, with `all`). With

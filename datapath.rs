@@ -427,6 +427,7 @@ pub(crate) fn request(ipvs: &NetState, net: &Net, hook: HookPoint, mut skb: Skb<
     set_state(ipvs, &conn, Direction::Input, ports.tcp_flags);
     let verdict = nat::nat_xmit(net, skb, &iph, &conn);
     conn.touch();
+    conns.put_one_packet(&conn);
     verdict
 }
 
@@ -544,7 +545,7 @@ fn schedule(
         &params,
         dest.clone(),
         Some(service.clone()),
-        nfct_flag,
+        nfct_flag | one_packet_flag(service, iph),
         conn_max,
         None,
         None,
@@ -646,7 +647,7 @@ fn sched_persist(
         &params,
         dest.clone(),
         Some(service.clone()),
-        nfct_flag,
+        nfct_flag | one_packet_flag(service, iph),
         conn_max,
         Some(template.clone()),
         None,
@@ -659,6 +660,16 @@ fn sched_persist(
             Scheduled::Conn(conn)
         }
         Err(_) => Scheduled::Failed,
+    }
+}
+
+/// `IP_VS_CONN_F_ONE_PACKET` for a UDP connection of a one-packet-scheduling service.
+fn one_packet_flag(service: &Service, iph: &Ipv4Header) -> u32 {
+    let ops = service.flags.load(Relaxed) & crate::ctl::uapi::svc_flags::ONEPACKET != 0;
+    if ops && iph.protocol == IPPROTO_UDP {
+        flags::ONE_PACKET
+    } else {
+        0
     }
 }
 

@@ -24,6 +24,8 @@ top=$(dirname "$here")
 RUST_IPVS_DEBIAN_LIB=1
 # shellcheck source=scripts/debian-kernel.sh
 . "$here/debian-kernel.sh"
+# shellcheck source=scripts/initramfs.sh
+. "$here/initramfs.sh"
 
 accel=tcg
 timeout_s=900
@@ -85,37 +87,9 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/rust_ipvs_debian_vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/run}
-chmod 0755 "$root"
-chmod 1777 "$root/tmp"
-
-# Host binaries and the shared libraries they load (as scripts/vm.sh does).
-copy_binary() {
-	local bin=$1 dest=${2:-$1} lib
-	install -D -m 0755 "$(readlink -f "$bin")" "$root$dest"
-	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
-		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
-	done
-}
-for b in /usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/bin/setpriv \
-	/usr/bin/timeout; do
-	copy_binary "$b"
-done
-copy_binary /usr/bin/kmod /usr/bin/kmod
-for t in insmod rmmod modprobe lsmod modinfo depmod; do ln -sf /usr/bin/kmod "$root/usr/sbin/$t"; done
+initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/bin/setpriv /usr/bin/timeout
 # The kernel's request_module() runs /sbin/modprobe.
 ln -sf /usr/bin/kmod "$root/sbin/modprobe"
-install -m 0755 /usr/bin/busybox "$root/bin/busybox"
-for applet in $(/usr/bin/busybox --list); do
-	[ -e "$root/bin/$applet" ] || [ -e "$root/usr/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ] ||
-		[ -e "$root/sbin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
-ln -sf /usr/bin/bash "$root/bin/bash"
-echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
-printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
 [ -x "$top/target/release/ipvsctl" ] && copy_binary "$top/target/release/ipvsctl" /usr/bin/ipvsctl
 
 # Debian's modules that rust_ipvs (modinfo depends) and the test need, with their dependencies;

@@ -20,6 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 # shellcheck source=scripts/common.sh
 . "$here/common.sh"
+# shellcheck source=scripts/initramfs.sh
+. "$here/initramfs.sh"
 
 kdir=""
 accel=tcg
@@ -58,37 +60,10 @@ log "building the userspace tools"
 work=$(mktemp -d "${TMPDIR:-/tmp}/rust_ipvs_vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/run}
-chmod 0755 "$root"
-chmod 1777 "$root/tmp"
-
-# Host binaries and the shared libraries they load.
-copy_binary() {
-	local bin=$1 dest=${2:-$1} lib
-	install -D -m 0755 "$(readlink -f "$bin")" "$root$dest"
-	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*'); do
-		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
-	done
-}
-for b in /usr/bin/bash /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft \
-	/usr/sbin/conntrack /usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq; do
-	copy_binary "$b"
-done
+initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft /usr/sbin/conntrack \
+	/usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq
 ln -sf bash "$root/usr/bin/sh.bash"
 ln -sf nc.openbsd "$root/usr/bin/nc"
-copy_binary /usr/bin/kmod /usr/bin/kmod
-for t in insmod rmmod modprobe lsmod modinfo depmod; do ln -sf /usr/bin/kmod "$root/usr/sbin/$t"; done
-install -m 0755 /usr/bin/busybox "$root/bin/busybox"
-for applet in $(/usr/bin/busybox --list); do
-	[ -e "$root/bin/$applet" ] || [ -e "$root/usr/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ] ||
-		ln -s busybox "$root/bin/$applet"
-done
-ln -sf /usr/bin/bash "$root/bin/bash"
-echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-printf 'hosts: files\n' >"$root/etc/nsswitch.conf"
-printf '127.0.0.1 localhost\n' >"$root/etc/hosts"
 
 # Kernel modules: the C ip_vs (the reference) and rust_ipvs, with modules.dep for modprobe.
 make -s -C "$kdir" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 modules_install >/dev/null 2>&1 ||

@@ -42,7 +42,7 @@ scenario() {
 	sleep 3
 	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4 }'
 	echo "connections:"
-	in_director ipvsadm -Lcn | awk 'NR > 2 { split($4, s, ":"); print $1, $3, s[1], $5, $6 }' | sort | uniq -c
+	list_connections
 	topo_down
 }
 

@@ -32,7 +32,7 @@ scenario() {
 	echo "tcp rr, rs3 deleted:$seq"
 	# Connection states and timeouts, without the random client ports.
 	echo "connections:"
-	in_director ipvsadm -Lcn | awk 'NR > 2 { split($4, s, ":"); print $1, $3, s[1], $5, $6 }' | sort | uniq -c
+	list_connections
 	# C reports counters as of its estimator's last run (every 2 s).
 	sleep 3
 	echo "counters:"

@@ -48,7 +48,7 @@ scenario() {
 	in_director sysctl -qw net.ipv4.vs.conntrack=1
 	echo "conntrack=1: $(req_port) $(req_port_timed)"
 	echo "conntrack entries (tuples):"
-	in_director conntrack -L -p tcp 2>/dev/null | grep -o '\(src\|dst\|sport\|dport\)=[^ ]*' | paste -sd' ' | sed 's/ src=10.0.0.2 / \n&/g' | sort | uniq -c
+	list_conntrack -p tcp
 	echo "connections:"
 	in_director ipvsadm -Lcn | awk 'NR > 2 { print $1, $3, $4, $5, $6 }' | sort | uniq -c
 	# Still conntrack=1: a connection that expires takes its conntrack entry along

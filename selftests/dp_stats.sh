@@ -6,37 +6,27 @@
 . ./lib.sh
 . ./topology.sh
 
-# Which of ipvsadm's rates and /proc/net/ip_vs_stats's totals are non-zero ("+") or zero.
-rates() {
-	in_director ipvsadm -Ln --rate | awk 'NR > 3 {
+# Which of ipvsadm's figures (option $1: --rate or --stats) for the service and its real
+# server, and of /proc/net/ip_vs_stats's totals (line $2), are non-zero ("+") or zero ("0").
+nonzero() {
+	in_director ipvsadm -Ln $1 | awk 'NR > 3 {
 		printf "%s %s", $1, $2
 		for (i = 3; i <= 7; i++) printf " %s", ($i > 0 ? "+" : "0")
 		printf "; "
 	}'
-	local line value
-	line=$(in_director sed -n 6p /proc/net/ip_vs_stats)
+	local value
 	printf "totals"
-	for value in $line; do
+	for value in $(in_director sed -n $2p /proc/net/ip_vs_stats); do
 		if ((16#$value > 0)); then printf " +"; else printf " 0"; fi
 	done
 	echo
 }
 
-# The same for the counters (ipvsadm --stats) and /proc/net/ip_vs_stats's totals.
-counters() {
-	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
-		printf "%s %s", $1, $2
-		for (i = 3; i <= 7; i++) printf " %s", ($i > 0 ? "+" : "0")
-		printf "; "
-	}'
-	local line value
-	line=$(in_director sed -n 3p /proc/net/ip_vs_stats)
-	printf "totals"
-	for value in $line; do
-		if ((16#$value > 0)); then printf " +"; else printf " 0"; fi
-	done
-	echo
-}
+# Rates: ipvsadm --rate and the totals' per-second line.
+rates() { nonzero --rate 6; }
+
+# Counters: ipvsadm --stats and the totals' line.
+counters() { nonzero --stats 3; }
 
 scenario() {
 	topo_up

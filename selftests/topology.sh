@@ -59,14 +59,41 @@ rs_addr() {
 	case $1 in rs1) echo 172.16.0.11 ;; rs2) echo 172.16.0.12 ;; rs3) echo 172.16.0.13 ;; esac
 }
 
+# socat's messages without their time and process id, which differ from run to run.
+socat_messages() {
+	sed -E 's#^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]+ socat\[[0-9]+\] #socat #'
+}
+
 # One TCP request from the client to the virtual service: prints the real server's name.
 tcp_request() {
-	in_client socat -T 3 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1
+	in_client socat -T 3 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
 
 # One UDP request from the client (a fresh source port each time).
 udp_request() {
-	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53} 2>&1
+	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53} 2>&1 | socat_messages
+}
+
+# The director's connections, counted by protocol, state, client address (its random ports
+# dropped), virtual service and real server.
+list_connections() {
+	in_director ipvsadm -Lcn | awk 'NR > 2 { split($4, s, ":"); print $1, $3, s[1], $5, $6 }' |
+		sort | uniq -c
+}
+
+# The director's conntrack entries (arguments go to conntrack -L), counted by their tuples,
+# with five-digit (ephemeral) ports shown as C.
+list_conntrack() {
+	in_director conntrack -L "$@" 2>/dev/null | awk '{
+		tuples = ""
+		for (i = 1; i <= NF; i++) {
+			if ($i !~ /^(src|dst|sport|dport)=/) continue
+			field = $i
+			if (field ~ /port=[0-9][0-9][0-9][0-9][0-9]$/) sub(/=.*/, "=C", field)
+			tuples = tuples " " field
+		}
+		print tuples
+	}' | sort | uniq -c
 }
 
 # Uploads BYTES random bytes from the client to VIP:PORT, which must lead to rs1:PORT, and
