@@ -23,7 +23,8 @@ use crate::{
         proc::ProcRegistration,
         rcu::RcuArc,
         sysctl::{
-            SysctlRegistration, //
+            Sysctl, //
+            SysctlRegistration,
             Sysctls,
         },
     },
@@ -202,10 +203,12 @@ pub(crate) struct NetState {
 
 impl NetState {
     /// The namespace's one-second timer (softirq): expires connections and, every other
-    /// second, updates the rates (C's estimator period is two seconds).
+    /// second, updates the rates (C's estimator period is two seconds) unless
+    /// `run_estimation` is 0.
     pub(crate) fn tick(&self) {
         crate::conn::gc(self);
-        if self.ticks.fetch_add(1, Relaxed) % 2 == 1 {
+        if self.ticks.fetch_add(1, Relaxed) % 2 == 1 && self.sysctl.get(Sysctl::RunEstimation) != 0
+        {
             crate::ctl::estimate(self);
         }
     }
