@@ -40,6 +40,9 @@ scenario() {
 	done
 	echo "rates under traffic: $(rates)"
 	echo "counters under traffic: $(counters)"
+	# C zeroes to the counters of its estimator's last run (every 2 s): let one run see all of
+	# the traffic first, or packets from just before ZERO are counted after it.
+	sleep 4
 	in_director ipvsadm -Z
 	echo "rates after zero: $(rates)"
 	echo "counters after zero: $(counters)"
