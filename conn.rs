@@ -103,8 +103,6 @@ pub(crate) struct Conn {
     /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
     /// 0xffff.
     pub(crate) dport: Atomic<u32>,
-    /// Its chain in the table, fixed at creation.
-    bucket: usize,
     /// Its place on that chain.
     link: ChainLink,
     /// The persistence template controlling this connection (`cp->control`).
@@ -422,7 +420,6 @@ impl ConnTable {
                 vport: p.vport,
                 daddr: p.daddr,
                 dport: Atomic::new(u32::from(p.dport)),
-                bucket,
                 link: ChainLink::new(),
                 control,
                 n_control: Atomic::new(0),

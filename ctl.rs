@@ -237,10 +237,8 @@ pub(crate) fn estimate(ipvs: &NetState) {
     let guard = rcu::read_lock();
     if let Some(table) = ipvs.services.get(&guard) {
         for service in table.services.iter() {
-            let mut index = 0;
-            while let Some(dest) = service.dest_at(index) {
+            for dest in service.scheduling.lock().dests.iter() {
                 dest.stats.estimate();
-                index += 1;
             }
             service.stats.estimate();
         }

@@ -192,9 +192,8 @@ impl<T: Chained> Chain<T> {
         let node = link.node.get();
         // The chain keeps this reference until `remove` releases it after a grace period.
         let _ = Arc::into_raw(entry);
-        // SAFETY: `head` is this chain's initialised `hlist_head` and `node` the unlinked node
-        // of an entry the chain now owns a reference to (type invariant upheld); writers are
-        // serialised by `lock`, held here.
+        // SAFETY: `node` is unlinked and its entry now owned by the chain (invariant upheld);
+        // `head` is initialised, and `lock`, held here, serialises writers.
         unsafe { rust_ipvs_hlist_add_head_rcu(node, self.head.get()) };
         Ok(())
     }
@@ -263,9 +262,8 @@ impl<'g, T: Chained> Iterator for ChainIter<'g, T> {
         if node.is_null() {
             return None;
         }
-        // SAFETY: `node` was read under RCU from the chain (or a node that was on it), so it
-        // belongs to an entry whose memory stays valid until the section ends: the chain's
-        // reference is dropped only after a grace period.
+        // SAFETY: `node`, read under RCU from the chain, stays valid until the section ends: its
+        // entry's chain reference is dropped only after a grace period.
         self.next = unsafe { rust_ipvs_hlist_next_rcu(node) };
         // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant of `Chain`).
         let entry = unsafe { entry_of::<T>(node) };
