@@ -17,41 +17,41 @@
 //! under a chain lock).
 
 use crate::{
-    ctl::{
-        proc::{
-            proto_name, //
-            ProcAddr,
-        },
-        service::{
-            Dest, //
-            Service,
-        },
-        uapi,
-    },
     ffi::{
-        gc::jiffies,
         net::Net,
-        proc::SeqFile,
         rculist::{
             impl_chained,
             Chain, //
             ChainLink,
         },
-    },
-    netns::NetState,
-    proto::{
-        tcp_state::TcpState, //
-        udp_state::UdpState,
-    },
-    sched::{
-        dest_view::InetAddr, //
-        persist::{
-            TemplateKey, //
-            INVALID_TEMPLATE_DPORT,
+        timer::{
+            jiffies, //
+            random_u32,
         },
     },
+    netns::Ipvs,
+    packet::{
+        nf_inet_of, //
+        sched_addr,
+        v4_of,
+        IpHeader,
+        NfInetAddr,
+        Transport,
+    },
+    proto::tcp_state::TcpState,
+    sched::persist::{
+        TemplateKey, //
+        INVALID_TEMPLATE_DPORT,
+    },
+    service::{
+        Dest, //
+        Service,
+    },
+    uapi::{
+        self, //
+        conn_flags as flags,
+    },
 };
-use core::fmt::Write;
 use kernel::{
     bindings, new_spinlock_irq,
     prelude::*,
@@ -66,40 +66,27 @@ use kernel::{
     },
 };
 
-/// Connection flags (`IP_VS_CONN_F_*`).
-pub(crate) mod flags {
-    /// Forwarding method bits.
-    pub(crate) const FWD_MASK: u32 = 0x0007;
-    /// Replies do not pass the director (DR, TUN).
-    pub(crate) const NOOUTPUT: u32 = 0x0080;
-    /// Counted in the destination's inactive connections.
-    pub(crate) const INACTIVE: u32 = 0x0100;
-    /// A persistence template.
-    pub(crate) const TEMPLATE: u32 = 0x1000;
-    /// One-packet scheduling: never hashed, released after its packet.
-    pub(crate) const ONE_PACKET: u32 = 0x2000;
-    /// Keep conntrack for this connection (`conntrack=1`).
-    pub(crate) const NFCT: u32 = 1 << 16;
-}
-
 /// Number of buckets; a power of two.
 const BUCKETS: usize = 4096;
 
-/// A connection (C: `struct ip_vs_conn`), IPv4.
+/// A connection (C: `struct ip_vs_conn`). The tuple comes first, so a lookup compares it
+/// before it reads the fields other CPUs write on every packet.
 #[pin_data]
 pub(crate) struct Conn {
+    /// Address family of the client and virtual addresses.
+    pub(crate) af: u16,
     /// IP protocol.
     pub(crate) protocol: u8,
-    /// Client address, network order.
-    pub(crate) caddr: [u8; 4],
     /// Client port, host order.
     pub(crate) cport: u16,
-    /// Virtual address, network order.
-    pub(crate) vaddr: [u8; 4],
     /// Virtual port, host order.
     pub(crate) vport: u16,
-    /// Real server address, network order.
-    pub(crate) daddr: [u8; 4],
+    /// Client address.
+    pub(crate) caddr: NfInetAddr,
+    /// Virtual address.
+    pub(crate) vaddr: NfInetAddr,
+    /// Real server address.
+    pub(crate) daddr: NfInetAddr,
     /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
     /// 0xffff.
     pub(crate) dport: Atomic<u32>,
@@ -178,25 +165,8 @@ impl Conn {
         TcpState::from_index(self.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
     }
 
-    /// The state name /proc shows (`ip_vs_state_name`): templates are NONE or ASSURED.
-    fn state_name(&self) -> &'static str {
-        if self.is_template() {
-            return if self.assured.load(Relaxed) {
-                "ASSURED"
-            } else {
-                "NONE"
-            };
-        }
-        match u16::from(self.protocol) {
-            uapi::IPPROTO_TCP => self.tcp_state().name(),
-            uapi::IPPROTO_UDP => UdpState::Normal.name(),
-            0 => "NONE",
-            _ => "ERR!",
-        }
-    }
-
-    /// Moves the connection to `state` with timeout `timeout` (seconds), adjusting the
-    /// destination's active and inactive counts as `set_tcp_state` does.
+    /// Moves the connection to `state` (a protocol's state index) with timeout `timeout_secs`,
+    /// adjusting the destination's active and inactive counts as `set_tcp_state` does.
     pub(crate) fn set_state(&self, state: u32, active: bool, timeout_secs: u32) {
         let _guard = self.transition.lock();
         if state != self.state.load(Relaxed) {
@@ -213,9 +183,6 @@ impl Conn {
                 }
             }
             self.state.store(state, Relaxed);
-            if state == TcpState::Established.index() as u32 && self.protocol == 6 {
-                self.assure_control();
-            }
         }
         self.timeout.store(
             u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ)),
@@ -244,22 +211,94 @@ impl Conn {
     }
 }
 
-/// The tuple of a new connection.
+/// The tuple of a packet as the connection table looks it up (C: `struct ip_vs_conn_param`):
+/// a client packet's source is the client, a real server reply's destination is.
+#[derive(Clone, Copy)]
+pub(crate) struct PacketKey {
+    /// Address family.
+    pub(crate) af: u16,
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// Source address.
+    pub(crate) saddr: NfInetAddr,
+    /// Source port.
+    pub(crate) sport: u16,
+    /// Destination address.
+    pub(crate) daddr: NfInetAddr,
+    /// Destination port.
+    pub(crate) dport: u16,
+}
+
+impl PacketKey {
+    /// The key of a packet (`ip_vs_conn_fill_param_proto`).
+    pub(crate) fn new(iph: &IpHeader, l4: &Transport) -> Self {
+        PacketKey {
+            af: iph.af,
+            protocol: iph.protocol,
+            saddr: iph.saddr,
+            sport: l4.sport,
+            daddr: iph.daddr,
+            dport: l4.dport,
+        }
+    }
+
+    /// The key with source and destination swapped (C: `IP_VS_HDR_INVERSE`), for the
+    /// packet embedded in an ICMP error, which went the other way.
+    pub(crate) fn inverse(self) -> Self {
+        PacketKey {
+            saddr: self.daddr,
+            sport: self.dport,
+            daddr: self.saddr,
+            dport: self.sport,
+            ..self
+        }
+    }
+}
+
+/// The tuple of a new connection (C: `struct ip_vs_conn_param` with the destination).
 pub(crate) struct ConnParams {
+    /// Address family.
+    pub(crate) af: u16,
     /// IP protocol.
     pub(crate) protocol: u8,
     /// Client address.
-    pub(crate) caddr: [u8; 4],
+    pub(crate) caddr: NfInetAddr,
     /// Client port.
     pub(crate) cport: u16,
     /// Virtual address.
-    pub(crate) vaddr: [u8; 4],
+    pub(crate) vaddr: NfInetAddr,
     /// Virtual port.
     pub(crate) vport: u16,
-    /// Real server address.
-    pub(crate) daddr: [u8; 4],
     /// Real server port.
     pub(crate) dport: u16,
+}
+
+impl ConnParams {
+    /// The connection of a client packet to `key`'s destination, sent on to `dport`.
+    pub(crate) fn for_packet(key: &PacketKey, dport: u16) -> Self {
+        ConnParams {
+            af: key.af,
+            protocol: key.protocol,
+            caddr: key.saddr,
+            cport: key.sport,
+            vaddr: key.daddr,
+            vport: key.dport,
+            dport,
+        }
+    }
+
+    /// The persistence template of `key` (client port 0), sent on to `dport`.
+    pub(crate) fn for_template(af: u16, key: &TemplateKey, dport: u16) -> Self {
+        ConnParams {
+            af,
+            protocol: key.protocol,
+            caddr: nf_inet_of(key.client_addr),
+            cport: key.client_port,
+            vaddr: nf_inet_of(key.virtual_addr),
+            vport: key.virtual_port,
+            dport,
+        }
+    }
 }
 
 impl_chained!(Conn, link);
@@ -276,16 +315,23 @@ pub(crate) struct ConnTable {
     pub(crate) dropped: Atomic<u64>,
 }
 
-/// Mixes a client tuple into a bucket index (C: `ip_vs_conn_hashkey`).
-fn hash(seed: u32, protocol: u8, addr: [u8; 4], port: u16) -> usize {
+/// Mixes a client tuple into a bucket index (C: `ip_vs_conn_hashkey`): an IPv4 address is
+/// one word, an IPv6 address four.
+fn hash(seed: u32, af: u16, protocol: u8, addr: &NfInetAddr, port: u16) -> usize {
     let mut h = seed ^ u32::from(protocol);
-    for word in [u32::from_ne_bytes(addr), u32::from(port)] {
-        h ^= word;
+    let words = if af == uapi::AF_INET6 { 4 } else { 1 };
+    let mix = |h: u32, word: u32| {
+        let mut h = h ^ word;
         h = h.wrapping_mul(0x9e37_79b1);
         h ^= h >> 15;
         h = h.wrapping_mul(0x85eb_ca6b);
-        h ^= h >> 13;
+        h ^ (h >> 13)
+    };
+    for chunk in addr.chunks_exact(4).take(words) {
+        let word = <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]);
+        h = mix(h, u32::from_ne_bytes(word));
     }
+    h = mix(h, u32::from(port));
     (h as usize) & (BUCKETS - 1)
 }
 
@@ -298,7 +344,7 @@ impl ConnTable {
         }
         Ok(Arc::new(
             ConnTable {
-                seed: crate::ffi::gc::random_u32(),
+                seed: random_u32(),
                 buckets,
                 count: Atomic::new(0),
                 dropped: Atomic::new(0),
@@ -309,8 +355,8 @@ impl ConnTable {
 
     /// Bucket index of a client tuple: the client address and port of a client packet,
     /// the destination of a reply.
-    fn index(&self, protocol: u8, caddr: [u8; 4], cport: u16) -> usize {
-        hash(self.seed, protocol, caddr, cport)
+    fn index(&self, af: u16, protocol: u8, caddr: &NfInetAddr, cport: u16) -> usize {
+        hash(self.seed, af, protocol, caddr, cport)
     }
 
     /// Finds a live connection in bucket `index` matching `pred`.
@@ -327,66 +373,57 @@ impl ConnTable {
             .map(Arc::from)
     }
 
-    /// `conn_in_get`: the connection of a client packet.
-    pub(crate) fn in_get(
-        &self,
-        protocol: u8,
-        caddr: [u8; 4],
-        cport: u16,
-        vaddr: [u8; 4],
-        vport: u16,
-    ) -> Option<Arc<Conn>> {
-        let index = self.index(protocol, caddr, cport);
+    /// `conn_in_get`: the connection of a client packet, whose source is the client and
+    /// destination the virtual service.
+    pub(crate) fn in_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
+        let index = self.index(key.af, key.protocol, &key.saddr, key.sport);
         self.find(index, |c| {
-            c.protocol == protocol
-                && c.cport == cport
-                && c.vport == vport
-                && c.caddr == caddr
-                && c.vaddr == vaddr
+            c.cport == key.sport
+                && c.vport == key.dport
+                && c.protocol == key.protocol
+                && c.af == key.af
+                && c.caddr == key.saddr
+                && c.vaddr == key.daddr
                 && !c.is_template()
         })
     }
 
-    /// `ip_vs_ct_in_get`: a valid persistence template.
-    pub(crate) fn template_get(&self, key: &TemplateKey) -> Option<Arc<Conn>> {
-        let InetAddr::V4(caddr) = key.client_addr else {
-            return None;
-        };
-        let index = self.index(key.protocol, caddr.to_be_bytes(), key.client_port);
+    /// `ip_vs_ct_in_get`: a valid persistence template of family `af`.
+    pub(crate) fn template_get(&self, af: u16, key: &TemplateKey) -> Option<Arc<Conn>> {
+        let caddr = nf_inet_of(key.client_addr);
+        let index = self.index(af, key.protocol, &caddr, key.client_port);
         self.find(index, |c| {
             let candidate = TemplateKey {
                 protocol: c.protocol,
-                client_addr: InetAddr::V4(u32::from_be_bytes(c.caddr)),
+                client_addr: sched_addr(c.af, &c.caddr),
                 client_port: c.cport,
-                virtual_addr: InetAddr::V4(u32::from_be_bytes(c.vaddr)),
+                virtual_addr: sched_addr(c.af, &c.vaddr),
                 virtual_port: c.vport,
             };
-            c.is_template() && c.dport() != INVALID_TEMPLATE_DPORT && key.matches(&candidate)
+            c.af == af
+                && c.is_template()
+                && c.dport() != INVALID_TEMPLATE_DPORT
+                && key.matches(&candidate)
         })
     }
 
-    /// `conn_out_get`: the connection of a real server's reply.
-    pub(crate) fn out_get(
-        &self,
-        protocol: u8,
-        daddr: [u8; 4],
-        dport: u16,
-        caddr: [u8; 4],
-        cport: u16,
-    ) -> Option<Arc<Conn>> {
-        let index = self.index(protocol, caddr, cport);
+    /// `conn_out_get`: the connection of a real server's reply, whose source is the real
+    /// server and destination the client.
+    pub(crate) fn out_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
+        let index = self.index(key.af, key.protocol, &key.daddr, key.dport);
         self.find(index, |c| {
-            c.protocol == protocol
-                && c.dport() == dport
-                && c.cport == cport
-                && c.daddr == daddr
-                && c.caddr == caddr
+            c.cport == key.dport
+                && c.dport() == key.sport
+                && c.protocol == key.protocol
+                && c.af == key.af
+                && c.caddr == key.daddr
+                && c.daddr == key.saddr
                 && !c.is_template()
         })
     }
 
-    /// `ip_vs_conn_new`: creates, binds to `dest` and hashes a connection (packet path,
-    /// atomic allocations). Its timer starts at 3 s in state NONE, or at `timeout` jiffies for
+    /// `ip_vs_conn_new`: creates, binds to `dest` (whose address it is sent to) and hashes a
+    /// connection (packet path, atomic allocations). Its timer starts at 3 s in state NONE, or at `timeout` jiffies for
     /// a template. With `control`, it is controlled by that template (`ip_vs_control_add`).
     #[expect(clippy::too_many_arguments)]
     pub(crate) fn new_conn(
@@ -403,22 +440,23 @@ impl ConnTable {
             self.dropped.fetch_add(1, Relaxed);
             return Err(ENOMEM);
         }
-        let fwd = dest.fwd_method.load(Relaxed) & flags::FWD_MASK;
+        let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
         let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
         if fwd != uapi::fwd::MASQ {
             conn_flags |= flags::NOOUTPUT;
         }
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
-        let bucket = self.index(p.protocol, p.caddr, p.cport);
+        let bucket = self.index(p.af, p.protocol, &p.caddr, p.cport);
         let conn = Arc::pin_init(
             pin_init!(Conn {
+                af: p.af,
                 protocol: p.protocol,
-                caddr: p.caddr,
                 cport: p.cport,
-                vaddr: p.vaddr,
                 vport: p.vport,
-                daddr: p.daddr,
+                caddr: p.caddr,
+                vaddr: p.vaddr,
+                daddr: dest.addr,
                 dport: Atomic::new(u32::from(p.dport)),
                 link: ChainLink::new(),
                 control,
@@ -507,9 +545,9 @@ impl ConnTable {
                     if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
                         net.drop_conntrack(
                             conn.protocol,
-                            conn.caddr,
+                            v4_of(&conn.caddr),
                             conn.cport,
-                            conn.vaddr,
+                            v4_of(&conn.vaddr),
                             conn.vport,
                         );
                     }
@@ -528,45 +566,21 @@ impl ConnTable {
         self.sweep(true, None);
     }
 
-    /// Writes the connections in the /proc/net/ip_vs_conn format.
-    pub(crate) fn show(&self, out: &mut SeqFile) {
-        let now = jiffies();
-        let hz = u64::from(bindings::CONFIG_HZ);
+    /// Calls `f` for every connection and template, chain by chain, newest first within a
+    /// chain, as C's `/proc/net/ip_vs_conn` iterator visits them.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Conn)) {
         let guard = rcu::read_lock();
         for chain in self.buckets.iter() {
-            // Newest first within a chain, as C lists it.
             for c in chain.iter(&guard) {
-                let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
-                let _ = writeln!(
-                    out,
-                    "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:7}",
-                    proto_name(u16::from(c.protocol)),
-                    ProcAddr(uapi::AF_INET, &widen(c.caddr)),
-                    c.cport,
-                    ProcAddr(uapi::AF_INET, &widen(c.vaddr)),
-                    c.vport,
-                    ProcAddr(uapi::AF_INET, &widen(c.daddr)),
-                    c.dport(),
-                    c.state_name(),
-                    left as u32
-                );
+                f(&c);
             }
         }
     }
 }
 
-/// An IPv4 address as a 16-byte `nf_inet_addr`.
-pub(crate) fn widen(addr: [u8; 4]) -> [u8; 16] {
-    let mut wide = [0u8; 16];
-    for (dst, src) in wide.iter_mut().zip(addr) {
-        *dst = src;
-    }
-    wide
-}
-
 /// The expiry sweep of a namespace, run by its timer every second.
-pub(crate) fn gc(ipvs: &NetState) {
-    let guard = kernel::sync::rcu::read_lock();
+pub(crate) fn gc(ipvs: &Ipvs) {
+    let guard = rcu::read_lock();
     if let Some(table) = ipvs.conns.get(&guard) {
         table.sweep(false, Some(ipvs.net.get()));
     }

@@ -3,32 +3,33 @@
 //! The control plane (C: `ip_vs_ctl.c`): services and destinations of a namespace, changed
 //! through the "IPVS" generic netlink family.
 //!
-//! Every change runs under the namespace's control mutex ([`crate::netns::NetState`]); the
+//! Every change runs under the namespace's control mutex (which holds [`Control`]); the
 //! packet path never takes it. Lock order: control mutex, then a service's scheduling lock.
 
-pub(crate) mod estimator;
 pub(crate) mod netlink;
 pub(crate) mod proc;
-pub(crate) mod service;
-#[allow(
-    dead_code,
-    reason = "the whole ABI is mirrored; not every value is used"
-)]
-pub(crate) mod uapi;
 
 use crate::{
     conn::ConnTable,
     ffi::{
-        gc::GcTimer, //
-        netfilter::HookRegistration,
+        netfilter::HookRegistration, //
         proc::ProcRegistration,
         sysctl::SysctlRegistration,
+        timer::Timer,
     },
-    netns::{
-        NetState, //
+    netns::Ipvs,
+    packet::NfInetAddr,
+    sched::Scheduler,
+    service::{
+        Dest, //
+        DestConfig,
+        Service,
+        ServiceConfig,
+        ServiceKey,
         ServiceTable,
     },
-    sched::Scheduler,
+    stats::Stats,
+    uapi,
 };
 use kernel::{
     prelude::*,
@@ -36,15 +37,6 @@ use kernel::{
         rcu, //
         Arc,
     },
-};
-use service::{
-    Dest, //
-    DestConfig,
-    InetAddr,
-    Service,
-    ServiceConfig,
-    ServiceKey,
-    Stats,
 };
 
 /// Smallest connection table (C: `1 << IP_VS_CONN_TAB_MIN_BITS`), allocated with the first
@@ -58,7 +50,7 @@ pub(crate) struct Control {
     /// The namespace's /proc/net files, while registered.
     pub(crate) proc_files: Option<ProcRegistration>,
     /// The connection expiry timer, running from the first service on.
-    pub(crate) gc: Option<GcTimer>,
+    pub(crate) gc: Option<Timer>,
     /// The namespace's `net.ipv4.vs` sysctls, while registered.
     pub(crate) sysctls: Option<SysctlRegistration>,
     /// Configured services, in creation order.
@@ -103,7 +95,7 @@ impl Control {
     /// starts its expiry timer and registers the hooks.
     pub(crate) fn add_service(
         &mut self,
-        ipvs: &NetState,
+        ipvs: &Ipvs,
         key: ServiceKey,
         sched_name: &[u8],
         with_pe: bool,
@@ -122,7 +114,7 @@ impl Control {
             ipvs.conns.replace(Some(ConnTable::new()?));
         }
         if self.gc.is_none() {
-            self.gc = Some(GcTimer::start(ipvs.net.get())?);
+            self.gc = Some(Timer::start(ipvs.net.get())?);
         }
         self.services.push(service, GFP_KERNEL)?;
         if let Err(e) = self.publish(ipvs) {
@@ -146,7 +138,7 @@ impl Control {
     }
 
     /// Publishes the current services to the packet path; the hooks go with the last one.
-    pub(crate) fn publish(&mut self, ipvs: &NetState) -> Result {
+    pub(crate) fn publish(&mut self, ipvs: &Ipvs) -> Result {
         let mut services = KVec::with_capacity(self.services.len(), GFP_KERNEL)?;
         for s in self.services.iter() {
             services.push(s.clone(), GFP_KERNEL)?;
@@ -183,7 +175,7 @@ impl Control {
     }
 
     /// Deletes a service and unlinks its destinations (`ip_vs_del_service`).
-    pub(crate) fn del_service(&mut self, ipvs: &NetState, service: &Arc<Service>) -> Result {
+    pub(crate) fn del_service(&mut self, ipvs: &Ipvs, service: &Arc<Service>) -> Result {
         self.services.retain(|s| !Arc::ptr_eq(s, service));
         self.publish(ipvs)?;
         service.remove_all_dests();
@@ -191,7 +183,7 @@ impl Control {
     }
 
     /// Deletes every service (`ip_vs_flush`).
-    pub(crate) fn flush(&mut self, ipvs: &NetState) -> Result {
+    pub(crate) fn flush(&mut self, ipvs: &Ipvs) -> Result {
         let services = core::mem::take(&mut self.services);
         self.publish(ipvs)?;
         for service in services.iter() {
@@ -206,7 +198,7 @@ impl Control {
     ) -> (
         Option<HookRegistration>,
         Option<ProcRegistration>,
-        Option<GcTimer>,
+        Option<Timer>,
         KVec<Arc<Service>>,
     ) {
         let services = core::mem::take(&mut self.services);
@@ -233,7 +225,7 @@ impl Control {
 
 /// Updates the rates of every service and destination of a namespace, and of its totals:
 /// the estimator's two-second tick, from its timer (softirq).
-pub(crate) fn estimate(ipvs: &NetState) {
+pub(crate) fn estimate(ipvs: &Ipvs) {
     let guard = rcu::read_lock();
     if let Some(table) = ipvs.services.get(&guard) {
         for service in table.services.iter() {
@@ -288,7 +280,7 @@ fn check_dest_config(config: &DestConfig) -> Result {
 pub(crate) fn add_dest(
     service: &Service,
     af: u16,
-    addr: &InetAddr,
+    addr: &NfInetAddr,
     port: u16,
     config: &DestConfig,
 ) -> Result {
@@ -304,7 +296,7 @@ pub(crate) fn add_dest(
 pub(crate) fn edit_dest(
     service: &Service,
     af: u16,
-    addr: &InetAddr,
+    addr: &NfInetAddr,
     port: u16,
     config: &DestConfig,
 ) -> Result {
@@ -316,7 +308,7 @@ pub(crate) fn edit_dest(
 }
 
 /// Deletes a destination of a service (`ip_vs_del_dest`).
-pub(crate) fn del_dest(service: &Service, af: u16, addr: &InetAddr, port: u16) -> Result {
+pub(crate) fn del_dest(service: &Service, af: u16, addr: &NfInetAddr, port: u16) -> Result {
     let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
     service.remove_dest(&dest)
 }

@@ -3,10 +3,15 @@
 //! The binding layer: the only code in rust_ipvs with `unsafe`.
 //!
 //! `shim.c` holds the C objects the kernel's `bindings` crate cannot reach (the netfilter hook
-//! table, the pernet operations) and one-line wrappers of static inline functions; the modules
-//! here wrap them, and the C-facing callbacks, in safe types.
+//! table, the pernet operations, the generic netlink family, the proc files, the sysctl table)
+//! and one-line wrappers of static inline functions; the modules here wrap them in safe types.
+//!
+//! Nothing here knows the module's logic. Each kind of C callback is a trait
+//! ([`net::PernetState`], [`netfilter::Hooks`], [`genl::Family`], [`proc::ProcFiles`],
+//! [`timer::Tick`]) that the module's per-namespace state implements, and [`callbacks!`]
+//! defines the C entry points shim.c names, all for that one type (as `module_phy_driver!`
+//! does for a `phy::Driver`).
 
-pub(crate) mod gc;
 pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod netfilter;
@@ -16,3 +21,186 @@ pub(crate) mod rculist;
 mod shim;
 pub(crate) mod skb;
 pub(crate) mod sysctl;
+pub(crate) mod timer;
+
+/// Defines the C callbacks shim.c calls (pernet init and exit, the hooks, generic netlink,
+/// the proc files, the timer) for the module's per-namespace state type `$state`, which
+/// implements every callback trait of this layer.
+///
+/// Invoke it once: the callbacks are `#[no_mangle]` symbols, so a second invocation does not
+/// link, and every callback finds the state of its namespace as the one type `$state`.
+macro_rules! callbacks {
+    ($state:ty) => {
+        /// Pernet init callback.
+        ///
+        /// # Safety
+        ///
+        /// Called by the pernet core with a live namespace.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_net_init(net: *mut kernel::bindings::net) -> kernel::ffi::c_int {
+            // SAFETY: the pernet core's argument (function contract); `$state` is the one state
+            // type of the module.
+            unsafe { $crate::ffi::net::init::<$state>(net) }
+        }
+
+        /// Pernet exit callback.
+        ///
+        /// # Safety
+        ///
+        /// Called by the pernet core with the namespace being dismantled.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_net_exit(net: *mut kernel::bindings::net) {
+            // SAFETY: as in `rust_ipvs_net_init`.
+            unsafe { $crate::ffi::net::exit::<$state>(net) }
+        }
+
+        /// The request hook (`ip_vs_in_hook`).
+        ///
+        /// # Safety
+        ///
+        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_in_hook(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut kernel::bindings::sk_buff,
+            state: *const kernel::ffi::c_void,
+        ) -> kernel::ffi::c_uint {
+            // SAFETY: netfilter's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::netfilter::run_hook::<$state>(
+                    skb,
+                    state,
+                    $crate::ffi::netfilter::HookKind::Request,
+                )
+            }
+        }
+
+        /// The reply hook (`ip_vs_out_hook`).
+        ///
+        /// # Safety
+        ///
+        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_out_hook(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut kernel::bindings::sk_buff,
+            state: *const kernel::ffi::c_void,
+        ) -> kernel::ffi::c_uint {
+            // SAFETY: netfilter's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::netfilter::run_hook::<$state>(
+                    skb,
+                    state,
+                    $crate::ffi::netfilter::HookKind::Reply,
+                )
+            }
+        }
+
+        /// The ICMP hook for routed traffic (`ip_vs_forward_icmp`).
+        ///
+        /// # Safety
+        ///
+        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_forward_icmp(
+            _priv: *mut kernel::ffi::c_void,
+            skb: *mut kernel::bindings::sk_buff,
+            state: *const kernel::ffi::c_void,
+        ) -> kernel::ffi::c_uint {
+            // SAFETY: netfilter's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::netfilter::run_hook::<$state>(
+                    skb,
+                    state,
+                    $crate::ffi::netfilter::HookKind::ForwardIcmp,
+                )
+            }
+        }
+
+        /// `doit` of every command of the "IPVS" family.
+        ///
+        /// # Safety
+        ///
+        /// Called by the generic netlink core with the `genl_info` of a request.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_genl_doit(
+            _skb: *mut kernel::bindings::sk_buff,
+            info: *mut kernel::bindings::genl_info,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the generic netlink core's argument (function contract); the one state
+            // type.
+            unsafe { $crate::ffi::genl::doit::<$state>(info) }
+        }
+
+        /// `dumpit` of GET_SERVICE, GET_DEST and GET_DAEMON.
+        ///
+        /// # Safety
+        ///
+        /// Called by the generic netlink core with the reply buffer and callback state of a
+        /// dump.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_genl_dumpit(
+            skb: *mut kernel::bindings::sk_buff,
+            cb: *mut kernel::bindings::netlink_callback,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the generic netlink core's arguments (function contract); the one state
+            // type.
+            unsafe { $crate::ffi::genl::dumpit::<$state>(skb, cb) }
+        }
+
+        /// `show` of /proc/net/ip_vs.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_services_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Services) }
+        }
+
+        /// `show` of /proc/net/ip_vs_conn.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_conns_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Conns) }
+        }
+
+        /// `show` of /proc/net/ip_vs_stats.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_stats_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Stats) }
+        }
+
+        /// The namespace timer's callback.
+        ///
+        /// # Safety
+        ///
+        /// Called by the timer of a live namespace, which is stopped before the namespace is
+        /// dismantled.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_tick(net: *mut kernel::bindings::net) {
+            // SAFETY: the timer's argument (function contract); the one state type.
+            unsafe { $crate::ffi::timer::fire::<$state>(net) }
+        }
+    };
+}
+pub(crate) use callbacks;

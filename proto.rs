@@ -1,7 +1,386 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Protocols (C: `struct ip_vs_protocol`): state tables and timeouts of TCP and UDP, plain Rust
-//! shared with the host tests.
+//! Protocols (C: `struct ip_vs_protocol` and `ip_vs_proto.c`): what the data path does per
+//! transport protocol, behind one trait. TCP ([`tcp`]) and UDP ([`udp`]) implement it over
+//! their state tables ([`tcp_state`], [`udp_state`], plain Rust shared with the host tests);
+//! another protocol is one more file and one more arm of [`lookup`].
 
+pub(crate) mod tcp;
 pub(crate) mod tcp_state;
+pub(crate) mod udp;
 pub(crate) mod udp_state;
+
+use crate::{
+    conn::Conn,
+    ffi::skb::{
+        Skb, //
+        Writable,
+    },
+    netns::Ipvs,
+    packet::{
+        v4_of, //
+        IpHeader,
+        Transport,
+    },
+    uapi::ipproto,
+};
+use core::fmt;
+use kernel::{
+    prelude::*,
+    sync::atomic::{
+        Atomic, //
+        Relaxed,
+    },
+};
+use tcp_state::{
+    Direction, //
+    TcpState,
+};
+
+/// A transport protocol IPVS balances (C: `struct ip_vs_protocol`).
+pub(crate) trait Protocol: Sync {
+    /// Bytes of the transport header the NAT handlers rewrite, up to and including the
+    /// checksum: what must be writable.
+    const NAT_HEADER_LEN: usize;
+
+    /// Reads the transport header once (the `skb_header_pointer` of C's `conn_schedule`,
+    /// `state_transition` and NAT handlers); [`None`] when it is truncated.
+    fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport>;
+
+    /// Whether the transport header has every field the request path needs; a client packet
+    /// without them is dropped (TCP: the flags of the fixed header).
+    fn header_complete(&self, _l4: &Transport) -> bool {
+        true
+    }
+
+    /// Whether a client packet without a connection may create one (the start of
+    /// `tcp_conn_schedule` / `udp_conn_schedule`).
+    fn may_schedule(&self, ipvs: &Ipvs, l4: &Transport) -> bool;
+
+    /// Whether the packet opens a new connection (`is_new_conn`), for `conn_reuse_mode`.
+    fn is_new_conn(&self, _l4: &Transport) -> bool {
+        false
+    }
+
+    /// Whether a new connection may replace `conn`, which has the packet's tuple
+    /// (`is_new_conn_expected`).
+    fn new_conn_expected(&self, _conn: &Conn, _reuse_mode: i32) -> bool {
+        false
+    }
+
+    /// Whether a reply-looking packet without a connection is a reset, which gets no port
+    /// unreachable (`ip_vs_out_hook`).
+    fn is_reset(&self, _l4: &Transport) -> bool {
+        false
+    }
+
+    /// Whether one-packet scheduling applies (`IP_VS_CONN_F_ONE_PACKET`, UDP only).
+    fn one_packet_scheduling(&self) -> bool {
+        false
+    }
+
+    /// The protocol's state transition for a packet of `conn` (`state_transition`, through
+    /// `ip_vs_set_state`).
+    fn state_transition(&self, ipvs: &Ipvs, conn: &Conn, direction: Direction, l4: &Transport);
+
+    /// The name of a state for /proc (`state_name`).
+    fn state_name(&self, state: u32) -> &'static str;
+
+    /// `dnat_handler`: a client packet's destination port becomes the real server's, with
+    /// the transport checksum updated for it and for the address change the transmitter
+    /// makes (`tcp_fast_csum_update` / `udp_fast_csum_update`).
+    fn dnat_handler(
+        &self,
+        w: &mut Writable<'_, '_>,
+        iph: &IpHeader,
+        l4: &Transport,
+        conn: &Conn,
+    ) -> Result {
+        let port_at = iph.transport_offset.checked_add(2).ok_or(EINVAL)?;
+        rewrite_port(
+            w,
+            l4,
+            port_at,
+            l4.dport,
+            conn.dport(),
+            v4_of(&iph.daddr),
+            v4_of(&conn.daddr),
+        )
+    }
+
+    /// `snat_handler`: a real server's reply comes from the virtual port, with the checksum
+    /// updated for it and for the source address change.
+    fn snat_handler(
+        &self,
+        w: &mut Writable<'_, '_>,
+        iph: &IpHeader,
+        l4: &Transport,
+        conn: &Conn,
+    ) -> Result {
+        rewrite_port(
+            w,
+            l4,
+            iph.transport_offset,
+            l4.sport,
+            conn.vport,
+            v4_of(&iph.saddr),
+            v4_of(&conn.vaddr),
+        )
+    }
+}
+
+/// The protocols IPVS balances, each dispatching to its [`Protocol`] handler statically (no
+/// indirect call per packet, where C has `INDIRECT_CALL`s).
+#[derive(Clone, Copy)]
+pub(crate) enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+/// Runs `$body` with `$p` bound to the protocol's handler.
+macro_rules! with_proto {
+    ($proto:expr, $p:ident => $body:expr) => {
+        match $proto {
+            Proto::Tcp => {
+                let $p = &tcp::Tcp;
+                $body
+            }
+            Proto::Udp => {
+                let $p = &udp::Udp;
+                $body
+            }
+        }
+    };
+}
+
+impl Proto {
+    /// The handler of `protocol`, if IPVS balances it (`ip_vs_proto_get`).
+    pub(crate) fn lookup(protocol: u8) -> Option<Self> {
+        match protocol {
+            ipproto::TCP => Some(Proto::Tcp),
+            ipproto::UDP => Some(Proto::Udp),
+            _ => None,
+        }
+    }
+
+    /// See [`Protocol::parse`].
+    pub(crate) fn parse(self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
+        with_proto!(self, p => p.parse(skb, iph))
+    }
+
+    /// See [`Protocol::header_complete`].
+    pub(crate) fn header_complete(self, l4: &Transport) -> bool {
+        with_proto!(self, p => p.header_complete(l4))
+    }
+
+    /// See [`Protocol::may_schedule`].
+    pub(crate) fn may_schedule(self, ipvs: &Ipvs, l4: &Transport) -> bool {
+        with_proto!(self, p => p.may_schedule(ipvs, l4))
+    }
+
+    /// See [`Protocol::is_new_conn`].
+    pub(crate) fn is_new_conn(self, l4: &Transport) -> bool {
+        with_proto!(self, p => p.is_new_conn(l4))
+    }
+
+    /// See [`Protocol::new_conn_expected`].
+    pub(crate) fn new_conn_expected(self, conn: &Conn, reuse_mode: i32) -> bool {
+        with_proto!(self, p => p.new_conn_expected(conn, reuse_mode))
+    }
+
+    /// See [`Protocol::is_reset`].
+    pub(crate) fn is_reset(self, l4: &Transport) -> bool {
+        with_proto!(self, p => p.is_reset(l4))
+    }
+
+    /// See [`Protocol::one_packet_scheduling`].
+    pub(crate) fn one_packet_scheduling(self) -> bool {
+        with_proto!(self, p => p.one_packet_scheduling())
+    }
+
+    /// See [`Protocol::state_transition`].
+    pub(crate) fn state_transition(
+        self,
+        ipvs: &Ipvs,
+        conn: &Conn,
+        direction: Direction,
+        l4: &Transport,
+    ) {
+        with_proto!(self, p => p.state_transition(ipvs, conn, direction, l4))
+    }
+
+    /// See [`Protocol::state_name`].
+    pub(crate) fn state_name(self, state: u32) -> &'static str {
+        with_proto!(self, p => p.state_name(state))
+    }
+
+    /// Bytes from `skb->data` the NAT handlers need writable for this packet.
+    pub(crate) fn nat_writable_len(self, iph: &IpHeader) -> usize {
+        let l4 = with_proto!(self, p => nat_header_len(p));
+        iph.transport_offset.saturating_add(l4)
+    }
+
+    /// See [`Protocol::dnat_handler`].
+    pub(crate) fn dnat_handler(
+        self,
+        w: &mut Writable<'_, '_>,
+        iph: &IpHeader,
+        l4: &Transport,
+        conn: &Conn,
+    ) -> Result {
+        with_proto!(self, p => p.dnat_handler(w, iph, l4, conn))
+    }
+
+    /// See [`Protocol::snat_handler`].
+    pub(crate) fn snat_handler(
+        self,
+        w: &mut Writable<'_, '_>,
+        iph: &IpHeader,
+        l4: &Transport,
+        conn: &Conn,
+    ) -> Result {
+        with_proto!(self, p => p.snat_handler(w, iph, l4, conn))
+    }
+}
+
+/// [`Protocol::NAT_HEADER_LEN`] of a handler.
+fn nat_header_len<P: Protocol>(_p: &P) -> usize {
+    P::NAT_HEADER_LEN
+}
+
+/// Writes `new_port` over the 2-byte port at `port_at` and updates the transport checksum, if
+/// the packet has one, for the port and for the address change `old_addr` to `new_addr`
+/// (pseudo-header).
+fn rewrite_port(
+    w: &mut Writable<'_, '_>,
+    l4: &Transport,
+    port_at: usize,
+    old_port: u16,
+    new_port: u16,
+    old_addr: [u8; 4],
+    new_addr: [u8; 4],
+) -> Result {
+    let (old_port, new_port) = (old_port.to_be_bytes(), new_port.to_be_bytes());
+    w.write(port_at, &new_port)?;
+    if let Some(csum) = l4.csum_offset {
+        w.csum_replace2(csum, old_port, new_port)?;
+        w.csum_replace4(csum, old_addr, new_addr, true)?;
+    }
+    Ok(())
+}
+
+/// The state name /proc shows for a connection (`ip_vs_state_name`): templates are NONE or
+/// ASSURED.
+pub(crate) fn state_name(conn: &Conn) -> &'static str {
+    if conn.is_template() {
+        return if conn.assured.load(Relaxed) {
+            "ASSURED"
+        } else {
+            "NONE"
+        };
+    }
+    match Proto::lookup(conn.protocol) {
+        Some(p) => p.state_name(conn.state.load(Relaxed)),
+        None if conn.protocol == ipproto::IP => "NONE",
+        None => "ERR!",
+    }
+}
+
+/// `ip_vs_proto_name`: a protocol number as C names it.
+pub(crate) fn name(protocol: u16) -> ProtoName {
+    ProtoName(protocol)
+}
+
+/// Displays a protocol number as C's `ip_vs_proto_name` does.
+pub(crate) struct ProtoName(u16);
+
+impl fmt::Display for ProtoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Ok(protocol) = u8::try_from(self.0) else {
+            return write!(f, "IP_{}", self.0);
+        };
+        match protocol {
+            ipproto::IP => f.write_str("IP"),
+            ipproto::ICMP => f.write_str("ICMP"),
+            ipproto::TCP => f.write_str("TCP"),
+            ipproto::UDP => f.write_str("UDP"),
+            ipproto::ICMPV6 => f.write_str("ICMPv6"),
+            ipproto::SCTP => f.write_str("SCTP"),
+            other => write!(f, "IP_{other}"),
+        }
+    }
+}
+
+/// The three timeouts SET_CONFIG and GET_CONFIG carry, in seconds.
+#[derive(Clone, Copy)]
+pub(crate) struct TimeoutValues {
+    /// TCP ESTABLISHED.
+    pub(crate) tcp: u32,
+    /// TCP FIN_WAIT.
+    pub(crate) tcp_fin: u32,
+    /// UDP.
+    pub(crate) udp: u32,
+}
+
+/// Per-namespace protocol timeouts in seconds (C: each protocol's `pd->timeout_table`).
+pub(crate) struct Timeouts {
+    /// TCP timeout of each state, indexed by [`TcpState::index`].
+    tcp: [Atomic<u32>; TcpState::COUNT],
+    /// UDP timeout.
+    udp: Atomic<u32>,
+}
+
+impl Timeouts {
+    /// The C defaults.
+    pub(crate) fn new() -> Self {
+        Timeouts {
+            tcp: tcp_state::DEFAULT_TIMEOUTS.map(Atomic::new),
+            udp: Atomic::new(udp_state::DEFAULT_TIMEOUTS[0]),
+        }
+    }
+
+    /// The timeout of a TCP state.
+    pub(crate) fn tcp_state(&self, state: TcpState) -> u32 {
+        self.tcp.get(state.index()).map_or(0, |t| t.load(Relaxed))
+    }
+
+    /// The UDP timeout.
+    pub(crate) fn udp(&self) -> u32 {
+        self.udp.load(Relaxed)
+    }
+
+    /// The values GET_CONFIG reports.
+    pub(crate) fn get(&self) -> TimeoutValues {
+        TimeoutValues {
+            tcp: self.tcp_state(TcpState::Established),
+            tcp_fin: self.tcp_state(TcpState::FinWait),
+            udp: self.udp(),
+        }
+    }
+
+    /// Applies SET_CONFIG: zero leaves a value unchanged.
+    pub(crate) fn set(&self, values: &TimeoutValues) {
+        let store = |slot: Option<&Atomic<u32>>, value: u32| {
+            if let (Some(slot), true) = (slot, value != 0) {
+                slot.store(value, Relaxed);
+            }
+        };
+        store(self.tcp.get(TcpState::Established.index()), values.tcp);
+        store(self.tcp.get(TcpState::FinWait.index()), values.tcp_fin);
+        store(Some(&self.udp), values.udp);
+    }
+}
+
+/// A packet of a protocol IPVS balances, parsed once: its IP header, its protocol and what
+/// the protocol read of the transport header.
+#[derive(Clone, Copy)]
+pub(crate) struct Packet {
+    /// The IP header.
+    pub(crate) iph: IpHeader,
+    /// The protocol's handler.
+    pub(crate) proto: Proto,
+    /// The transport header.
+    pub(crate) l4: Transport,
+}

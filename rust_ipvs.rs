@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! rust_ipvs: the IP Virtual Server NAT load balancer, in Rust.
+//! rust_ipvs: the IP Virtual Server load balancer, in Rust.
 //!
-//! The module follows the C IPVS (`net/netfilter/ipvs/`): per network namespace, netfilter hooks
-//! at the C priorities hand packets to the request path ([`datapath`]) and the reply path, which look
-//! up or schedule connections and transmit them with NAT. All `unsafe` lives in [`ffi`].
+//! The module follows the C IPVS (`net/netfilter/ipvs/`). Per network namespace
+//! ([`pernet::NetState`]), netfilter hooks at the C priorities hand packets to the packet path
+//! ([`datapath`]): the request path looks up or schedules a connection ([`conn`], [`sched`])
+//! and sends it with its transmitter ([`xmit`]); the reply path rewrites the real server's
+//! answers back. Protocols ([`proto`]) parse and track the transport. The control plane
+//! ([`ctl`]) changes services ([`service`]) over generic netlink and shows them in /proc. All
+//! `unsafe` lives in [`ffi`], which knows none of this: the namespace state implements its
+//! callback traits.
 
 use kernel::prelude::*;
 
@@ -13,19 +18,32 @@ mod ctl;
 mod datapath;
 mod ffi;
 mod netns;
+mod packet;
+mod pernet;
 mod proto;
 mod sched;
+mod service;
+mod stats;
+mod sysctl;
+#[allow(
+    dead_code,
+    reason = "the whole ABI is mirrored; not every value is used"
+)]
+mod uapi;
 mod xmit;
 
 module! {
     type: RustIpvs,
     name: "rust_ipvs",
     authors: ["rust_ipvs developers"],
-    description: "IP Virtual Server (NAT load balancer) written in Rust",
+    description: "IP Virtual Server (load balancer) written in Rust",
     license: "GPL",
     // MODULE_ALIAS_GENL_FAMILY("IPVS"): genetlink loads the module on the family's first use.
     alias: ["net-pf-16-proto-16-family-IPVS"],
 }
+
+// The C entry points of shim.c, for the one per-namespace state type.
+ffi::callbacks!(pernet::NetState);
 
 /// The loaded module: owns the per-network-namespace registration.
 ///

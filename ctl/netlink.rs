@@ -3,28 +3,7 @@
 //! The "IPVS" generic netlink commands (C: `ip_vs_genl_*` in `ip_vs_ctl.c`), with the C
 //! requirements, errno values and reply layouts.
 
-use super::{
-    service::{
-        inet_addr_from, //
-        Dest,
-        DestConfig,
-        InetAddr,
-        Service,
-        ServiceConfig,
-        ServiceKey,
-        StatsSnapshot,
-    },
-    uapi::{
-        self, //
-        cmd,
-        cmd_attr,
-        dest_attr,
-        info_attr,
-        stats_attr,
-        svc_attr,
-    },
-    Control,
-};
+use super::Control;
 use crate::{
     ffi::genl::{
         Attr, //
@@ -34,15 +13,46 @@ use crate::{
         Request,
         Writer,
     },
-    netns::NetState,
+    netns::Ipvs,
+    packet::NfInetAddr,
+    service::{
+        Dest, //
+        DestConfig,
+        Service,
+        ServiceConfig,
+        ServiceKey,
+    },
+    stats::StatsSnapshot,
+    uapi::{
+        self, //
+        cmd,
+        cmd_attr,
+        dest_attr,
+        info_attr,
+        stats_attr,
+        svc_attr,
+    },
 };
 use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed, //
         Arc,
+        Mutex,
     },
 };
+
+/// Copies an address attribute the way `nla_memcpy` into a `union nf_inet_addr` does: at most
+/// 16 bytes, the rest zero (moby/ipvs sends 4-byte IPv4 addresses). For IPv4 only the first four
+/// bytes count, as C compares them (`ip_vs_addr_equal`); the rest is cleared.
+fn inet_addr_from(af: u16, payload: &[u8]) -> NfInetAddr {
+    let len = if af == uapi::AF_INET6 { 16 } else { 4 };
+    let mut addr = [0u8; 16];
+    for (dst, src) in addr.iter_mut().zip(payload).take(len) {
+        *dst = *src;
+    }
+    addr
+}
 
 /// A parsed service attribute (`struct ip_vs_service_user_kern` and the lookup).
 struct ServiceRequest<'a> {
@@ -134,7 +144,7 @@ fn parse_service(attr: Option<Attr<'_>>, full_entry: bool) -> Result<ServiceRequ
     let key = match fwmark {
         Some(mark) => ServiceKey {
             af,
-            protocol: uapi::IPPROTO_TCP,
+            protocol: u16::from(uapi::ipproto::TCP),
             addr: [0; 16],
             port: 0,
             fwmark: get_u32(mark),
@@ -184,7 +194,7 @@ struct DestRequest {
     /// Address family, 0 for "the service's".
     af: u16,
     /// Real server address.
-    addr: InetAddr,
+    addr: NfInetAddr,
     /// Real server port, host order.
     port: u16,
     /// The settings, when the command needs them.
@@ -232,11 +242,11 @@ fn parse_dest(attr: Option<Attr<'_>>, full_entry: bool) -> Result<DestRequest> {
 
 /// Handles every `doit` command (`ip_vs_genl_set_cmd`, `ip_vs_genl_get_cmd`,
 /// `ip_vs_genl_set_daemon`).
-pub(crate) fn doit(ipvs: &NetState, request: &Request<'_>) -> Result {
+pub(crate) fn doit(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> Result {
     match request.cmd() {
-        cmd::GET_SERVICE | cmd::GET_INFO | cmd::GET_CONFIG => get_cmd(ipvs, request),
+        cmd::GET_SERVICE | cmd::GET_INFO | cmd::GET_CONFIG => get_cmd(control, ipvs, request),
         cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(request),
-        command => set_cmd(ipvs, request, command),
+        command => set_cmd(control, ipvs, request, command),
     }
 }
 
@@ -272,8 +282,8 @@ fn set_daemon(request: &Request<'_>) -> Result {
 }
 
 /// The commands that change configuration (`ip_vs_genl_set_cmd`).
-fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
-    let mut control = ipvs.control.lock();
+fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command: u8) -> Result {
+    let mut control = control.lock();
     match command {
         cmd::FLUSH => return control.flush(ipvs),
         cmd::SET_CONFIG => return set_config(ipvs, request),
@@ -359,7 +369,7 @@ fn set_cmd(ipvs: &NetState, request: &Request<'_>, command: u8) -> Result {
 
 /// SET_CONFIG: the TCP ESTABLISHED, TCP FIN_WAIT and UDP timeouts; 0 leaves one unchanged
 /// (`ip_vs_genl_set_config`, `ip_vs_set_timeout`).
-fn set_config(ipvs: &NetState, request: &Request<'_>) -> Result {
+fn set_config(ipvs: &Ipvs, request: &Request<'_>) -> Result {
     // C keeps timeouts in jiffies in an int: larger values are refused.
     const MAX_SECONDS: u32 = (i32::MAX as u32) / 1000;
     let mut values = ipvs.timeouts.get();
@@ -384,11 +394,11 @@ fn set_config(ipvs: &NetState, request: &Request<'_>) -> Result {
 }
 
 /// GET_SERVICE, GET_INFO and GET_CONFIG (`ip_vs_genl_get_cmd`).
-fn get_cmd(ipvs: &NetState, request: &Request<'_>) -> Result {
+fn get_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> Result {
     match request.cmd() {
         cmd::GET_SERVICE => {
             let svc = parse_service(request.attr(cmd_attr::SERVICE), false)?;
-            let service = ipvs.control.lock().find_service(&svc.key).ok_or(ESRCH)?;
+            let service = control.lock().find_service(&svc.key).ok_or(ESRCH)?;
             request.reply(cmd::NEW_SERVICE, |w| fill_service(w, &service))
         }
         cmd::GET_CONFIG => {
@@ -400,7 +410,7 @@ fn get_cmd(ipvs: &NetState, request: &Request<'_>) -> Result {
             })
         }
         _ => {
-            let size = ipvs.control.lock().conn_tab_size;
+            let size = control.lock().conn_tab_size;
             request.reply(cmd::SET_INFO, |w| {
                 w.put_u32(info_attr::VERSION, uapi::VERSION_CODE)?;
                 w.put_u32(info_attr::CONN_TAB_SIZE, size)
@@ -515,21 +525,21 @@ fn fill_dest(w: &mut Writer<'_>, dest: &Dest) -> Result {
 }
 
 /// Handles the dumps: GET_SERVICE, GET_DEST and GET_DAEMON. Resumes from `args[0]`.
-pub(crate) fn dumpit(ipvs: &NetState, dump: &mut Dump<'_>) {
+pub(crate) fn dumpit(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     match dump.cmd() {
-        cmd::GET_SERVICE => dump_services(ipvs, dump),
-        cmd::GET_DEST => dump_dests(ipvs, dump),
+        cmd::GET_SERVICE => dump_services(control, dump),
+        cmd::GET_DEST => dump_dests(control, dump),
         // No sync daemon runs: the daemon dump is empty.
         _ => {}
     }
 }
 
 /// Dumps every service (`ip_vs_genl_dump_services`).
-fn dump_services(ipvs: &NetState, dump: &mut Dump<'_>) {
+fn dump_services(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     let start = usize::try_from(dump.args()[0]).unwrap_or(0);
     let mut index = start;
     loop {
-        let Some(service) = service_at(&ipvs.control.lock(), index) else {
+        let Some(service) = service_at(&control.lock(), index) else {
             break;
         };
         if dump
@@ -550,14 +560,14 @@ fn service_at(control: &Control, index: usize) -> Option<Arc<Service>> {
 
 /// Dumps the destinations of the service named in the request (`ip_vs_genl_dump_dests`); an
 /// unknown service gives an empty dump.
-fn dump_dests(ipvs: &NetState, dump: &mut Dump<'_>) {
+fn dump_dests(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     let Ok(attrs) = dump.request_attrs() else {
         return;
     };
     let Ok(svc) = parse_service(attrs.get(cmd_attr::SERVICE), false) else {
         return;
     };
-    let Some(service) = ipvs.control.lock().find_service(&svc.key) else {
+    let Some(service) = control.lock().find_service(&svc.key) else {
         return;
     };
     let start = usize::try_from(dump.args()[0]).unwrap_or(0);

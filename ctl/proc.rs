@@ -3,17 +3,19 @@
 //! The /proc/net files in the C formats (`ip_vs_info_seq_show`, `ip_vs_conn_seq_show`,
 //! `ip_vs_stats_show`): `ipvsadm -L -c` parses `ip_vs_conn`.
 
-use super::{
+use super::Control;
+use crate::{
+    conn::Conn,
+    ffi::proc::SeqFile,
+    ffi::timer::jiffies,
+    netns::Ipvs,
+    packet::NfInetAddr,
+    proto,
     service::{
         Dest, //
-        InetAddr,
         Service,
     },
     uapi,
-};
-use crate::{
-    ffi::proc::SeqFile, //
-    netns::NetState,
 };
 use core::fmt::{
     self, //
@@ -25,33 +27,12 @@ use kernel::{
     sync::{
         atomic::Relaxed, //
         Arc,
+        Mutex,
     },
 };
 
-/// `ip_vs_proto_name`.
-pub(crate) fn proto_name(protocol: u16) -> ProtoName {
-    ProtoName(protocol)
-}
-
-/// Displays a protocol number as C's `ip_vs_proto_name` does.
-pub(crate) struct ProtoName(u16);
-
-impl fmt::Display for ProtoName {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            0 => f.write_str("IP"),
-            1 => f.write_str("ICMP"),
-            6 => f.write_str("TCP"),
-            17 => f.write_str("UDP"),
-            58 => f.write_str("ICMPv6"),
-            132 => f.write_str("SCTP"),
-            other => write!(f, "IP_{other}"),
-        }
-    }
-}
-
 /// Displays an IPv4 address as `%08X` of its host-order value, or IPv6 as `%pI6`.
-pub(crate) struct ProcAddr<'a>(pub(crate) u16, pub(crate) &'a InetAddr);
+struct ProcAddr<'a>(u16, &'a NfInetAddr);
 
 impl fmt::Display for ProcAddr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,9 +65,9 @@ fn fwd_name(method: u32) -> &'static str {
 }
 
 /// /proc/net/ip_vs.
-pub(crate) fn services(ipvs: &NetState, out: &mut SeqFile) {
+pub(crate) fn services(control: &Mutex<Control>, out: &mut SeqFile) {
     let (size, services) = {
-        let control = ipvs.control.lock();
+        let control = control.lock();
         let mut list = KVec::new();
         for s in control.services.iter() {
             if list.push(s.clone(), GFP_KERNEL).is_err() {
@@ -122,7 +103,7 @@ fn write_service(out: &mut SeqFile, service: &Service) -> fmt::Result {
         write!(
             out,
             "{}  [{}]:{:04X} {sched} ",
-            proto_name(key.protocol),
+            proto::name(key.protocol),
             ProcAddr(key.af, &key.addr),
             key.port
         )?;
@@ -130,7 +111,7 @@ fn write_service(out: &mut SeqFile, service: &Service) -> fmt::Result {
         write!(
             out,
             "{}  {}:{:04X} {sched} {ops}",
-            proto_name(key.protocol),
+            proto::name(key.protocol),
             ProcAddr(key.af, &key.addr),
             key.port
         )?;
@@ -177,18 +158,42 @@ fn write_dest(out: &mut SeqFile, dest: &Arc<Dest>) -> fmt::Result {
     )
 }
 
-/// /proc/net/ip_vs_conn: the header, then one line per connection and template.
-pub(crate) fn conns(ipvs: &NetState, out: &mut SeqFile) {
+/// /proc/net/ip_vs_conn: the header, then one line per connection and template, each chain
+/// newest first as C lists it.
+pub(crate) fn conns(ipvs: &Ipvs, out: &mut SeqFile) {
     let _ = out.write_str(
         "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n",
     );
-    if let Some(table) = ipvs.conns.get_arc() {
-        table.show(out);
-    }
+    let Some(table) = ipvs.conns.get_arc() else {
+        return;
+    };
+    let now = jiffies();
+    table.for_each(|c| {
+        let _ = write_conn(out, c, now);
+    });
+}
+
+/// One line of /proc/net/ip_vs_conn (`ip_vs_conn_seq_show`).
+fn write_conn(out: &mut SeqFile, c: &Conn, now: u64) -> fmt::Result {
+    let hz = u64::from(bindings::CONFIG_HZ);
+    let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
+    writeln!(
+        out,
+        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:7}",
+        proto::name(u16::from(c.protocol)),
+        ProcAddr(c.af, &c.caddr),
+        c.cport,
+        ProcAddr(c.af, &c.vaddr),
+        c.vport,
+        ProcAddr(c.af, &c.daddr),
+        c.dport(),
+        proto::state_name(c),
+        left as u32
+    )
 }
 
 /// /proc/net/ip_vs_stats: the namespace's totals.
-pub(crate) fn stats(ipvs: &NetState, out: &mut SeqFile) {
+pub(crate) fn stats(ipvs: &Ipvs, out: &mut SeqFile) {
     let s = ipvs.total.snapshot();
     let _ = write!(
         out,

@@ -4,17 +4,17 @@
 //!
 //! The family, its policies and ops table live in shim.c (the C ip_vs ones, verbatim); every op
 //! lands in [`rust_ipvs_genl_doit`] or [`rust_ipvs_genl_dumpit`], which hand safe views of the
-//! request to [`crate::ctl::netlink`]. Attribute tables are parsed by the kernel's netlink
+//! request to the module's [`Family`] implementation. Attribute tables are parsed by the kernel's netlink
 //! validator with the C policies, so lengths are checked before Rust sees a payload.
 
 use super::{
-    net::Net, //
+    net::{
+        Net, //
+        PernetState,
+    },
     shim,
 };
-use crate::ctl::{
-    netlink, //
-    uapi,
-};
+use crate::uapi;
 use core::marker::PhantomData;
 use kernel::{
     bindings,
@@ -358,37 +358,42 @@ impl Drop for FamilyRegistration {
     }
 }
 
-/// `doit` of every command: dispatches to [`netlink::doit`].
+/// What the module answers on the "IPVS" family (C: `ip_vs_genl_ops`), per namespace.
+pub(crate) trait Family: PernetState {
+    /// Handles a `doit` request.
+    fn doit(&self, request: &Request<'_>) -> Result;
+    /// Fills one part of a dump; the dump ends when a part adds nothing.
+    fn dumpit(&self, dump: &mut Dump<'_>);
+}
+
+/// `doit` of every command: dispatches to [`Family::doit`].
 ///
 /// # Safety
 ///
-/// Called by the generic netlink core with the `genl_info` of a request to this family.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_genl_doit(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
+/// Called by the generic netlink core with the `genl_info` of a request to this family; `T`
+/// is the module's per-namespace state type.
+pub(crate) unsafe fn doit<T: Family>(info: *mut bindings::genl_info) -> c_int {
     from_result(|| {
         let request = Request {
             info,
             _call: PhantomData,
         };
-        let ipvs = request.net().ipvs().ok_or(ENODEV)?;
-        netlink::doit(ipvs, &request)?;
+        // SAFETY: `T` is the module's state type (caller).
+        let ipvs = unsafe { request.net().state::<T>() }.ok_or(ENODEV)?;
+        ipvs.doit(&request)?;
         Ok(0)
     })
 }
 
-/// `dumpit` of GET_SERVICE, GET_DEST and GET_DAEMON: dispatches to [`netlink::dumpit`].
+/// `dumpit` of GET_SERVICE, GET_DEST and GET_DAEMON: dispatches to [`Family::dumpit`].
 ///
 /// Returns the message length: 0 ends the dump.
 ///
 /// # Safety
 ///
 /// Called by the generic netlink core with the reply buffer and the callback state of a
-/// dump of this family.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_genl_dumpit(
+/// dump of this family; `T` is the module's per-namespace state type.
+pub(crate) unsafe fn dumpit<T: Family>(
     skb: *mut bindings::sk_buff,
     cb: *mut bindings::netlink_callback,
 ) -> c_int {
@@ -397,8 +402,9 @@ unsafe extern "C" fn rust_ipvs_genl_dumpit(
         cb,
         _call: PhantomData,
     };
-    if let Some(ipvs) = dump.net().ipvs() {
-        netlink::dumpit(ipvs, &mut dump);
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(ipvs) = unsafe { dump.net().state::<T>() } {
+        ipvs.dumpit(&mut dump);
     }
     // SAFETY: `skb` is the dump message, valid during the call.
     let len = unsafe { shim::rust_ipvs_skb_len(skb) };

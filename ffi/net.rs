@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Network namespaces and the module's per-namespace state.
+//! Network namespaces and the module's per-namespace state: the pernet registration, the
+//! `net_generic` slot that holds a [`PernetState`], and the init and exit callbacks.
 
 use super::shim;
-use crate::netns::NetState;
 use kernel::{
     bindings,
     error::{from_result, to_result},
@@ -74,7 +74,12 @@ impl Net {
     ///
     /// Callers are netfilter hooks and control-plane handlers of this namespace; the state they
     /// borrow is freed only by the namespace exit, after both have been unregistered.
-    pub(crate) fn ipvs(&self) -> Option<&NetState> {
+    ///
+    /// # Safety
+    ///
+    /// `T` is the module's per-namespace state type: the one whose [`init`] filled the slot
+    /// ([`super::callbacks`] instantiates every callback with the same type).
+    pub(super) unsafe fn state<T: PernetState>(&self) -> Option<&T> {
         // The init callback fills the slot with a pointer from `Arc::into_raw` before it
         // registers anything that could call this.
         // SAFETY: `rust_ipvs_net_slot` returns this module's `net_generic` slot, which exists
@@ -83,9 +88,10 @@ impl Net {
         if slot.is_null() {
             return None;
         }
-        // SAFETY: a non-null slot holds `Arc::<NetState>::into_raw`, released only by the exit
-        // callback after this namespace's hooks and handlers stopped running.
-        Some(unsafe { &*slot.cast_const().cast::<NetState>() })
+        // SAFETY: a non-null slot holds `Arc::<T>::into_raw` (the caller names the type init
+        // stored), released only by the exit callback after this namespace's hooks and
+        // handlers stopped running.
+        Some(unsafe { &*slot.cast_const().cast::<T>() })
     }
 }
 
@@ -93,7 +99,7 @@ impl Net {
 ///
 /// # Invariants
 ///
-/// The namespace outlives the [`NetState`] holding this: the state is freed by the namespace's
+/// The namespace outlives the [`PernetState`] holding this: the state is freed by the namespace's
 /// exit callback.
 pub(crate) struct NetRef {
     /// The namespace.
@@ -114,7 +120,7 @@ impl NetRef {
 }
 
 /// Registration of the module's pernet operations: every network namespace, present and
-/// future, gets a [`NetState`] until this is dropped.
+/// future, gets a [`PernetState`] until this is dropped.
 pub(crate) struct PernetRegistration {
     /// Not constructible outside this module.
     _private: (),
@@ -136,18 +142,29 @@ impl Drop for PernetRegistration {
     }
 }
 
-/// Pernet init callback: creates the namespace's state, publishes it, then starts it.
+/// A module's per-namespace state (C: what `net_generic` points at): created by the pernet
+/// init callback, started once reachable, stopped and freed by the exit callback.
+pub(crate) trait PernetState: Send + Sync + Sized {
+    /// Allocates the state of a new namespace; nothing is registered yet.
+    fn new(net: NetRef) -> Result<Arc<Self>>;
+    /// Starts serving the namespace, once callbacks can find the state.
+    fn start(&self, net: &Net) -> Result;
+    /// Stops serving the namespace: afterwards no callback uses the state.
+    fn stop(&self);
+}
+
+/// Pernet init: creates the namespace's state, publishes it in the slot, then starts it.
 ///
 /// # Safety
 ///
-/// Called by the pernet core with a live namespace that outlives its init and exit.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
+/// Called by the pernet core with a live namespace that outlives its init and exit; `T` is
+/// the module's per-namespace state type.
+pub(crate) unsafe fn init<T: PernetState>(net: *mut bindings::net) -> c_int {
     from_result(|| {
         // SAFETY: the pernet core passes a live namespace that outlives init and exit.
         let net = unsafe { Net::from_raw(net) };
         // INVARIANT: the state is freed by this namespace's exit callback.
-        let state = NetState::new(NetRef { net: net.as_ptr() })?;
+        let state = T::new(NetRef { net: net.as_ptr() })?;
         let raw = Arc::into_raw(Arc::clone(&state));
         // SAFETY: the slot is this module's `net_generic` storage of pointer size; nothing
         // reads it before the hooks are registered by `start` below.
@@ -163,17 +180,17 @@ unsafe extern "C" fn rust_ipvs_net_init(net: *mut bindings::net) -> c_int {
     })
 }
 
-/// Pernet exit callback: stops the namespace's hooks and handlers, then frees its state.
+/// Pernet exit: stops the namespace's hooks and handlers, then frees its state.
 ///
 /// # Safety
 ///
 /// Called by the pernet core with the namespace being dismantled, once, after its init
-/// succeeded.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_net_exit(net: *mut bindings::net) {
+/// succeeded; `T` is the module's per-namespace state type.
+pub(crate) unsafe fn exit<T: PernetState>(net: *mut bindings::net) {
     // SAFETY: the pernet core passes the namespace being dismantled; it is still alive.
     let net = unsafe { Net::from_raw(net) };
-    if let Some(state) = net.ipvs() {
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(state) = unsafe { net.state::<T>() } {
         state.stop();
     }
     // SAFETY: this module's slot, alive until the exit callback returns.
@@ -181,8 +198,8 @@ unsafe extern "C" fn rust_ipvs_net_exit(net: *mut bindings::net) {
     // SAFETY: `slot` is valid (above); no hook or handler runs any more (`stop`).
     let raw = unsafe { core::ptr::replace(slot, core::ptr::null_mut()) };
     if !raw.is_null() {
-        // SAFETY: a non-null slot holds the pointer from `Arc::into_raw` in init, and nothing
-        // can borrow it any more.
-        drop(unsafe { Arc::from_raw(raw.cast_const().cast::<NetState>()) });
+        // SAFETY: a non-null slot holds the pointer from `Arc::<T>::into_raw` in init, and
+        // nothing can borrow it any more.
+        drop(unsafe { Arc::from_raw(raw.cast_const().cast::<T>()) });
     }
 }

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Netfilter hooks: the registration of the IPv4 hook set and the C-facing hook callbacks.
+//! Netfilter hooks: the registration of the IPv4 hook set (the static table in shim.c, at the
+//! C ip_vs priorities) and the C-facing hook callbacks, which hand each packet to the module's
+//! [`Hooks`] implementation.
 
 use super::{
-    net::Net, //
+    net::{
+        Net, //
+        PernetState,
+    },
     shim,
     skb::Skb,
-};
-use crate::{
-    datapath, //
-    netns::NetState,
 };
 use kernel::{
     bindings,
@@ -104,21 +105,42 @@ impl Drop for HookRegistration {
     }
 }
 
-/// The signature of the data-path functions the hooks call.
-type HookBody = fn(&NetState, &Net, HookPoint, Skb<'_>) -> Verdict;
+/// What the module does with the packets of a namespace at its hooks (C: `ip_vs_in_hook`,
+/// `ip_vs_out_hook`, `ip_vs_forward_icmp`). Implemented by the per-namespace state.
+pub(crate) trait Hooks: PernetState {
+    /// The request hook: LOCAL_IN priority 99 and LOCAL_OUT priority -98.
+    fn request(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+    /// The reply hook: LOCAL_IN 98, LOCAL_OUT -99 and FORWARD 100.
+    fn reply(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+    /// The ICMP hook for routed traffic: FORWARD priority 99.
+    fn forward_icmp(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+}
 
-/// Runs `body` for one hook invocation: the namespace and hook point come from `state`, and a
-/// namespace without rust_ipvs state accepts the packet.
+/// Which of the [`Hooks`] a C hook entry runs.
+#[derive(Clone, Copy)]
+pub(crate) enum HookKind {
+    /// [`Hooks::request`].
+    Request,
+    /// [`Hooks::reply`].
+    Reply,
+    /// [`Hooks::forward_icmp`].
+    ForwardIcmp,
+}
+
+/// Runs one hook invocation: the namespace and hook point come from `state`, and a namespace
+/// without state accepts the packet.
 ///
 /// # Safety
 ///
 /// `skb` and `state` are what netfilter passed to the running hook: a packet the hook owns
-/// until it returns a verdict, and the state of this invocation.
-unsafe fn run_hook(
+/// until it returns a verdict, and the state of this invocation. `T` is the module's
+/// per-namespace state type (see [`super::net::PernetState`]).
+pub(crate) unsafe fn run_hook<T: Hooks>(
     skb: *mut bindings::sk_buff,
-    state: *const shim::NfHookState,
-    body: HookBody,
+    state: *const c_void,
+    kind: HookKind,
 ) -> c_uint {
+    let state = state.cast::<shim::NfHookState>();
     // SAFETY: `state` is valid during the hook (caller), and so is the namespace it names:
     // hooks are unregistered before a namespace is dismantled.
     let net = unsafe { Net::from_raw(shim::rust_ipvs_hook_state_net(state)) };
@@ -126,56 +148,14 @@ unsafe fn run_hook(
     let hook = HookPoint::from_raw(unsafe { shim::rust_ipvs_hook_state_hook(state) });
     // SAFETY: the caller passes the packet this hook owns until it returns a verdict.
     let skb = unsafe { Skb::from_raw(skb) };
-    match net.ipvs() {
-        Some(ipvs) => body(ipvs, net, hook, skb).as_raw(),
-        None => Verdict::Accept.as_raw(),
+    // SAFETY: `T` is the module's state type (caller).
+    let Some(ipvs) = (unsafe { net.state::<T>() }) else {
+        return Verdict::Accept.as_raw();
+    };
+    match kind {
+        HookKind::Request => ipvs.request(net, hook, skb),
+        HookKind::Reply => ipvs.reply(net, hook, skb),
+        HookKind::ForwardIcmp => ipvs.forward_icmp(net, hook, skb),
     }
-}
-
-/// The request hook (`ip_vs_in_hook`): LOCAL_IN priority 99 and LOCAL_OUT priority -98.
-///
-/// # Safety
-///
-/// Called by netfilter with a packet the hook owns until it returns and the state of this
-/// invocation.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_in_hook(
-    _priv: *mut c_void,
-    skb: *mut bindings::sk_buff,
-    state: *const shim::NfHookState,
-) -> c_uint {
-    // SAFETY: netfilter's arguments, passed on (function contract).
-    unsafe { run_hook(skb, state, datapath::request) }
-}
-
-/// The reply hook (`ip_vs_out_hook`): LOCAL_IN 98, LOCAL_OUT -99 and FORWARD 100.
-///
-/// # Safety
-///
-/// Called by netfilter with a packet the hook owns until it returns and the state of this
-/// invocation.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_out_hook(
-    _priv: *mut c_void,
-    skb: *mut bindings::sk_buff,
-    state: *const shim::NfHookState,
-) -> c_uint {
-    // SAFETY: netfilter's arguments, passed on (function contract).
-    unsafe { run_hook(skb, state, datapath::reply) }
-}
-
-/// The ICMP hook for routed traffic (`ip_vs_forward_icmp`): FORWARD priority 99.
-///
-/// # Safety
-///
-/// Called by netfilter with a packet the hook owns until it returns and the state of this
-/// invocation.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_forward_icmp(
-    _priv: *mut c_void,
-    skb: *mut bindings::sk_buff,
-    state: *const shim::NfHookState,
-) -> c_uint {
-    // SAFETY: netfilter's arguments, passed on (function contract).
-    unsafe { run_hook(skb, state, datapath::forward_icmp) }
+    .as_raw()
 }

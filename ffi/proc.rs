@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/proc/net/ip_vs`, `ip_vs_conn` and `ip_vs_stats`: registration per namespace and the
-//! seq_file callbacks, which hand a [`SeqFile`] writer to [`crate::ctl::proc`].
+//! seq_file callbacks, which hand a [`SeqFile`] writer to the module's [`ProcFiles`].
 
 use super::{
-    net::Net, //
+    net::{
+        Net, //
+        PernetState,
+    },
     shim,
 };
-use crate::ctl::proc;
 use core::fmt;
 use kernel::{
     bindings,
@@ -70,61 +72,45 @@ impl fmt::Write for SeqFile {
     }
 }
 
-/// Runs `show` for the namespace of `seq`.
+/// What the module writes into its /proc/net files, per namespace.
+pub(crate) trait ProcFiles: PernetState {
+    /// `/proc/net/ip_vs`.
+    fn services(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_conn`.
+    fn conns(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_stats`.
+    fn stats(&self, out: &mut SeqFile);
+}
+
+/// Which of the [`ProcFiles`] a `show` callback writes.
+#[derive(Clone, Copy)]
+pub(crate) enum ProcFile {
+    /// [`ProcFiles::services`].
+    Services,
+    /// [`ProcFiles::conns`].
+    Conns,
+    /// [`ProcFiles::stats`].
+    Stats,
+}
+
+/// `show` of a single-open proc file of this module: writes `file` for the namespace of
+/// `seq`.
 ///
 /// # Safety
 ///
-/// `seq` is the seq_file passed to a running single-open `show` callback.
-unsafe fn show_with(
-    seq: *mut bindings::seq_file,
-    show: fn(&crate::netns::NetState, &mut SeqFile),
-) -> c_int {
+/// `seq` is the seq_file passed to a running single-open `show` callback of one of the files
+/// [`ProcRegistration`] creates; `T` is the module's per-namespace state type.
+pub(crate) unsafe fn show<T: ProcFiles>(seq: *mut bindings::seq_file, file: ProcFile) -> c_int {
     // SAFETY: a single-open proc file of a namespace keeps the namespace alive while open.
     let net = unsafe { Net::from_raw(shim::rust_ipvs_seq_net(seq)) };
-    if let Some(ipvs) = net.ipvs() {
-        show(ipvs, &mut SeqFile { seq });
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(ipvs) = unsafe { net.state::<T>() } {
+        let out = &mut SeqFile { seq };
+        match file {
+            ProcFile::Services => ipvs.services(out),
+            ProcFile::Conns => ipvs.conns(out),
+            ProcFile::Stats => ipvs.stats(out),
+        }
     }
     0
-}
-
-/// `show` of /proc/net/ip_vs.
-///
-/// # Safety
-///
-/// Called by the seq_file core with a `seq_file` of this file.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_services_show(
-    seq: *mut bindings::seq_file,
-    _v: *mut c_void,
-) -> c_int {
-    // SAFETY: called by the seq_file core for this file.
-    unsafe { show_with(seq, proc::services) }
-}
-
-/// `show` of /proc/net/ip_vs_conn.
-///
-/// # Safety
-///
-/// Called by the seq_file core with a `seq_file` of this file.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_conns_show(
-    seq: *mut bindings::seq_file,
-    _v: *mut c_void,
-) -> c_int {
-    // SAFETY: called by the seq_file core for this file.
-    unsafe { show_with(seq, proc::conns) }
-}
-
-/// `show` of /proc/net/ip_vs_stats.
-///
-/// # Safety
-///
-/// Called by the seq_file core with a `seq_file` of this file.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_proc_stats_show(
-    seq: *mut bindings::seq_file,
-    _v: *mut c_void,
-) -> c_int {
-    // SAFETY: called by the seq_file core for this file.
-    unsafe { show_with(seq, proc::stats) }
 }

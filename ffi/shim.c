@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What the kernel's Rust bindings cannot reach: the netfilter hook table, the pernet
- * operations and one-line wrappers of static inline functions. No logic lives here; the
- * callbacks named below are Rust functions in ffi/netfilter.rs and ffi/net.rs.
+ * operations, the generic netlink family, the proc files, the sysctl table, the timer and
+ * one-line wrappers of static inline functions. No logic lives here; the callbacks named
+ * below are the Rust functions ffi::callbacks! (ffi.rs) defines for the module's state.
  */
 #include <linux/icmp.h>
 #include <linux/ip_vs.h>
@@ -42,7 +43,7 @@ int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
-void rust_ipvs_conn_gc(struct net *net);
+void rust_ipvs_tick(struct net *net);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
@@ -632,7 +633,7 @@ u32 rust_ipvs_random_u32(void)
 	return get_random_u32();
 }
 
-/* The connection table's expiry timer: calls rust_ipvs_conn_gc() every second (softirq). */
+/* The connection table's expiry timer: calls rust_ipvs_tick() every second (softirq). */
 struct rust_ipvs_gc {
 	struct timer_list timer;
 	struct net *net;
@@ -642,7 +643,7 @@ static void rust_ipvs_gc_fire(struct timer_list *t)
 {
 	struct rust_ipvs_gc *gc = timer_container_of(gc, t, timer);
 
-	rust_ipvs_conn_gc(gc->net);
+	rust_ipvs_tick(gc->net);
 	mod_timer(&gc->timer, jiffies + HZ);
 }
 
@@ -666,33 +667,17 @@ void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 
 /* net.ipv4.vs.*: the C names, handlers and ranges; data pointers are set per namespace. */
 static int rust_ipvs_conn_max_limit = 1 << 30;
-static int rust_ipvs_max_sync_ports = 127;
 
 static const struct ctl_table rust_ipvs_vars[] = {
-	{ .procname = "amemthresh", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "am_droprate", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = &rust_ipvs_conn_max_limit },
-	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
-	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
 	{ .procname = "conntrack", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "secure_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
 	{ .procname = "snat_reroute", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "sync_version", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
-	{ .procname = "sync_ports", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ONE, .extra2 = &rust_ipvs_max_sync_ports },
-	{ .procname = "sync_persist_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "sync_sock_size", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "cache_bypass", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "sloppy_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "sloppy_sctp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "expire_quiescent_template", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "sync_refresh_period", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
-	{ .procname = "sync_retries", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
 	{ .procname = "nat_icmp_send", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "backup_only", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "schedule_icmp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "ignore_tunneled", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
 };

@@ -145,11 +145,11 @@ pub(crate) struct RtTable {
 
 /// `struct rust_ipvs_gc` of shim.c: the connection expiry timer; only used by pointer.
 #[repr(C)]
-pub(crate) struct GcTimer {
+pub(crate) struct Timer {
     _opaque: [u8; 0],
 }
 
-// Packet access and transmit (see ffi/skb.rs), the expiry timer (ffi/gc.rs).
+// Packet access and transmit (see ffi/skb.rs), the expiry timer (ffi/timer.rs).
 #[allow(improper_ctypes)]
 extern "C" {
     /// `skb->ipvs_property`.
@@ -248,9 +248,9 @@ extern "C" {
     /// `get_random_u32()`.
     pub(crate) fn rust_ipvs_random_u32() -> u32;
     /// Starts the per-namespace expiry timer.
-    pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut GcTimer;
+    pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut Timer;
     /// Stops it; returns after a running callback finished.
-    pub(crate) fn rust_ipvs_gc_stop(gc: *mut GcTimer);
+    pub(crate) fn rust_ipvs_gc_stop(gc: *mut Timer);
 }
 
 // Sysctls (see ffi/sysctl.rs).

@@ -80,66 +80,15 @@ impl<'a> Skb<'a> {
         (ret == 0).then_some(&*buf)
     }
 
-    /// Makes the first `len` bytes private and linear, for writing (`skb_ensure_writable`).
-    pub(crate) fn make_writable(&mut self, len: usize) -> Result {
-        let len = c_uint::try_from(len).map_err(|_| EINVAL)?;
+    /// Makes the first `len` bytes (from `skb->data`) private and linear
+    /// (`skb_ensure_writable`); the returned view writes within them only.
+    pub(crate) fn make_writable(&mut self, len: usize) -> Result<Writable<'_, 'a>> {
+        let raw_len = c_uint::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is valid and owned by the hook (type invariant).
-        to_result(unsafe { bindings::skb_ensure_writable(self.skb, len) })
-    }
-
-    /// Writes `data` at `offset` (`skb_store_bits`); the range must be writable.
-    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
-        let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
-        let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `skb` is owned by the hook (type invariant); `skb_store_bits` checks the
-        // range and `data` is readable for `len` bytes.
-        to_result(unsafe {
-            bindings::skb_store_bits(self.skb, off, data.as_ptr().cast::<c_void>(), len)
-        })
-    }
-
-    /// Updates the L4 checksum at `csum_offset` for a 4-byte field change, including the
-    /// pseudo-header when `pseudo` (`inet_proto_csum_replace4`). The checksum must lie inside
-    /// the range made writable.
-    pub(crate) fn csum_replace4(
-        &mut self,
-        csum_offset: usize,
-        from: [u8; 4],
-        to: [u8; 4],
-        pseudo: bool,
-    ) {
-        if let Ok(off) = c_uint::try_from(csum_offset) {
-            if csum_offset.saturating_add(2) <= self.len() as usize {
-                // SAFETY: the checksum field lies in the writable, linear part (caller
-                // contract, bounds checked against the length above).
-                unsafe {
-                    shim::rust_ipvs_l4_csum_replace4(
-                        self.skb,
-                        off,
-                        u32::from_ne_bytes(from),
-                        u32::from_ne_bytes(to),
-                        pseudo,
-                    )
-                };
-            }
-        }
-    }
-
-    /// Updates the L4 checksum at `csum_offset` for a 2-byte field change.
-    pub(crate) fn csum_replace2(&mut self, csum_offset: usize, from: [u8; 2], to: [u8; 2]) {
-        if let Ok(off) = c_uint::try_from(csum_offset) {
-            if csum_offset.saturating_add(2) <= self.len() as usize {
-                // SAFETY: as in `csum_replace4`.
-                unsafe {
-                    shim::rust_ipvs_l4_csum_replace2(
-                        self.skb,
-                        off,
-                        u16::from_ne_bytes(from),
-                        u16::from_ne_bytes(to),
-                    )
-                };
-            }
-        }
+        to_result(unsafe { bindings::skb_ensure_writable(self.skb, raw_len) })?;
+        // INVARIANT: `skb_ensure_writable` succeeded for `len` bytes, and the view borrows the
+        // skb mutably, so nothing can share or reallocate its head while the view lives.
+        Ok(Writable { skb: self, len })
     }
 
     /// Whether the checksum of the bytes from `offset` on is correct (`skb_csum_unnecessary`
@@ -154,23 +103,6 @@ impl<'a> Skb<'a> {
         // SAFETY: `skb` is owned by the hook (type invariant); the range is checked above and
         // `skb_checksum` walks paged data itself.
         unsafe { shim::rust_ipvs_skb_csum_ok(self.skb, off) }
-    }
-
-    /// Recomputes the ICMP checksum of the ICMP header at `offset`, which must lie in the
-    /// writable part (`ip_vs_nat_icmp`).
-    pub(crate) fn icmp_update_checksum(&mut self, offset: usize) {
-        if let Ok(off) = c_uint::try_from(offset) {
-            if offset.saturating_add(4) <= self.len() as usize {
-                // SAFETY: the header is writable (caller contract) and inside the packet.
-                unsafe { shim::rust_ipvs_icmp_update_csum(self.skb, off) };
-            }
-        }
-    }
-
-    /// Recomputes the IPv4 header checksum; the header must be writable.
-    pub(crate) fn ip_send_check(&mut self) {
-        // SAFETY: the header is writable (caller contract) and the skb owned (invariant).
-        unsafe { shim::rust_ipvs_ip_send_check(self.skb) };
     }
 
     /// Already handled by IPVS (`skb->ipvs_property`).
@@ -231,20 +163,15 @@ impl<'a> Skb<'a> {
         };
     }
 
-    /// Attaches `route` to the packet (the end of `__ip_vs_get_out_rt`).
-    pub(crate) fn set_route(&mut self, route: Route) {
-        let rt = route.rt;
-        core::mem::forget(route);
-        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
-        // reference passes to the skb (`route` is forgotten, so it is not put twice).
-        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
-    }
-
     /// Tells the sender its destination is unreachable (`dst_link_failure`, the `err_unreach`
-    /// of `__ip_vs_get_out_rt`).
+    /// of `__ip_vs_get_out_rt`); nothing for a packet without a route, which names no sender
+    /// interface.
     pub(crate) fn link_failure(&mut self) {
-        // SAFETY: the skb is owned by the hook (type invariant); at LOCAL_IN and LOCAL_OUT,
-        // where the request path transmits, it has a route, which `dst_link_failure` reads.
+        if !self.has_dst() {
+            return;
+        }
+        // SAFETY: the skb is owned by the hook (type invariant) and has a route (checked
+        // above), which `dst_link_failure` reads.
         unsafe { shim::rust_ipvs_dst_link_failure(self.skb) };
     }
 
@@ -254,9 +181,14 @@ impl<'a> Skb<'a> {
         unsafe { shim::rust_ipvs_skb_exceeds_mtu(self.skb, mtu) }
     }
 
-    /// Re-routes a reply leaving at FORWARD or LOCAL_OUT (`ip_vs_route_me_harder`).
+    /// Re-routes a reply leaving at FORWARD or LOCAL_OUT (`ip_vs_route_me_harder`); EINVAL
+    /// for a packet without a route.
     pub(crate) fn route_me_harder(&mut self, net: &Net) -> Result {
-        // SAFETY: `net` is alive and the skb owned by the hook (invariants).
+        if !self.has_dst() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `net` is alive and the skb owned by the hook (invariants), with a route
+        // (checked above), whose flags the wrapper reads.
         to_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
     }
 
@@ -274,12 +206,131 @@ impl<'a> Skb<'a> {
         };
     }
 
-    /// Sends the packet through LOCAL_OUT to its attached route; the hook must then return
+    /// Attaches `route` and sends the packet through LOCAL_OUT to it (the end of
+    /// `__ip_vs_get_out_rt`, then `ip_vs_nat_send_or_cont`); the hook must then return
     /// [`super::netfilter::Verdict::Stolen`].
-    pub(crate) fn send_local_out(self, net: &Net) {
-        // SAFETY: the skb is owned by the hook and has an output route (`set_route`);
-        // ownership passes to the stack, and `self` is consumed so it is not used again.
+    pub(crate) fn send_local_out(self, net: &Net, route: Route) {
+        let rt = route.rt;
+        core::mem::forget(route);
+        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
+        // reference passes to the skb (`route` is forgotten, so it is not put twice).
+        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+        // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
+        // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
+    }
+}
+
+/// The first `len` bytes of an [`Skb`], made private and linear by [`Skb::make_writable`]:
+/// in-place writes and checksum updates, each checked to lie within them.
+///
+/// # Invariants
+///
+/// `skb_ensure_writable(skb, len)` succeeded and the skb has not been changed since but
+/// through this view, which borrows it mutably.
+pub(crate) struct Writable<'s, 'a> {
+    /// The packet.
+    skb: &'s mut Skb<'a>,
+    /// Bytes from `skb->data` that are private and linear.
+    len: usize,
+}
+
+impl Writable<'_, '_> {
+    /// Checks that `len` bytes at `offset` lie in the writable part.
+    fn check(&self, offset: usize, len: usize) -> Result<c_uint> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(EINVAL);
+        }
+        c_uint::try_from(offset).map_err(|_| EINVAL)
+    }
+
+    /// Reads `buf.len()` bytes at `offset` (see [`Skb::read`]).
+    pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        self.skb.read(offset, buf)
+    }
+
+    /// Writes `data` at `offset`.
+    pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
+        self.check(offset, data.len())?;
+        let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
+        let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is owned by the hook and the range writable (type invariants, checked
+        // above); `data` is readable for `len` bytes.
+        to_result(unsafe {
+            bindings::skb_store_bits(self.skb.skb, off, data.as_ptr().cast::<c_void>(), len)
+        })
+    }
+
+    /// Updates the transport checksum at `csum_offset` for a 4-byte field change, including
+    /// the pseudo-header when `pseudo` (`inet_proto_csum_replace4`).
+    pub(crate) fn csum_replace4(
+        &mut self,
+        csum_offset: usize,
+        from: [u8; 4],
+        to: [u8; 4],
+        pseudo: bool,
+    ) -> Result {
+        let off = self.check(csum_offset, 2)?;
+        // SAFETY: the two checksum bytes lie in the private, linear part (type invariant,
+        // checked above), where the wrapper writes through `skb->data + off`.
+        unsafe {
+            shim::rust_ipvs_l4_csum_replace4(
+                self.skb.skb,
+                off,
+                u32::from_ne_bytes(from),
+                u32::from_ne_bytes(to),
+                pseudo,
+            )
+        };
+        Ok(())
+    }
+
+    /// Updates the transport checksum at `csum_offset` for a 2-byte field change.
+    pub(crate) fn csum_replace2(
+        &mut self,
+        csum_offset: usize,
+        from: [u8; 2],
+        to: [u8; 2],
+    ) -> Result {
+        let off = self.check(csum_offset, 2)?;
+        // SAFETY: as in `csum_replace4`.
+        unsafe {
+            shim::rust_ipvs_l4_csum_replace2(
+                self.skb.skb,
+                off,
+                u16::from_ne_bytes(from),
+                u16::from_ne_bytes(to),
+            )
+        };
+        Ok(())
+    }
+
+    /// Recomputes the checksum of the ICMP message whose header is at `offset`
+    /// (`ip_vs_nat_icmp`).
+    pub(crate) fn icmp_update_checksum(&mut self, offset: usize) -> Result {
+        let off = self.check(offset, 4)?;
+        // SAFETY: the ICMP header's first four bytes, which the wrapper writes, lie in the
+        // private, linear part (checked above); the sum reads the rest with `skb_checksum`.
+        unsafe { shim::rust_ipvs_icmp_update_csum(self.skb.skb, off) };
+        Ok(())
+    }
+
+    /// Recomputes the checksum of the IPv4 header at the network header (`ip_send_check`).
+    pub(crate) fn ip_send_check(&mut self) -> Result {
+        let offset = self.skb.network_offset().ok_or(EINVAL)?;
+        let mut first = [0u8; 1];
+        let ihl = match self.skb.read(offset, &mut first) {
+            Some(&[ver_ihl]) => usize::from(ver_ihl & 0x0f) * 4,
+            _ => return Err(EINVAL),
+        };
+        if ihl < 20 {
+            return Err(EINVAL);
+        }
+        self.check(offset, ihl)?;
+        // SAFETY: the whole IPv4 header, which the wrapper reads and writes through
+        // `ip_hdr(skb)`, lies in the private, linear part (checked above).
+        unsafe { shim::rust_ipvs_ip_send_check(self.skb.skb) };
+        Ok(())
     }
 }
 

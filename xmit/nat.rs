@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! NAT transmit (C: `ip_vs_nat_xmit`, the protocols' `dnat_handler` / `snat_handler`, and the
-//! SNAT half of `handle_response`): rewrite addresses and ports with correct checksums.
+//! NAT (C: `ip_vs_nat_xmit`, `ip_vs_icmp_xmit`, `ip_vs_nat_icmp` and the SNAT half of
+//! `handle_response` / `handle_response_icmp`): rewrite addresses, with the protocol's
+//! handler rewriting ports and checksums, and route the packet to its new destination.
 
 use crate::{
-    conn::{
-        flags, //
-        Conn,
-    },
-    datapath::Ipv4Header,
-    ffi::sysctl::Sysctl,
+    conn::Conn,
     ffi::{
         net::Net,
         netfilter::{
@@ -19,99 +15,44 @@ use crate::{
         skb::{
             Route, //
             Skb,
+            Writable,
         },
     },
-    netns::NetState,
+    netns::Ipvs,
+    packet::{
+        icmp, //
+        v4_of,
+        IcmpError,
+        IpHeader,
+        IPV4_CSUM_OFFSET,
+        IPV4_DADDR_OFFSET,
+        IPV4_SADDR_OFFSET,
+        IPV4_TTL_OFFSET,
+    },
+    proto::Packet,
+    sysctl::Sysctl,
+    uapi::{
+        conn_flags, //
+        fwd,
+    },
 };
 use kernel::{
     prelude::*,
     sync::atomic::Relaxed, //
 };
 
-/// `ICMP_DEST_UNREACH`.
-const ICMP_DEST_UNREACH: u8 = 3;
-/// `ICMP_FRAG_NEEDED`.
-const ICMP_FRAG_NEEDED: u8 = 4;
-/// `ICMP_TIME_EXCEEDED`.
-const ICMP_TIME_EXCEEDED: u8 = 11;
-/// `ICMP_EXC_TTL`.
-const ICMP_EXC_TTL: u8 = 0;
-/// Offset of the TTL in the IPv4 header.
-const TTL_OFFSET: usize = 8;
-/// Offset of the source address in the IPv4 header.
-const SADDR_OFFSET: usize = 12;
-/// Offset of the destination address in the IPv4 header.
-const DADDR_OFFSET: usize = 16;
-
-/// Where a protocol keeps its checksum, relative to the transport header; [`None`] when the
-/// packet carries none (UDP with checksum 0).
-fn l4_csum_offset(skb: &Skb<'_>, iph: &Ipv4Header) -> Option<usize> {
-    let field = match u16::from(iph.protocol) {
-        crate::ctl::uapi::IPPROTO_TCP => 16,
-        crate::ctl::uapi::IPPROTO_UDP => 6,
-        _ => return None,
-    };
-    let off = iph.transport_offset.checked_add(field)?;
-    let mut csum = [0u8; 2];
-    let csum = skb.read(off, &mut csum)?;
-    if iph.protocol == 17 && csum == [0, 0] {
-        return None;
-    }
-    Some(off)
-}
-
-/// Rewrites a 4-byte address field of the IP header and a 2-byte port field of the transport
-/// header, fixing the transport checksum; the caller recomputes the IP header checksum.
-fn rewrite(
-    skb: &mut Skb<'_>,
-    iph: &Ipv4Header,
-    addr_offset: usize,
-    old_addr: [u8; 4],
-    new_addr: [u8; 4],
-    port_offset: usize,
-    new_port: u16,
-) -> Result {
-    let port_at = iph
-        .transport_offset
-        .checked_add(port_offset)
-        .ok_or(EINVAL)?;
-    let mut buf = [0u8; 2];
-    let old_port: [u8; 2] = skb
-        .read(port_at, &mut buf)
-        .and_then(|b| b.try_into().ok())
-        .ok_or(EINVAL)?;
-    let new_port = new_port.to_be_bytes();
-    let csum = l4_csum_offset(skb, iph);
-    skb.write(port_at, &new_port)?;
-    skb.write(
-        iph.offset.checked_add(addr_offset).ok_or(EINVAL)?,
-        &new_addr,
-    )?;
-    if let Some(csum) = csum {
-        skb.csum_replace2(csum, old_port, new_port);
-        skb.csum_replace4(csum, old_addr, new_addr, true);
-    }
-    Ok(())
-}
-
-/// Bytes that must be writable: the IP header and the transport header up to its checksum.
-fn writable_len(iph: &Ipv4Header) -> usize {
-    let l4 = if iph.protocol == 6 { 18 } else { 8 };
-    iph.transport_offset.saturating_add(l4)
-}
-
 /// Detaches conntrack, or for `conntrack=1` connections makes its reply direction describe
 /// the real flow (`ip_vs_notrack` / `ip_vs_update_conntrack`): `outin` for client packets
 /// after DNAT, else for replies after SNAT.
 fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
     let f = conn.flags.load(Relaxed);
-    if f & flags::NFCT == 0 {
+    if f & conn_flags::NFCT == 0 {
         skb.notrack();
-    } else if f & flags::FWD_MASK == crate::ctl::uapi::fwd::MASQ {
+    } else if f & fwd::MASK == fwd::MASQ {
         if outin {
-            skb.conntrack_alter_reply(true, conn.daddr, conn.dport());
+            skb.conntrack_alter_reply(true, v4_of(&conn.daddr), conn.dport());
         } else {
-            skb.conntrack_alter_reply(false, conn.vaddr, conn.vport);
+            skb.conntrack_alter_reply(false, v4_of(&conn.vaddr), conn.vport);
         }
     }
 }
@@ -125,91 +66,109 @@ enum MtuCheck {
     IcmpError,
 }
 
+/// Where [`out_route`] sends a packet.
+enum OutRoute {
+    /// The real server is this host: the packet keeps its route and continues.
+    Local,
+    /// Through LOCAL_OUT along this route.
+    Remote(Route),
+}
+
 /// `__ip_vs_get_out_rt` for NAT (`IP_VS_RT_MODE_LOCAL | NON_LOCAL | RDR`), with its
-/// `decrement_ttl` and `ensure_mtu_is_adequate`: whether the real server at `daddr` is local
-/// (the packet keeps its route), or [`None`] when the packet must be dropped, after telling
-/// its sender when C does (host unreachable, time exceeded, fragmentation needed).
+/// `decrement_ttl` and `ensure_mtu_is_adequate`: where the packet to the real server at
+/// `daddr` goes, or [`None`] when it must be dropped, after telling its sender when C does
+/// (host unreachable, time exceeded, fragmentation needed).
 fn out_route(
     net: &Net,
     skb: &mut Skb<'_>,
-    iph: &Ipv4Header,
+    iph: &IpHeader,
     daddr: [u8; 4],
     mtu_check: MtuCheck,
-) -> Option<bool> {
+) -> Option<OutRoute> {
     let Ok(route) = Route::output(net, daddr) else {
         skb.link_failure();
         return None;
     };
     if route.is_local() {
-        return Some(true);
+        return Some(OutRoute::Local);
     }
     // `crosses_local_route_boundary`: a loopback source does not leave the host.
-    if iph.saddr[0] == 127 {
+    if v4_of(&iph.saddr)[0] == 127 {
         return None;
     }
     if iph.ttl <= 1 {
-        skb.icmp_send(ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
+        skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL);
         return None;
     }
     // `ip_decrease_ttl`, checksum included: an ICMP error below quotes this header.
-    skb.make_writable(iph.transport_offset).ok()?;
-    skb.write(iph.offset.checked_add(TTL_OFFSET)?, &[iph.ttl - 1])
+    let mut w = skb.make_writable(iph.transport_offset).ok()?;
+    w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
         .ok()?;
-    skb.ip_send_check();
+    w.ip_send_check().ok()?;
     let mtu = route.mtu();
     if mtu_check == MtuCheck::Packet && iph.dont_fragment && skb.exceeds_mtu(mtu) {
-        skb.icmp_send_info(ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, mtu);
+        skb.icmp_send_info(icmp::DEST_UNREACH, icmp::FRAG_NEEDED, mtu);
         return None;
     }
-    skb.set_route(route);
-    Some(false)
+    Some(OutRoute::Remote(route))
+}
+
+/// Sends a rewritten packet to its real server along `route` (`ip_vs_nat_send_or_cont`).
+fn send(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &Conn) -> Verdict {
+    skb.set_ipvs_property();
+    conntrack(&mut skb, conn, true);
+    match route {
+        OutRoute::Local => Verdict::Accept,
+        OutRoute::Remote(route) => {
+            skb.send_local_out(net, route);
+            Verdict::Stolen
+        }
+    }
+}
+
+/// Writes the address at `field` of the IP header at `iph` and recomputes the header checksum.
+fn set_ip_addr(
+    w: &mut Writable<'_, '_>,
+    iph: &IpHeader,
+    field: usize,
+    addr: [u8; 4],
+) -> Result {
+    w.write(iph.offset.checked_add(field).ok_or(EINVAL)?, &addr)?;
+    w.ip_send_check()
 }
 
 /// `ip_vs_nat_xmit`: DNAT a client packet to the real server and send it.
-pub(crate) fn nat_xmit(net: &Net, mut skb: Skb<'_>, iph: &Ipv4Header, conn: &Conn) -> Verdict {
-    let Some(local) = out_route(net, &mut skb, iph, conn.daddr, MtuCheck::Packet) else {
+pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
+    let iph = &pkt.iph;
+    let Some(route) = out_route(net, &mut skb, iph, v4_of(&conn.daddr), MtuCheck::Packet) else {
         return Verdict::Drop;
     };
-    if skb.make_writable(writable_len(iph)).is_err() {
+    let Ok(mut w) = skb.make_writable(pkt.proto.nat_writable_len(iph)) else {
         return Verdict::Drop;
-    }
-    if rewrite(
-        &mut skb,
-        iph,
-        DADDR_OFFSET,
-        iph.daddr,
-        conn.daddr,
-        2,
-        conn.dport(),
-    )
-    .is_err()
+    };
+    if pkt.proto.dnat_handler(&mut w, iph, &pkt.l4, conn).is_err()
+        || set_ip_addr(&mut w, iph, IPV4_DADDR_OFFSET, v4_of(&conn.daddr)).is_err()
     {
         return Verdict::Drop;
     }
-    skb.ip_send_check();
-    skb.set_ipvs_property();
-    conntrack(&mut skb, conn, true);
-    if local {
-        return Verdict::Accept;
-    }
-    skb.send_local_out(net);
-    Verdict::Stolen
+    send(net, skb, route, conn)
 }
 
 /// The SNAT of `handle_response`: rewrite a real server's reply to come from the virtual
 /// service, re-route it if needed and let it continue.
 pub(crate) fn snat_response(
-    ipvs: &NetState,
+    ipvs: &Ipvs,
     net: &Net,
     skb: &mut Skb<'_>,
-    iph: &Ipv4Header,
+    pkt: &Packet,
     conn: &Conn,
     hook: HookPoint,
 ) -> Result {
-    skb.make_writable(writable_len(iph))?;
-    rewrite(skb, iph, SADDR_OFFSET, iph.saddr, conn.vaddr, 0, conn.vport)?;
-    skb.ip_send_check();
-    if hook != HookPoint::LocalIn && ipvs.sysctl.get(Sysctl::SnatReroute) != 0 {
+    let iph = &pkt.iph;
+    let mut w = skb.make_writable(pkt.proto.nat_writable_len(iph))?;
+    pkt.proto.snat_handler(&mut w, iph, &pkt.l4, conn)?;
+    set_ip_addr(&mut w, iph, IPV4_SADDR_OFFSET, v4_of(&conn.vaddr))?;
+    if hook != HookPoint::LocalIn && ipvs.sysctl.enabled(Sysctl::SnatReroute) {
         skb.route_me_harder(net)?;
     }
     Ok(())
@@ -222,11 +181,11 @@ pub(crate) fn finish_response(skb: &mut Skb<'_>, conn: &Conn) {
 }
 
 /// Ones' complement checksum of an IPv4 header with its checksum field zeroed (`ip_fast_csum`).
-pub(crate) fn ipv4_header_checksum(header: &[u8]) -> [u8; 2] {
+fn ipv4_header_checksum(header: &[u8]) -> [u8; 2] {
     let mut sum: u32 = 0;
     for (i, pair) in header.chunks(2).enumerate() {
-        // Bytes 10 and 11 are the checksum itself.
-        if i == 5 {
+        // The checksum itself.
+        if i * 2 == IPV4_CSUM_OFFSET {
             continue;
         }
         let hi = pair.first().copied().unwrap_or(0);
@@ -239,54 +198,45 @@ pub(crate) fn ipv4_header_checksum(header: &[u8]) -> [u8; 2] {
     (!(sum as u16)).to_be_bytes()
 }
 
-/// Recomputes the checksum of the IPv4 header at `offset` (writable), `ihl` bytes long.
-fn fix_ipv4_header_checksum(skb: &mut Skb<'_>, offset: usize, ihl: usize) -> Result {
+/// Recomputes the checksum of the embedded IPv4 header `inner`, which is writable.
+fn fix_inner_checksum(w: &mut Writable<'_, '_>, inner: &IpHeader) -> Result {
     let mut buf = [0u8; 60];
-    let header = buf.get_mut(..ihl).ok_or(EINVAL)?;
-    let header = skb.read(offset, header).ok_or(EINVAL)?;
+    let header = buf.get_mut(..inner.header_len()).ok_or(EINVAL)?;
+    let header = w.read(inner.offset, header).ok_or(EINVAL)?;
     let csum = ipv4_header_checksum(header);
-    skb.write(offset.checked_add(10).ok_or(EINVAL)?, &csum)
-}
-
-/// An ICMP error about an IPVS connection (C: the parts of `ip_vs_in_icmp` /
-/// `ip_vs_out_icmp` the translation needs).
-pub(crate) struct IcmpError {
-    /// Offset of the ICMP header.
-    pub(crate) icmp_offset: usize,
-    /// The embedded IP header.
-    pub(crate) inner: Ipv4Header,
+    w.write(inner.offset.checked_add(IPV4_CSUM_OFFSET).ok_or(EINVAL)?, &csum)
 }
 
 /// `ip_vs_nat_icmp`: rewrites the outer and embedded headers of an ICMP error. `reply` is the
 /// direction real server -> client (`inout`): the error then appears to come from the virtual
 /// service; otherwise it is redirected to the real server.
 fn nat_icmp(
-    skb: &mut Skb<'_>,
-    iph: &Ipv4Header,
+    w: &mut Writable<'_, '_>,
+    iph: &IpHeader,
     err: &IcmpError,
     conn: &Conn,
     reply: bool,
 ) -> Result {
     let inner = &err.inner;
     let (outer_at, addr, inner_at, port_at, port) = if reply {
-        (SADDR_OFFSET, conn.vaddr, DADDR_OFFSET, 2, conn.vport)
+        (IPV4_SADDR_OFFSET, conn.vaddr, IPV4_DADDR_OFFSET, 2, conn.vport)
     } else {
-        (DADDR_OFFSET, conn.daddr, SADDR_OFFSET, 0, conn.dport())
+        (IPV4_DADDR_OFFSET, conn.daddr, IPV4_SADDR_OFFSET, 0, conn.dport())
     };
-    skb.write(iph.offset.checked_add(outer_at).ok_or(EINVAL)?, &addr)?;
-    skb.ip_send_check();
-    skb.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, &addr)?;
-    let inner_ihl = inner
-        .transport_offset
-        .checked_sub(inner.offset)
-        .ok_or(EINVAL)?;
-    fix_ipv4_header_checksum(skb, inner.offset, inner_ihl)?;
-    skb.write(
+    let addr = v4_of(&addr);
+    set_ip_addr(w, iph, outer_at, addr)?;
+    w.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, &addr)?;
+    fix_inner_checksum(w, inner)?;
+    w.write(
         inner.transport_offset.checked_add(port_at).ok_or(EINVAL)?,
         &port.to_be_bytes(),
     )?;
-    skb.icmp_update_checksum(err.icmp_offset);
-    Ok(())
+    w.icmp_update_checksum(err.icmp_offset)
+}
+
+/// Bytes an ICMP translation writes: through the embedded packet's ports.
+fn icmp_writable_len(err: &IcmpError) -> usize {
+    err.inner.transport_offset.saturating_add(4)
 }
 
 /// `ip_vs_icmp_xmit` for NAT: an ICMP error from the client side about a connection is
@@ -294,62 +244,48 @@ fn nat_icmp(
 pub(crate) fn icmp_xmit(
     net: &Net,
     mut skb: Skb<'_>,
-    iph: &Ipv4Header,
+    iph: &IpHeader,
     err: &IcmpError,
     conn: &Conn,
 ) -> Verdict {
-    if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
-        return Verdict::Accept;
-    }
-    let Some(local) = out_route(net, &mut skb, iph, conn.daddr, MtuCheck::IcmpError) else {
+    let daddr = v4_of(&conn.daddr);
+    let Some(route) = out_route(net, &mut skb, iph, daddr, MtuCheck::IcmpError) else {
         return Verdict::Drop;
     };
-    if skb
-        .make_writable(err.inner.transport_offset.saturating_add(4))
-        .is_err()
-    {
+    let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
+        return Verdict::Drop;
+    };
+    if nat_icmp(&mut w, iph, err, conn, false).is_err() {
         return Verdict::Drop;
     }
-    if nat_icmp(&mut skb, iph, err, conn, false).is_err() {
-        return Verdict::Drop;
-    }
-    skb.set_ipvs_property();
-    conntrack(&mut skb, conn, true);
-    if local {
-        return Verdict::Accept;
-    }
-    skb.send_local_out(net);
-    Verdict::Stolen
+    send(net, skb, route, conn)
 }
 
 /// `handle_response_icmp`: an ICMP error from a real server about a connection is made to come
 /// from the virtual service.
 pub(crate) fn icmp_response(
-    ipvs: &NetState,
+    ipvs: &Ipvs,
     net: &Net,
     skb: &mut Skb<'_>,
-    iph: &Ipv4Header,
+    iph: &IpHeader,
     err: &IcmpError,
     conn: &Conn,
     hook: HookPoint,
 ) -> Verdict {
-    if conn.flags.load(Relaxed) & flags::FWD_MASK != crate::ctl::uapi::fwd::MASQ {
+    if conn.flags.load(Relaxed) & fwd::MASK != fwd::MASQ {
         return Verdict::Accept;
     }
     if !skb.checksum_ok(err.icmp_offset) {
         return Verdict::Drop;
     }
-    if skb
-        .make_writable(err.inner.transport_offset.saturating_add(4))
-        .is_err()
-    {
+    let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
         return Verdict::Drop;
-    }
-    if nat_icmp(skb, iph, err, conn, true).is_err() {
+    };
+    if nat_icmp(&mut w, iph, err, conn, true).is_err() {
         return Verdict::Drop;
     }
     if hook != HookPoint::LocalIn
-        && ipvs.sysctl.get(Sysctl::SnatReroute) != 0
+        && ipvs.sysctl.enabled(Sysctl::SnatReroute)
         && skb.route_me_harder(net).is_err()
     {
         return Verdict::Drop;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The rate estimator (`ctl/estimator.rs`) against `ip_vs_est.c`'s arithmetic, with values
+//! The rate estimator (`stats/estimator.rs`) against `ip_vs_est.c`'s arithmetic, with values
 //! worked out by hand from the C expressions.
 
-use crate::ctl::estimator::{
+use crate::stats::estimator::{
     next_average, //
     reported_rate,
     RateKind,

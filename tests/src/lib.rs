@@ -3,7 +3,7 @@
 //! Host tests of rust_ipvs's pure logic.
 //!
 //! The scheduler, state-table, persistence and rate-estimator files of the module are compiled
-//! here exactly as they are in the kernel crate: the same `sched`, `proto` and `ctl` nesting,
+//! here exactly as they are in the kernel crate: the same `sched`, `proto` and `stats` nesting,
 //! so `super::` paths inside them resolve alike. The crate is `no_std` like the kernel, which proves those files
 //! need nothing beyond `core`; only the tests themselves use `std`.
 
@@ -49,7 +49,7 @@ mod proto {
     pub(crate) mod udp_state;
 }
 
-/// The kernel crate's `ctl` module, for its pure-logic file, under the same lints.
+/// The kernel crate's `stats` module, for its pure-logic file, under the same lints.
 #[cfg(test)]
 #[warn(
     clippy::arithmetic_side_effects,
@@ -58,8 +58,8 @@ mod proto {
     clippy::panic,
     clippy::unwrap_used
 )]
-#[path = "../../ctl"]
-mod ctl {
+#[path = "../../stats"]
+mod stats {
     pub(crate) mod estimator;
 }
 

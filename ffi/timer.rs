@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-namespace timer: calls [`crate::netns::NetState::tick`] (connection expiry, rate
-//! estimation) every second in softirq context until dropped.
+//! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry, rate
+//! estimation) every second in softirq context until dropped; and the clock and random
+//! numbers.
 
 use super::{
-    net::Net, //
+    net::{
+        Net, //
+        PernetState,
+    },
     shim,
 };
 use kernel::{bindings, prelude::*};
@@ -14,17 +18,17 @@ use kernel::{bindings, prelude::*};
 /// # Invariants
 ///
 /// `timer` came from `rust_ipvs_gc_start` and has not been stopped.
-pub(crate) struct GcTimer {
+pub(crate) struct Timer {
     /// The C timer object.
-    timer: *mut shim::GcTimer,
+    timer: *mut shim::Timer,
 }
 
 // SAFETY: the handle may be stopped from any task.
-unsafe impl Send for GcTimer {}
-// SAFETY: `&GcTimer` exposes nothing.
-unsafe impl Sync for GcTimer {}
+unsafe impl Send for Timer {}
+// SAFETY: `&Timer` exposes nothing.
+unsafe impl Sync for Timer {}
 
-impl GcTimer {
+impl Timer {
     /// Starts the timer for `net`. The owner stops it (drops this) before `net` goes away.
     pub(crate) fn start(net: &Net) -> Result<Self> {
         // SAFETY: `net` is alive; the callback is defined below.
@@ -33,28 +37,34 @@ impl GcTimer {
             return Err(ENOMEM);
         }
         // INVARIANT: started above.
-        Ok(GcTimer { timer })
+        Ok(Timer { timer })
     }
 }
 
-impl Drop for GcTimer {
+impl Drop for Timer {
     fn drop(&mut self) {
         // SAFETY: started and not stopped (type invariant); returns after a running callback.
         unsafe { shim::rust_ipvs_gc_stop(self.timer) };
     }
 }
 
-/// Timer callback: expires the namespace's idle connections and updates its rates.
+/// What the module does every second per namespace, in softirq context.
+pub(crate) trait Tick: PernetState {
+    /// One tick of the namespace's timer.
+    fn tick(&self);
+}
+
+/// The timer callback of a namespace.
 ///
 /// # Safety
 ///
-/// `net` is a live namespace whose timer fired; the timer is stopped before the
-/// namespace is dismantled.
-#[no_mangle]
-unsafe extern "C" fn rust_ipvs_conn_gc(net: *mut bindings::net) {
+/// `net` is a live namespace whose timer fired; the timer is stopped before the namespace is
+/// dismantled. `T` is the module's per-namespace state type.
+pub(crate) unsafe fn fire<T: Tick>(net: *mut bindings::net) {
     // SAFETY: the timer is stopped before its namespace is dismantled.
     let net = unsafe { Net::from_raw(net) };
-    if let Some(ipvs) = net.ipvs() {
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(ipvs) = unsafe { net.state::<T>() } {
         ipvs.tick();
     }
 }

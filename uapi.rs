@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The IPVS user ABI (`include/uapi/linux/ip_vs.h`), which the kernel's bindings do not export.
+//! The IPVS user ABI (`include/uapi/linux/ip_vs.h`), which the kernel's bindings do not export,
+//! and the address-family and protocol numbers it uses: the one definition of each constant,
+//! shared by the binding layer, the packet path and the control plane.
 
 /// `IP_VS_VERSION_CODE`: 1.2.1, what GET_INFO reports.
 pub(crate) const VERSION_CODE: u32 = 0x010201;
@@ -182,28 +184,40 @@ pub(crate) mod svc_flags {
 
 /// Forwarding methods (`IP_VS_CONN_F_FWD_MASK` values).
 pub(crate) mod fwd {
-    /// Mask of the forwarding method in connection flags.
     pub(crate) const MASK: u32 = 0x0007;
-    /// NAT (masquerading).
     pub(crate) const MASQ: u32 = 0x0000;
-    /// Local node.
     pub(crate) const LOCALNODE: u32 = 0x0001;
-    /// IP-IP tunnel.
     pub(crate) const TUNNEL: u32 = 0x0002;
-    /// Direct routing.
     pub(crate) const DROUTE: u32 = 0x0003;
+    pub(crate) const BYPASS: u32 = 0x0004;
 }
 
-/// Address families.
-pub(crate) const AF_INET: u16 = 2;
-/// IPv6 address family.
-pub(crate) const AF_INET6: u16 = 10;
-/// IP protocol numbers.
-pub(crate) const IPPROTO_TCP: u16 = 6;
-/// UDP protocol number.
-pub(crate) const IPPROTO_UDP: u16 = 17;
-/// SCTP protocol number.
-pub(crate) const IPPROTO_SCTP: u16 = 132;
+/// Connection flags (`IP_VS_CONN_F_*`); the low bits are the forwarding method ([`fwd`]).
+pub(crate) mod conn_flags {
+    /// Replies do not pass the director (DR, TUN).
+    pub(crate) const NOOUTPUT: u32 = 0x0080;
+    /// Counted in the destination's inactive connections.
+    pub(crate) const INACTIVE: u32 = 0x0100;
+    /// A persistence template.
+    pub(crate) const TEMPLATE: u32 = 0x1000;
+    /// One-packet scheduling: never hashed, released after its packet.
+    pub(crate) const ONE_PACKET: u32 = 0x2000;
+    /// Keep conntrack for this connection (`IP_VS_CONN_F_NFCT`).
+    pub(crate) const NFCT: u32 = 1 << 16;
+}
 
-/// `IP_VS_SCHEDNAME_MAXLEN`.
+pub(crate) const AF_INET: u16 = 2;
+pub(crate) const AF_INET6: u16 = 10;
+
+/// IP protocol numbers (`IPPROTO_*`).
+pub(crate) mod ipproto {
+    /// `IPPROTO_IP`: the protocol of firewall-mark templates.
+    pub(crate) const IP: u8 = 0;
+    pub(crate) const ICMP: u8 = 1;
+    pub(crate) const TCP: u8 = 6;
+    pub(crate) const UDP: u8 = 17;
+    pub(crate) const ICMPV6: u8 = 58;
+    pub(crate) const SCTP: u8 = 132;
+}
+
 pub(crate) const SCHEDNAME_MAXLEN: usize = 16;

@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Virtual services and their destinations (C: `struct ip_vs_service`, `struct ip_vs_dest`).
+//! Virtual services and their destinations (C: `struct ip_vs_service`, `struct ip_vs_dest`),
+//! which the packet path and the control plane share, and the packet path's snapshot of a
+//! namespace's services ([`ServiceTable`]).
 //!
 //! A service owns its destination list and scheduler state under one per-service lock, which
 //! the packet path takes only to schedule a new connection (as C's `sched_lock`). A connection
 //! holds a counted reference to its destination, so a removed destination stays valid for the
 //! connections still pointing at it (C keeps it in a trash list for that).
 
-use super::{
-    estimator::{
-        next_average, //
-        reported_rate,
-        RateKind,
+use crate::{
+    packet::NfInetAddr,
+    sched::{
+        dest_view::DestView, //
+        Scheduler,
     },
+    stats::Stats,
     uapi,
-};
-use crate::sched::{
-    dest_view::DestView, //
-    Scheduler,
 };
 use kernel::{
     new_spinlock_irq,
@@ -32,22 +31,6 @@ use kernel::{
     },
 };
 
-/// An address as netlink and `union nf_inet_addr` carry it: 16 bytes in network order, IPv4 in
-/// the first four.
-pub(crate) type InetAddr = [u8; 16];
-
-/// Copies an address attribute the way `nla_memcpy` into a `union nf_inet_addr` does: at most
-/// 16 bytes, the rest zero (moby/ipvs sends 4-byte IPv4 addresses). For IPv4 only the first four
-/// bytes count, as C compares them (`ip_vs_addr_equal`); the rest is cleared.
-pub(crate) fn inet_addr_from(af: u16, payload: &[u8]) -> InetAddr {
-    let len = if af == uapi::AF_INET6 { 16 } else { 4 };
-    let mut addr = [0u8; 16];
-    for (dst, src) in addr.iter_mut().zip(payload).take(len) {
-        *dst = *src;
-    }
-    addr
-}
-
 /// What identifies a service: protocol, address and port, or a firewall mark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ServiceKey {
@@ -56,144 +39,11 @@ pub(crate) struct ServiceKey {
     /// IP protocol; TCP for firewall-mark services, as C forces it.
     pub(crate) protocol: u16,
     /// Virtual address; zero for firewall-mark services.
-    pub(crate) addr: InetAddr,
+    pub(crate) addr: NfInetAddr,
     /// Virtual port in host order; 0 for firewall-mark services.
     pub(crate) port: u16,
     /// Firewall mark, or 0 for an address service.
     pub(crate) fwmark: u32,
-}
-
-/// Traffic counters of a service or destination (C: `struct ip_vs_stats`, per CPU there).
-pub(crate) struct Stats {
-    /// Connections scheduled.
-    pub(crate) conns: Atomic<u64>,
-    /// Packets from clients.
-    pub(crate) inpkts: Atomic<u64>,
-    /// Packets from real servers.
-    pub(crate) outpkts: Atomic<u64>,
-    /// Bytes from clients.
-    pub(crate) inbytes: Atomic<u64>,
-    /// Bytes from real servers.
-    pub(crate) outbytes: Atomic<u64>,
-    /// The rates of these counters.
-    est: Estimator,
-}
-
-/// The rate estimator of a [`Stats`] (C: `struct ip_vs_estimator`): per-second averages,
-/// updated every two seconds by [`Stats::estimate`] (arithmetic in [`super::estimator`]).
-struct Estimator {
-    /// The counters at the last estimation: conns, inpkts, outpkts, inbytes, outbytes.
-    last: [Atomic<u64>; 5],
-    /// The scaled averages of the same five.
-    avg: [Atomic<u64>; 5],
-}
-
-/// A copy of the counters, as reported.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct StatsSnapshot {
-    /// Connections scheduled.
-    pub(crate) conns: u64,
-    /// Packets from clients.
-    pub(crate) inpkts: u64,
-    /// Packets from real servers.
-    pub(crate) outpkts: u64,
-    /// Bytes from clients.
-    pub(crate) inbytes: u64,
-    /// Bytes from real servers.
-    pub(crate) outbytes: u64,
-    /// Connections per second.
-    pub(crate) cps: u64,
-    /// Packets per second from clients.
-    pub(crate) inpps: u64,
-    /// Packets per second from real servers.
-    pub(crate) outpps: u64,
-    /// Bytes per second from clients.
-    pub(crate) inbps: u64,
-    /// Bytes per second from real servers.
-    pub(crate) outbps: u64,
-}
-
-impl Stats {
-    /// Zeroed counters.
-    pub(crate) const fn new() -> Self {
-        Stats {
-            conns: Atomic::new(0),
-            inpkts: Atomic::new(0),
-            outpkts: Atomic::new(0),
-            inbytes: Atomic::new(0),
-            outbytes: Atomic::new(0),
-            est: Estimator {
-                last: [const { Atomic::new(0) }; 5],
-                avg: [const { Atomic::new(0) }; 5],
-            },
-        }
-    }
-
-    /// The five counters, in [`Estimator`] order.
-    fn counters(&self) -> [u64; 5] {
-        [
-            self.conns.load(Relaxed),
-            self.inpkts.load(Relaxed),
-            self.outpkts.load(Relaxed),
-            self.inbytes.load(Relaxed),
-            self.outbytes.load(Relaxed),
-        ]
-    }
-
-    /// One estimation, every two seconds (`ip_vs_chain_estimation`): each average moves a
-    /// quarter of the way to the last period's rate.
-    pub(crate) fn estimate(&self) {
-        let counters = self.counters();
-        let slots = self.est.last.iter().zip(self.est.avg.iter());
-        for (i, ((last, avg), now)) in slots.zip(counters).enumerate() {
-            // A concurrent ZERO gives a growth of 0, not a wrapped difference.
-            let growth = now.saturating_sub(last.load(Relaxed));
-            last.store(now, Relaxed);
-            let kind = RateKind::of_counter(i);
-            avg.store(next_average(kind, avg.load(Relaxed), growth), Relaxed);
-        }
-    }
-
-    /// The reported rates, rounded as `ip_vs_read_estimator` does.
-    fn rates(&self) -> [u64; 5] {
-        let mut rates = [0; 5];
-        for (i, (rate, avg)) in rates.iter_mut().zip(self.est.avg.iter()).enumerate() {
-            *rate = reported_rate(RateKind::of_counter(i), avg.load(Relaxed));
-        }
-        rates
-    }
-
-    /// Reads the counters.
-    pub(crate) fn snapshot(&self) -> StatsSnapshot {
-        let [conns, inpkts, outpkts, inbytes, outbytes] = self.counters();
-        let [cps, inpps, outpps, inbps, outbps] = self.rates();
-        StatsSnapshot {
-            conns,
-            inpkts,
-            outpkts,
-            inbytes,
-            outbytes,
-            cps,
-            inpps,
-            outpps,
-            inbps,
-            outbps,
-        }
-    }
-
-    /// Zeroes the counters (`ip_vs_zero_stats`).
-    pub(crate) fn zero(&self) {
-        self.conns.store(0, Relaxed);
-        self.inpkts.store(0, Relaxed);
-        self.outpkts.store(0, Relaxed);
-        self.inbytes.store(0, Relaxed);
-        self.outbytes.store(0, Relaxed);
-        // `ip_vs_zero_estimator`: the zero point is the new base, the rates restart at 0.
-        for (last, avg) in self.est.last.iter().zip(self.est.avg.iter()) {
-            last.store(0, Relaxed);
-            avg.store(0, Relaxed);
-        }
-    }
 }
 
 /// A destination's settings from NEW_DEST / SET_DEST (C: `struct ip_vs_dest_user_kern`).
@@ -220,7 +70,7 @@ pub(crate) struct Dest {
     /// Address family of the real server.
     pub(crate) af: u16,
     /// Real server address.
-    pub(crate) addr: InetAddr,
+    pub(crate) addr: NfInetAddr,
     /// Real server port, host order.
     pub(crate) port: u16,
     /// Forwarding method.
@@ -255,7 +105,7 @@ impl Dest {
     /// A new destination with `config` applied.
     pub(crate) fn new(
         af: u16,
-        addr: InetAddr,
+        addr: NfInetAddr,
         port: u16,
         config: &DestConfig,
     ) -> Result<Arc<Self>> {
@@ -418,7 +268,7 @@ impl Service {
     }
 
     /// The destination with this address and port (`ip_vs_lookup_dest`).
-    pub(crate) fn find_dest(&self, af: u16, addr: &InetAddr, port: u16) -> Option<Arc<Dest>> {
+    pub(crate) fn find_dest(&self, af: u16, addr: &NfInetAddr, port: u16) -> Option<Arc<Dest>> {
         let scheduling = self.scheduling.lock();
         scheduling
             .dests
@@ -530,5 +380,72 @@ impl Service {
         for d in list.iter() {
             d.available.store(false, Relaxed);
         }
+    }
+}
+
+/// A service's identity in lookup order: firewall mark (0 for address services), family,
+/// protocol, port, address.
+type LookupKey = (u32, u16, u16, u16, NfInetAddr);
+
+/// The lookup key of a service.
+fn lookup_key(key: &ServiceKey) -> LookupKey {
+    (key.fwmark, key.af, key.protocol, key.port, key.addr)
+}
+
+/// The services as the packet path sees them: an immutable snapshot, replaced as a whole by
+/// the control path under RCU.
+pub(crate) struct ServiceTable {
+    /// Every service of the namespace.
+    pub(crate) services: KVec<Arc<Service>>,
+}
+
+impl ServiceTable {
+    /// A snapshot of `services`, ordered for lookups.
+    pub(crate) fn new(mut services: KVec<Arc<Service>>) -> Self {
+        services
+            .as_mut_slice()
+            .sort_unstable_by_key(|s| lookup_key(&s.key));
+        ServiceTable { services }
+    }
+
+    /// The service with exactly this lookup key (binary search).
+    fn get(&self, key: &LookupKey) -> Option<Arc<Service>> {
+        let index = self
+            .services
+            .binary_search_by_key(key, |s| lookup_key(&s.key))
+            .ok()?;
+        self.services.get(index).cloned()
+    }
+
+    /// The service a packet is for (`ip_vs_service_find`): firewall-mark services first when
+    /// the packet is marked, then by protocol, address and port.
+    pub(crate) fn find(
+        &self,
+        af: u16,
+        mark: u32,
+        protocol: u8,
+        daddr: &NfInetAddr,
+        dport: u16,
+    ) -> Option<Arc<Service>> {
+        let fwmark_protocol = u16::from(uapi::ipproto::TCP);
+        let by_mark = (mark != 0)
+            .then(|| self.get(&(mark, af, fwmark_protocol, 0, [0; 16])))
+            .flatten();
+        by_mark.or_else(|| self.get(&(0, af, u16::from(protocol), dport, *daddr)))
+    }
+
+    /// Whether `addr:port` is a NAT real server of some service (`ip_vs_has_real_service`).
+    pub(crate) fn has_real_service(
+        &self,
+        af: u16,
+        protocol: u8,
+        addr: &NfInetAddr,
+        port: u16,
+    ) -> bool {
+        self.services.iter().any(|s| {
+            (s.key.protocol == u16::from(protocol) || s.key.fwmark != 0)
+                && s.find_dest(af, addr, port)
+                    .is_some_and(|d| d.fwd_method.load(Relaxed) == uapi::fwd::MASQ)
+        })
     }
 }

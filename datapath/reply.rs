@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The reply path (C: `ip_vs_out_hook` and `handle_response`): a real server's packet back
+//! to a client finds its connection and is rewritten to come from the virtual service.
+
+use super::{
+    icmp::reply_icmp, //
+    out_stats,
+};
+use crate::{
+    conn::PacketKey,
+    ffi::{
+        net::Net,
+        netfilter::{
+            HookPoint, //
+            Verdict,
+        },
+        skb::Skb,
+    },
+    netns::Ipvs,
+    packet::{
+        icmp, //
+        IpHeader,
+    },
+    proto::{
+        tcp_state::Direction, //
+        Packet,
+        Proto,
+    },
+    sysctl::Sysctl,
+    uapi::ipproto,
+    xmit::nat,
+};
+use kernel::sync::rcu;
+
+/// `ip_vs_out_hook`: real-server packets back to a client.
+pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
+    if skb.ipvs_property() || !skb.has_dst() {
+        return Verdict::Accept;
+    }
+    let guard = rcu::read_lock();
+    let Some((services, conns)) = ipvs.tables(&guard) else {
+        return Verdict::Accept;
+    };
+    let Some(iph) = IpHeader::parse(&skb) else {
+        return Verdict::Accept;
+    };
+    if iph.protocol == ipproto::ICMP {
+        if let Some(verdict) = reply_icmp(ipvs, net, conns, &mut skb, &iph, hook) {
+            return verdict;
+        }
+    }
+    let Some(proto) = Proto::lookup(iph.protocol) else {
+        return Verdict::Accept;
+    };
+    if iph.later_fragment() {
+        return Verdict::Accept;
+    }
+    let Some(l4) = proto.parse(&skb, &iph) else {
+        return Verdict::Accept;
+    };
+    let pkt = Packet { iph, proto, l4 };
+    let key = PacketKey::new(&pkt.iph, &pkt.l4);
+    if let Some(conn) = conns.out_get(&key) {
+        // `handle_response`.
+        if nat::snat_response(ipvs, net, &mut skb, &pkt, &conn, hook).is_err() {
+            return Verdict::Drop;
+        }
+        out_stats(ipvs, &conn, skb.len());
+        proto.state_transition(ipvs, &conn, Direction::Output, &pkt.l4);
+        nat::finish_response(&mut skb, &conn);
+        conn.touch();
+        return Verdict::Accept;
+    }
+    // A reply-looking packet from a real server with no connection.
+    if ipvs.sysctl.enabled(Sysctl::NatIcmpSend)
+        && !proto.is_reset(&pkt.l4)
+        && services.has_real_service(key.af, key.protocol, &key.saddr, key.sport)
+    {
+        skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
+        return Verdict::Drop;
+    }
+    Verdict::Accept
+}

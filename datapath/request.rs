@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The request path (C: `ip_vs_in_hook`): a client packet to a virtual service finds its
+//! connection, or gets a new one, and is sent to the connection's real server.
+
+use super::{
+    icmp::request_icmp, //
+    in_stats,
+    schedule::try_to_schedule,
+};
+use crate::{
+    conn::{
+        Conn, //
+        PacketKey,
+    },
+    ffi::{
+        net::Net,
+        netfilter::{
+            HookPoint, //
+            Verdict,
+        },
+        skb::{
+            Skb, //
+            PACKET_HOST,
+        },
+    },
+    netns::Ipvs,
+    packet::IpHeader,
+    proto::{
+        tcp_state::Direction, //
+        Packet,
+        Proto,
+    },
+    sysctl::Sysctl,
+    uapi::{
+        conn_flags, //
+        ipproto,
+    },
+    xmit::Xmit,
+};
+use kernel::sync::{
+    atomic::Relaxed, //
+    rcu,
+    Arc,
+};
+
+/// `ip_vs_in_hook`: client packets to a virtual service.
+pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
+    if skb.ipvs_property() {
+        return Verdict::Accept;
+    }
+    if (skb.pkt_type() != PACKET_HOST && hook != HookPoint::LocalOut) || !skb.has_dst() {
+        return Verdict::Accept;
+    }
+    let guard = rcu::read_lock();
+    let Some((services, conns)) = ipvs.tables(&guard) else {
+        return Verdict::Accept;
+    };
+    let Some(iph) = IpHeader::parse(&skb) else {
+        return Verdict::Accept;
+    };
+    if iph.protocol == ipproto::ICMP {
+        return request_icmp(ipvs, net, conns, skb, &iph).unwrap_or(Verdict::Accept);
+    }
+    let Some(proto) = Proto::lookup(iph.protocol) else {
+        // Only a tunnel brings such a packet back (decapsulated): mark it so that its inner
+        // packet passes untouched when tunneled packets are ignored.
+        if ipvs.sysctl.enabled(Sysctl::IgnoreTunneled) {
+            skb.set_ipvs_property();
+        }
+        return Verdict::Accept;
+    };
+    if iph.later_fragment() {
+        return Verdict::Accept;
+    }
+    let Some(l4) = proto.parse(&skb, &iph) else {
+        // C: no ports, no connection, and `conn_schedule` drops the packet.
+        return Verdict::Drop;
+    };
+    if !proto.header_complete(&l4) {
+        return Verdict::Drop;
+    }
+    let pkt = Packet { iph, proto, l4 };
+    let key = PacketKey::new(&pkt.iph, &pkt.l4);
+    let mut conn = conns.in_get(&key);
+
+    // A new connection reusing the tuple of an old one (`conn_reuse_mode`, `expire_nodest_conn`).
+    if let (true, Some(cp)) = (proto.is_new_conn(&pkt.l4), &conn) {
+        let reuse_mode = ipvs.sysctl.get(Sysctl::ConnReuseMode);
+        let dest_weight_zero = cp
+            .dest
+            .as_ref()
+            .is_some_and(|d| d.weight.load(Relaxed) == 0);
+        let resched = (ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) && dest_weight_zero)
+            || (reuse_mode != 0 && proto.new_conn_expected(cp, reuse_mode));
+        if resched {
+            if expire_for_reschedule(&skb, cp) {
+                return Verdict::Drop;
+            }
+            conn = None;
+        }
+    }
+
+    // The server of an existing connection was removed.
+    if let Some(cp) = &conn {
+        if cp.dest.as_ref().is_some_and(|d| !d.available.load(Relaxed)) {
+            if !ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) {
+                return Verdict::Drop;
+            }
+            if expire_for_reschedule(&skb, cp) {
+                return Verdict::Drop;
+            }
+            conn = None;
+        }
+    }
+
+    let conn: Arc<Conn> = match conn {
+        Some(conn) => conn,
+        None => match try_to_schedule(ipvs, conns, services, &mut skb, &pkt, &key) {
+            Ok(conn) => conn,
+            Err(verdict) => return verdict,
+        },
+    };
+    in_stats(ipvs, &conn, skb.len());
+    proto.state_transition(ipvs, &conn, Direction::Input, &pkt.l4);
+    let verdict = Xmit::of(&conn).transmit(net, skb, &pkt, &conn);
+    conn.touch();
+    conns.put_one_packet(&conn);
+    verdict
+}
+
+/// Expires `conn` so that the packet can schedule a new one; `true` when the packet must be
+/// dropped instead, because its conntrack entry is the old connection's
+/// (`ip_vs_conn_uses_old_conntrack`): its retransmission then starts afresh.
+fn expire_for_reschedule(skb: &Skb<'_>, conn: &Conn) -> bool {
+    let old_ct = skb.conntrack_confirmed();
+    if !old_ct {
+        conn.clear_flags(conn_flags::NFCT);
+    }
+    conn.expire_now();
+    old_ct
+}

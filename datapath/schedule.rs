@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Scheduling a client packet that has no connection (C: `ip_vs_try_to_schedule`, the
+//! protocols' `conn_schedule`, `ip_vs_schedule` and `ip_vs_sched_persist`): find its service,
+//! pick a real server with the service's scheduler or the client's persistence template, and
+//! create the connection.
+
+use super::conn_stats;
+use crate::{
+    conn::{
+        Conn, //
+        ConnParams,
+        ConnTable,
+        PacketKey,
+    },
+    ffi::skb::Skb,
+    netns::Ipvs,
+    packet::{
+        icmp, //
+        sched_addr,
+    },
+    proto::Packet,
+    sched::{
+        dest_view::ClientInfo,
+        persist::{
+            self, //
+            PersistentPacket,
+            PersistentService,
+        },
+    },
+    service::{
+        Dest, //
+        Scheduling,
+        Service,
+        ServiceTable,
+    },
+    sysctl::Sysctl,
+    uapi::{
+        conn_flags, //
+        svc_flags,
+    },
+};
+use crate::ffi::netfilter::Verdict;
+use kernel::{
+    bindings,
+    sync::{
+        atomic::Relaxed, //
+        Arc,
+    },
+};
+
+/// FTP data port, never scheduled (`FTPDATA`).
+const FTPDATA: u16 = 20;
+
+/// `ip_vs_try_to_schedule` with the protocol's `conn_schedule`: a new connection, or the
+/// verdict for a packet that gets none.
+pub(super) fn try_to_schedule(
+    ipvs: &Ipvs,
+    conns: &ConnTable,
+    services: &ServiceTable,
+    skb: &mut Skb<'_>,
+    pkt: &Packet,
+    key: &PacketKey,
+) -> Result<Arc<Conn>, Verdict> {
+    if !pkt.proto.may_schedule(ipvs, &pkt.l4) {
+        return Err(Verdict::Accept);
+    }
+    let Some(service) = services.find(key.af, skb.mark(), key.protocol, &key.daddr, key.dport)
+    else {
+        return Err(Verdict::Accept);
+    };
+    let request = Request {
+        ipvs,
+        conns,
+        service: &service,
+        pkt,
+        key,
+        // `ip_vs_conn_new`: conntrack=1 keeps conntrack for the connection.
+        nfct: if ipvs.sysctl.enabled(Sysctl::Conntrack) {
+            conn_flags::NFCT
+        } else {
+            0
+        },
+        conn_max: ipvs.sysctl.get(Sysctl::ConnMax),
+    };
+    match request.schedule(skb) {
+        Scheduled::Conn(conn) => Ok(conn),
+        Scheduled::Ignored => Err(Verdict::Accept),
+        Scheduled::Failed => Err(Verdict::Drop),
+        Scheduled::NoDest => {
+            // `ip_vs_leave`: tell the client the service is unreachable.
+            skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
+            Err(Verdict::Drop)
+        }
+    }
+}
+
+/// What `ip_vs_schedule` decided.
+enum Scheduled {
+    /// A new connection.
+    Conn(Arc<Conn>),
+    /// Not for scheduling (`*ignored = 1`): the packet continues.
+    Ignored,
+    /// No destination available (`*ignored = 0`): `ip_vs_leave`.
+    NoDest,
+    /// The connection could not be created (`*ignored = -1`): drop.
+    Failed,
+}
+
+/// A client packet being scheduled by its service.
+struct Request<'a> {
+    /// The namespace.
+    ipvs: &'a Ipvs,
+    /// Its connection table.
+    conns: &'a ConnTable,
+    /// The service the packet is for.
+    service: &'a Arc<Service>,
+    /// The packet.
+    pkt: &'a Packet,
+    /// Its tuple.
+    key: &'a PacketKey,
+    /// `IP_VS_CONN_F_NFCT` when conntrack=1.
+    nfct: u32,
+    /// `conn_max`.
+    conn_max: i32,
+}
+
+impl Request<'_> {
+    /// `ip_vs_schedule`.
+    fn schedule(&self, skb: &Skb<'_>) -> Scheduled {
+        let key = self.key;
+        if key.sport == FTPDATA {
+            return Scheduled::Ignored;
+        }
+        // Do not schedule replies from a local real server.
+        if skb.is_from_local() && self.conns.in_get(&key.inverse()).is_some() {
+            return Scheduled::Ignored;
+        }
+        let service = self.service;
+        if service.flags.load(Relaxed) & svc_flags::PERSISTENT != 0 {
+            return self.sched_persist();
+        }
+        if service.key.fwmark == 0 && key.dport != service.key.port {
+            return Scheduled::NoDest;
+        }
+        let Some(dest) = self.pick_dest() else {
+            return Scheduled::NoDest;
+        };
+        let dport = if dest.port != 0 { dest.port } else { key.dport };
+        let params = ConnParams::for_packet(key, dport);
+        self.new_conn(&params, &dest, None)
+    }
+
+    /// `ip_vs_sched_persist`: schedule through the client's persistence template.
+    fn sched_persist(&self) -> Scheduled {
+        let (service, key) = (self.service, self.key);
+        let persistent = PersistentService {
+            port: service.key.port,
+            fwmark: service.key.fwmark,
+            netmask: u32::from_be(service.netmask.load(Relaxed)),
+        };
+        let packet = PersistentPacket {
+            protocol: key.protocol,
+            client_addr: sched_addr(key.af, &key.saddr),
+            virtual_addr: sched_addr(key.af, &key.daddr),
+            virtual_port: key.dport,
+        };
+        let tkey = persist::template_key(&persistent, &packet);
+        let expire_quiescent = self.ipvs.sysctl.enabled(Sysctl::ExpireQuiescentTemplate);
+        // `ip_vs_check_template`: a template whose server is gone (or quiesced, with
+        // expire_quiescent_template) is invalidated and the client rescheduled.
+        let template = self.conns.template_get(key.af, &tkey).filter(|ct| {
+            let usable = ct.dest.as_ref().is_some_and(|d| {
+                persist::template_usable(
+                    d.available.load(Relaxed),
+                    d.weight.load(Relaxed),
+                    expire_quiescent,
+                )
+            });
+            if !usable {
+                ct.dport
+                    .store(u32::from(persist::INVALID_TEMPLATE_DPORT), Relaxed);
+            }
+            usable
+        });
+        let (template, dest) = match template.and_then(|ct| ct.dest.clone().map(|d| (ct, d))) {
+            Some(found) => found,
+            None => {
+                let Some(dest) = self.pick_dest() else {
+                    return Scheduled::NoDest;
+                };
+                let dport = persist::template_dport(&persistent, key.dport, dest.port);
+                let params = ConnParams::for_template(key.af, &tkey, dport);
+                let timeout = u64::from(service.timeout.load(Relaxed))
+                    .saturating_mul(u64::from(bindings::CONFIG_HZ));
+                match self.conns.new_conn(
+                    &params,
+                    dest.clone(),
+                    Some(service.clone()),
+                    conn_flags::TEMPLATE,
+                    self.conn_max,
+                    None,
+                    Some(timeout),
+                ) {
+                    Ok(ct) => (ct, dest),
+                    Err(_) => return Scheduled::Failed,
+                }
+            }
+        };
+        let dport = persist::connection_dport(&persistent, key.dport, dest.port);
+        let params = ConnParams::for_packet(key, dport);
+        let scheduled = self.new_conn(&params, &dest, Some(template.clone()));
+        // Each use restarts the template's timer (`ip_vs_conn_put(ct)`).
+        template.touch();
+        scheduled
+    }
+
+    /// Creates the connection to `dest` (`ip_vs_conn_new`) and counts it.
+    fn new_conn(
+        &self,
+        params: &ConnParams,
+        dest: &Arc<Dest>,
+        template: Option<Arc<Conn>>,
+    ) -> Scheduled {
+        match self.conns.new_conn(
+            params,
+            dest.clone(),
+            Some(self.service.clone()),
+            self.nfct | self.one_packet_flag(),
+            self.conn_max,
+            template,
+            None,
+        ) {
+            Ok(conn) => {
+                conn_stats(self.ipvs, self.service, dest);
+                Scheduled::Conn(conn)
+            }
+            Err(_) => Scheduled::Failed,
+        }
+    }
+
+    /// `IP_VS_CONN_F_ONE_PACKET` for a one-packet-scheduling service, where the protocol
+    /// allows it.
+    fn one_packet_flag(&self) -> u32 {
+        let ops = self.service.flags.load(Relaxed) & svc_flags::ONEPACKET != 0;
+        if ops && self.pkt.proto.one_packet_scheduling() {
+            conn_flags::ONE_PACKET
+        } else {
+            0
+        }
+    }
+
+    /// Runs the service's scheduler for the client of this packet.
+    fn pick_dest(&self) -> Option<Arc<Dest>> {
+        let service = self.service;
+        let client = ClientInfo {
+            addr: sched_addr(self.key.af, &self.key.saddr),
+            port: self.key.sport,
+            service_flags: service.flags.load(Relaxed),
+        };
+        let mut scheduling = service.scheduling.lock();
+        let Scheduling { scheduler, dests } = &mut *scheduling;
+        let index = scheduler.as_mut()?.schedule(dests, &client)?;
+        dests.get(index).cloned()
+    }
+}

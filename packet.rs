@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The packet as the data path sees it (C: `struct ip_vs_iphdr`): address family, addresses,
+//! protocol and header offsets, parsed once per packet with bounds checks and handed down to
+//! the protocol, connection, scheduler and transmit layers.
+//!
+//! Addresses are `union nf_inet_addr` bytes ([`NfInetAddr`]) whatever the family, so a
+//! connection, a template key or a service key has one shape for IPv4 and IPv6; IPv6 adds a
+//! parser here, not a second copy of the layers above.
+
+use crate::{
+    ffi::skb::Skb,
+    sched::dest_view::InetAddr, //
+    uapi,
+};
+
+/// An address as `union nf_inet_addr` holds it: 16 bytes in network order, an IPv4 address in
+/// the first four and the rest zero.
+pub(crate) type NfInetAddr = [u8; 16];
+
+/// The `nf_inet_addr` of an IPv4 address.
+pub(crate) const fn nf_inet_v4(addr: [u8; 4]) -> NfInetAddr {
+    let mut wide = [0u8; 16];
+    wide[0] = addr[0];
+    wide[1] = addr[1];
+    wide[2] = addr[2];
+    wide[3] = addr[3];
+    wide
+}
+
+/// The IPv4 address in the first four bytes of an `nf_inet_addr`.
+pub(crate) const fn v4_of(addr: &NfInetAddr) -> [u8; 4] {
+    [addr[0], addr[1], addr[2], addr[3]]
+}
+
+/// The scheduler's view of an address of family `af` (host-order words, as the C schedulers
+/// hash them).
+pub(crate) fn sched_addr(af: u16, addr: &NfInetAddr) -> InetAddr {
+    let word = |i: usize| {
+        let b = |j: usize| addr.get(i * 4 + j).copied().unwrap_or(0);
+        u32::from_be_bytes([b(0), b(1), b(2), b(3)])
+    };
+    if af == uapi::AF_INET6 {
+        InetAddr::V6([word(0), word(1), word(2), word(3)])
+    } else {
+        InetAddr::V4(word(0))
+    }
+}
+
+/// The `nf_inet_addr` of a scheduler address (the inverse of [`sched_addr`]).
+pub(crate) fn nf_inet_of(addr: InetAddr) -> NfInetAddr {
+    let mut out = [0u8; 16];
+    let words: &[u32] = match &addr {
+        InetAddr::V4(w) => core::slice::from_ref(w),
+        InetAddr::V6(w) => w,
+    };
+    for (chunk, word) in out.chunks_mut(4).zip(words) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+/// Offset of the TTL in the IPv4 header.
+pub(crate) const IPV4_TTL_OFFSET: usize = 8;
+/// Offset of the header checksum in the IPv4 header.
+pub(crate) const IPV4_CSUM_OFFSET: usize = 10;
+/// Offset of the source address in the IPv4 header.
+pub(crate) const IPV4_SADDR_OFFSET: usize = 12;
+/// Offset of the destination address in the IPv4 header.
+pub(crate) const IPV4_DADDR_OFFSET: usize = 16;
+/// Length of an IPv4 header without options.
+const IPV4_MIN_HEADER: usize = 20;
+
+/// A parsed IP header (C: `struct ip_vs_iphdr`).
+#[derive(Clone, Copy)]
+pub(crate) struct IpHeader {
+    /// Address family (`AF_INET`).
+    pub(crate) af: u16,
+    /// Offset of the IP header from `skb->data` (C: `off`).
+    pub(crate) offset: usize,
+    /// Offset of the transport header from `skb->data` (C: `len`).
+    pub(crate) transport_offset: usize,
+    /// IP protocol of the payload.
+    pub(crate) protocol: u8,
+    /// Fragment offset in 8-byte units; non-zero for every fragment but the first (C:
+    /// `fragoffs`).
+    pub(crate) fragment_offset: u16,
+    /// Time to live.
+    pub(crate) ttl: u8,
+    /// Don't fragment (`IP_DF`).
+    pub(crate) dont_fragment: bool,
+    /// Source address.
+    pub(crate) saddr: NfInetAddr,
+    /// Destination address.
+    pub(crate) daddr: NfInetAddr,
+}
+
+impl IpHeader {
+    /// Parses the packet's IPv4 header at its network header (`ip_vs_fill_iph_skb`).
+    pub(crate) fn parse(skb: &Skb<'_>) -> Option<Self> {
+        Self::parse_v4(skb, skb.network_offset()?)
+    }
+
+    /// Parses an IPv4 header at `offset`, for example one embedded in an ICMP error.
+    pub(crate) fn parse_v4(skb: &Skb<'_>, offset: usize) -> Option<Self> {
+        let mut raw = [0u8; IPV4_MIN_HEADER];
+        let raw = skb.read(offset, &mut raw)?;
+        let [ver_ihl, _tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
+            *<&[u8; IPV4_MIN_HEADER]>::try_from(raw).ok()?;
+        if ver_ihl >> 4 != 4 {
+            return None;
+        }
+        let ihl = usize::from(ver_ihl & 0x0f) * 4;
+        if ihl < IPV4_MIN_HEADER {
+            return None;
+        }
+        Some(IpHeader {
+            af: uapi::AF_INET,
+            offset,
+            transport_offset: offset.checked_add(ihl)?,
+            protocol,
+            fragment_offset: u16::from_be_bytes([frag_hi & 0x1f, frag_lo]),
+            ttl,
+            dont_fragment: frag_hi & 0x40 != 0,
+            saddr: nf_inet_v4([s0, s1, s2, s3]),
+            daddr: nf_inet_v4([d0, d1, d2, d3]),
+        })
+    }
+
+    /// Not the first fragment of a datagram: no transport header follows.
+    pub(crate) fn later_fragment(&self) -> bool {
+        self.fragment_offset != 0
+    }
+
+    /// Length of the IP header.
+    pub(crate) fn header_len(&self) -> usize {
+        self.transport_offset.saturating_sub(self.offset)
+    }
+}
+
+/// What the transport header says, read once by the packet's protocol
+/// ([`crate::proto::Protocol::parse`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Transport {
+    /// Source port, host order.
+    pub(crate) sport: u16,
+    /// Destination port, host order.
+    pub(crate) dport: u16,
+    /// TCP flags; [`None`] for protocols without them.
+    pub(crate) tcp_flags: Option<u8>,
+    /// Offset of the checksum field from `skb->data`; [`None`] when the packet carries no
+    /// checksum to update (UDP with checksum 0).
+    pub(crate) csum_offset: Option<usize>,
+}
+
+/// ICMP types and codes the data path reads or sends.
+pub(crate) mod icmp {
+    /// `ICMP_DEST_UNREACH`.
+    pub(crate) const DEST_UNREACH: u8 = 3;
+    /// `ICMP_SOURCE_QUENCH`.
+    pub(crate) const SOURCE_QUENCH: u8 = 4;
+    /// `ICMP_TIME_EXCEEDED`.
+    pub(crate) const TIME_EXCEEDED: u8 = 11;
+    /// `ICMP_PORT_UNREACH`, a code of [`DEST_UNREACH`].
+    pub(crate) const PORT_UNREACH: u8 = 3;
+    /// `ICMP_FRAG_NEEDED`, a code of [`DEST_UNREACH`].
+    pub(crate) const FRAG_NEEDED: u8 = 4;
+    /// `ICMP_EXC_TTL`, a code of [`TIME_EXCEEDED`].
+    pub(crate) const EXC_TTL: u8 = 0;
+    /// Length of the ICMP header before the embedded packet.
+    pub(crate) const HEADER_LEN: usize = 8;
+}
+
+/// An ICMP error whose embedded packet may belong to an IPVS connection (C: the parts of
+/// `ip_vs_in_icmp` / `ip_vs_out_icmp` the lookup and the translation need).
+#[derive(Clone, Copy)]
+pub(crate) struct IcmpError {
+    /// Offset of the ICMP header from `skb->data`.
+    pub(crate) icmp_offset: usize,
+    /// The embedded IP header.
+    pub(crate) inner: IpHeader,
+    /// The embedded transport header's ports (`tcp_flags` and `csum_offset` are [`None`]).
+    pub(crate) inner_ports: Transport,
+}

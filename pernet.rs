@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A namespace's whole state ([`NetState`]): the control plane's configuration and the state
+//! it shares with the packet path, and the binding layer's callbacks for it, which hand each
+//! event down: packets to [`crate::datapath`], generic netlink requests and /proc reads to
+//! [`crate::ctl`], the timer to connection expiry and the rate estimator.
+
+use crate::{
+    conn,
+    ctl::{
+        self, //
+        Control,
+    },
+    datapath,
+    ffi::{
+        genl::{
+            Dump, //
+            Family,
+            Request,
+        },
+        net::{
+            Net, //
+            NetRef,
+            PernetState,
+        },
+        netfilter::{
+            HookPoint, //
+            Hooks,
+            Verdict,
+        },
+        proc::{
+            ProcFiles, //
+            ProcRegistration,
+            SeqFile,
+        },
+        skb::Skb,
+        sysctl::SysctlRegistration,
+        timer::Tick,
+    },
+    netns::Ipvs,
+    sysctl::Sysctl,
+};
+use kernel::{
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic, //
+            Relaxed,
+        },
+        Arc, //
+        Mutex,
+    },
+};
+
+/// Everything rust_ipvs keeps for one network namespace.
+///
+/// Lock order: [`NetState::control`] is the outermost lock, then a service's scheduling lock.
+#[pin_data]
+pub(crate) struct NetState {
+    /// Configuration: serialises changes and namespace start/stop.
+    #[pin]
+    control: Mutex<Control>,
+    /// What the packet path reads.
+    ipvs: Ipvs,
+    /// Seconds the timer has run, which paces the rate estimator.
+    ticks: Atomic<u64>,
+}
+
+impl PernetState for NetState {
+    fn new(net: NetRef) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            pin_init!(NetState {
+                control <- new_mutex!(Control::new()),
+                ipvs: Ipvs::new(net),
+                ticks: Atomic::new(0),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Creates the namespace's /proc files and sysctls; hooks come with the first service.
+    fn start(&self, net: &Net) -> Result {
+        let mut control = self.control.lock();
+        if control.proc_files.is_none() {
+            control.proc_files = Some(ProcRegistration::new(net)?);
+        }
+        if control.sysctls.is_none() {
+            control.sysctls = Some(SysctlRegistration::new(net, self.ipvs.sysctl.values())?);
+        }
+        Ok(())
+    }
+
+    /// Unregisters the hooks (waiting for running ones), the timer, /proc and sysctls, then
+    /// drops the configuration and the connections.
+    fn stop(&self) {
+        let (hooks, proc_files, timer, services) = self.control.lock().flush_into();
+        let sysctls = self.control.lock().sysctls.take();
+        drop(hooks);
+        drop(timer);
+        drop(proc_files);
+        drop(sysctls);
+        self.ipvs.services.replace(None);
+        if let Some(conns) = self.ipvs.conns.get_arc() {
+            conns.flush();
+        }
+        self.ipvs.conns.replace(None);
+        drop(services);
+    }
+}
+
+impl Hooks for NetState {
+    fn request(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+        datapath::request(&self.ipvs, net, hook, skb)
+    }
+
+    fn reply(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+        datapath::reply(&self.ipvs, net, hook, skb)
+    }
+
+    fn forward_icmp(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+        datapath::forward_icmp(&self.ipvs, net, hook, skb)
+    }
+}
+
+impl Family for NetState {
+    fn doit(&self, request: &Request<'_>) -> Result {
+        ctl::netlink::doit(&self.control, &self.ipvs, request)
+    }
+
+    fn dumpit(&self, dump: &mut Dump<'_>) {
+        ctl::netlink::dumpit(&self.control, dump)
+    }
+}
+
+impl ProcFiles for NetState {
+    fn services(&self, out: &mut SeqFile) {
+        ctl::proc::services(&self.control, out)
+    }
+
+    fn conns(&self, out: &mut SeqFile) {
+        ctl::proc::conns(&self.ipvs, out)
+    }
+
+    fn stats(&self, out: &mut SeqFile) {
+        ctl::proc::stats(&self.ipvs, out)
+    }
+}
+
+impl Tick for NetState {
+    /// Expires connections and, every other second, updates the rates (C's estimator period
+    /// is two seconds) unless `run_estimation` is 0.
+    fn tick(&self) {
+        conn::gc(&self.ipvs);
+        let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
+        if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {
+            ctl::estimate(&self.ipvs);
+        }
+    }
+}

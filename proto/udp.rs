@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! UDP (C: `ip_vs_proto_udp.c`): header parsing and the one-state transition of
+//! [`super::udp_state`].
+
+use super::{
+    tcp_state::Direction,
+    udp_state::{
+        self, //
+        UdpState,
+    },
+    Protocol,
+};
+use crate::{
+    conn::Conn,
+    ffi::skb::Skb,
+    netns::Ipvs,
+    packet::{
+        IpHeader, //
+        Transport,
+    },
+};
+
+/// Length of the UDP header.
+const HEADER_LEN: usize = 8;
+/// Offset of the checksum in the UDP header.
+const CSUM_OFFSET: usize = 6;
+
+/// The UDP handler (C: `ip_vs_protocol_udp`).
+pub(crate) struct Udp;
+
+impl Protocol for Udp {
+    const NAT_HEADER_LEN: usize = HEADER_LEN;
+
+    fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
+        let mut raw = [0u8; HEADER_LEN];
+        // C reads the ports alone (`skb_header_pointer` of two ports) to schedule and look up;
+        // without the checksum field there is no checksum to update.
+        let (ports, csum) = match skb.read(iph.transport_offset, &mut raw) {
+            Some(&[s0, s1, d0, d1, _, _, c0, c1]) => ([s0, s1, d0, d1], [c0, c1]),
+            _ => {
+                let mut raw = [0u8; 4];
+                match skb.read(iph.transport_offset, &mut raw) {
+                    Some(&[s0, s1, d0, d1]) => ([s0, s1, d0, d1], [0, 0]),
+                    _ => return None,
+                }
+            }
+        };
+        let [s0, s1, d0, d1] = ports;
+        Some(Transport {
+            sport: u16::from_be_bytes([s0, s1]),
+            dport: u16::from_be_bytes([d0, d1]),
+            tcp_flags: None,
+            // A zero checksum means none was computed: it stays zero (`udp_snat_handler`).
+            csum_offset: if csum == [0, 0] {
+                None
+            } else {
+                iph.transport_offset.checked_add(CSUM_OFFSET)
+            },
+        })
+    }
+
+    fn may_schedule(&self, _ipvs: &Ipvs, _l4: &Transport) -> bool {
+        true
+    }
+
+    fn one_packet_scheduling(&self) -> bool {
+        true
+    }
+
+    fn state_transition(&self, ipvs: &Ipvs, conn: &Conn, direction: Direction, _l4: &Transport) {
+        if udp_state::assures_template(direction) {
+            conn.assure_control();
+        }
+        conn.set_state(UdpState::Normal.index() as u32, false, ipvs.timeouts.udp());
+    }
+
+    fn state_name(&self, _state: u32) -> &'static str {
+        UdpState::Normal.name()
+    }
+}

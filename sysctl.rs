@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `net.ipv4.vs.*` of a namespace: the values the packet path and the control plane read, as
+//! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
+//!
+//! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
+//! (the memory-pressure defense `amemthresh`, `am_droprate`, `drop_entry`, `drop_packet`; the
+//! sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `pmtu_disc` of tunnels,
+//! `sloppy_sctp`, `schedule_icmp`) come with them. `secure_tcp` 1 and 2 act as C does while
+//! memory is plentiful (the normal state tables); 3 always selects the defense tables.
+
+use kernel::sync::atomic::{
+    Atomic, //
+    Relaxed,
+};
+
+/// The registered sysctls, in the order of the table in shim.c.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+pub(crate) enum Sysctl {
+    /// `conn_max`: connections a namespace may hold.
+    ConnMax = 0,
+    /// `conntrack`: keep conntrack entries for IPVS connections.
+    Conntrack = 1,
+    /// `secure_tcp`: the TCP state tables' defense level.
+    SecureTcp = 2,
+    /// `snat_reroute`: re-route replies after SNAT.
+    SnatReroute = 3,
+    /// `expire_nodest_conn`: expire connections whose real server is gone.
+    ExpireNodestConn = 4,
+    /// `sloppy_tcp`: let any TCP packet create a connection.
+    SloppyTcp = 5,
+    /// `expire_quiescent_template`: expire templates of weight-0 real servers.
+    ExpireQuiescentTemplate = 6,
+    /// `nat_icmp_send`: answer stray real-server packets with port unreachable.
+    NatIcmpSend = 7,
+    /// `conn_reuse_mode`: reschedule a SYN that reuses an old connection's tuple.
+    ConnReuseMode = 8,
+    /// `ignore_tunneled`: mark packets of unhandled protocols so their decapsulated inner
+    /// packets pass IPVS untouched.
+    IgnoreTunneled = 9,
+    /// `run_estimation`: run the rate estimator.
+    RunEstimation = 10,
+}
+
+/// Number of registered sysctls.
+pub(crate) const COUNT: usize = 11;
+
+/// The C defaults, indexed by [`Sysctl`].
+const DEFAULTS: [i32; COUNT] = [
+    1 << 30, // conn_max (IP_VS_CONN_MAX)
+    0,       // conntrack
+    0,       // secure_tcp
+    1,       // snat_reroute
+    0,       // expire_nodest_conn
+    0,       // sloppy_tcp
+    0,       // expire_quiescent_template
+    0,       // nat_icmp_send
+    1,       // conn_reuse_mode
+    0,       // ignore_tunneled
+    1,       // run_estimation
+];
+
+/// A namespace's sysctl values.
+pub(crate) struct Sysctls {
+    /// The values, indexed by [`Sysctl`].
+    values: [Atomic<i32>; COUNT],
+}
+
+impl Sysctls {
+    /// The C defaults.
+    pub(crate) fn new() -> Self {
+        Sysctls {
+            values: DEFAULTS.map(Atomic::new),
+        }
+    }
+
+    /// The current value of `sysctl`.
+    pub(crate) fn get(&self, sysctl: Sysctl) -> i32 {
+        self.values
+            .get(sysctl as usize)
+            .map_or(0, |v| v.load(Relaxed))
+    }
+
+    /// Whether `sysctl` is non-zero.
+    pub(crate) fn enabled(&self, sysctl: Sysctl) -> bool {
+        self.get(sysctl) != 0
+    }
+
+    /// The values, for registering the table.
+    pub(crate) fn values(&self) -> &[Atomic<i32>; COUNT] {
+        &self.values
+    }
+}
