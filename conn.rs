@@ -29,7 +29,6 @@ use crate::{
             random_u32,
         },
     },
-    netns::Ipvs,
     packet::{
         nf_inet_of, //
         sched_addr,
@@ -38,7 +37,6 @@ use crate::{
         NfInetAddr,
         Transport,
     },
-    proto::tcp_state::TcpState,
     sched::persist::{
         TemplateKey, //
         INVALID_TEMPLATE_DPORT,
@@ -100,7 +98,7 @@ pub(crate) struct Conn {
     pub(crate) assured: Atomic<bool>,
     /// `IP_VS_CONN_F_*`.
     pub(crate) flags: Atomic<u32>,
-    /// Protocol state (a [`TcpState`] index for TCP, 0 for UDP).
+    /// Protocol state: an index into the protocol's state table (TCP's `TcpState`, 0 for UDP).
     pub(crate) state: Atomic<u32>,
     /// Timeout of the current state, in jiffies.
     pub(crate) timeout: Atomic<u64>,
@@ -158,11 +156,6 @@ impl Conn {
     pub(crate) fn clear_flags(&self, mask: u32) {
         let _guard = self.transition.lock();
         self.flags.store(self.flags.load(Relaxed) & !mask, Relaxed);
-    }
-
-    /// The current TCP state.
-    pub(crate) fn tcp_state(&self) -> TcpState {
-        TcpState::from_index(self.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
     }
 
     /// Moves the connection to `state` (a protocol's state index) with timeout `timeout_secs`,
@@ -560,6 +553,12 @@ impl ConnTable {
         }
     }
 
+    /// The expiry sweep, run by the namespace's timer every second: expired connections
+    /// of `net` are unlinked and released.
+    pub(crate) fn expire(&self, net: &Net) {
+        self.sweep(false, Some(net));
+    }
+
     /// Unlinks every connection (service flush is not enough: C keeps connections until they
     /// expire; this is for namespace teardown).
     pub(crate) fn flush(&self) {
@@ -578,10 +577,3 @@ impl ConnTable {
     }
 }
 
-/// The expiry sweep of a namespace, run by its timer every second.
-pub(crate) fn gc(ipvs: &Ipvs) {
-    let guard = rcu::read_lock();
-    if let Some(table) = ipvs.conns.get(&guard) {
-        table.sweep(false, Some(ipvs.net.get()));
-    }
-}

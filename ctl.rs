@@ -29,6 +29,7 @@ use crate::{
         ServiceTable,
     },
     stats::Stats,
+    sysctl,
     uapi,
 };
 use kernel::{
@@ -52,7 +53,7 @@ pub(crate) struct Control {
     /// The connection expiry timer, running from the first service on.
     pub(crate) gc: Option<Timer>,
     /// The namespace's `net.ipv4.vs` sysctls, while registered.
-    pub(crate) sysctls: Option<SysctlRegistration>,
+    pub(crate) sysctls: Option<SysctlRegistration<{ sysctl::COUNT }>>,
     /// Configured services, in creation order.
     pub(crate) services: KVec<Arc<Service>>,
     /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service

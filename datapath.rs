@@ -9,8 +9,8 @@
 //! schedulers, transmitters) take those views.
 
 mod icmp;
-mod request;
 mod reply;
+mod request;
 mod schedule;
 
 pub(crate) use icmp::forward_icmp;

@@ -37,7 +37,9 @@ macro_rules! callbacks {
         ///
         /// Called by the pernet core with a live namespace.
         #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_net_init(net: *mut kernel::bindings::net) -> kernel::ffi::c_int {
+        unsafe extern "C" fn rust_ipvs_net_init(
+            net: *mut kernel::bindings::net,
+        ) -> kernel::ffi::c_int {
             // SAFETY: the pernet core's argument (function contract); `$state` is the one state
             // type of the module.
             unsafe { $crate::ffi::net::init::<$state>(net) }

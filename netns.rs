@@ -2,8 +2,8 @@
 
 //! What the packet path and the control plane share of a network namespace (C: `struct
 //! netns_ipvs`): settings, totals, and the service and connection tables the control plane
-//! publishes under RCU. The configuration behind the control mutex is [`crate::ctl::Control`];
-//! both live in the namespace's [`crate::pernet::NetState`].
+//! publishes under RCU. The configuration behind the control mutex lives beside it in the
+//! namespace's state (`pernet.rs`).
 //!
 //! The packet path takes no namespace-wide lock.
 
@@ -13,12 +13,15 @@ use crate::{
         net::NetRef, //
         rcu::RcuArc,
     },
-    proto::Timeouts,
+    proto::{
+        NetSettings, //
+        Timeouts,
+    },
     service::ServiceTable,
     stats::Stats,
     sysctl::Sysctls,
 };
-use kernel::sync::rcu::Guard;
+use kernel::{prelude::*, sync::rcu::Guard};
 
 /// The shared per-namespace state.
 pub(crate) struct Ipvs {
@@ -38,14 +41,22 @@ pub(crate) struct Ipvs {
 
 impl Ipvs {
     /// The state of a new namespace: C's defaults, no services.
-    pub(crate) fn new(net: NetRef) -> Self {
-        Ipvs {
+    pub(crate) fn new(net: NetRef) -> Result<Self> {
+        Ok(Ipvs {
             timeouts: Timeouts::new(),
             total: Stats::new(),
-            sysctl: Sysctls::new(),
+            sysctl: Sysctls::new()?,
             services: RcuArc::new(),
             conns: RcuArc::new(),
             net,
+        })
+    }
+
+    /// What protocol state transitions read.
+    pub(crate) fn settings(&self) -> NetSettings<'_> {
+        NetSettings {
+            sysctl: &self.sysctl,
+            timeouts: &self.timeouts,
         }
     }
 

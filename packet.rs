@@ -139,7 +139,7 @@ impl IpHeader {
 }
 
 /// What the transport header says, read once by the packet's protocol
-/// ([`crate::proto::Protocol::parse`]).
+/// (the protocol layer's `parse`).
 #[derive(Clone, Copy)]
 pub(crate) struct Transport {
     /// Source port, host order.

@@ -6,7 +6,6 @@
 //! [`crate::ctl`], the timer to connection expiry and the rate estimator.
 
 use crate::{
-    conn,
     ctl::{
         self, //
         Control,
@@ -69,10 +68,11 @@ pub(crate) struct NetState {
 
 impl PernetState for NetState {
     fn new(net: NetRef) -> Result<Arc<Self>> {
+        let ipvs = Ipvs::new(net)?;
         Arc::pin_init(
             pin_init!(NetState {
                 control <- new_mutex!(Control::new()),
-                ipvs: Ipvs::new(net),
+                ipvs,
                 ticks: Atomic::new(0),
             }),
             GFP_KERNEL,
@@ -151,7 +151,9 @@ impl Tick for NetState {
     /// Expires connections and, every other second, updates the rates (C's estimator period
     /// is two seconds) unless `run_estimation` is 0.
     fn tick(&self) {
-        conn::gc(&self.ipvs);
+        if let Some(conns) = self.ipvs.conns.get_arc() {
+            conns.expire(self.ipvs.net.get());
+        }
         let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
         if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {
             ctl::estimate(&self.ipvs);

@@ -16,7 +16,7 @@ use crate::{
         Skb, //
         Writable,
     },
-    netns::Ipvs,
+    sysctl::Sysctls,
     packet::{
         v4_of, //
         IpHeader,
@@ -55,7 +55,7 @@ pub(crate) trait Protocol: Sync {
 
     /// Whether a client packet without a connection may create one (the start of
     /// `tcp_conn_schedule` / `udp_conn_schedule`).
-    fn may_schedule(&self, ipvs: &Ipvs, l4: &Transport) -> bool;
+    fn may_schedule(&self, sysctl: &Sysctls, l4: &Transport) -> bool;
 
     /// Whether the packet opens a new connection (`is_new_conn`), for `conn_reuse_mode`.
     fn is_new_conn(&self, _l4: &Transport) -> bool {
@@ -81,7 +81,13 @@ pub(crate) trait Protocol: Sync {
 
     /// The protocol's state transition for a packet of `conn` (`state_transition`, through
     /// `ip_vs_set_state`).
-    fn state_transition(&self, ipvs: &Ipvs, conn: &Conn, direction: Direction, l4: &Transport);
+    fn state_transition(
+        &self,
+        ns: &NetSettings<'_>,
+        conn: &Conn,
+        direction: Direction,
+        l4: &Transport,
+    );
 
     /// The name of a state for /proc (`state_name`).
     fn state_name(&self, state: u32) -> &'static str;
@@ -176,8 +182,8 @@ impl Proto {
     }
 
     /// See [`Protocol::may_schedule`].
-    pub(crate) fn may_schedule(self, ipvs: &Ipvs, l4: &Transport) -> bool {
-        with_proto!(self, p => p.may_schedule(ipvs, l4))
+    pub(crate) fn may_schedule(self, sysctl: &Sysctls, l4: &Transport) -> bool {
+        with_proto!(self, p => p.may_schedule(sysctl, l4))
     }
 
     /// See [`Protocol::is_new_conn`].
@@ -203,12 +209,12 @@ impl Proto {
     /// See [`Protocol::state_transition`].
     pub(crate) fn state_transition(
         self,
-        ipvs: &Ipvs,
+        ns: &NetSettings<'_>,
         conn: &Conn,
         direction: Direction,
         l4: &Transport,
     ) {
-        with_proto!(self, p => p.state_transition(ipvs, conn, direction, l4))
+        with_proto!(self, p => p.state_transition(ns, conn, direction, l4))
     }
 
     /// See [`Protocol::state_name`].
@@ -311,6 +317,14 @@ impl fmt::Display for ProtoName {
             other => write!(f, "IP_{other}"),
         }
     }
+}
+
+/// What a protocol's state transition reads of its namespace: the sysctls and the timeouts.
+pub(crate) struct NetSettings<'a> {
+    /// The namespace's sysctls.
+    pub(crate) sysctl: &'a Sysctls,
+    /// The namespace's protocol timeouts.
+    pub(crate) timeouts: &'a Timeouts,
 }
 
 /// The three timeouts SET_CONFIG and GET_CONFIG carry, in seconds.

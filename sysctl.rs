@@ -9,9 +9,15 @@
 //! `sloppy_sctp`, `schedule_icmp`) come with them. `secure_tcp` 1 and 2 act as C does while
 //! memory is plentiful (the normal state tables); 3 always selects the defense tables.
 
-use kernel::sync::atomic::{
-    Atomic, //
-    Relaxed,
+use kernel::{
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic, //
+            Relaxed,
+        },
+        Arc,
+    },
 };
 
 /// The registered sysctls, in the order of the table in shim.c.
@@ -61,18 +67,18 @@ const DEFAULTS: [i32; COUNT] = [
     1,       // run_estimation
 ];
 
-/// A namespace's sysctl values.
+/// A namespace's sysctl values, shared with their registration.
 pub(crate) struct Sysctls {
     /// The values, indexed by [`Sysctl`].
-    values: [Atomic<i32>; COUNT],
+    values: Arc<[Atomic<i32>; COUNT]>,
 }
 
 impl Sysctls {
     /// The C defaults.
-    pub(crate) fn new() -> Self {
-        Sysctls {
-            values: DEFAULTS.map(Atomic::new),
-        }
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Sysctls {
+            values: Arc::new(DEFAULTS.map(Atomic::new), GFP_KERNEL)?,
+        })
     }
 
     /// The current value of `sysctl`.
@@ -88,7 +94,7 @@ impl Sysctls {
     }
 
     /// The values, for registering the table.
-    pub(crate) fn values(&self) -> &[Atomic<i32>; COUNT] {
-        &self.values
+    pub(crate) fn values(&self) -> Arc<[Atomic<i32>; COUNT]> {
+        self.values.clone()
     }
 }

@@ -133,7 +133,7 @@ pub(super) fn reply_icmp(
     // The embedded packet went client -> real server: the reply's key, reversed.
     let key = PacketKey::new(&err.inner, &err.inner_ports).inverse();
     let conn = conns.out_get(&key)?;
-    let verdict = nat::icmp_response(ipvs, net, skb, iph, &err, &conn, hook);
+    let verdict = nat::icmp_response(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
     if verdict == Verdict::Accept {
         out_stats(ipvs, &conn, skb.len());
     }

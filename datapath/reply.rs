@@ -63,11 +63,11 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     let key = PacketKey::new(&pkt.iph, &pkt.l4);
     if let Some(conn) = conns.out_get(&key) {
         // `handle_response`.
-        if nat::snat_response(ipvs, net, &mut skb, &pkt, &conn, hook).is_err() {
+        if nat::snat_response(&ipvs.sysctl, net, &mut skb, &pkt, &conn, hook).is_err() {
             return Verdict::Drop;
         }
         out_stats(ipvs, &conn, skb.len());
-        proto.state_transition(ipvs, &conn, Direction::Output, &pkt.l4);
+        proto.state_transition(&ipvs.settings(), &conn, Direction::Output, &pkt.l4);
         nat::finish_response(&mut skb, &conn);
         conn.touch();
         return Verdict::Accept;

@@ -6,6 +6,7 @@
 //! create the connection.
 
 use super::conn_stats;
+use crate::ffi::netfilter::Verdict;
 use crate::{
     conn::{
         Conn, //
@@ -40,7 +41,6 @@ use crate::{
         svc_flags,
     },
 };
-use crate::ffi::netfilter::Verdict;
 use kernel::{
     bindings,
     sync::{
@@ -62,7 +62,7 @@ pub(super) fn try_to_schedule(
     pkt: &Packet,
     key: &PacketKey,
 ) -> Result<Arc<Conn>, Verdict> {
-    if !pkt.proto.may_schedule(ipvs, &pkt.l4) {
+    if !pkt.proto.may_schedule(&ipvs.sysctl, &pkt.l4) {
         return Err(Verdict::Accept);
     }
     let Some(service) = services.find(key.af, skb.mark(), key.protocol, &key.daddr, key.dport)

@@ -12,17 +12,20 @@ use super::{
         FLAG_RST,
         FLAG_SYN,
     },
+    NetSettings,
     Protocol,
 };
 use crate::{
     conn::Conn,
     ffi::skb::Skb,
-    netns::Ipvs,
     packet::{
         IpHeader, //
         Transport,
     },
-    sysctl::Sysctl,
+    sysctl::{
+        Sysctl, //
+        Sysctls,
+    },
     uapi::conn_flags,
 };
 use kernel::sync::atomic::Relaxed;
@@ -31,6 +34,11 @@ use kernel::sync::atomic::Relaxed;
 const HEADER_LEN: usize = 20;
 /// Offset of the checksum in the TCP header.
 const CSUM_OFFSET: usize = 16;
+
+/// The TCP state of a connection.
+fn state_of(conn: &Conn) -> TcpState {
+    TcpState::from_index(conn.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
+}
 
 /// The TCP handler (C: `ip_vs_protocol_tcp`).
 pub(crate) struct Tcp;
@@ -68,9 +76,9 @@ impl Protocol for Tcp {
         l4.tcp_flags.is_some()
     }
 
-    fn may_schedule(&self, ipvs: &Ipvs, l4: &Transport) -> bool {
+    fn may_schedule(&self, sysctl: &Sysctls, l4: &Transport) -> bool {
         let flags = l4.tcp_flags.unwrap_or(0);
-        let sloppy = ipvs.sysctl.enabled(Sysctl::SloppyTcp);
+        let sloppy = sysctl.enabled(Sysctl::SloppyTcp);
         tcp_state::may_create_connection(flags & (FLAG_RST | FLAG_SYN), sloppy)
     }
 
@@ -79,7 +87,7 @@ impl Protocol for Tcp {
     }
 
     fn new_conn_expected(&self, conn: &Conn, reuse_mode: i32) -> bool {
-        let state = conn.tcp_state();
+        let state = state_of(conn);
         state == TcpState::TimeWait
             || state == TcpState::Close
             || (reuse_mode & 2 != 0
@@ -91,7 +99,13 @@ impl Protocol for Tcp {
         l4.tcp_flags.is_some_and(|f| f & FLAG_RST != 0)
     }
 
-    fn state_transition(&self, ipvs: &Ipvs, conn: &Conn, direction: Direction, l4: &Transport) {
+    fn state_transition(
+        &self,
+        ns: &NetSettings<'_>,
+        conn: &Conn,
+        direction: Direction,
+        l4: &Transport,
+    ) {
         // Without a full TCP header C leaves the state alone.
         let Some(tcp_flags) = l4.tcp_flags else {
             return;
@@ -103,16 +117,16 @@ impl Protocol for Tcp {
         let table = direction.for_table(no_output);
         // secure_tcp=3 always uses the defense tables; levels 1 and 2 switch to them only under
         // memory pressure, which rust_ipvs does not model yet, so they keep the normal tables.
-        let tables = if ipvs.sysctl.get(Sysctl::SecureTcp) == 3 {
+        let tables = if ns.sysctl.get(Sysctl::SecureTcp) == 3 {
             TableSet::SecureTcp
         } else {
             TableSet::Normal
         };
-        let new = tcp_state::next_state(tables, table, conn.tcp_state(), tcp_flags);
+        let new = tcp_state::next_state(tables, table, state_of(conn), tcp_flags);
         conn.set_state(
             new.index() as u32,
             new.is_active(),
-            ipvs.timeouts.tcp_state(new),
+            ns.timeouts.tcp_state(new),
         );
         if new == TcpState::Established {
             conn.assure_control();

@@ -9,12 +9,13 @@ use super::{
         self, //
         UdpState,
     },
+    NetSettings,
     Protocol,
 };
 use crate::{
     conn::Conn,
     ffi::skb::Skb,
-    netns::Ipvs,
+    sysctl::Sysctls,
     packet::{
         IpHeader, //
         Transport,
@@ -60,7 +61,7 @@ impl Protocol for Udp {
         })
     }
 
-    fn may_schedule(&self, _ipvs: &Ipvs, _l4: &Transport) -> bool {
+    fn may_schedule(&self, _sysctl: &Sysctls, _l4: &Transport) -> bool {
         true
     }
 
@@ -68,11 +69,17 @@ impl Protocol for Udp {
         true
     }
 
-    fn state_transition(&self, ipvs: &Ipvs, conn: &Conn, direction: Direction, _l4: &Transport) {
+    fn state_transition(
+        &self,
+        ns: &NetSettings<'_>,
+        conn: &Conn,
+        direction: Direction,
+        _l4: &Transport,
+    ) {
         if udp_state::assures_template(direction) {
             conn.assure_control();
         }
-        conn.set_state(UdpState::Normal.index() as u32, false, ipvs.timeouts.udp());
+        conn.set_state(UdpState::Normal.index() as u32, false, ns.timeouts.udp());
     }
 
     fn state_name(&self, _state: u32) -> &'static str {

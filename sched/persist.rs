@@ -17,7 +17,7 @@
 use super::dest_view::InetAddr;
 
 /// `IPPROTO_IP`, the protocol of firewall-mark templates.
-pub(crate) const PROTOCOL_IP: u8 = 0;
+pub(crate) use crate::uapi::ipproto::IP as PROTOCOL_IP;
 
 /// The FTP control port, whose templates leave out the virtual port (C: `FTPPORT`).
 pub(crate) const FTP_PORT: u16 = 21;

@@ -18,7 +18,6 @@ use crate::{
             Writable,
         },
     },
-    netns::Ipvs,
     packet::{
         icmp, //
         v4_of,
@@ -30,7 +29,10 @@ use crate::{
         IPV4_TTL_OFFSET,
     },
     proto::Packet,
-    sysctl::Sysctl,
+    sysctl::{
+        Sysctl, //
+        Sysctls,
+    },
     uapi::{
         conn_flags, //
         fwd,
@@ -127,12 +129,7 @@ fn send(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &Conn) -> Verdict {
 }
 
 /// Writes the address at `field` of the IP header at `iph` and recomputes the header checksum.
-fn set_ip_addr(
-    w: &mut Writable<'_, '_>,
-    iph: &IpHeader,
-    field: usize,
-    addr: [u8; 4],
-) -> Result {
+fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8; 4]) -> Result {
     w.write(iph.offset.checked_add(field).ok_or(EINVAL)?, &addr)?;
     w.ip_send_check()
 }
@@ -157,7 +154,7 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
 /// The SNAT of `handle_response`: rewrite a real server's reply to come from the virtual
 /// service, re-route it if needed and let it continue.
 pub(crate) fn snat_response(
-    ipvs: &Ipvs,
+    sysctl: &Sysctls,
     net: &Net,
     skb: &mut Skb<'_>,
     pkt: &Packet,
@@ -168,7 +165,7 @@ pub(crate) fn snat_response(
     let mut w = skb.make_writable(pkt.proto.nat_writable_len(iph))?;
     pkt.proto.snat_handler(&mut w, iph, &pkt.l4, conn)?;
     set_ip_addr(&mut w, iph, IPV4_SADDR_OFFSET, v4_of(&conn.vaddr))?;
-    if hook != HookPoint::LocalIn && ipvs.sysctl.enabled(Sysctl::SnatReroute) {
+    if hook != HookPoint::LocalIn && sysctl.enabled(Sysctl::SnatReroute) {
         skb.route_me_harder(net)?;
     }
     Ok(())
@@ -204,7 +201,10 @@ fn fix_inner_checksum(w: &mut Writable<'_, '_>, inner: &IpHeader) -> Result {
     let header = buf.get_mut(..inner.header_len()).ok_or(EINVAL)?;
     let header = w.read(inner.offset, header).ok_or(EINVAL)?;
     let csum = ipv4_header_checksum(header);
-    w.write(inner.offset.checked_add(IPV4_CSUM_OFFSET).ok_or(EINVAL)?, &csum)
+    w.write(
+        inner.offset.checked_add(IPV4_CSUM_OFFSET).ok_or(EINVAL)?,
+        &csum,
+    )
 }
 
 /// `ip_vs_nat_icmp`: rewrites the outer and embedded headers of an ICMP error. `reply` is the
@@ -219,9 +219,21 @@ fn nat_icmp(
 ) -> Result {
     let inner = &err.inner;
     let (outer_at, addr, inner_at, port_at, port) = if reply {
-        (IPV4_SADDR_OFFSET, conn.vaddr, IPV4_DADDR_OFFSET, 2, conn.vport)
+        (
+            IPV4_SADDR_OFFSET,
+            conn.vaddr,
+            IPV4_DADDR_OFFSET,
+            2,
+            conn.vport,
+        )
     } else {
-        (IPV4_DADDR_OFFSET, conn.daddr, IPV4_SADDR_OFFSET, 0, conn.dport())
+        (
+            IPV4_DADDR_OFFSET,
+            conn.daddr,
+            IPV4_SADDR_OFFSET,
+            0,
+            conn.dport(),
+        )
     };
     let addr = v4_of(&addr);
     set_ip_addr(w, iph, outer_at, addr)?;
@@ -264,7 +276,7 @@ pub(crate) fn icmp_xmit(
 /// `handle_response_icmp`: an ICMP error from a real server about a connection is made to come
 /// from the virtual service.
 pub(crate) fn icmp_response(
-    ipvs: &Ipvs,
+    sysctl: &Sysctls,
     net: &Net,
     skb: &mut Skb<'_>,
     iph: &IpHeader,
@@ -285,7 +297,7 @@ pub(crate) fn icmp_response(
         return Verdict::Drop;
     }
     if hook != HookPoint::LocalIn
-        && ipvs.sysctl.enabled(Sysctl::SnatReroute)
+        && sysctl.enabled(Sysctl::SnatReroute)
         && skb.route_me_harder(net).is_err()
     {
         return Verdict::Drop;

@@ -63,6 +63,12 @@ mod stats {
     pub(crate) mod estimator;
 }
 
+/// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
+#[cfg(test)]
+#[allow(dead_code, reason = "the whole ABI is mirrored; the tests use a few values")]
+#[path = "../../uapi.rs"]
+mod uapi;
+
 #[cfg(test)]
 mod support;
 
