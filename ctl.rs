@@ -29,8 +29,7 @@ use crate::{
         ServiceTable,
     },
     stats::Stats,
-    sysctl,
-    uapi,
+    sysctl, uapi,
 };
 use kernel::{
     prelude::*,

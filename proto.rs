@@ -16,12 +16,12 @@ use crate::{
         Skb, //
         Writable,
     },
-    sysctl::Sysctls,
     packet::{
         v4_of, //
         IpHeader,
         Transport,
     },
+    sysctl::Sysctls,
     uapi::ipproto,
 };
 use core::fmt;

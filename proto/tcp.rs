@@ -12,8 +12,7 @@ use super::{
         FLAG_RST,
         FLAG_SYN,
     },
-    NetSettings,
-    Protocol,
+    NetSettings, Protocol,
 };
 use crate::{
     conn::Conn,

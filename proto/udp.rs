@@ -9,17 +9,16 @@ use super::{
         self, //
         UdpState,
     },
-    NetSettings,
-    Protocol,
+    NetSettings, Protocol,
 };
 use crate::{
     conn::Conn,
     ffi::skb::Skb,
-    sysctl::Sysctls,
     packet::{
         IpHeader, //
         Transport,
     },
+    sysctl::Sysctls,
 };
 
 /// Length of the UDP header.

@@ -65,7 +65,10 @@ mod stats {
 
 /// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
 #[cfg(test)]
-#[allow(dead_code, reason = "the whole ABI is mirrored; the tests use a few values")]
+#[allow(
+    dead_code,
+    reason = "the whole ABI is mirrored; the tests use a few values"
+)]
 #[path = "../../uapi.rs"]
 mod uapi;
 
