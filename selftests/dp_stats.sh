@@ -33,11 +33,17 @@ scenario() {
 	in_director ipvsadm -A -t $VIP:80 -s rr
 	in_director ipvsadm -a -t $VIP:80 -r $(rs_addr rs1):80 -m
 	echo "rates before traffic: $(rates)"
-	# Seven seconds of steady requests: at least three two-second estimator periods.
-	local end=$((SECONDS + 7))
-	while [ $SECONDS -lt $end ]; do
-		tcp_request >/dev/null
+	# Ten seconds of steady requests from four clients at once: at least four two-second
+	# estimator periods, and enough connections per second that C's rounded CPS is not 0 on a
+	# slow guest (one client at a time gave C 0 conns/s where rust_ipvs gave 1).
+	local end=$((SECONDS + 10)) client clients=()
+	for client in 1 2 3 4; do
+		while [ $SECONDS -lt $end ]; do
+			tcp_request >/dev/null
+		done &
+		clients+=($!)
 	done
+	wait "${clients[@]}"
 	echo "rates under traffic: $(rates)"
 	echo "counters under traffic: $(counters)"
 	# C zeroes to the counters of its estimator's last run (every 2 s): let one run see all of
