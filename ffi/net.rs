@@ -88,10 +88,12 @@ impl Net {
         if slot.is_null() {
             return None;
         }
+        let state = slot.cast_const().cast::<T>();
         // SAFETY: a non-null slot holds `Arc::<T>::into_raw` (the caller names the type init
         // stored), released only by the exit callback after this namespace's hooks and
         // handlers stopped running.
-        Some(unsafe { &*slot.cast_const().cast::<T>() })
+        let state = unsafe { &*state };
+        Some(state)
     }
 }
 

@@ -45,9 +45,10 @@ impl<const N: usize> SysctlRegistration<N> {
         // SAFETY: `net` is alive; `data` holds `N` valid `int` pointers into `values`, which
         // the registration keeps alive until it unregisters the table (shim.c refuses a count
         // that is not its table's); `header` is writable.
-        to_result(unsafe {
+        let ret = unsafe {
             shim::rust_ipvs_sysctl_register(net.as_ptr(), data.as_ptr(), count, &mut header)
-        })?;
+        };
+        to_result(ret)?;
         // INVARIANT: registered above over `values`, which is kept.
         Ok(SysctlRegistration {
             header,
