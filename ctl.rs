@@ -160,7 +160,7 @@ impl Control {
         with_pe: bool,
         config: &ServiceConfig,
     ) -> Result {
-        if sched_name != b"none" && Scheduler::by_name::<Arc<Dest>>(sched_name, &[]).is_none() {
+        if sched_name != b"none" && !Scheduler::exists(sched_name) {
             return Err(ENOENT);
         }
         if with_pe {
@@ -253,9 +253,7 @@ fn bind_scheduler(name: &[u8]) -> Result<Option<Scheduler>> {
     if name == b"none" {
         return Ok(None);
     }
-    Scheduler::by_name::<Arc<Dest>>(name, &[])
-        .map(Some)
-        .ok_or(ENOENT)
+    Scheduler::by_name::<Arc<Dest>>(name, &[]).map(Some)
 }
 
 /// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` do.

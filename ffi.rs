@@ -16,6 +16,7 @@ pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod proc;
+pub(crate) mod random;
 pub(crate) mod rcu;
 pub(crate) mod rculist;
 mod shim;

@@ -10,9 +10,15 @@
 //! connections still pointing at it (C keeps it in a trash list for that).
 
 use crate::{
-    packet::NfInetAddr,
+    packet::{
+        sched_addr, //
+        NfInetAddr,
+    },
     sched::{
-        dest_view::DestView, //
+        dest_view::{
+            DestView, //
+            InetAddr,
+        },
         Scheduler,
     },
     stats::Stats,
@@ -77,6 +83,8 @@ pub(crate) struct Dest {
     pub(crate) fwd_method: Atomic<u32>,
     /// Weight.
     pub(crate) weight: Atomic<i32>,
+    /// The latest non-zero weight, or the weight it was added with (`last_weight`).
+    pub(crate) last_weight: Atomic<i32>,
     /// Upper connection threshold.
     pub(crate) u_threshold: Atomic<u32>,
     /// Lower connection threshold as configured.
@@ -116,6 +124,8 @@ impl Dest {
                 port,
                 fwd_method: Atomic::new(0),
                 weight: Atomic::new(0),
+                // `__ip_vs_update_dest` keeps the weight of an add, even 0.
+                last_weight: Atomic::new(config.weight),
                 u_threshold: Atomic::new(0),
                 l_threshold: Atomic::new(0),
                 tun_type: Atomic::new(0),
@@ -138,6 +148,10 @@ impl Dest {
     pub(crate) fn apply(&self, config: &DestConfig) {
         self.fwd_method
             .store(config.fwd_method & uapi::fwd::MASK, Relaxed);
+        // `__ip_vs_update_dest`: "keep the last_weight with latest non-0 weight".
+        if config.weight != 0 {
+            self.last_weight.store(config.weight, Relaxed);
+        }
         self.weight.store(config.weight, Relaxed);
         self.tun_type.store(u32::from(config.tun_type), Relaxed);
         self.tun_port.store(u32::from(config.tun_port), Relaxed);
@@ -190,6 +204,18 @@ impl DestView for Arc<Dest> {
 
     fn inactive_conns(&self) -> u32 {
         self.inactive_conns.load(Relaxed) as u32
+    }
+
+    fn last_weight(&self) -> i32 {
+        self.last_weight.load(Relaxed)
+    }
+
+    fn addr(&self) -> InetAddr {
+        sched_addr(self.af, &self.addr)
+    }
+
+    fn port(&self) -> u16 {
+        self.port
     }
 }
 
@@ -341,24 +367,31 @@ impl Service {
         }
     }
 
-    /// Replaces the scheduler (SET_SERVICE with another name); `None` when unknown.
+    /// Replaces the scheduler (SET_SERVICE with another name): ENOENT when unknown, ENOMEM
+    /// when the new scheduler's state cannot be allocated, and the old one stays.
+    ///
+    /// The new scheduler is built outside the lock from a copy of the destination list, which
+    /// only changes under the namespace's control mutex that the caller holds.
     pub(crate) fn rebind_scheduler(&self, name: &[u8]) -> Result {
-        let mut scheduling = self.scheduling.lock();
-        if name == b"none" {
-            scheduling.scheduler = None;
+        let current = self.scheduler_name();
+        if name == current.as_bytes() {
             return Ok(());
         }
-        if scheduling
-            .scheduler
-            .as_ref()
-            .map(Scheduler::name)
-            .map(str::as_bytes)
-            == Some(name)
-        {
-            return Ok(());
-        }
-        let new = Scheduler::by_name(name, &scheduling.dests).ok_or(ENOENT)?;
-        scheduling.scheduler = Some(new);
+        let new = if name == b"none" {
+            None
+        } else {
+            let count = self.dest_count();
+            let mut dests = KVec::with_capacity(count, GFP_KERNEL)?;
+            for dest in self.scheduling.lock().dests.iter() {
+                dests
+                    .push_within_capacity(dest.clone())
+                    .map_err(|_| ENOMEM)?;
+            }
+            Some(Scheduler::by_name(name, &dests)?)
+        };
+        let old = core::mem::replace(&mut self.scheduling.lock().scheduler, new);
+        // The old state (the Maglev table) is freed outside the lock.
+        drop(old);
         Ok(())
     }
 

@@ -256,6 +256,7 @@ impl Request<'_> {
         let client = ClientInfo {
             addr: sched_addr(self.key.af, &self.key.saddr),
             port: self.key.sport,
+            daddr: sched_addr(self.key.af, &self.key.daddr),
             service_flags: service.flags.load(Relaxed),
         };
         let mut scheduling = service.scheduling.lock();

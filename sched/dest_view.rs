@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What a scheduler reads: the destinations of a service and the client being scheduled.
+//! What a scheduler reads (the destinations of a service and the client being scheduled) and
+//! what every scheduler implements ([`Algorithm`]).
 //!
-//! The schedulers (`rr`, `wrr`, `sh`, `wlc`) receive a service's destinations as a slice in C
+//! The schedulers receive a service's destinations as a slice in C
 //! list order: index 0 is the first entry after the list head, which is the newest destination,
 //! because C inserts new destinations at the head (`list_add_rcu` in `__ip_vs_update_dest`).
 
@@ -28,6 +29,50 @@ pub(crate) trait DestView {
     fn total_conns(&self) -> u32 {
         self.active_conns().wrapping_add(self.inactive_conns())
     }
+
+    /// The latest non-zero weight, or the weight the destination was added with
+    /// (`dest->last_weight`): Maglev hashing keeps a quiesced destination's table slots.
+    fn last_weight(&self) -> i32;
+
+    /// The real server's address.
+    fn addr(&self) -> InetAddr;
+
+    /// The real server's port in host byte order.
+    fn port(&self) -> u16;
+}
+
+/// The callbacks of a scheduler (C: `struct ip_vs_scheduler`), called under the service's
+/// scheduling lock with the destination list in C order. The list callbacks default to doing
+/// nothing, as C leaves them `NULL`.
+pub(crate) trait Algorithm {
+    /// A destination was inserted at `index` of `dests_after` (`add_dest`).
+    fn dest_added<D: DestView>(&mut self, _dests_after: &[D], _index: usize) {}
+
+    /// The destination at `removed_index` was removed, leaving `dests_after` (`del_dest`).
+    fn dest_removed<D: DestView>(&mut self, _dests_after: &[D], _removed_index: usize) {}
+
+    /// A destination's weight or thresholds changed (`upd_dest`).
+    fn dest_updated<D: DestView>(&mut self, _dests: &[D]) {}
+
+    /// Picks a destination for a new connection (`schedule`): an index into `dests`, or
+    /// [`None`] when none is available.
+    fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize>;
+}
+
+/// A source of uniformly distributed random numbers (C: `get_random_u32_below()`).
+pub(crate) trait Random {
+    /// A number in `0..ceil`, for a `ceil` above 0.
+    fn u32_below(&mut self, ceil: u32) -> u32;
+}
+
+/// The kernel's `hash_32()`: the top `bits` bits of `value` times `GOLDEN_RATIO_32`.
+pub(crate) fn hash_32(value: u32, bits: u32) -> u32 {
+    /// The multiplier of `hash_32()` (`GOLDEN_RATIO_32`).
+    const GOLDEN_RATIO_32: u32 = 0x61C8_8647;
+    value
+        .wrapping_mul(GOLDEN_RATIO_32)
+        .checked_shr(u32::BITS.saturating_sub(bits))
+        .unwrap_or(0)
 }
 
 /// An IPv4 or IPv6 address, each 32-bit word in host byte order.
@@ -46,6 +91,18 @@ pub(crate) enum InetAddr {
     V6([u32; 4]),
 }
 
+impl InetAddr {
+    /// The address folded to 32 bits in host byte order, as the hashing schedulers take it:
+    /// an IPv4 address itself, the XOR of an IPv6 address's words (C: `addr_fold`, whose
+    /// `ntohl()` of XORed big-endian words equals the XOR of the host-order words).
+    pub(crate) fn fold(&self) -> u32 {
+        match *self {
+            InetAddr::V4(addr) => addr,
+            InetAddr::V6([a, b, c, d]) => a ^ b ^ c ^ d,
+        }
+    }
+}
+
 /// What a scheduler reads of the packet being scheduled and of its service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ClientInfo {
@@ -54,6 +111,9 @@ pub(crate) struct ClientInfo {
     pub(crate) addr: InetAddr,
     /// The client's source port in host byte order, 0 for protocols without ports.
     pub(crate) port: u16,
+    /// The address the packet is sent to (`iph->daddr`), which the destination hashing
+    /// scheduler hashes.
+    pub(crate) daddr: InetAddr,
     /// The service flags (`svc->flags`, `IP_VS_SVC_F_*`).
     pub(crate) service_flags: u32,
 }

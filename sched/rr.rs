@@ -6,7 +6,8 @@
 //! itself). Here that position is an index into the destination slice, or [`None`] for the head.
 
 use super::dest_view::{
-    ClientInfo, //
+    Algorithm, //
+    ClientInfo,
     DestView,
 };
 
@@ -23,11 +24,19 @@ impl RoundRobin {
         RoundRobin { position: None }
     }
 
+    /// Saves `index` as the position and returns it.
+    fn pick(&mut self, index: usize) -> Option<usize> {
+        self.position = Some(index);
+        Some(index)
+    }
+}
+
+impl Algorithm for RoundRobin {
     /// Follows the insertion of a destination at `index` of `_dests_after`.
     ///
     /// C has no `add_dest` callback: its position is a node pointer, which stays on the same
     /// destination. An insertion at or before the saved index shifts that destination up by one.
-    pub(crate) fn dest_added<D: DestView>(&mut self, _dests_after: &[D], index: usize) {
+    fn dest_added<D: DestView>(&mut self, _dests_after: &[D], index: usize) {
         if let Some(position) = self.position {
             if index <= position {
                 self.position = Some(position.saturating_add(1));
@@ -39,7 +48,7 @@ impl RoundRobin {
     ///
     /// Removing the saved destination moves the position to the node before it (the head when it
     /// was first); removing an earlier one shifts the saved index down by one.
-    pub(crate) fn dest_removed<D: DestView>(&mut self, _dests_after: &[D], removed_index: usize) {
+    fn dest_removed<D: DestView>(&mut self, _dests_after: &[D], removed_index: usize) {
         if let Some(position) = self.position {
             if removed_index == position {
                 self.position = position.checked_sub(1);
@@ -49,19 +58,12 @@ impl RoundRobin {
         }
     }
 
-    /// Follows a change of a destination's weight or flags: C has no `upd_dest` callback.
-    pub(crate) fn dest_updated<D: DestView>(&mut self, _dests: &[D]) {}
-
     /// Picks the next available destination (`ip_vs_rr_schedule`).
     ///
     /// The scan starts after the saved position, runs to the end of the list, then (unless the
     /// position is the head) wraps around to index 0 and ends with the saved destination itself.
     /// A destination is available when it is not overloaded and its weight is positive.
-    pub(crate) fn schedule<D: DestView>(
-        &mut self,
-        dests: &[D],
-        _client: &ClientInfo,
-    ) -> Option<usize> {
+    fn schedule<D: DestView>(&mut self, dests: &[D], _client: &ClientInfo) -> Option<usize> {
         let start = self
             .position
             .map_or(0, |position| position.saturating_add(1));
@@ -76,12 +78,6 @@ impl RoundRobin {
         let before = dests.get(..=last).unwrap_or(dests);
         let offset = before.iter().position(is_available)?;
         self.pick(offset)
-    }
-
-    /// Saves `index` as the position and returns it.
-    fn pick(&mut self, index: usize) -> Option<usize> {
-        self.position = Some(index);
-        Some(index)
     }
 }
 

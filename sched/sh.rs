@@ -8,7 +8,8 @@
 //! buckets as its weight, at least one.
 
 use super::dest_view::{
-    ClientInfo, //
+    Algorithm, //
+    ClientInfo,
     DestView,
     InetAddr,
 };
@@ -49,47 +50,10 @@ impl SourceHashing {
         state
     }
 
-    /// Follows the insertion of a destination (`ip_vs_sh_dest_changed`).
-    pub(crate) fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.reassign(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_sh_dest_changed`).
-    pub(crate) fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.reassign(dests_after);
-    }
-
-    /// Follows a change of a destination's weight or flags (`ip_vs_sh_dest_changed`).
-    pub(crate) fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
-        self.reassign(dests);
-    }
-
     /// The destination index bucket `bucket` holds, if any.
     pub(crate) fn bucket(&self, bucket: u8) -> Option<usize> {
         let index = (*self.buckets.get(usize::from(bucket))?)?;
         Some(usize::from(index))
-    }
-
-    /// Picks the destination for `client` (`ip_vs_sh_schedule`).
-    ///
-    /// The client's source port takes part in the hash only with [`FLAG_PORT`]; with
-    /// [`FLAG_FALLBACK`] an unavailable destination (weight <= 0 or overloaded) is replaced by the
-    /// first available one in the probe sequence.
-    pub(crate) fn schedule<D: DestView>(
-        &mut self,
-        dests: &[D],
-        client: &ClientInfo,
-    ) -> Option<usize> {
-        let port = if client.service_flags & FLAG_PORT != 0 {
-            client.port
-        } else {
-            0
-        };
-        if client.service_flags & FLAG_FALLBACK != 0 {
-            self.get_fallback(dests, client.addr, port)
-        } else {
-            self.get(dests, client.addr, port)
-        }
     }
 
     /// The destination of the hashed bucket, if it is available (`ip_vs_sh_get`).
@@ -144,6 +108,41 @@ impl SourceHashing {
                 position = position.wrapping_add(1);
                 filled = 0;
             }
+        }
+    }
+}
+
+impl Algorithm for SourceHashing {
+    /// Follows the insertion of a destination (`ip_vs_sh_dest_changed`).
+    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
+        self.reassign(dests_after);
+    }
+
+    /// Follows the removal of a destination (`ip_vs_sh_dest_changed`).
+    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
+        self.reassign(dests_after);
+    }
+
+    /// Follows a change of a destination's weight or flags (`ip_vs_sh_dest_changed`).
+    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+        self.reassign(dests);
+    }
+
+    /// Picks the destination for `client` (`ip_vs_sh_schedule`).
+    ///
+    /// The client's source port takes part in the hash only with [`FLAG_PORT`]; with
+    /// [`FLAG_FALLBACK`] an unavailable destination (weight <= 0 or overloaded) is replaced by the
+    /// first available one in the probe sequence.
+    fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize> {
+        let port = if client.service_flags & FLAG_PORT != 0 {
+            client.port
+        } else {
+            0
+        };
+        if client.service_flags & FLAG_FALLBACK != 0 {
+            self.get_fallback(dests, client.addr, port)
+        } else {
+            self.get(dests, client.addr, port)
         }
     }
 }

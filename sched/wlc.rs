@@ -6,7 +6,8 @@
 //! first in list order. The scheduler keeps no state.
 
 use super::dest_view::{
-    ClientInfo, //
+    Algorithm, //
+    ClientInfo,
     DestView,
 };
 
@@ -19,51 +20,50 @@ impl WeightedLeastConnection {
     pub(crate) fn new<D: DestView>(_dests: &[D]) -> Self {
         WeightedLeastConnection
     }
+}
 
-    /// Follows the insertion of a destination; C has no `add_dest` for wlc.
-    pub(crate) fn dest_added<D: DestView>(&mut self, _dests_after: &[D], _index: usize) {}
-
-    /// Follows the removal of a destination; C has no `del_dest` for wlc.
-    pub(crate) fn dest_removed<D: DestView>(&mut self, _dests_after: &[D], _removed_index: usize) {}
-
-    /// Follows a change of a destination's weight or flags; C has no `upd_dest` for wlc.
-    pub(crate) fn dest_updated<D: DestView>(&mut self, _dests: &[D]) {}
-
-    /// Picks the destination with the least overhead per weight (`ip_vs_wlc_schedule`).
-    ///
-    /// The first destination that is not overloaded and has a positive weight is the initial
-    /// choice; a later one replaces it when `least_overhead * weight > overhead * least_weight`,
-    /// compared in 64 bits. As in C, a later destination is only checked for overload, not for
-    /// its weight; a weight of 0 makes the left side 0, which beats no non-negative overhead.
-    pub(crate) fn schedule<D: DestView>(
-        &mut self,
-        dests: &[D],
-        _client: &ClientInfo,
-    ) -> Option<usize> {
-        let first = dests
-            .iter()
-            .position(|dest| !dest.overloaded() && dest.weight() > 0)?;
-        let mut least = first;
-        let mut least_weight = dests.get(first)?.weight();
-        let mut least_overhead = conn_overhead(dests.get(first)?);
-        let rest = dests.get(first.saturating_add(1)..).unwrap_or(&[]);
-        for (offset, dest) in rest.iter().enumerate() {
-            if dest.overloaded() {
-                continue;
-            }
-            let overhead = conn_overhead(dest);
-            let weight = dest.weight();
-            // Products of two `i32` values fit in an `i64`: the multiplications never wrap.
-            if i64::from(least_overhead).wrapping_mul(i64::from(weight))
-                > i64::from(overhead).wrapping_mul(i64::from(least_weight))
-            {
-                least = first.saturating_add(1).saturating_add(offset);
-                least_weight = weight;
-                least_overhead = overhead;
-            }
-        }
-        Some(least)
+impl Algorithm for WeightedLeastConnection {
+    /// Picks the destination with the least [`conn_overhead`] per weight
+    /// (`ip_vs_wlc_schedule`), as [`least_weighted_overhead`] describes.
+    fn schedule<D: DestView>(&mut self, dests: &[D], _client: &ClientInfo) -> Option<usize> {
+        least_weighted_overhead(dests, conn_overhead)
     }
+}
+
+/// The destination with the least `overhead` per unit of weight, the loop that wlc, sed and
+/// lblc share (`ip_vs_wlc_schedule`, `ip_vs_sed_schedule`, `__ip_vs_lblc_schedule`).
+///
+/// The first destination that is not overloaded and has a positive weight is the initial
+/// choice; a later one replaces it when `least_overhead * weight > overhead * least_weight`,
+/// compared in 64 bits. As in C, a later destination is only checked for overload, not for
+/// its weight; a weight of 0 makes the left side 0, which beats no non-negative overhead.
+pub(crate) fn least_weighted_overhead<D: DestView>(
+    dests: &[D],
+    overhead: impl Fn(&D) -> i32,
+) -> Option<usize> {
+    let first = dests
+        .iter()
+        .position(|dest| !dest.overloaded() && dest.weight() > 0)?;
+    let mut least = first;
+    let mut least_weight = dests.get(first)?.weight();
+    let mut least_overhead = overhead(dests.get(first)?);
+    let rest = dests.get(first.saturating_add(1)..).unwrap_or(&[]);
+    for (offset, dest) in rest.iter().enumerate() {
+        if dest.overloaded() {
+            continue;
+        }
+        let dest_overhead = overhead(dest);
+        let weight = dest.weight();
+        // Products of two `i32` values fit in an `i64`: the multiplications never wrap.
+        if i64::from(least_overhead).wrapping_mul(i64::from(weight))
+            > i64::from(dest_overhead).wrapping_mul(i64::from(least_weight))
+        {
+            least = first.saturating_add(1).saturating_add(offset);
+            least_weight = weight;
+            least_overhead = dest_overhead;
+        }
+    }
+    Some(least)
 }
 
 /// The connection overhead of a destination (`ip_vs_dest_conn_overhead`).

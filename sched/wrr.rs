@@ -8,7 +8,8 @@
 //! With weights 4, 3 and 2 (list order A, B, C) the sequence is A A B A B C A B C, repeating.
 
 use super::dest_view::{
-    ClientInfo, //
+    Algorithm, //
+    ClientInfo,
     DestView,
 };
 
@@ -38,21 +39,6 @@ impl WeightedRoundRobin {
         }
     }
 
-    /// Follows the insertion of a destination (`ip_vs_wrr_dest_changed`).
-    pub(crate) fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_wrr_dest_changed`).
-    pub(crate) fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows a change of a destination's weight or flags (`ip_vs_wrr_dest_changed`).
-    pub(crate) fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
-        self.dest_changed(dests);
-    }
-
     /// Restarts at the list head with the new gcd and maximum weight (`ip_vs_wrr_dest_changed`).
     ///
     /// The current weight is kept when it still fits, rounded to one more than a multiple of the
@@ -69,17 +55,30 @@ impl WeightedRoundRobin {
             self.current_weight = multiples.wrapping_mul(self.interval).wrapping_add(1);
         }
     }
+}
+
+impl Algorithm for WeightedRoundRobin {
+    /// Follows the insertion of a destination (`ip_vs_wrr_dest_changed`).
+    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
+        self.dest_changed(dests_after);
+    }
+
+    /// Follows the removal of a destination (`ip_vs_wrr_dest_changed`).
+    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
+        self.dest_changed(dests_after);
+    }
+
+    /// Follows a change of a destination's weight or flags (`ip_vs_wrr_dest_changed`).
+    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+        self.dest_changed(dests);
+    }
 
     /// Picks the next destination (`ip_vs_wrr_schedule`).
     ///
     /// A destination qualifies when it is not overloaded and its weight is at least the current
     /// weight. The search ends with [`None`] once every destination was tried at the lowest
     /// current weight.
-    pub(crate) fn schedule<D: DestView>(
-        &mut self,
-        dests: &[D],
-        _client: &ClientInfo,
-    ) -> Option<usize> {
+    fn schedule<D: DestView>(&mut self, dests: &[D], _client: &ClientInfo) -> Option<usize> {
         // No available destinations (C: `err_noavail`, which keeps `cl`).
         if self.max_weight == 0 {
             return None;

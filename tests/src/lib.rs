@@ -27,9 +27,17 @@ extern crate std;
 #[path = "../../sched"]
 mod sched {
     pub(crate) mod dest_view;
+    pub(crate) mod dh;
+    pub(crate) mod fo;
+    pub(crate) mod lc;
+    pub(crate) mod mh;
+    pub(crate) mod nq;
+    pub(crate) mod ovf;
     pub(crate) mod persist;
     pub(crate) mod rr;
+    pub(crate) mod sed;
     pub(crate) mod sh;
+    pub(crate) mod twos;
     pub(crate) mod wlc;
     pub(crate) mod wrr;
 }
@@ -76,11 +84,17 @@ mod uapi;
 mod support;
 
 #[cfg(test)]
+mod c_models;
+#[cfg(test)]
 mod estimator_tests;
+#[cfg(test)]
+mod mh_tests;
 #[cfg(test)]
 mod persist_tests;
 #[cfg(test)]
 mod rr_tests;
+#[cfg(test)]
+mod sched_tests;
 #[cfg(test)]
 mod sh_tests;
 #[cfg(test)]

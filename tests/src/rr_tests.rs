@@ -3,6 +3,7 @@
 //! Round-robin (`sched/rr.rs`) against `ip_vs_rr.c`.
 
 use crate::{
+    sched::dest_view::Algorithm as _,
     sched::rr::RoundRobin,
     support::{
         client_v4, //

@@ -3,6 +3,7 @@
 //! Source hashing (`sched/sh.rs`) against `ip_vs_sh.c`.
 
 use crate::{
+    sched::dest_view::Algorithm as _,
     sched::{
         dest_view::{
             ClientInfo, //
@@ -37,6 +38,7 @@ fn client(addr: InetAddr, port: u16, flags: u32) -> ClientInfo {
     ClientInfo {
         addr,
         port,
+        daddr: InetAddr::V4(0x0a00_0001),
         service_flags: flags,
     }
 }

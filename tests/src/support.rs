@@ -7,16 +7,31 @@
 //! after `list_del_rcu`, ...) so that comparing them with the index-based Rust schedulers over
 //! random operation sequences checks the translation from list pointers to indices.
 
-use crate::sched::{
-    dest_view::{
-        ClientInfo, //
-        DestView,
-        InetAddr,
+use crate::{
+    c_models::SeededRandom,
+    sched::{
+        dest_view::{
+            Algorithm, //
+            ClientInfo,
+            DestView,
+            InetAddr,
+        },
+        dh::DestinationHashing,
+        fo::WeightedFailover,
+        lc::LeastConnection,
+        mh::{
+            MaglevHashing, //
+            TABLE_SIZE,
+        },
+        nq::NeverQueue,
+        ovf::WeightedOverflow,
+        rr::RoundRobin,
+        sed::ShortestExpectedDelay,
+        sh::SourceHashing,
+        twos::TwoChoices,
+        wlc::WeightedLeastConnection,
+        wrr::WeightedRoundRobin,
     },
-    rr::RoundRobin,
-    sh::SourceHashing,
-    wlc::WeightedLeastConnection,
-    wrr::WeightedRoundRobin,
 };
 use std::vec::Vec;
 
@@ -33,6 +48,12 @@ pub(crate) struct TestDest {
     pub(crate) active: u32,
     /// Inactive connections.
     pub(crate) inactive: u32,
+    /// `dest->last_weight`.
+    pub(crate) last_weight: i32,
+    /// The real server's address (IPv4, host order).
+    pub(crate) addr: u32,
+    /// The real server's port.
+    pub(crate) port: u16,
 }
 
 impl DestView for TestDest {
@@ -51,6 +72,18 @@ impl DestView for TestDest {
     fn inactive_conns(&self) -> u32 {
         self.inactive
     }
+
+    fn last_weight(&self) -> i32 {
+        self.last_weight
+    }
+
+    fn addr(&self) -> InetAddr {
+        InetAddr::V4(self.addr)
+    }
+
+    fn port(&self) -> u16 {
+        self.port
+    }
 }
 
 /// A destination with `id` and `weight`, not overloaded, without connections.
@@ -61,6 +94,9 @@ pub(crate) fn dest(id: u32, weight: i32) -> TestDest {
         overloaded: false,
         active: 0,
         inactive: 0,
+        last_weight: weight,
+        addr: 0xac10_0000 | id,
+        port: 80,
     }
 }
 
@@ -77,11 +113,12 @@ pub(crate) fn client_v4(addr: u32) -> ClientInfo {
     ClientInfo {
         addr: InetAddr::V4(addr),
         port: 0,
+        daddr: InetAddr::V4(0x0a00_0001),
         service_flags: 0,
     }
 }
 
-/// The four schedulers behind one interface, so that tests can be generic over them.
+/// The schedulers behind one interface, so that tests can be generic over them.
 pub(crate) trait Scheduler {
     /// `init_service`.
     fn init(dests: &[TestDest]) -> Self;
@@ -95,12 +132,13 @@ pub(crate) trait Scheduler {
     fn pick(&mut self, dests: &[TestDest], client: &ClientInfo) -> Option<usize>;
 }
 
-/// Implements [`Scheduler`] for a scheduler type with the common inherent methods.
+/// Implements [`Scheduler`] for a scheduler type through [`Algorithm`], building it from the
+/// destinations with `$init`.
 macro_rules! impl_scheduler {
-    ($type:ty) => {
+    ($type:ty, $init:expr) => {
         impl Scheduler for $type {
             fn init(dests: &[TestDest]) -> Self {
-                <$type>::new(dests)
+                $init(dests)
             }
 
             fn added(&mut self, dests: &[TestDest], index: usize) {
@@ -122,10 +160,23 @@ macro_rules! impl_scheduler {
     };
 }
 
-impl_scheduler!(RoundRobin);
-impl_scheduler!(WeightedRoundRobin);
-impl_scheduler!(SourceHashing);
-impl_scheduler!(WeightedLeastConnection);
+impl_scheduler!(RoundRobin, RoundRobin::new);
+impl_scheduler!(WeightedRoundRobin, WeightedRoundRobin::new);
+impl_scheduler!(SourceHashing, SourceHashing::new);
+impl_scheduler!(WeightedLeastConnection, WeightedLeastConnection::new);
+impl_scheduler!(LeastConnection, |_| LeastConnection);
+impl_scheduler!(ShortestExpectedDelay, |_| ShortestExpectedDelay);
+impl_scheduler!(NeverQueue, |_| NeverQueue);
+impl_scheduler!(WeightedFailover, |_| WeightedFailover);
+impl_scheduler!(WeightedOverflow, |_| WeightedOverflow);
+impl_scheduler!(DestinationHashing, DestinationHashing::new);
+impl_scheduler!(MaglevHashing<Vec<u16>>, |dests| {
+    MaglevHashing::new(std::vec![0; TABLE_SIZE], std::vec![0; TABLE_SIZE], dests).unwrap()
+});
+// The same seed as `CTwos`, so both draw the same numbers.
+impl_scheduler!(TwoChoices<SeededRandom>, |_| TwoChoices::new(SeededRandom(
+    Rng::new(7)
+)));
 
 /// Runs `count` schedules and returns the ids picked (`None` for no destination).
 pub(crate) fn picks<S: Scheduler>(
@@ -657,7 +708,13 @@ pub(crate) fn differential<S: Scheduler, M: CModel>(seed: u64, steps: usize) -> 
             // Change a weight through the control plane (SET_DEST).
             4 | 5 if !nodes.is_empty() => {
                 let node = nodes[rng.below(nodes.len())];
-                list.dest_mut(node).weight = random_weight(&mut rng);
+                let weight = random_weight(&mut rng);
+                let dest = list.dest_mut(node);
+                dest.weight = weight;
+                // `__ip_vs_update_dest` keeps the latest non-zero weight.
+                if weight != 0 {
+                    dest.last_weight = weight;
+                }
                 rust.updated(&list.to_vec());
                 model.upd_dest(&list, node);
             }
@@ -706,12 +763,16 @@ fn random_weight(rng: &mut Rng) -> i32 {
 
 /// A random destination with id `id`.
 fn random_dest(rng: &mut Rng, id: u32) -> TestDest {
+    let weight = random_weight(rng);
     TestDest {
         id,
-        weight: random_weight(rng),
+        weight,
         overloaded: rng.chance(1, 8),
         active: rng.below(4) as u32,
         inactive: rng.below(600) as u32,
+        last_weight: weight,
+        addr: 0xac10_0000 | id,
+        port: 80,
     }
 }
 
@@ -730,6 +791,7 @@ fn random_client(rng: &mut Rng) -> ClientInfo {
     ClientInfo {
         addr,
         port: rng.next_u32() as u16,
+        daddr: InetAddr::V4(0x0a00_0000 | rng.below(64) as u32),
         service_flags: [0, 0x08, 0x10, 0x18][rng.below(4)],
     }
 }

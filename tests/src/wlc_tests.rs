@@ -3,6 +3,7 @@
 //! Weighted least-connection (`sched/wlc.rs`) against `ip_vs_wlc.c`.
 
 use crate::{
+    sched::dest_view::Algorithm as _,
     sched::wlc::{
         conn_overhead, //
         WeightedLeastConnection,

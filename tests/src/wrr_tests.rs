@@ -3,6 +3,7 @@
 //! Weighted round-robin (`sched/wrr.rs`) against `ip_vs_wrr.c`.
 
 use crate::{
+    sched::dest_view::Algorithm as _,
     sched::wrr::WeightedRoundRobin,
     support::{
         dest, //
