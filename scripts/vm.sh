@@ -65,10 +65,14 @@ initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft /usr/
 ln -sf bash "$root/usr/bin/sh.bash"
 ln -sf nc.openbsd "$root/usr/bin/nc"
 
-# Kernel modules: the C ip_vs (the reference) and rust_ipvs, with modules.dep for modprobe.
+# Kernel modules: the C ip_vs (the reference, with the schedulers the kernel's config leaves
+# out built beside it) and rust_ipvs, with modules.dep for modprobe.
+log "building the C schedulers the kernel config leaves out"
+c_schedulers=$("$here/c-schedulers.sh" "$kdir")
 make -s -C "$kdir" INSTALL_MOD_PATH="$root" INSTALL_MOD_STRIP=1 modules_install >/dev/null 2>&1 ||
 	die "modules_install from $kdir failed"
 install -D -m 0644 "$top/rust_ipvs.ko" "$root/lib/modules/$kver/extra/rust_ipvs.ko"
+install -m 0644 "$c_schedulers"/*.ko "$root/lib/modules/$kver/extra/"
 depmod -b "$root" "$kver"
 
 # Our tools and the selftests.

@@ -9,22 +9,22 @@
 
 NCLIENTS=8
 
-# One TCP request from client address 10.0.0.<n> to $VIP:<port>, from source port <sport>
-# (fixed, so that schedulers hashing the port are reproducible), or any.
-req() {
-	local bind=10.0.0.$1
-	[ -n "$3" ] && bind="$bind:$3"
-	in_client socat -T 3 - TCP:$VIP:$2,bind=$bind,reuseaddr,connect-timeout=3 </dev/null 2>&1
-}
+CLIENTS=$(for c in $(seq 10 $((10 + NCLIENTS - 1))); do printf '10.0.0.%d\n' $c; done | paste -s -d,)
 
-# Several requests per client, one line per client. Every request has its own source port.
+# PER requests from each client to $VIP:PORT, one line per client ("client .<n>: rs..."). The
+# clients take turns; every request has its own fixed source port (so that schedulers
+# hashing the port are reproducible) and waits for the previous one to close.
 ROUND=0
 round() {
-	local port=$1 per=$2 c i line
+	local port=$1 per=$2 c i line replies
 	ROUND=$((ROUND + 1))
-	for c in $(seq 10 $((10 + NCLIENTS - 1))); do
-		line="client .$c:"
-		for i in $(seq $per); do line="$line $(req $c $port $((20000 + ROUND * 100 + (c - 10) * 4 + i)))"; done
+	read -r -a replies < <(in_client ipvsbench sequence --target $VIP:$port \
+		--count $((NCLIENTS * per)) --source $CLIENTS --first-port $((20000 + ROUND * 100)) \
+		--timeout-ms 3000 2>&1)
+	[ ${#replies[@]} = $((NCLIENTS * per)) ] || echo "FAIL: round to port $port: ${replies[*]}"
+	for c in $(seq 0 $((NCLIENTS - 1))); do
+		line="client .$((10 + c)):"
+		for i in $(seq 0 $((per - 1))); do line="$line ${replies[$((i * NCLIENTS + c))]}"; done
 		echo "$line"
 	done
 }
@@ -33,8 +33,9 @@ scenario() {
 	topo_up
 	local c
 	for c in $(seq 10 $((10 + NCLIENTS - 1))); do
-		ip -n $topo_ns_client addr add 10.0.0.$c/24 dev c0
-	done
+		echo "addr add 10.0.0.$c/24 dev c0"
+	done | ip -n $topo_ns_client -batch -
+	responders_up
 	local port sched
 	for port in 80 81 82 83 84 85 86; do
 		case $port in
@@ -47,9 +48,9 @@ scenario() {
 		86) sched="-s rr -p 10800 -M 255.255.255.0" ;;
 		esac
 		in_director ipvsadm -A -t $VIP:$port $sched
-		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs1):80 -m -w 3
-		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs2):80 -m -w 1
-		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs3):80 -m -w 2
+		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs1):8080 -m -w 3
+		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs2):8080 -m -w 1
+		in_director ipvsadm -a -t $VIP:$port -r $(rs_addr rs3):8080 -m -w 2
 	done
 	echo "== wrr (weights rs1 3, rs2 1, rs3 2)"
 	round 80 2
@@ -57,7 +58,7 @@ scenario() {
 	round 81 2
 	echo "== sh, sh-port"
 	round 82 2
-	in_director ipvsadm -e -t $VIP:83 -r $(rs_addr rs2):80 -m -w 0
+	in_director ipvsadm -e -t $VIP:83 -r $(rs_addr rs2):8080 -m -w 0
 	echo "== sh, sh-fallback, rs2 weight 0"
 	round 83 1
 	echo "== wlc"
@@ -67,14 +68,14 @@ scenario() {
 	echo "== persistent /24"
 	round 86 2
 	echo "== persistent /32, rs2 weight 0 (templates keep clients)"
-	in_director ipvsadm -e -t $VIP:85 -r $(rs_addr rs2):80 -m -w 0
+	in_director ipvsadm -e -t $VIP:85 -r $(rs_addr rs2):8080 -m -w 0
 	round 85 2
 	echo "== persistent /32, rs2 weight 0, expire_quiescent_template=1"
 	in_director sysctl -qw net.ipv4.vs.expire_quiescent_template=1
 	round 85 2
 	in_director sysctl -qw net.ipv4.vs.expire_quiescent_template=0
 	echo "== persistent /32, rs3 deleted"
-	in_director ipvsadm -d -t $VIP:85 -r $(rs_addr rs3):80
+	in_director ipvsadm -d -t $VIP:85 -r $(rs_addr rs3):8080
 	round 85 2
 	echo "== templates (ipvsadm -Lcn, without expiry)"
 	in_director ipvsadm -Lcn | awk '$4 ~ /:0$/ { print $1, $3, $4, $5, $6 }' | sort
@@ -91,6 +92,7 @@ scenario() {
 }
 
 differential "scheduling scenario" scenario
+echo "$got" | grep -q '^FAIL' && fail "a round failed"
 # Stickiness: every client of the /32 persistent service saw one backend.
 echo "$got" | sed -n '/^== persistent \/32$/,/^==/p' | grep '^client' | while read -r _ _ a b c; do
 	[ "$a" = "$b" ] && [ "$b" = "$c" ] || fail "client not sticky: $a $b $c"

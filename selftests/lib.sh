@@ -58,13 +58,16 @@ differential() {
 	expect_eq "$what (C ip_vs vs rust_ipvs)" "$want" "$got"
 }
 
+# The C ip_vs scheduler modules, loaded with it (the kernel would load them on demand).
+C_SCHEDULERS="ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_mh ip_vs_sed ip_vs_nq
+	ip_vs_fo ip_vs_ovf ip_vs_twos"
+
 # Loads the implementation under test (exactly one of the two at a time).
 ipvs_load() {
 	ipvs_unload
 	case $IPVS_IMPL in
 	rust) modprobe rust_ipvs || fail "modprobe rust_ipvs" ;;
-	c) modprobe ip_vs && modprobe ip_vs_rr && modprobe ip_vs_wrr && modprobe ip_vs_sh &&
-		modprobe ip_vs_wlc || fail "modprobe ip_vs" ;;
+	c) modprobe -a ip_vs $C_SCHEDULERS || fail "modprobe ip_vs $C_SCHEDULERS" ;;
 	esac
 }
 
@@ -73,7 +76,7 @@ ipvs_load() {
 # retry for a while.
 ipvs_unload() {
 	local m i
-	for m in ip_vs_rr ip_vs_wrr ip_vs_sh ip_vs_wlc ip_vs rust_ipvs; do
+	for m in $C_SCHEDULERS ip_vs rust_ipvs; do
 		[ -d /sys/module/$m ] || continue
 		for i in $(seq 50); do
 			rmmod $m 2>/dev/null && break

@@ -54,6 +54,30 @@ topo_up() {
 	done
 }
 
+# Starts fast responders in the real servers (one ipvsbench process per port instead of a
+# shell per connection): TCP port 8080 replies with the server's name and closes, 8081
+# replies and waits for the client to close (for connections held open); UDP port 8053
+# counts datagrams into the file responder_count_file names.
+responders_up() {
+	local rs
+	for rs in "${topo_real_servers[@]}"; do
+		rm -f "$(responder_count_file $rs)"
+		in_rs $rs ipvsbench server --tcp-port 8080 --udp-port 8053 --threads 1 --reply "$rs"$'\n' \
+			--count-file "$(responder_count_file $rs)" </dev/null >/dev/null 2>&1 &
+		in_rs $rs ipvsbench server --tcp-port 8081 --udp-port 8054 --threads 1 --reply "$rs"$'\n' \
+			--wait-close </dev/null >/dev/null 2>&1 &
+	done
+	for rs in "${topo_real_servers[@]}"; do
+		for _ in $(seq 100); do
+			[ "$(in_rs $rs ss -ltn 2>/dev/null | grep -c -e ':8080 ' -e ':8081 ')" = 2 ] && break
+			sleep 0.1
+		done
+	done
+}
+
+# The file where a real server's responder counts its UDP datagrams.
+responder_count_file() { echo /tmp/udp.$1.$$; }
+
 # The address of a real server.
 rs_addr() {
 	case $1 in rs1) echo 172.16.0.11 ;; rs2) echo 172.16.0.12 ;; rs3) echo 172.16.0.13 ;; esac
@@ -120,6 +144,7 @@ topo_down() {
 	for rs in "${topo_real_servers[@]}"; do
 		ip netns pids ${rs}_$$ 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del ${rs}_$$ 2>/dev/null
+		rm -f "$(responder_count_file $rs)"
 	done
 	ip netns del $topo_ns_client 2>/dev/null
 	ip netns del $topo_ns_director 2>/dev/null

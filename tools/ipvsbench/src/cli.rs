@@ -28,6 +28,9 @@ pub enum Command {
     UdpFlood(UdpFloodArgs),
     /// One UDP datagram from each of N distinct source tuples (for memory measurements).
     UdpConns(UdpConnsArgs),
+    /// TCP connections one after another from chosen source tuples, printing the reply of
+    /// each (the real server's name): the backend sequence a scheduler produces.
+    Sequence(SequenceArgs),
 }
 
 /// Options of `server`.
@@ -51,6 +54,37 @@ pub struct ServerArgs {
     /// The TCP reply.
     #[arg(long, default_value = "ok\n")]
     pub reply: String,
+    /// After replying, keep each TCP connection open until the client closes it.
+    #[arg(long)]
+    pub wait_close: bool,
+}
+
+/// Options of `sequence`.
+#[derive(Debug, Args)]
+pub struct SequenceArgs {
+    /// The virtual service, IP:PORT.
+    #[arg(long)]
+    pub target: SocketAddr,
+    /// Number of connections.
+    #[arg(long)]
+    pub count: u32,
+    /// Source addresses, used in turn (connection i from address i mod N); default: the
+    /// kernel's choice.
+    #[arg(long = "source", value_delimiter = ',')]
+    pub sources: Vec<IpAddr>,
+    /// Source port of the first connection; connection i uses this plus i. Default: the
+    /// kernel's choice.
+    #[arg(long)]
+    pub first_port: Option<u16>,
+    /// Keep every connection open until the last one is made (the server must not close
+    /// first: `server --wait-close`), so that each counts as active while the next is
+    /// scheduled. Without it each connection is closed after the reply's first line, and
+    /// the next one starts once the server has closed too.
+    #[arg(long)]
+    pub hold: bool,
+    /// Connect and read timeout of one connection, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub timeout_ms: u64,
 }
 
 /// Options of `tcp-crr`.
@@ -300,6 +334,31 @@ mod tests {
         assert_eq!(a.count, 100_000);
         assert!(a.sources.is_empty());
         assert_eq!(a.port_range, PortRange { lo: 2000, hi: 3000 });
+    }
+
+    #[test]
+    fn sequence_args() {
+        let cli = parse(&[
+            "sequence",
+            "--target",
+            "10.0.0.100:81",
+            "--count",
+            "12",
+            "--source",
+            "10.0.0.10,10.0.0.11",
+            "--first-port",
+            "30000",
+            "--hold",
+        ])
+        .expect("parses");
+        let Command::Sequence(a) = cli.command else {
+            panic!("not sequence: {cli:?}");
+        };
+        assert_eq!(a.count, 12);
+        assert_eq!(a.sources.len(), 2);
+        assert_eq!(a.first_port, Some(30000));
+        assert!(a.hold);
+        assert!(parse(&["sequence", "--target", "10.0.0.1:80"]).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The client workloads: `tcp-crr`, `udp-flood` and `udp-conns`.
+//! The client workloads: `tcp-crr`, `udp-flood`, `udp-conns` and `sequence`.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{TcpCrrArgs, UdpConnsArgs, UdpFloodArgs};
+use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs};
 use crate::plan::{per_second, strided, SourcePlan};
 
 /// What one worker thread did.
@@ -183,4 +183,71 @@ pub fn udp_conns(args: UdpConnsArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `sequence`: connections one after another, each from its source tuple; prints the reply
+/// of each (`-` for a connection that failed) on one line.
+pub fn sequence(args: SequenceArgs) -> anyhow::Result<()> {
+    let timeout = Duration::from_millis(args.timeout_ms.max(1));
+    let mut replies = Vec::new();
+    let mut held = Vec::new();
+    for i in 0..args.count {
+        let ip = match args.sources.len() {
+            0 => any_source(args.target).ip(),
+            n => args.sources[i as usize % n],
+        };
+        let port = match args.first_port {
+            Some(first) => first
+                .checked_add(u16::try_from(i).context("too many connections")?)
+                .context("source ports run past 65535")?,
+            None => 0,
+        };
+        match exchange(SocketAddr::new(ip, port), args.target, timeout, args.hold) {
+            Ok((reply, stream)) => {
+                replies.push(reply);
+                held.extend(stream);
+            }
+            Err(_) => replies.push("-".to_owned()),
+        }
+    }
+    println!("{}", replies.join(" "));
+    drop(held);
+    Ok(())
+}
+
+/// One connection from `source`: sends a request and reads the reply's first line; with
+/// `hold` returns the open stream, else closes its half and reads until the server closes.
+fn exchange(
+    source: SocketAddr,
+    target: SocketAddr,
+    timeout: Duration,
+    hold: bool,
+) -> io::Result<(String, Option<TcpStream>)> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(target),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&source.into())?;
+    socket.connect_timeout(&target.into(), timeout)?;
+    let mut stream = TcpStream::from(socket);
+    stream.set_read_timeout(Some(timeout))?;
+    stream.write_all(b"ping\n")?;
+    let mut reply = Vec::with_capacity(16);
+    let mut byte = [0u8; 1];
+    while stream.read(&mut byte)? == 1 && byte[0] != b'\n' {
+        reply.push(byte[0]);
+    }
+    if !hold {
+        // Close our half and wait for the server's: once its FIN is back, the director has
+        // seen the connection leave the established state, whichever side closed first.
+        stream.shutdown(std::net::Shutdown::Write)?;
+        io::copy(&mut stream, &mut io::sink())?;
+    }
+    let reply = String::from_utf8_lossy(&reply).trim().to_owned();
+    if reply.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "empty reply"));
+    }
+    Ok((reply, hold.then_some(stream)))
 }

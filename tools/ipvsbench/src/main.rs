@@ -1,7 +1,7 @@
 //! `ipvsbench`: a small load generator for comparing rust_ipvs with the C ip_vs.
 //!
-//! `server` runs in each real server; `tcp-crr`, `udp-flood` and `udp-conns` run in the client
-//! against the virtual service. Results are one line of `key=value` figures on stdout, parsed
+//! `server` runs in each real server; `tcp-crr`, `udp-flood`, `udp-conns` and `sequence` run
+//! in the client against the virtual service. Results are one line of `key=value` figures on stdout, parsed
 //! by `selftests/bench.sh`.
 
 mod cli;
@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::TcpCrr(args) => load::tcp_crr(args),
         Command::UdpFlood(args) => load::udp_flood(args),
         Command::UdpConns(args) => load::udp_conns(args),
+        Command::Sequence(args) => load::sequence(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,7 +37,8 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     for _ in 0..threads {
         let listener = listener.try_clone().context("cloning the TCP listener")?;
         let reply = Arc::clone(&reply);
-        thread::spawn(move || tcp_loop(&listener, &reply));
+        let wait_close = args.wait_close;
+        thread::spawn(move || tcp_loop(&listener, &reply, wait_close));
         let udp = udp.try_clone().context("cloning the UDP socket")?;
         let count = Arc::clone(&count);
         thread::spawn(move || udp_loop(&udp, &count));
@@ -59,13 +60,24 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Accepts connections forever; errors on one connection do not stop the loop.
-fn tcp_loop(listener: &TcpListener, reply: &[u8]) {
+/// How long a `--wait-close` connection may stay open.
+const HOLD_LIMIT: Duration = Duration::from_secs(600);
+
+/// Accepts connections forever; errors on one connection do not stop the loop. With
+/// `wait_close`, each connection gets a thread that replies and then waits for the client to
+/// close first, so that connections stay established for as long as the client holds them.
+fn tcp_loop(listener: &TcpListener, reply: &Arc<[u8]>, wait_close: bool) {
     loop {
         match listener.accept() {
+            Ok((stream, _)) if wait_close => {
+                let reply = Arc::clone(reply);
+                thread::spawn(move || {
+                    let _ = serve(&stream, &reply).and_then(|()| wait_for_close(stream));
+                });
+            }
             Ok((stream, _)) => {
                 // A client that went away mid-exchange is its problem, not the server's.
-                let _ = serve(stream, reply);
+                let _ = serve(&stream, reply);
             }
             Err(err) => {
                 eprintln!("ipvsbench server: accept: {err}");
@@ -76,8 +88,15 @@ fn tcp_loop(listener: &TcpListener, reply: &[u8]) {
     }
 }
 
-/// One exchange: read the request (so closing sends FIN, not RST), reply, close.
-fn serve(mut stream: TcpStream, reply: &[u8]) -> io::Result<()> {
+/// Reads until the client closes (or [`HOLD_LIMIT`] passes), then closes.
+fn wait_for_close(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_read_timeout(Some(HOLD_LIMIT))?;
+    io::copy(&mut stream, &mut io::sink()).map(drop)
+}
+
+/// One exchange: read the request (so closing sends FIN, not RST) and reply; the caller
+/// closes.
+fn serve(mut stream: &TcpStream, reply: &[u8]) -> io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut buf = [0u8; 512];
     let _ = stream.read(&mut buf)?;
