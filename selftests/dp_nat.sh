@@ -53,18 +53,21 @@ scenario() {
 		shared="$shared $(in_client socat -T 3 - TCP:$VIP:$port,sourceport=40000,reuseaddr,connect-timeout=3 </dev/null 2>&1 | tr -d '\n')"
 	done
 	echo "shared reply tuple:$shared"
-	# 1000 concurrent connections over all three real servers.
+	# 1000 concurrent connections over all three real servers' fast responders.
+	responders_up
 	in_director ipvsadm -A -t $VIP:82 -s rr
 	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:82 -r $(rs_addr $rs):80 -m
+		in_director ipvsadm -a -t $VIP:82 -r $(rs_addr $rs):8080 -m
 	done
-	# One client process opens all 1000 before reading any (bash /dev/tcp, no fork each).
+	# One client process opens all 1000, each with its request, before reading any reply
+	# (bash /dev/tcp, no fork each).
 	local answered
 	answered=$(in_client bash -c '
 		ulimit -n 4096
 		fds=()
 		for i in $(seq 1000); do
 			exec {fd}<>/dev/tcp/'$VIP'/82 || break
+			echo ping >&$fd
 			fds+=($fd)
 		done
 		n=0

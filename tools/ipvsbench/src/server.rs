@@ -27,7 +27,7 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         .unwrap_or_else(|| thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
 
-    let listener = TcpListener::bind(SocketAddr::new(args.bind, args.tcp_port))
+    let listener = listen(SocketAddr::new(args.bind, args.tcp_port))
         .with_context(|| format!("TCP bind {}:{}", args.bind, args.tcp_port))?;
     let udp = UdpSocket::bind(SocketAddr::new(args.bind, args.udp_port))
         .with_context(|| format!("UDP bind {}:{}", args.bind, args.udp_port))?;
@@ -58,6 +58,22 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             return Ok(());
         }
     }
+}
+
+/// The accept queue: room for a client that opens a thousand connections at once.
+const BACKLOG: i32 = 1024;
+
+/// A TCP listener on `addr` with [`BACKLOG`] (std's is 128) and SO_REUSEADDR.
+fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = socket2::Socket::new(
+        socket2::Domain::for_address(addr),
+        socket2::Type::STREAM,
+        None,
+    )?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
 }
 
 /// How long a `--wait-close` connection may stay open.
