@@ -89,9 +89,9 @@ impl Net {
             return None;
         }
         let state = slot.cast_const().cast::<T>();
-        // SAFETY: a non-null slot holds `Arc::<T>::into_raw` (the caller names the type init
-        // stored), released only by the exit callback after this namespace's hooks and
-        // handlers stopped running.
+        // A non-null slot holds `Arc::<T>::into_raw` (the caller names the type init stored),
+        // released only by the exit callback after this namespace's hooks and handlers stopped.
+        // SAFETY: so `state` points to a live `T` for as long as this namespace runs callbacks.
         let state = unsafe { &*state };
         Some(state)
     }

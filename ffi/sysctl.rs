@@ -42,9 +42,10 @@ impl<const N: usize> SysctlRegistration<N> {
         let data = values.each_ref().map(Atomic::as_ptr);
         let count = u32::try_from(N).map_err(|_| EINVAL)?;
         let mut header = core::ptr::null_mut();
-        // SAFETY: `net` is alive; `data` holds `N` valid `int` pointers into `values`, which
-        // the registration keeps alive until it unregisters the table (shim.c refuses a count
-        // that is not its table's); `header` is writable.
+        // `net` is alive; `data` holds `N` valid `int` pointers into `values`, which the
+        // registration keeps alive until it unregisters the table (shim.c refuses a count that
+        // is not its table's); `header` is writable.
+        // SAFETY: the pointers and the count are valid as listed above, for the table's life.
         let ret = unsafe {
             shim::rust_ipvs_sysctl_register(net.as_ptr(), data.as_ptr(), count, &mut header)
         };

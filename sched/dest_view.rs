@@ -7,6 +7,8 @@
 //! list order: index 0 is the first entry after the list head, which is the newest destination,
 //! because C inserts new destinations at the head (`list_add_rcu` in `__ip_vs_update_dest`).
 
+use crate::uapi::svc_flags;
+
 /// What a scheduler reads of a destination (C: `struct ip_vs_dest`).
 pub(crate) trait DestView {
     /// The configured weight (`dest->weight`); 0 quiesces the destination.
@@ -39,20 +41,39 @@ pub(crate) trait DestView {
 
     /// The real server's port in host byte order.
     fn port(&self) -> u16;
+
+    /// Whether a new connection may go here: a positive weight and not overloaded (C's
+    /// `!is_unavailable()` of sh and mh, rr's test).
+    fn is_available(&self) -> bool {
+        self.weight() > 0 && !self.overloaded()
+    }
 }
 
 /// The callbacks of a scheduler (C: `struct ip_vs_scheduler`), called under the service's
-/// scheduling lock with the destination list in C order. The list callbacks default to doing
-/// nothing, as C leaves them `NULL`.
+/// scheduling lock with the destination list in C order.
+///
+/// The three list callbacks default to [`Algorithm::dests_changed`], which defaults to doing
+/// nothing: a scheduler whose state is rebuilt from the list on every change (C's
+/// `*_dest_changed` for all three) implements only that, one without list state (C leaves
+/// the callbacks `NULL`) implements none.
 pub(crate) trait Algorithm {
+    /// The destination list changed in any way: rebuild what depends on it.
+    fn dests_changed<D: DestView>(&mut self, _dests: &[D]) {}
+
     /// A destination was inserted at `index` of `dests_after` (`add_dest`).
-    fn dest_added<D: DestView>(&mut self, _dests_after: &[D], _index: usize) {}
+    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
+        self.dests_changed(dests_after);
+    }
 
     /// The destination at `removed_index` was removed, leaving `dests_after` (`del_dest`).
-    fn dest_removed<D: DestView>(&mut self, _dests_after: &[D], _removed_index: usize) {}
+    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
+        self.dests_changed(dests_after);
+    }
 
     /// A destination's weight or thresholds changed (`upd_dest`).
-    fn dest_updated<D: DestView>(&mut self, _dests: &[D]) {}
+    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+        self.dests_changed(dests);
+    }
 
     /// Picks a destination for a new connection (`schedule`): an index into `dests`, or
     /// [`None`] when none is available.
@@ -104,6 +125,9 @@ impl InetAddr {
 }
 
 /// What a scheduler reads of the packet being scheduled and of its service.
+///
+/// The hashing schedulers (sh, mh) share the meaning of the service's scheduler flags 1
+/// (fall back to another server) and 2 (hash the source port too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ClientInfo {
     /// The client address the packet comes from (for an ICMP error about a reply, C's
@@ -116,4 +140,22 @@ pub(crate) struct ClientInfo {
     pub(crate) daddr: InetAddr,
     /// The service flags (`svc->flags`, `IP_VS_SVC_F_*`).
     pub(crate) service_flags: u32,
+}
+
+impl ClientInfo {
+    /// The source port, when the service asks the hashing schedulers to hash it
+    /// (`IP_VS_SVC_F_SCHED2`: sh-port, mh-port); 0 otherwise.
+    pub(crate) fn hashed_port(&self) -> u16 {
+        if self.service_flags & svc_flags::SCHED2 != 0 {
+            self.port
+        } else {
+            0
+        }
+    }
+
+    /// Whether the service asks the hashing schedulers to fall back to another server when
+    /// the hashed one is unavailable (`IP_VS_SVC_F_SCHED1`: sh-fallback, mh-fallback).
+    pub(crate) fn wants_fallback(&self) -> bool {
+        self.service_flags & svc_flags::SCHED1 != 0
+    }
 }

@@ -50,14 +50,10 @@ impl DestinationHashing {
 }
 
 impl Algorithm for DestinationHashing {
-    /// Follows the insertion of a destination (`ip_vs_dh_dest_changed`).
-    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.reassign(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_dh_dest_changed`).
-    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.reassign(dests_after);
+    /// Refills the buckets after any change of the list (`ip_vs_dh_dest_changed`; C has no
+    /// `upd_dest` for dh, and a weight change leaves the refilled buckets as they were).
+    fn dests_changed<D: DestView>(&mut self, dests: &[D]) {
+        self.reassign(dests);
     }
 
     /// Picks the destination of the bucket the packet's destination address hashes to, if it
@@ -66,7 +62,6 @@ impl Algorithm for DestinationHashing {
     fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize> {
         let bucket = hash_32(client.daddr.fold(), TABLE_BITS);
         let index = usize::from((*self.buckets.get(usize::try_from(bucket).ok()?)?)?);
-        let dest = dests.get(index)?;
-        (dest.weight() > 0 && !dest.overloaded()).then_some(index)
+        dests.get(index)?.is_available().then_some(index)
     }
 }

@@ -3,7 +3,7 @@
 //! Maglev hashing scheduling (C: `ip_vs_mh.c`, after Eisenbud et al., NSDI 2016).
 //!
 //! A lookup table of [`TABLE_SIZE`] (a prime) slots maps a hash of the client address (and,
-//! with [`FLAG_PORT`], of its source port) to a destination. Each destination walks its own
+//! with mh-port, of its source port) to a destination. Each destination walks its own
 //! permutation of the slots, starting at an offset and stepping by a skip that both come from
 //! a keyed hash of its address and port; the destinations take turns, in list order and in
 //! proportion to their weights, claiming the next free slot of their permutation until every
@@ -21,13 +21,6 @@ use super::dest_view::{
     InetAddr,
 };
 use core::ops::DerefMut;
-
-/// `IP_VS_SVC_F_SCHED_MH_FALLBACK` (`IP_VS_SVC_F_SCHED1`): when the hashed destination is
-/// unavailable, probe other slots for one that is available.
-pub(crate) const FLAG_FALLBACK: u32 = 0x0008;
-
-/// `IP_VS_SVC_F_SCHED_MH_PORT` (`IP_VS_SVC_F_SCHED2`): hash the client's source port too.
-pub(crate) const FLAG_PORT: u32 = 0x0010;
 
 /// The number of lookup slots (`IP_VS_MH_TAB_SIZE`): `primes[CONFIG_IP_VS_MH_TAB_INDEX - 8]`
 /// with the default index of 12.
@@ -180,7 +173,10 @@ impl<S: DerefMut<Target = [u16]>> MaglevHashing<S> {
     /// The destination of the hashed slot, if it is available (`ip_vs_mh_get`).
     fn get<D: DestView>(&self, dests: &[D], addr: InetAddr, port: u16) -> Option<usize> {
         let index = self.slot(dests, hash_key(addr, port, &HASH1, 0) % TABLE_SIZE_U32)?;
-        is_available(dests, index).then_some(index)
+        dests
+            .get(index)
+            .is_some_and(DestView::is_available)
+            .then_some(index)
     }
 
     /// Like [`Self::get`], but probes further slots when the hashed destination is unavailable
@@ -189,7 +185,7 @@ impl<S: DerefMut<Target = [u16]>> MaglevHashing<S> {
     fn get_fallback<D: DestView>(&self, dests: &[D], addr: InetAddr, port: u16) -> Option<usize> {
         let initial = hash_key(addr, port, &HASH1, 0) % TABLE_SIZE_U32;
         let index = self.slot(dests, initial)?;
-        if is_available(dests, index) {
+        if dests.get(index).is_some_and(DestView::is_available) {
             return Some(index);
         }
         for offset in 0..TABLE_SIZE_U32 {
@@ -198,7 +194,7 @@ impl<S: DerefMut<Target = [u16]>> MaglevHashing<S> {
                 dests,
                 hash_key(addr, port, &HASH1, rotated) % TABLE_SIZE_U32,
             )?;
-            if is_available(dests, index) {
+            if dests.get(index).is_some_and(DestView::is_available) {
                 return Some(index);
             }
         }
@@ -207,45 +203,25 @@ impl<S: DerefMut<Target = [u16]>> MaglevHashing<S> {
 }
 
 impl<S: DerefMut<Target = [u16]>> Algorithm for MaglevHashing<S> {
-    /// Follows the insertion of a destination (`ip_vs_mh_dest_changed`).
-    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_mh_dest_changed`).
-    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows a change of a destination's weight (`ip_vs_mh_dest_changed`).
-    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+    /// Rebuilds the table after any change of the list (`ip_vs_mh_dest_changed`).
+    fn dests_changed<D: DestView>(&mut self, dests: &[D]) {
         self.dest_changed(dests);
     }
 
     /// Picks the destination for `client` (`ip_vs_mh_schedule`).
     ///
-    /// The client's source port takes part in the hash only with [`FLAG_PORT`]; with
-    /// [`FLAG_FALLBACK`] an unavailable destination (weight <= 0 or overloaded) is replaced by
-    /// the first available one in the probe sequence.
+    /// The client's source port takes part in the hash only with the port flag
+    /// ([`ClientInfo::hashed_port`]); with the fallback flag an unavailable destination
+    /// (weight <= 0 or overloaded) is replaced by the first available one in the probe
+    /// sequence ([`ClientInfo::wants_fallback`]).
     fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize> {
-        let port = if client.service_flags & FLAG_PORT != 0 {
-            client.port
-        } else {
-            0
-        };
-        if client.service_flags & FLAG_FALLBACK != 0 {
+        let port = client.hashed_port();
+        if client.wants_fallback() {
             self.get_fallback(dests, client.addr, port)
         } else {
             self.get(dests, client.addr, port)
         }
     }
-}
-
-/// Whether the destination at `index` exists and can take a client (C: `!is_unavailable()`).
-fn is_available<D: DestView>(dests: &[D], index: usize) -> bool {
-    dests
-        .get(index)
-        .is_some_and(|dest| dest.weight() > 0 && !dest.overloaded())
 }
 
 /// Whether `slot` is marked in the bitmap.

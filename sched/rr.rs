@@ -69,19 +69,14 @@ impl Algorithm for RoundRobin {
             .map_or(0, |position| position.saturating_add(1));
         let after = dests.get(start..).unwrap_or(&[]);
         // The first pass: every destination after the saved one.
-        if let Some(offset) = after.iter().position(is_available) {
+        if let Some(offset) = after.iter().position(DestView::is_available) {
             return self.pick(start.saturating_add(offset));
         }
         // The second pass: from the first destination up to and including the saved one. C
         // makes none when the position is the list head, which the first pass covered whole.
         let last = self.position?;
         let before = dests.get(..=last).unwrap_or(dests);
-        let offset = before.iter().position(is_available)?;
+        let offset = before.iter().position(DestView::is_available)?;
         self.pick(offset)
     }
-}
-
-/// Whether round-robin may pick `dest`: not overloaded and a positive weight.
-fn is_available<D: DestView>(dest: &D) -> bool {
-    !dest.overloaded() && dest.weight() > 0
 }

@@ -2,7 +2,7 @@
 
 //! Source hashing scheduling (C: `ip_vs_sh.c`).
 //!
-//! A table of 256 buckets maps a hash of the client address (and, with [`FLAG_PORT`], of its
+//! A table of 256 buckets maps a hash of the client address (and, with sh-port, of its
 //! source port) to a destination. Every change of the destination list refills the table
 //! (`ip_vs_sh_reassign`): walking the list cyclically, each destination takes as many consecutive
 //! buckets as its weight, at least one.
@@ -13,13 +13,6 @@ use super::dest_view::{
     DestView,
     InetAddr,
 };
-
-/// `IP_VS_SVC_F_SCHED_SH_FALLBACK` (`IP_VS_SVC_F_SCHED1`): when the hashed destination is
-/// unavailable, probe other buckets for one that is available.
-pub(crate) const FLAG_FALLBACK: u32 = 0x0008;
-
-/// `IP_VS_SVC_F_SCHED_SH_PORT` (`IP_VS_SVC_F_SCHED2`): hash the client's source port too.
-pub(crate) const FLAG_PORT: u32 = 0x0010;
 
 /// log2 of the number of buckets (`IP_VS_SH_TAB_BITS`; `CONFIG_IP_VS_SH_TAB_BITS` defaults to 8,
 /// which lets a bucket index be a `u8`).
@@ -59,7 +52,10 @@ impl SourceHashing {
     /// The destination of the hashed bucket, if it is available (`ip_vs_sh_get`).
     fn get<D: DestView>(&self, dests: &[D], addr: InetAddr, port: u16) -> Option<usize> {
         let index = self.bucket(hash_key(addr, port, 0))?;
-        is_available(dests, index).then_some(index)
+        dests
+            .get(index)
+            .is_some_and(DestView::is_available)
+            .then_some(index)
     }
 
     /// Like [`Self::get`], but probes further buckets when the hashed destination is unavailable
@@ -67,7 +63,7 @@ impl SourceHashing {
     fn get_fallback<D: DestView>(&self, dests: &[D], addr: InetAddr, port: u16) -> Option<usize> {
         let initial_hash = hash_key(addr, port, 0);
         let index = self.bucket(initial_hash)?;
-        if is_available(dests, index) {
+        if dests.get(index).is_some_and(DestView::is_available) {
             return Some(index);
         }
         // Loop around the table starting from the initial hash. C adds the offset to the
@@ -76,7 +72,7 @@ impl SourceHashing {
             // C: `(offset + ihash) % IP_VS_SH_TAB_SIZE`, which `u8` arithmetic does by wrapping.
             let rotated_offset = offset.wrapping_add(initial_hash);
             let index = self.bucket(hash_key(addr, port, rotated_offset))?;
-            if is_available(dests, index) {
+            if dests.get(index).is_some_and(DestView::is_available) {
                 return Some(index);
             }
         }
@@ -113,33 +109,20 @@ impl SourceHashing {
 }
 
 impl Algorithm for SourceHashing {
-    /// Follows the insertion of a destination (`ip_vs_sh_dest_changed`).
-    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.reassign(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_sh_dest_changed`).
-    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.reassign(dests_after);
-    }
-
-    /// Follows a change of a destination's weight or flags (`ip_vs_sh_dest_changed`).
-    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+    /// Refills the buckets after any change of the list (`ip_vs_sh_dest_changed`).
+    fn dests_changed<D: DestView>(&mut self, dests: &[D]) {
         self.reassign(dests);
     }
 
     /// Picks the destination for `client` (`ip_vs_sh_schedule`).
     ///
-    /// The client's source port takes part in the hash only with [`FLAG_PORT`]; with
-    /// [`FLAG_FALLBACK`] an unavailable destination (weight <= 0 or overloaded) is replaced by the
-    /// first available one in the probe sequence.
+    /// The client's source port takes part in the hash only with the port flag
+    /// ([`ClientInfo::hashed_port`]); with the fallback flag an unavailable destination
+    /// (weight <= 0 or overloaded) is replaced by the first available one in the probe
+    /// sequence ([`ClientInfo::wants_fallback`]).
     fn schedule<D: DestView>(&mut self, dests: &[D], client: &ClientInfo) -> Option<usize> {
-        let port = if client.service_flags & FLAG_PORT != 0 {
-            client.port
-        } else {
-            0
-        };
-        if client.service_flags & FLAG_FALLBACK != 0 {
+        let port = client.hashed_port();
+        if client.wants_fallback() {
             self.get_fallback(dests, client.addr, port)
         } else {
             self.get(dests, client.addr, port)
@@ -162,11 +145,4 @@ pub(crate) fn hash_key(addr: InetAddr, port: u16, offset: u8) -> u8 {
     // The shift leaves `TABLE_BITS` bits, so the cast is exact; wrapping `u8` arithmetic is C's
     // `& IP_VS_SH_TAB_MASK`.
     offset.wrapping_add(hash as u8)
-}
-
-/// Whether the destination at `index` exists and can take a client (C: `!is_unavailable()`).
-fn is_available<D: DestView>(dests: &[D], index: usize) -> bool {
-    dests
-        .get(index)
-        .is_some_and(|dest| dest.weight() > 0 && !dest.overloaded())
 }

@@ -58,18 +58,8 @@ impl WeightedRoundRobin {
 }
 
 impl Algorithm for WeightedRoundRobin {
-    /// Follows the insertion of a destination (`ip_vs_wrr_dest_changed`).
-    fn dest_added<D: DestView>(&mut self, dests_after: &[D], _index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows the removal of a destination (`ip_vs_wrr_dest_changed`).
-    fn dest_removed<D: DestView>(&mut self, dests_after: &[D], _removed_index: usize) {
-        self.dest_changed(dests_after);
-    }
-
-    /// Follows a change of a destination's weight or flags (`ip_vs_wrr_dest_changed`).
-    fn dest_updated<D: DestView>(&mut self, dests: &[D]) {
+    /// Restarts after any change of the list (`ip_vs_wrr_dest_changed`).
+    fn dests_changed<D: DestView>(&mut self, dests: &[D]) {
         self.dest_changed(dests);
     }
 

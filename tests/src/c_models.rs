@@ -11,19 +11,14 @@ use crate::{
         Random,
     },
     support::{
-        CList, //
+        c_overhead, //
+        CList,
         CModel,
         TestDest,
         HEAD,
     },
 };
 use std::vec::Vec;
-
-/// `ip_vs_dest_conn_overhead`: `(activeconns << 8) + totalconns` in `int`.
-pub(crate) fn c_conn_overhead(dest: &TestDest) -> i32 {
-    let total = dest.active.wrapping_add(dest.inactive) as i32;
-    (dest.active as i32).wrapping_shl(8).wrapping_add(total)
-}
 
 /// `ip_vs_lc.c`.
 pub(crate) struct CLc;
@@ -32,9 +27,6 @@ impl CModel for CLc {
     fn init(_list: &CList) -> Self {
         CLc
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut least = None;
@@ -44,7 +36,7 @@ impl CModel for CLc {
             if dest.overloaded || dest.weight == 0 {
                 continue;
             }
-            let doh = c_conn_overhead(dest) as u32;
+            let doh = c_overhead(dest) as u32;
             if least.is_none() || doh < loh {
                 least = Some(node);
                 loh = doh;
@@ -66,9 +58,6 @@ impl CModel for CSed {
     fn init(_list: &CList) -> Self {
         CSed
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut dest = list.next(HEAD);
@@ -110,9 +99,6 @@ impl CModel for CNq {
     fn init(_list: &CList) -> Self {
         CNq
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut least: Option<usize> = None;
@@ -145,9 +131,6 @@ impl CModel for CFo {
     fn init(_list: &CList) -> Self {
         CFo
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut hweight = None;
@@ -170,9 +153,6 @@ impl CModel for COvf {
     fn init(_list: &CList) -> Self {
         COvf
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut h = None;
@@ -244,7 +224,6 @@ impl CModel for CDh {
     fn del_dest(&mut self, list: &CList, _node: usize) {
         self.reassign(list);
     }
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, client: &ClientInfo) -> Option<usize> {
         // hash_32(ntohl(addr_fold), IP_VS_DH_TAB_BITS)
@@ -538,9 +517,6 @@ impl CModel for CTwos {
             random: SeededRandom(crate::support::Rng::new(7)),
         }
     }
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let mut choice1 = None;
@@ -572,12 +548,12 @@ impl CModel for CTwos {
             if rweight1 <= 0 && weight1 == -1 {
                 choice1 = Some(node);
                 weight1 = weight;
-                overhead1 = c_conn_overhead(dest);
+                overhead1 = c_overhead(dest);
             }
             if rweight2 <= 0 && weight2 == -1 {
                 choice2 = Some(node);
                 weight2 = weight;
-                overhead2 = c_conn_overhead(dest);
+                overhead2 = c_overhead(dest);
             }
             if weight1 != -1 && weight2 != -1 {
                 break;

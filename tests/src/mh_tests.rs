@@ -16,11 +16,13 @@ use crate::{
         mh::{
             hsiphash, //
             MaglevHashing,
-            FLAG_FALLBACK,
-            FLAG_PORT,
         },
     },
     support::{dest, differential, CList, CModel, Scheduler, TestDest},
+    uapi::svc_flags::{
+        SCHED1 as FLAG_FALLBACK, //
+        SCHED2 as FLAG_PORT,
+    },
 };
 use std::vec::Vec;
 

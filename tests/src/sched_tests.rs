@@ -31,21 +31,13 @@ use crate::{
         client_v4, //
         dest,
         differential,
+        loaded,
         CModel,
         Scheduler,
         TestDest,
     },
 };
 use std::vec::Vec;
-
-/// A destination with `weight` and `active` and `inactive` connections.
-fn loaded(id: u32, weight: i32, active: u32, inactive: u32) -> TestDest {
-    TestDest {
-        active,
-        inactive,
-        ..dest(id, weight)
-    }
-}
 
 /// The id `S` picks from `list` for a fixed client.
 fn pick<S: Scheduler>(list: &[TestDest]) -> Option<u32> {

@@ -12,8 +12,6 @@ use crate::{
         sh::{
             hash_key, //
             SourceHashing,
-            FLAG_FALLBACK,
-            FLAG_PORT,
         },
     },
     support::{
@@ -26,6 +24,10 @@ use crate::{
         picks,
         CSh,
         Rng,
+    },
+    uapi::svc_flags::{
+        SCHED1 as FLAG_FALLBACK, //
+        SCHED2 as FLAG_PORT,
     },
 };
 use std::vec::Vec;

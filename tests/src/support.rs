@@ -100,6 +100,15 @@ pub(crate) fn dest(id: u32, weight: i32) -> TestDest {
     }
 }
 
+/// A destination with `weight`, `active` and `inactive` connections.
+pub(crate) fn loaded(id: u32, weight: i32, active: u32, inactive: u32) -> TestDest {
+    TestDest {
+        active,
+        inactive,
+        ..dest(id, weight)
+    }
+}
+
 /// Destinations in list order with ids 0, 1, ... and the given weights.
 pub(crate) fn dests(weights: &[i32]) -> Vec<TestDest> {
     (0u32..)
@@ -313,12 +322,12 @@ impl CList {
 pub(crate) trait CModel {
     /// `init_service`.
     fn init(list: &CList) -> Self;
-    /// `add_dest`, called after `list_add_rcu`.
-    fn add_dest(&mut self, list: &CList, node: usize);
-    /// `del_dest`, called after `list_del_rcu`.
-    fn del_dest(&mut self, list: &CList, node: usize);
-    /// `upd_dest`, called after the weight is set.
-    fn upd_dest(&mut self, list: &CList, node: usize);
+    /// `add_dest`, called after `list_add_rcu`; nothing when C leaves it `NULL`.
+    fn add_dest(&mut self, _list: &CList, _node: usize) {}
+    /// `del_dest`, called after `list_del_rcu`; nothing when C leaves it `NULL`.
+    fn del_dest(&mut self, _list: &CList, _node: usize) {}
+    /// `upd_dest`, called after the weight is set; nothing when C leaves it `NULL`.
+    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
     /// `schedule`: the node picked.
     fn schedule(&mut self, list: &CList, client: &ClientInfo) -> Option<usize>;
 }
@@ -334,8 +343,6 @@ impl CModel for CRr {
         CRr { sched_data: HEAD }
     }
 
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-
     fn del_dest(&mut self, list: &CList, node: usize) {
         let p = self.sched_data;
         if p == node {
@@ -343,8 +350,6 @@ impl CModel for CRr {
             self.sched_data = list.prev[list.next(p)];
         }
     }
-
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let p = self.sched_data;
@@ -634,7 +639,7 @@ impl CModel for CSh {
 pub(crate) struct CWlc;
 
 /// `ip_vs_dest_conn_overhead`: `(activeconns << 8) + totalconns` in `int`.
-fn c_overhead(dest: &TestDest) -> i32 {
+pub(crate) fn c_overhead(dest: &TestDest) -> i32 {
     let total = dest.active.wrapping_add(dest.inactive);
     ((dest.active as i32) << 8).wrapping_add(total as i32)
 }
@@ -643,12 +648,6 @@ impl CModel for CWlc {
     fn init(_list: &CList) -> Self {
         CWlc
     }
-
-    fn add_dest(&mut self, _list: &CList, _node: usize) {}
-
-    fn del_dest(&mut self, _list: &CList, _node: usize) {}
-
-    fn upd_dest(&mut self, _list: &CList, _node: usize) {}
 
     fn schedule(&mut self, list: &CList, _client: &ClientInfo) -> Option<usize> {
         let nodes = list.nodes();

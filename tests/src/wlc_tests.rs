@@ -10,22 +10,13 @@ use crate::{
     },
     support::{
         client_v4, //
-        dest,
         dests,
         differential,
+        loaded,
         CWlc,
         TestDest,
     },
 };
-
-/// A destination with `weight`, `active` and `inactive` connections.
-fn loaded(id: u32, weight: i32, active: u32, inactive: u32) -> TestDest {
-    TestDest {
-        active,
-        inactive,
-        ..dest(id, weight)
-    }
-}
 
 /// The index wlc picks from `list`.
 fn pick(list: &[TestDest]) -> Option<usize> {
