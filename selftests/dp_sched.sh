@@ -9,7 +9,7 @@
 
 NCLIENTS=8
 
-CLIENTS=$(for c in $(seq 10 $((10 + NCLIENTS - 1))); do printf '10.0.0.%d\n' $c; done | paste -s -d,)
+CLIENTS=$(client_addrs $NCLIENTS | paste -s -d,)
 
 # PER requests from each client to $VIP:PORT, one line per client ("client .<n>: rs..."). The
 # clients take turns; every request has its own fixed source port (so that schedulers
@@ -32,9 +32,7 @@ round() {
 scenario() {
 	topo_up
 	local c
-	for c in $(seq 10 $((10 + NCLIENTS - 1))); do
-		echo "addr add 10.0.0.$c/24 dev c0"
-	done | ip -n $topo_ns_client -batch -
+	add_client_addrs $NCLIENTS
 	responders_up
 	local port sched
 	for port in 80 81 82 83 84 85 86; do

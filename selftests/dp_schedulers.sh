@@ -12,7 +12,7 @@
 . ./topology.sh
 
 NCLIENTS=64
-CLIENTS=$(for c in $(seq 10 $((10 + NCLIENTS - 1))); do printf '10.0.0.%d\n' $c; done | paste -s -d,)
+CLIENTS=$(client_addrs $NCLIENTS | paste -s -d,)
 TWOS_FLOWS=3000
 
 # A service on $VIP:PORT with SCHED-ARGS and the three real servers on RS-PORT.
@@ -55,20 +55,12 @@ dests_of() {
 	in_director ipvsadm -Ln -t $VIP:$1 | awk '$1 == "->" { print $2, $4, $5 }'
 }
 
-# Notes how long the scenario took to reach a step, in a file of its own (not in the
-# compared output).
-mark() { echo "$IPVS_IMPL ${SECONDS}s $*" >>/tmp/marks.$$; }
-
 scenario() {
-	SECONDS=0
 	topo_up
 	local c
-	for c in $(seq 10 $((10 + NCLIENTS - 1))); do
-		echo "addr add 10.0.0.$c/24 dev c0"
-	done | ip -n $topo_ns_client -batch -
+	add_client_addrs $NCLIENTS
 	responders_up
 
-	mark "service 81 8081 -s lc"
 	service 81 8081 -s lc
 	in_director ipvsadm -e -t $VIP:81 -r $(rs_addr rs2):8081 -m -w 1 -x 2
 	echo "== lc, held (rs2 upper threshold 2)"
@@ -93,7 +85,6 @@ scenario() {
 	echo "== nq, closed"
 	seq_to 83 6 30500
 
-	mark "service 84 8080 -s fo"
 	service 84 8080 -s fo
 	echo "== fo"
 	seq_to 84 4 30600
@@ -121,7 +112,6 @@ scenario() {
 	echo "== dh, rs1 re-added"
 	seq_to 86 6 31300
 
-	mark "service 87 8080 -s mh"
 	service 87 8080 -s mh
 	service 88 8080 -s mh -b mh-port
 	service 89 8080 -s mh -b mh-fallback
@@ -140,7 +130,6 @@ scenario() {
 	echo "== mh, rs1 weight 6"
 	seq_to 87 32 31800
 
-	mark "# Without the header"
 	# Without the header's connection table size, which rust_ipvs does not report as C yet.
 	echo "== ipvsadm -Ln"
 	in_director ipvsadm -Ln | awk 'NR == 1 { next } $1 != "->" || NF < 6 { print; next }
@@ -162,7 +151,6 @@ scenario() {
 		awk '$1 != "rs3" && $1 != $2 { n++ } $2 == "rs3" { bad++ }
 			END { print n + 0, "moved,", bad + 0, "still on rs3" }'
 
-	mark "# twos over UDP"
 	# twos over UDP flows of one datagram each, counted by the real servers: each flow is
 	# a connection (inactive, as C counts UDP), cheap enough for thousands of them.
 	in_director ipvsadm -A -u $VIP:90 -s twos
@@ -182,7 +170,6 @@ scenario() {
 	done
 	echo "== twos"
 	echo $line
-	mark "topo_down"
 	topo_down
 }
 
@@ -214,6 +201,5 @@ done || exit $ksft_fail
 echo "$want$got" | grep -q '^FAIL' && fail "a sequence failed"
 [ "$(echo "$got" | sed -n '/^== mh$/{n;p}')" = "$(echo "$got" | sed -n '/^== mh, as a second director$/{n;p}')" ] ||
 	fail "mh: a second service with the same destinations maps clients differently"
-cat /tmp/marks.$$
 log "identical to the C ip_vs"
 exit $ksft_pass

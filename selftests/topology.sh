@@ -54,6 +54,17 @@ topo_up() {
 	done
 }
 
+# The client addresses 10.0.0.10 onwards, N of them, one per line.
+client_addrs() {
+	local c
+	for c in $(seq 10 $((9 + $1))); do echo 10.0.0.$c; done
+}
+
+# Gives the client namespace N more addresses, 10.0.0.10 onwards (one ip process).
+add_client_addrs() {
+	client_addrs $1 | sed 's|.*|addr add &/24 dev c0|' | ip -n $topo_ns_client -batch -
+}
+
 # Starts fast responders in the real servers (one ipvsbench process per port instead of a
 # shell per connection): TCP port 8080 replies with the server's name and closes, 8081
 # replies and waits for the client to close (for connections held open); UDP port 8053
