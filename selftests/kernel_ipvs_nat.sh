@@ -11,6 +11,18 @@ dir=/kselftest/net/netfilter
 run_nat_case() {
 	local script=/tmp/ipvs_nat.$$.sh
 	sed '/^trap cleanup EXIT$/,$d' $dir/ipvs.sh >$script
+	# Its server_listen gives socat a fixed 0.2 s to listen, too short under TCG; wait for
+	# the listening socket instead.
+	cat >>$script <<-'EOS'
+		server_listen() {
+			ip netns exec "$ns2" timeout 5 socat -u -4 TCP-LISTEN:8080,reuseaddr STDOUT > "${outfile}" &
+			server_pid=$!
+			for _ in $(seq 100); do
+				ip netns exec "$ns2" ss -ltn | grep -q ':8080 ' && break
+				sleep 0.05
+			done
+		}
+	EOS
 	printf 'trap cleanup EXIT\ncleanup\nsetup\ntest_nat\n' >>$script
 	(cd $dir && bash $script)
 	local rc=$?

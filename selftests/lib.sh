@@ -31,6 +31,18 @@ run() {
 	[ -z "$out" ] || echo "$out"
 }
 
+# Polls COMMAND every 50 ms until it succeeds, for at most SECONDS; fails the test if it never
+# does. For states no event announces (a socket listening, a conntrack entry's TCP state).
+wait_until() {
+	local seconds=$1
+	shift
+	local deadline=$((${EPOCHREALTIME/./} + seconds * 1000000))
+	until "$@" >/dev/null 2>&1; do
+		[ ${EPOCHREALTIME/./} -lt $deadline ] || fail "timed out after ${seconds}s waiting for: $*"
+		sleep 0.05
+	done
+}
+
 # Expects two strings to be equal; shows a diff otherwise.
 expect_eq() {
 	local what=$1 want=$2 got=$3
