@@ -15,7 +15,10 @@ use crate::{
         netfilter::HookRegistration, //
         proc::ProcRegistration,
         sysctl::SysctlRegistration,
-        timer::Timer,
+        timer::{
+            jiffies, //
+            Timer,
+        },
     },
     netns::Ipvs,
     packet::NfInetAddr,
@@ -29,7 +32,11 @@ use crate::{
         ServiceTable,
     },
     stats::Stats,
-    sysctl, uapi,
+    sysctl::{
+        self, //
+        Sysctl,
+    },
+    uapi,
 };
 use kernel::{
     prelude::*,
@@ -238,6 +245,21 @@ pub(crate) fn estimate(ipvs: &Ipvs) {
     ipvs.total.estimate();
 }
 
+/// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per
+/// service), in process context: the services are walked outside the RCU read section, on a
+/// counted snapshot.
+pub(crate) fn expire_locality(ipvs: &Ipvs) {
+    let Some(table) = ipvs.services.get_arc() else {
+        return;
+    };
+    let now = jiffies();
+    let lblc_expiration = ipvs.sysctl.jiffies(Sysctl::LblcExpiration);
+    let lblcr_expiration = ipvs.sysctl.jiffies(Sysctl::LblcrExpiration);
+    for service in table.services.iter() {
+        service.expire_locality(now, lblc_expiration, lblcr_expiration);
+    }
+}
+
 /// Zeroes a service's counters and its destinations' (`ip_vs_zero_service`).
 pub(crate) fn zero_service(service: &Service) {
     let mut index = 0;
@@ -253,7 +275,7 @@ fn bind_scheduler(name: &[u8]) -> Result<Option<Scheduler>> {
     if name == b"none" {
         return Ok(None);
     }
-    Scheduler::by_name::<Arc<Dest>>(name, &[]).map(Some)
+    Scheduler::by_name(name, &[]).map(Some)
 }
 
 /// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` do.

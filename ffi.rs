@@ -204,6 +204,18 @@ macro_rules! callbacks {
             // SAFETY: the timer's argument (function contract); the one state type.
             unsafe { $crate::ffi::timer::fire::<$state>(net) }
         }
+
+        /// The namespace's once-a-minute callback, in process context.
+        ///
+        /// # Safety
+        ///
+        /// Called by the work of a live namespace, which is cancelled before the namespace
+        /// is dismantled.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_minute(net: *mut kernel::bindings::net) {
+            // SAFETY: the work's argument (function contract); the one state type.
+            unsafe { $crate::ffi::timer::fire_minute::<$state>(net) }
+        }
     };
 }
 pub(crate) use callbacks;

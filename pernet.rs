@@ -159,4 +159,9 @@ impl Tick for NetState {
             ctl::estimate(&self.ipvs);
         }
     }
+
+    /// Collects the stale entries of the lblc and lblcr caches.
+    fn minute(&self) {
+        ctl::expire_locality(&self.ipvs);
+    }
 }

@@ -19,6 +19,7 @@ use crate::{
             DestView, //
             InetAddr,
         },
+        lblc, //
         Scheduler,
     },
     stats::Stats,
@@ -393,6 +394,41 @@ impl Service {
         // The old state (the Maglev table) is freed outside the lock.
         drop(old);
         Ok(())
+    }
+
+    /// One periodic check of the scheduler's locality cache, if it has one (C: the lblc and
+    /// lblcr timers), at `now` with the namespace's expiration sysctls in jiffies.
+    ///
+    /// Called in process context. The service's lock is taken once per bucket, as C takes
+    /// its `sched_lock`, so the packet path waits for one bucket at most.
+    pub(crate) fn expire_locality(&self, now: u64, lblc_expiration: u64, lblcr_expiration: u64) {
+        let check = self
+            .scheduling
+            .lock()
+            .scheduler
+            .as_mut()
+            .and_then(|s| s.locality_check(lblc_expiration, lblcr_expiration));
+        let Some((sweep, mut bucket)) = check else {
+            return;
+        };
+        let mut dropped = 0usize;
+        for _ in 0..lblc::TABLE_SIZE {
+            let swept = self
+                .scheduling
+                .lock()
+                .scheduler
+                .as_mut()
+                .and_then(|s| s.locality_sweep(bucket, now, sweep.timeout));
+            // The scheduler was replaced by one without a cache.
+            let Some(swept) = swept else {
+                return;
+            };
+            dropped = dropped.saturating_add(swept);
+            if sweep.goal.is_some_and(|goal| dropped >= goal) {
+                return;
+            }
+            bucket = bucket.wrapping_add(1) & (lblc::TABLE_SIZE - 1);
+        }
     }
 
     /// Applies SET_SERVICE settings.

@@ -47,10 +47,20 @@ pub(crate) enum Sysctl {
     IgnoreTunneled = 9,
     /// `run_estimation`: run the rate estimator.
     RunEstimation = 10,
+    /// `lblc_expiration`: jiffies after which an unused lblc cache entry goes in the full
+    /// check.
+    LblcExpiration = 11,
+    /// `lblcr_expiration`: the same for lblcr, and how long a server set stays unchanged
+    /// before it sheds its most loaded member.
+    LblcrExpiration = 12,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 11;
+pub(crate) const COUNT: usize = 13;
+
+/// The default of `lblc_expiration` and `lblcr_expiration` in jiffies (a day).
+const LOCALITY_EXPIRATION: i32 =
+    (crate::sched::lblc::DEFAULT_EXPIRATION_SECS as i32) * (kernel::bindings::CONFIG_HZ as i32);
 
 /// The C defaults, indexed by [`Sysctl`].
 const DEFAULTS: [i32; COUNT] = [
@@ -65,6 +75,8 @@ const DEFAULTS: [i32; COUNT] = [
     1,       // conn_reuse_mode
     0,       // ignore_tunneled
     1,       // run_estimation
+    LOCALITY_EXPIRATION,
+    LOCALITY_EXPIRATION,
 ];
 
 /// A namespace's sysctl values, shared with their registration.
@@ -86,6 +98,13 @@ impl Sysctls {
         self.values
             .get(sysctl as usize)
             .map_or(0, |v| v.load(Relaxed))
+    }
+
+    /// The value of a sysctl that holds jiffies (`proc_dointvec_jiffies`), as a duration: C
+    /// adds the `int` to `unsigned long` jiffies, so a negative value counts as its
+    /// sign-extended bits.
+    pub(crate) fn jiffies(&self, sysctl: Sysctl) -> u64 {
+        i64::from(self.get(sysctl)) as u64
     }
 
     /// Whether `sysctl` is non-zero.

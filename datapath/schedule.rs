@@ -14,7 +14,10 @@ use crate::{
         ConnTable,
         PacketKey,
     },
-    ffi::skb::Skb,
+    ffi::{
+        skb::Skb, //
+        timer::jiffies,
+    },
     netns::Ipvs,
     packet::{
         icmp, //
@@ -28,6 +31,7 @@ use crate::{
             PersistentPacket,
             PersistentService,
         },
+        LocalityClock,
     },
     service::{
         Dest, //
@@ -259,9 +263,13 @@ impl Request<'_> {
             daddr: sched_addr(self.key.af, &self.key.daddr),
             service_flags: service.flags.load(Relaxed),
         };
+        let clock = LocalityClock {
+            now: jiffies(),
+            lblcr_expiration: self.ipvs.sysctl.jiffies(Sysctl::LblcrExpiration),
+        };
         let mut scheduling = service.scheduling.lock();
         let Scheduling { scheduler, dests } = &mut *scheduling;
-        let index = scheduler.as_mut()?.schedule(dests, &client)?;
+        let index = scheduler.as_mut()?.schedule(dests, &client, &clock)?;
         dests.get(index).cloned()
     }
 }

@@ -13,6 +13,7 @@
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
 #include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <net/genetlink.h>
@@ -44,6 +45,7 @@ int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
+void rust_ipvs_minute(struct net *net);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
@@ -633,9 +635,14 @@ u32 rust_ipvs_random_u32(void)
 	return get_random_u32();
 }
 
-/* The connection table's expiry timer: calls rust_ipvs_tick() every second (softirq). */
+/*
+ * The namespace's periodic callbacks: rust_ipvs_tick() every second in softirq (connection
+ * expiry, rate estimation), rust_ipvs_minute() every minute in process context (the lblc and
+ * lblcr caches, C's CHECK_EXPIRE_INTERVAL).
+ */
 struct rust_ipvs_gc {
 	struct timer_list timer;
+	struct delayed_work minute;
 	struct net *net;
 };
 
@@ -647,6 +654,14 @@ static void rust_ipvs_gc_fire(struct timer_list *t)
 	mod_timer(&gc->timer, jiffies + HZ);
 }
 
+static void rust_ipvs_gc_minute(struct work_struct *work)
+{
+	struct rust_ipvs_gc *gc = container_of(to_delayed_work(work), struct rust_ipvs_gc, minute);
+
+	rust_ipvs_minute(gc->net);
+	queue_delayed_work(system_dfl_wq, &gc->minute, 60 * HZ);
+}
+
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 {
 	struct rust_ipvs_gc *gc = kzalloc(sizeof(*gc), GFP_KERNEL);
@@ -655,13 +670,16 @@ struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 		return NULL;
 	gc->net = net;
 	timer_setup(&gc->timer, rust_ipvs_gc_fire, 0);
+	INIT_DELAYED_WORK(&gc->minute, rust_ipvs_gc_minute);
 	mod_timer(&gc->timer, jiffies + HZ);
+	queue_delayed_work(system_dfl_wq, &gc->minute, 60 * HZ);
 	return gc;
 }
 
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 {
 	timer_shutdown_sync(&gc->timer);
+	cancel_delayed_work_sync(&gc->minute);
 	kfree(gc);
 }
 
@@ -680,6 +698,8 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "ignore_tunneled", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,

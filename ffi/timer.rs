@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry, rate
-//! estimation) every second in softirq context until dropped; and the clock and random
-//! numbers.
+//! estimation) every second in softirq context and [`Tick::minute`] (the locality caches)
+//! every minute in process context until dropped; and the clock and random numbers.
 
 use super::{
     net::{
@@ -43,15 +43,18 @@ impl Timer {
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        // SAFETY: started and not stopped (type invariant); returns after a running callback.
+        // SAFETY: started and not stopped (type invariant); returns after running callbacks.
         unsafe { shim::rust_ipvs_gc_stop(self.timer) };
     }
 }
 
-/// What the module does every second per namespace, in softirq context.
+/// What the module does periodically per namespace.
 pub(crate) trait Tick: PernetState {
-    /// One tick of the namespace's timer.
+    /// One tick of the namespace's timer, every second in softirq context.
     fn tick(&self);
+
+    /// Once a minute, in process context.
+    fn minute(&self);
 }
 
 /// The timer callback of a namespace.
@@ -66,6 +69,21 @@ pub(crate) unsafe fn fire<T: Tick>(net: *mut bindings::net) {
     // SAFETY: `T` is the module's state type (caller).
     if let Some(ipvs) = unsafe { net.state::<T>() } {
         ipvs.tick();
+    }
+}
+
+/// The once-a-minute work of a namespace.
+///
+/// # Safety
+///
+/// `net` is a live namespace whose work ran; the work is cancelled before the namespace is
+/// dismantled. `T` is the module's per-namespace state type.
+pub(crate) unsafe fn fire_minute<T: Tick>(net: *mut bindings::net) {
+    // SAFETY: the work is cancelled before its namespace is dismantled.
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(ipvs) = unsafe { net.state::<T>() } {
+        ipvs.minute();
     }
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the C ip_vs schedulers that the test kernel's config leaves out (lc, sed, nq, dh,
-# mh, fo, ovf, twos) as modules against that kernel, from its own source, so that the guest
+# Builds the C ip_vs schedulers that the test kernel's config leaves out (lc, lblc, lblcr,
+# sed, nq, dh, mh, fo, ovf, twos) as modules against that kernel, from its own source, so that the guest
 # tests can compare every rust_ipvs scheduler with C's without a kernel rebuild. The objects
 # are cached beside the kernel build and rebuilt by make when the source changes.
 #
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
 kdir=${1:?usage: c-schedulers.sh KDIR}
-schedulers=(lc sed nq dh mh fo ovf twos)
+schedulers=(lc lblc lblcr sed nq dh mh fo ovf twos)
 out=$CACHE/c-schedulers/$(basename "$kdir")
 mkdir -p "$out"
 {

@@ -71,7 +71,7 @@ differential() {
 }
 
 # The C ip_vs scheduler modules, loaded with it (the kernel would load them on demand).
-C_SCHEDULERS="ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_sh ip_vs_dh ip_vs_mh ip_vs_sed ip_vs_nq
+C_SCHEDULERS="ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs_sh ip_vs_dh ip_vs_mh ip_vs_sed ip_vs_nq
 	ip_vs_fo ip_vs_ovf ip_vs_twos"
 
 # Loads the implementation under test (exactly one of the two at a time).

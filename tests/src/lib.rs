@@ -29,6 +29,8 @@ mod sched {
     pub(crate) mod dest_view;
     pub(crate) mod dh;
     pub(crate) mod fo;
+    pub(crate) mod lblc;
+    pub(crate) mod lblcr;
     pub(crate) mod lc;
     pub(crate) mod mh;
     pub(crate) mod nq;
@@ -87,6 +89,8 @@ mod support;
 mod c_models;
 #[cfg(test)]
 mod estimator_tests;
+#[cfg(test)]
+mod lblc_tests;
 #[cfg(test)]
 mod mh_tests;
 #[cfg(test)]

@@ -283,6 +283,26 @@ impl CList {
         self.prev[node] = usize::MAX;
     }
 
+    /// `list_add_rcu` of a destination that was unlinked (C's `ip_vs_trash_get_dest` reviving
+    /// it): `node` is inserted after the head again, with its state.
+    pub(crate) fn relink_head(&mut self, node: usize) {
+        let first = self.next[HEAD];
+        self.next[node] = first;
+        self.prev[node] = HEAD;
+        self.prev[first] = node;
+        self.next[HEAD] = node;
+    }
+
+    /// Whether `node` is in the list (`IP_VS_DEST_CF_AVAILABLE`).
+    pub(crate) fn is_linked(&self, node: usize) -> bool {
+        node != HEAD && self.prev[node] != usize::MAX
+    }
+
+    /// The number of nodes ever added, the head included: nodes are `1..node_count()`.
+    pub(crate) fn node_count(&self) -> usize {
+        self.dests.len()
+    }
+
     /// The node after `node` (`n_list.next`).
     pub(crate) fn next(&self, node: usize) -> usize {
         self.next[node]
@@ -749,7 +769,7 @@ pub(crate) fn differential<S: Scheduler, M: CModel>(seed: u64, steps: usize) -> 
 }
 
 /// A random weight: mostly small, sometimes 0, rarely negative or above the sh table size.
-fn random_weight(rng: &mut Rng) -> i32 {
+pub(crate) fn random_weight(rng: &mut Rng) -> i32 {
     match rng.below(40) {
         0 => -1,
         1 => 300,
@@ -761,7 +781,7 @@ fn random_weight(rng: &mut Rng) -> i32 {
 }
 
 /// A random destination with id `id`.
-fn random_dest(rng: &mut Rng, id: u32) -> TestDest {
+pub(crate) fn random_dest(rng: &mut Rng, id: u32) -> TestDest {
     let weight = random_weight(rng);
     TestDest {
         id,
