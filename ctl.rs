@@ -41,7 +41,8 @@ use crate::{
 use kernel::{
     prelude::*,
     sync::{
-        rcu, //
+        atomic::Relaxed, //
+        rcu,
         Arc,
     },
 };
@@ -65,6 +66,44 @@ pub(crate) struct Control {
     /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service
     /// allocates the table (C: `get_conn_tab_size`).
     pub(crate) conn_tab_size: u32,
+    /// Deleted destinations, kept for an add of the same one to revive.
+    pub(crate) dest_trash: KVec<TrashedDest>,
+}
+
+/// How long a deleted destination without connections stays revivable, in seconds
+/// (`IP_VS_DEST_TRASH_PERIOD`).
+const DEST_TRASH_PERIOD_SECS: u64 = 120;
+
+/// A deleted destination (C: an entry of `ipvs->dest_trash`). Connections and templates may
+/// still use it; an add of the same destination to a service with the same key revives it,
+/// with its connections and counters, until it has been unused for
+/// [`DEST_TRASH_PERIOD_SECS`].
+pub(crate) struct TrashedDest {
+    /// The service it was deleted from (C: `dest->svc`, to which it keeps a reference).
+    service: Arc<Service>,
+    /// The destination.
+    dest: Arc<Dest>,
+    /// When it was first found unused, in jiffies; 0 until then (`dest->idle_start`).
+    idle_start: u64,
+}
+
+impl TrashedDest {
+    /// Whether this is the destination `af`/`addr`/`port` of a service with `key`
+    /// (`ip_vs_trash_get_dest`: a firewall-mark service matches by mark and protocol, an
+    /// address service by protocol, address and port).
+    fn is(&self, key: &ServiceKey, af: u16, addr: &NfInetAddr, port: u16) -> bool {
+        let old = &self.service.key;
+        let same_service = old.fwmark == key.fwmark
+            && old.protocol == key.protocol
+            && (key.fwmark != 0
+                || (old.af == key.af && old.addr == key.addr && old.port == key.port));
+        same_service && self.dest.af == af && self.dest.addr == *addr && self.dest.port == port
+    }
+
+    /// Whether connections or templates still use the destination.
+    fn in_use(&self) -> bool {
+        self.dest.total_conns() != 0 || self.dest.persist_conns.load(Relaxed) != 0
+    }
 }
 
 impl Control {
@@ -77,6 +116,7 @@ impl Control {
             sysctls: None,
             services: KVec::new(),
             conn_tab_size: 0,
+            dest_trash: KVec::new(),
         }
     }
 
@@ -181,22 +221,112 @@ impl Control {
         Ok(())
     }
 
-    /// Deletes a service and unlinks its destinations (`ip_vs_del_service`).
+    /// Deletes a service and moves its destinations to the trash (`ip_vs_del_service`).
     pub(crate) fn del_service(&mut self, ipvs: &Ipvs, service: &Arc<Service>) -> Result {
+        self.dest_trash.reserve(service.dest_count(), GFP_KERNEL)?;
         self.services.retain(|s| !Arc::ptr_eq(s, service));
         self.publish(ipvs)?;
-        service.remove_all_dests();
+        self.trash(service, service.remove_all_dests());
         Ok(())
     }
 
-    /// Deletes every service (`ip_vs_flush`).
+    /// Deletes every service (`ip_vs_flush`), their destinations to the trash.
     pub(crate) fn flush(&mut self, ipvs: &Ipvs) -> Result {
+        let dests = self.services.iter().map(|s| s.dest_count()).sum();
+        self.dest_trash.reserve(dests, GFP_KERNEL)?;
         let services = core::mem::take(&mut self.services);
         self.publish(ipvs)?;
         for service in services.iter() {
-            service.remove_all_dests();
+            self.trash(service, service.remove_all_dests());
         }
         Ok(())
+    }
+
+    /// Adds a destination to a service (`ip_vs_add_dest`): the same one from the trash if it
+    /// is there (`ip_vs_trash_get_dest`), its connections carrying on, or a new one.
+    pub(crate) fn add_dest(
+        &mut self,
+        service: &Arc<Service>,
+        af: u16,
+        addr: &NfInetAddr,
+        port: u16,
+        config: &DestConfig,
+    ) -> Result {
+        check_dest_config(config)?;
+        if service.find_dest(af, addr, port).is_some() {
+            return Err(EEXIST);
+        }
+        let Some(index) = self
+            .dest_trash
+            .iter()
+            .position(|t| t.is(&service.key, af, addr, port))
+        else {
+            return service.add_dest(Dest::new(af, *addr, port, config)?);
+        };
+        let trashed = self.dest_trash.remove(index).map_err(|_| EINVAL)?;
+        let dest = trashed.dest.clone();
+        // `__ip_vs_update_dest`: counters restart in another service object.
+        if !Arc::ptr_eq(&trashed.service, service) {
+            dest.stats.zero();
+        }
+        dest.revive(config);
+        if let Err(e) = service.add_dest(dest) {
+            trashed.dest.available.store(false, Relaxed);
+            // The slot it left is free: this cannot need memory.
+            let _ = self.dest_trash.push(trashed, GFP_KERNEL);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Deletes a destination of a service (`ip_vs_del_dest`) to the trash.
+    pub(crate) fn del_dest(
+        &mut self,
+        service: &Arc<Service>,
+        af: u16,
+        addr: &NfInetAddr,
+        port: u16,
+    ) -> Result {
+        let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
+        self.dest_trash.reserve(1, GFP_KERNEL)?;
+        service.remove_dest(&dest)?;
+        let mut dests = KVec::new();
+        // Capacity was reserved in the trash; this list is only a carrier.
+        if dests.push(dest, GFP_KERNEL).is_ok() {
+            self.trash(service, dests);
+        }
+        Ok(())
+    }
+
+    /// Moves `dests`, just unlinked from `service`, to the trash, whose capacity the caller
+    /// reserved (`ip_vs_trash_put_dest`).
+    fn trash(&mut self, service: &Arc<Service>, dests: KVec<Arc<Dest>>) {
+        for dest in dests {
+            let trashed = TrashedDest {
+                service: service.clone(),
+                dest,
+                idle_start: 0,
+            };
+            // Reserved by the caller: no allocation fails here.
+            let _ = self.dest_trash.push(trashed, GFP_KERNEL);
+        }
+    }
+
+    /// Frees the trashed destinations unused for a trash period (`ip_vs_dest_trash_expire`,
+    /// which C runs every half period): the first pass that finds one unused starts its idle
+    /// time, a pass a period later frees it.
+    pub(crate) fn expire_trash(&mut self, now: u64) {
+        let period = DEST_TRASH_PERIOD_SECS.saturating_mul(crate::sched::hz());
+        self.dest_trash.retain(|t| {
+            if t.in_use() {
+                return true;
+            }
+            if t.idle_start == 0 {
+                t.idle_start = now.max(1);
+                return true;
+            }
+            crate::sched::lblc::time_before(now, t.idle_start.wrapping_add(period))
+        });
     }
 
     /// Takes the hooks and services out, for namespace teardown outside the lock.
@@ -210,8 +340,9 @@ impl Control {
     ) {
         let services = core::mem::take(&mut self.services);
         for service in services.iter() {
-            service.remove_all_dests();
+            drop(service.remove_all_dests());
         }
+        self.dest_trash.clear();
         (
             self.hooks.take(),
             self.proc_files.take(),
@@ -296,22 +427,6 @@ fn check_dest_config(config: &DestConfig) -> Result {
     Ok(())
 }
 
-/// Adds a destination to a service (`ip_vs_add_dest`).
-pub(crate) fn add_dest(
-    service: &Service,
-    af: u16,
-    addr: &NfInetAddr,
-    port: u16,
-    config: &DestConfig,
-) -> Result {
-    check_dest_config(config)?;
-    if service.find_dest(af, addr, port).is_some() {
-        return Err(EEXIST);
-    }
-    let dest = Dest::new(af, *addr, port, config)?;
-    service.add_dest(dest)
-}
-
 /// Edits a destination of a service (`ip_vs_edit_dest`).
 pub(crate) fn edit_dest(
     service: &Service,
@@ -325,10 +440,4 @@ pub(crate) fn edit_dest(
     dest.apply(config);
     service.dest_updated();
     Ok(())
-}
-
-/// Deletes a destination of a service (`ip_vs_del_dest`).
-pub(crate) fn del_dest(service: &Service, af: u16, addr: &NfInetAddr, port: u16) -> Result {
-    let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
-    service.remove_dest(&dest)
 }

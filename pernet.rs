@@ -34,7 +34,10 @@ use crate::{
         },
         skb::Skb,
         sysctl::SysctlRegistration,
-        timer::Tick,
+        timer::{
+            jiffies, //
+            Tick,
+        },
     },
     netns::Ipvs,
     sysctl::Sysctl,
@@ -160,8 +163,10 @@ impl Tick for NetState {
         }
     }
 
-    /// Collects the stale entries of the lblc and lblcr caches.
+    /// Collects the stale entries of the lblc and lblcr caches, and frees the trashed
+    /// destinations unused for a trash period.
     fn minute(&self) {
         ctl::expire_locality(&self.ipvs);
+        self.control.lock().expire_trash(jiffies());
     }
 }

@@ -34,7 +34,6 @@ use lblc::{
     List,
     Lists,
     LocalityLeastConnection,
-    LocalityTable,
     Sweep,
 };
 use lblcr::LocalityReplicated;
@@ -245,35 +244,26 @@ impl Scheduler {
     }
 
     /// Starts the periodic collection of a locality cache (C: the lblc and lblcr timers),
-    /// given the namespace's expiration sysctl for this scheduler in jiffies: the sweep to
-    /// run and its first bucket, or [`None`] when there is nothing to collect.
+    /// given the namespace's expiration sysctls in jiffies: the sweep to run, or [`None`]
+    /// when there is nothing to collect.
     pub(crate) fn locality_check(
         &mut self,
         lblc_expiration: u64,
         lblcr_expiration: u64,
-    ) -> Option<(Sweep, usize)> {
+    ) -> Option<Sweep> {
         let entry_timeout = lblc::ENTRY_TIMEOUT_SECS.saturating_mul(hz());
-        /// The check of one table.
-        fn check<V>(
-            t: &mut LocalityTable<AtomicKVec, V>,
-            exp: u64,
-            timeout: u64,
-        ) -> Option<(Sweep, usize)> {
-            let sweep = t.check_expire(exp, timeout)?;
-            Some((sweep, t.sweep_start()))
-        }
         match self {
             Scheduler::LocalityLeastConnection(s) => {
-                check(&mut s.table, lblc_expiration, entry_timeout)
+                s.table.check_expire(lblc_expiration, entry_timeout)
             }
             Scheduler::LocalityReplicated(s) => {
-                check(&mut s.table, lblcr_expiration, entry_timeout)
+                s.table.check_expire(lblcr_expiration, entry_timeout)
             }
             _ => None,
         }
     }
 
-    /// Sweeps one bucket of a locality cache at `now` (see [`LocalityTable::sweep_bucket`]):
+    /// Sweeps one bucket of a locality cache at `now` (see [`lblc::LocalityTable::sweep_bucket`]):
     /// the number of entries dropped, [`None`] when the scheduler has no cache (any more).
     pub(crate) fn locality_sweep(
         &mut self,

@@ -163,6 +163,14 @@ impl Dest {
         self.available.store(true, Relaxed);
     }
 
+    /// Applies the settings of the add that brings a trashed destination back
+    /// (`__ip_vs_update_dest` with `add`): as [`Dest::apply`], and the weight of an add
+    /// becomes the last weight even when it is 0.
+    pub(crate) fn revive(&self, config: &DestConfig) {
+        self.apply(config);
+        self.last_weight.store(config.weight, Relaxed);
+    }
+
     /// Connections bound to this destination.
     pub(crate) fn total_conns(&self) -> i32 {
         self.active_conns
@@ -408,9 +416,10 @@ impl Service {
             .scheduler
             .as_mut()
             .and_then(|s| s.locality_check(lblc_expiration, lblcr_expiration));
-        let Some((sweep, mut bucket)) = check else {
+        let Some(sweep) = check else {
             return;
         };
+        let mut bucket = sweep.start;
         let mut dropped = 0usize;
         for _ in 0..lblc::TABLE_SIZE {
             let swept = self
@@ -439,8 +448,8 @@ impl Service {
         self.netmask.store(config.netmask, Relaxed);
     }
 
-    /// Unlinks every destination (service deletion or flush).
-    pub(crate) fn remove_all_dests(&self) {
+    /// Unlinks every destination (service deletion or flush) and returns them.
+    pub(crate) fn remove_all_dests(&self) -> KVec<Arc<Dest>> {
         let mut list = KVec::new();
         {
             let mut scheduling = self.scheduling.lock();
@@ -449,6 +458,7 @@ impl Service {
         for d in list.iter() {
             d.available.store(false, Relaxed);
         }
+        list
     }
 }
 

@@ -123,6 +123,8 @@ pub(crate) struct Entry<V> {
 /// How [`LocalityTable::check_expire`] collects entries, one bucket at a time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Sweep {
+    /// The first bucket to visit: the one after the bucket the last sweep stopped at.
+    pub(crate) start: usize,
     /// Entries unused for this many jiffies are dropped.
     pub(crate) timeout: u64,
     /// Stop after the bucket in which this many entries were dropped; [`None`] visits every
@@ -206,8 +208,8 @@ impl<L: Lists, V> LocalityTable<L, V> {
     }
 
     /// Starts the periodic check (`ip_vs_lblc_check_expire`): the sweep to run over the
-    /// buckets from [`LocalityTable::sweep_start`] with [`LocalityTable::sweep_bucket`],
-    /// or [`None`] when this check collects nothing.
+    /// buckets with [`LocalityTable::sweep_bucket`], or [`None`] when this check collects
+    /// nothing.
     ///
     /// Every [`COUNT_FOR_FULL_EXPIRATION`]th check is full: every bucket, `expiration`
     /// jiffies. Otherwise only a table over [`MAX_SIZE`] is swept, for entries unused for
@@ -217,6 +219,7 @@ impl<L: Lists, V> LocalityTable<L, V> {
         if self.counter % COUNT_FOR_FULL_EXPIRATION == 0 {
             self.counter = 1;
             return Some(Sweep {
+                start: self.sweep_start(),
                 timeout: expiration,
                 goal: None,
             });
@@ -231,13 +234,14 @@ impl<L: Lists, V> LocalityTable<L, V> {
             .unwrap_or(0)
             .min(MAX_SIZE / 2);
         Some(Sweep {
+            start: self.sweep_start(),
             timeout: entry_timeout,
             goal: Some(goal),
         })
     }
 
     /// The first bucket a sweep visits: the one after the rover.
-    pub(crate) fn sweep_start(&self) -> usize {
+    fn sweep_start(&self) -> usize {
         self.rover.wrapping_add(1) & (TABLE_SIZE - 1)
     }
 
@@ -271,7 +275,7 @@ impl<L: Lists, V> LocalityTable<L, V> {
         let Some(sweep) = self.check_expire(expiration, entry_timeout) else {
             return;
         };
-        let mut bucket = self.sweep_start();
+        let mut bucket = sweep.start;
         let mut dropped = 0usize;
         for _ in 0..TABLE_SIZE {
             dropped = dropped.saturating_add(self.sweep_bucket(bucket, now, sweep.timeout));

@@ -87,6 +87,13 @@ locality() {
 	echo "== $sched, held, to 192.0.2.2"
 	seq_at 192.0.2.2:$port 6 $((first + 20)) --hold
 	wait_idle_service -f $mark
+	# A cached server over its upper threshold still takes its addresses (lblc checks only
+	# its own overload on a hit); the least-connection pick skips it.
+	in_director ipvsadm -e -f $mark -r $(rs_addr rs1):8081 -m -w 3 -x 1
+	echo "== $sched, rs1 upper threshold 1, held, to 192.0.2.1, 2 and 3"
+	for a in 1 2 3; do seq_at 192.0.2.$a:$port 3 $((first + 30 + a * 4)) --hold; done
+	wait_idle_service -f $mark
+	in_director ipvsadm -e -f $mark -r $(rs_addr rs1):8081 -m -w 3 -x 0
 	echo "== $sched, closed, to 192.0.2.1-4"
 	for a in 1 2 3 4; do seq_at 192.0.2.$a:$port 3 $((first + 60 + a * 5)); done
 	dests_of_mark $mark
