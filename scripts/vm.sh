@@ -9,8 +9,10 @@
 #   --kernel DIR   kernel build tree (default: the cached debug kernel, built if missing)
 #   --kvm          use KVM instead of TCG (nested KVM hangs on some hosts)
 #   --timeout S    whole-run timeout in seconds (default 2400)
+#   --shards N     split the selftests over N guests booted side by side (default 1), each
+#                  with a share of the expected run time in selftests/TESTS
 #   --log FILE     keep the serial log here (default: ~/.cache/rust_ipvs/logs/, newest
-#                  linked as vm-last.log)
+#                  linked as vm-last.log); with shards, FILE.1, FILE.2, ...
 #
 # The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
 # KASAN, lockdep or kmemleak report in the guest's kernel log.
@@ -28,6 +30,7 @@ accel=tcg
 timeout_s=2400
 mode=tests
 log_file=""
+shards=1
 tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -35,8 +38,9 @@ while [ $# -gt 0 ]; do
 	--kvm) accel=kvm; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log_file=$2; shift 2 ;;
+	--shards) shards=$2; shift 2 ;;
 	--demo) mode=demo; shift ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) tests+=("$1"); shift ;;
 	esac
@@ -48,8 +52,11 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: r
 kver=$(cat "$kdir/include/config/kernel.release")
 
 if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
-	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS")
+	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS" | awk '{ print $1 }')
 fi
+[ "$mode" = tests ] || shards=1
+[ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
+[ "$shards" -le ${#tests[@]} ] || shards=${#tests[@]}
 
 log "building rust_ipvs against $kdir"
 make -s -C "$top" KDIR="$kdir" modules >&2
@@ -103,7 +110,8 @@ if [ "$mode" = demo ]; then
 	/bin/bash /selftests/demo.sh
 	echo "RUST_IPVS_DEMO_EXIT=\$?"
 else
-	/bin/bash /selftests/run_tests.sh ${tests[*]}
+	# The kernel passes rust_ipvs_tests=a.sh,b.sh from its command line to init.
+	/bin/bash /selftests/run_tests.sh \$(echo "\$rust_ipvs_tests" | /bin/busybox tr , ' ')
 fi
 /bin/busybox sync
 /bin/busybox reboot -f
@@ -120,17 +128,78 @@ fi
 mkdir -p "$(dirname "$log_file")"
 accel_args=(-accel tcg -cpu max)
 [ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)
-log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
-start=$(date +%s)
-set +e
-timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2 -nographic -no-reboot -net none \
-	-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M" \
-	</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log_file" | sed -u -n \
-	-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p'
-qemu_rc=${PIPESTATUS[0]}
-set -e
-log "guest ran for $(($(date +%s) - start)) s"
 
-exec "$here/judge.sh" "$log_file" "$mode" "$qemu_rc" "${tests[@]}"
+# The tests of each shard, comma-separated: longest expected first to the least loaded
+# shard (the second column of selftests/TESTS, 100 s for a test without one), each shard
+# keeping the order of the list.
+shard_lists=()
+if [ "$shards" -eq 1 ]; then
+	shard_lists=("$(IFS=,; echo "${tests[*]}")")
+else
+	mapfile -t shard_lists < <(printf '%s\n' "${tests[@]}" | awk -v n="$shards" '
+		NR == FNR { if ($0 !~ /^[ \t]*(#|$)/) secs[$1] = $2; next }
+		{ order[++count] = $1; s[count] = ($1 in secs && secs[$1] != "") ? secs[$1] : 100 }
+		END {
+			for (i = 1; i <= count; i++) idx[i] = i
+			for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++)
+				if (s[idx[j]] > s[idx[i]]) { t = idx[i]; idx[i] = idx[j]; idx[j] = t }
+			for (i = 1; i <= count; i++) {
+				best = 1
+				for (k = 2; k <= n; k++) if (load[k] < load[best]) best = k
+				load[best] += s[idx[i]]; shard[idx[i]] = best
+			}
+			for (k = 1; k <= n; k++) {
+				line = ""
+				for (i = 1; i <= count; i++) if (shard[i] == k) line = line (line ? "," : "") order[i]
+				print line
+			}
+		}' "$top/selftests/TESTS" -)
+fi
+
+# Boots one guest with the tests in list $2, logging to $1; prints the result lines as they
+# come (prefixed with the shard when there are several) and returns QEMU's status.
+boot() {
+	local log=$1 list=$2 prefix=$3
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+		-m 2048 -smp 2 -nographic -no-reboot -net none \
+		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M rust_ipvs_tests=$list" \
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | sed -u -n \
+		-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p' |
+		sed -u "s/^/$prefix/"
+	return "${PIPESTATUS[0]}"
+}
+
+start=$(date +%s)
+if [ "$shards" -eq 1 ]; then
+	log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
+	set +e
+	boot "$log_file" "${shard_lists[0]}" ""
+	qemu_rc=$?
+	set -e
+	log "guest ran for $(($(date +%s) - start)) s"
+	exec "$here/judge.sh" "$log_file" "$mode" "$qemu_rc" "${tests[@]}"
+fi
+
+pids=()
+for k in $(seq "$shards"); do
+	log "booting $kver under $accel, shard $k of $shards: ${shard_lists[k - 1]//,/ } (timeout ${timeout_s}s, log $log_file.$k)"
+	(
+		set +e
+		boot "$log_file.$k" "${shard_lists[k - 1]}" "[$k] "
+		echo $? >"$work/qemu_rc.$k"
+	) &
+	pids+=($!)
+done
+wait "${pids[@]}"
+log "guests ran for $(($(date +%s) - start)) s"
+passed=0 failed=0 rc=0
+for k in $(seq "$shards"); do
+	IFS=, read -r -a shard_tests <<<"${shard_lists[k - 1]}"
+	out=$("$here/judge.sh" "$log_file.$k" "$mode" "$(cat "$work/qemu_rc.$k")" "${shard_tests[@]}") || rc=1
+	echo "$out" | sed '$d'
+	set -- $(echo "$out" | tail -1)
+	passed=$((passed + $2)) failed=$((failed + $4))
+done
+echo "guest: $passed passed, $failed failed"
+exit $rc
