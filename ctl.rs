@@ -224,8 +224,18 @@ impl Control {
     /// Deletes a service and moves its destinations to the trash (`ip_vs_del_service`).
     pub(crate) fn del_service(&mut self, ipvs: &Ipvs, service: &Arc<Service>) -> Result {
         self.dest_trash.reserve(service.dest_count(), GFP_KERNEL)?;
-        self.services.retain(|s| !Arc::ptr_eq(s, service));
-        self.publish(ipvs)?;
+        let index = self
+            .services
+            .iter()
+            .position(|s| Arc::ptr_eq(s, service))
+            .ok_or(ESRCH)?;
+        let removed = self.services.remove(index).map_err(|_| ESRCH)?;
+        if let Err(e) = self.publish(ipvs) {
+            // The packet path still serves it: so does the control plane. The slot it left
+            // is still allocated.
+            let _ = self.services.insert_within_capacity(index, removed);
+            return Err(e);
+        }
         self.trash(service, service.remove_all_dests());
         Ok(())
     }
@@ -235,7 +245,11 @@ impl Control {
         let dests = self.services.iter().map(|s| s.dest_count()).sum();
         self.dest_trash.reserve(dests, GFP_KERNEL)?;
         let services = core::mem::take(&mut self.services);
-        self.publish(ipvs)?;
+        if let Err(e) = self.publish(ipvs) {
+            // Nothing was unpublished: keep listing what the packet path serves.
+            self.services = services;
+            return Err(e);
+        }
         for service in services.iter() {
             self.trash(service, service.remove_all_dests());
         }

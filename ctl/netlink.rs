@@ -370,8 +370,8 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
 /// SET_CONFIG: the TCP ESTABLISHED, TCP FIN_WAIT and UDP timeouts; 0 leaves one unchanged
 /// (`ip_vs_genl_set_config`, `ip_vs_set_timeout`).
 fn set_config(ipvs: &Ipvs, request: &Request<'_>) -> Result {
-    // C keeps timeouts in jiffies in an int: larger values are refused.
-    const MAX_SECONDS: u32 = (i32::MAX as u32) / 1000;
+    // C keeps timeouts in jiffies in an int: values above INT_MAX / HZ are refused.
+    const MAX_SECONDS: u32 = (i32::MAX as u32) / kernel::bindings::CONFIG_HZ;
     let mut values = ipvs.timeouts.get();
     if let Some(a) = request.attr(cmd_attr::TIMEOUT_TCP) {
         values.tcp = get_u32(a);

@@ -28,6 +28,10 @@ ipvsadm -a -f 7 -r 10.0.1.9 -m -w 4
 ipvsadm -A -t [2001:db8::1]:80 -s rr
 ipvsadm -a -t [2001:db8::1]:80 -r [2001:db8::10]:80 -m
 ipvsadm -A -t 10.0.0.3:80 -s none
+ipvsadm -A -t 10.0.0.4:80 -s lblcr
+ipvsadm -a -t 10.0.0.4:80 -r 10.0.1.5:80 -m
+ipvsadm -E -t 10.0.0.4:80 -s lblc
+ipvsadm -A -t 10.0.0.5:80 -s lblc -b flag-1
 ipvsadm -Ln
 ipvsadm -Ln --nosort -t 10.0.0.1:80
 ipvsadm -Ln --stats
@@ -55,6 +59,10 @@ ipvsadm -d -t 10.0.0.1:80 -r 10.0.1.2:8080
 ipvsadm -Ln
 ipvsadm -Ln --nosort -t 10.0.0.1:80
 ipvsadm --set 100 20 30
+ipvsadm -L --timeout
+ipvsadm --set 3000000 0 0
+ipvsadm --set 0 0 8589934
+ipvsadm --set 0 8589935 0
 ipvsadm -L --timeout
 ipvsadm --set 0 0 0
 ipvsadm -L --timeout
