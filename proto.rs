@@ -43,6 +43,10 @@ pub(crate) trait Protocol: Sync {
     /// checksum: what must be writable.
     const NAT_HEADER_LEN: usize;
 
+    /// Whether a checksum of 0 means "none" (UDP), so that an update that makes it 0 must
+    /// write the other zero, 0xffff, instead (`CSUM_MANGLED_0`).
+    const ZERO_CHECKSUM_IS_NONE: bool = false;
+
     /// Reads the transport header once (the `skb_header_pointer` of C's `conn_schedule`,
     /// `state_transition` and NAT handlers); [`None`] when it is truncated.
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport>;
@@ -111,6 +115,7 @@ pub(crate) trait Protocol: Sync {
             conn.dport(),
             v4_of(&iph.daddr),
             v4_of(&conn.daddr),
+            Self::ZERO_CHECKSUM_IS_NONE,
         )
     }
 
@@ -131,6 +136,7 @@ pub(crate) trait Protocol: Sync {
             conn.vport,
             v4_of(&iph.saddr),
             v4_of(&conn.vaddr),
+            Self::ZERO_CHECKSUM_IS_NONE,
         )
     }
 }
@@ -258,7 +264,8 @@ fn nat_header_len<P: Protocol>(_p: &P) -> usize {
 
 /// Writes `new_port` over the 2-byte port at `port_at` and updates the transport checksum, if
 /// the packet has one, for the port and for the address change `old_addr` to `new_addr`
-/// (pseudo-header).
+/// (pseudo-header); a checksum that becomes 0 is written as 0xffff when `zero_is_none`.
+#[allow(clippy::too_many_arguments)]
 fn rewrite_port(
     w: &mut Writable<'_, '_>,
     l4: &Transport,
@@ -267,12 +274,16 @@ fn rewrite_port(
     new_port: u16,
     old_addr: [u8; 4],
     new_addr: [u8; 4],
+    zero_is_none: bool,
 ) -> Result {
     let (old_port, new_port) = (old_port.to_be_bytes(), new_port.to_be_bytes());
     w.write(port_at, &new_port)?;
     if let Some(csum) = l4.csum_offset {
         w.csum_replace2(csum, old_port, new_port)?;
         w.csum_replace4(csum, old_addr, new_addr, true)?;
+        if zero_is_none {
+            w.mangle_zero_csum(csum)?;
+        }
     }
     Ok(())
 }

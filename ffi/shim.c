@@ -91,6 +91,7 @@ u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
 int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
 void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
+bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb);
 void rust_ipvs_ip_send_check(struct sk_buff *skb);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
@@ -468,6 +469,11 @@ void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 fr
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
 {
 	inet_proto_csum_replace2((__sum16 *)(skb->data + off), skb, from, to, false);
+}
+
+bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
 /* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */

@@ -181,6 +181,8 @@ extern "C" {
         from: u16,
         to: u16,
     );
+    /// `skb->ip_summed == CHECKSUM_PARTIAL`: the transport checksum is left to the device.
+    pub(crate) fn rust_ipvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
     /// The packet's checksum from `off` on verifies (or needs no check).
     pub(crate) fn rust_ipvs_skb_csum_ok(skb: *mut bindings::sk_buff, off: c_uint) -> bool;
     /// Recomputes the ICMP checksum of the header at `off`.

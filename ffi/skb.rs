@@ -305,6 +305,22 @@ impl Writable<'_, '_> {
         Ok(())
     }
 
+    /// Writes `CSUM_MANGLED_0` (0xffff, the other ones' complement zero) over a transport
+    /// checksum at `csum_offset` that an update made 0, for UDP, where 0 means "no
+    /// checksum" (`udp_fast_csum_update`). A checksum the device completes
+    /// (`CHECKSUM_PARTIAL`) holds a partial sum instead and stays as it is.
+    pub(crate) fn mangle_zero_csum(&mut self, csum_offset: usize) -> Result {
+        // SAFETY: `skb` is a live packet owned by the hook (type invariant of `Skb`).
+        if unsafe { shim::rust_ipvs_skb_csum_partial(self.skb.skb) } {
+            return Ok(());
+        }
+        let mut csum = [0u8; 2];
+        if self.read(csum_offset, &mut csum) == Some(&[0, 0]) {
+            self.write(csum_offset, &[0xff, 0xff])?;
+        }
+        Ok(())
+    }
+
     /// Recomputes the checksum of the ICMP message whose header is at `offset`
     /// (`ip_vs_nat_icmp`).
     pub(crate) fn icmp_update_checksum(&mut self, offset: usize) -> Result {

@@ -31,6 +31,7 @@ pub(crate) struct Udp;
 
 impl Protocol for Udp {
     const NAT_HEADER_LEN: usize = HEADER_LEN;
+    const ZERO_CHECKSUM_IS_NONE: bool = true;
 
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         let mut raw = [0u8; HEADER_LEN];

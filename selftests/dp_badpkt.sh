@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad and unusual packets at the virtual service, differential against the C ip_vs: truncated
 # TCP/UDP headers, bogus ICMP errors (truncated embedded headers, unknown connections, bad
-# checksums), IP options and fragmented datagrams. No kernel report (the runner checks), and
+# checksums), IP options, fragmented datagrams, and a UDP checksum that NAT makes 0. No kernel report (the runner checks), and
 # the same outcome, connections and counters as C.
 . ./lib.sh
 . ./topology.sh
@@ -39,6 +39,19 @@ scenario() {
 	# A fragmented datagram: 4000 bytes over a 1500 MTU, reassembled before the hooks.
 	echo "fragmented udp: $(head -c 4000 /dev/zero | in_client socat -T 2 - UDP:$VIP:53 2>&1)"
 	echo "after: $(tcp_request) $(udp_request)"
+	# A UDP datagram with a full checksum (a raw socket's, not offloaded) that NAT to rs1:53
+	# turns into 0, which UDP reads as "no checksum": C writes 0xffff (CSUM_MANGLED_0). From
+	# 10.0.0.2:40002 to port 5300, payload "hi" and two bytes chosen for that sum.
+	in_director ipvsadm -A -u $VIP:5300 -s rr
+	in_director ipvsadm -a -u $VIP:5300 -r $(rs_addr rs1):53 -m
+	in_rs rs1 nft add table ip csum
+	in_rs rs1 nft add chain ip csum in '{ type filter hook input priority 0; }'
+	in_rs rs1 nft add rule ip csum in udp dport 53 udp checksum 0 counter
+	in_rs rs1 nft add rule ip csum in udp dport 53 udp checksum 0xffff counter
+	raw 17 '\x9c\x42\x14\xb4\x00\x0c\x8d\x9b\x68\x69\x44\xd8'
+	wait_until 5 eval "in_rs rs1 nft list chain ip csum in | grep -q 'packets [1-9]'"
+	echo "udp checksum at the real server:" $(in_rs rs1 nft list chain ip csum in |
+		sed -n 's/.*checksum \([0-9a-fx]*\) counter packets \([0-9]*\).*/\1:\2/p')
 	sleep 3
 	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4 }'
 	echo "connections:"
@@ -47,5 +60,6 @@ scenario() {
 }
 
 differential "bad packets" scenario
+echo "$got" | grep -q '^udp checksum at the real server: 0:0 ' || fail "a UDP checksum of 0 left as no checksum"
 log "identical to the C ip_vs"
 exit $ksft_pass
