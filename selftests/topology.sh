@@ -161,3 +161,40 @@ topo_down() {
 	ip netns del $topo_ns_director 2>/dev/null
 	true
 }
+
+# COUNT connections to $VIP:PORT from the client addresses in $CLIENTS (comma-separated) in
+# turn, source ports from FIRST-PORT; further arguments go to ipvsbench (--hold). Prints the
+# real server of each, and FAIL unless there is one word per connection.
+seq_to() {
+	local port=$1
+	shift
+	seq_at $VIP:$port "$@"
+}
+
+# The same to TARGET (address:port).
+seq_at() {
+	local target=$1 count=$2 first=$3 out
+	shift 3
+	out=$(in_client ipvsbench sequence --target $target --count $count --source $CLIENTS \
+		--first-port $first --timeout-ms 2000 "$@" 2>&1)
+	echo "$out"
+	[ "$(echo "$out" | wc -w)" = "$count" ] || echo "FAIL: sequence to $target: $out"
+}
+
+# Waits until no connection of the service on $VIP:PORT is active: the held connections of
+# the last sequence were closed when it exited, and their FINs must have reached the
+# director before the next sequence is scheduled, or the active counts it sees would race.
+wait_idle() {
+	wait_idle_service -t $VIP:$1
+}
+
+# The same for the service ipvsadm's arguments name (-t ADDR:PORT, -f MARK).
+wait_idle_service() {
+	local i
+	for i in $(seq 100); do
+		in_director ipvsadm -Ln "$@" | awk '$1 == "->" { a += $5 } END { exit a != 0 }' &&
+			return 0
+		sleep 0.1
+	done
+	fail "connections to $* still active"
+}
