@@ -19,12 +19,16 @@ use crate::{
             List, //
             Lists,
             LocalityLeastConnection,
+            LocalityTable,
             DEFAULT_EXPIRATION_SECS,
             ENTRY_TIMEOUT_SECS,
             MAX_SIZE,
             TABLE_SIZE,
         },
-        lblcr::LocalityReplicated,
+        lblcr::{
+            DestSet, //
+            LocalityReplicated,
+        },
     },
     support::{
         addr_bytes, //
@@ -402,8 +406,19 @@ impl CLblcr {
 
 /// One of the two schedulers with its C model.
 trait Pair {
+    /// What the Rust table caches per address.
+    type Value;
+    /// What the C table caches per address.
+    type CValue;
     /// Both, for a new service.
     fn new() -> Self;
+    /// The two tables.
+    fn tables(
+        &mut self,
+    ) -> (
+        &mut LocalityTable<VecLists, Self::Value>,
+        &mut CTable<Self::CValue>,
+    );
     /// Schedules `client` on both: the ids picked by Rust and by C.
     fn pick(
         &mut self,
@@ -414,9 +429,16 @@ trait Pair {
         expiration: u64,
     ) -> (Option<u32>, Option<u32>);
     /// One periodic check on both.
-    fn check(&mut self, now: u64, expiration: u64);
+    fn check(&mut self, now: u64, expiration: u64) {
+        let (rust, c) = self.tables();
+        rust.check_expire_all(now, expiration, ENTRY_TIMEOUT);
+        c.check_expire(now, expiration);
+    }
     /// The entries of both tables.
-    fn entries(&self) -> (usize, usize);
+    fn entries(&mut self) -> (usize, usize) {
+        let (rust, c) = self.tables();
+        (rust.len(), c.entries as usize)
+    }
 }
 
 /// The list as the Rust scheduler gets it.
@@ -436,6 +458,13 @@ fn buckets<V>() -> Vec<Vec<V>> {
 struct LblcPair(LocalityLeastConnection<VecLists, LiveDest>, CLblc);
 
 impl Pair for LblcPair {
+    type Value = LiveDest;
+    type CValue = usize;
+
+    fn tables(&mut self) -> (&mut LocalityTable<VecLists, LiveDest>, &mut CTable<usize>) {
+        (&mut self.0.table, &mut self.1.tbl)
+    }
+
     fn new() -> Self {
         LblcPair(
             LocalityLeastConnection::new(buckets()).unwrap(),
@@ -458,23 +487,19 @@ impl Pair for LblcPair {
         let c = self.1.schedule(list, client, now).map(|n| list.dest(n).id);
         (rust, c)
     }
-
-    fn check(&mut self, now: u64, expiration: u64) {
-        self.0
-            .table
-            .check_expire_all(now, expiration, ENTRY_TIMEOUT);
-        self.1.tbl.check_expire(now, expiration);
-    }
-
-    fn entries(&self) -> (usize, usize) {
-        (self.0.table.len(), self.1.tbl.entries as usize)
-    }
 }
 
 /// lblcr and its model.
 struct LblcrPair(LocalityReplicated<VecLists, LiveDest>, CLblcr);
 
 impl Pair for LblcrPair {
+    type Value = DestSet<VecLists, LiveDest>;
+    type CValue = CSet;
+
+    fn tables(&mut self) -> (&mut LocalityTable<VecLists, Self::Value>, &mut CTable<CSet>) {
+        (&mut self.0.table, &mut self.1.tbl)
+    }
+
     fn new() -> Self {
         LblcrPair(
             LocalityReplicated::new(buckets()).unwrap(),
@@ -499,17 +524,6 @@ impl Pair for LblcrPair {
             .schedule(list, client, now, expiration)
             .map(|n| list.dest(n).id);
         (rust, c)
-    }
-
-    fn check(&mut self, now: u64, expiration: u64) {
-        self.0
-            .table
-            .check_expire_all(now, expiration, ENTRY_TIMEOUT);
-        self.1.tbl.check_expire(now, expiration);
-    }
-
-    fn entries(&self) -> (usize, usize) {
-        (self.0.table.len(), self.1.tbl.entries as usize)
     }
 }
 
