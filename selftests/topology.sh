@@ -106,7 +106,19 @@ tcp_request() {
 
 # One UDP request from the client (a fresh source port each time).
 udp_request() {
-	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53} 2>&1 | socat_messages
+	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53},sourceport=$(next_udp_port) 2>&1 |
+		socat_messages
+}
+
+# A client port no earlier UDP request of this test used: an ephemeral port, which the kernel
+# picks at random, can repeat one that a live IPVS connection still has, and the request
+# then joins that connection instead of being scheduled.
+next_udp_port() {
+	local file=/tmp/udp_port.$$ port
+	port=$(cat $file 2>/dev/null || echo 42000)
+	[ "$port" -lt 60000 ] || port=42000
+	echo $((port + 1)) >$file
+	echo $port
 }
 
 # The director's connections, counted by protocol, state, client address (its random ports
