@@ -54,9 +54,12 @@ kver=$(cat "$kdir/include/config/kernel.release")
 if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
 	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS" | awk '{ print $1 }')
 fi
-[ "$mode" = tests ] || shards=1
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
-[ "$shards" -le ${#tests[@]} ] || shards=${#tests[@]}
+if [ "$mode" != tests ]; then
+	shards=1
+elif [ "$shards" -gt ${#tests[@]} ]; then
+	shards=${#tests[@]}
+fi
 
 log "building rust_ipvs against $kdir"
 make -s -C "$top" KDIR="$kdir" modules >&2
