@@ -55,7 +55,7 @@ guest() {
 }
 
 step "guest selftests on the debug kernel (scripts/vm.sh)"
-guest "$here/vm.sh" --kernel "$kdir" --timeout 4800 --shards 2 "$@"
+guest "$here/vm.sh" --kernel "$kdir" --timeout 4800 "$@"
 
 if [ $# -eq 0 ]; then
 	step "rust_ipvs on Debian's stock kernel, built with Debian's rustc 1.85 (scripts/debian-vm.sh)"
