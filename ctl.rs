@@ -304,17 +304,13 @@ impl Control {
         let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
         self.dest_trash.reserve(1, GFP_KERNEL)?;
         service.remove_dest(&dest)?;
-        let mut dests = KVec::new();
-        // Capacity was reserved in the trash; this list is only a carrier.
-        if dests.push(dest, GFP_KERNEL).is_ok() {
-            self.trash(service, dests);
-        }
+        self.trash(service, [dest]);
         Ok(())
     }
 
     /// Moves `dests`, just unlinked from `service`, to the trash, whose capacity the caller
     /// reserved (`ip_vs_trash_put_dest`).
-    fn trash(&mut self, service: &Arc<Service>, dests: KVec<Arc<Dest>>) {
+    fn trash(&mut self, service: &Arc<Service>, dests: impl IntoIterator<Item = Arc<Dest>>) {
         for dest in dests {
             let trashed = TrashedDest {
                 service: service.clone(),
