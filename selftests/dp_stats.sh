@@ -33,18 +33,26 @@ scenario() {
 	in_director ipvsadm -A -t $VIP:80 -s rr
 	in_director ipvsadm -a -t $VIP:80 -r $(rs_addr rs1):80 -m
 	echo "rates before traffic: $(rates)"
-	# Ten seconds of steady requests from four clients at once: at least four two-second
-	# estimator periods, and enough connections per second that C's rounded CPS is not 0 on a
-	# slow guest (one client at a time gave C 0 conns/s where rust_ipvs gave 1).
-	local end=$((SECONDS + 10)) client clients=()
+	# Steady requests from four clients at once until every rate is non-zero (at most 30 s),
+	# or the rates as they are then. The estimators run every 2 s and average over 8 s, and
+	# C's service and totals estimators run at different points of that period: sampling at a
+	# fixed time once saw C's total conns/s still rounded to 0 while its service's was 1.
+	local running=/tmp/dp_stats.running.$$ client clients=()
+	touch "$running"
 	for client in 1 2 3 4; do
-		while [ $SECONDS -lt $end ]; do
+		while [ -e "$running" ]; do
 			tcp_request >/dev/null
 		done &
 		clients+=($!)
 	done
+	local all='TCP 10.0.0.1:80 + + + + +; -> 172.16.0.11:80 + + + + +; totals + + + + +'
+	local deadline=$((SECONDS + 30)) sampled
+	until sampled=$(rates) && [ "$sampled" = "$all" ] || [ $SECONDS -ge $deadline ]; do
+		sleep 1
+	done
+	rm "$running"
 	wait "${clients[@]}"
-	echo "rates under traffic: $(rates)"
+	echo "rates under traffic: $sampled"
 	echo "counters under traffic: $(counters)"
 	# C zeroes to the counters of its estimator's last run (every 2 s): let one run see all of
 	# the traffic first, or packets from just before ZERO are counted after it.
