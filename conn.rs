@@ -146,12 +146,6 @@ impl Conn {
             .store(jiffies().wrapping_add(self.timeout.load(Relaxed)), Relaxed);
     }
 
-    /// Expires the connection now (`ip_vs_conn_expire_now`): lookups stop finding it and the
-    /// next sweep unlinks it.
-    pub(crate) fn expire_now(&self) {
-        self.expires.store(0, Relaxed);
-    }
-
     /// Clears connection flags.
     pub(crate) fn clear_flags(&self, mask: u32) {
         let _guard = self.transition.lock();
@@ -529,27 +523,48 @@ impl ConnTable {
                     conn.touch();
                     continue;
                 }
-                // Whoever takes it off the chain releases it, once.
-                if !chain.remove(conn) {
-                    continue;
-                }
-                conn.unbind();
-                if let Some(net) = net {
-                    if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
-                        net.drop_conntrack(
-                            conn.protocol,
-                            v4_of(&conn.caddr),
-                            conn.cport,
-                            v4_of(&conn.vaddr),
-                            conn.vport,
-                        );
-                    }
-                }
-                if let Some(ct) = &conn.control {
-                    ct.n_control.fetch_sub(1, Relaxed);
-                }
-                self.count.fetch_sub(1, Relaxed);
+                self.release(chain, conn, net);
             }
+        }
+    }
+
+    /// Takes `conn` off `chain` and releases it (`ip_vs_conn_expire`): its destination's
+    /// counts, its template's control count, the table's count, and with `net` its conntrack
+    /// entry when it owns one (`conntrack=1`). Whoever takes it off the chain releases it, once.
+    fn release(&self, chain: &Chain<Conn>, conn: &Conn, net: Option<&Net>) {
+        if !chain.remove(conn) {
+            return;
+        }
+        conn.unbind();
+        if let Some(net) = net {
+            if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
+                net.drop_conntrack(
+                    conn.protocol,
+                    v4_of(&conn.caddr),
+                    conn.cport,
+                    v4_of(&conn.vaddr),
+                    conn.vport,
+                );
+            }
+        }
+        if let Some(ct) = &conn.control {
+            ct.n_control.fetch_sub(1, Relaxed);
+        }
+        self.count.fetch_sub(1, Relaxed);
+    }
+
+    /// Expires `conn` now (`ip_vs_conn_expire_now`, whose timer fires at the next tick): it
+    /// is unlinked and released at once, not at the next sweep, so that listings and the
+    /// counts see the connection that replaces it alone. A template that still controls
+    /// connections is left to its timer, as C's callers leave it.
+    pub(crate) fn expire_now(&self, conn: &Conn, net: &Net) {
+        conn.expires.store(0, Relaxed);
+        if conn.n_control.load(Relaxed) > 0 {
+            return;
+        }
+        let index = self.index(conn.af, conn.protocol, &conn.caddr, conn.cport);
+        if let Some(chain) = self.buckets.get(index) {
+            self.release(chain, conn, Some(net));
         }
     }
 

@@ -11,6 +11,7 @@ use super::{
 use crate::{
     conn::{
         Conn, //
+        ConnTable,
         PacketKey,
     },
     ffi::{
@@ -94,7 +95,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         let resched = (ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) && dest_weight_zero)
             || (reuse_mode != 0 && proto.new_conn_expected(cp, reuse_mode));
         if resched {
-            if expire_for_reschedule(&skb, cp) {
+            if expire_for_reschedule(net, conns, &skb, cp) {
                 return Verdict::Drop;
             }
             conn = None;
@@ -107,7 +108,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
             if !ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) {
                 return Verdict::Drop;
             }
-            if expire_for_reschedule(&skb, cp) {
+            if expire_for_reschedule(net, conns, &skb, cp) {
                 return Verdict::Drop;
             }
             conn = None;
@@ -132,11 +133,11 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
 /// Expires `conn` so that the packet can schedule a new one; `true` when the packet must be
 /// dropped instead, because its conntrack entry is the old connection's
 /// (`ip_vs_conn_uses_old_conntrack`): its retransmission then starts afresh.
-fn expire_for_reschedule(skb: &Skb<'_>, conn: &Conn) -> bool {
+fn expire_for_reschedule(net: &Net, conns: &ConnTable, skb: &Skb<'_>, conn: &Conn) -> bool {
     let old_ct = skb.conntrack_confirmed();
     if !old_ct {
         conn.clear_flags(conn_flags::NFCT);
     }
-    conn.expire_now();
+    conns.expire_now(conn, net);
     old_ct
 }

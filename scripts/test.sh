@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs every rust_ipvs test: set-up, host unit tests, the test kernel, lint (rustfmt, clippy),
-# then the guest selftests in QEMU on the debug kernel and the test on Debian's kernel. Ends
-# with "N passed, N failed"; exits non-zero on any failure.
+# Runs every rust_ipvs test: set-up, host unit tests, the test kernels, lint (rustfmt,
+# clippy), then the guest selftests in QEMU: all of them on the perf kernel, those marked
+# "debug" in selftests/TESTS again on the debug kernel (KASAN, lockdep, kmemleak), and the test
+# on Debian's kernel. Ends with "N passed, N failed"; exits non-zero on any failure.
 #
-#   scripts/test.sh [--kvm] [selftest.sh ...]
+#   scripts/test.sh [selftest.sh ...]   with selftests named, only those, on both kernels
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +31,8 @@ p=${p:-0} f=${f:-0}
 echo "host: $p passed, $f failed"
 count "$p" "$f"
 
-step "test kernel (scripts/kernel.sh debug)"
-if ! kdir=$("$here/kernel.sh" debug); then
+step "test kernels (scripts/kernel.sh debug, scripts/kernel.sh perf)"
+if ! kdir=$("$here/kernel.sh" debug) || ! perf_kdir=$("$here/kernel.sh" perf); then
 	echo "$passed passed, $((failed + 1)) failed"
 	exit 1
 fi
@@ -54,8 +55,15 @@ guest() {
 	fi
 }
 
-step "guest selftests on the debug kernel (scripts/vm.sh)"
-guest "$here/vm.sh" --kernel "$kdir" --timeout 4800 "$@"
+step "guest selftests on the perf kernel (scripts/vm.sh --kernel <perf>)"
+guest "$here/vm.sh" --kernel "$perf_kdir" --timeout 1800 "$@"
+
+step "guest selftests on the debug kernel: KASAN, lockdep, kmemleak (scripts/vm.sh --debug-set)"
+if [ $# -eq 0 ]; then
+	guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 --debug-set
+else
+	guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 "$@"
+fi
 
 if [ $# -eq 0 ]; then
 	step "rust_ipvs on Debian's stock kernel, built with Debian's rustc 1.85 (scripts/debian-vm.sh)"

@@ -9,6 +9,8 @@
 #   --kernel DIR   kernel build tree (default: the cached debug kernel, built if missing)
 #   --kvm          use KVM instead of TCG (nested KVM hangs on some hosts)
 #   --timeout S    whole-run timeout in seconds (default 2400)
+#   --debug-set    run only the selftests marked "debug" in selftests/TESTS (the ones that
+#                  also run on the debug kernel, for its KASAN, lockdep and kmemleak checks)
 #   --shards N     split the selftests over N guests booted side by side (default 1), each
 #                  with a share of the expected run time in selftests/TESTS
 #   --log FILE     keep the serial log here (default: ~/.cache/rust_ipvs/logs/, newest
@@ -31,6 +33,7 @@ timeout_s=2400
 mode=tests
 log_file=""
 shards=1
+debug_set=0
 tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -39,8 +42,9 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log_file=$2; shift 2 ;;
 	--shards) shards=$2; shift 2 ;;
+	--debug-set) debug_set=1; shift ;;
 	--demo) mode=demo; shift ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) tests+=("$1"); shift ;;
 	esac
@@ -52,7 +56,8 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: r
 kver=$(cat "$kdir/include/config/kernel.release")
 
 if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
-	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS" | awk '{ print $1 }')
+	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS" |
+		awk -v debug_set="$debug_set" '!debug_set || $3 == "debug" { print $1 }')
 fi
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
 if [ "$mode" != tests ]; then

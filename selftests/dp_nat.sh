@@ -36,7 +36,7 @@ scenario() {
 	# C reports counters as of its estimator's last run (every 2 s).
 	sleep 3
 	echo "counters:"
-	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4 }'
+	stats_counts
 	in_director ipvsadm -Ln
 	# A 10 MB transfer through the service, checked end to end.
 	in_director ipvsadm -A -t $VIP:8080 -s rr

@@ -63,7 +63,7 @@ scenario() {
 	in_director ipvsadm -Ln -u $VIP:5454
 	# C reports counters as of its estimator's last run (every 2 s).
 	sleep 3
-	in_director ipvsadm -Ln --stats | awk 'NR > 3 { print $1, $2, $3, $4, $5 }'
+	stats_counts
 	echo "connections:"
 	list_connections
 	topo_down

@@ -89,6 +89,23 @@ responders_up() {
 # The file where a real server's responder counts its UDP datagrams.
 responder_count_file() { echo /tmp/udp.$1.$$; }
 
+# The director's counters (ipvsadm -Ln --stats) of each service and real server: protocol or
+# "->", address, connections, then packets in and out. UDP's packets are exact; a TCP
+# connection's depend on how the two hosts' stacks interleave its close (a FIN alone or with
+# data, an ACK delayed or not), which differs from run to run on a fast kernel, so TCP's are
+# "+" (some) or "0" (none).
+stats_counts() {
+	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
+		if ($1 != "->") proto = $1
+		in_pkts = $4; out_pkts = $5
+		if (proto == "TCP") {
+			in_pkts = in_pkts > 0 ? "+" : "0"
+			out_pkts = out_pkts > 0 ? "+" : "0"
+		}
+		print $1, $2, $3, in_pkts, out_pkts
+	}'
+}
+
 # The address of a real server.
 rs_addr() {
 	case $1 in rs1) echo 172.16.0.11 ;; rs2) echo 172.16.0.12 ;; rs3) echo 172.16.0.13 ;; esac
