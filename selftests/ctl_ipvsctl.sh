@@ -1,8 +1,8 @@
 #!/bin/bash
 # The companion CLI round-trips every object against rust_ipvs (and, unchanged, the C ip_vs):
 # services, destinations, timeouts, zero, flush, save/restore in the ipvsadm-save format; its
-# --json output parses; errors are one clear line and a non-zero exit; services in one
-# namespace are invisible in another.
+# --json output parses; watch refreshes its screen and its JSON lines; errors are one clear
+# line and a non-zero exit; services in one namespace are invisible in another.
 . ./lib.sh
 
 command -v ipvsctl >/dev/null || fail "ipvsctl is not in the initramfs"
@@ -48,6 +48,11 @@ script() {
 	echo "json parses: $(ipvsctl list --json | jq -e '.services | length' 2>&1)"
 	echo "json services: $(ipvsctl list --json | jq -c '[.services[] | .scheduler]' 2>&1)"
 	rm -f /tmp/ctl.save.$$
+	# watch: three refreshes 0.2 s apart, as screens and as JSON lines.
+	echo "watch screens: $(ipvsctl watch --count 3 --interval 0.2 | grep -c '^ipvsctl watch: every 0.2s (refresh [123])')"
+	ipvsctl watch --count 1 -t 10.0.0.1:80 | sed 1d
+	echo "watch json: $(ipvsctl watch --count 2 --interval 0.2 --json | jq -c '[.refresh, (.services | length)]' | tr '\n' ' ')"
+	step ipvsctl watch --interval 0
 	step ipvsctl flush
 }
 
@@ -61,6 +66,8 @@ expect_eq "ipvsctl against C ip_vs and rust_ipvs" "$want" "$got"
 echo "$got" | grep -q '^save = ipvsadm -S -n: yes$' || fail "ipvsctl save differs from ipvsadm -S -n"
 echo "$got" | grep -q '^restored = saved: yes$' || fail "ipvsctl restore did not round-trip"
 echo "$got" | grep -q '^json parses: 5$' || fail "ipvsctl --json"
+echo "$got" | grep -q '^watch screens: 3$' || fail "ipvsctl watch refreshes"
+echo "$got" | grep -q '^watch json: \[1,5\] \[2,5\] $' || fail "ipvsctl watch --json"
 
 # Namespaces: a service in one is invisible in another; deleting the namespace frees it.
 ns=ctl$$

@@ -17,6 +17,7 @@ Examples:
   ipvsctl service add --udp [2001:db8::80]:53 --scheduler sh --sh-port --persistent
   ipvsctl list --stats
   ipvsctl list --json
+  ipvsctl watch --interval 1
   ipvsadm-save -n | ipvsctl restore";
 
 /// Configure the rust_ipvs (IPVS) load balancer over the "IPVS" generic netlink family.
@@ -62,6 +63,9 @@ pub enum Command {
     /// As in ipvsadm, a real server without -m/-g/-i uses direct routing (-g). Every line is
     /// checked before anything is applied; the first kernel error stops the run.
     Restore(RestoreArgs),
+    /// Show live rates per service and real server, with their connection counts, refreshed
+    /// every --interval seconds until interrupted (or --count refreshes).
+    Watch(WatchArgs),
 }
 
 /// `ipvsctl service ...`.
@@ -387,6 +391,36 @@ pub struct InfoArgs {
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Which service (default: all).
+    #[command(flatten)]
+    pub service: OptionalServiceSelector,
+    /// Seconds between refreshes (the kernel's rate estimates change every 2 s).
+    #[arg(short = 'n', long, value_name = "SECONDS", default_value_t = 2.0,
+          value_parser = parse_interval)]
+    pub interval: f64,
+    /// Stop after this many refreshes.
+    #[arg(short = 'c', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: Option<u64>,
+    /// Print each refresh as one line of JSON (JSON Lines) instead of a screen.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A refresh interval: at least 0.1 s, at most a day.
+fn parse_interval(text: &str) -> Result<f64, String> {
+    let secs: f64 = text
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {text}"))?;
+    if (0.1..=86_400.0).contains(&secs) {
+        Ok(secs)
+    } else {
+        Err(format!("interval {secs} out of range 0.1-86400"))
+    }
 }
 
 /// `restore`.

@@ -21,15 +21,17 @@ mod service;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod watch;
 
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{anyhow, Context};
 use clap::Parser;
 
 use crate::action::Action;
-use crate::cli::{Cli, Command, DestCommand, ListArgs, ServiceCommand};
+use crate::cli::{Cli, Command, DestCommand, ListArgs, ServiceCommand, WatchArgs};
 use crate::dest::{Dest, FwdMethod};
 use crate::handle::IpvsHandle;
 use crate::list::{Columns, ServiceEntry};
@@ -110,6 +112,32 @@ fn list(args: &ListArgs) -> anyhow::Result<()> {
         Columns::Plain
     };
     output(&list::render_table(banner, &entries, columns, args.exact))
+}
+
+/// `ipvsctl watch`: a screen (or a JSON line) per refresh; on a terminal each screen
+/// replaces the last.
+fn watch(args: &WatchArgs) -> anyhow::Result<()> {
+    let only = args.service.key();
+    let mut handle = connect()?;
+    let clear = !args.json && io::stdout().is_terminal();
+    let interval = Duration::from_secs_f64(args.interval);
+    let mut refresh = 0;
+    loop {
+        refresh += 1;
+        let entries = read_table(&mut handle, only.as_ref())?;
+        let text = if args.json {
+            watch::render_json_line(&entries, refresh)? + "\n"
+        } else if clear {
+            "\x1b[H\x1b[2J".to_string() + &watch::render_screen(&entries, args.interval, refresh)
+        } else {
+            watch::render_screen(&entries, args.interval, refresh) + "\n"
+        };
+        output(&text)?;
+        if args.count.is_some_and(|count| refresh >= count) {
+            return Ok(());
+        }
+        std::thread::sleep(interval);
+    }
 }
 
 /// `ipvsctl restore`.
@@ -241,6 +269,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output(&save::render_save(&entries))?;
         }
         Command::Restore(args) => restore(args.check)?,
+        Command::Watch(args) => watch(&args)?,
     }
     Ok(())
 }

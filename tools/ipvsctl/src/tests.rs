@@ -634,3 +634,56 @@ fn list_json() {
     assert_eq!(doc["services"][4]["fwmark"], 1);
     assert!(doc["services"][4]["address"].is_null());
 }
+
+#[test]
+fn watch_screen_format() {
+    let mut entries = sample_entries();
+    list::sort_entries(&mut entries);
+    entries[0].service.stats = Some(Stats {
+        cps: 12,
+        inpps: 345,
+        outpps: 300,
+        inbps: 123_456_789,
+        outbps: 15_000_000_000,
+        ..Stats::default()
+    });
+    entries[0].dests[1].active_conns = 7;
+    entries[0].dests[1].inact_conns = 40;
+    entries[0].dests[1].stats = Some(Stats {
+        cps: 3,
+        ..Stats::default()
+    });
+    let text = crate::watch::render_screen(&entries[..1], 2.0, 5);
+    let expected = "\
+ipvsctl watch: every 2s (refresh 5); rates per second, as the kernel estimates them
+Prot LocalAddress:Port              Active   InAct     CPS   InPPS  OutPPS     InBPS    OutBPS
+  -> RemoteAddress:Port
+TCP  10.0.0.1:80                                        12     345     300   123456K    15000M
+  -> 10.0.1.1:80                         0       0       0       0       0         0         0
+  -> 10.0.1.2:80                         7      40       3       0       0         0         0
+";
+    assert_eq!(text, expected);
+}
+
+#[test]
+fn watch_json_lines() {
+    let mut entries = sample_entries();
+    list::sort_entries(&mut entries);
+    let line = crate::watch::render_json_line(&entries, 3).unwrap();
+    assert!(!line.contains('\n'));
+    let doc: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(doc["refresh"], 3);
+    assert_eq!(doc["services"][0]["port"], 80);
+    assert_eq!(doc["services"][0]["destinations"][1]["weight"], 2);
+}
+
+#[test]
+fn watch_interval_bounds() {
+    use clap::Parser;
+    let parse = |args: &[&str]| crate::cli::Cli::try_parse_from(args);
+    assert!(parse(&["ipvsctl", "watch", "--interval", "0.5", "--count", "2"]).is_ok());
+    assert!(parse(&["ipvsctl", "watch", "--interval", "0.01"]).is_err());
+    assert!(parse(&["ipvsctl", "watch", "--interval", "x"]).is_err());
+    assert!(parse(&["ipvsctl", "watch", "--count", "0"]).is_err());
+    assert!(parse(&["ipvsctl", "watch", "-t", "10.0.0.1:80", "--json"]).is_ok());
+}
