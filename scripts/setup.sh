@@ -2,7 +2,9 @@
 # Installs everything rust_ipvs needs on a fresh Debian 12 machine, idempotently.
 #
 # - build packages (clang/lld/llvm 19, flex, bison, ...), QEMU, and the guest's userland
-#   (busybox-static, iproute2, ipvsadm, socat, nftables, kmod);
+#   (busybox-static, iproute2, ipvsadm, socat, nftables, kmod, keepalived: its check daemon,
+#   run in guests only: Debian's unit starts only with an /etc/keepalived/keepalived.conf,
+#   which setup does not write), and Debian's Go, which builds tools/mobyipvs;
 # - the Debian kernel source package linux-source-<KVER_MAJOR> from trixie-backports, added
 #   by reusing the mirror already configured in the machine's apt sources;
 # - rustup's rust-src, clippy and rustfmt components and bindgen-cli 0.72.1.
@@ -22,7 +24,7 @@ host_packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio xz-utils make gcc python3 rsync kmod
 	qemu-system-x86 busybox-static iproute2 ipvsadm socat nftables conntrack
-	netcat-openbsd debootstrap jq
+	netcat-openbsd debootstrap jq keepalived golang-go
 )
 
 missing_packages() {

@@ -76,7 +76,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/rust_ipvs_vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft /usr/sbin/conntrack \
-	/usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq
+	/usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq \
+	/usr/sbin/keepalived
 ln -sf bash "$root/usr/bin/sh.bash"
 ln -sf nc.openbsd "$root/usr/bin/nc"
 
@@ -94,7 +95,13 @@ depmod -b "$root" "$kver"
 for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz "$top"/target/release/ipvsbench; do
 	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
 done
+log "building tools/mobyipvs (moby/ipvs, the library of kube-proxy and Docker)"
+install -D -m 0755 "$("$here/mobyipvs.sh")" "$root/usr/bin/mobyipvs"
 cp -r "$top/selftests" "$root/selftests"
+# The modprobe configuration users install with rust_ipvs (the tests put it in place while
+# rust_ipvs is the implementation under test).
+install -D -m 0644 "$top/dist/rust_ipvs.modprobe.conf" "$root/usr/share/rust_ipvs/rust_ipvs.modprobe.conf"
+ln -sf /usr/bin/kmod "$root/sbin/modprobe"
 # The kernel's own ipvs.sh and the libraries it sources, from the kernel source.
 kst=$KSRC/tools/testing/selftests/net
 if [ -f "$kst/netfilter/ipvs.sh" ]; then

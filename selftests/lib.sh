@@ -78,7 +78,15 @@ C_SCHEDULERS="ip_vs_rr ip_vs_wrr ip_vs_lc ip_vs_wlc ip_vs_lblc ip_vs_lblcr ip_vs
 ipvs_load() {
 	ipvs_unload
 	case $IPVS_IMPL in
-	rust) modprobe rust_ipvs || fail "modprobe rust_ipvs" ;;
+	rust)
+		# As a user installs it: `modprobe ip_vs` (moby/ipvs, keepalived, kube-proxy) then
+		# loads rust_ipvs, not the C ip_vs beside it.
+		if [ -f /usr/share/rust_ipvs/rust_ipvs.modprobe.conf ]; then
+			mkdir -p /etc/modprobe.d
+			cp /usr/share/rust_ipvs/rust_ipvs.modprobe.conf /etc/modprobe.d/rust_ipvs.conf
+		fi
+		modprobe rust_ipvs || fail "modprobe rust_ipvs"
+		;;
 	c) modprobe -a ip_vs $C_SCHEDULERS || fail "modprobe ip_vs $C_SCHEDULERS" ;;
 	esac
 }
@@ -88,6 +96,7 @@ ipvs_load() {
 # retry for a while.
 ipvs_unload() {
 	local m i
+	rm -f /etc/modprobe.d/rust_ipvs.conf
 	for m in $C_SCHEDULERS ip_vs rust_ipvs; do
 		[ -d /sys/module/$m ] || continue
 		for i in $(seq 50); do
