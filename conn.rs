@@ -41,10 +41,7 @@ use crate::{
         TemplateKey, //
         INVALID_TEMPLATE_DPORT,
     },
-    service::{
-        Dest, //
-        Service,
-    },
+    service::Dest,
     uapi::{
         self, //
         conn_flags as flags,
@@ -108,8 +105,6 @@ pub(crate) struct Conn {
     pub(crate) dead: Atomic<bool>,
     /// The real server, while bound.
     pub(crate) dest: Option<Arc<Dest>>,
-    /// The service the connection was scheduled by, for its counters.
-    pub(crate) svc: Option<Arc<Service>>,
     /// Serialises state transitions and the destination's active/inactive counts.
     #[pin]
     pub(crate) transition: SpinLockIrq<()>,
@@ -412,12 +407,10 @@ impl ConnTable {
     /// `ip_vs_conn_new`: creates, binds to `dest` (whose address it is sent to) and hashes a
     /// connection (packet path, atomic allocations). Its timer starts at 3 s in state NONE, or at `timeout` jiffies for
     /// a template. With `control`, it is controlled by that template (`ip_vs_control_add`).
-    #[expect(clippy::too_many_arguments)]
     pub(crate) fn new_conn(
         &self,
         p: &ConnParams,
         dest: Arc<Dest>,
-        svc: Option<Arc<Service>>,
         extra_flags: u32,
         conn_max: i32,
         control: Option<Arc<Conn>>,
@@ -455,7 +448,6 @@ impl ConnTable {
                 expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
                 dead: Atomic::new(false),
                 dest: Some(dest),
-                svc,
                 transition <- new_spinlock_irq!((), "rust_ipvs_conn_transition"),
             }),
             GFP_ATOMIC,

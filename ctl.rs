@@ -275,17 +275,27 @@ impl Control {
             .iter()
             .position(|t| t.is(&service.key, af, addr, port))
         else {
-            return service.add_dest(Dest::new(af, *addr, port, config)?);
+            let dest = Dest::new(af, *addr, port, config)?;
+            // Nothing was published before: this does not wait for a grace period.
+            dest.service_stats.replace(Some(service.stats.clone()));
+            return service.add_dest(dest);
         };
         let trashed = self.dest_trash.remove(index).map_err(|_| EINVAL)?;
         let dest = trashed.dest.clone();
         // `__ip_vs_update_dest`: counters restart in another service object.
         if !Arc::ptr_eq(&trashed.service, service) {
             dest.stats.zero();
+            // Its connections' packets now count in this service (C: `dest->svc`); the old
+            // service's counters are released after a grace period.
+            dest.service_stats.replace(Some(service.stats.clone()));
         }
         dest.revive(config);
         if let Err(e) = service.add_dest(dest) {
             trashed.dest.available.store(false, Relaxed);
+            if !Arc::ptr_eq(&trashed.service, service) {
+                let old_stats = trashed.service.stats.clone();
+                trashed.dest.service_stats.replace(Some(old_stats));
+            }
             // The slot it left is free: this cannot need memory.
             let _ = self.dest_trash.push(trashed, GFP_KERNEL);
             return Err(e);

@@ -26,7 +26,13 @@ use crate::{
     },
     stats::Stats,
 };
-use kernel::sync::atomic::Relaxed;
+use kernel::sync::{
+    atomic::Relaxed, //
+    rcu::{
+        self, //
+        Guard,
+    },
+};
 
 /// Counts a new connection (`ip_vs_conn_stats`).
 fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
@@ -35,13 +41,20 @@ fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
     }
 }
 
-/// The counters a connection's packets add to: its destination's, its service's and the
-/// namespace's.
-fn counters<'a>(ipvs: &'a Ipvs, conn: &'a Conn) -> impl Iterator<Item = &'a Stats> {
+/// The counters a connection's packets add to (`ip_vs_in_stats`, `ip_vs_out_stats`): its
+/// destination's, the service's the destination is in now (a destination revived into a
+/// re-created service counts there, as C's `dest->svc`) and the namespace's; none while the
+/// destination is not available (deleted, on the trash list), as in C.
+fn counters<'a>(
+    ipvs: &'a Ipvs,
+    conn: &'a Conn,
+    guard: &'a Guard,
+) -> impl Iterator<Item = &'a Stats> {
+    let dest = conn.dest.as_deref().filter(|d| d.available.load(Relaxed));
     [
-        conn.dest.as_ref().map(|d| &d.stats),
-        conn.svc.as_ref().map(|s| &s.stats),
-        Some(&ipvs.total),
+        dest.map(|d| &d.stats),
+        dest.and_then(|d| d.service_stats.get(guard)),
+        dest.map(|_| &ipvs.total),
     ]
     .into_iter()
     .flatten()
@@ -49,7 +62,8 @@ fn counters<'a>(ipvs: &'a Ipvs, conn: &'a Conn) -> impl Iterator<Item = &'a Stat
 
 /// Counts a client packet (`ip_vs_in_stats`).
 fn in_stats(ipvs: &Ipvs, conn: &Conn, bytes: u32) {
-    for stats in counters(ipvs, conn) {
+    let guard = rcu::read_lock();
+    for stats in counters(ipvs, conn, &guard) {
         stats.inpkts.add(1, Relaxed);
         stats.inbytes.add(u64::from(bytes), Relaxed);
     }
@@ -57,7 +71,8 @@ fn in_stats(ipvs: &Ipvs, conn: &Conn, bytes: u32) {
 
 /// Counts a real server packet (`ip_vs_out_stats`).
 fn out_stats(ipvs: &Ipvs, conn: &Conn, bytes: u32) {
-    for stats in counters(ipvs, conn) {
+    let guard = rcu::read_lock();
+    for stats in counters(ipvs, conn, &guard) {
         stats.outpkts.add(1, Relaxed);
         stats.outbytes.add(u64::from(bytes), Relaxed);
     }

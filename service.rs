@@ -10,6 +10,7 @@
 //! connections still pointing at it (C keeps it in a trash list for that).
 
 use crate::{
+    ffi::rcu::RcuArc,
     packet::{
         sched_addr, //
         NfInetAddr,
@@ -108,6 +109,9 @@ pub(crate) struct Dest {
     pub(crate) persist_conns: Atomic<i32>,
     /// Traffic counters.
     pub(crate) stats: Stats,
+    /// The counters of the service the destination is in (C: `dest->svc`'s), set when it is
+    /// added and when it is revived into another service.
+    pub(crate) service_stats: RcuArc<Stats>,
 }
 
 impl Dest {
@@ -138,6 +142,7 @@ impl Dest {
                 inactive_conns: Atomic::new(0),
                 persist_conns: Atomic::new(0),
                 stats: Stats::new(),
+                service_stats: RcuArc::new(),
             },
             GFP_KERNEL,
         )?;
@@ -261,8 +266,8 @@ pub(crate) struct Service {
     /// Destinations and scheduler state.
     #[pin]
     pub(crate) scheduling: SpinLockIrq<Scheduling>,
-    /// Traffic counters.
-    pub(crate) stats: Stats,
+    /// Traffic counters, shared with its destinations' [`Dest::service_stats`].
+    pub(crate) stats: Arc<Stats>,
 }
 
 impl Service {
@@ -272,6 +277,7 @@ impl Service {
         scheduler: Option<Scheduler>,
         config: &ServiceConfig,
     ) -> Result<Arc<Self>> {
+        let stats = Arc::new(Stats::new(), GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Service {
                 key,
@@ -282,7 +288,7 @@ impl Service {
                     scheduler,
                     dests: KVec::new(),
                 }),
-                stats: Stats::new(),
+                stats,
             }),
             GFP_KERNEL,
         )

@@ -200,7 +200,6 @@ impl Request<'_> {
                 match self.conns.new_conn(
                     &params,
                     dest.clone(),
-                    Some(service.clone()),
                     conn_flags::TEMPLATE,
                     self.conn_max,
                     None,
@@ -229,7 +228,6 @@ impl Request<'_> {
         match self.conns.new_conn(
             params,
             dest.clone(),
-            Some(self.service.clone()),
             self.nfct | self.one_packet_flag(),
             self.conn_max,
             template,

@@ -53,6 +53,13 @@ scenario() {
 	echo "service and real server added again: $(echo_late 20)"
 	echo "and then: $(echo_line five 10)"
 	echo_dests
+	# The connection's packets since count in the re-created service (C's dest->svc), whose
+	# own connection count stays 0. C shows counters as of its estimator's last run (2 s).
+	# Not the real server's line: C stops a trashed destination's estimator, and the
+	# connection count its revival zeroes to is the one of that estimator's last run.
+	sleep 3
+	echo "counters of the re-created service:"
+	stats_counts | grep "^TCP $VIP:7 "
 
 	kill "$CLIENT_PID" 2>/dev/null
 	wait "$CLIENT_PID" 2>/dev/null
@@ -61,5 +68,7 @@ scenario() {
 
 differential "trashed destinations" scenario
 echo "$got" | grep -q '^and then: five$' || fail "the connection did not survive the service's re-creation"
+echo "$got" | grep -A1 '^counters of the re-created service:$' | grep -q "^TCP $VIP:7 0 + +$" ||
+	fail "a revived destination's packets count in its new service"
 log "identical to the C ip_vs"
 exit $ksft_pass
