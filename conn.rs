@@ -29,6 +29,7 @@ use crate::{
             random_u32,
         },
     },
+    hash::mix::hash_addr_port,
     packet::{
         nf_inet_of, //
         sched_addr,
@@ -297,26 +298,6 @@ pub(crate) struct ConnTable {
     pub(crate) dropped: Atomic<u64>,
 }
 
-/// Mixes a client tuple into a bucket index (C: `ip_vs_conn_hashkey`): an IPv4 address is
-/// one word, an IPv6 address four.
-fn hash(seed: u32, af: u16, protocol: u8, addr: &NfInetAddr, port: u16) -> usize {
-    let mut h = seed ^ u32::from(protocol);
-    let words = if af == uapi::AF_INET6 { 4 } else { 1 };
-    let mix = |h: u32, word: u32| {
-        let mut h = h ^ word;
-        h = h.wrapping_mul(0x9e37_79b1);
-        h ^= h >> 15;
-        h = h.wrapping_mul(0x85eb_ca6b);
-        h ^ (h >> 13)
-    };
-    for chunk in addr.chunks_exact(4).take(words) {
-        let word = <[u8; 4]>::try_from(chunk).unwrap_or([0; 4]);
-        h = mix(h, u32::from_ne_bytes(word));
-    }
-    h = mix(h, u32::from(port));
-    (h as usize) & (BUCKETS - 1)
-}
-
 impl ConnTable {
     /// An empty table.
     pub(crate) fn new() -> Result<Arc<Self>> {
@@ -338,7 +319,7 @@ impl ConnTable {
     /// Bucket index of a client tuple: the client address and port of a client packet,
     /// the destination of a reply.
     fn index(&self, af: u16, protocol: u8, caddr: &NfInetAddr, cport: u16) -> usize {
-        hash(self.seed, af, protocol, caddr, cport)
+        (hash_addr_port(self.seed, af, protocol, caddr, cport) as usize) & (BUCKETS - 1)
     }
 
     /// Finds a live connection in bucket `index` matching `pred`.

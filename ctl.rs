@@ -44,6 +44,7 @@ use kernel::{
         atomic::Relaxed, //
         rcu,
         Arc,
+        Mutex,
     },
 };
 
@@ -61,8 +62,9 @@ pub(crate) struct Control {
     pub(crate) gc: Option<Timer>,
     /// The namespace's `net.ipv4.vs` sysctls, while registered.
     pub(crate) sysctls: Option<SysctlRegistration<{ sysctl::COUNT }>>,
-    /// Configured services, in creation order.
-    pub(crate) services: KVec<Arc<Service>>,
+    /// The service table the packet path reads, allocated with the first service; changed
+    /// only under the control mutex.
+    pub(crate) services: Option<Arc<ServiceTable>>,
     /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service
     /// allocates the table (C: `get_conn_tab_size`).
     pub(crate) conn_tab_size: u32,
@@ -114,7 +116,7 @@ impl Control {
             proc_files: None,
             gc: None,
             sysctls: None,
-            services: KVec::new(),
+            services: None,
             conn_tab_size: 0,
             dest_trash: KVec::new(),
         }
@@ -122,20 +124,52 @@ impl Control {
 
     /// The service with this key (`__ip_vs_service_find` / `__ip_vs_svc_fwm_find`).
     pub(crate) fn find_service(&self, key: &ServiceKey) -> Option<Arc<Service>> {
-        self.services
-            .iter()
-            .find(|s| {
-                if key.fwmark != 0 {
-                    s.key.fwmark == key.fwmark && s.key.af == key.af
-                } else {
-                    s.key.fwmark == 0
-                        && s.key.af == key.af
-                        && s.key.protocol == key.protocol
-                        && s.key.port == key.port
-                        && s.key.addr == key.addr
-                }
-            })
-            .cloned()
+        let guard = rcu::read_lock();
+        let service = self.services.as_ref()?.get(&guard, key)?;
+        Some(service.into())
+    }
+
+    /// Number of services.
+    pub(crate) fn service_count(&self) -> u32 {
+        self.services.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// Counted references to every service, in the table's order.
+    pub(crate) fn all_services(&self) -> Result<KVec<Arc<Service>>> {
+        match &self.services {
+            Some(table) => table.collect(),
+            None => Ok(KVec::new()),
+        }
+    }
+
+    /// The service table for `len` services: the current one, or a resized copy published
+    /// in its place when `len` crosses its thresholds or `svc_lfactor` changed (C's
+    /// `svc_resize_work`, run here under the mutex). The first call publishes the first
+    /// table.
+    fn table_for(&mut self, ipvs: &Ipvs, len: u32) -> Result<Arc<ServiceTable>> {
+        let lfactor = ipvs.sysctl.get(Sysctl::SvcLfactor);
+        let table = match &self.services {
+            None => ServiceTable::first(lfactor)?,
+            Some(table) => match table.resize_for(len, lfactor) {
+                None => return Ok(table.clone()),
+                Some(size) => table.resized(size, lfactor)?,
+            },
+        };
+        // Readers of the old table finish before it goes; its services are in the new one.
+        ipvs.services.replace(Some(table.clone()));
+        self.services = Some(table.clone());
+        Ok(table)
+    }
+
+    /// Shrinks the table after deletions, when its thresholds say so; a failed allocation
+    /// keeps the bigger table, which serves as well.
+    fn shrink_table(&mut self, ipvs: &Ipvs) {
+        let len = self.service_count();
+        let _ = self.table_for(ipvs, len);
+        if len == 0 {
+            // `ip_vs_unregister_hooks` with the last service.
+            self.hooks = None;
+        }
     }
 
     /// Adds a service (`ip_vs_add_service`). The first one allocates the connection table,
@@ -163,38 +197,19 @@ impl Control {
         if self.gc.is_none() {
             self.gc = Some(Timer::start(ipvs.net.get())?);
         }
-        self.services.push(service, GFP_KERNEL)?;
-        if let Err(e) = self.publish(ipvs) {
-            self.services.pop();
-            return Err(e);
-        }
+        let table = self.table_for(ipvs, self.service_count().saturating_add(1))?;
+        table.insert(&service)?;
         if self.hooks.is_none() {
             match HookRegistration::new(ipvs.net.get()) {
                 Ok(hooks) => self.hooks = Some(hooks),
                 Err(e) => {
-                    self.services.pop();
-                    let _ = self.publish(ipvs);
+                    table.remove(&service);
                     return Err(e);
                 }
             }
         }
         if self.conn_tab_size == 0 {
             self.conn_tab_size = CONN_TAB_MIN_SIZE;
-        }
-        Ok(())
-    }
-
-    /// Publishes the current services to the packet path; the hooks go with the last one.
-    pub(crate) fn publish(&mut self, ipvs: &Ipvs) -> Result {
-        let mut services = KVec::with_capacity(self.services.len(), GFP_KERNEL)?;
-        for s in self.services.iter() {
-            services.push(s.clone(), GFP_KERNEL)?;
-        }
-        ipvs.services
-            .replace(Some(Arc::new(ServiceTable::new(services), GFP_KERNEL)?));
-        if self.services.is_empty() {
-            // `ip_vs_unregister_hooks` with the last service.
-            self.hooks = None;
         }
         Ok(())
     }
@@ -223,36 +238,32 @@ impl Control {
 
     /// Deletes a service and moves its destinations to the trash (`ip_vs_del_service`).
     pub(crate) fn del_service(&mut self, ipvs: &Ipvs, service: &Arc<Service>) -> Result {
+        // Everything that can fail comes before the service leaves the table.
         self.dest_trash.reserve(service.dest_count(), GFP_KERNEL)?;
-        let index = self
-            .services
-            .iter()
-            .position(|s| Arc::ptr_eq(s, service))
-            .ok_or(ESRCH)?;
-        let removed = self.services.remove(index).map_err(|_| ESRCH)?;
-        if let Err(e) = self.publish(ipvs) {
-            // The packet path still serves it: so does the control plane. The slot it left
-            // is still allocated.
-            let _ = self.services.insert_within_capacity(index, removed);
-            return Err(e);
+        let table = self.services.as_ref().ok_or(ESRCH)?;
+        if !table.remove(service) {
+            return Err(ESRCH);
         }
         self.trash(service, service.remove_all_dests());
+        self.shrink_table(ipvs);
         Ok(())
     }
 
     /// Deletes every service (`ip_vs_flush`), their destinations to the trash.
     pub(crate) fn flush(&mut self, ipvs: &Ipvs) -> Result {
-        let dests = self.services.iter().map(|s| s.dest_count()).sum();
+        // Everything that can fail comes before a service leaves the table.
+        let services = self.all_services()?;
+        let dests = services.iter().map(|s| s.dest_count()).sum();
         self.dest_trash.reserve(dests, GFP_KERNEL)?;
-        let services = core::mem::take(&mut self.services);
-        if let Err(e) = self.publish(ipvs) {
-            // Nothing was unpublished: keep listing what the packet path serves.
-            self.services = services;
-            return Err(e);
+        if let Some(table) = &self.services {
+            for service in services.iter() {
+                table.remove(service);
+            }
         }
         for service in services.iter() {
             self.trash(service, service.remove_all_dests());
         }
+        self.shrink_table(ipvs);
         Ok(())
     }
 
@@ -349,18 +360,21 @@ impl Control {
         });
     }
 
-    /// Takes the hooks and services out, for namespace teardown outside the lock.
+    /// Takes the hooks and the service table out, for namespace teardown outside the lock.
     pub(crate) fn flush_into(
         &mut self,
     ) -> (
         Option<HookRegistration>,
         Option<ProcRegistration>,
         Option<Timer>,
-        KVec<Arc<Service>>,
+        Option<Arc<ServiceTable>>,
     ) {
-        let services = core::mem::take(&mut self.services);
-        for service in services.iter() {
-            drop(service.remove_all_dests());
+        let services = self.services.take();
+        if let Some(table) = &services {
+            let guard = rcu::read_lock();
+            for service in table.iter(&guard) {
+                drop(service.remove_all_dests());
+            }
         }
         self.dest_trash.clear();
         (
@@ -374,8 +388,11 @@ impl Control {
     /// Zeroes the counters of every service and destination, and the totals
     /// (`ip_vs_zero_all`).
     pub(crate) fn zero_all(&self, total: &Stats) {
-        for service in self.services.iter() {
-            zero_service(service);
+        if let Some(table) = &self.services {
+            let guard = rcu::read_lock();
+            for service in table.iter(&guard) {
+                zero_service(&service);
+            }
         }
         total.zero();
     }
@@ -386,7 +403,7 @@ impl Control {
 pub(crate) fn estimate(ipvs: &Ipvs) {
     let guard = rcu::read_lock();
     if let Some(table) = ipvs.services.get(&guard) {
-        for service in table.services.iter() {
+        for service in table.iter(&guard) {
             for dest in service.scheduling.lock().dests.iter() {
                 dest.stats.estimate();
             }
@@ -397,16 +414,16 @@ pub(crate) fn estimate(ipvs: &Ipvs) {
 }
 
 /// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per
-/// service), in process context: the services are walked outside the RCU read section, on a
-/// counted snapshot.
-pub(crate) fn expire_locality(ipvs: &Ipvs) {
-    let Some(table) = ipvs.services.get_arc() else {
+/// service), in process context: the services are walked outside the RCU read section and
+/// the mutex, on counted references.
+pub(crate) fn expire_locality(control: &Mutex<Control>, ipvs: &Ipvs) {
+    let Ok(services) = control.lock().all_services() else {
         return;
     };
     let now = jiffies();
     let lblc_expiration = ipvs.sysctl.jiffies(Sysctl::LblcExpiration);
     let lblcr_expiration = ipvs.sysctl.jiffies(Sysctl::LblcrExpiration);
-    for service in table.services.iter() {
+    for service in services.iter() {
         service.expire_locality(now, lblc_expiration, lblcr_expiration);
     }
 }

@@ -28,10 +28,7 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu::{
-        self, //
-        Guard,
-    },
+    rcu::Guard,
 };
 
 /// Counts a new connection (`ip_vs_conn_stats`).
@@ -60,19 +57,18 @@ fn counters<'a>(
     .flatten()
 }
 
-/// Counts a client packet (`ip_vs_in_stats`).
-fn in_stats(ipvs: &Ipvs, conn: &Conn, bytes: u32) {
-    let guard = rcu::read_lock();
-    for stats in counters(ipvs, conn, &guard) {
+/// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
+fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
+    for stats in counters(ipvs, conn, guard) {
         stats.inpkts.add(1, Relaxed);
         stats.inbytes.add(u64::from(bytes), Relaxed);
     }
 }
 
-/// Counts a real server packet (`ip_vs_out_stats`).
-fn out_stats(ipvs: &Ipvs, conn: &Conn, bytes: u32) {
-    let guard = rcu::read_lock();
-    for stats in counters(ipvs, conn, &guard) {
+/// Counts a real server packet (`ip_vs_out_stats`), inside the hook's read-side section
+/// `guard`.
+fn out_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
+    for stats in counters(ipvs, conn, guard) {
         stats.outpkts.add(1, Relaxed);
         stats.outbytes.add(u64::from(bytes), Relaxed);
     }

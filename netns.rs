@@ -45,7 +45,7 @@ impl Ipvs {
         Ok(Ipvs {
             timeouts: Timeouts::new(),
             total: Stats::new(),
-            sysctl: Sysctls::new()?,
+            sysctl: Sysctls::new(net.get().is_init())?,
             services: RcuArc::new(),
             conns: RcuArc::new(),
             net,

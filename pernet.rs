@@ -166,7 +166,7 @@ impl Tick for NetState {
     /// Collects the stale entries of the lblc and lblcr caches, and frees the trashed
     /// destinations unused for a trash period.
     fn minute(&self) {
-        ctl::expire_locality(&self.ipvs);
+        ctl::expire_locality(&self.control, &self.ipvs);
         self.control.lock().expire_trash(jiffies());
     }
 }

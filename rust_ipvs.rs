@@ -17,6 +17,7 @@ mod conn;
 mod ctl;
 mod datapath;
 mod ffi;
+mod hash;
 mod netns;
 mod packet;
 mod pernet;

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Virtual services and their destinations (C: `struct ip_vs_service`, `struct ip_vs_dest`),
-//! which the packet path and the control plane share, and the packet path's snapshot of a
-//! namespace's services ([`ServiceTable`]).
+//! which the packet path and the control plane share, and the hash table the packet path
+//! finds a namespace's services in ([`ServiceTable`]).
 //!
 //! A service owns its destination list and scheduler state under one per-service lock, which
 //! the packet path takes only to schedule a new connection (as C's `sched_lock`). A connection
 //! holds a counted reference to its destination, so a removed destination stays valid for the
 //! connections still pointing at it (C keeps it in a trash list for that).
+
+pub(crate) mod table;
+
+pub(crate) use table::ServiceTable;
 
 use crate::{
     ffi::rcu::RcuArc,
@@ -465,72 +469,5 @@ impl Service {
             d.available.store(false, Relaxed);
         }
         list
-    }
-}
-
-/// A service's identity in lookup order: firewall mark (0 for address services), family,
-/// protocol, port, address.
-type LookupKey = (u32, u16, u16, u16, NfInetAddr);
-
-/// The lookup key of a service.
-fn lookup_key(key: &ServiceKey) -> LookupKey {
-    (key.fwmark, key.af, key.protocol, key.port, key.addr)
-}
-
-/// The services as the packet path sees them: an immutable snapshot, replaced as a whole by
-/// the control path under RCU.
-pub(crate) struct ServiceTable {
-    /// Every service of the namespace.
-    pub(crate) services: KVec<Arc<Service>>,
-}
-
-impl ServiceTable {
-    /// A snapshot of `services`, ordered for lookups.
-    pub(crate) fn new(mut services: KVec<Arc<Service>>) -> Self {
-        services
-            .as_mut_slice()
-            .sort_unstable_by_key(|s| lookup_key(&s.key));
-        ServiceTable { services }
-    }
-
-    /// The service with exactly this lookup key (binary search).
-    fn get(&self, key: &LookupKey) -> Option<Arc<Service>> {
-        let index = self
-            .services
-            .binary_search_by_key(key, |s| lookup_key(&s.key))
-            .ok()?;
-        self.services.get(index).cloned()
-    }
-
-    /// The service a packet is for (`ip_vs_service_find`): firewall-mark services first when
-    /// the packet is marked, then by protocol, address and port.
-    pub(crate) fn find(
-        &self,
-        af: u16,
-        mark: u32,
-        protocol: u8,
-        daddr: &NfInetAddr,
-        dport: u16,
-    ) -> Option<Arc<Service>> {
-        let fwmark_protocol = u16::from(uapi::ipproto::TCP);
-        let by_mark = (mark != 0)
-            .then(|| self.get(&(mark, af, fwmark_protocol, 0, [0; 16])))
-            .flatten();
-        by_mark.or_else(|| self.get(&(0, af, u16::from(protocol), dport, *daddr)))
-    }
-
-    /// Whether `addr:port` is a NAT real server of some service (`ip_vs_has_real_service`).
-    pub(crate) fn has_real_service(
-        &self,
-        af: u16,
-        protocol: u8,
-        addr: &NfInetAddr,
-        port: u16,
-    ) -> bool {
-        self.services.iter().any(|s| {
-            (s.key.protocol == u16::from(protocol) || s.key.fwmark != 0)
-                && s.find_dest(af, addr, port)
-                    .is_some_and(|d| d.fwd_method.load(Relaxed) == uapi::fwd::MASQ)
-        })
     }
 }

@@ -53,10 +53,12 @@ pub(crate) enum Sysctl {
     /// `lblcr_expiration`: the same for lblcr, and how long a server set stays unchanged
     /// before it sheds its most loaded member.
     LblcrExpiration = 12,
+    /// `svc_lfactor`: the service table's load factor, a shift of its size (-8 to 8).
+    SvcLfactor = 13,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 13;
+pub(crate) const COUNT: usize = 14;
 
 /// The default of `lblc_expiration` and `lblcr_expiration` in jiffies (a day).
 const LOCALITY_EXPIRATION: i32 =
@@ -77,6 +79,7 @@ const DEFAULTS: [i32; COUNT] = [
     1,       // run_estimation
     LOCALITY_EXPIRATION,
     LOCALITY_EXPIRATION,
+    -2, // svc_lfactor (-3 in the initial namespace: `ip_vs_svc_default_load_factor`)
 ];
 
 /// A namespace's sysctl values, shared with their registration.
@@ -86,11 +89,23 @@ pub(crate) struct Sysctls {
 }
 
 impl Sysctls {
-    /// The C defaults.
-    pub(crate) fn new() -> Result<Self> {
-        Ok(Sysctls {
+    /// The C defaults, for the initial namespace when `init`.
+    pub(crate) fn new(init: bool) -> Result<Self> {
+        let sysctls = Sysctls {
             values: Arc::new(DEFAULTS.map(Atomic::new), GFP_KERNEL)?,
-        })
+        };
+        if init {
+            // The initial namespace grows its service table at a 12.5% load, others at 25%.
+            sysctls.set(Sysctl::SvcLfactor, -3);
+        }
+        Ok(sysctls)
+    }
+
+    /// Sets `sysctl` to `value`.
+    fn set(&self, sysctl: Sysctl, value: i32) {
+        if let Some(v) = self.values.get(sysctl as usize) {
+            v.store(value, Relaxed);
+        }
     }
 
     /// The current value of `sysctl`.

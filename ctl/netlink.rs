@@ -37,7 +37,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed, //
-        Arc,
+        rcu,
         Mutex,
     },
 };
@@ -534,28 +534,27 @@ pub(crate) fn dumpit(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     }
 }
 
-/// Dumps every service (`ip_vs_genl_dump_services`).
+/// Dumps every service (`ip_vs_genl_dump_services`), in the table's order, under the mutex
+/// as C holds its `service_mutex`.
 fn dump_services(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     let start = usize::try_from(dump.args()[0]).unwrap_or(0);
     let mut index = start;
-    loop {
-        let Some(service) = service_at(&control.lock(), index) else {
-            break;
-        };
-        if dump
-            .entry(cmd::NEW_SERVICE, |w| fill_service(w, &service))
-            .is_err()
-        {
-            break;
+    {
+        let control = control.lock();
+        if let Some(table) = &control.services {
+            let guard = rcu::read_lock();
+            for service in table.iter(&guard).skip(start) {
+                if dump
+                    .entry(cmd::NEW_SERVICE, |w| fill_service(w, &service))
+                    .is_err()
+                {
+                    break;
+                }
+                index += 1;
+            }
         }
-        index += 1;
     }
     dump.args()[0] = index as kernel::ffi::c_long;
-}
-
-/// The service at `index` in creation order.
-fn service_at(control: &Control, index: usize) -> Option<Arc<Service>> {
-    control.services.get(index).cloned()
 }
 
 /// Dumps the destinations of the service named in the request (`ip_vs_genl_dump_dests`); an

@@ -23,9 +23,9 @@ use core::fmt::{
 };
 use kernel::{
     bindings,
-    prelude::*,
     sync::{
         atomic::Relaxed, //
+        rcu,
         Arc,
         Mutex,
     },
@@ -66,24 +66,19 @@ fn fwd_name(method: u32) -> &'static str {
 
 /// /proc/net/ip_vs.
 pub(crate) fn services(control: &Mutex<Control>, out: &mut SeqFile) {
-    let (size, services) = {
-        let control = control.lock();
-        let mut list = KVec::new();
-        for s in control.services.iter() {
-            if list.push(s.clone(), GFP_KERNEL).is_err() {
-                break;
-            }
-        }
-        (control.conn_tab_size, list)
-    };
+    let control = control.lock();
+    let size = control.conn_tab_size;
     let _ = write!(
         out,
         "IP Virtual Server version 1.2.1 (size={size})\n\
          Prot LocalAddress:Port Scheduler Flags\n  \
          -> RemoteAddress:Port Forward Weight ActiveConn InActConn\n"
     );
-    for service in services.iter() {
-        let _ = write_service(out, service);
+    if let Some(table) = &control.services {
+        let guard = rcu::read_lock();
+        for service in table.iter(&guard) {
+            let _ = write_service(out, &service);
+        }
     }
 }
 

@@ -40,7 +40,10 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu,
+    rcu::{
+        self, //
+        Guard,
+    },
 };
 
 /// What an ICMP packet is to IPVS.
@@ -94,6 +97,7 @@ pub(super) fn request_icmp(
     ipvs: &Ipvs,
     net: &Net,
     conns: &ConnTable,
+    guard: &Guard,
     mut skb: Skb<'_>,
     iph: &IpHeader,
 ) -> Option<Verdict> {
@@ -111,7 +115,7 @@ pub(super) fn request_icmp(
     if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ && !skb.checksum_ok(err.icmp_offset) {
         return Some(Verdict::Drop);
     }
-    in_stats(ipvs, &conn, skb.len());
+    in_stats(ipvs, guard, &conn, skb.len());
     Some(xmit.transmit_icmp(net, skb, iph, &err, &conn))
 }
 
@@ -121,6 +125,7 @@ pub(super) fn reply_icmp(
     ipvs: &Ipvs,
     net: &Net,
     conns: &ConnTable,
+    guard: &Guard,
     skb: &mut Skb<'_>,
     iph: &IpHeader,
     hook: HookPoint,
@@ -135,7 +140,7 @@ pub(super) fn reply_icmp(
     let conn = conns.out_get(&key)?;
     let verdict = nat::icmp_response(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
     if verdict == Verdict::Accept {
-        out_stats(ipvs, &conn, skb.len());
+        out_stats(ipvs, guard, &conn, skb.len());
     }
     Some(verdict)
 }
@@ -148,7 +153,7 @@ pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, _hook: HookPoint, skb: Skb<'_
     };
     match IpHeader::parse(&skb) {
         Some(iph) if iph.protocol == ipproto::ICMP => {
-            request_icmp(ipvs, net, conns, skb, &iph).unwrap_or(Verdict::Accept)
+            request_icmp(ipvs, net, conns, &guard, skb, &iph).unwrap_or(Verdict::Accept)
         }
         _ => Verdict::Accept,
     }

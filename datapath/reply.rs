@@ -46,7 +46,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         return Verdict::Accept;
     };
     if iph.protocol == ipproto::ICMP {
-        if let Some(verdict) = reply_icmp(ipvs, net, conns, &mut skb, &iph, hook) {
+        if let Some(verdict) = reply_icmp(ipvs, net, conns, &guard, &mut skb, &iph, hook) {
             return verdict;
         }
     }
@@ -66,7 +66,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         if nat::snat_response(&ipvs.sysctl, net, &mut skb, &pkt, &conn, hook).is_err() {
             return Verdict::Drop;
         }
-        out_stats(ipvs, &conn, skb.len());
+        out_stats(ipvs, &guard, &conn, skb.len());
         proto.state_transition(&ipvs.settings(), &conn, Direction::Output, &pkt.l4);
         nat::finish_response(&mut skb, &conn);
         conn.touch();
@@ -75,7 +75,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     // A reply-looking packet from a real server with no connection.
     if ipvs.sysctl.enabled(Sysctl::NatIcmpSend)
         && !proto.is_reset(&pkt.l4)
-        && services.has_real_service(key.af, key.protocol, &key.saddr, key.sport)
+        && services.has_real_service(&guard, key.af, key.protocol, &key.saddr, key.sport)
     {
         skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
         return Verdict::Drop;

@@ -61,7 +61,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         return Verdict::Accept;
     };
     if iph.protocol == ipproto::ICMP {
-        return request_icmp(ipvs, net, conns, skb, &iph).unwrap_or(Verdict::Accept);
+        return request_icmp(ipvs, net, conns, &guard, skb, &iph).unwrap_or(Verdict::Accept);
     }
     let Some(proto) = Proto::lookup(iph.protocol) else {
         // Only a tunnel brings such a packet back (decapsulated): mark it so that its inner
@@ -117,12 +117,12 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
 
     let conn: Arc<Conn> = match conn {
         Some(conn) => conn,
-        None => match try_to_schedule(ipvs, conns, services, &mut skb, &pkt, &key) {
+        None => match try_to_schedule(ipvs, conns, services, &guard, &mut skb, &pkt, &key) {
             Ok(conn) => conn,
             Err(verdict) => return verdict,
         },
     };
-    in_stats(ipvs, &conn, skb.len());
+    in_stats(ipvs, &guard, &conn, skb.len());
     proto.state_transition(&ipvs.settings(), &conn, Direction::Input, &pkt.l4);
     let verdict = Xmit::of(&conn).transmit(net, skb, &pkt, &conn);
     conn.touch();

@@ -30,13 +30,16 @@ use crate::{
             self, //
             PersistentPacket,
             PersistentService,
+            FTP_PORT,
         },
         LocalityClock,
     },
     service::{
+        table::FTP_DATA_PORT,
         Dest, //
         Scheduling,
         Service,
+        ServiceKey,
         ServiceTable,
     },
     sysctl::Sysctl,
@@ -49,12 +52,10 @@ use kernel::{
     bindings,
     sync::{
         atomic::Relaxed, //
+        rcu::Guard,
         Arc,
     },
 };
-
-/// FTP data port, never scheduled (`FTPDATA`).
-const FTPDATA: u16 = 20;
 
 /// `ip_vs_try_to_schedule` with the protocol's `conn_schedule`: a new connection, or the
 /// verdict for a packet that gets none.
@@ -62,6 +63,7 @@ pub(super) fn try_to_schedule(
     ipvs: &Ipvs,
     conns: &ConnTable,
     services: &ServiceTable,
+    guard: &Guard,
     skb: &mut Skb<'_>,
     pkt: &Packet,
     key: &PacketKey,
@@ -69,8 +71,16 @@ pub(super) fn try_to_schedule(
     if !pkt.proto.may_schedule(&ipvs.sysctl, &pkt.l4) {
         return Err(Verdict::Accept);
     }
-    let Some(service) = services.find(key.af, skb.mark(), key.protocol, &key.daddr, key.dport)
-    else {
+    let net = ipvs.net.get();
+    let packet = ServiceKey {
+        af: key.af,
+        protocol: u16::from(key.protocol),
+        addr: key.daddr,
+        port: key.dport,
+        fwmark: skb.mark(),
+    };
+    let unprivileged = |port| !net.port_requires_bind_service(port);
+    let Some(service) = services.find(guard, &packet, unprivileged) else {
         return Err(Verdict::Accept);
     };
     let request = Request {
@@ -91,6 +101,11 @@ pub(super) fn try_to_schedule(
         Scheduled::Conn(conn) => Ok(conn),
         Scheduled::Ignored => Err(Verdict::Accept),
         Scheduled::Failed => Err(Verdict::Drop),
+        // `ip_vs_leave`: a packet the FTP service took for another port of its address
+        // passes ("not ipvs job to decide to drop the packets").
+        Scheduled::NoDest if service.key.port == FTP_PORT && key.dport != FTP_PORT => {
+            Err(Verdict::Accept)
+        }
         Scheduled::NoDest => {
             // `ip_vs_leave`: tell the client the service is unreachable.
             skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
@@ -118,7 +133,7 @@ struct Request<'a> {
     /// Its connection table.
     conns: &'a ConnTable,
     /// The service the packet is for.
-    service: &'a Arc<Service>,
+    service: &'a Service,
     /// The packet.
     pkt: &'a Packet,
     /// Its tuple.
@@ -133,7 +148,7 @@ impl Request<'_> {
     /// `ip_vs_schedule`.
     fn schedule(&self, skb: &Skb<'_>) -> Scheduled {
         let key = self.key;
-        if key.sport == FTPDATA {
+        if key.sport == FTP_DATA_PORT {
             return Scheduled::Ignored;
         }
         // Do not schedule replies from a local real server.

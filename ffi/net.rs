@@ -70,6 +70,19 @@ impl Net {
         }
     }
 
+    /// Whether binding `port` takes privilege in this namespace, below its
+    /// `net.ipv4.ip_unprivileged_port_start` (`inet_port_requires_bind_service`).
+    pub(crate) fn port_requires_bind_service(&self, port: u16) -> bool {
+        // SAFETY: the namespace is alive (type invariant); the call reads one sysctl.
+        unsafe { shim::rust_ipvs_port_requires_bind_service(self.as_ptr(), port) }
+    }
+
+    /// Whether this is the initial namespace (`net_eq(net, &init_net)`).
+    pub(crate) fn is_init(&self) -> bool {
+        // SAFETY: the call compares pointers only.
+        unsafe { shim::rust_ipvs_net_is_init(self.as_ptr()) }
+    }
+
     /// This module's state for the namespace, if the namespace has finished initialising.
     ///
     /// Callers are netfilter hooks and control-plane handlers of this namespace; the state they

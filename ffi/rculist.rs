@@ -167,8 +167,8 @@ unsafe impl<T: Chained> Sync for Chain<T> {}
 
 impl<T: Chained> Chain<T> {
     /// An empty chain.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Chain {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(Chain {
             lock <- new_spinlock_irq!((), "rust_ipvs_chain"),
             head: Opaque::zeroed(),
             _entries: PhantomData,
@@ -244,6 +244,15 @@ impl<T: Chained> PinnedDrop for Chain<T> {
             }
         }
     }
+}
+
+/// The entry an [`ArcBorrow`] borrows, as a reference of the borrow's own lifetime (deref
+/// only lends it for the borrow of the `ArcBorrow` value).
+pub(crate) fn entry_ref<'g, T>(entry: ArcBorrow<'g, T>) -> &'g T {
+    let ptr: *const T = &*entry;
+    // SAFETY: an `ArcBorrow<'g, T>` guarantees that its object stays alive, with no mutable
+    // reference to it, for `'g` (its type invariant).
+    unsafe { &*ptr }
 }
 
 /// An iterator over a [`Chain`] inside an RCU read-side section.

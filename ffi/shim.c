@@ -114,6 +114,8 @@ void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
+bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
+bool rust_ipvs_net_is_init(const struct net *net);
 void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
 struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h);
@@ -691,6 +693,8 @@ void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 
 /* net.ipv4.vs.*: the C names, handlers and ranges; data pointers are set per namespace. */
 static int rust_ipvs_conn_max_limit = 1 << 30;
+static int rust_ipvs_lfactor_min = -8;
+static int rust_ipvs_lfactor_max = 8;
 
 static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = &rust_ipvs_conn_max_limit },
@@ -706,6 +710,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
 	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
@@ -735,6 +740,16 @@ void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr)
 
 	unregister_net_sysctl_table(hdr);
 	kfree(tbl);
+}
+
+bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port)
+{
+	return inet_port_requires_bind_service(net, port);
+}
+
+bool rust_ipvs_net_is_init(const struct net *net)
+{
+	return net_eq(net, &init_net);
 }
 
 void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h)

@@ -269,6 +269,15 @@ extern "C" {
     pub(crate) fn rust_ipvs_sysctl_unregister(hdr: *mut bindings::ctl_table_header);
 }
 
+// Namespace settings (see ffi/net.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// `inet_port_requires_bind_service()`: `port` is below `ip_unprivileged_port_start`.
+    pub(crate) fn rust_ipvs_port_requires_bind_service(net: *mut bindings::net, port: u16) -> bool;
+    /// `net_eq(net, &init_net)`.
+    pub(crate) fn rust_ipvs_net_is_init(net: *const bindings::net) -> bool;
+}
+
 // RCU hash chains (see ffi/rculist.rs).
 extern "C" {
     /// `hlist_add_head_rcu()`.

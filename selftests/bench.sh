@@ -14,11 +14,15 @@
 # CONFIG_SLUB_DEBUG) also the growth of in-use slab objects per connection, and the caches
 # that grew most. mem_load_slab_bytes: Slab growth from loading the module and adding the
 # service (fixed cost, e.g. the hash table).
+# Then the control plane, per implementation (interleaved): BENCH_SERVICES TCP services with
+# three real servers each restored by `ipvsadm -R` (one netlink message per service and per
+# real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`, and
+# flushed by `ipvsadm -C`; seconds each (lower is better).
 #
 # Every output line of interest starts with "bench: "; the last one is "bench: done".
 # Settings (environment, or /selftests/.bench-env written by scripts/bench.sh):
 #   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000), BENCH_THREADS (2),
-#   BENCH_MEM_ROUNDS (1)
+#   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2)
 . ./lib.sh
 . ./topology.sh
 # shellcheck disable=SC1091
@@ -29,6 +33,8 @@ secs=${BENCH_SECONDS:-10}
 nconns=${BENCH_CONNS:-100000}
 threads=${BENCH_THREADS:-2}
 mem_rounds=${BENCH_MEM_ROUNDS:-1}
+nservices=${BENCH_SERVICES:-10000}
+ctl_rounds=${BENCH_CTL_ROUNDS:-2}
 tcp_port=8080
 udp_port=9000
 # Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
@@ -55,7 +61,7 @@ median() {
 	[ $# -gt 0 ] || { echo -; return; }
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
 		END { if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2;
-		      printf "%.1f\n", m }'
+		      printf "%.6g\n", m }'
 }
 
 # rust / c, 3 decimals ("-" when undefined or meaningless: no positive C figure).
@@ -175,6 +181,44 @@ throughput_run() {
 	ipvs_unload
 }
 
+# Seconds that "$@" takes, to the millisecond.
+seconds_of() {
+	local t0 t1
+	t0=${EPOCHREALTIME/./}
+	"$@" >/dev/null || fail "failed: $*"
+	t1=${EPOCHREALTIME/./}
+	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1000000 }'
+}
+
+# The `ipvsadm -R` input of BENCH_SERVICES services with three real servers each.
+services_rules() {
+	awk -v n="$nservices" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			vip = sprintf("10.%d.%d.%d", 100 + int(i / 65536), int(i / 256) % 256, i % 256)
+			printf "-A -t %s:80 -s rr\n", vip
+			for (r = 11; r <= 13; r++) printf "-a -t %s:80 -r 172.16.0.%d:8080 -m -w 1\n", vip, r
+		}
+	}'
+}
+
+# One control-plane run of implementation $1 in round $2.
+control_run() {
+	local impl=$1 round=$2 restore list save flush listed
+	IPVS_IMPL=$impl ipvs_load
+	restore=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$)
+	listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
+	[ "$listed" = "$nservices" ] || fail "$impl: $listed services listed, $nservices restored"
+	list=$(seconds_of in_director ipvsadm -Ln)
+	save=$(seconds_of in_director ipvsadm -S -n)
+	flush=$(seconds_of in_director ipvsadm -C)
+	b "ctl $round $impl: services=$nservices restore=$restore list=$list save=$save flush=$flush"
+	record ctl_restore_s "$impl" "$restore"
+	record ctl_list_s "$impl" "$list"
+	record ctl_save_s "$impl" "$save"
+	record ctl_flush_s "$impl" "$flush"
+	ipvs_unload
+}
+
 # Memory per connection of implementation $1.
 memory_run() {
 	local impl=$1 round=$2 out s0 u0 m0 s1 u1 m1 n ct slabs0 slabs1 l0 l1
@@ -274,10 +318,18 @@ for round in $(seq "$mem_rounds"); do
 	done
 done
 
+services_rules >/tmp/bench_rules.$$
+for round in $(seq "$ctl_rounds"); do
+	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
+	for impl in $order; do
+		control_run "$impl" "$round"
+	done
+done
+
 table=()
 for metric in tcp_crr_cps tcp_crr_errors udp_flood_sent_pps udp_flood_rx_pps udp_flood_udp_conns \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
-	mem_used_bytes_per_conn mem_load_slab_bytes; do
+	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s; do
 	report $metric
 done
 b "$(printf '%-30s %12s %12s %8s' metric c_median rust_median rust/c)"

@@ -73,6 +73,23 @@ mod stats {
     pub(crate) mod estimator;
 }
 
+/// The kernel crate's `hash` module: the tuple hash and the table sizing rule, under the same
+/// lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../hash"]
+mod hash {
+    #[allow(dead_code, reason = "the tests use the sizing rule only")]
+    pub(crate) mod mix;
+    pub(crate) mod sizing;
+}
+
 /// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
 #[cfg(test)]
 #[allow(
@@ -101,6 +118,8 @@ mod rr_tests;
 mod sched_tests;
 #[cfg(test)]
 mod sh_tests;
+#[cfg(test)]
+mod sizing_tests;
 #[cfg(test)]
 mod tcp_state_tests;
 #[cfg(test)]
