@@ -11,7 +11,11 @@
 //! removal from the service.
 //!
 //! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
-//! entries and a once-a-second sweep ([`gc`]) unlinks them and releases their destinations.
+//! entries and a once-a-second sweep unlinks them and releases their destinations. A lookup
+//! and the sweep race for an entry about to expire by compare-and-exchange on `expires`: the
+//! lookup keeps it alive a second more, or the sweep claims the entry ([`CLAIMED`]) and
+//! lookups skip it, so a connection in use is never unlinked under its user (C:
+//! `ip_vs_conn_unlink` only unlinks an entry nobody holds).
 //!
 //! Lock order: a chain's lock, then nothing (a connection's `transition` lock is never taken
 //! under a chain lock).
@@ -65,6 +69,12 @@ use kernel::{
 /// Number of buckets; a power of two.
 const BUCKETS: usize = 4096;
 
+/// [`Conn::expires`] of a connection claimed for removal: lookups no longer return it.
+const CLAIMED: u64 = 0;
+
+/// How long a lookup keeps a connection from the sweep at least: a second.
+const HOLD_JIFFIES: u64 = bindings::CONFIG_HZ as u64;
+
 /// A connection (C: `struct ip_vs_conn`). The tuple comes first, so a lookup compares it
 /// before it reads the fields other CPUs write on every packet.
 #[pin_data]
@@ -100,7 +110,7 @@ pub(crate) struct Conn {
     pub(crate) state: Atomic<u32>,
     /// Timeout of the current state, in jiffies.
     pub(crate) timeout: Atomic<u64>,
-    /// When the connection expires, in jiffies.
+    /// When the connection expires, in jiffies; [`CLAIMED`] once it is being removed.
     pub(crate) expires: Atomic<u64>,
     /// Unlinked from the table and released from its destination.
     pub(crate) dead: Atomic<bool>,
@@ -112,9 +122,40 @@ pub(crate) struct Conn {
 }
 
 impl Conn {
-    /// Whether the connection has expired at `now`.
+    /// Whether the connection has expired at `now` (or is claimed).
     fn expired(&self, now: u64) -> bool {
         now >= self.expires.load(Relaxed)
+    }
+
+    /// Keeps a live connection from the sweep while a lookup at `now` uses it (C:
+    /// `__ip_vs_conn_get`, whose reference keeps the timer from unlinking it): one that
+    /// expires within [`HOLD_JIFFIES`] has its expiry moved that far, so that the packet's
+    /// processing ends (and restarts the timer, or not, as C's put does) before the sweep can
+    /// claim it. False when it expired or was claimed first: the lookup must not return it.
+    fn hold(&self, now: u64) -> bool {
+        let mut expires = self.expires.load(Relaxed);
+        loop {
+            if expires == CLAIMED || now >= expires {
+                return false;
+            }
+            if expires - now >= HOLD_JIFFIES {
+                return true;
+            }
+            let held = now.wrapping_add(HOLD_JIFFIES);
+            match self.expires.cmpxchg(expires, held, Relaxed) {
+                Ok(_) => return true,
+                Err(current) => expires = current,
+            }
+        }
+    }
+
+    /// Claims an expired connection for removal at `now` (C: the timer's
+    /// `ip_vs_conn_unlink`): false when it is live, restarted by a lookup, or claimed already.
+    fn claim_expired(&self, now: u64) -> bool {
+        let expires = self.expires.load(Relaxed);
+        expires != CLAIMED
+            && now >= expires
+            && self.expires.cmpxchg(expires, CLAIMED, Relaxed).is_ok()
     }
 
     /// Real server port, host order.
@@ -136,10 +177,17 @@ impl Conn {
         }
     }
 
-    /// Restarts the timer with the current timeout (`ip_vs_conn_put`).
+    /// Restarts the timer with the current timeout (`ip_vs_conn_put`), unless the connection
+    /// was claimed for removal.
     pub(crate) fn touch(&self) {
-        self.expires
-            .store(jiffies().wrapping_add(self.timeout.load(Relaxed)), Relaxed);
+        let restarted = jiffies().wrapping_add(self.timeout.load(Relaxed)).max(1);
+        let mut expires = self.expires.load(Relaxed);
+        while expires != CLAIMED {
+            match self.expires.cmpxchg(expires, restarted, Relaxed) {
+                Ok(_) => return,
+                Err(current) => expires = current,
+            }
+        }
     }
 
     /// Clears connection flags.
@@ -154,7 +202,10 @@ impl Conn {
         let _guard = self.transition.lock();
         if state != self.state.load(Relaxed) {
             let f = self.flags.load(Relaxed);
-            if let Some(dest) = &self.dest {
+            // Once released, the destination no longer counts the connection (`dead` is set
+            // under this lock).
+            let dest = self.dest.as_ref().filter(|_| !self.dead.load(Relaxed));
+            if let Some(dest) = dest {
                 if f & flags::INACTIVE == 0 && !active {
                     dest.active_conns.fetch_sub(1, Relaxed);
                     dest.inactive_conns.fetch_add(1, Relaxed);
@@ -173,15 +224,16 @@ impl Conn {
         );
     }
 
-    /// Releases the destination's counts (`ip_vs_unbind_dest`); once.
+    /// Releases the destination's counts (`ip_vs_unbind_dest`); once. Under the transition
+    /// lock, so that no state change moves the counts of a released connection.
     fn unbind(&self) {
+        let _guard = self.transition.lock();
         if self.dead.xchg(true, Relaxed) {
             return;
         }
         let Some(dest) = &self.dest else {
             return;
         };
-        let _guard = self.transition.lock();
         let f = self.flags.load(Relaxed);
         if f & flags::TEMPLATE != 0 {
             dest.persist_conns.fetch_sub(1, Relaxed);
@@ -332,7 +384,7 @@ impl ConnTable {
         // belongs to the newer one.
         chain
             .iter(&guard)
-            .find(|c| !c.expired(now) && pred(c))
+            .find(|c| pred(c) && c.hold(now))
             .map(Arc::from)
     }
 
@@ -489,12 +541,18 @@ impl ConnTable {
                 }
             }
             for conn in expired.iter() {
-                // `ip_vs_conn_expire`: a template still controlling connections lives on.
-                if !all && conn.n_control.load(Relaxed) > 0 {
-                    let hz = u64::from(bindings::CONFIG_HZ);
-                    conn.timeout.store(60 * hz, Relaxed);
-                    conn.touch();
-                    continue;
+                if !all {
+                    // `ip_vs_conn_expire`: a template still controlling connections lives on.
+                    if conn.n_control.load(Relaxed) > 0 {
+                        let hz = u64::from(bindings::CONFIG_HZ);
+                        conn.timeout.store(60 * hz, Relaxed);
+                        conn.touch();
+                        continue;
+                    }
+                    // A lookup since the collection restarted its timer: it lives on.
+                    if !conn.claim_expired(now) {
+                        continue;
+                    }
                 }
                 self.release(chain, conn, net);
             }
@@ -531,10 +589,12 @@ impl ConnTable {
     /// counts see the connection that replaces it alone. A template that still controls
     /// connections is left to its timer, as C's callers leave it.
     pub(crate) fn expire_now(&self, conn: &Conn, net: &Net) {
-        conn.expires.store(0, Relaxed);
         if conn.n_control.load(Relaxed) > 0 {
+            // Expired, for the sweep to decide.
+            let _ = conn.expires.xchg(jiffies(), Relaxed);
             return;
         }
+        conn.expires.store(CLAIMED, Relaxed);
         let index = self.index(conn.af, conn.protocol, &conn.caddr, conn.cport);
         if let Some(chain) = self.buckets.get(index) {
             self.release(chain, conn, Some(net));
