@@ -10,6 +10,10 @@
 //! a connection holds a counted reference to its destination, which therefore outlives its
 //! removal from the service.
 //!
+//! The table grows and shrinks with its count as C 7.3's `conn_tab` ([`ConnTable`]): from
+//! 2^8 chains up to 2^`conn_tab_bits`, by `conn_lfactor`, moving entries to a new table
+//! while lookups go on.
+//!
 //! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
 //! entries and a once-a-second sweep unlinks them and releases their destinations. A lookup
 //! and the sweep race for an entry about to expire by compare-and-exchange on `expires`: the
@@ -18,22 +22,33 @@
 //! `ip_vs_conn_unlink` only unlinks an entry nobody holds).
 //!
 //! Lock order: a chain's lock, then nothing (a connection's `transition` lock is never taken
-//! under a chain lock).
+//! under a chain lock; a resize holds one chain's lock at a time).
 
 use crate::{
     ffi::{
         net::Net,
+        rcu::RcuArc,
         rculist::{
             impl_chained,
+            is_linked,
             Chain, //
             ChainLink,
+            MoveCount,
         },
         timer::{
             jiffies, //
             random_u32,
         },
     },
-    hash::mix::hash_addr_port,
+    hash::{
+        mix::hash_addr_port,
+        sizing::{
+            self, //
+            Shape,
+            SizeLimits,
+            Thresholds,
+        },
+    },
     packet::{
         nf_inet_of, //
         sched_addr,
@@ -53,6 +68,7 @@ use crate::{
     },
 };
 use kernel::{
+    alloc::KVBox,
     bindings, new_spinlock_irq,
     prelude::*,
     sync::{
@@ -65,9 +81,6 @@ use kernel::{
         SpinLockIrq,
     },
 };
-
-/// Number of buckets; a power of two.
-const BUCKETS: usize = 4096;
 
 /// [`Conn::expires`] of a connection claimed for removal: lookups no longer return it.
 const CLAIMED: u64 = 0;
@@ -338,12 +351,127 @@ impl ConnParams {
 
 impl_chained!(Conn, link);
 
-/// A namespace's connection table.
-pub(crate) struct ConnTable {
-    /// Hash seed, random per table.
+/// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
+/// `conn_tab`): chains by client tuple, and the move counts that tell their readers a resize
+/// moved entries off them (striped, one per 64 chains as C's `seqc`, at most 256).
+struct ConnBuckets {
+    /// Hash seed, random per table (C: `t->hash_key`).
     seed: u32,
-    /// The chains.
-    buckets: KVec<Pin<KBox<Chain<Conn>>>>,
+    /// Its size and load factor.
+    shape: Shape,
+    /// When it should be resized.
+    thresholds: Thresholds,
+    /// The chains, `shape.size` of them.
+    chains: Pin<KVBox<[Chain<Conn>]>>,
+    /// The move counts, a power of two of them.
+    moves: Pin<KVBox<[MoveCount]>>,
+}
+
+impl ConnBuckets {
+    /// An empty table of `size` chains (a power of two) sized with `lfactor`.
+    fn new(size: u32, lfactor: i32, limits: SizeLimits) -> Result<Arc<Self>> {
+        let chains = KVBox::pin_slice(|_| Chain::new(), size as usize, GFP_KERNEL)?;
+        let stripes = (size >> 6).clamp(1, 256) as usize;
+        let moves = KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?;
+        Ok(Arc::new(
+            ConnBuckets {
+                seed: random_u32(),
+                shape: Shape { size, lfactor },
+                thresholds: sizing::thresholds(size, lfactor, limits),
+                chains,
+                moves,
+            },
+            GFP_KERNEL,
+        )?)
+    }
+
+    /// The chain of a client tuple (the client address and port of a client packet, the
+    /// destination of a reply) and its move count.
+    fn chain(
+        &self,
+        af: u16,
+        protocol: u8,
+        caddr: &NfInetAddr,
+        cport: u16,
+    ) -> Option<(&Chain<Conn>, &MoveCount)> {
+        let hash = hash_addr_port(self.seed, af, protocol, caddr, cport) as usize;
+        let chain = self
+            .chains
+            .get(hash & (self.chains.len().wrapping_sub(1)))?;
+        let moves = self.moves.get(hash & (self.moves.len().wrapping_sub(1)))?;
+        Some((chain, moves))
+    }
+
+    /// The chain `conn` belongs on in this table.
+    fn chain_of(&self, conn: &Conn) -> Option<&Chain<Conn>> {
+        Some(
+            self.chain(conn.af, conn.protocol, &conn.caddr, conn.cport)?
+                .0,
+        )
+    }
+
+    /// Finds a live connection matching `pred` on the chain of a client tuple, at `now`.
+    /// A walk that entries moved under is repeated (C: `ip_vs_rht_walk_bucket_rcu`).
+    fn find(
+        &self,
+        guard: &rcu::Guard,
+        tuple: (u16, u8, &NfInetAddr, u16),
+        now: u64,
+        pred: &impl Fn(&Conn) -> bool,
+    ) -> Option<Arc<Conn>> {
+        let (af, protocol, caddr, cport) = tuple;
+        let (chain, moves) = self.chain(af, protocol, caddr, cport)?;
+        loop {
+            let start = moves.read_begin();
+            // Newest first, as C orders a chain: when two connections share a reply tuple
+            // (one client port reaching one real server through two virtual services), the
+            // reply belongs to the newer one.
+            let found = chain
+                .iter(guard)
+                .find(|c| pred(c) && c.hold(now))
+                .map(Arc::from);
+            if found.is_some() || !moves.moved_since(start) {
+                return found;
+            }
+        }
+    }
+}
+
+/// The bounds of the connection table (C: `IP_VS_CONN_TAB_MIN_BITS`, and the
+/// `conn_tab_bits` module parameter, clamped to what memory allows, as the largest).
+pub(crate) fn table_limits(conn_tab_bits: i32) -> SizeLimits {
+    const MIN_BITS: u32 = 8;
+    const MAX_BITS: u32 = 27;
+    // `ip_vs_conn_init`: tables up to half of memory, loaded at 50%.
+    let pages = crate::ffi::timer::totalram_pages().max(1);
+    let order = |n: u64| u64::BITS - n.saturating_sub(1).leading_zeros();
+    let conn_order = order(core::mem::size_of::<Conn>() as u64);
+    let avail = (order(pages) + kernel::page::PAGE_SHIFT as u32).saturating_sub(conn_order);
+    let max = avail.clamp(MIN_BITS, MAX_BITS);
+    let bits = u32::try_from(conn_tab_bits)
+        .unwrap_or(0)
+        .clamp(MIN_BITS, max);
+    SizeLimits {
+        min_bits: MIN_BITS,
+        max_bits: bits,
+    }
+}
+
+/// A namespace's connection table (C: `conn_tab` and its resizer): the current hash, and
+/// while a resize runs the one its entries move to, where new entries go.
+///
+/// Lookups walk the current table, then the next one; a chain walk that a move disturbed is
+/// repeated. The resize runs in process context (the namespace's tick), never two at once:
+/// it publishes the next table, waits a grace period so that every new entry goes there,
+/// moves the current table's entries chain by chain, publishes the next table as the
+/// current one and frees the old one after another grace period.
+pub(crate) struct ConnTable {
+    /// The table lookups start from (C: `ipvs->conn_tab`).
+    current: RcuArc<ConnBuckets>,
+    /// During a resize, the table entries move to (C: `t->new_tbl`); empty otherwise.
+    next: RcuArc<ConnBuckets>,
+    /// The table's bounds.
+    limits: SizeLimits,
     /// Connections in the table.
     pub(crate) count: Atomic<i32>,
     /// Connections refused because the table was full.
@@ -351,48 +479,62 @@ pub(crate) struct ConnTable {
 }
 
 impl ConnTable {
-    /// An empty table.
-    pub(crate) fn new() -> Result<Arc<Self>> {
-        let mut buckets = KVec::with_capacity(BUCKETS, GFP_KERNEL)?;
-        for _ in 0..BUCKETS {
-            buckets.push(KBox::pin_init(Chain::new(), GFP_KERNEL)?, GFP_KERNEL)?;
-        }
-        Ok(Arc::new(
+    /// An empty table of the smallest size, sized with `lfactor` within `limits`.
+    pub(crate) fn new(limits: SizeLimits, lfactor: i32) -> Result<Arc<Self>> {
+        let size = sizing::desired_size(None, 0, lfactor, limits);
+        let table = Arc::new(
             ConnTable {
-                seed: random_u32(),
-                buckets,
+                current: RcuArc::new(),
+                next: RcuArc::new(),
+                limits,
                 count: Atomic::new(0),
                 dropped: Atomic::new(0),
             },
             GFP_KERNEL,
-        )?)
+        )?;
+        // Nothing was published before: this does not wait for a grace period.
+        table
+            .current
+            .replace(Some(ConnBuckets::new(size, lfactor, limits)?));
+        Ok(table)
     }
 
-    /// Bucket index of a client tuple: the client address and port of a client packet,
-    /// the destination of a reply.
-    fn index(&self, af: u16, protocol: u8, caddr: &NfInetAddr, cport: u16) -> usize {
-        (hash_addr_port(self.seed, af, protocol, caddr, cport) as usize) & (BUCKETS - 1)
-    }
-
-    /// Finds a live connection in bucket `index` matching `pred`.
-    fn find(&self, index: usize, pred: impl Fn(&Conn) -> bool) -> Option<Arc<Conn>> {
-        let now = jiffies();
-        let chain = self.buckets.get(index)?;
+    /// The number of chains (C: `get_conn_tab_size`, the current table's).
+    pub(crate) fn size(&self) -> u32 {
         let guard = rcu::read_lock();
-        // Newest first, as C orders a chain: when two connections share a reply tuple (one
-        // client port reaching one real server through two virtual services), the reply
-        // belongs to the newer one.
-        chain
-            .iter(&guard)
-            .find(|c| pred(c) && c.hold(now))
-            .map(Arc::from)
+        self.current.get(&guard).map_or(0, |t| t.shape.size)
+    }
+
+    /// The tables to walk: the current one, and the next one during a resize.
+    fn tables<'g>(&self, guard: &'g rcu::Guard) -> [Option<&'g ConnBuckets>; 2] {
+        let current = self.current.get(guard);
+        let next = self
+            .next
+            .get(guard)
+            .filter(|n| !current.is_some_and(|c| core::ptr::eq(c, *n)));
+        [current, next]
+    }
+
+    /// Finds a live connection on the chain of a client tuple matching `pred`.
+    fn find(
+        &self,
+        tuple: (u16, u8, &NfInetAddr, u16),
+        pred: impl Fn(&Conn) -> bool,
+    ) -> Option<Arc<Conn>> {
+        let now = jiffies();
+        let guard = rcu::read_lock();
+        let found = self
+            .tables(&guard)
+            .into_iter()
+            .flatten()
+            .find_map(|t| t.find(&guard, tuple, now, &pred));
+        found
     }
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
     pub(crate) fn in_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
-        let index = self.index(key.af, key.protocol, &key.saddr, key.sport);
-        self.find(index, |c| {
+        self.find((key.af, key.protocol, &key.saddr, key.sport), |c| {
             c.cport == key.sport
                 && c.vport == key.dport
                 && c.protocol == key.protocol
@@ -406,8 +548,7 @@ impl ConnTable {
     /// `ip_vs_ct_in_get`: a valid persistence template of family `af`.
     pub(crate) fn template_get(&self, af: u16, key: &TemplateKey) -> Option<Arc<Conn>> {
         let caddr = nf_inet_of(key.client_addr);
-        let index = self.index(af, key.protocol, &caddr, key.client_port);
-        self.find(index, |c| {
+        self.find((af, key.protocol, &caddr, key.client_port), |c| {
             let candidate = TemplateKey {
                 protocol: c.protocol,
                 client_addr: sched_addr(c.af, &c.caddr),
@@ -425,8 +566,7 @@ impl ConnTable {
     /// `conn_out_get`: the connection of a real server's reply, whose source is the real
     /// server and destination the client.
     pub(crate) fn out_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
-        let index = self.index(key.af, key.protocol, &key.daddr, key.dport);
-        self.find(index, |c| {
+        self.find((key.af, key.protocol, &key.daddr, key.dport), |c| {
             c.cport == key.dport
                 && c.dport() == key.sport
                 && c.protocol == key.protocol
@@ -460,7 +600,6 @@ impl ConnTable {
         }
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
-        let bucket = self.index(p.af, p.protocol, &p.caddr, p.cport);
         let conn = Arc::pin_init(
             pin_init!(Conn {
                 af: p.af,
@@ -493,11 +632,17 @@ impl ConnTable {
             }
             dest.update_overload();
         }
-        // `ip_vs_conn_hash` leaves one-packet connections out.
-        let hashed = match self.buckets.get(bucket) {
-            _ if conn_flags & flags::ONE_PACKET != 0 => Ok(()),
-            Some(chain) => chain.push_front(conn.clone()),
-            None => Err(EINVAL),
+        // `ip_vs_conn_hash` leaves one-packet connections out; new entries go to the table
+        // a resize moves entries to, if one runs.
+        let hashed = if conn_flags & flags::ONE_PACKET != 0 {
+            Ok(())
+        } else {
+            let guard = rcu::read_lock();
+            let [current, next] = self.tables(&guard);
+            match next.or(current).and_then(|t| t.chain_of(&conn)) {
+                Some(chain) => chain.push_front(conn.clone()),
+                None => Err(EINVAL),
+            }
         };
         if let Err(e) = hashed {
             conn.unbind();
@@ -525,45 +670,78 @@ impl ConnTable {
 
     /// Unlinks and releases every connection that expired (or every one, with `all`). With
     /// `net`, an expired `conntrack=1` connection also deletes its conntrack entry (C leaves
-    /// conntrack alone during namespace cleanup, as the flush does).
+    /// conntrack alone during namespace cleanup, as the flush does). Process context: it
+    /// yields the CPU between chains.
     fn sweep(&self, all: bool, net: Option<&Net>) {
         let now = jiffies();
-        for chain in self.buckets.iter() {
-            // Collect this chain's expired connections under RCU, then remove them one by
-            // one under the chain's lock.
-            let mut expired: KVec<Arc<Conn>> = KVec::new();
-            {
-                let guard = rcu::read_lock();
-                for c in chain.iter(&guard) {
-                    if (all || c.expired(now)) && expired.push(c.into(), GFP_ATOMIC).is_err() {
-                        break;
+        let mut expired: KVec<Arc<Conn>> = KVec::new();
+        for table in [self.current.get_arc(), self.next.get_arc()]
+            .into_iter()
+            .flatten()
+        {
+            for chain in table.chains.iter() {
+                // Collect this chain's expired connections under RCU, then remove them one
+                // by one under the chain's lock.
+                expired.clear();
+                {
+                    let guard = rcu::read_lock();
+                    for c in chain.iter(&guard) {
+                        if (all || c.expired(now)) && expired.push(c.into(), GFP_ATOMIC).is_err() {
+                            break;
+                        }
                     }
                 }
-            }
-            for conn in expired.iter() {
-                if !all {
-                    // `ip_vs_conn_expire`: a template still controlling connections lives on.
-                    if conn.n_control.load(Relaxed) > 0 {
-                        let hz = u64::from(bindings::CONFIG_HZ);
-                        conn.timeout.store(60 * hz, Relaxed);
-                        conn.touch();
-                        continue;
+                for conn in expired.iter() {
+                    if !all {
+                        // `ip_vs_conn_expire`: a template still controlling connections
+                        // lives on.
+                        if conn.n_control.load(Relaxed) > 0 {
+                            let hz = u64::from(bindings::CONFIG_HZ);
+                            conn.timeout.store(60 * hz, Relaxed);
+                            conn.touch();
+                            continue;
+                        }
+                        // A lookup since the collection held it: it lives on.
+                        if !conn.claim_expired(now) {
+                            continue;
+                        }
                     }
-                    // A lookup since the collection restarted its timer: it lives on.
-                    if !conn.claim_expired(now) {
-                        continue;
-                    }
+                    self.release(conn, net);
                 }
-                self.release(chain, conn, net);
+                // Drop the references outside any lock, then let others run.
+                expired.clear();
+                crate::ffi::timer::cond_resched();
             }
         }
     }
 
-    /// Takes `conn` off `chain` and releases it (`ip_vs_conn_expire`): its destination's
+    /// Takes `conn` off its chain, whichever table it is in (C: `ip_vs_conn_unlink`), and
+    /// drops the chain's reference after a grace period. Whether it was on one: only one
+    /// caller removes an entry.
+    fn unlink(&self, conn: &Conn) -> bool {
+        loop {
+            {
+                let guard = rcu::read_lock();
+                for table in self.tables(&guard).into_iter().flatten() {
+                    if table.chain_of(conn).is_some_and(|chain| chain.remove(conn)) {
+                        return true;
+                    }
+                }
+            }
+            // On no chain we looked at: removed, or in flight between two tables.
+            if !is_linked(conn) {
+                return false;
+            }
+            core::hint::spin_loop();
+        }
+    }
+
+    /// Takes `conn` off the table and releases it (`ip_vs_conn_expire`): its destination's
     /// counts, its template's control count, the table's count, and with `net` its conntrack
-    /// entry when it owns one (`conntrack=1`). Whoever takes it off the chain releases it, once.
-    fn release(&self, chain: &Chain<Conn>, conn: &Conn, net: Option<&Net>) {
-        if !chain.remove(conn) {
+    /// entry when it owns one (`conntrack=1`). Whoever takes it off the table releases it,
+    /// once.
+    fn release(&self, conn: &Conn, net: Option<&Net>) {
+        if !self.unlink(conn) {
             return;
         }
         conn.unbind();
@@ -595,16 +773,55 @@ impl ConnTable {
             return;
         }
         conn.expires.store(CLAIMED, Relaxed);
-        let index = self.index(conn.af, conn.protocol, &conn.caddr, conn.cport);
-        if let Some(chain) = self.buckets.get(index) {
-            self.release(chain, conn, Some(net));
-        }
+        self.release(conn, Some(net));
     }
 
-    /// The expiry sweep, run by the namespace's timer every second: expired connections
+    /// The expiry sweep, run by the namespace's tick every second: expired connections
     /// of `net` are unlinked and released.
     pub(crate) fn expire(&self, net: &Net) {
         self.sweep(false, Some(net));
+    }
+
+    /// Resizes the table when its count crossed a threshold or `lfactor` (`conn_lfactor`)
+    /// changed (C: `conn_resize_work_handler`); run by the namespace's tick, never twice at
+    /// once. A failed allocation keeps the current table, which serves as well.
+    pub(crate) fn resize(&self, lfactor: i32) {
+        let Some(current) = self.current.get_arc() else {
+            return;
+        };
+        let count = u32::try_from(self.count.load(Relaxed)).unwrap_or(0);
+        let t = current.thresholds;
+        if count <= t.upper && count > t.lower && lfactor == current.shape.lfactor {
+            return;
+        }
+        let size = sizing::desired_size(Some(current.shape), count, lfactor, self.limits);
+        if size == current.shape.size && lfactor == current.shape.lfactor {
+            return;
+        }
+        let Ok(next) = ConnBuckets::new(size, lfactor, self.limits) else {
+            return;
+        };
+        // Once every reader sees it, new connections go to the next table only.
+        self.next.replace(Some(next.clone()));
+        for (index, chain) in current.chains.iter().enumerate() {
+            let Some(moves) = current
+                .moves
+                .get(index & (current.moves.len().wrapping_sub(1)))
+            else {
+                continue;
+            };
+            {
+                let guard = rcu::read_lock();
+                chain.move_all(&guard, moves, |c| next.chain_of(c));
+            }
+            if index % 64 == 63 {
+                crate::ffi::timer::cond_resched();
+            }
+        }
+        // Lookups find everything in the next table now: it becomes the current one.
+        self.current.replace(Some(next));
+        self.next.replace(None);
+        // The old table, empty, is freed with the last reference (`current` here).
     }
 
     /// Unlinks every connection (service flush is not enough: C keeps connections until they
@@ -617,9 +834,11 @@ impl ConnTable {
     /// chain, as C's `/proc/net/ip_vs_conn` iterator visits them.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Conn)) {
         let guard = rcu::read_lock();
-        for chain in self.buckets.iter() {
-            for c in chain.iter(&guard) {
-                f(&c);
+        for table in self.tables(&guard).into_iter().flatten() {
+            for chain in table.chains.iter() {
+                for c in chain.iter(&guard) {
+                    f(&c);
+                }
             }
         }
     }

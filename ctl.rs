@@ -48,10 +48,6 @@ use kernel::{
     },
 };
 
-/// Smallest connection table (C: `1 << IP_VS_CONN_TAB_MIN_BITS`), allocated with the first
-/// service.
-const CONN_TAB_MIN_SIZE: u32 = 256;
-
 /// Control-plane state of a namespace, changed only under its control mutex.
 pub(crate) struct Control {
     /// The namespace's netfilter hooks, while registered.
@@ -65,9 +61,6 @@ pub(crate) struct Control {
     /// The service table the packet path reads, allocated with the first service; changed
     /// only under the control mutex.
     pub(crate) services: Option<Arc<ServiceTable>>,
-    /// Buckets of the connection table, as GET_INFO reports it: 0 until the first service
-    /// allocates the table (C: `get_conn_tab_size`).
-    pub(crate) conn_tab_size: u32,
     /// Deleted destinations, kept for an add of the same one to revive.
     pub(crate) dest_trash: KVec<TrashedDest>,
 }
@@ -117,7 +110,6 @@ impl Control {
             gc: None,
             sysctls: None,
             services: None,
-            conn_tab_size: 0,
             dest_trash: KVec::new(),
         }
     }
@@ -192,7 +184,9 @@ impl Control {
         }
         let service = Service::new(key, scheduler, config)?;
         if ipvs.conns.get_arc().is_none() {
-            ipvs.conns.replace(Some(ConnTable::new()?));
+            let limits = crate::conn::table_limits(crate::conn_tab_bits());
+            let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
+            ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
         }
         if self.gc.is_none() {
             self.gc = Some(Timer::start(ipvs.net.get())?);
@@ -207,9 +201,6 @@ impl Control {
                     return Err(e);
                 }
             }
-        }
-        if self.conn_tab_size == 0 {
-            self.conn_tab_size = CONN_TAB_MIN_SIZE;
         }
         Ok(())
     }

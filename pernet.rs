@@ -138,7 +138,7 @@ impl Family for NetState {
 
 impl ProcFiles for NetState {
     fn services(&self, out: &mut SeqFile) {
-        ctl::proc::services(&self.control, out)
+        ctl::proc::services(&self.control, &self.ipvs, out)
     }
 
     fn conns(&self, out: &mut SeqFile) {
@@ -151,11 +151,13 @@ impl ProcFiles for NetState {
 }
 
 impl Tick for NetState {
-    /// Expires connections and, every other second, updates the rates (C's estimator period
-    /// is two seconds) unless `run_estimation` is 0.
+    /// Expires connections, resizes the connection table if its count calls for it and,
+    /// every other second, updates the rates (C's estimator period is two seconds) unless
+    /// `run_estimation` is 0.
     fn tick(&self) {
         if let Some(conns) = self.ipvs.conns.get_arc() {
             conns.expire(self.ipvs.net.get());
+            conns.resize(self.ipvs.sysctl.get(Sysctl::ConnLfactor));
         }
         let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
         if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {

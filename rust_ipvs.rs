@@ -41,6 +41,18 @@ module! {
     license: "GPL",
     // MODULE_ALIAS_GENL_FAMILY("IPVS"): genetlink loads the module on the family's first use.
     alias: ["net-pf-16-proto-16-family-IPVS"],
+    params: {
+        conn_tab_bits: i32 {
+            default: 12,
+            description: "Set connections' hash size",
+        },
+    },
+}
+
+/// The largest connection table a namespace may grow (C: the `conn_tab_bits` module
+/// parameter, 8 to 27 and what memory allows; the table starts at 2^8 chains).
+pub(crate) fn conn_tab_bits() -> i32 {
+    module_parameters::conn_tab_bits.value()
 }
 
 // The C entry points of shim.c, for the one per-namespace state type.

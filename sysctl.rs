@@ -55,10 +55,12 @@ pub(crate) enum Sysctl {
     LblcrExpiration = 12,
     /// `svc_lfactor`: the service table's load factor, a shift of its size (-8 to 8).
     SvcLfactor = 13,
+    /// `conn_lfactor`: the connection table's load factor (-8 to 8).
+    ConnLfactor = 14,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 14;
+pub(crate) const COUNT: usize = 15;
 
 /// The default of `lblc_expiration` and `lblcr_expiration` in jiffies (a day).
 const LOCALITY_EXPIRATION: i32 =
@@ -80,6 +82,7 @@ const DEFAULTS: [i32; COUNT] = [
     LOCALITY_EXPIRATION,
     LOCALITY_EXPIRATION,
     -2, // svc_lfactor (-3 in the initial namespace: `ip_vs_svc_default_load_factor`)
+    -2, // conn_lfactor (-4 in the initial namespace: `ip_vs_conn_default_load_factor`)
 ];
 
 /// A namespace's sysctl values, shared with their registration.
@@ -95,8 +98,11 @@ impl Sysctls {
             values: Arc::new(DEFAULTS.map(Atomic::new), GFP_KERNEL)?,
         };
         if init {
-            // The initial namespace grows its service table at a 12.5% load, others at 25%.
+            // The initial namespace grows its service table at a 12.5% load, others at 25%,
+            // and its connection table at 6.25% (C counts two nodes per NAT connection),
+            // others at 25%.
             sysctls.set(Sysctl::SvcLfactor, -3);
+            sysctls.set(Sysctl::ConnLfactor, -4);
         }
         Ok(sysctls)
     }

@@ -410,7 +410,8 @@ fn get_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> Resu
             })
         }
         _ => {
-            let size = control.lock().conn_tab_size;
+            // C: `get_conn_tab_size`, 0 until the first service allocates the table.
+            let size = ipvs.conns.get_arc().map_or(0, |t| t.size());
             request.reply(cmd::SET_INFO, |w| {
                 w.put_u32(info_attr::VERSION, uapi::VERSION_CODE)?;
                 w.put_u32(info_attr::CONN_TAB_SIZE, size)

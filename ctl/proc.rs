@@ -65,9 +65,9 @@ fn fwd_name(method: u32) -> &'static str {
 }
 
 /// /proc/net/ip_vs.
-pub(crate) fn services(control: &Mutex<Control>, out: &mut SeqFile) {
+pub(crate) fn services(control: &Mutex<Control>, ipvs: &Ipvs, out: &mut SeqFile) {
     let control = control.lock();
-    let size = control.conn_tab_size;
+    let size = ipvs.conns.get_arc().map_or(0, |t| t.size());
     let _ = write!(
         out,
         "IP Virtual Server version 1.2.1 (size={size})\n\

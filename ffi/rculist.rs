@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! RCU hash chains of counted references (C: `hlist_add_head_rcu`, `hlist_del_rcu`,
-//! `hlist_for_each_entry_rcu` and `call_rcu`), the shape of C's connection table.
+//! `hlist_for_each_entry_rcu` and `call_rcu`), the shape of C's connection table, and what
+//! resizing such a table takes: moving entries to another table's chains while readers walk
+//! ([`Chain::move_all`], announced to them by a [`MoveCount`]).
 //!
 //! Readers walk a chain inside an RCU read-side section without taking a lock. Writers
 //! serialise on the chain's spinlock. A chain owns one reference to each entry on it; when an
@@ -14,6 +16,11 @@ use super::shim::{
     rust_ipvs_hlist_del_rcu,
     rust_ipvs_hlist_first_rcu,
     rust_ipvs_hlist_next_rcu, //
+    rust_ipvs_read_seqcount_begin,
+    rust_ipvs_read_seqcount_retry,
+    rust_ipvs_seqcount_init,
+    rust_ipvs_write_seqcount_begin,
+    rust_ipvs_write_seqcount_end,
 };
 use core::{
     marker::PhantomData,
@@ -21,7 +28,9 @@ use core::{
     ptr,
 };
 use kernel::{
-    bindings, new_spinlock_irq,
+    bindings,
+    interrupt::local_interrupt_disable,
+    new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{
@@ -41,6 +50,8 @@ const NEVER_LINKED: usize = 0;
 /// [`ChainLink::state`] of an entry removed from its chain; it cannot be linked again, since
 /// its RCU head may still be queued.
 const REMOVED: usize = 1;
+/// [`ChainLink::state`] of an entry between two chains, being moved by [`Chain::move_all`].
+const MOVING: usize = 2;
 
 /// What an entry embeds to be put on a [`Chain`]: its node, the RCU head of its deferred
 /// release, and which chain it is on.
@@ -49,8 +60,8 @@ pub(crate) struct ChainLink {
     node: Opaque<bindings::hlist_node>,
     /// Queues the release of the chain's reference after removal.
     rcu: Opaque<bindings::callback_head>,
-    /// [`NEVER_LINKED`], [`REMOVED`], or the address of the chain the entry is on. Changed
-    /// under that chain's lock.
+    /// [`NEVER_LINKED`], [`REMOVED`], [`MOVING`], or the address of the chain the entry is
+    /// on. Changed under that chain's lock.
     state: Atomic<usize>,
 }
 
@@ -218,6 +229,67 @@ impl<T: Chained> Chain<T> {
         true
     }
 
+    /// Moves every entry of this chain to the chain `destination` picks for it, of another
+    /// table (C's `conn_resize_work_handler`), inside `moves`'s write section so that readers
+    /// of this chain retry. The chain's references go with the entries. An entry for which
+    /// `destination` gives this chain, or none, stays. Returns how many moved.
+    ///
+    /// Locks this chain and each destination chain in turn, never both: no lock order to keep
+    /// with the writers of either table. A removal that finds the entry on neither chain while
+    /// it is in flight tries again ([`is_linked`]).
+    pub(crate) fn move_all<'a>(
+        &self,
+        _guard: &rcu::Guard,
+        moves: &MoveCount,
+        destination: impl Fn(&T) -> Option<&'a Chain<T>>,
+    ) -> usize
+    where
+        T: 'a,
+    {
+        // Interrupts stay off for the whole write section: no reader on this CPU can spin on
+        // it, and it is not preempted.
+        let irq = local_interrupt_disable();
+        // SAFETY: `seq` was initialised by `MoveCount::new`; interrupts, so preemption, are off
+        // until the matching end below.
+        unsafe { rust_ipvs_write_seqcount_begin(moves.seq.get()) };
+        let mut moved = 0;
+        loop {
+            let (node, to) = {
+                let _lock = self.lock.lock_with(&irq);
+                // SAFETY: `head` is this chain's initialised `hlist_head`; the lock is held and
+                // the caller's RCU read-side section covers the dereference.
+                let node = unsafe { rust_ipvs_hlist_first_rcu(self.head.get()) };
+                if node.is_null() {
+                    break;
+                }
+                // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant), alive
+                // while on it.
+                let entry = unsafe { &*entry_of::<T>(node) };
+                let Some(to) = destination(entry).filter(|to| to.id() != self.id()) else {
+                    break;
+                };
+                link_of(entry).state.store(MOVING, Relaxed);
+                // SAFETY: the node is on this chain, whose lock is held.
+                unsafe { rust_ipvs_hlist_del_rcu(node) };
+                (node, to)
+            };
+            {
+                let _lock = to.lock.lock_with(&irq);
+                // SAFETY: `node` is the link node of a `T` that is on no chain (`MOVING`); the
+                // reference this chain owned passes to `to`, whose lock is held.
+                let entry = unsafe { &*entry_of::<T>(node) };
+                link_of(entry).state.store(to.id(), Relaxed);
+                // SAFETY: as above; `to.head` is initialised.
+                unsafe { rust_ipvs_hlist_add_head_rcu(node, to.head.get()) };
+            }
+            moved += 1;
+        }
+        // SAFETY: ends the write section begun above, interrupts still off.
+        unsafe { rust_ipvs_write_seqcount_end(moves.seq.get()) };
+        drop(irq);
+        moved
+    }
+
     /// The entries, newest first, valid while the read-side section of `_guard` lasts.
     pub(crate) fn iter<'g>(&'g self, _guard: &'g rcu::Guard) -> ChainIter<'g, T> {
         ChainIter {
@@ -243,6 +315,51 @@ impl<T: Chained> PinnedDrop for Chain<T> {
                 break;
             }
         }
+    }
+}
+
+/// Whether `entry` is on a chain, or being moved between two: a removal that found it on
+/// neither chain it looked at tries again.
+pub(crate) fn is_linked<T: Chained>(entry: &T) -> bool {
+    !matches!(link_of(entry).state.load(Relaxed), NEVER_LINKED | REMOVED)
+}
+
+/// Tells the readers of some chains that entries moved off them (a `seqcount_t`): a reader
+/// that missed an entry on a chain retries when the count changed meanwhile, since a moved
+/// entry's successor is on its new chain.
+#[pin_data]
+pub(crate) struct MoveCount {
+    /// The `seqcount_t`.
+    #[pin]
+    seq: Opaque<bindings::seqcount_t>,
+}
+
+// SAFETY: the count is changed only by `Chain::move_all`, with interrupts off, and read with
+// `read_seqcount_begin`/`read_seqcount_retry`, which are safe from any context.
+unsafe impl Send for MoveCount {}
+// SAFETY: as above.
+unsafe impl Sync for MoveCount {}
+
+impl MoveCount {
+    /// A count no move has changed.
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(MoveCount {
+            // SAFETY: `seqcount_init` initialises the `seqcount_t` in place.
+            seq <- Opaque::ffi_init(|slot| unsafe { rust_ipvs_seqcount_init(slot) }),
+        })
+    }
+
+    /// Starts a read (`read_seqcount_begin`): waits while a move runs.
+    pub(crate) fn read_begin(&self) -> u32 {
+        // SAFETY: `seq` was initialised by `new`.
+        unsafe { rust_ipvs_read_seqcount_begin(self.seq.get()) }
+    }
+
+    /// Whether entries moved since [`MoveCount::read_begin`] returned `start`
+    /// (`read_seqcount_retry`).
+    pub(crate) fn moved_since(&self, start: u32) -> bool {
+        // SAFETY: `seq` was initialised by `new`.
+        unsafe { rust_ipvs_read_seqcount_retry(self.seq.get(), start) }
     }
 }
 

@@ -9,6 +9,8 @@
 #include <linux/ip_vs.h>
 #include <linux/random.h>
 #include <linux/rculist.h>
+#include <linux/seqlock.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -115,6 +117,13 @@ int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
+void rust_ipvs_seqcount_init(seqcount_t *s);
+unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
+bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start);
+void rust_ipvs_write_seqcount_begin(seqcount_t *s);
+void rust_ipvs_write_seqcount_end(seqcount_t *s);
+unsigned long rust_ipvs_totalram_pages(void);
+void rust_ipvs_cond_resched(void);
 bool rust_ipvs_net_is_init(const struct net *net);
 void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
@@ -644,22 +653,23 @@ u32 rust_ipvs_random_u32(void)
 }
 
 /*
- * The namespace's periodic callbacks: rust_ipvs_tick() every second in softirq (connection
- * expiry, rate estimation), rust_ipvs_minute() every minute in process context (the lblc and
- * lblcr caches, C's CHECK_EXPIRE_INTERVAL).
+ * The namespace's periodic callbacks, in process context: rust_ipvs_tick() every second
+ * (connection expiry, the connection table's resize, rate estimation: C's resize work and
+ * estimator kthreads), rust_ipvs_minute() every minute (the lblc and lblcr caches, C's
+ * CHECK_EXPIRE_INTERVAL).
  */
 struct rust_ipvs_gc {
-	struct timer_list timer;
+	struct delayed_work tick;
 	struct delayed_work minute;
 	struct net *net;
 };
 
-static void rust_ipvs_gc_fire(struct timer_list *t)
+static void rust_ipvs_gc_fire(struct work_struct *work)
 {
-	struct rust_ipvs_gc *gc = timer_container_of(gc, t, timer);
+	struct rust_ipvs_gc *gc = container_of(to_delayed_work(work), struct rust_ipvs_gc, tick);
 
 	rust_ipvs_tick(gc->net);
-	mod_timer(&gc->timer, jiffies + HZ);
+	queue_delayed_work(system_dfl_long_wq, &gc->tick, HZ);
 }
 
 static void rust_ipvs_gc_minute(struct work_struct *work)
@@ -677,16 +687,16 @@ struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 	if (!gc)
 		return NULL;
 	gc->net = net;
-	timer_setup(&gc->timer, rust_ipvs_gc_fire, 0);
+	INIT_DELAYED_WORK(&gc->tick, rust_ipvs_gc_fire);
 	INIT_DELAYED_WORK(&gc->minute, rust_ipvs_gc_minute);
-	mod_timer(&gc->timer, jiffies + HZ);
+	queue_delayed_work(system_dfl_long_wq, &gc->tick, HZ);
 	queue_delayed_work(system_dfl_wq, &gc->minute, 60 * HZ);
 	return gc;
 }
 
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 {
-	timer_shutdown_sync(&gc->timer);
+	cancel_delayed_work_sync(&gc->tick);
 	cancel_delayed_work_sync(&gc->minute);
 	kfree(gc);
 }
@@ -711,6 +721,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
+	{ .procname = "conn_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
@@ -740,6 +751,41 @@ void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr)
 
 	unregister_net_sysctl_table(hdr);
 	kfree(tbl);
+}
+
+void rust_ipvs_seqcount_init(seqcount_t *s)
+{
+	seqcount_init(s);
+}
+
+unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s)
+{
+	return read_seqcount_begin(s);
+}
+
+bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start)
+{
+	return read_seqcount_retry(s, start);
+}
+
+void rust_ipvs_write_seqcount_begin(seqcount_t *s)
+{
+	write_seqcount_begin(s);
+}
+
+void rust_ipvs_write_seqcount_end(seqcount_t *s)
+{
+	write_seqcount_end(s);
+}
+
+unsigned long rust_ipvs_totalram_pages(void)
+{
+	return totalram_pages();
+}
+
+void rust_ipvs_cond_resched(void)
+{
+	cond_resched();
 }
 
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port)

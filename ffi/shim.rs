@@ -280,6 +280,23 @@ extern "C" {
 
 // RCU hash chains (see ffi/rculist.rs).
 extern "C" {
+    /// `seqcount_init()`.
+    pub(crate) fn rust_ipvs_seqcount_init(s: *mut bindings::seqcount_t);
+    /// `read_seqcount_begin()`.
+    pub(crate) fn rust_ipvs_read_seqcount_begin(s: *const bindings::seqcount_t) -> c_uint;
+    /// `read_seqcount_retry()`.
+    pub(crate) fn rust_ipvs_read_seqcount_retry(
+        s: *const bindings::seqcount_t,
+        start: c_uint,
+    ) -> bool;
+    /// `write_seqcount_begin()`.
+    pub(crate) fn rust_ipvs_write_seqcount_begin(s: *mut bindings::seqcount_t);
+    /// `write_seqcount_end()`.
+    pub(crate) fn rust_ipvs_write_seqcount_end(s: *mut bindings::seqcount_t);
+    /// `totalram_pages()`.
+    pub(crate) fn rust_ipvs_totalram_pages() -> core::ffi::c_ulong;
+    /// `cond_resched()`.
+    pub(crate) fn rust_ipvs_cond_resched();
     /// `hlist_add_head_rcu()`.
     pub(crate) fn rust_ipvs_hlist_add_head_rcu(
         node: *mut bindings::hlist_node,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry, rate
-//! estimation) every second in softirq context and [`Tick::minute`] (the locality caches)
-//! every minute in process context until dropped; and the clock and random numbers.
+//! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry and table
+//! resize, rate estimation) every second and [`Tick::minute`] (the locality caches) every
+//! minute, both in process context, until dropped; and the clock, random numbers, the
+//! scheduler's yield and the memory size.
 
 use super::{
     net::{
@@ -50,7 +51,7 @@ impl Drop for Timer {
 
 /// What the module does periodically per namespace.
 pub(crate) trait Tick: PernetState {
-    /// One tick of the namespace's timer, every second in softirq context.
+    /// One tick of the namespace's timer, every second in process context.
     fn tick(&self);
 
     /// Once a minute, in process context.
@@ -97,4 +98,22 @@ pub(crate) fn jiffies() -> u64 {
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: no preconditions.
     unsafe { shim::rust_ipvs_random_u32() }
+}
+
+/// Lets other tasks run if they should (`cond_resched`); process context only, outside any
+/// RCU read-side section or spinlock.
+pub(crate) fn cond_resched() {
+    // SAFETY: callers are in process context holding no lock (documented contract); the
+    // kernel's `might_sleep` checks it on debug kernels.
+    unsafe { shim::rust_ipvs_cond_resched() }
+}
+
+/// The machine's memory in pages (`totalram_pages`).
+#[allow(
+    clippy::useless_conversion,
+    reason = "`unsigned long` is 32 bits on some targets"
+)]
+pub(crate) fn totalram_pages() -> u64 {
+    // SAFETY: reads a global counter.
+    u64::from(unsafe { shim::rust_ipvs_totalram_pages() })
 }

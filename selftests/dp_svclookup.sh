@@ -73,7 +73,7 @@ scenario() {
 	done
 	echo -n "$rules" | in_director ipvsadm -R
 	echo "300 services: $(in_director ipvsadm -Ln | grep -c '^TCP') listed,$(requests 10000 10150 10299)"
-	for port in $(seq 10000 10296); do in_director ipvsadm -D -t $VIP:$port; done
+	for port in $(seq 10000 10296); do echo "-D -t $VIP:$port"; done | in_director ipvsadm -R
 	echo "3 services: $(in_director ipvsadm -Ln | grep -c '^TCP') listed,$(requests 10297 10298 10299 10000)"
 	in_director ipvsadm -S -n
 	topo_down

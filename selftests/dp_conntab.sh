@@ -1,0 +1,74 @@
+#!/bin/bash
+# The connection table grows and shrinks with its count as C 7.3's (conn_lfactor, the
+# conn_tab_bits ceiling), differential against the C ip_vs: the size GET_INFO and
+# /proc/net/ip_vs report, 2,000 UDP connections that all survive the move to the grown
+# table, a second and third pass of the same client tuples (the second racing the resize)
+# that find every connection again (2,000 connections counted, not more), the shrink once
+# they expired, and the conn_lfactor sysctl and its range.
+. ./lib.sh
+. ./topology.sh
+
+bench=$(command -v ipvsbench) || skip "ipvsbench is not in the guest"
+port=9000
+
+# The table size from GET_INFO (ipvsadm's banner) and from /proc/net/ip_vs.
+sizes() {
+	echo "$(in_director ipvsadm -Ln | head -1 | grep -o 'size=[0-9]*')" \
+		"$(in_director head -1 /proc/net/ip_vs | grep -o 'size=[0-9]*')"
+}
+
+size_is() { [ "$(sizes)" = "size=$1 size=$1" ]; }
+
+# Connections in /proc/net/ip_vs_conn.
+conn_count() { echo $(($(in_director cat /proc/net/ip_vs_conn | wc -l) - 1)); }
+
+# The service's connection and packet counters.
+counted() {
+	in_director ipvsadm -Ln --stats | awk '$1 == "UDP" { print "counted:", $3, "connections,", $4, "packets" }'
+}
+
+# Whether the counters show the three passes.
+counted_all() { [ "$(counted)" = "counted: 2000 connections, 6000 packets" ]; }
+
+flood() {
+	local out
+	out=$(in_client "$bench" udp-conns --target $VIP:$port --count 2000) || fail "udp-conns: $out"
+}
+
+scenario() {
+	topo_up
+	local rs
+	for rs in "${topo_real_servers[@]}"; do
+		in_rs $rs "$bench" server --tcp-port 8081 --udp-port $port \
+			--count-file /tmp/conntab_$rs.$$ </dev/null >/dev/null 2>&1 &
+	done
+	for rs in "${topo_real_servers[@]}"; do wait_until 10 test -f /tmp/conntab_$rs.$$; done
+	echo "conn_lfactor: $(in_director sysctl -n net.ipv4.vs.conn_lfactor)"
+	echo "conn_lfactor=9: $(in_director sysctl -qw net.ipv4.vs.conn_lfactor=9 2>&1 | grep -o 'Invalid argument')"
+	echo "before any service: $(sizes)"
+	in_director ipvsadm --set 0 0 20
+	in_director ipvsadm -A -u $VIP:$port -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -u $VIP:$port -r $(rs_addr $rs):$port -m
+	done
+	echo "first service: $(sizes)"
+	flood
+	flood
+	wait_until 10 size_is 4096
+	flood
+	echo "2000 connections: $(sizes), $(conn_count) in the table"
+	# C sums its per-CPU counters at each estimation (every 2 s): wait for the last pass.
+	wait_until 10 counted_all
+	counted
+	wait_until 60 size_is 256
+	echo "expired: $(sizes), $(conn_count) in the table"
+	pkill -f "ipvsbench server" 2>/dev/null
+	rm -f /tmp/conntab_*.$$
+	topo_down
+}
+
+differential "connection table size" scenario
+echo "$got" | grep -q '^2000 connections: size=4096 size=4096, 2000 in the table$' || fail "grown table"
+echo "$got" | grep -q '^counted: 2000 connections, 6000 packets$' || fail "lookups across the resize"
+log "identical to the C ip_vs"
+exit $ksft_pass
