@@ -34,7 +34,7 @@ use kernel::sync::{
 /// Counts a new connection (`ip_vs_conn_stats`).
 fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
     for stats in [&dest.stats, &service.stats, &ipvs.total] {
-        stats.conns.add(1, Relaxed);
+        stats.count_conn();
     }
 }
 
@@ -60,8 +60,7 @@ fn counters<'a>(
 /// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
 fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
     for stats in counters(ipvs, conn, guard) {
-        stats.inpkts.add(1, Relaxed);
-        stats.inbytes.add(u64::from(bytes), Relaxed);
+        stats.count_in(bytes);
     }
 }
 
@@ -69,7 +68,6 @@ fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
 /// `guard`.
 fn out_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
     for stats in counters(ipvs, conn, guard) {
-        stats.outpkts.add(1, Relaxed);
-        stats.outbytes.add(u64::from(bytes), Relaxed);
+        stats.count_out(bytes);
     }
 }

@@ -15,6 +15,7 @@
 pub(crate) mod genl;
 pub(crate) mod net;
 pub(crate) mod netfilter;
+pub(crate) mod percpu;
 pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcu;
@@ -191,6 +192,22 @@ macro_rules! callbacks {
         ) -> kernel::ffi::c_int {
             // SAFETY: the seq_file core's argument (function contract); the one state type.
             unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Stats) }
+        }
+
+        /// `show` of /proc/net/ip_vs_stats_percpu.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_stats_percpu_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe {
+                $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::StatsPerCpu)
+            }
         }
 
         /// The namespace timer's callback.

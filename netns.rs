@@ -44,7 +44,7 @@ impl Ipvs {
     pub(crate) fn new(net: NetRef) -> Result<Self> {
         Ok(Ipvs {
             timeouts: Timeouts::new(),
-            total: Stats::new(),
+            total: Stats::new()?,
             sysctl: Sysctls::new(net.get().is_init())?,
             services: RcuArc::new(),
             conns: RcuArc::new(),

@@ -148,6 +148,10 @@ impl ProcFiles for NetState {
     fn stats(&self, out: &mut SeqFile) {
         ctl::proc::stats(&self.ipvs, out)
     }
+
+    fn stats_per_cpu(&self, out: &mut SeqFile) {
+        ctl::proc::stats_per_cpu(&self.ipvs, out)
+    }
 }
 
 impl Tick for NetState {

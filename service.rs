@@ -145,7 +145,7 @@ impl Dest {
                 active_conns: Atomic::new(0),
                 inactive_conns: Atomic::new(0),
                 persist_conns: Atomic::new(0),
-                stats: Stats::new(),
+                stats: Stats::new()?,
                 service_stats: RcuArc::new(),
             },
             GFP_KERNEL,
@@ -281,7 +281,7 @@ impl Service {
         scheduler: Option<Scheduler>,
         config: &ServiceConfig,
     ) -> Result<Arc<Self>> {
-        let stats = Arc::new(Stats::new(), GFP_KERNEL)?;
+        let stats = Arc::new(Stats::new()?, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Service {
                 key,

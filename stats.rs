@@ -3,31 +3,45 @@
 //! Traffic counters and their rates (C: `struct ip_vs_stats`, `ip_vs_est.c`), kept by every
 //! service, destination and namespace; the estimator's arithmetic is in [`estimator`], plain
 //! Rust shared with the host tests.
+//!
+//! The counters are per CPU (C: `struct ip_vs_cpu_stats`): a packet adds to its CPU's copy
+//! only, and readers sum the copies. Zeroing records the sums as the new zero point
+//! (C: `kstats0`).
 
 pub(crate) mod estimator;
 
+use crate::ffi::percpu::PerCpuCounters;
 use estimator::{
     next_average, //
     reported_rate,
     RateKind,
 };
-use kernel::sync::atomic::{
-    Atomic, //
-    Relaxed,
+use kernel::{
+    prelude::*,
+    sync::atomic::{
+        Atomic, //
+        Relaxed,
+    },
 };
 
-/// Traffic counters of a service or destination (C: `struct ip_vs_stats`, per CPU there).
+/// Index of the connection counter in [`Stats::counters`] (and [`Estimator`] order).
+const CONNS: usize = 0;
+/// Index of the client packet counter.
+const INPKTS: usize = 1;
+/// Index of the real server packet counter.
+const OUTPKTS: usize = 2;
+/// Index of the client byte counter.
+const INBYTES: usize = 3;
+/// Index of the real server byte counter.
+const OUTBYTES: usize = 4;
+
+/// Traffic counters of a service, destination or namespace (C: `struct ip_vs_stats`).
 pub(crate) struct Stats {
-    /// Connections scheduled.
-    pub(crate) conns: Atomic<u64>,
-    /// Packets from clients.
-    pub(crate) inpkts: Atomic<u64>,
-    /// Packets from real servers.
-    pub(crate) outpkts: Atomic<u64>,
-    /// Bytes from clients.
-    pub(crate) inbytes: Atomic<u64>,
-    /// Bytes from real servers.
-    pub(crate) outbytes: Atomic<u64>,
+    /// Connections scheduled, packets and bytes from clients and from real servers, per CPU
+    /// (indexed by [`CONNS`] to [`OUTBYTES`]).
+    counters: PerCpuCounters<5>,
+    /// The sums at the last zeroing (C: `kstats0`).
+    zero_point: [Atomic<u64>; 5],
     /// The rates of these counters.
     est: Estimator,
 }
@@ -68,29 +82,46 @@ pub(crate) struct StatsSnapshot {
 
 impl Stats {
     /// Zeroed counters.
-    pub(crate) const fn new() -> Self {
-        Stats {
-            conns: Atomic::new(0),
-            inpkts: Atomic::new(0),
-            outpkts: Atomic::new(0),
-            inbytes: Atomic::new(0),
-            outbytes: Atomic::new(0),
+    pub(crate) fn new() -> Result<Self> {
+        Ok(Stats {
+            counters: PerCpuCounters::new()?,
+            zero_point: [const { Atomic::new(0) }; 5],
             est: Estimator {
                 last: [const { Atomic::new(0) }; 5],
                 avg: [const { Atomic::new(0) }; 5],
             },
-        }
+        })
     }
 
-    /// The five counters, in [`Estimator`] order.
+    /// Counts a new connection (`ip_vs_conn_stats`).
+    pub(crate) fn count_conn(&self) {
+        self.counters.add(CONNS, 1);
+    }
+
+    /// Counts a client packet of `bytes` (`ip_vs_in_stats`).
+    pub(crate) fn count_in(&self, bytes: u32) {
+        self.counters.add(INPKTS, 1);
+        self.counters.add(INBYTES, u64::from(bytes));
+    }
+
+    /// Counts a real server packet of `bytes` (`ip_vs_out_stats`).
+    pub(crate) fn count_out(&self, bytes: u32) {
+        self.counters.add(OUTPKTS, 1);
+        self.counters.add(OUTBYTES, u64::from(bytes));
+    }
+
+    /// The five counters since the last zeroing, in [`Estimator`] order.
     fn counters(&self) -> [u64; 5] {
-        [
-            self.conns.load(Relaxed),
-            self.inpkts.load(Relaxed),
-            self.outpkts.load(Relaxed),
-            self.inbytes.load(Relaxed),
-            self.outbytes.load(Relaxed),
-        ]
+        let mut values = self.counters.sum();
+        for (value, zero) in values.iter_mut().zip(self.zero_point.iter()) {
+            *value = value.wrapping_sub(zero.load(Relaxed));
+        }
+        values
+    }
+
+    /// The raw counters of CPU `cpu` (what `/proc/net/ip_vs_stats_percpu` lists per CPU).
+    pub(crate) fn of_cpu(&self, cpu: u32) -> [u64; 5] {
+        self.counters.of_cpu(cpu)
     }
 
     /// One estimation, every two seconds (`ip_vs_chain_estimation`): each average moves a
@@ -134,13 +165,11 @@ impl Stats {
         }
     }
 
-    /// Zeroes the counters (`ip_vs_zero_stats`).
+    /// Zeroes the counters (`ip_vs_zero_stats`): their sums become the zero point.
     pub(crate) fn zero(&self) {
-        self.conns.store(0, Relaxed);
-        self.inpkts.store(0, Relaxed);
-        self.outpkts.store(0, Relaxed);
-        self.inbytes.store(0, Relaxed);
-        self.outbytes.store(0, Relaxed);
+        for (zero, sum) in self.zero_point.iter().zip(self.counters.sum()) {
+            zero.store(sum, Relaxed);
+        }
         // `ip_vs_zero_estimator`: the zero point is the new base, the rates restart at 0.
         for (last, avg) in self.est.last.iter().zip(self.est.avg.iter()) {
             last.store(0, Relaxed);

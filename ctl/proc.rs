@@ -6,6 +6,7 @@
 use super::Control;
 use crate::{
     conn::Conn,
+    ffi::percpu::possible_cpus,
     ffi::proc::SeqFile,
     ffi::timer::jiffies,
     netns::Ipvs,
@@ -15,6 +16,7 @@ use crate::{
         Dest, //
         Service,
     },
+    stats::StatsSnapshot,
     uapi,
 };
 use core::fmt::{
@@ -187,15 +189,19 @@ fn write_conn(out: &mut SeqFile, c: &Conn, now: u64) -> fmt::Result {
     )
 }
 
-/// /proc/net/ip_vs_stats: the namespace's totals.
-pub(crate) fn stats(ipvs: &Ipvs, out: &mut SeqFile) {
-    let s = ipvs.total.snapshot();
+/// The counters of `s` after `counts_prefix`, a blank line, `rates_header`, and the rates
+/// after `rates_prefix`: the common tail of /proc/net/ip_vs_stats and ip_vs_stats_percpu.
+fn write_counts_and_rates(
+    out: &mut SeqFile,
+    s: &StatsSnapshot,
+    counts_prefix: &str,
+    rates_header: &str,
+    rates_prefix: &str,
+) {
     let _ = write!(
         out,
-        "   Total Incoming Outgoing         Incoming         Outgoing\n   \
-         Conns  Packets  Packets            Bytes            Bytes\n\
-         {:8X} {:8X} {:8X} {:16X} {:16X}\n\n Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s\n\
-         {:8X} {:8X} {:8X} {:16X} {:16X}\n",
+        "{counts_prefix}{:8X} {:8X} {:8X} {:16X} {:16X}\n\n{rates_header}\n\
+         {rates_prefix}{:8X} {:8X} {:8X} {:16X} {:16X}\n",
         s.conns,
         s.inpkts,
         s.outpkts,
@@ -207,4 +213,32 @@ pub(crate) fn stats(ipvs: &Ipvs, out: &mut SeqFile) {
         s.inbps,
         s.outbps
     );
+}
+
+/// /proc/net/ip_vs_stats: the namespace's totals.
+pub(crate) fn stats(ipvs: &Ipvs, out: &mut SeqFile) {
+    let _ = out.write_str(
+        "   Total Incoming Outgoing         Incoming         Outgoing\n   \
+         Conns  Packets  Packets            Bytes            Bytes\n",
+    );
+    let rates = " Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s";
+    write_counts_and_rates(out, &ipvs.total.snapshot(), "", rates, "");
+}
+
+/// /proc/net/ip_vs_stats_percpu: the namespace's totals per possible CPU (raw, as C lists
+/// them), their sum since the last zeroing, and the rates.
+pub(crate) fn stats_per_cpu(ipvs: &Ipvs, out: &mut SeqFile) {
+    let _ = out.write_str(
+        "       Total Incoming Outgoing         Incoming         Outgoing\n\
+         CPU    Conns  Packets  Packets            Bytes            Bytes\n",
+    );
+    for cpu in possible_cpus() {
+        let [conns, inpkts, outpkts, inbytes, outbytes] = ipvs.total.of_cpu(cpu);
+        let _ = writeln!(
+            out,
+            "{cpu:3X} {conns:8X} {inpkts:8X} {outpkts:8X} {inbytes:16X} {outbytes:16X}"
+        );
+    }
+    let rates = "     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s";
+    write_counts_and_rates(out, &ipvs.total.snapshot(), "  ~ ", rates, "    ");
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `/proc/net/ip_vs`, `ip_vs_conn` and `ip_vs_stats`: registration per namespace and the
+//! `/proc/net/ip_vs`, `ip_vs_conn`, `ip_vs_stats` and `ip_vs_stats_percpu`: registration per namespace and the
 //! seq_file callbacks, which hand a [`SeqFile`] writer to the module's [`ProcFiles`].
 
 use super::{
@@ -80,6 +80,8 @@ pub(crate) trait ProcFiles: PernetState {
     fn conns(&self, out: &mut SeqFile);
     /// `/proc/net/ip_vs_stats`.
     fn stats(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_stats_percpu`.
+    fn stats_per_cpu(&self, out: &mut SeqFile);
 }
 
 /// Which of the [`ProcFiles`] a `show` callback writes.
@@ -91,6 +93,8 @@ pub(crate) enum ProcFile {
     Conns,
     /// [`ProcFiles::stats`].
     Stats,
+    /// [`ProcFiles::stats_per_cpu`].
+    StatsPerCpu,
 }
 
 /// `show` of a single-open proc file of this module: writes `file` for the namespace of
@@ -110,6 +114,7 @@ pub(crate) unsafe fn show<T: ProcFiles>(seq: *mut bindings::seq_file, file: Proc
             ProcFile::Services => ipvs.services(out),
             ProcFile::Conns => ipvs.conns(out),
             ProcFile::Stats => ipvs.stats(out),
+            ProcFile::StatsPerCpu => ipvs.stats_per_cpu(out),
         }
     }
     0

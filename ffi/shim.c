@@ -11,6 +11,7 @@
 #include <linux/rculist.h>
 #include <linux/seqlock.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -46,6 +47,7 @@ int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_stats_percpu_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
 void rust_ipvs_minute(struct net *net);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
@@ -118,6 +120,10 @@ unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
 void rust_ipvs_seqcount_init(seqcount_t *s);
+void *rust_ipvs_alloc_percpu(size_t size, size_t align);
+void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v);
+u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu);
+int rust_ipvs_next_possible_cpu(int cpu);
 unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
 bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start);
 void rust_ipvs_write_seqcount_begin(seqcount_t *s);
@@ -412,6 +418,7 @@ unsigned int rust_ipvs_skb_len(const struct sk_buff *skb)
 
 void rust_ipvs_proc_unregister(struct net *net)
 {
+	remove_proc_entry("ip_vs_stats_percpu", net->proc_net);
 	remove_proc_entry("ip_vs_stats", net->proc_net);
 	remove_proc_entry("ip_vs_conn", net->proc_net);
 	remove_proc_entry("ip_vs", net->proc_net);
@@ -421,7 +428,9 @@ int rust_ipvs_proc_register(struct net *net)
 {
 	if (!proc_create_net_single("ip_vs", 0, net->proc_net, rust_ipvs_proc_services_show, NULL) ||
 	    !proc_create_net_single("ip_vs_conn", 0, net->proc_net, rust_ipvs_proc_conns_show, NULL) ||
-	    !proc_create_net_single("ip_vs_stats", 0, net->proc_net, rust_ipvs_proc_stats_show, NULL)) {
+	    !proc_create_net_single("ip_vs_stats", 0, net->proc_net, rust_ipvs_proc_stats_show, NULL) ||
+	    !proc_create_net_single("ip_vs_stats_percpu", 0, net->proc_net,
+				    rust_ipvs_proc_stats_percpu_show, NULL)) {
 		rust_ipvs_proc_unregister(net);
 		return -ENOMEM;
 	}
@@ -751,6 +760,26 @@ void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr)
 
 	unregister_net_sysctl_table(hdr);
 	kfree(tbl);
+}
+
+void *rust_ipvs_alloc_percpu(size_t size, size_t align)
+{
+	return (void __force *)__alloc_percpu(size, align);
+}
+
+void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v)
+{
+	this_cpu_add(*(u64 __percpu __force *)p, v);
+}
+
+u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu)
+{
+	return READ_ONCE(*per_cpu_ptr((u64 __percpu __force *)p, cpu));
+}
+
+int rust_ipvs_next_possible_cpu(int cpu)
+{
+	return cpumask_next(cpu, cpu_possible_mask);
 }
 
 void rust_ipvs_seqcount_init(seqcount_t *s)

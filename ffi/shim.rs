@@ -278,6 +278,18 @@ extern "C" {
     pub(crate) fn rust_ipvs_net_is_init(net: *const bindings::net) -> bool;
 }
 
+// Per-CPU counters (see ffi/percpu.rs).
+extern "C" {
+    /// `__alloc_percpu()`: zeroed per-CPU memory, a per-CPU address or null.
+    pub(crate) fn rust_ipvs_alloc_percpu(size: usize, align: usize) -> *mut core::ffi::c_void;
+    /// `this_cpu_add()` on a per-CPU `u64`.
+    pub(crate) fn rust_ipvs_this_cpu_add_u64(p: *mut u64, v: u64);
+    /// `READ_ONCE(*per_cpu_ptr(p, cpu))`.
+    pub(crate) fn rust_ipvs_per_cpu_read_u64(p: *mut u64, cpu: c_int) -> u64;
+    /// `cpumask_next(cpu, cpu_possible_mask)`: `nr_cpu_ids` or more past the last one.
+    pub(crate) fn rust_ipvs_next_possible_cpu(cpu: c_int) -> c_int;
+}
+
 // RCU hash chains (see ffi/rculist.rs).
 extern "C" {
     /// `seqcount_init()`.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Counters and the rate estimator, differential against the C ip_vs: under steady traffic every
 # rate of the service, its destination and the totals (ipvsadm --rate, /proc/net/ip_vs_stats)
-# is non-zero; ZERO clears counters and rates of services, destinations and totals at once.
+# is non-zero; ZERO clears counters and rates of services, destinations and totals at once;
+# /proc/net/ip_vs_stats_percpu lists each CPU's raw counters and their sum since the zeroing.
 # The rates' values depend on timing, so only which of them are non-zero is compared.
 . ./lib.sh
 . ./topology.sh
@@ -27,6 +28,29 @@ rates() { nonzero --rate 6; }
 
 # Counters: ipvsadm --stats and the totals' line.
 counters() { nonzero --stats 3; }
+
+# /proc/net/ip_vs_stats_percpu: its headers, the number of CPU rows, whether the rows add
+# up to the "~" line (C lists each CPU's raw counters, "~" since the last zeroing), whether
+# "~" is zero, and the rates' header.
+percpu() {
+	local lines row cpu v sums=(0 0 0 0 0) tilde=() n=0 i
+	mapfile -t lines < <(in_director cat /proc/net/ip_vs_stats_percpu)
+	printf '%s\n' "${lines[0]}" "${lines[1]}"
+	for row in "${lines[@]:2}"; do
+		read -r cpu v <<<"$row"
+		if [ "$cpu" = "~" ]; then
+			for v in $v; do tilde+=($((16#$v))); done
+			break
+		fi
+		n=$((n + 1))
+		i=0
+		for v in $v; do sums[i]=$((sums[i] + 16#$v)); i=$((i + 1)); done
+	done
+	echo "cpu rows: $n of $(nproc); rows add up to ~: $([ "${sums[*]}" = "${tilde[*]}" ] && echo yes || echo no);" \
+		"~ is zero: $([ "${tilde[*]}" = "0 0 0 0 0" ] && echo yes || echo no);" \
+		"rows are zero: $([ "${sums[*]}" = "0 0 0 0 0" ] && echo yes || echo no)"
+	printf '%s\n' "${lines[@]: -2:1}"
+}
 
 scenario() {
 	topo_up
@@ -57,15 +81,21 @@ scenario() {
 	# C zeroes to the counters of its estimator's last run (every 2 s): let one run see all of
 	# the traffic first, or packets from just before ZERO are counted after it.
 	sleep 4
+	percpu
 	in_director ipvsadm -Z
 	echo "rates after zero: $(rates)"
 	echo "counters after zero: $(counters)"
+	percpu
 	topo_down
 }
 
 differential "counters and rates" scenario
 echo "$got" | grep -q '^rates under traffic: TCP 10.0.0.1:80 + + + + +; -> 172.16.0.11:80 + + + + +; totals + + + + +$' ||
 	fail "rates under traffic"
+echo "$got" | grep -q '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: yes; ~ is zero: no; rows are zero: no$' ||
+	fail "per-CPU counters under traffic"
+echo "$got" | grep -q '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: no; ~ is zero: yes; rows are zero: no$' ||
+	fail "per-CPU counters after zero"
 echo "$got" | grep -q '^rates after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||
 	fail "rates after zero"
 echo "$got" | grep -q '^counters after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||

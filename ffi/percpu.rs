@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-CPU counters (C: `alloc_percpu`, `this_cpu_add`, `per_cpu_ptr`): each CPU adds to its
+//! own copy, with no atomic instruction and no cache line shared with another CPU; readers
+//! sum the copies.
+//!
+//! On 64-bit machines a copy is read whole; a 32-bit reader may see a copy mid-update (C
+//! guards that with `u64_stats_sync`), which only skews one reading.
+
+use super::shim;
+use core::ptr::NonNull;
+use kernel::{bindings, ffi::c_int, prelude::*};
+
+/// `N` counters per CPU.
+///
+/// # Invariants
+///
+/// `base` is the per-CPU address of a `[u64; N]` from `__alloc_percpu`, freed on drop.
+pub(crate) struct PerCpuCounters<const N: usize> {
+    /// The per-CPU address of the counters.
+    base: NonNull<u64>,
+}
+
+// SAFETY: the counters are only changed by `this_cpu_add` (local to the CPU that runs it) and
+// read with `READ_ONCE`; the handle may move between and be shared by threads.
+unsafe impl<const N: usize> Send for PerCpuCounters<N> {}
+// SAFETY: as above.
+unsafe impl<const N: usize> Sync for PerCpuCounters<N> {}
+
+impl<const N: usize> PerCpuCounters<N> {
+    /// Counters at zero on every possible CPU.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: no preconditions; per-CPU memory comes zeroed.
+        let base = unsafe {
+            shim::rust_ipvs_alloc_percpu(
+                core::mem::size_of::<[u64; N]>(),
+                core::mem::align_of::<u64>(),
+            )
+        };
+        // INVARIANT: allocated above, for `[u64; N]`.
+        Ok(PerCpuCounters {
+            base: NonNull::new(base.cast::<u64>()).ok_or(ENOMEM)?,
+        })
+    }
+
+    /// Adds `value` to counter `index` of the running CPU (nothing for an index past `N`).
+    pub(crate) fn add(&self, index: usize, value: u64) {
+        if index >= N {
+            return;
+        }
+        // Per-CPU addresses are offsets, not pointers into one object: hence `wrapping_add`.
+        let counter = self.base.as_ptr().wrapping_add(index);
+        // SAFETY: `counter` is the per-CPU address of counter `index` (type invariant,
+        // `index < N`); `this_cpu_add` is safe in any context.
+        unsafe { shim::rust_ipvs_this_cpu_add_u64(counter, value) };
+    }
+
+    /// The counters of CPU `cpu`, a possible CPU from [`possible_cpus`].
+    pub(crate) fn of_cpu(&self, cpu: u32) -> [u64; N] {
+        let mut values = [0; N];
+        let Ok(cpu) = c_int::try_from(cpu) else {
+            return values;
+        };
+        for (index, value) in values.iter_mut().enumerate() {
+            let counter = self.base.as_ptr().wrapping_add(index);
+            // SAFETY: `counter` is the per-CPU address of counter `index` (type invariant);
+            // `cpu` is a possible CPU, whose copy exists.
+            *value = unsafe { shim::rust_ipvs_per_cpu_read_u64(counter, cpu) };
+        }
+        values
+    }
+
+    /// The counters summed over every possible CPU (wrapping, as C's `u64` sums).
+    pub(crate) fn sum(&self) -> [u64; N] {
+        let mut total = [0u64; N];
+        for cpu in possible_cpus() {
+            for (t, v) in total.iter_mut().zip(self.of_cpu(cpu)) {
+                *t = t.wrapping_add(v);
+            }
+        }
+        total
+    }
+}
+
+impl<const N: usize> Drop for PerCpuCounters<N> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `__alloc_percpu` (type invariant), freed once here.
+        unsafe { bindings::free_percpu(self.base.as_ptr().cast()) };
+    }
+}
+
+/// The possible CPUs, in order (`for_each_possible_cpu`).
+pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
+    // SAFETY: reads a variable set once at boot.
+    let limit = unsafe { bindings::nr_cpu_ids };
+    let mut cpu: c_int = -1;
+    core::iter::from_fn(move || {
+        // SAFETY: `cpumask_next` reads the possible mask from any CPU number below the limit
+        // (or -1 for the first).
+        cpu = unsafe { shim::rust_ipvs_next_possible_cpu(cpu) };
+        u32::try_from(cpu).ok().filter(|&c| c < limit)
+    })
+}
