@@ -411,18 +411,22 @@ impl ConnBuckets {
     }
 
     /// Finds a live connection matching `pred` on the chain of a client tuple, at `now`.
-    /// A walk that entries moved under is repeated (C: `ip_vs_rht_walk_bucket_rcu`).
+    /// With `resizing`, a walk that entries moved under is repeated (C:
+    /// `ip_vs_rht_walk_bucket_rcu`); without, no entry can move during the caller's
+    /// read-side section, since a resize moves entries only a grace period after it
+    /// published its next table.
     fn find(
         &self,
         guard: &rcu::Guard,
         tuple: (u16, u8, &NfInetAddr, u16),
         now: u64,
+        resizing: bool,
         pred: &impl Fn(&Conn) -> bool,
     ) -> Option<Arc<Conn>> {
         let (af, protocol, caddr, cport) = tuple;
         let (chain, moves) = self.chain(af, protocol, caddr, cport)?;
         loop {
-            let start = moves.read_begin();
+            let start = resizing.then(|| moves.read_begin());
             // Newest first, as C orders a chain: when two connections share a reply tuple
             // (one client port reaching one real server through two virtual services), the
             // reply belongs to the newer one.
@@ -430,7 +434,7 @@ impl ConnBuckets {
                 .iter(guard)
                 .find(|c| pred(c) && c.hold(now))
                 .map(Arc::from);
-            if found.is_some() || !moves.moved_since(start) {
+            if found.is_some() || !start.is_some_and(|start| moves.moved_since(start)) {
                 return found;
             }
         }
@@ -523,11 +527,15 @@ impl ConnTable {
     ) -> Option<Arc<Conn>> {
         let now = jiffies();
         let guard = rcu::read_lock();
-        let found = self
-            .tables(&guard)
-            .into_iter()
-            .flatten()
-            .find_map(|t| t.find(&guard, tuple, now, &pred));
+        let tables = self.tables(&guard);
+        let resizing = tables[1].is_some();
+        let mut found = None;
+        for table in tables.into_iter().flatten() {
+            found = table.find(&guard, tuple, now, resizing, &pred);
+            if found.is_some() {
+                break;
+            }
+        }
         found
     }
 
@@ -830,16 +838,17 @@ impl ConnTable {
         self.sweep(true, None);
     }
 
-    /// Calls `f` for every connection and template, chain by chain, newest first within a
-    /// chain, as C's `/proc/net/ip_vs_conn` iterator visits them.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(&Conn)) {
+    /// Calls `f` for every connection and template on chain `index` of the current table,
+    /// newest first, as C's `/proc/net/ip_vs_conn` iterator visits them, in one read-side
+    /// section.
+    pub(crate) fn for_each_in_chain(&self, index: u64, mut f: impl FnMut(&Conn)) {
         let guard = rcu::read_lock();
-        for table in self.tables(&guard).into_iter().flatten() {
-            for chain in table.chains.iter() {
-                for c in chain.iter(&guard) {
-                    f(&c);
-                }
-            }
+        let chain = self
+            .current
+            .get(&guard)
+            .and_then(|t| t.chains.get(usize::try_from(index).ok()?));
+        for c in chain.into_iter().flat_map(|chain| chain.iter(&guard)) {
+            f(&c);
         }
     }
 }

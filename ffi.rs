@@ -166,18 +166,71 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Services) }
         }
 
+        /// `start` of the connection listings.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of one of these files.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_list_start(
+            seq: *mut kernel::bindings::seq_file,
+            pos: *mut kernel::bindings::loff_t,
+        ) -> *mut kernel::ffi::c_void {
+            // SAFETY: the seq_file core's arguments (function contract); the one state type.
+            unsafe { $crate::ffi::proc::list_start::<$state>(seq, pos) }
+        }
+
+        /// `next` of the connection listings.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of one of these files.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_list_next(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+            pos: *mut kernel::bindings::loff_t,
+        ) -> *mut kernel::ffi::c_void {
+            // SAFETY: the seq_file core's arguments (function contract); the one state type.
+            unsafe { $crate::ffi::proc::list_next::<$state>(seq, pos) }
+        }
+
         /// `show` of /proc/net/ip_vs_conn.
         ///
         /// # Safety
         ///
-        /// Called by the seq_file core with a `seq_file` of this file.
+        /// Called by the seq_file core with a `seq_file` of this file and a record of `start`
+        /// or `next`.
         #[no_mangle]
         unsafe extern "C" fn rust_ipvs_proc_conns_show(
             seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
+            v: *mut kernel::ffi::c_void,
         ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Conns) }
+            // SAFETY: the seq_file core's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::proc::list_show::<$state>(seq, v, $crate::ffi::proc::ProcList::Conns)
+            }
+        }
+
+        /// `show` of /proc/net/ip_vs_conn_sync.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file and a record of `start`
+        /// or `next`.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_conns_sync_show(
+            seq: *mut kernel::bindings::seq_file,
+            v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::proc::list_show::<$state>(
+                    seq,
+                    v,
+                    $crate::ffi::proc::ProcList::ConnsSync,
+                )
+            }
         }
 
         /// `show` of /proc/net/ip_vs_stats.

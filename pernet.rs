@@ -29,6 +29,7 @@ use crate::{
         },
         proc::{
             ProcFiles, //
+            ProcList,
             ProcRegistration,
             SeqFile,
         },
@@ -141,8 +142,12 @@ impl ProcFiles for NetState {
         ctl::proc::services(&self.control, &self.ipvs, out)
     }
 
-    fn conns(&self, out: &mut SeqFile) {
-        ctl::proc::conns(&self.ipvs, out)
+    fn list_len(&self, _list: ProcList) -> u64 {
+        ctl::proc::conns_len(&self.ipvs)
+    }
+
+    fn list_record(&self, list: ProcList, index: u64, out: &mut SeqFile) {
+        ctl::proc::conns_record(&self.ipvs, list, index, out)
     }
 
     fn stats(&self, out: &mut SeqFile) {

@@ -95,19 +95,18 @@ impl Stats {
 
     /// Counts a new connection (`ip_vs_conn_stats`).
     pub(crate) fn count_conn(&self) {
-        self.counters.add(CONNS, 1);
+        self.counters.add2((CONNS, 1), (CONNS, 0));
     }
 
     /// Counts a client packet of `bytes` (`ip_vs_in_stats`).
     pub(crate) fn count_in(&self, bytes: u32) {
-        self.counters.add(INPKTS, 1);
-        self.counters.add(INBYTES, u64::from(bytes));
+        self.counters.add2((INPKTS, 1), (INBYTES, u64::from(bytes)));
     }
 
     /// Counts a real server packet of `bytes` (`ip_vs_out_stats`).
     pub(crate) fn count_out(&self, bytes: u32) {
-        self.counters.add(OUTPKTS, 1);
-        self.counters.add(OUTBYTES, u64::from(bytes));
+        self.counters
+            .add2((OUTPKTS, 1), (OUTBYTES, u64::from(bytes)));
     }
 
     /// The five counters since the last zeroing, in [`Estimator`] order.

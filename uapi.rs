@@ -194,6 +194,8 @@ pub(crate) mod fwd {
 
 /// Connection flags (`IP_VS_CONN_F_*`); the low bits are the forwarding method ([`fwd`]).
 pub(crate) mod conn_flags {
+    /// Created by the sync daemon of a backup director.
+    pub(crate) const SYNC: u32 = 0x0020;
     /// Replies do not pass the director (DR, TUN).
     pub(crate) const NOOUTPUT: u32 = 0x0080;
     /// Counted in the destination's inactive connections.

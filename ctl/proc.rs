@@ -7,7 +7,10 @@ use super::Control;
 use crate::{
     conn::Conn,
     ffi::percpu::possible_cpus,
-    ffi::proc::SeqFile,
+    ffi::proc::{
+        ProcList, //
+        SeqFile,
+    },
     ffi::timer::jiffies,
     netns::Ipvs,
     packet::NfInetAddr,
@@ -155,28 +158,41 @@ fn write_dest(out: &mut SeqFile, dest: &Arc<Dest>) -> fmt::Result {
     )
 }
 
-/// /proc/net/ip_vs_conn: the header, then one line per connection and template, each chain
-/// newest first as C lists it.
-pub(crate) fn conns(ipvs: &Ipvs, out: &mut SeqFile) {
-    let _ = out.write_str(
-        "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n",
-    );
+/// Records of /proc/net/ip_vs_conn and ip_vs_conn_sync: the header, then one per chain of
+/// the connection table (C lists the current table, as here).
+pub(crate) fn conns_len(ipvs: &Ipvs) -> u64 {
+    1 + ipvs.conns.get_arc().map_or(0, |t| u64::from(t.size()))
+}
+
+/// Record `index` of /proc/net/ip_vs_conn or ip_vs_conn_sync: the header, or the lines of one
+/// chain of the connection table, newest first as C lists them.
+pub(crate) fn conns_record(ipvs: &Ipvs, list: ProcList, index: u64, out: &mut SeqFile) {
+    let sync = matches!(list, ProcList::ConnsSync);
+    let Some(chain) = index.checked_sub(1) else {
+        let _ = out.write_str(if sync {
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Origin Expires\n"
+        } else {
+            "Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n"
+        });
+        return;
+    };
     let Some(table) = ipvs.conns.get_arc() else {
         return;
     };
     let now = jiffies();
-    table.for_each(|c| {
-        let _ = write_conn(out, c, now);
+    table.for_each_in_chain(chain, |c| {
+        let _ = write_conn(out, c, now, sync);
     });
 }
 
-/// One line of /proc/net/ip_vs_conn (`ip_vs_conn_seq_show`).
-fn write_conn(out: &mut SeqFile, c: &Conn, now: u64) -> fmt::Result {
+/// One line of /proc/net/ip_vs_conn (`ip_vs_conn_seq_show`) or, with `sync`, of
+/// ip_vs_conn_sync (`ip_vs_conn_sync_seq_show`, with the origin before the expiry).
+fn write_conn(out: &mut SeqFile, c: &Conn, now: u64, sync: bool) -> fmt::Result {
     let hz = u64::from(bindings::CONFIG_HZ);
-    let left = c.expires.load(Relaxed).saturating_sub(now) / hz;
-    writeln!(
+    let left = (c.expires.load(Relaxed).saturating_sub(now) / hz) as u32;
+    write!(
         out,
-        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} {:7}",
+        "{:<3} {} {:04X} {} {:04X} {} {:04X} {:<11} ",
         proto::name(u16::from(c.protocol)),
         ProcAddr(c.af, &c.caddr),
         c.cport,
@@ -185,8 +201,18 @@ fn write_conn(out: &mut SeqFile, c: &Conn, now: u64) -> fmt::Result {
         ProcAddr(c.af, &c.daddr),
         c.dport(),
         proto::state_name(c),
-        left as u32
-    )
+    )?;
+    if sync {
+        // `ip_vs_origin_name`.
+        let origin = if c.flags.load(Relaxed) & uapi::conn_flags::SYNC != 0 {
+            "SYNC"
+        } else {
+            "LOCAL"
+        };
+        writeln!(out, "{origin:<6} {left:7}")
+    } else {
+        writeln!(out, "{left:7}")
+    }
 }
 
 /// The counters of `s` after `counts_prefix`, a blank line, `rates_header`, and the rates

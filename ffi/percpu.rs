@@ -43,16 +43,18 @@ impl<const N: usize> PerCpuCounters<N> {
         })
     }
 
-    /// Adds `value` to counter `index` of the running CPU (nothing for an index past `N`).
-    pub(crate) fn add(&self, index: usize, value: u64) {
-        if index >= N {
+    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU,
+    /// in one call (nothing for an index past `N`).
+    pub(crate) fn add2(&self, (index, value): (usize, u64), (index2, value2): (usize, u64)) {
+        if index >= N || index2 >= N {
             return;
         }
         // Per-CPU addresses are offsets, not pointers into one object: hence `wrapping_add`.
         let counter = self.base.as_ptr().wrapping_add(index);
-        // SAFETY: `counter` is the per-CPU address of counter `index` (type invariant,
-        // `index < N`); `this_cpu_add` is safe in any context.
-        unsafe { shim::rust_ipvs_this_cpu_add_u64(counter, value) };
+        let counter2 = self.base.as_ptr().wrapping_add(index2);
+        // SAFETY: both are per-CPU addresses of counters below `N` (type invariant);
+        // `this_cpu_add` is safe in any context.
+        unsafe { shim::rust_ipvs_this_cpu_add_u64_pair(counter, value, counter2, value2) };
     }
 
     /// The counters of CPU `cpu`, a possible CPU from [`possible_cpus`].

@@ -45,7 +45,10 @@ int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
 int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
+void *rust_ipvs_proc_list_start(struct seq_file *seq, loff_t *pos);
+void *rust_ipvs_proc_list_next(struct seq_file *seq, void *v, loff_t *pos);
 int rust_ipvs_proc_conns_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_conns_sync_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_percpu_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
@@ -86,6 +89,7 @@ unsigned int rust_ipvs_skb_len(const struct sk_buff *skb);
 int rust_ipvs_proc_register(struct net *net);
 void rust_ipvs_proc_unregister(struct net *net);
 struct net *rust_ipvs_seq_net(struct seq_file *seq);
+struct net *rust_ipvs_seq_file_net(struct seq_file *seq);
 bool rust_ipvs_skb_ipvs_property(const struct sk_buff *skb);
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb);
 u8 rust_ipvs_skb_pkt_type(const struct sk_buff *skb);
@@ -121,7 +125,7 @@ u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
-void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v);
+void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w);
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu);
 int rust_ipvs_next_possible_cpu(int cpu);
 unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
@@ -414,12 +418,34 @@ unsigned int rust_ipvs_skb_len(const struct sk_buff *skb)
 	return skb->len;
 }
 
-/* /proc/net files, per namespace; each is one seq_file "show" in Rust (ffi/proc.rs). */
+/*
+ * /proc/net files, per namespace (ffi/proc.rs): single "show" files, and the connection
+ * listings, whose records (the header, then one per hash chain) Rust counts and writes one
+ * at a time, so that a read holds RCU for one chain and a page of output at once.
+ */
+static void rust_ipvs_proc_list_stop(struct seq_file *seq, void *v)
+{
+}
+
+static const struct seq_operations rust_ipvs_conns_seq_ops = {
+	.start = rust_ipvs_proc_list_start,
+	.next = rust_ipvs_proc_list_next,
+	.stop = rust_ipvs_proc_list_stop,
+	.show = rust_ipvs_proc_conns_show,
+};
+
+static const struct seq_operations rust_ipvs_conns_sync_seq_ops = {
+	.start = rust_ipvs_proc_list_start,
+	.next = rust_ipvs_proc_list_next,
+	.stop = rust_ipvs_proc_list_stop,
+	.show = rust_ipvs_proc_conns_sync_show,
+};
 
 void rust_ipvs_proc_unregister(struct net *net)
 {
 	remove_proc_entry("ip_vs_stats_percpu", net->proc_net);
 	remove_proc_entry("ip_vs_stats", net->proc_net);
+	remove_proc_entry("ip_vs_conn_sync", net->proc_net);
 	remove_proc_entry("ip_vs_conn", net->proc_net);
 	remove_proc_entry("ip_vs", net->proc_net);
 }
@@ -427,7 +453,10 @@ void rust_ipvs_proc_unregister(struct net *net)
 int rust_ipvs_proc_register(struct net *net)
 {
 	if (!proc_create_net_single("ip_vs", 0, net->proc_net, rust_ipvs_proc_services_show, NULL) ||
-	    !proc_create_net_single("ip_vs_conn", 0, net->proc_net, rust_ipvs_proc_conns_show, NULL) ||
+	    !proc_create_net("ip_vs_conn", 0, net->proc_net, &rust_ipvs_conns_seq_ops,
+			     sizeof(struct seq_net_private)) ||
+	    !proc_create_net("ip_vs_conn_sync", 0, net->proc_net, &rust_ipvs_conns_sync_seq_ops,
+			     sizeof(struct seq_net_private)) ||
 	    !proc_create_net_single("ip_vs_stats", 0, net->proc_net, rust_ipvs_proc_stats_show, NULL) ||
 	    !proc_create_net_single("ip_vs_stats_percpu", 0, net->proc_net,
 				    rust_ipvs_proc_stats_percpu_show, NULL)) {
@@ -440,6 +469,11 @@ int rust_ipvs_proc_register(struct net *net)
 struct net *rust_ipvs_seq_net(struct seq_file *seq)
 {
 	return seq_file_single_net(seq);
+}
+
+struct net *rust_ipvs_seq_file_net(struct seq_file *seq)
+{
+	return seq_file_net(seq);
 }
 
 /* Packet access: one-line wrappers of skb fields and static inline helpers. */
@@ -767,9 +801,10 @@ void *rust_ipvs_alloc_percpu(size_t size, size_t align)
 	return (void __force *)__alloc_percpu(size, align);
 }
 
-void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v)
+void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w)
 {
 	this_cpu_add(*(u64 __percpu __force *)p, v);
+	this_cpu_add(*(u64 __percpu __force *)q, w);
 }
 
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu)

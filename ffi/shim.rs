@@ -129,6 +129,8 @@ extern "C" {
     pub(crate) fn rust_ipvs_proc_unregister(net: *mut bindings::net);
     /// `seq_file_single_net(seq)`.
     pub(crate) fn rust_ipvs_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
+    /// `seq_file_net()`: the namespace of a `proc_create_net` file.
+    pub(crate) fn rust_ipvs_seq_file_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
 }
 
 /// `struct nf_conn`, which the kernel's bindings do not export; only used by pointer.
@@ -282,8 +284,8 @@ extern "C" {
 extern "C" {
     /// `__alloc_percpu()`: zeroed per-CPU memory, a per-CPU address or null.
     pub(crate) fn rust_ipvs_alloc_percpu(size: usize, align: usize) -> *mut core::ffi::c_void;
-    /// `this_cpu_add()` on a per-CPU `u64`.
-    pub(crate) fn rust_ipvs_this_cpu_add_u64(p: *mut u64, v: u64);
+    /// `this_cpu_add()` on two per-CPU `u64`s (a packet's count and bytes).
+    pub(crate) fn rust_ipvs_this_cpu_add_u64_pair(p: *mut u64, v: u64, q: *mut u64, w: u64);
     /// `READ_ONCE(*per_cpu_ptr(p, cpu))`.
     pub(crate) fn rust_ipvs_per_cpu_read_u64(p: *mut u64, cpu: c_int) -> u64;
     /// `cpumask_next(cpu, cpu_possible_mask)`: `nr_cpu_ids` or more past the last one.
