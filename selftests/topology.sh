@@ -117,8 +117,10 @@ socat_messages() {
 }
 
 # One TCP request from the client to the virtual service: prints the real server's name.
+# A real server forks a shell per connection, which can take over 3 s on the debug kernel
+# under TCG: the answer gets 10 s (once seen as a C ip_vs run's empty reply in dp_nat).
 tcp_request() {
-	in_client socat -T 3 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
+	in_client socat -T 10 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
 
 # One UDP request from the client (a fresh source port each time).
