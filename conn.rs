@@ -46,7 +46,6 @@ use crate::{
             self, //
             Shape,
             SizeLimits,
-            Thresholds,
         },
     },
     packet::{
@@ -359,8 +358,6 @@ struct ConnBuckets {
     seed: u32,
     /// Its size and load factor.
     shape: Shape,
-    /// When it should be resized.
-    thresholds: Thresholds,
     /// The chains, `shape.size` of them.
     chains: Pin<KVBox<[Chain<Conn>]>>,
     /// The move counts, a power of two of them.
@@ -369,7 +366,7 @@ struct ConnBuckets {
 
 impl ConnBuckets {
     /// An empty table of `size` chains (a power of two) sized with `lfactor`.
-    fn new(size: u32, lfactor: i32, limits: SizeLimits) -> Result<Arc<Self>> {
+    fn new(size: u32, lfactor: i32) -> Result<Arc<Self>> {
         let chains = KVBox::pin_slice(|_| Chain::new(), size as usize, GFP_KERNEL)?;
         let stripes = (size >> 6).clamp(1, 256) as usize;
         let moves = KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?;
@@ -377,7 +374,6 @@ impl ConnBuckets {
             ConnBuckets {
                 seed: random_u32(),
                 shape: Shape { size, lfactor },
-                thresholds: sizing::thresholds(size, lfactor, limits),
                 chains,
                 moves,
             },
@@ -499,7 +495,7 @@ impl ConnTable {
         // Nothing was published before: this does not wait for a grace period.
         table
             .current
-            .replace(Some(ConnBuckets::new(size, lfactor, limits)?));
+            .replace(Some(ConnBuckets::new(size, lfactor)?));
         Ok(table)
     }
 
@@ -798,15 +794,10 @@ impl ConnTable {
             return;
         };
         let count = u32::try_from(self.count.load(Relaxed)).unwrap_or(0);
-        let t = current.thresholds;
-        if count <= t.upper && count > t.lower && lfactor == current.shape.lfactor {
+        let Some(size) = sizing::resize_target(current.shape, count, lfactor, self.limits) else {
             return;
-        }
-        let size = sizing::desired_size(Some(current.shape), count, lfactor, self.limits);
-        if size == current.shape.size && lfactor == current.shape.lfactor {
-            return;
-        }
-        let Ok(next) = ConnBuckets::new(size, lfactor, self.limits) else {
+        };
+        let Ok(next) = ConnBuckets::new(size, lfactor) else {
             return;
         };
         // Once every reader sees it, new connections go to the next table only.

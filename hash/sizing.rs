@@ -5,8 +5,8 @@
 //!
 //! A load factor `lfactor` is a shift: a table of `size` buckets is full at
 //! `size << lfactor` entries for a positive factor, and at `size >> -lfactor` entries for a
-//! negative one (below one entry per bucket). It grows past that upper threshold and shrinks
-//! when the entries fall to a sixteenth of it.
+//! negative one (below one entry per bucket). It grows past that and shrinks when the
+//! entries fall to a sixteenth of it.
 
 /// The bounds of a table's size, as powers of two.
 #[derive(Clone, Copy, Debug)]
@@ -24,15 +24,6 @@ pub(crate) struct Shape {
     pub(crate) size: u32,
     /// The load factor the table was sized with.
     pub(crate) lfactor: i32,
-}
-
-/// When a table of `shape` should grow or shrink.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Thresholds {
-    /// Grow when there are more entries than this (C: `u_thresh`).
-    pub(crate) upper: u32,
-    /// Shrink when there are this many entries or fewer (C: `l_thresh`); 0 never shrinks.
-    pub(crate) lower: u32,
 }
 
 /// The smallest power of two at least `n` (1 for 0), capped at 2^31.
@@ -74,25 +65,10 @@ pub(crate) fn desired_size(
     n.saturating_mul(2).clamp(min, max)
 }
 
-/// The thresholds of a table of `size` buckets (`ip_vs_rht_set_thresholds`).
-pub(crate) fn thresholds(size: u32, lfactor: i32, limits: SizeLimits) -> Thresholds {
-    let max = 1u32 << limits.max_bits.min(30);
-    let upper = if size >= max {
-        // Stop growing.
-        i32::MAX as u32
-    } else if lfactor <= 0 {
-        size >> lfactor.unsigned_abs().min(limits.max_bits).min(31)
-    } else {
-        let factor = lfactor.unsigned_abs().min(30);
-        size.min(1 << 30u32.saturating_sub(factor)) << factor
-    };
-    let lower = if size >= max {
-        max >> 4
-    } else if size > 1 << limits.min_bits.min(30) {
-        upper >> 4
-    } else {
-        // Stop shrinking.
-        0
-    };
-    Thresholds { upper, lower }
+/// The size a table of `shape` should be resized to for `n` entries and load factor
+/// `lfactor`, or [`None`] while it fits (C's resize works, which compute the desired size
+/// every time: a threshold shortcut would miss the shrink of a full table).
+pub(crate) fn resize_target(shape: Shape, n: u32, lfactor: i32, limits: SizeLimits) -> Option<u32> {
+    let size = desired_size(Some(shape), n, lfactor, limits);
+    (size != shape.size || lfactor != shape.lfactor).then_some(size)
 }

@@ -26,7 +26,6 @@ use crate::{
             self, //
             Shape,
             SizeLimits,
-            Thresholds,
         },
     },
     packet::NfInetAddr,
@@ -124,8 +123,6 @@ pub(crate) struct ServiceTable {
     seed: u32,
     /// Its size and load factor.
     shape: Shape,
-    /// When it should be resized.
-    thresholds: Thresholds,
     /// The chains, `shape.size` of them.
     chains: Pin<KVBox<[Chain<ServiceNode>]>>,
     /// IPv4 and IPv6 services by kind.
@@ -147,7 +144,6 @@ impl ServiceTable {
             ServiceTable {
                 seed: crate::ffi::timer::random_u32(),
                 shape: Shape { size, lfactor },
-                thresholds: sizing::thresholds(size, lfactor, LIMITS),
                 chains,
                 families: [FamilyCounts::new(), FamilyCounts::new()],
                 len: Atomic::new(0),
@@ -169,12 +165,7 @@ impl ServiceTable {
     /// The size a table should have with `len` services and load factor `lfactor`, if it is
     /// not this one's: past the thresholds, or a changed `svc_lfactor`.
     pub(crate) fn resize_for(&self, len: u32, lfactor: i32) -> Option<u32> {
-        let within = len <= self.thresholds.upper && len > self.thresholds.lower;
-        if within && lfactor == self.shape.lfactor {
-            return None;
-        }
-        let size = sizing::desired_size(Some(self.shape), len, lfactor, LIMITS);
-        (size != self.shape.size || lfactor != self.shape.lfactor).then_some(size)
+        sizing::resize_target(self.shape, len, lfactor, LIMITS)
     }
 
     /// The chain of `key`.

@@ -6,10 +6,9 @@
 
 use crate::hash::sizing::{
     desired_size, //
-    thresholds,
+    resize_target,
     Shape,
     SizeLimits,
-    Thresholds,
 };
 
 /// The service table's bounds (`IP_VS_SVC_TAB_MIN_BITS`, `IP_VS_SVC_TAB_MAX_BITS`).
@@ -59,25 +58,6 @@ fn c_desired_size(
     (n << 1).clamp(1 << min_bits, 1 << max_bits)
 }
 
-/// `ip_vs_rht_set_thresholds`.
-fn c_thresholds(size: i64, lfactor: i32, min_bits: i64, max_bits: i64) -> (i64, i64) {
-    let u = if size >= 1 << max_bits {
-        i64::from(i32::MAX)
-    } else if lfactor <= 0 {
-        size >> i64::from(-lfactor).min(max_bits)
-    } else {
-        size.min(1 << (30 - lfactor)) << lfactor
-    };
-    let l = if size >= 1 << max_bits {
-        (1 << max_bits) >> 4
-    } else if size > 1 << min_bits {
-        u >> 4
-    } else {
-        0
-    };
-    (u, l)
-}
-
 #[test]
 fn desired_size_is_cs_for_every_load_factor() {
     let counts = [
@@ -106,25 +86,6 @@ fn desired_size_is_cs_for_every_load_factor() {
     }
 }
 
-#[test]
-fn thresholds_are_cs_for_every_load_factor() {
-    for lfactor in -8..=8 {
-        for bits in 4..=20 {
-            let size = 1i64 << bits;
-            let (u, l) = c_thresholds(size, lfactor, 4, 20);
-            let got = thresholds(size as u32, lfactor, SVC);
-            assert_eq!(
-                got,
-                Thresholds {
-                    upper: u as u32,
-                    lower: l as u32
-                },
-                "size {size} lfactor {lfactor}"
-            );
-        }
-    }
-}
-
 /// The sizes the service table goes through as services are added one at a time with the
 /// initial namespace's factor (-3: grow past 12.5% load), as `ip_vs_add_service` checks
 /// `num + 1 > u_thresh` before each add.
@@ -137,15 +98,41 @@ fn service_table_grows_to_eight_buckets_per_service() {
     };
     let mut resizes = 0;
     for len in 1..=10_000u32 {
-        if len > thresholds(shape.size, lfactor, SVC).upper {
-            shape.size = desired_size(Some(shape), len, lfactor, SVC);
+        if let Some(size) = resize_target(shape, len, lfactor, SVC) {
+            shape.size = size;
             resizes += 1;
         }
     }
     assert_eq!(shape.size, 131_072);
     assert_eq!(resizes, 13);
     // Deleting down to 100 services shrinks it once, to twice the need.
-    let t = thresholds(shape.size, lfactor, SVC);
-    assert!(100 <= t.lower);
-    assert_eq!(desired_size(Some(shape), 100, lfactor, SVC), 2048);
+    assert_eq!(resize_target(shape, 2000, lfactor, SVC), None);
+    assert_eq!(resize_target(shape, 100, lfactor, SVC), Some(2048));
+}
+
+/// `resize_target` is C's desired size whenever that differs, for every load factor, size and
+/// count (a threshold shortcut missed the shrink of a full table with a positive factor).
+#[test]
+fn resize_target_is_the_desired_size_when_it_differs() {
+    for lfactor in -8..=8 {
+        for t_lfactor in [lfactor, lfactor - 1] {
+            for bits in 4..=20 {
+                let shape = Shape {
+                    size: 1 << bits,
+                    lfactor: t_lfactor,
+                };
+                for n in [
+                    0u32, 1, 2, 3, 7, 8, 9, 63, 64, 65, 100, 1000, 10_000, 65_536, 1_000_000,
+                ] {
+                    let desired = desired_size(Some(shape), n, lfactor, SVC);
+                    let want = (desired != shape.size || lfactor != t_lfactor).then_some(desired);
+                    assert_eq!(
+                        resize_target(shape, n, lfactor, SVC),
+                        want,
+                        "{shape:?} n {n} lfactor {lfactor}"
+                    );
+                }
+            }
+        }
+    }
 }
