@@ -124,6 +124,8 @@ pub(crate) struct Conn {
     pub(crate) timeout: Atomic<u64>,
     /// When the connection expires, in jiffies; [`CLAIMED`] once it is being removed.
     pub(crate) expires: Atomic<u64>,
+    /// Client packets seen (`cp->in_pkts`), which the defense's random drop reads.
+    pub(crate) in_pkts: Atomic<u32>,
     /// Unlinked from the table and released from its destination.
     pub(crate) dead: Atomic<bool>,
     /// The real server, while bound.
@@ -168,6 +170,26 @@ impl Conn {
         expires != CLAIMED
             && now >= expires
             && self.expires.cmpxchg(expires, CLAIMED, Relaxed).is_ok()
+    }
+
+    /// Claims a connection for removal whatever its expiry (C: `ip_vs_conn_del`'s
+    /// `timer_delete`): false when it was claimed already.
+    fn claim(&self) -> bool {
+        let expires = self.expires.load(Relaxed);
+        expires != CLAIMED && self.expires.cmpxchg(expires, CLAIMED, Relaxed).is_ok()
+    }
+
+    /// Counts a client packet of the connection (`ip_vs_in`): a one-packet connection's
+    /// counts in its template.
+    pub(crate) fn count_in_packet(&self) {
+        let counted = if self.flags.load(Relaxed) & flags::ONE_PACKET != 0 {
+            self.control.as_deref()
+        } else {
+            Some(self)
+        };
+        if let Some(conn) = counted {
+            conn.in_pkts.fetch_add(1, Relaxed);
+        }
     }
 
     /// Real server port, host order.
@@ -472,10 +494,8 @@ pub(crate) struct ConnTable {
     next: RcuArc<ConnBuckets>,
     /// The table's bounds.
     limits: SizeLimits,
-    /// Connections in the table.
+    /// Connections in the table, and those being created (C: `conn_count`).
     pub(crate) count: Atomic<i32>,
-    /// Connections refused because the table was full.
-    pub(crate) dropped: Atomic<u64>,
 }
 
 impl ConnTable {
@@ -488,7 +508,6 @@ impl ConnTable {
                 next: RcuArc::new(),
                 limits,
                 count: Atomic::new(0),
-                dropped: Atomic::new(0),
             },
             GFP_KERNEL,
         )?;
@@ -593,10 +612,41 @@ impl ConnTable {
         control: Option<Arc<Conn>>,
         timeout: Option<u64>,
     ) -> Result<Arc<Conn>> {
-        if self.count.load(Relaxed) >= conn_max {
-            self.dropped.fetch_add(1, Relaxed);
-            return Err(ENOMEM);
+        self.reserve(conn_max)?;
+        let conn = match self.create(p, dest, extra_flags, control, timeout) {
+            Ok(conn) => conn,
+            Err(e) => {
+                self.count.fetch_sub(1, Relaxed);
+                return Err(e);
+            }
+        };
+        Ok(conn)
+    }
+
+    /// Counts a connection about to be created, up to `conn_max` (C: `ip_vs_conn_new`'s
+    /// compare-and-exchange): ENOMEM when the namespace holds that many.
+    fn reserve(&self, conn_max: i32) -> Result {
+        let mut count = self.count.load(Relaxed);
+        loop {
+            if count >= conn_max {
+                return Err(ENOMEM);
+            }
+            match self.count.cmpxchg(count, count.wrapping_add(1), Relaxed) {
+                Ok(_) => return Ok(()),
+                Err(current) => count = current,
+            }
         }
+    }
+
+    /// [`ConnTable::new_conn`] once counted.
+    fn create(
+        &self,
+        p: &ConnParams,
+        dest: Arc<Dest>,
+        extra_flags: u32,
+        control: Option<Arc<Conn>>,
+        timeout: Option<u64>,
+    ) -> Result<Arc<Conn>> {
         let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
         let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
         if fwd != uapi::fwd::MASQ {
@@ -622,6 +672,7 @@ impl ConnTable {
                 state: Atomic::new(0),
                 timeout: Atomic::new(initial_timeout),
                 expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
+                in_pkts: Atomic::new(0),
                 dead: Atomic::new(false),
                 dest: Some(dest),
                 transition <- new_spinlock_irq!((), "rust_ipvs_conn_transition"),
@@ -655,7 +706,6 @@ impl ConnTable {
         if let Some(ct) = &conn.control {
             ct.n_control.fetch_add(1, Relaxed);
         }
-        self.count.fetch_add(1, Relaxed);
         Ok(conn)
     }
 
@@ -778,6 +828,44 @@ impl ConnTable {
         }
         conn.expires.store(CLAIMED, Relaxed);
         self.release(conn, Some(net));
+    }
+
+    /// `ip_vs_random_dropentry`: scans 1/32 of the current table's chains, from chain
+    /// `start` on, and drops the connections `to_drop` picks at the time given (the defense's
+    /// policy), as their expiry would. Process context (the namespace's tick, which also
+    /// resizes: no resize runs meanwhile); it yields the CPU every 32 chains.
+    pub(crate) fn drop_random(&self, start: u32, net: &Net, to_drop: impl Fn(&Conn, u64) -> bool) {
+        let Some(table) = self.current.get_arc() else {
+            return;
+        };
+        let now = jiffies();
+        let mask = table.chains.len().wrapping_sub(1);
+        let mut doomed: KVec<Arc<Conn>> = KVec::new();
+        for index in 0..table.chains.len() >> 5 {
+            let Some(chain) = table
+                .chains
+                .get((start as usize).wrapping_add(index) & mask)
+            else {
+                continue;
+            };
+            {
+                let guard = rcu::read_lock();
+                for c in chain.iter(&guard) {
+                    if to_drop(&c, now) && doomed.push(c.into(), GFP_ATOMIC).is_err() {
+                        break;
+                    }
+                }
+            }
+            for conn in doomed.iter() {
+                if conn.claim() {
+                    self.release(conn, Some(net));
+                }
+            }
+            doomed.clear();
+            if index % 32 == 31 {
+                crate::ffi::timer::cond_resched();
+            }
+        }
     }
 
     /// The expiry sweep, run by the namespace's tick every second: expired connections

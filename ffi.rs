@@ -275,6 +275,22 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::timer::fire::<$state>(net) }
         }
 
+        /// A write to a sysctl of the namespace that C checks with a handler of its own.
+        ///
+        /// # Safety
+        ///
+        /// Called by shim.c's handler of a table registered for `net`, which is unregistered
+        /// (waiting for its handlers) before the namespace is dismantled.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_sysctl_write(
+            net: *mut kernel::bindings::net,
+            index: kernel::ffi::c_uint,
+            value: kernel::ffi::c_int,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the handler's namespace (function contract); the one state type.
+            unsafe { $crate::ffi::sysctl::write::<$state>(net, index, value) }
+        }
+
         /// The namespace's once-a-minute callback, in process context.
         ///
         /// # Safety

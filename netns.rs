@@ -9,6 +9,7 @@
 
 use crate::{
     conn::ConnTable,
+    defense::Defense,
     ffi::{
         net::NetRef, //
         rcu::RcuArc,
@@ -31,6 +32,8 @@ pub(crate) struct Ipvs {
     pub(crate) total: Stats,
     /// Sysctl settings.
     pub(crate) sysctl: Sysctls,
+    /// The defense against memory exhaustion.
+    pub(crate) defense: Defense,
     /// The services, for the packet path; empty until the first service.
     pub(crate) services: RcuArc<ServiceTable>,
     /// The connection table, allocated with the first service (as C allocates `conn_tab`).
@@ -46,6 +49,7 @@ impl Ipvs {
             timeouts: Timeouts::new(),
             total: Stats::new()?,
             sysctl: Sysctls::new(net.get().is_init())?,
+            defense: Defense::new(),
             services: RcuArc::new(),
             conns: RcuArc::new(),
             net,
@@ -55,8 +59,8 @@ impl Ipvs {
     /// What protocol state transitions read.
     pub(crate) fn settings(&self) -> NetSettings<'_> {
         NetSettings {
-            sysctl: &self.sysctl,
             timeouts: &self.timeouts,
+            secure_tcp_tables: self.defense.secure_tcp_tables(),
         }
     }
 

@@ -34,14 +34,22 @@ use crate::{
             SeqFile,
         },
         skb::Skb,
-        sysctl::SysctlRegistration,
+        sysctl::{
+            SysctlRegistration, //
+            SysctlWrites,
+        },
         timer::{
             jiffies, //
+            random_u32,
             Tick,
         },
     },
     netns::Ipvs,
-    sysctl::Sysctl,
+    sysctl::{
+        self, //
+        Sysctl,
+        Written,
+    },
 };
 use kernel::{
     new_mutex,
@@ -90,7 +98,16 @@ impl PernetState for NetState {
             control.proc_files = Some(ProcRegistration::new(net)?);
         }
         if control.sysctls.is_none() {
-            control.sysctls = Some(SysctlRegistration::new(net, self.ipvs.sysctl.values())?);
+            let read_only = if net.is_unprivileged() {
+                sysctl::READ_ONLY_UNPRIVILEGED
+            } else {
+                0
+            };
+            control.sysctls = Some(SysctlRegistration::new(
+                net,
+                self.ipvs.sysctl.values(),
+                read_only,
+            )?);
         }
         Ok(())
     }
@@ -159,14 +176,36 @@ impl ProcFiles for NetState {
     }
 }
 
+impl SysctlWrites for NetState {
+    /// `conn_max` and the defense modes, under the control mutex (C: the service mutex, and
+    /// `update_defense_level` after a mode changed).
+    fn write(&self, index: usize, value: i32, privileged: bool) -> Result {
+        let _control = self.control.lock();
+        if self.ipvs.sysctl.write(index, value, privileged)? == Written::DefenseMode {
+            self.ipvs.defense.update(&self.ipvs.sysctl);
+        }
+        Ok(())
+    }
+}
+
 impl Tick for NetState {
-    /// Expires connections, resizes the connection table if its count calls for it and,
-    /// every other second, updates the rates (C's estimator period is two seconds) unless
+    /// Expires connections, resizes the connection table if its count calls for it, updates
+    /// the defense level and drops entries at random under `drop_entry` (C's defense work)
+    /// and, every other second, updates the rates (C's estimator period is two seconds) unless
     /// `run_estimation` is 0.
     fn tick(&self) {
+        {
+            let _control = self.control.lock();
+            self.ipvs.defense.update(&self.ipvs.sysctl);
+        }
         if let Some(conns) = self.ipvs.conns.get_arc() {
-            conns.expire(self.ipvs.net.get());
+            let net = self.ipvs.net.get();
+            conns.expire(net);
             conns.resize(self.ipvs.sysctl.get(Sysctl::ConnLfactor));
+            if self.ipvs.defense.drops_entries() {
+                let defense = &self.ipvs.defense;
+                conns.drop_random(random_u32(), net, |c, now| defense.entry_to_drop(c, now));
+            }
         }
         let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
         if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {

@@ -330,12 +330,12 @@ impl fmt::Display for ProtoName {
     }
 }
 
-/// What a protocol's state transition reads of its namespace: the sysctls and the timeouts.
+/// What a protocol's state transition reads of its namespace: the timeouts and the state tables.
 pub(crate) struct NetSettings<'a> {
-    /// The namespace's sysctls.
-    pub(crate) sysctl: &'a Sysctls,
     /// The namespace's protocol timeouts.
     pub(crate) timeouts: &'a Timeouts,
+    /// Whether TCP uses its defense state tables (`secure_tcp`, [`crate::defense`]).
+    pub(crate) secure_tcp_tables: bool,
 }
 
 /// The three timeouts SET_CONFIG and GET_CONFIG carry, in seconds.

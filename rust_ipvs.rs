@@ -16,6 +16,7 @@ use kernel::prelude::*;
 mod conn;
 mod ctl;
 mod datapath;
+mod defense;
 mod ffi;
 mod hash;
 mod netns;

@@ -4,10 +4,13 @@
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
 //! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
-//! (the memory-pressure defense `amemthresh`, `am_droprate`, `drop_entry`, `drop_packet`; the
-//! sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `pmtu_disc` of tunnels,
-//! `sloppy_sctp`, `schedule_icmp`) come with them. `secure_tcp` 1 and 2 act as C does while
-//! memory is plentiful (the normal state tables); 3 always selects the defense tables.
+//! (the sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `pmtu_disc` of tunnels,
+//! `sloppy_sctp`, `schedule_icmp`) come with them.
+//!
+//! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
+//! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
+//! unprivileged user namespace, `run_estimation` and the load factors are read-only
+//! ([`READ_ONLY_UNPRIVILEGED`]).
 
 use kernel::{
     prelude::*,
@@ -57,10 +60,31 @@ pub(crate) enum Sysctl {
     SvcLfactor = 13,
     /// `conn_lfactor`: the connection table's load factor (-8 to 8).
     ConnLfactor = 14,
+    /// `amemthresh`: the available memory, in pages, below which the defense acts.
+    Amemthresh = 15,
+    /// `am_droprate`: `drop_packet` 3 drops one new-connection packet out of this many.
+    AmDroprate = 16,
+    /// `drop_entry`: drop connection entries at random when memory is short (0 to 3).
+    DropEntry = 17,
+    /// `drop_packet`: drop new-connection packets when memory is short (0 to 3).
+    DropPacket = 18,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 15;
+pub(crate) const COUNT: usize = 19;
+
+/// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
+pub(crate) const CONN_MAX: i32 = 1 << 30;
+
+/// The sysctls a namespace owned by an unprivileged user namespace may only read, as bits of
+/// [`Sysctl`] indices (C makes them 0444 there).
+pub(crate) const READ_ONLY_UNPRIVILEGED: u64 = (1 << Sysctl::RunEstimation as u64)
+    | (1 << Sysctl::SvcLfactor as u64)
+    | (1 << Sysctl::ConnLfactor as u64);
+
+/// The initial namespace's `conn_max`, which a new namespace inherits as its value and its
+/// limit (C reads `init_net`'s table entry).
+static INIT_NET_CONN_MAX: Atomic<i32> = Atomic::new(CONN_MAX);
 
 /// The default of `lblc_expiration` and `lblcr_expiration` in jiffies (a day).
 const LOCALITY_EXPIRATION: i32 =
@@ -68,36 +92,64 @@ const LOCALITY_EXPIRATION: i32 =
 
 /// The C defaults, indexed by [`Sysctl`].
 const DEFAULTS: [i32; COUNT] = [
-    1 << 30, // conn_max (IP_VS_CONN_MAX)
-    0,       // conntrack
-    0,       // secure_tcp
-    1,       // snat_reroute
-    0,       // expire_nodest_conn
-    0,       // sloppy_tcp
-    0,       // expire_quiescent_template
-    0,       // nat_icmp_send
-    1,       // conn_reuse_mode
-    0,       // ignore_tunneled
-    1,       // run_estimation
+    CONN_MAX, // conn_max (IP_VS_CONN_MAX; another namespace inherits the initial one's)
+    0,        // conntrack
+    0,        // secure_tcp
+    1,        // snat_reroute
+    0,        // expire_nodest_conn
+    0,        // sloppy_tcp
+    0,        // expire_quiescent_template
+    0,        // nat_icmp_send
+    1,        // conn_reuse_mode
+    0,        // ignore_tunneled
+    1,        // run_estimation
     LOCALITY_EXPIRATION,
     LOCALITY_EXPIRATION,
-    -2, // svc_lfactor (-3 in the initial namespace: `ip_vs_svc_default_load_factor`)
-    -2, // conn_lfactor (-4 in the initial namespace: `ip_vs_conn_default_load_factor`)
+    -2,   // svc_lfactor (-3 in the initial namespace: `ip_vs_svc_default_load_factor`)
+    -2,   // conn_lfactor (-4 in the initial namespace: `ip_vs_conn_default_load_factor`)
+    1024, // amemthresh
+    10,   // am_droprate
+    0,    // drop_entry
+    0,    // drop_packet
 ];
 
 /// A namespace's sysctl values, shared with their registration.
 pub(crate) struct Sysctls {
     /// The values, indexed by [`Sysctl`].
     values: Arc<[Atomic<i32>; COUNT]>,
+    /// The most a writer without `CAP_NET_ADMIN` may set `conn_max` to (C:
+    /// `conn_max_limit`): what the initial namespace's was when this one was created, and
+    /// whatever a privileged writer set last.
+    conn_max_limit: Atomic<i32>,
+    /// Whether these are the initial namespace's.
+    init: bool,
+}
+
+/// What a checked write changed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// Nothing the defense reads.
+    Value,
+    /// A defense mode: the defense level is updated at once (C: `proc_do_defense_mode`).
+    DefenseMode,
 }
 
 impl Sysctls {
     /// The C defaults, for the initial namespace when `init`.
     pub(crate) fn new(init: bool) -> Result<Self> {
+        let conn_max = if init {
+            CONN_MAX
+        } else {
+            INIT_NET_CONN_MAX.load(Relaxed)
+        };
         let sysctls = Sysctls {
             values: Arc::new(DEFAULTS.map(Atomic::new), GFP_KERNEL)?,
+            conn_max_limit: Atomic::new(conn_max),
+            init,
         };
+        sysctls.set(Sysctl::ConnMax, conn_max);
         if init {
+            INIT_NET_CONN_MAX.store(conn_max, Relaxed);
             // The initial namespace grows its service table at a 12.5% load, others at 25%,
             // and its connection table at 6.25% (C counts two nodes per NAT connection),
             // others at 25%.
@@ -108,7 +160,7 @@ impl Sysctls {
     }
 
     /// Sets `sysctl` to `value`.
-    fn set(&self, sysctl: Sysctl, value: i32) {
+    pub(crate) fn set(&self, sysctl: Sysctl, value: i32) {
         if let Some(v) = self.values.get(sysctl as usize) {
             v.store(value, Relaxed);
         }
@@ -131,6 +183,49 @@ impl Sysctls {
     /// Whether `sysctl` is non-zero.
     pub(crate) fn enabled(&self, sysctl: Sysctl) -> bool {
         self.get(sysctl) != 0
+    }
+
+    /// Takes a write of `value` to the sysctl at `index` (in [`Sysctl`]'s order), checked as
+    /// C's handler of that sysctl does; `privileged` when the writer has `CAP_NET_ADMIN` in the
+    /// initial user namespace. Callers serialise writes (C: the service mutex).
+    ///
+    /// - `conn_max` (`proc_do_conn_max`): 0 to `IP_VS_CONN_MAX` for a privileged writer, who
+    ///   also sets the namespace's limit; up to that limit for others; EINVAL beyond.
+    /// - `drop_entry`, `drop_packet`, `secure_tcp` (`proc_do_defense_mode`): 0 to 3, EINVAL
+    ///   otherwise; a change updates the defense level.
+    pub(crate) fn write(&self, index: usize, value: i32, privileged: bool) -> Result<Written> {
+        let slot = self.values.get(index).ok_or(EINVAL)?;
+        if index == Sysctl::ConnMax as usize {
+            let max = if privileged {
+                CONN_MAX
+            } else {
+                self.conn_max_limit.load(Relaxed)
+            };
+            if !(0..=max).contains(&value) {
+                return Err(EINVAL);
+            }
+            if privileged {
+                self.conn_max_limit.store(value, Relaxed);
+            }
+            slot.store(value, Relaxed);
+            if self.init {
+                INIT_NET_CONN_MAX.store(value, Relaxed);
+            }
+            return Ok(Written::Value);
+        }
+        let defense = [Sysctl::DropEntry, Sysctl::DropPacket, Sysctl::SecureTcp];
+        if defense.iter().any(|s| *s as usize == index) {
+            if slot.load(Relaxed) == value {
+                return Ok(Written::Value);
+            }
+            if !(0..=3).contains(&value) {
+                return Err(EINVAL);
+            }
+            slot.store(value, Relaxed);
+            return Ok(Written::DefenseMode);
+        }
+        // Every other sysctl is written by the kernel's own handlers.
+        Err(EINVAL)
     }
 
     /// The values, for registering the table.

@@ -83,6 +83,11 @@ pub(super) fn try_to_schedule(
     let Some(service) = services.find(guard, &packet, unprivileged) else {
         return Err(Verdict::Accept);
     };
+    // `ip_vs_todrop`: under `drop_packet`, one packet out of every `drop_rate` that would
+    // create a connection is dropped.
+    if ipvs.defense.packet_to_drop() {
+        return Err(Verdict::Drop);
+    }
     let request = Request {
         ipvs,
         conns,

@@ -77,6 +77,17 @@ impl Net {
         unsafe { shim::rust_ipvs_port_requires_bind_service(self.as_ptr(), port) }
     }
 
+    /// Whether the namespace belongs to a user namespace other than the initial one (C:
+    /// `net->user_ns != &init_user_ns`), whose root is not privileged in the initial one.
+    pub(crate) fn is_unprivileged(&self) -> bool {
+        // SAFETY: `self` is a live namespace (type invariant); its `user_ns` is set when it is
+        // created and never changes; the address of `init_user_ns` is only compared.
+        unsafe {
+            let user_ns = (*self.as_ptr()).user_ns;
+            !core::ptr::eq(user_ns, core::ptr::addr_of_mut!(bindings::init_user_ns))
+        }
+    }
+
     /// Whether this is the initial namespace (`net_eq(net, &init_net)`).
     pub(crate) fn is_init(&self) -> bool {
         // SAFETY: the call compares pointers only.

@@ -53,6 +53,7 @@ int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_percpu_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
 void rust_ipvs_minute(struct net *net);
+int rust_ipvs_sysctl_write(struct net *net, unsigned int index, int value);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
@@ -141,7 +142,7 @@ struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h);
 struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
-int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
+int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
 			      struct ctl_table_header **hdr);
 void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr);
 
@@ -744,15 +745,31 @@ void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 	kfree(gc);
 }
 
-/* net.ipv4.vs.*: the C names, handlers and ranges; data pointers are set per namespace. */
-static int rust_ipvs_conn_max_limit = 1 << 30;
+/*
+ * net.ipv4.vs.*: the C names, handlers and ranges; data pointers are set per namespace.
+ * rust_ipvs_proc_checked() parses a write and hands it to Rust (rust_ipvs_sysctl_write()),
+ * which checks and stores it as C's proc_do_conn_max() and proc_do_defense_mode() do; its
+ * entries carry their index in extra1 and their namespace in extra2.
+ */
+static int rust_ipvs_proc_checked(const struct ctl_table *table, int write, void *buffer,
+				  size_t *lenp, loff_t *ppos)
+{
+	int val = write ? INT_MIN : READ_ONCE(*(int *)table->data);
+	const struct ctl_table tmp = { .data = &val, .maxlen = sizeof(int) };
+	int rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+
+	if (write && !rc && val != INT_MIN)
+		rc = rust_ipvs_sysctl_write(table->extra2, (uintptr_t)table->extra1, val);
+	return rc;
+}
+
 static int rust_ipvs_lfactor_min = -8;
 static int rust_ipvs_lfactor_max = 8;
 
 static const struct ctl_table rust_ipvs_vars[] = {
-	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = &rust_ipvs_conn_max_limit },
+	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "conntrack", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "secure_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "secure_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "snat_reroute", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "expire_nodest_conn", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "sloppy_tcp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
@@ -765,9 +782,13 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
 	{ .procname = "conn_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
+	{ .procname = "amemthresh", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "am_droprate", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
+	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 };
 
-int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
+int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
 			      struct ctl_table_header **hdr)
 {
 	struct ctl_table *tbl;
@@ -778,8 +799,15 @@ int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
 	tbl = kmemdup(rust_ipvs_vars, sizeof(rust_ipvs_vars), GFP_KERNEL);
 	if (!tbl)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		tbl[i].data = data[i];
+		if (read_only & BIT_ULL(i))
+			tbl[i].mode = 0444;
+		if (tbl[i].proc_handler == rust_ipvs_proc_checked) {
+			tbl[i].extra1 = (void *)(uintptr_t)i;
+			tbl[i].extra2 = net;
+		}
+	}
 	*hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, n);
 	if (!*hdr) {
 		kfree(tbl);

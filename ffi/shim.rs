@@ -260,11 +260,13 @@ extern "C" {
 // Sysctls (see ffi/sysctl.rs).
 #[allow(improper_ctypes)]
 extern "C" {
-    /// Registers `net/ipv4/vs` in `net` with `n` data pointers.
+    /// Registers `net/ipv4/vs` in `net` with `n` data pointers, entries whose bit is set in
+    /// `read_only` read-only.
     pub(crate) fn rust_ipvs_sysctl_register(
         net: *mut bindings::net,
         data: *const *mut i32,
         n: c_uint,
+        read_only: u64,
         hdr: *mut *mut bindings::ctl_table_header,
     ) -> c_int;
     /// Unregisters it and frees the table copy.

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `net.ipv4.vs.*`: the sysctl table of shim.c (names, handlers and ranges as in C), registered
-//! per namespace over `int` values the module owns, until dropped.
+//! per namespace over `int` values the module owns, until dropped. Writes to the entries C
+//! checks with its own handlers go to the namespace's [`SysctlWrites`].
 
 use super::{
-    net::Net, //
+    net::{
+        Net, //
+        PernetState,
+    },
     shim,
 };
 use kernel::{
@@ -37,8 +41,9 @@ unsafe impl<const N: usize> Sync for SysctlRegistration<N> {}
 
 impl<const N: usize> SysctlRegistration<N> {
     /// Registers the table of `net` over `values`, one per entry of shim.c's table in its
-    /// order; the registration holds them until it is dropped.
-    pub(crate) fn new(net: &Net, values: Arc<[Atomic<i32>; N]>) -> Result<Self> {
+    /// order, those whose bit is set in `read_only` read-only; the registration holds the
+    /// values until it is dropped.
+    pub(crate) fn new(net: &Net, values: Arc<[Atomic<i32>; N]>, read_only: u64) -> Result<Self> {
         let data = values.each_ref().map(Atomic::as_ptr);
         let count = u32::try_from(N).map_err(|_| EINVAL)?;
         let mut header = core::ptr::null_mut();
@@ -47,7 +52,13 @@ impl<const N: usize> SysctlRegistration<N> {
         // is not its table's); `header` is writable.
         // SAFETY: the pointers and the count are valid as listed above, for the table's life.
         let ret = unsafe {
-            shim::rust_ipvs_sysctl_register(net.as_ptr(), data.as_ptr(), count, &mut header)
+            shim::rust_ipvs_sysctl_register(
+                net.as_ptr(),
+                data.as_ptr(),
+                count,
+                read_only,
+                &mut header,
+            )
         };
         to_result(ret)?;
         // INVARIANT: registered above over `values`, which is kept.
@@ -62,5 +73,41 @@ impl<const N: usize> Drop for SysctlRegistration<N> {
     fn drop(&mut self) {
         // SAFETY: registered in `new` (type invariant); waits for running handlers.
         unsafe { shim::rust_ipvs_sysctl_unregister(self.header) };
+    }
+}
+
+/// The writes of the sysctls C checks with handlers of its own (`conn_max`, the defense
+/// modes): shim.c parses the number, the namespace's state checks and stores it.
+pub(crate) trait SysctlWrites: PernetState {
+    /// A write of `value` to the entry at `index` of the table, by a writer with
+    /// `CAP_NET_ADMIN` in the initial user namespace when `privileged`; the error is the
+    /// write's.
+    fn write(&self, index: usize, value: i32, privileged: bool) -> Result;
+}
+
+/// The sysctl write callback of a namespace.
+///
+/// # Safety
+///
+/// `net` is the live namespace whose table is being written (a registered table is
+/// unregistered, waiting for its handlers, before its namespace goes). `T` is the module's
+/// per-namespace state type.
+pub(crate) unsafe fn write<T: SysctlWrites>(
+    net: *mut bindings::net,
+    index: core::ffi::c_uint,
+    value: core::ffi::c_int,
+) -> core::ffi::c_int {
+    // SAFETY: the namespace outlives its table's handlers (caller).
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    let Some(state) = (unsafe { net.state::<T>() }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `capable` checks the current task's credentials; a sysctl write runs in the
+    // writer's task.
+    let privileged = unsafe { bindings::capable(bindings::CAP_NET_ADMIN as i32) };
+    match state.write(index as usize, value, privileged) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
     }
 }

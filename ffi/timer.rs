@@ -108,6 +108,18 @@ pub(crate) fn cond_resched() {
     unsafe { shim::rust_ipvs_cond_resched() }
 }
 
+/// Free and buffer memory, in pages (`si_meminfo`'s `freeram + bufferram`, what C's defense
+/// counts as available).
+pub(crate) fn available_pages() -> usize {
+    let mut info = core::mem::MaybeUninit::<bindings::sysinfo>::zeroed();
+    // SAFETY: `si_meminfo` fills the `struct sysinfo` it is given, valid for writes here.
+    unsafe { bindings::si_meminfo(info.as_mut_ptr()) };
+    // SAFETY: all-zero bytes are a valid `struct sysinfo` (integers and padding), and
+    // `si_meminfo` wrote its fields.
+    let info = unsafe { info.assume_init() };
+    info.freeram.wrapping_add(info.bufferram)
+}
+
 /// The machine's memory in pages (`totalram_pages`).
 #[allow(
     clippy::useless_conversion,

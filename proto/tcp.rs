@@ -114,9 +114,8 @@ impl Protocol for Tcp {
             conn.clear_flags(conn_flags::NOOUTPUT);
         }
         let table = direction.for_table(no_output);
-        // secure_tcp=3 always uses the defense tables; levels 1 and 2 switch to them only under
-        // memory pressure, which rust_ipvs does not model yet, so they keep the normal tables.
-        let tables = if ns.sysctl.get(Sysctl::SecureTcp) == 3 {
+        // The defense level chose the tables (`tcp_timeout_change`).
+        let tables = if ns.secure_tcp_tables {
             TableSet::SecureTcp
         } else {
             TableSet::Normal

@@ -90,6 +90,20 @@ mod hash {
     pub(crate) mod sizing;
 }
 
+/// The kernel crate's `defense` module, for its pure-logic file, under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../defense"]
+mod defense {
+    pub(crate) mod level;
+}
+
 /// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
 #[cfg(test)]
 #[allow(
@@ -104,6 +118,8 @@ mod support;
 
 #[cfg(test)]
 mod c_models;
+#[cfg(test)]
+mod defense_tests;
 #[cfg(test)]
 mod estimator_tests;
 #[cfg(test)]

@@ -31,6 +31,23 @@ pub enum Command {
     /// TCP connections one after another from chosen source tuples, printing the reply of
     /// each (the real server's name): the backend sequence a scheduler produces.
     Sequence(SequenceArgs),
+    /// Spoofed TCP SYNs from many source tuples through a raw socket (a SYN flood).
+    SynFlood(SynFloodArgs),
+}
+
+/// Options of `syn-flood`.
+#[derive(Debug, Args)]
+pub struct SynFloodArgs {
+    /// The virtual service, IPv4:PORT.
+    #[arg(long)]
+    pub target: SocketAddr,
+    /// Number of SYNs; SYN i comes from address `--source-net` + (i mod 65536) and port
+    /// 10000 + (i / 65536), so every SYN is a new tuple and every run sends the same ones.
+    #[arg(long)]
+    pub count: u32,
+    /// The first address of the spoofed /16 (its last two bytes are replaced).
+    #[arg(long, default_value_t = Ipv4Addr::new(10, 99, 0, 0))]
+    pub source_net: Ipv4Addr,
 }
 
 /// Options of `server`.

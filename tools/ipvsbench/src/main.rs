@@ -1,7 +1,7 @@
 //! `ipvsbench`: a small load generator for comparing rust_ipvs with the C ip_vs.
 //!
-//! `server` runs in each real server; `tcp-crr`, `udp-flood`, `udp-conns` and `sequence` run
-//! in the client against the virtual service. Results are one line of `key=value` figures on stdout, parsed
+//! `server` runs in each real server; `tcp-crr`, `udp-flood`, `udp-conns`, `sequence` and
+//! `syn-flood` run in the client against the virtual service. Results are one line of `key=value` figures on stdout, parsed
 //! by `selftests/bench.sh`.
 
 mod cli;
@@ -9,6 +9,7 @@ mod load;
 mod plan;
 mod server;
 mod signals;
+mod synflood;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
         Command::UdpFlood(args) => load::udp_flood(args),
         Command::UdpConns(args) => load::udp_conns(args),
         Command::Sequence(args) => load::sequence(args),
+        Command::SynFlood(args) => synflood::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
