@@ -123,10 +123,12 @@ tcp_request() {
 	in_client socat -T 10 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
 
-# One UDP request from the client (a fresh source port each time).
+# One UDP request from the client (a fresh source port each time). socat waits for the answer
+# UDP_REPLY_WAIT seconds after sending (its -t, default 0.5 s, which a real server forking a
+# shell per datagram can overrun on a loaded host).
 udp_request() {
-	echo ping | in_client socat -T 2 - UDP:$VIP:${1:-53},sourceport=$(next_udp_port) 2>&1 |
-		socat_messages
+	echo ping | in_client socat -T 2 -t ${UDP_REPLY_WAIT:-0.5} - \
+		UDP:$VIP:${1:-53},sourceport=$(next_udp_port) 2>&1 | socat_messages
 }
 
 # A client port no earlier UDP request of this test used: an ephemeral port, which the kernel
