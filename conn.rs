@@ -15,14 +15,21 @@
 //! while lookups go on.
 //!
 //! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
-//! entries and a once-a-second sweep unlinks them and releases their destinations. A lookup
-//! and the sweep race for an entry about to expire by compare-and-exchange on `expires`: the
-//! lookup keeps it alive a second more, or the sweep claims the entry ([`CLAIMED`]) and
-//! lookups skip it, so a connection in use is never unlinked under its user (C:
-//! `ip_vs_conn_unlink` only unlinks an entry nobody holds).
+//! entries. Instead of C's timer per connection, a wheel ([`Slots`], one slot per second of
+//! [`WHEEL_SECONDS`], striped by [`WHEEL_STRIPES`]) files each connection under the second it
+//! expires at; every second the namespace's tick takes the entries of the seconds that passed
+//! and expires those whose time came, filing the others again under their new expiry. So the
+//! work is the connections expiring plus, at most, one visit every [`WHEEL_SECONDS`] of each
+//! connection that lives longer; a restart that brings the expiry earlier than the
+//! connection's slot moves it ([`ConnTable::touch`]). A lookup and the expiry race for an
+//! entry about to expire by compare-and-exchange on `expires`: the lookup keeps it alive a
+//! second more, or the expiry claims the entry ([`CLAIMED`]) and lookups skip it, so a
+//! connection in use is never unlinked under its user (C: `ip_vs_conn_unlink` only unlinks an
+//! entry nobody holds).
 //!
-//! Lock order: a chain's lock, then nothing (a connection's `transition` lock is never taken
-//! under a chain lock; a resize holds one chain's lock at a time).
+//! Lock order: a chain's lock, then nothing; a wheel slot's lock, then nothing (a
+//! connection's `transition` lock is never taken under either; a resize holds one chain's lock
+//! at a time).
 
 use crate::{
     ffi::{
@@ -34,6 +41,11 @@ use crate::{
             Chain, //
             ChainLink,
             MoveCount,
+        },
+        slotlist::{
+            impl_slotted,
+            SlotLink, //
+            Slots,
         },
         timer::{
             jiffies, //
@@ -84,23 +96,44 @@ use kernel::{
 /// [`Conn::expires`] of a connection claimed for removal: lookups no longer return it.
 const CLAIMED: u64 = 0;
 
-/// How long a lookup keeps a connection from the sweep at least: a second.
+/// How long a lookup keeps a connection from the expiry at least: a second.
 const HOLD_JIFFIES: u64 = bindings::CONFIG_HZ as u64;
 
-/// A connection (C: `struct ip_vs_conn`). The tuple comes first, so a lookup compares it
-/// before it reads the fields other CPUs write on every packet.
+/// Clock ticks per second.
+const HZ: u64 = bindings::CONFIG_HZ as u64;
+
+/// Seconds of the expiry wheel: a connection expiring later is visited (and filed again)
+/// once every so many seconds until its time comes.
+const WHEEL_SECONDS: u64 = 256;
+
+/// Slots per second of the wheel, so that connections created in the same second on several
+/// CPUs seldom wait for the same lock.
+const WHEEL_STRIPES: u64 = 16;
+
+/// A connection (C: `struct ip_vs_conn`).
+///
+/// Laid out in this order (`repr(C)`) so that a chain walk reads one cache line per entry:
+/// behind the `Arc`'s 8-byte count in a 192-byte slab object (64-byte aligned), the ports,
+/// family and protocol, the client address and the chain link's next pointer fill the first
+/// line, and a lookup compares them first; the fields other CPUs write on every packet
+/// (`expires`, `state`, the counts) come after the rest of the tuple.
 #[pin_data]
+#[repr(C)]
 pub(crate) struct Conn {
-    /// Address family of the client and virtual addresses.
-    pub(crate) af: u16,
-    /// IP protocol.
-    pub(crate) protocol: u8,
     /// Client port, host order.
     pub(crate) cport: u16,
     /// Virtual port, host order.
     pub(crate) vport: u16,
+    /// Address family of the client and virtual addresses.
+    pub(crate) af: u16,
+    /// IP protocol.
+    pub(crate) protocol: u8,
+    /// A template seen in use in both directions (`IP_VS_CTPL_S_ASSURED`).
+    pub(crate) assured: Atomic<bool>,
     /// Client address.
     pub(crate) caddr: NfInetAddr,
+    /// Its place on its chain.
+    link: ChainLink,
     /// Virtual address.
     pub(crate) vaddr: NfInetAddr,
     /// Real server address.
@@ -108,32 +141,35 @@ pub(crate) struct Conn {
     /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
     /// 0xffff.
     pub(crate) dport: Atomic<u32>,
-    /// Its place on that chain.
-    link: ChainLink,
-    /// The persistence template controlling this connection (`cp->control`).
-    pub(crate) control: Option<Arc<Conn>>,
-    /// Connections this template controls (`n_control`).
-    pub(crate) n_control: Atomic<i32>,
-    /// A template seen in use in both directions (`IP_VS_CTPL_S_ASSURED`).
-    pub(crate) assured: Atomic<bool>,
     /// `IP_VS_CONN_F_*`.
     pub(crate) flags: Atomic<u32>,
     /// Protocol state: an index into the protocol's state table (TCP's `TcpState`, 0 for UDP).
     pub(crate) state: Atomic<u32>,
+    /// Connections this template controls (`n_control`).
+    pub(crate) n_control: Atomic<i32>,
     /// Timeout of the current state, in jiffies.
     pub(crate) timeout: Atomic<u64>,
     /// When the connection expires, in jiffies; [`CLAIMED`] once it is being removed.
     pub(crate) expires: Atomic<u64>,
+    /// The persistence template controlling this connection (`cp->control`).
+    pub(crate) control: Option<Arc<Conn>>,
+    /// The real server, while bound.
+    pub(crate) dest: Option<Arc<Dest>>,
+    /// Its place on the expiry wheel.
+    wheel_link: SlotLink,
     /// Client packets seen (`cp->in_pkts`), which the defense's random drop reads.
     pub(crate) in_pkts: Atomic<u32>,
     /// Unlinked from the table and released from its destination.
     pub(crate) dead: Atomic<bool>,
-    /// The real server, while bound.
-    pub(crate) dest: Option<Arc<Dest>>,
     /// Serialises state transitions and the destination's active/inactive counts.
     #[pin]
     pub(crate) transition: SpinLockIrq<()>,
 }
+
+// A connection and its `Arc` header (the reference count, padded to 8 bytes) fit a 192-byte
+// slab object (C's `ip_vs_conn` takes 320); lock debugging makes the spinlock bigger.
+#[cfg(not(CONFIG_DEBUG_SPINLOCK))]
+const _: () = assert!(core::mem::size_of::<Conn>() + 8 <= 192);
 
 impl Conn {
     /// Whether the connection has expired at `now` (or is claimed).
@@ -141,10 +177,10 @@ impl Conn {
         now >= self.expires.load(Relaxed)
     }
 
-    /// Keeps a live connection from the sweep while a lookup at `now` uses it (C:
+    /// Keeps a live connection from the expiry while a lookup at `now` uses it (C:
     /// `__ip_vs_conn_get`, whose reference keeps the timer from unlinking it): one that
     /// expires within [`HOLD_JIFFIES`] has its expiry moved that far, so that the packet's
-    /// processing ends (and restarts the timer, or not, as C's put does) before the sweep can
+    /// processing ends (and restarts the timer, or not, as C's put does) before the expiry can
     /// claim it. False when it expired or was claimed first: the lookup must not return it.
     fn hold(&self, now: u64) -> bool {
         let mut expires = self.expires.load(Relaxed);
@@ -212,16 +248,23 @@ impl Conn {
     }
 
     /// Restarts the timer with the current timeout (`ip_vs_conn_put`), unless the connection
-    /// was claimed for removal.
-    pub(crate) fn touch(&self) {
+    /// was claimed for removal; the new expiry, if it was restarted. [`ConnTable::touch`] also
+    /// moves the connection on the wheel when that is earlier than its slot.
+    fn restart(&self) -> Option<u64> {
         let restarted = jiffies().wrapping_add(self.timeout.load(Relaxed)).max(1);
         let mut expires = self.expires.load(Relaxed);
         while expires != CLAIMED {
             match self.expires.cmpxchg(expires, restarted, Relaxed) {
-                Ok(_) => return,
+                Ok(_) => return Some(restarted),
                 Err(current) => expires = current,
             }
         }
+        None
+    }
+
+    /// The wheel stripe of the connection (its client port's low bits).
+    fn stripe(&self) -> u64 {
+        u64::from(self.cport ^ (self.cport >> 4)) % WHEEL_STRIPES
     }
 
     /// Clears connection flags.
@@ -371,6 +414,22 @@ impl ConnParams {
 }
 
 impl_chained!(Conn, link);
+impl_slotted!(Conn, wheel_link);
+
+/// The wheel slot of second `sec` (since boot, in jiffies / HZ) for a connection of `stripe`.
+fn wheel_slot(sec: u64, stripe: u64) -> usize {
+    ((sec % WHEEL_SECONDS) * WHEEL_STRIPES + stripe) as usize
+}
+
+/// The second at which the wheel's tick next visits slot second `index` (0 to
+/// [`WHEEL_SECONDS`] - 1), after second `now_sec`: one of the next [`WHEEL_SECONDS`].
+fn next_visit(index: u64, now_sec: u64) -> u64 {
+    let ahead = index
+        .wrapping_sub(now_sec.wrapping_add(1))
+        .wrapping_add(WHEEL_SECONDS)
+        % WHEEL_SECONDS;
+    now_sec.wrapping_add(1).wrapping_add(ahead)
+}
 
 /// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
 /// `conn_tab`): chains by client tuple, and the move counts that tell their readers a resize
@@ -496,6 +555,11 @@ pub(crate) struct ConnTable {
     limits: SizeLimits,
     /// Connections in the table, and those being created (C: `conn_count`).
     pub(crate) count: Atomic<i32>,
+    /// The expiry wheel: every hashed connection, under the second it expires at (or a
+    /// later one), as [`wheel_slot`] places it.
+    wheel: Slots<Conn>,
+    /// The last second whose slots the tick took.
+    wheel_clock: Atomic<u64>,
 }
 
 impl ConnTable {
@@ -508,6 +572,8 @@ impl ConnTable {
                 next: RcuArc::new(),
                 limits,
                 count: Atomic::new(0),
+                wheel: Slots::new((WHEEL_SECONDS * WHEEL_STRIPES) as usize)?,
+                wheel_clock: Atomic::new(jiffies() / HZ),
             },
             GFP_KERNEL,
         )?;
@@ -673,6 +739,7 @@ impl ConnTable {
                 timeout: Atomic::new(initial_timeout),
                 expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
                 in_pkts: Atomic::new(0),
+                wheel_link: SlotLink::new(),
                 dead: Atomic::new(false),
                 dest: Some(dest),
                 transition <- new_spinlock_irq!((), "rust_ipvs_conn_transition"),
@@ -703,6 +770,9 @@ impl ConnTable {
             conn.unbind();
             return Err(e);
         }
+        if conn_flags & flags::ONE_PACKET == 0 {
+            self.file(conn.clone(), jiffies());
+        }
         if let Some(ct) = &conn.control {
             ct.n_control.fetch_add(1, Relaxed);
         }
@@ -722,51 +792,59 @@ impl ConnTable {
         self.count.fetch_sub(1, Relaxed);
     }
 
-    /// Unlinks and releases every connection that expired (or every one, with `all`). With
-    /// `net`, an expired `conntrack=1` connection also deletes its conntrack entry (C leaves
-    /// conntrack alone during namespace cleanup, as the flush does). Process context: it
-    /// yields the CPU between chains.
-    fn sweep(&self, all: bool, net: Option<&Net>) {
-        let now = jiffies();
-        let mut expired: KVec<Arc<Conn>> = KVec::new();
-        for table in [self.current.get_arc(), self.next.get_arc()]
-            .into_iter()
-            .flatten()
-        {
-            for chain in table.chains.iter() {
-                // Collect this chain's expired connections under RCU, then remove them one
-                // by one under the chain's lock.
-                expired.clear();
-                {
-                    let guard = rcu::read_lock();
-                    for c in chain.iter(&guard) {
-                        if (all || c.expired(now)) && expired.push(c.into(), GFP_ATOMIC).is_err() {
-                            break;
-                        }
-                    }
-                }
-                for conn in expired.iter() {
-                    if !all {
-                        // `ip_vs_conn_expire`: a template still controlling connections
-                        // lives on.
-                        if conn.n_control.load(Relaxed) > 0 {
-                            let hz = u64::from(bindings::CONFIG_HZ);
-                            conn.timeout.store(60 * hz, Relaxed);
-                            conn.touch();
-                            continue;
-                        }
-                        // A lookup since the collection held it: it lives on.
-                        if !conn.claim_expired(now) {
-                            continue;
-                        }
-                    }
-                    self.release(conn, net);
-                }
-                // Drop the references outside any lock, then let others run.
-                expired.clear();
-                crate::ffi::timer::cond_resched();
-            }
+    /// Files `conn` on the wheel under the second it expires at, or the next second if that
+    /// is earlier (`now` in jiffies); a connection on the wheel already stays where it is.
+    fn file(&self, conn: Arc<Conn>, now: u64) {
+        let sec = (conn.expires.load(Relaxed) / HZ).max(now / HZ + 1);
+        let slot = wheel_slot(sec, conn.stripe());
+        // An entry is filed once at a time: one on the wheel already is visited there.
+        let _ = self.wheel.insert(slot, conn);
+    }
+
+    /// Restarts `conn`'s timer (`ip_vs_conn_put`) and, when it now expires before the tick
+    /// would visit its wheel slot (a state with a shorter timeout), files it earlier.
+    pub(crate) fn touch(&self, conn: &Conn) {
+        let Some(expires) = conn.restart() else {
+            return;
+        };
+        let Some(slot) = self.wheel.slot_of(conn) else {
+            return;
+        };
+        let now_sec = jiffies() / HZ;
+        let visit = next_visit(slot as u64 / WHEEL_STRIPES, now_sec);
+        if expires / HZ >= visit {
+            return;
         }
+        // Taken off by the tick meanwhile: it files it again by its new expiry.
+        if let Some(conn) = self.wheel.remove(conn) {
+            self.file(conn, jiffies());
+        }
+    }
+
+    /// What the tick does with a connection taken off the wheel at `now`: one claimed by
+    /// someone else is left to them; one whose time has not come is filed again; a template
+    /// still controlling connections lives on a minute more (`ip_vs_conn_expire`); the others
+    /// are unlinked and released.
+    fn expire_one(&self, conn: Arc<Conn>, now: u64, net: &Net) {
+        if conn.expires.load(Relaxed) == CLAIMED || conn.dead.load(Relaxed) {
+            return;
+        }
+        if !conn.expired(now) {
+            self.file(conn, now);
+            return;
+        }
+        if conn.n_control.load(Relaxed) > 0 {
+            conn.timeout.store(60 * HZ, Relaxed);
+            conn.restart();
+            self.file(conn, now);
+            return;
+        }
+        // A lookup since it was taken off held it: it lives on.
+        if !conn.claim_expired(now) {
+            self.file(conn, now);
+            return;
+        }
+        self.release(&conn, Some(net));
     }
 
     /// Takes `conn` off its chain, whichever table it is in (C: `ip_vs_conn_unlink`), and
@@ -798,6 +876,8 @@ impl ConnTable {
         if !self.unlink(conn) {
             return;
         }
+        // The wheel's reference, unless the tick holds it (it drops it then).
+        drop(self.wheel.remove(conn));
         conn.unbind();
         if let Some(net) = net {
             if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
@@ -817,13 +897,19 @@ impl ConnTable {
     }
 
     /// Expires `conn` now (`ip_vs_conn_expire_now`, whose timer fires at the next tick): it
-    /// is unlinked and released at once, not at the next sweep, so that listings and the
+    /// is unlinked and released at once, not at the next tick, so that listings and the
     /// counts see the connection that replaces it alone. A template that still controls
-    /// connections is left to its timer, as C's callers leave it.
+    /// connections is left to its timer, as C's callers leave it: expired, and filed for the
+    /// next tick to decide.
     pub(crate) fn expire_now(&self, conn: &Conn, net: &Net) {
         if conn.n_control.load(Relaxed) > 0 {
-            // Expired, for the sweep to decide.
-            let _ = conn.expires.xchg(jiffies(), Relaxed);
+            let now = jiffies();
+            let expires = conn.expires.load(Relaxed);
+            if expires != CLAIMED && conn.expires.cmpxchg(expires, now.max(1), Relaxed).is_ok() {
+                if let Some(conn) = self.wheel.remove(conn) {
+                    self.file(conn, now);
+                }
+            }
             return;
         }
         conn.expires.store(CLAIMED, Relaxed);
@@ -868,10 +954,26 @@ impl ConnTable {
         }
     }
 
-    /// The expiry sweep, run by the namespace's tick every second: expired connections
-    /// of `net` are unlinked and released.
+    /// The expiry, run by the namespace's tick every second (process context): the wheel's
+    /// slots of the seconds since the last run (of the last [`WHEEL_SECONDS`] at most) are
+    /// taken, their expired connections of `net` unlinked and released, the others filed
+    /// again. It yields the CPU between slots.
     pub(crate) fn expire(&self, net: &Net) {
-        self.sweep(false, Some(net));
+        let now = jiffies();
+        let now_sec = now / HZ;
+        let last = self.wheel_clock.load(Relaxed);
+        let first = last
+            .wrapping_add(1)
+            .max(now_sec.saturating_sub(WHEEL_SECONDS - 1));
+        for sec in first..=now_sec {
+            for stripe in 0..WHEEL_STRIPES {
+                self.wheel.drain(wheel_slot(sec, stripe), |conn| {
+                    self.expire_one(conn, now, net)
+                });
+                crate::ffi::timer::cond_resched();
+            }
+        }
+        self.wheel_clock.store(now_sec.max(last), Relaxed);
     }
 
     /// Resizes the table when its count crossed a threshold or `lfactor` (`conn_lfactor`)
@@ -911,10 +1013,35 @@ impl ConnTable {
         // The old table, empty, is freed with the last reference (`current` here).
     }
 
-    /// Unlinks every connection (service flush is not enough: C keeps connections until they
-    /// expire; this is for namespace teardown).
+    /// Unlinks and releases every connection (service flush is not enough: C keeps
+    /// connections until they expire; this is for namespace teardown, where C leaves
+    /// conntrack alone). Process context: it yields the CPU between chains.
     pub(crate) fn flush(&self) {
-        self.sweep(true, None);
+        let mut all: KVec<Arc<Conn>> = KVec::new();
+        for table in [self.current.get_arc(), self.next.get_arc()]
+            .into_iter()
+            .flatten()
+        {
+            for chain in table.chains.iter() {
+                // Collect this chain's connections under RCU, then release them one by one.
+                {
+                    let guard = rcu::read_lock();
+                    for c in chain.iter(&guard) {
+                        if all.push(c.into(), GFP_ATOMIC).is_err() {
+                            break;
+                        }
+                    }
+                }
+                for conn in all.iter() {
+                    if conn.claim() {
+                        self.release(conn, None);
+                    }
+                }
+                // Drop the references outside any lock, then let others run.
+                all.clear();
+                crate::ffi::timer::cond_resched();
+            }
+        }
     }
 
     /// Calls `f` for every connection and template on chain `index` of the current table,

@@ -22,6 +22,7 @@ pub(crate) mod rcu;
 pub(crate) mod rculist;
 mod shim;
 pub(crate) mod skb;
+pub(crate) mod slotlist;
 pub(crate) mod sysctl;
 pub(crate) mod timer;
 

@@ -69,7 +69,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         out_stats(ipvs, &guard, &conn, skb.len());
         proto.state_transition(&ipvs.settings(), &conn, Direction::Output, &pkt.l4);
         nat::finish_response(&mut skb, &conn);
-        conn.touch();
+        conns.touch(&conn);
         return Verdict::Accept;
     }
     // A reply-looking packet from a real server with no connection.

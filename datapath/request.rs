@@ -126,7 +126,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     proto.state_transition(&ipvs.settings(), &conn, Direction::Input, &pkt.l4);
     let verdict = Xmit::of(&conn).transmit(net, skb, &pkt, &conn);
     conn.count_in_packet();
-    conn.touch();
+    conns.touch(&conn);
     conns.put_one_packet(&conn);
     verdict
 }

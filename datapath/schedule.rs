@@ -234,7 +234,7 @@ impl Request<'_> {
         let params = ConnParams::for_packet(key, dport);
         let scheduled = self.new_conn(&params, &dest, Some(template.clone()));
         // Each use restarts the template's timer (`ip_vs_conn_put(ct)`).
-        template.touch();
+        self.conns.touch(&template);
         scheduled
     }
 

@@ -140,6 +140,9 @@ void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
 struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h);
 struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n);
+void rust_ipvs_hlist_add_head(struct hlist_node *n, struct hlist_head *h);
+void rust_ipvs_hlist_del_init(struct hlist_node *n);
+void rust_ipvs_hlist_move_list(struct hlist_head *old, struct hlist_head *new);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
@@ -908,4 +911,19 @@ struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h)
 struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n)
 {
 	return rcu_dereference(hlist_next_rcu(n));
+}
+
+void rust_ipvs_hlist_add_head(struct hlist_node *n, struct hlist_head *h)
+{
+	hlist_add_head(n, h);
+}
+
+void rust_ipvs_hlist_del_init(struct hlist_node *n)
+{
+	hlist_del_init(n);
+}
+
+void rust_ipvs_hlist_move_list(struct hlist_head *old, struct hlist_head *new)
+{
+	hlist_move_list(old, new);
 }

@@ -328,4 +328,16 @@ extern "C" {
     pub(crate) fn rust_ipvs_hlist_next_rcu(
         node: *mut bindings::hlist_node,
     ) -> *mut bindings::hlist_node;
+    /// `hlist_add_head()`.
+    pub(crate) fn rust_ipvs_hlist_add_head(
+        node: *mut bindings::hlist_node,
+        head: *mut bindings::hlist_head,
+    );
+    /// `hlist_del_init()`.
+    pub(crate) fn rust_ipvs_hlist_del_init(node: *mut bindings::hlist_node);
+    /// `hlist_move_list()`.
+    pub(crate) fn rust_ipvs_hlist_move_list(
+        old: *mut bindings::hlist_head,
+        new: *mut bindings::hlist_head,
+    );
 }

@@ -131,7 +131,7 @@ scenario() {
 	after=$(slab_kb)
 	conns=$(in_director ipvsadm -Lcn | grep -c SYN_RECV)
 	# The figures differ from run to run: shown after the comparison.
-	echo "$IPVS_IMPL: $(cat /tmp/flood.$$); $conns SYN_RECV entries; slab +$((after - before)) kB;" \
+	echo "$([ -d /sys/module/ip_vs ] && echo C || echo rust_ipvs): $(cat /tmp/flood.$$); $conns SYN_RECV entries; slab +$((after - before)) kB;" \
 		"legitimate requests served $served of $tried" >>$figures
 	rm -f /tmp/flood.$$
 	echo "legitimate client served during the flood: $([ $served -gt 0 ] && [ $served = $tried ] && echo yes)"
