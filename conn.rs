@@ -15,11 +15,12 @@
 //! while lookups go on.
 //!
 //! Expiry: every packet restarts a connection's timer (`expires`); lookups ignore expired
-//! entries. Instead of C's timer per connection, a wheel ([`Slots`], one slot per second of
-//! [`WHEEL_SECONDS`], striped by [`WHEEL_STRIPES`]) files each connection under the second it
-//! expires at; every second the namespace's tick takes the entries of the seconds that passed
-//! and expires those whose time came, filing the others again under their new expiry. So the
-//! work is the connections expiring plus, at most, one visit every [`WHEEL_SECONDS`] of each
+//! entries. Instead of C's timer per connection, a wheel ([`Slots`], [`wheel`]: a second of
+//! slots, striped, for each of the next [`wheel::SECONDS`]) files each connection under the
+//! second it expires at; every second the namespace's tick takes the entries of the seconds
+//! that passed and expires those whose time came, filing the others again under their new
+//! expiry. So the work is the connections expiring plus, at most, one visit every
+//! [`wheel::SECONDS`] of each
 //! connection that lives longer; a restart that brings the expiry earlier than the
 //! connection's slot moves it ([`ConnTable::touch`]). A lookup and the expiry race for an
 //! entry about to expire by compare-and-exchange on `expires`: the lookup keeps it alive a
@@ -78,6 +79,8 @@ use crate::{
         conn_flags as flags,
     },
 };
+mod wheel;
+
 use kernel::{
     alloc::KVBox,
     bindings, new_spinlock_irq,
@@ -101,14 +104,6 @@ const HOLD_JIFFIES: u64 = bindings::CONFIG_HZ as u64;
 
 /// Clock ticks per second.
 const HZ: u64 = bindings::CONFIG_HZ as u64;
-
-/// Seconds of the expiry wheel: a connection expiring later is visited (and filed again)
-/// once every so many seconds until its time comes.
-const WHEEL_SECONDS: u64 = 256;
-
-/// Slots per second of the wheel, so that connections created in the same second on several
-/// CPUs seldom wait for the same lock.
-const WHEEL_STRIPES: u64 = 16;
 
 /// A connection (C: `struct ip_vs_conn`).
 ///
@@ -262,9 +257,9 @@ impl Conn {
         None
     }
 
-    /// The wheel stripe of the connection (its client port's low bits).
+    /// The wheel stripe of the connection.
     fn stripe(&self) -> u64 {
-        u64::from(self.cport ^ (self.cport >> 4)) % WHEEL_STRIPES
+        wheel::stripe(self.cport)
     }
 
     /// Clears connection flags.
@@ -416,21 +411,6 @@ impl ConnParams {
 impl_chained!(Conn, link);
 impl_slotted!(Conn, wheel_link);
 
-/// The wheel slot of second `sec` (since boot, in jiffies / HZ) for a connection of `stripe`.
-fn wheel_slot(sec: u64, stripe: u64) -> usize {
-    ((sec % WHEEL_SECONDS) * WHEEL_STRIPES + stripe) as usize
-}
-
-/// The second at which the wheel's tick next visits slot second `index` (0 to
-/// [`WHEEL_SECONDS`] - 1), after second `now_sec`: one of the next [`WHEEL_SECONDS`].
-fn next_visit(index: u64, now_sec: u64) -> u64 {
-    let ahead = index
-        .wrapping_sub(now_sec.wrapping_add(1))
-        .wrapping_add(WHEEL_SECONDS)
-        % WHEEL_SECONDS;
-    now_sec.wrapping_add(1).wrapping_add(ahead)
-}
-
 /// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
 /// `conn_tab`): chains by client tuple, and the move counts that tell their readers a resize
 /// moved entries off them (striped, one per 64 chains as C's `seqc`, at most 256).
@@ -556,7 +536,7 @@ pub(crate) struct ConnTable {
     /// Connections in the table, and those being created (C: `conn_count`).
     pub(crate) count: Atomic<i32>,
     /// The expiry wheel: every hashed connection, under the second it expires at (or a
-    /// later one), as [`wheel_slot`] places it.
+    /// later one), as [`wheel::slot`] places it.
     wheel: Slots<Conn>,
     /// The last second whose slots the tick took.
     wheel_clock: Atomic<u64>,
@@ -572,7 +552,7 @@ impl ConnTable {
                 next: RcuArc::new(),
                 limits,
                 count: Atomic::new(0),
-                wheel: Slots::new((WHEEL_SECONDS * WHEEL_STRIPES) as usize)?,
+                wheel: Slots::new(wheel::SLOTS)?,
                 wheel_clock: Atomic::new(jiffies() / HZ),
             },
             GFP_KERNEL,
@@ -795,8 +775,8 @@ impl ConnTable {
     /// Files `conn` on the wheel under the second it expires at, or the next second if that
     /// is earlier (`now` in jiffies); a connection on the wheel already stays where it is.
     fn file(&self, conn: Arc<Conn>, now: u64) {
-        let sec = (conn.expires.load(Relaxed) / HZ).max(now / HZ + 1);
-        let slot = wheel_slot(sec, conn.stripe());
+        let sec = wheel::filing_second(conn.expires.load(Relaxed), now, HZ);
+        let slot = wheel::slot(sec, conn.stripe());
         // An entry is filed once at a time: one on the wheel already is visited there.
         let _ = self.wheel.insert(slot, conn);
     }
@@ -810,9 +790,7 @@ impl ConnTable {
         let Some(slot) = self.wheel.slot_of(conn) else {
             return;
         };
-        let now_sec = jiffies() / HZ;
-        let visit = next_visit(slot as u64 / WHEEL_STRIPES, now_sec);
-        if expires / HZ >= visit {
+        if expires / HZ >= wheel::next_visit(slot, jiffies() / HZ) {
             return;
         }
         // Taken off by the tick meanwhile: it files it again by its new expiry.
@@ -955,19 +933,16 @@ impl ConnTable {
     }
 
     /// The expiry, run by the namespace's tick every second (process context): the wheel's
-    /// slots of the seconds since the last run (of the last [`WHEEL_SECONDS`] at most) are
+    /// slots of the seconds since the last run (of the last [`wheel::SECONDS`] at most) are
     /// taken, their expired connections of `net` unlinked and released, the others filed
     /// again. It yields the CPU between slots.
     pub(crate) fn expire(&self, net: &Net) {
         let now = jiffies();
         let now_sec = now / HZ;
         let last = self.wheel_clock.load(Relaxed);
-        let first = last
-            .wrapping_add(1)
-            .max(now_sec.saturating_sub(WHEEL_SECONDS - 1));
-        for sec in first..=now_sec {
-            for stripe in 0..WHEEL_STRIPES {
-                self.wheel.drain(wheel_slot(sec, stripe), |conn| {
+        for sec in wheel::seconds_due(last, now_sec) {
+            for stripe in 0..wheel::STRIPES {
+                self.wheel.drain(wheel::slot(sec, stripe), |conn| {
                     self.expire_one(conn, now, net)
                 });
                 crate::ffi::timer::cond_resched();

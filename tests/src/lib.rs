@@ -90,6 +90,21 @@ mod hash {
     pub(crate) mod sizing;
 }
 
+/// The kernel crate's `conn` module, for its pure-logic file (the expiry wheel's
+/// arithmetic), under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../conn"]
+mod conn {
+    pub(crate) mod wheel;
+}
+
 /// The kernel crate's `defense` module, for its pure-logic file, under the same lints.
 #[cfg(test)]
 #[warn(
@@ -140,6 +155,8 @@ mod sizing_tests;
 mod tcp_state_tests;
 #[cfg(test)]
 mod udp_state_tests;
+#[cfg(test)]
+mod wheel_tests;
 #[cfg(test)]
 mod wlc_tests;
 #[cfg(test)]
