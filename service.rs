@@ -191,7 +191,11 @@ impl Dest {
     pub(crate) fn update_overload(&self) {
         let upper = self.u_threshold.load(Relaxed);
         if upper == 0 {
-            self.overloaded.store(false, Relaxed);
+            // Every new and released connection comes here: no write to the shared line
+            // unless the flag changes.
+            if self.overloaded.load(Relaxed) {
+                self.overloaded.store(false, Relaxed);
+            }
             return;
         }
         let lower = match self.l_threshold.load(Relaxed) {
