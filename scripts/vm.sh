@@ -95,6 +95,8 @@ depmod -b "$root" "$kver"
 for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz "$top"/target/release/ipvsbench; do
 	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
 done
+# perf, for selftests/profile.sh (sampling the guest kernel; not used by the tests).
+[ -x /usr/bin/perf ] && copy_binary /usr/bin/perf
 log "building tools/mobyipvs (moby/ipvs, the library of kube-proxy and Docker)"
 install -D -m 0755 "$("$here/mobyipvs.sh")" "$root/usr/bin/mobyipvs"
 cp -r "$top/selftests" "$root/selftests"
@@ -178,7 +180,7 @@ boot() {
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
 		-m 2048 -smp 2 -nographic -no-reboot -net none \
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M rust_ipvs_tests=$list" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M rust_ipvs_tests=$list rust_ipvs_test_timeout=${RUST_IPVS_TEST_TIMEOUT:-900}" \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | sed -u -n \
 		-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p' |
 		sed -u "s/^/$prefix/"

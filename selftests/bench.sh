@@ -19,10 +19,15 @@
 # real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`, and
 # flushed by `ipvsadm -C`; seconds each (lower is better).
 #
+# With BENCH_PREFILL set (connection counts, e.g. "100000"), the throughput runs are repeated
+# with the connection table holding that many idle UDP connections (to another service, from
+# other client addresses, with a one-hour UDP timeout): the metrics of those runs carry the
+# count (tcp_crr_cps@100000, ...).
+#
 # Every output line of interest starts with "bench: "; the last one is "bench: done".
 # Settings (environment, or /selftests/.bench-env written by scripts/bench.sh):
 #   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000), BENCH_THREADS (2),
-#   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2)
+#   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2), BENCH_PREFILL ()
 . ./lib.sh
 . ./topology.sh
 # shellcheck disable=SC1091
@@ -35,8 +40,12 @@ threads=${BENCH_THREADS:-2}
 mem_rounds=${BENCH_MEM_ROUNDS:-1}
 nservices=${BENCH_SERVICES:-10000}
 ctl_rounds=${BENCH_CTL_ROUNDS:-2}
+prefills="0 ${BENCH_PREFILL:-}"
 tcp_port=8080
 udp_port=9000
+prefill_port=9001
+# The prefill's client addresses: 16 x 64512 source tuples.
+prefill_sources=$(seq -s, -f '10.0.0.%g' 20 35)
 # Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10
 
@@ -139,11 +148,28 @@ settle() {
 	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f" 2>/dev/null; done
 }
 
-# One throughput run of implementation $1 in round $2.
+# Fills the connection table with $1 idle UDP connections to the prefill service.
+prefill() {
+	local n=$1 rs out
+	[ "$n" -gt 0 ] || return 0
+	in_director ipvsadm --set 0 0 3600
+	in_director ipvsadm -A -u $VIP:$prefill_port -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -u $VIP:$prefill_port -r "$(rs_addr $rs)":$udp_port -m
+	done
+	out=$(in_client "$bench" udp-conns --target $VIP:$prefill_port --count "$n" \
+		--source "$prefill_sources") || fail "prefill failed: $out"
+	b "prefill: $out, $(ipvs_conn_count UDP) UDP connections in the table"
+}
+
+# One throughput run of implementation $1 in round $2, with $3 connections prefilled (the
+# metrics of a prefilled run are named METRIC@COUNT).
 throughput_run() {
-	local impl=$1 round=$2 out conns cps errs rx0 rx1 sent pps fsecs rx_pps tconns
+	local impl=$1 round=$2 fill=${3:-0} out conns cps errs rx0 rx1 sent pps fsecs rx_pps tconns at=
+	[ "$fill" -gt 0 ] && at=@$fill
 	IPVS_IMPL=$impl ipvs_load
 	configure all
+	prefill "$fill"
 	# Warm-up (caches, ARP, the first connections), not recorded.
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads "$threads" >/dev/null ||
 		fail "$impl: warm-up tcp-crr failed"
@@ -151,13 +177,13 @@ throughput_run() {
 
 	out=$(in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds "$secs" --threads "$threads") ||
 		fail "$impl: tcp-crr failed: $out"
-	b "round $round $impl: $out"
+	b "round $round$at $impl: $out"
 	conns=$(field conns "$out")
 	cps=$(field cps "$out")
 	errs=$(field errors "$out")
 	[ "${conns:-0}" -gt 0 ] || fail "$impl: no TCP connection completed: $out"
-	record tcp_crr_cps "$impl" "$cps"
-	record tcp_crr_errors "$impl" "$errs"
+	record tcp_crr_cps$at "$impl" "$cps"
+	record tcp_crr_errors$at "$impl" "$errs"
 	settle 1
 
 	rx0=$(udp_received)
@@ -169,13 +195,13 @@ throughput_run() {
 	pps=$(field pps "$out")
 	fsecs=$(field secs "$out")
 	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
-	tconns=$(ipvs_conn_count UDP)
-	b "round $round $impl: $out received=$((rx1 - rx0)) rx_pps=$rx_pps udp_conns=$tconns"
+	tconns=$(($(ipvs_conn_count UDP) - fill))
+	b "round $round$at $impl: $out received=$((rx1 - rx0)) rx_pps=$rx_pps udp_conns=$tconns"
 	[ "${sent:-0}" -gt 0 ] || fail "$impl: udp-flood sent nothing: $out"
 	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no datagram"
-	record udp_flood_sent_pps "$impl" "$pps"
-	record udp_flood_rx_pps "$impl" "$rx_pps"
-	record udp_flood_udp_conns "$impl" "$tconns"
+	record udp_flood_sent_pps$at "$impl" "$pps"
+	record udp_flood_rx_pps$at "$impl" "$rx_pps"
+	record udp_flood_udp_conns$at "$impl" "$tconns"
 
 	in_director ipvsadm -C
 	ipvs_unload
@@ -290,7 +316,7 @@ b "slabinfo: $([ -r /proc/slabinfo ] && echo yes || echo 'no (CONFIG_SLUB_DEBUG 
 
 topo_up
 in_client sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
-for a in ${client_sources//,/ }; do
+for a in ${client_sources//,/ } ${prefill_sources//,/ }; do
 	ip -n $topo_ns_client addr add $a/24 dev c0 || fail "ip addr add $a"
 done
 for rs in "${topo_real_servers[@]}"; do
@@ -308,7 +334,9 @@ done
 for round in $(seq "$rounds"); do
 	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
 	for impl in $order; do
-		throughput_run "$impl" "$round"
+		for fill in $prefills; do
+			throughput_run "$impl" "$round" "$fill"
+		done
 	done
 done
 for round in $(seq "$mem_rounds"); do
@@ -327,7 +355,14 @@ for round in $(seq "$ctl_rounds"); do
 done
 
 table=()
-for metric in tcp_crr_cps tcp_crr_errors udp_flood_sent_pps udp_flood_rx_pps udp_flood_udp_conns \
+throughput_metrics=
+for fill in $prefills; do
+	at=
+	[ "$fill" -gt 0 ] && at=@$fill
+	throughput_metrics="$throughput_metrics tcp_crr_cps$at tcp_crr_errors$at udp_flood_sent_pps$at"
+	throughput_metrics="$throughput_metrics udp_flood_rx_pps$at udp_flood_udp_conns$at"
+done
+for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
 	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s; do
 	report $metric

@@ -9,7 +9,7 @@
 # anything else fail. Last line: "# rust_ipvs: pass=N fail=N skip=N".
 cd "$(dirname "$0")" || exit 1
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-per_test_timeout=${RUST_IPVS_TEST_TIMEOUT:-900}
+per_test_timeout=${RUST_IPVS_TEST_TIMEOUT:-${rust_ipvs_test_timeout:-900}}
 splat_re='(Oops|WARNING:|BUG:|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|suspicious RCU usage|general protection fault|kmemleak: [0-9]+ new suspected)'
 
 dmesg -n 1
