@@ -34,6 +34,10 @@
 
 use crate::{
     ffi::{
+        bhlock::{
+            new_spinlock_bh, //
+            SpinLockBh,
+        },
         net::Net,
         rcu::RcuArc,
         rculist::{
@@ -83,16 +87,15 @@ mod wheel;
 
 use kernel::{
     alloc::KVBox,
-    bindings, new_spinlock_irq,
+    bindings,
     prelude::*,
     sync::{
         atomic::{
             Atomic, //
             Relaxed,
         },
-        rcu,
-        Arc, //
-        SpinLockIrq,
+        rcu, //
+        Arc,
     },
 };
 
@@ -158,7 +161,7 @@ pub(crate) struct Conn {
     pub(crate) dead: Atomic<bool>,
     /// Serialises state transitions and the destination's active/inactive counts.
     #[pin]
-    pub(crate) transition: SpinLockIrq<()>,
+    pub(crate) transition: SpinLockBh<()>,
 }
 
 // A connection and its `Arc` header (the reference count, padded to 8 bytes) fit a 192-byte
@@ -271,6 +274,12 @@ impl Conn {
     /// Moves the connection to `state` (a protocol's state index) with timeout `timeout_secs`,
     /// adjusting the destination's active and inactive counts as `set_tcp_state` does.
     pub(crate) fn set_state(&self, state: u32, active: bool, timeout_secs: u32) {
+        let timeout = u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ));
+        // Most packets leave the state as it is: no lock for them.
+        if state == self.state.load(Relaxed) {
+            self.timeout.store(timeout, Relaxed);
+            return;
+        }
         let _guard = self.transition.lock();
         if state != self.state.load(Relaxed) {
             let f = self.flags.load(Relaxed);
@@ -290,10 +299,7 @@ impl Conn {
             }
             self.state.store(state, Relaxed);
         }
-        self.timeout.store(
-            u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ)),
-            Relaxed,
-        );
+        self.timeout.store(timeout, Relaxed);
     }
 
     /// Releases the destination's counts (`ip_vs_unbind_dest`); once. Under the transition
@@ -722,7 +728,7 @@ impl ConnTable {
                 wheel_link: SlotLink::new(),
                 dead: Atomic::new(false),
                 dest: Some(dest),
-                transition <- new_spinlock_irq!((), "rust_ipvs_conn_transition"),
+                transition <- new_spinlock_bh!((), "rust_ipvs_conn_transition"),
             }),
             GFP_ATOMIC,
         )?;

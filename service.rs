@@ -14,7 +14,13 @@ pub(crate) mod table;
 pub(crate) use table::ServiceTable;
 
 use crate::{
-    ffi::rcu::RcuArc,
+    ffi::{
+        bhlock::{
+            new_spinlock_bh, //
+            SpinLockBh,
+        },
+        rcu::RcuArc,
+    },
     packet::{
         sched_addr, //
         NfInetAddr,
@@ -31,7 +37,6 @@ use crate::{
     uapi,
 };
 use kernel::{
-    new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{
@@ -39,7 +44,6 @@ use kernel::{
             Relaxed,
         },
         Arc, //
-        SpinLockIrq,
     },
 };
 
@@ -273,7 +277,7 @@ pub(crate) struct Service {
     pub(crate) netmask: Atomic<u32>,
     /// Destinations and scheduler state.
     #[pin]
-    pub(crate) scheduling: SpinLockIrq<Scheduling>,
+    pub(crate) scheduling: SpinLockBh<Scheduling>,
     /// Traffic counters, shared with its destinations' [`Dest::service_stats`].
     pub(crate) stats: Arc<Stats>,
 }
@@ -292,7 +296,7 @@ impl Service {
                 flags: Atomic::new(config.flags | uapi::svc_flags::HASHED),
                 timeout: Atomic::new(config.timeout),
                 netmask: Atomic::new(config.netmask),
-                scheduling <- new_spinlock_irq!(Scheduling {
+                scheduling <- new_spinlock_bh!(Scheduling {
                     scheduler,
                     dests: KVec::new(),
                 }),

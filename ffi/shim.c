@@ -121,7 +121,6 @@ bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
-unsigned long rust_ipvs_jiffies(void);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
 void rust_ipvs_seqcount_init(seqcount_t *s);
@@ -143,6 +142,9 @@ struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n);
 void rust_ipvs_hlist_add_head(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_init(struct hlist_node *n);
 void rust_ipvs_hlist_move_list(struct hlist_head *old, struct hlist_head *new);
+void rust_ipvs_spin_lock_bh(spinlock_t *lock);
+void rust_ipvs_spin_unlock_bh(spinlock_t *lock);
+int rust_ipvs_spin_trylock_bh(spinlock_t *lock);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
@@ -689,11 +691,6 @@ int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb)
 	return 0;
 }
 
-unsigned long rust_ipvs_jiffies(void)
-{
-	return jiffies;
-}
-
 u32 rust_ipvs_random_u32(void)
 {
 	return get_random_u32();
@@ -926,4 +923,19 @@ void rust_ipvs_hlist_del_init(struct hlist_node *n)
 void rust_ipvs_hlist_move_list(struct hlist_head *old, struct hlist_head *new)
 {
 	hlist_move_list(old, new);
+}
+
+void rust_ipvs_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void rust_ipvs_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+int rust_ipvs_spin_trylock_bh(spinlock_t *lock)
+{
+	return spin_trylock_bh(lock);
 }

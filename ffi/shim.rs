@@ -7,7 +7,6 @@ use kernel::ffi::{
     c_int, //
     c_long,
     c_uint,
-    c_ulong,
     c_void,
 };
 
@@ -247,8 +246,6 @@ extern "C" {
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
     ) -> c_int;
-    /// `jiffies`.
-    pub(crate) fn rust_ipvs_jiffies() -> c_ulong;
     /// `get_random_u32()`.
     pub(crate) fn rust_ipvs_random_u32() -> u32;
     /// Starts the per-namespace expiry timer.
@@ -340,4 +337,10 @@ extern "C" {
         old: *mut bindings::hlist_head,
         new: *mut bindings::hlist_head,
     );
+    /// `spin_lock_bh()`.
+    pub(crate) fn rust_ipvs_spin_lock_bh(lock: *mut bindings::spinlock_t);
+    /// `spin_unlock_bh()`.
+    pub(crate) fn rust_ipvs_spin_unlock_bh(lock: *mut bindings::spinlock_t);
+    /// `spin_trylock_bh()`.
+    pub(crate) fn rust_ipvs_spin_trylock_bh(lock: *mut bindings::spinlock_t) -> c_int;
 }

@@ -6,6 +6,10 @@
 //! reference to each entry on them. Unlike [`super::rculist`], no reader walks a slot without
 //! its lock, so a removed entry's reference is dropped at once.
 
+use super::bhlock::{
+    new_spinlock_bh, //
+    SpinLockBh,
+};
 use super::shim::{
     rust_ipvs_hlist_add_head, //
     rust_ipvs_hlist_del_init,
@@ -18,15 +22,13 @@ use core::{
 };
 use kernel::{
     bindings, //
-    new_spinlock_irq,
     prelude::*,
     sync::{
         atomic::{
             Atomic, //
             Relaxed,
         },
-        Arc, //
-        SpinLockIrq,
+        Arc,
     },
     types::Opaque,
 };
@@ -115,7 +117,7 @@ unsafe fn entry_of<T: Slotted>(node: *mut bindings::hlist_node) -> *const T {
 struct Slot {
     /// Serialises every change of the list and of its entries' links.
     #[pin]
-    lock: SpinLockIrq<()>,
+    lock: SpinLockBh<()>,
     /// The `hlist_head`.
     head: Opaque<bindings::hlist_head>,
 }
@@ -146,7 +148,7 @@ impl<T: Slotted> Slots<T> {
         let slots = KVBox::pin_slice(
             |_| {
                 try_pin_init!(Slot {
-                    lock <- new_spinlock_irq!((), "rust_ipvs_slot"),
+                    lock <- new_spinlock_bh!((), "rust_ipvs_slot"),
                     head: Opaque::zeroed(),
                 }? Error)
             },

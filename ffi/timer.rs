@@ -90,8 +90,11 @@ pub(crate) unsafe fn fire_minute<T: Tick>(net: *mut bindings::net) {
 
 /// The current time in jiffies.
 pub(crate) fn jiffies() -> u64 {
-    // SAFETY: reads a global counter.
-    (unsafe { shim::rust_ipvs_jiffies() }) as u64
+    // SAFETY: `jiffies` is the kernel's clock, a word the timer interrupt writes; a volatile
+    // read of it is what C's `jiffies` macro does (it is declared `volatile`), and a word is
+    // read whole.
+    let now = unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies)) };
+    now as u64
 }
 
 /// A random 32-bit value (`get_random_u32`), for hash seeds.

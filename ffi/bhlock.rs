@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A spinlock taken with bottom halves disabled (C: `spin_lock_bh`), as C IPVS guards what
+//! both the packet path (softirq, or process context for locally sent packets) and process
+//! context change: cheaper than [`kernel::sync::SpinLockIrq`], which also turns interrupts
+//! off, and enough since no hard interrupt handler takes these locks.
+//!
+//! Not for use with interrupts disabled (`spin_unlock_bh` would enable bottom halves there).
+
+use super::shim::{
+    rust_ipvs_spin_lock_bh, //
+    rust_ipvs_spin_trylock_bh,
+    rust_ipvs_spin_unlock_bh,
+};
+use kernel::{bindings, sync::lock::Backend};
+
+/// A spinlock taken with bottom halves disabled. Create one with [`new_spinlock_bh`].
+pub(crate) type SpinLockBh<T> = kernel::sync::lock::Lock<T, SpinLockBhBackend>;
+
+/// Creates a [`SpinLockBh`] initialiser with a name and a lock class of its own.
+macro_rules! new_spinlock_bh {
+    ($inner:expr $(, $name:literal)? $(,)?) => {
+        $crate::ffi::bhlock::SpinLockBh::new(
+            $inner,
+            kernel::optional_name!($($name)?),
+            kernel::static_lock_class!(),
+        )
+    };
+}
+pub(crate) use new_spinlock_bh;
+
+/// The backend of [`SpinLockBh`].
+pub(crate) struct SpinLockBhBackend;
+
+// SAFETY: the kernel's `spinlock_t` provides mutual exclusion; `relock` uses the default
+// implementation, which locks the same way.
+unsafe impl Backend for SpinLockBhBackend {
+    type State = bindings::spinlock_t;
+    type GuardState = ();
+
+    unsafe fn init(
+        ptr: *mut Self::State,
+        name: *const kernel::ffi::c_char,
+        key: *mut bindings::lock_class_key,
+    ) {
+        // SAFETY: the trait's contract: `ptr` is valid for writes, `name` and `key` for reads
+        // for ever.
+        unsafe { bindings::__spin_lock_init(ptr, name, key) }
+    }
+
+    unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
+        // SAFETY: `ptr` is an initialised lock (the trait's contract).
+        unsafe { rust_ipvs_spin_lock_bh(ptr) }
+    }
+
+    unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
+        // SAFETY: as in `lock`.
+        (unsafe { rust_ipvs_spin_trylock_bh(ptr) } != 0).then_some(())
+    }
+
+    unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
+        // SAFETY: the caller owns the lock (the trait's contract).
+        unsafe { rust_ipvs_spin_unlock_bh(ptr) }
+    }
+
+    unsafe fn assert_is_held(ptr: *mut Self::State) {
+        // SAFETY: `ptr` is an initialised lock (the trait's contract).
+        unsafe { bindings::spin_assert_is_held(ptr) }
+    }
+}
