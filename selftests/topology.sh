@@ -124,13 +124,15 @@ tcp_request() {
 }
 
 # One UDP request from the client (a fresh source port each time): prints the answer, or the
-# error an ICMP message raised ("Connection refused"), or nothing after 10 s. It returns as
-# soon as the answer comes (socat waits a fixed -t after sending, 0.5 s by default, which a
-# real server forking a shell per datagram overran on a loaded host: dp_masq and dp_badpkt
-# flaked on it).
+# error an ICMP message raised ("Connection refused"), or nothing after 10 s (socat waits a
+# fixed -t after sending, 0.5 s by default, which a real server forking a shell per datagram
+# overran on a loaded host: dp_masq and dp_badpkt flaked on it). Then it gives the real
+# server's socat half a second to reap the child that answered: a datagram that reaches it
+# while that child still runs is swallowed by the child (seen in keepalived.sh).
 udp_request() {
 	echo ping | in_client ipvsbench udp-request --target $VIP:${1:-53} \
 		--source-port $(next_udp_port) 2>&1
+	sleep 0.5
 }
 
 # A client port no earlier UDP request of this test used: an ephemeral port, which the kernel
