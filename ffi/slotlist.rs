@@ -189,9 +189,9 @@ impl<T: Slotted> Slots<T> {
         let node = link.node.get();
         // The slot keeps this reference until the entry comes off.
         let _ = Arc::into_raw(entry);
-        // SAFETY: `node` is on no list (its slot was `NO_SLOT`, under this lock, and an entry
-        // is only put on a list with a slot set); `head` is initialised (zeroed is the empty
-        // list) and the slot's lock is held.
+        // `node` is on no list: its slot was `NO_SLOT` under this lock, and an entry is only
+        // put on a list with its slot set. `head` is initialised (zeroed is the empty list).
+        // SAFETY: an unlinked node, an initialised head, and the slot's lock held.
         unsafe { rust_ipvs_hlist_add_head(node, slot.head.get()) };
         Ok(())
     }
@@ -209,9 +209,9 @@ impl<T: Slotted> Slots<T> {
                 continue;
             }
             link.slot.store(NO_SLOT, Relaxed);
-            // SAFETY: the entry's slot is `index`, checked under that slot's lock, so its node
-            // is on that slot's list or on the list `drain` moved it to, which that lock also
-            // guards.
+            // The entry's slot is `index`, checked under that slot's lock, so its node is on
+            // that slot's list or on the list `drain` moved it to, which that lock guards too.
+            // SAFETY: a linked node whose list's lock is held.
             unsafe { rust_ipvs_hlist_del_init(link.node.get()) };
             // SAFETY: the slots owned this reference, from `Arc::into_raw` (type invariant),
             // and gave it up above.

@@ -90,9 +90,9 @@ pub(crate) unsafe fn fire_minute<T: Tick>(net: *mut bindings::net) {
 
 /// The current time in jiffies.
 pub(crate) fn jiffies() -> u64 {
-    // SAFETY: `jiffies` is the kernel's clock, a word the timer interrupt writes; a volatile
-    // read of it is what C's `jiffies` macro does (it is declared `volatile`), and a word is
-    // read whole.
+    // `jiffies` is the kernel's clock, a word the timer interrupt writes, declared `volatile`
+    // in C; a word is read whole.
+    // SAFETY: a volatile read of a live global, as C's `jiffies` reads it.
     let now = unsafe { core::ptr::read_volatile(core::ptr::addr_of!(bindings::jiffies)) };
     now as u64
 }
