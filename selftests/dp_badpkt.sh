@@ -13,12 +13,7 @@ raw() {
 
 scenario() {
 	topo_up
-	in_director ipvsadm -A -t $VIP:80 -s rr
-	in_director ipvsadm -A -u $VIP:53 -s rr
-	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
-		in_director ipvsadm -a -u $VIP:53 -r $(rs_addr $rs):53 -m
-	done
+	rr_services_up
 	echo "first: $(tcp_request)"
 	# Truncated transport headers.
 	raw 6 '\x30\x39'

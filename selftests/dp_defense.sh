@@ -52,12 +52,7 @@ slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
 
 scenario() {
 	topo_up
-	in_director ipvsadm -A -t $VIP:80 -s rr
-	in_director ipvsadm -A -u $VIP:53 -s rr
-	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
-		in_director ipvsadm -a -u $VIP:53 -r $(rs_addr $rs):53 -m
-	done
+	rr_services_up
 	echo "defaults: $(show)"
 
 	# Ranges: the modes take 0 to 3; a mode written as 2 with memory plentiful is 1 at once.

@@ -9,12 +9,7 @@
 # The scenario; prints what the client observed and what the director shows.
 scenario() {
 	topo_up
-	in_director ipvsadm -A -t $VIP:80 -s rr
-	in_director ipvsadm -A -u $VIP:53 -s rr
-	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
-		in_director ipvsadm -a -u $VIP:53 -r $(rs_addr $rs):53 -m
-	done
+	rr_services_up
 	local seq="" i
 	for i in $(seq 9); do seq="$seq $(tcp_request)"; done
 	echo "tcp rr:$seq"

@@ -29,12 +29,7 @@ run() {
 	local impl=$1 out
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
-	in_director ipvsadm -A -t $VIP:80 -s rr
-	in_director ipvsadm -A -u $VIP:9000 -s rr
-	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
-		in_director ipvsadm -a -u $VIP:9000 -r $(rs_addr $rs):9000 -m
-	done
+	rr_services_up 9000
 	echo "=== $impl: $syns spoofed SYNs"
 	profiled ip netns exec $topo_ns_client ipvsbench syn-flood --target $VIP:80 --count $syns
 	echo "=== $impl: UDP new flows for $secs s"

@@ -54,6 +54,18 @@ topo_up() {
 	done
 }
 
+# The virtual services most tests use: TCP $VIP:80 and UDP $VIP:${1:-53}, rr, each real server
+# masqueraded on the same port.
+rr_services_up() {
+	local udp=${1:-53} rs
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	in_director ipvsadm -A -u $VIP:$udp -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:80 -r $(rs_addr $rs):80 -m
+		in_director ipvsadm -a -u $VIP:$udp -r $(rs_addr $rs):$udp -m
+	done
+}
+
 # The client addresses 10.0.0.10 onwards, N of them, one per line.
 client_addrs() {
 	local c
