@@ -6,6 +6,9 @@
 . ./lib.sh
 . ./topology.sh
 
+# Answers to UDP requests get 3 s (a real server forks a shell per datagram), not socat's 0.5.
+UDP_REPLY_WAIT=3
+
 # Sends raw IP payload bytes (printf escapes) to the VIP with IP protocol $1.
 raw() {
 	printf "$2" | in_client socat -u - IP4-SENDTO:$VIP:$1 2>&1
@@ -32,8 +35,8 @@ scenario() {
 	# IP options (router alert) on a real connection.
 	echo "ip options: $(in_client socat -T 3 - TCP:$VIP:80,connect-timeout=3,ip-options='\x94\x04\x00\x00' </dev/null 2>&1)"
 	# A fragmented datagram: 4000 bytes over a 1500 MTU, reassembled before the hooks.
-	echo "fragmented udp: $(head -c 4000 /dev/zero | in_client ipvsbench udp-request \
-		--target $VIP:53 2>&1)"
+	echo "fragmented udp: $(head -c 4000 /dev/zero | in_client socat -T 2 -t $UDP_REPLY_WAIT - \
+		UDP:$VIP:53 2>&1)"
 	echo "after: $(tcp_request) $(udp_request)"
 	# A UDP datagram with a full checksum (a raw socket's, not offloaded) that NAT to rs1:53
 	# turns into 0, which UDP reads as "no checksum": C writes 0xffff (CSUM_MANGLED_0). From

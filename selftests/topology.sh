@@ -135,16 +135,12 @@ tcp_request() {
 	in_client socat -T 10 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
 
-# One UDP request from the client (a fresh source port each time): prints the answer, or the
-# error an ICMP message raised ("Connection refused"), or nothing after 10 s (socat waits a
-# fixed -t after sending, 0.5 s by default, which a real server forking a shell per datagram
-# overran on a loaded host: dp_masq and dp_badpkt flaked on it). Then it gives the real
-# server's socat half a second to reap the child that answered: a datagram that reaches it
-# while that child still runs is swallowed by the child (seen in keepalived.sh).
+# One UDP request from the client (a fresh source port each time). socat waits for the answer
+# UDP_REPLY_WAIT seconds after sending (its -t, default 0.5 s, which a real server forking a
+# shell per datagram can overrun on a loaded host).
 udp_request() {
-	echo ping | in_client ipvsbench udp-request --target $VIP:${1:-53} \
-		--source-port $(next_udp_port) 2>&1
-	sleep 0.5
+	echo ping | in_client socat -T 2 -t ${UDP_REPLY_WAIT:-0.5} - \
+		UDP:$VIP:${1:-53},sourceport=$(next_udp_port) 2>&1 | socat_messages
 }
 
 # A client port no earlier UDP request of this test used: an ephemeral port, which the kernel

@@ -33,23 +33,6 @@ pub enum Command {
     Sequence(SequenceArgs),
     /// Spoofed TCP SYNs from many source tuples through a raw socket (a SYN flood).
     SynFlood(SynFloodArgs),
-    /// One UDP request: standard input as one datagram, the first answer on standard output
-    /// (for the selftests: it returns as soon as the answer comes).
-    UdpRequest(UdpRequestArgs),
-}
-
-/// Options of `udp-request`.
-#[derive(Debug, Args)]
-pub struct UdpRequestArgs {
-    /// The virtual service, IP:PORT.
-    #[arg(long)]
-    pub target: SocketAddr,
-    /// Source port (default: the kernel's choice).
-    #[arg(long)]
-    pub source_port: Option<u16>,
-    /// How long to wait for the answer, in milliseconds; none prints nothing.
-    #[arg(long, default_value_t = 10000)]
-    pub timeout_ms: u64,
 }
 
 /// Options of `syn-flood`.

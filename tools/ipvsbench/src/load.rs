@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs, UdpRequestArgs};
+use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs};
 use crate::plan::{per_second, strided, SourcePlan};
 
 /// What one worker thread did.
@@ -250,41 +250,4 @@ fn exchange(
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "empty reply"));
     }
     Ok((reply, hold.then_some(stream)))
-}
-
-/// `udp-request`: standard input sent as one datagram from a connected socket; the first
-/// answer is written to standard output as received. An ICMP error for the request (the
-/// socket's pending error) prints its message, as socat does; no answer in time prints
-/// nothing. Either way the exit status is 0: the caller compares what was printed.
-pub fn udp_request(args: UdpRequestArgs) -> anyhow::Result<()> {
-    let mut payload = Vec::new();
-    io::stdin()
-        .read_to_end(&mut payload)
-        .context("reading standard input")?;
-    let unspecified: IpAddr = match args.target {
-        SocketAddr::V4(_) => Ipv4Addr::UNSPECIFIED.into(),
-        SocketAddr::V6(_) => Ipv6Addr::UNSPECIFIED.into(),
-    };
-    let socket = UdpSocket::bind(SocketAddr::new(unspecified, args.source_port.unwrap_or(0)))
-        .context("binding the source port")?;
-    socket.connect(args.target).context("connect")?;
-    socket
-        .set_read_timeout(Some(Duration::from_millis(args.timeout_ms.max(1))))
-        .context("setting the timeout")?;
-    socket.send(&payload).context("send")?;
-    let mut answer = vec![0u8; 65536];
-    match socket.recv(&mut answer) {
-        Ok(n) => io::stdout().write_all(&answer[..n])?,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) => {}
-        Err(e) => {
-            // As strerror words it ("Connection refused"), without Rust's " (os error N)".
-            let message = e.to_string();
-            eprintln!("{}", message.split(" (os error").next().unwrap_or(&message));
-        }
-    }
-    Ok(())
 }
