@@ -87,6 +87,8 @@ pub(crate) struct IpHeader {
     pub(crate) fragment_offset: u16,
     /// Time to live.
     pub(crate) ttl: u8,
+    /// Type of service (DSCP and ECN).
+    pub(crate) tos: u8,
     /// Don't fragment (`IP_DF`).
     pub(crate) dont_fragment: bool,
     /// Source address.
@@ -105,7 +107,7 @@ impl IpHeader {
     pub(crate) fn parse_v4(skb: &Skb<'_>, offset: usize) -> Option<Self> {
         let mut raw = [0u8; IPV4_MIN_HEADER];
         let raw = skb.read(offset, &mut raw)?;
-        let [ver_ihl, _tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
+        let [ver_ihl, tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
             *<&[u8; IPV4_MIN_HEADER]>::try_from(raw).ok()?;
         if ver_ihl >> 4 != 4 {
             return None;
@@ -121,6 +123,7 @@ impl IpHeader {
             protocol,
             fragment_offset: u16::from_be_bytes([frag_hi & 0x1f, frag_lo]),
             ttl,
+            tos,
             dont_fragment: frag_hi & 0x40 != 0,
             saddr: nf_inet_v4([s0, s1, s2, s3]),
             daddr: nf_inet_v4([d0, d1, d2, d3]),

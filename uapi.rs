@@ -192,6 +192,21 @@ pub(crate) mod fwd {
     pub(crate) const BYPASS: u32 = 0x0004;
 }
 
+/// Tunnel encapsulations of a tunnel destination (`IP_VS_CONN_F_TUNNEL_TYPE_*`).
+pub(crate) mod tun_type {
+    pub(crate) const IPIP: u8 = 0;
+    pub(crate) const GUE: u8 = 1;
+    pub(crate) const GRE: u8 = 2;
+}
+
+/// Tunnel encapsulation flags (`IP_VS_TUNNEL_ENCAP_FLAG_*`).
+pub(crate) mod tun_flags {
+    /// `IP_VS_TUNNEL_ENCAP_FLAG_CSUM`: checksum the UDP or GRE header.
+    pub(crate) const CSUM: u16 = 1 << 0;
+    /// `IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`: remote checksum offload (GUE).
+    pub(crate) const REMCSUM: u16 = 1 << 1;
+}
+
 /// Connection flags (`IP_VS_CONN_F_*`); the low bits are the forwarding method ([`fwd`]).
 pub(crate) mod conn_flags {
     /// Created by the sync daemon of a backup director.
@@ -216,8 +231,12 @@ pub(crate) mod ipproto {
     /// `IPPROTO_IP`: the protocol of firewall-mark templates.
     pub(crate) const IP: u8 = 0;
     pub(crate) const ICMP: u8 = 1;
+    /// `IPPROTO_IPIP`: IPv4 in IPv4.
+    pub(crate) const IPIP: u8 = 4;
     pub(crate) const TCP: u8 = 6;
     pub(crate) const UDP: u8 = 17;
+    /// `IPPROTO_GRE`.
+    pub(crate) const GRE: u8 = 47;
     pub(crate) const ICMPV6: u8 = 58;
     pub(crate) const SCTP: u8 = 132;
 }

@@ -4,11 +4,15 @@
 //! forwarding method, which the connection took from its destination when it was bound
 //! (`ip_vs_bind_xmit`).
 //!
-//! NAT ([`nat`]) and the local node are implemented. Direct routing and tunnel destinations
-//! are accepted by the control plane and are, for now, sent with NAT; their transmitters plug
-//! in here.
+//! NAT ([`nat`]), direct routing ([`dr`]), tunnels ([`tunnel`]: IP-in-IP, GUE and GRE, whose
+//! headers [`encap`] builds) and the local node are implemented; [`route`] finds the way to
+//! the real server for all of them.
 
+pub(crate) mod dr;
+pub(crate) mod encap;
 pub(crate) mod nat;
+pub(crate) mod route;
+pub(crate) mod tunnel;
 
 use crate::{
     conn::Conn,
@@ -18,16 +22,22 @@ use crate::{
         skb::Skb, //
     },
     packet::{
-        IcmpError, //
+        v4_of, //
+        IcmpError,
         IpHeader,
     },
     proto::Packet,
+    sysctl::Sysctls,
     uapi::{
         conn_flags, //
         fwd,
     },
 };
 use kernel::sync::atomic::Relaxed;
+use route::{
+    MtuCheck, //
+    OutRoute,
+};
 
 /// The transmitter of a connection (C: `cp->packet_xmit`).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -36,10 +46,9 @@ pub(crate) enum Xmit {
     Nat,
     /// `ip_vs_null_xmit`: the real server is this host; the packet continues unchanged.
     LocalNode,
-    /// Direct routing (`ip_vs_dr_xmit`); sent with NAT until it is implemented.
+    /// `ip_vs_dr_xmit`: the packet, unchanged, to the real server's link address.
     DirectRoute,
-    /// IP-in-IP or GUE/GRE tunnel (`ip_vs_tunnel_xmit`); sent with NAT until it is
-    /// implemented.
+    /// `ip_vs_tunnel_xmit`: the packet in a tunnel to the real server.
     Tunnel,
 }
 
@@ -55,18 +64,28 @@ impl Xmit {
     }
 
     /// Sends a client packet of `conn` on (`cp->packet_xmit`).
-    pub(crate) fn transmit(self, net: &Net, skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
+    pub(crate) fn transmit(
+        self,
+        sysctl: &Sysctls,
+        net: &Net,
+        skb: Skb<'_>,
+        pkt: &Packet,
+        conn: &Conn,
+    ) -> Verdict {
         match self {
-            Xmit::Nat | Xmit::DirectRoute | Xmit::Tunnel => nat::xmit(net, skb, pkt, conn),
-            Xmit::LocalNode => local_node(skb, conn),
+            Xmit::Nat => nat::xmit(net, skb, pkt, conn),
+            Xmit::DirectRoute => dr::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
+            Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, &pkt.iph, conn, MtuCheck::Packet),
+            Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),
         }
     }
 
     /// Sends an ICMP error from the client side about `conn` on (`ip_vs_icmp_xmit`): NAT
-    /// translates it; for the other methods it continues unchanged, as rust_ipvs sends them
-    /// today.
+    /// translates it; the other methods send it as they send the connection's packets
+    /// (`cp->packet_xmit`), without the MTU check.
     pub(crate) fn transmit_icmp(
         self,
+        sysctl: &Sysctls,
         net: &Net,
         skb: Skb<'_>,
         iph: &IpHeader,
@@ -75,17 +94,39 @@ impl Xmit {
     ) -> Verdict {
         match self {
             Xmit::Nat => nat::icmp_xmit(net, skb, iph, err, conn),
-            Xmit::LocalNode | Xmit::DirectRoute | Xmit::Tunnel => Verdict::Accept,
+            Xmit::DirectRoute => dr::xmit(net, skb, iph, conn, MtuCheck::IcmpError),
+            Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, iph, conn, MtuCheck::IcmpError),
+            Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),
         }
     }
 }
 
-/// `ip_vs_null_xmit` (`ip_vs_send_or_cont` for a local destination): mark the packet as
-/// handled, detach conntrack unless the connection keeps it, and let it continue.
-fn local_node(mut skb: Skb<'_>, conn: &Conn) -> Verdict {
-    skb.set_ipvs_property();
-    if conn.flags.load(Relaxed) & conn_flags::NFCT == 0 {
+/// Detaches conntrack, or for `conntrack=1` NAT connections makes its reply direction
+/// describe the real flow (`ip_vs_notrack` / `ip_vs_update_conntrack`): `outin` for client
+/// packets after DNAT, else for replies after SNAT.
+pub(crate) fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
+    let f = conn.flags.load(Relaxed);
+    if f & conn_flags::NFCT == 0 {
         skb.notrack();
+    } else if f & fwd::MASK == fwd::MASQ {
+        if outin {
+            skb.conntrack_alter_reply(true, v4_of(&conn.daddr), conn.dport());
+        } else {
+            skb.conntrack_alter_reply(false, v4_of(&conn.vaddr), conn.vport);
+        }
     }
-    Verdict::Accept
+}
+
+/// Marks the packet as IPVS's and sends it along `route`, or lets it continue to this host
+/// (`ip_vs_nat_send_or_cont`, `ip_vs_send_or_cont`; `ip_vs_null_xmit` for the local node).
+pub(crate) fn send_or_cont(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &Conn) -> Verdict {
+    skb.set_ipvs_property();
+    conntrack(&mut skb, conn, true);
+    match route {
+        OutRoute::Local => Verdict::Accept,
+        OutRoute::Remote { route, .. } => {
+            skb.send_local_out(net, route);
+            Verdict::Stolen
+        }
+    }
 }

@@ -116,7 +116,12 @@ pub(super) fn request_icmp(
         return Some(Verdict::Drop);
     }
     in_stats(ipvs, guard, &conn, skb.len());
-    Some(xmit.transmit_icmp(net, skb, iph, &err, &conn))
+    let verdict = xmit.transmit_icmp(&ipvs.sysctl, net, skb, iph, &err, &conn);
+    // C counts the error as a packet of a connection it forwards unchanged.
+    if xmit != Xmit::Nat {
+        conn.count_in_packet();
+    }
+    Some(verdict)
 }
 
 /// `ip_vs_out_icmp`: an ICMP error from a real server about a packet of a connection;

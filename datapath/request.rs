@@ -124,7 +124,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     };
     in_stats(ipvs, &guard, &conn, skb.len());
     proto.state_transition(&ipvs.settings(), &conn, Direction::Input, &pkt.l4);
-    let verdict = Xmit::of(&conn).transmit(net, skb, &pkt, &conn);
+    let verdict = Xmit::of(&conn).transmit(&ipvs.sysctl, net, skb, &pkt, &conn);
     conn.count_in_packet();
     conns.touch(&conn);
     conns.put_one_packet(&conn);

@@ -26,6 +26,9 @@
 #include <net/netfilter/nf_conntrack.h>
 #include <net/netfilter/nf_conntrack_core.h>
 #include <net/netfilter/nf_conntrack_zones.h>
+#include <net/gre.h>
+#include <net/ip_tunnels.h>
+#include <net/udp.h>
 #include <net/route.h>
 #include <net/checksum.h>
 #include <net/net_namespace.h>
@@ -111,7 +114,26 @@ struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __
 				  __be32 vaddr, __be16 vport);
 void rust_ipvs_ct_kill(struct nf_conn *ct);
 void rust_ipvs_ct_put(struct nf_conn *ct);
-struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr);
+struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr, bool known_nh, bool connect,
+				      __be32 *saddr);
+bool rust_ipvs_skb_rt_is_local(const struct sk_buff *skb);
+unsigned int rust_ipvs_rt_ll_reserved(const struct rtable *rt);
+void rust_ipvs_maybe_update_pmtu(struct sk_buff *skb, unsigned int mtu);
+struct sk_buff *rust_ipvs_skb_tunnel_headroom(struct sk_buff *skb, unsigned int max_headroom);
+int rust_ipvs_iptunnel_handle_offloads(struct sk_buff *skb, int gso_type);
+void rust_ipvs_skb_tunnel_inner(struct sk_buff *skb, u8 inner_proto);
+unsigned int rust_ipvs_skb_headroom(const struct sk_buff *skb);
+void rust_ipvs_skb_push_transport(struct sk_buff *skb, unsigned int len);
+void rust_ipvs_skb_push_network(struct sk_buff *skb, unsigned int len);
+int rust_ipvs_skb_csum_start_offset(const struct sk_buff *skb);
+u16 rust_ipvs_skb_csum_offset(const struct sk_buff *skb);
+void rust_ipvs_skb_remcsum_done(struct sk_buff *skb);
+void rust_ipvs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr, int len);
+void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto);
+void rust_ipvs_kfree_skb(struct sk_buff *skb);
+__be16 rust_ipvs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
+void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb);
+void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct);
 bool rust_ipvs_rt_is_local(const struct rtable *rt);
 unsigned int rust_ipvs_rt_mtu(const struct rtable *rt);
 void rust_ipvs_rt_put(struct rtable *rt);
@@ -623,11 +645,187 @@ void rust_ipvs_ct_put(struct nf_conn *ct)
 }
 
 /* do_output_route4() for a NAT destination: a route or an ERR_PTR. */
-struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr)
+/*
+ * do_output_route4(): the route to daddr, with daddr as the next hop when known_nh, bound to
+ * the source address it chose when connect; that source is stored in *saddr.
+ */
+struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr, bool known_nh, bool connect,
+				      __be32 *saddr)
 {
-	struct flowi4 fl4 = { .daddr = daddr, .flowi4_flags = FLOWI_FLAG_KNOWN_NH };
+	struct flowi4 fl4 = { .daddr = daddr, .flowi4_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0 };
+	struct rtable *rt;
 
-	return ip_route_output_key(net, &fl4);
+	rt = ip_route_output_key(net, &fl4);
+	if (!IS_ERR(rt) && connect && fl4.saddr) {
+		ip_rt_put(rt);
+		flowi4_update_output(&fl4, 0, daddr, fl4.saddr);
+		rt = ip_route_output_key(net, &fl4);
+	}
+	*saddr = fl4.saddr;
+	return rt;
+}
+
+/* The RTCF_LOCAL of the packet's current route (crosses_local_route_boundary()). */
+bool rust_ipvs_skb_rt_is_local(const struct sk_buff *skb)
+{
+	return skb_rtable(skb)->rt_flags & RTCF_LOCAL;
+}
+
+/* LL_RESERVED_SPACE() of the route's device. */
+unsigned int rust_ipvs_rt_ll_reserved(const struct rtable *rt)
+{
+	return LL_RESERVED_SPACE(rt->dst.dev);
+}
+
+/* maybe_update_pmtu(): a local socket's route learns the tunnel's smaller MTU. */
+void rust_ipvs_maybe_update_pmtu(struct sk_buff *skb, unsigned int mtu)
+{
+	struct sock *sk = skb->sk;
+	struct rtable *ort = skb_rtable(skb);
+
+	if (!skb->dev && sk && sk_fullsock(sk))
+		ort->dst.ops->update_pmtu(&ort->dst, sk, NULL, mtu, true);
+}
+
+/*
+ * The skb half of ip_vs_prepare_tunneled_skb(): drop the early-demux socket, then make the
+ * head private with max_headroom bytes in front. Returns the packet to send on, or NULL
+ * after freeing it.
+ */
+struct sk_buff *rust_ipvs_skb_tunnel_headroom(struct sk_buff *skb, unsigned int max_headroom)
+{
+	struct sk_buff *new_skb;
+
+	if (skb->dev)
+		skb_orphan(skb);
+	if (skb_headroom(skb) >= max_headroom && !skb_cloned(skb))
+		return skb;
+	new_skb = skb_realloc_headroom(skb, max_headroom);
+	if (new_skb && skb->sk)
+		skb_set_owner_w(new_skb, skb->sk);
+	if (new_skb)
+		consume_skb(skb);
+	else
+		kfree_skb(skb);
+	return new_skb;
+}
+
+/* iptunnel_handle_offloads(), freeing the skb when it fails (the tx_error of the caller). */
+int rust_ipvs_iptunnel_handle_offloads(struct sk_buff *skb, int gso_type)
+{
+	int err = iptunnel_handle_offloads(skb, gso_type);
+
+	if (err)
+		kfree_skb(skb);
+	return err;
+}
+
+/* The inner headers of ip_vs_tunnel_xmit(): the packet as it is, of protocol inner_proto. */
+void rust_ipvs_skb_tunnel_inner(struct sk_buff *skb, u8 inner_proto)
+{
+	skb->transport_header = skb->network_header;
+	skb_set_inner_ipproto(skb, inner_proto);
+	skb_set_inner_mac_header(skb, skb_inner_network_offset(skb));
+}
+
+/* skb_headroom() */
+unsigned int rust_ipvs_skb_headroom(const struct sk_buff *skb)
+{
+	return skb_headroom(skb);
+}
+
+/* skb_push() of a new transport header (an encapsulation header). */
+void rust_ipvs_skb_push_transport(struct sk_buff *skb, unsigned int len)
+{
+	skb_push(skb, len);
+	skb_reset_transport_header(skb);
+}
+
+/* skb_push() of a new network header, with its IP control block cleared. */
+void rust_ipvs_skb_push_network(struct sk_buff *skb, unsigned int len)
+{
+	skb_push(skb, len);
+	skb_reset_network_header(skb);
+	memset(&(IPCB(skb)->opt), 0, sizeof(IPCB(skb)->opt));
+}
+
+/* skb_checksum_start_offset() */
+int rust_ipvs_skb_csum_start_offset(const struct sk_buff *skb)
+{
+	return skb_checksum_start_offset(skb);
+}
+
+/* skb->csum_offset */
+u16 rust_ipvs_skb_csum_offset(const struct sk_buff *skb)
+{
+	return skb->csum_offset;
+}
+
+/* The end of the remote checksum offload of ipvs_gue_encap(). */
+void rust_ipvs_skb_remcsum_done(struct sk_buff *skb)
+{
+	if (!skb_is_gso(skb)) {
+		skb->ip_summed = CHECKSUM_NONE;
+		skb->encapsulation = 0;
+	}
+}
+
+/* udp_set_csum() */
+void rust_ipvs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr, int len)
+{
+	udp_set_csum(nocheck, skb, saddr, daddr, len);
+}
+
+/* gre_build_header() as ipvs_gre_encap() calls it: no key, no sequence number. */
+void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto)
+{
+	IP_TUNNEL_DECLARE_FLAGS(tflags) = { };
+
+	if (csum)
+		__set_bit(IP_TUNNEL_CSUM_BIT, tflags);
+	gre_build_header(skb, gre_calc_hlen(tflags), tflags, proto, 0, 0);
+}
+
+/* udp_flow_src_port() as ipvs_gue_encap() calls it. */
+__be16 rust_ipvs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
+{
+	return udp_flow_src_port(net, skb, 0, 0, false);
+}
+
+/* kfree_skb() */
+void rust_ipvs_kfree_skb(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+/* ip_select_ident() */
+void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb)
+{
+	ip_select_ident(net, skb, NULL);
+}
+
+/*
+ * ip_vs_tunnel_xmit_prepare() with the ignore_df of ip_vs_tunnel_xmit(), then
+ * ip_local_out(): always consumes the skb.
+ */
+void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct)
+{
+	int ret = NF_ACCEPT;
+
+	skb->ignore_df = 1;
+	skb->ipvs_property = 1;
+	if (unlikely(nfct))
+		ret = nf_conntrack_confirm(skb);
+	if (ret != NF_ACCEPT) {
+		if (ret == NF_DROP)
+			kfree_skb(skb);
+		return;
+	}
+	nf_reset_ct(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	ip_local_out(net, skb->sk, skb);
 }
 
 bool rust_ipvs_rt_is_local(const struct rtable *rt)
@@ -786,6 +984,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "am_droprate", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
+	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,

@@ -215,8 +215,71 @@ extern "C" {
     pub(crate) fn rust_ipvs_ct_kill(ct: *mut NfConn);
     /// `nf_ct_put()`.
     pub(crate) fn rust_ipvs_ct_put(ct: *mut NfConn);
-    /// `do_output_route4()` for a NAT destination: a held route or an `ERR_PTR`.
-    pub(crate) fn rust_ipvs_route_output(net: *mut bindings::net, daddr: u32) -> *mut RtTable;
+    /// `do_output_route4()`: a held route or an `ERR_PTR`; the source address it chose is
+    /// stored in `*saddr`.
+    pub(crate) fn rust_ipvs_route_output(
+        net: *mut bindings::net,
+        daddr: u32,
+        known_nh: bool,
+        connect: bool,
+        saddr: *mut u32,
+    ) -> *mut RtTable;
+    /// `skb_rtable(skb)->rt_flags & RTCF_LOCAL`.
+    pub(crate) fn rust_ipvs_skb_rt_is_local(skb: *const bindings::sk_buff) -> bool;
+    /// `LL_RESERVED_SPACE()` of the route's device.
+    pub(crate) fn rust_ipvs_rt_ll_reserved(rt: *const RtTable) -> c_uint;
+    /// `maybe_update_pmtu()`.
+    pub(crate) fn rust_ipvs_maybe_update_pmtu(skb: *mut bindings::sk_buff, mtu: c_uint);
+    /// Orphans the skb and gives it `max_headroom` private bytes in front; returns the packet
+    /// to use on, or NULL after freeing it. Consumes `skb`.
+    pub(crate) fn rust_ipvs_skb_tunnel_headroom(
+        skb: *mut bindings::sk_buff,
+        max_headroom: c_uint,
+    ) -> *mut bindings::sk_buff;
+    /// `iptunnel_handle_offloads()`; frees the skb when it fails.
+    pub(crate) fn rust_ipvs_iptunnel_handle_offloads(
+        skb: *mut bindings::sk_buff,
+        gso_type: c_int,
+    ) -> c_int;
+    /// Makes the packet, of protocol `inner_proto`, the inner one of a tunnel.
+    pub(crate) fn rust_ipvs_skb_tunnel_inner(skb: *mut bindings::sk_buff, inner_proto: u8);
+    /// `skb_headroom()`.
+    pub(crate) fn rust_ipvs_skb_headroom(skb: *const bindings::sk_buff) -> c_uint;
+    /// `skb_push()` of `len` bytes that become the transport header.
+    pub(crate) fn rust_ipvs_skb_push_transport(skb: *mut bindings::sk_buff, len: c_uint);
+    /// `skb_push()` of `len` bytes that become the network header.
+    pub(crate) fn rust_ipvs_skb_push_network(skb: *mut bindings::sk_buff, len: c_uint);
+    /// `skb_checksum_start_offset()`.
+    pub(crate) fn rust_ipvs_skb_csum_start_offset(skb: *const bindings::sk_buff) -> c_int;
+    /// `skb->csum_offset`.
+    pub(crate) fn rust_ipvs_skb_csum_offset(skb: *const bindings::sk_buff) -> u16;
+    /// `CHECKSUM_NONE` and no encapsulation offload, unless the packet is GSO.
+    pub(crate) fn rust_ipvs_skb_remcsum_done(skb: *mut bindings::sk_buff);
+    /// `udp_set_csum()`.
+    pub(crate) fn rust_ipvs_udp_set_csum(
+        nocheck: bool,
+        skb: *mut bindings::sk_buff,
+        saddr: u32,
+        daddr: u32,
+        len: c_int,
+    );
+    /// `gre_build_header()` without key and sequence number.
+    pub(crate) fn rust_ipvs_gre_build_header(skb: *mut bindings::sk_buff, csum: bool, proto: u16);
+    /// `udp_flow_src_port(net, skb, 0, 0, false)`.
+    pub(crate) fn rust_ipvs_udp_flow_src_port(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+    ) -> u16;
+    /// `kfree_skb()`.
+    pub(crate) fn rust_ipvs_kfree_skb(skb: *mut bindings::sk_buff);
+    /// `ip_select_ident()`.
+    pub(crate) fn rust_ipvs_ip_select_ident(net: *mut bindings::net, skb: *mut bindings::sk_buff);
+    /// `ip_vs_tunnel_xmit_prepare()`, then `ip_local_out()`; consumes the skb.
+    pub(crate) fn rust_ipvs_tunnel_send(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+        nfct: bool,
+    );
     /// `rt->rt_flags & RTCF_LOCAL`.
     pub(crate) fn rust_ipvs_rt_is_local(rt: *const RtTable) -> bool;
     /// `dst_mtu(&rt->dst)`.

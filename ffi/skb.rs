@@ -105,6 +105,12 @@ impl<'a> Skb<'a> {
         unsafe { shim::rust_ipvs_skb_csum_ok(self.skb, off) }
     }
 
+    /// The transport checksum is left to the device (`CHECKSUM_PARTIAL`).
+    pub(crate) fn checksum_partial(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_csum_partial(self.skb) }
+    }
+
     /// Already handled by IPVS (`skb->ipvs_property`).
     pub(crate) fn ipvs_property(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant).
@@ -192,6 +198,24 @@ impl<'a> Skb<'a> {
         to_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
     }
 
+    /// Whether the packet's current route delivers to this host (`RTCF_LOCAL`); `false` for
+    /// a packet without a route.
+    pub(crate) fn route_is_local(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant) and has a route, whose flags are read.
+        self.has_dst() && unsafe { shim::rust_ipvs_skb_rt_is_local(self.skb) }
+    }
+
+    /// Lowers the path MTU a local sender's route knows to `mtu`, the tunnel's
+    /// (`maybe_update_pmtu`); nothing for a forwarded packet.
+    pub(crate) fn update_local_pmtu(&mut self, mtu: u32) {
+        if !self.has_dst() {
+            return;
+        }
+        // SAFETY: `skb` is owned by the hook (type invariant) and has a route (checked
+        // above), which the wrapper updates only for a local full socket.
+        unsafe { shim::rust_ipvs_maybe_update_pmtu(self.skb, mtu) };
+    }
+
     /// Sends an ICMP error about this packet (`icmp_send`).
     pub(crate) fn icmp_send(&mut self, ty: u8, code: u8) {
         self.icmp_send_info(ty, code, 0);
@@ -218,6 +242,174 @@ impl<'a> Skb<'a> {
         // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
         // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
+    }
+}
+
+impl Skb<'_> {
+    /// Starts encapsulating the packet, of protocol `inner_protocol` (`IPPROTO_IPIP` for
+    /// IPv4), to send it along `route` (C: `ip_vs_tunnel_xmit` from
+    /// `ip_vs_prepare_tunneled_skb` to `skb_set_inner_mac_header`): the route is attached, the
+    /// head made private with `headroom` bytes in front (the packet may be copied), and
+    /// `gso_type` (`SKB_GSO_*`) set up for segmentation. The hook's packet is consumed: the
+    /// hook must return [`super::netfilter::Verdict::Stolen`]; [`None`] when it was freed.
+    pub(crate) fn into_tunnel(
+        self,
+        route: Route,
+        headroom: u32,
+        gso_type: u32,
+        inner_protocol: u8,
+    ) -> Option<TunnelSkb> {
+        let rt = route.rt;
+        core::mem::forget(route);
+        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
+        // reference passes to the skb (`route` is forgotten, so it is not put twice).
+        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+        // SAFETY: the hook's skb, consumed by the call (`self` is not used after it); the
+        // packet it returns is private to this function.
+        let skb = unsafe { shim::rust_ipvs_skb_tunnel_headroom(self.skb, headroom) };
+        if skb.is_null() {
+            return None;
+        }
+        let gso_type = c_int::try_from(gso_type).unwrap_or(c_int::MAX);
+        // SAFETY: `skb` is a valid packet this function owns (above); on failure the call
+        // frees it and it is not used again.
+        if unsafe { shim::rust_ipvs_iptunnel_handle_offloads(skb, gso_type) } != 0 {
+            return None;
+        }
+        // SAFETY: as above; the call only moves header offsets.
+        unsafe { shim::rust_ipvs_skb_tunnel_inner(skb, inner_protocol) };
+        // INVARIANT: `skb` is owned here and given to the new value alone.
+        Some(TunnelSkb { skb })
+    }
+}
+
+/// A packet being encapsulated: headers are pushed in front of it, innermost first, then it
+/// is sent ([`TunnelSkb::send`]) or, when dropped, freed.
+///
+/// # Invariants
+///
+/// `skb` is a valid packet with a route that this value owns alone.
+pub(crate) struct TunnelSkb {
+    /// The packet.
+    skb: *mut bindings::sk_buff,
+}
+
+impl TunnelSkb {
+    /// `skb->len`: bytes from `skb->data` on.
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_len(self.skb) }
+    }
+
+    /// The transport checksum is left to the device (`CHECKSUM_PARTIAL`).
+    pub(crate) fn checksum_partial(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_csum_partial(self.skb) }
+    }
+
+    /// Where the device is to start its checksum and where to store it, from `skb->data`
+    /// (`skb_checksum_start_offset`, then plus `csum_offset`), for a `CHECKSUM_PARTIAL`
+    /// packet.
+    pub(crate) fn partial_checksum_offsets(&self) -> (i32, u16) {
+        // SAFETY: `skb` is valid (type invariant).
+        let start = unsafe { shim::rust_ipvs_skb_csum_start_offset(self.skb) };
+        // SAFETY: as above.
+        let offset = unsafe { shim::rust_ipvs_skb_csum_offset(self.skb) };
+        (start, offset)
+    }
+
+    /// The checksum is no longer the device's to complete (remote checksum offload leaves
+    /// it to the receiver): `CHECKSUM_NONE`, unless the packet is to be segmented.
+    pub(crate) fn hand_checksum_to_receiver(&mut self) {
+        // SAFETY: `skb` is owned here (type invariant).
+        unsafe { shim::rust_ipvs_skb_remcsum_done(self.skb) };
+    }
+
+    /// Pushes `header` in front of the packet, which becomes its transport header
+    /// (`skb_push`, `skb_reset_transport_header`); EINVAL without the room for it.
+    pub(crate) fn push_transport(&mut self, header: &[u8]) -> Result {
+        let len = c_uint::try_from(header.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is owned here (type invariant); the room in front is checked before
+        // the push, and the pushed bytes are stored at once.
+        unsafe {
+            if shim::rust_ipvs_skb_headroom(self.skb) < len {
+                return Err(EINVAL);
+            }
+            shim::rust_ipvs_skb_push_transport(self.skb, len);
+            to_result(bindings::skb_store_bits(
+                self.skb,
+                0,
+                header.as_ptr().cast::<c_void>(),
+                len as c_int,
+            ))
+        }
+    }
+
+    /// Fills in the checksum of the UDP header at the transport header, over `saddr` and
+    /// `daddr`, or leaves it 0 when `nocheck` (`udp_set_csum`).
+    pub(crate) fn udp_set_checksum(&mut self, nocheck: bool, saddr: [u8; 4], daddr: [u8; 4]) {
+        let len = c_int::try_from(self.len()).unwrap_or(c_int::MAX);
+        // SAFETY: `skb` is owned here (type invariant) and its transport header is a UDP
+        // header just pushed, private and linear.
+        unsafe {
+            shim::rust_ipvs_udp_set_csum(
+                nocheck,
+                self.skb,
+                u32::from_ne_bytes(saddr),
+                u32::from_ne_bytes(daddr),
+                len,
+            )
+        };
+    }
+
+    /// Pushes a GRE header for an inner packet of EtherType `protocol`, with a checksum when
+    /// `csum` (`gre_build_header`); EINVAL without the room for it.
+    pub(crate) fn push_gre(&mut self, protocol: u16, csum: bool, len: u32) -> Result {
+        // SAFETY: `skb` is owned here (type invariant); the room in front is checked before
+        // the header is pushed and written.
+        unsafe {
+            if shim::rust_ipvs_skb_headroom(self.skb) < len {
+                return Err(EINVAL);
+            }
+            shim::rust_ipvs_gre_build_header(self.skb, csum, protocol.to_be());
+        }
+        Ok(())
+    }
+
+    /// The UDP source port for the packet's flow (`udp_flow_src_port`), host order.
+    pub(crate) fn flow_source_port(&self, net: &Net) -> u16 {
+        // SAFETY: `skb` is owned here (type invariant); the call hashes its flow.
+        u16::from_be(unsafe { shim::rust_ipvs_udp_flow_src_port(net.as_ptr(), self.skb) })
+    }
+
+    /// Pushes the outer IPv4 `header` (its length, identification and checksum left to
+    /// fill) and sends the packet (C: the end of `ip_vs_tunnel_xmit`). `nfct` keeps the
+    /// packet's conntrack entry, which is then confirmed.
+    pub(crate) fn send(self, net: &Net, header: &[u8], nfct: bool) -> Result {
+        let len = c_uint::try_from(header.len()).map_err(|_| EINVAL)?;
+        // SAFETY: `skb` is owned here (type invariant).
+        if unsafe { shim::rust_ipvs_skb_headroom(self.skb) } < len {
+            return Err(EINVAL);
+        }
+        let skb = self.skb;
+        core::mem::forget(self);
+        // SAFETY: `skb` is owned here (`self` is forgotten so it is not freed twice), with
+        // the room for the header in front (checked above), which is stored at once; the
+        // sending call consumes the packet, which is not used after it.
+        unsafe {
+            shim::rust_ipvs_skb_push_network(skb, len);
+            bindings::skb_store_bits(skb, 0, header.as_ptr().cast::<c_void>(), len as c_int);
+            shim::rust_ipvs_ip_select_ident(net.as_ptr(), skb);
+            shim::rust_ipvs_tunnel_send(net.as_ptr(), skb, nfct);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TunnelSkb {
+    fn drop(&mut self) {
+        // SAFETY: the packet is owned by this value alone (type invariant) and freed once.
+        unsafe { shim::rust_ipvs_kfree_skb(self.skb) };
     }
 }
 
@@ -361,15 +553,44 @@ pub(crate) struct Route {
     rt: *mut shim::RtTable,
 }
 
+/// How [`Route::output`] looks a route up (C: `IP_VS_RT_MODE_KNOWN_NH` and
+/// `IP_VS_RT_MODE_CONNECT`).
+#[derive(Clone, Copy)]
+pub(crate) struct Lookup {
+    /// The destination is the next hop, whatever the packet's destination address (direct
+    /// routing: the frame goes to the real server, the packet to the virtual address).
+    pub(crate) known_nh: bool,
+    /// Bind the route to the source address it selects (a tunnel's outer source).
+    pub(crate) connect: bool,
+}
+
 impl Route {
-    /// Looks up the route to `daddr` in `net` (`do_output_route4`).
-    pub(crate) fn output(net: &Net, daddr: [u8; 4]) -> Result<Self> {
-        // SAFETY: `net` is alive (its invariant).
-        let rt = unsafe { shim::rust_ipvs_route_output(net.as_ptr(), u32::from_ne_bytes(daddr)) };
+    /// Looks up the route to `daddr` in `net` (`do_output_route4`), with the source address
+    /// it selected.
+    pub(crate) fn output(net: &Net, daddr: [u8; 4], lookup: Lookup) -> Result<(Self, [u8; 4])> {
+        let mut saddr = 0u32;
+        // SAFETY: `net` is alive (its invariant); `saddr` is writable.
+        let rt = unsafe {
+            shim::rust_ipvs_route_output(
+                net.as_ptr(),
+                u32::from_ne_bytes(daddr),
+                lookup.known_nh,
+                lookup.connect,
+                &mut saddr,
+            )
+        };
         // INVARIANT: a route that is not an error pointer comes with a reference.
-        Ok(Route {
+        let route = Route {
             rt: from_err_ptr(rt)?,
-        })
+        };
+        Ok((route, saddr.to_ne_bytes()))
+    }
+
+    /// Bytes the route's device reserves in front of the network header
+    /// (`LL_RESERVED_SPACE`).
+    pub(crate) fn link_headroom(&self) -> u32 {
+        // SAFETY: `rt` is valid (type invariant), and so is the device it holds.
+        unsafe { shim::rust_ipvs_rt_ll_reserved(self.rt) }
     }
 
     /// Whether the route delivers to this host (`RTCF_LOCAL`).

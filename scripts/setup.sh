@@ -24,7 +24,7 @@ host_packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	flex bison bc libelf-dev libssl-dev cpio xz-utils make gcc python3 rsync kmod
 	qemu-system-x86 busybox-static iproute2 ipvsadm socat nftables conntrack
-	netcat-openbsd debootstrap jq keepalived golang-go linux-perf
+	netcat-openbsd debootstrap jq keepalived golang-go linux-perf tcpdump ethtool
 )
 
 missing_packages() {

@@ -77,7 +77,7 @@ trap 'rm -rf "$work"' EXIT
 root=$work/root
 initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/sbin/nft /usr/sbin/conntrack \
 	/usr/bin/ss /usr/bin/setpriv /usr/bin/nc.openbsd /usr/bin/timeout /usr/bin/cmp /usr/bin/jq \
-	/usr/sbin/keepalived
+	/usr/sbin/keepalived /usr/bin/tcpdump /usr/sbin/ethtool
 ln -sf bash "$root/usr/bin/sh.bash"
 ln -sf nc.openbsd "$root/usr/bin/nc"
 

@@ -13,29 +13,33 @@ use crate::{
             Verdict,
         },
         skb::{
-            Route, //
+            Lookup, //
             Skb,
             Writable,
         },
     },
     packet::{
-        icmp, //
-        v4_of,
+        v4_of, //
         IcmpError,
         IpHeader,
         IPV4_CSUM_OFFSET,
         IPV4_DADDR_OFFSET,
         IPV4_SADDR_OFFSET,
-        IPV4_TTL_OFFSET,
     },
     proto::Packet,
     sysctl::{
         Sysctl, //
         Sysctls,
     },
-    uapi::{
-        conn_flags, //
-        fwd,
+    uapi::fwd,
+    xmit::{
+        conntrack,
+        route::{
+            out_route, //
+            Mode,
+            MtuCheck,
+        },
+        send_or_cont,
     },
 };
 use kernel::{
@@ -43,90 +47,15 @@ use kernel::{
     sync::atomic::Relaxed, //
 };
 
-/// Detaches conntrack, or for `conntrack=1` connections makes its reply direction describe
-/// the real flow (`ip_vs_notrack` / `ip_vs_update_conntrack`): `outin` for client packets
-/// after DNAT, else for replies after SNAT.
-fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
-    let f = conn.flags.load(Relaxed);
-    if f & conn_flags::NFCT == 0 {
-        skb.notrack();
-    } else if f & fwd::MASK == fwd::MASQ {
-        if outin {
-            skb.conntrack_alter_reply(true, v4_of(&conn.daddr), conn.dport());
-        } else {
-            skb.conntrack_alter_reply(false, v4_of(&conn.vaddr), conn.vport);
-        }
-    }
-}
-
-/// What [`out_route`] checks besides the route.
-#[derive(PartialEq, Eq)]
-enum MtuCheck {
-    /// A packet of a connection: too big with DF set gets "fragmentation needed".
-    Packet,
-    /// An ICMP error being forwarded (C: `ip_vs_iph_icmp`): never checked.
-    IcmpError,
-}
-
-/// Where [`out_route`] sends a packet.
-enum OutRoute {
-    /// The real server is this host: the packet keeps its route and continues.
-    Local,
-    /// Through LOCAL_OUT along this route.
-    Remote(Route),
-}
-
-/// `__ip_vs_get_out_rt` for NAT (`IP_VS_RT_MODE_LOCAL | NON_LOCAL | RDR`), with its
-/// `decrement_ttl` and `ensure_mtu_is_adequate`: where the packet to the real server at
-/// `daddr` goes, or [`None`] when it must be dropped, after telling its sender when C does
-/// (host unreachable, time exceeded, fragmentation needed).
-fn out_route(
-    net: &Net,
-    skb: &mut Skb<'_>,
-    iph: &IpHeader,
-    daddr: [u8; 4],
-    mtu_check: MtuCheck,
-) -> Option<OutRoute> {
-    let Ok(route) = Route::output(net, daddr) else {
-        skb.link_failure();
-        return None;
-    };
-    if route.is_local() {
-        return Some(OutRoute::Local);
-    }
-    // `crosses_local_route_boundary`: a loopback source does not leave the host.
-    if v4_of(&iph.saddr)[0] == 127 {
-        return None;
-    }
-    if iph.ttl <= 1 {
-        skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL);
-        return None;
-    }
-    // `ip_decrease_ttl`, checksum included: an ICMP error below quotes this header.
-    let mut w = skb.make_writable(iph.transport_offset).ok()?;
-    w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
-        .ok()?;
-    w.ip_send_check().ok()?;
-    let mtu = route.mtu();
-    if mtu_check == MtuCheck::Packet && iph.dont_fragment && skb.exceeds_mtu(mtu) {
-        skb.icmp_send_info(icmp::DEST_UNREACH, icmp::FRAG_NEEDED, mtu);
-        return None;
-    }
-    Some(OutRoute::Remote(route))
-}
-
-/// Sends a rewritten packet to its real server along `route` (`ip_vs_nat_send_or_cont`).
-fn send(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &Conn) -> Verdict {
-    skb.set_ipvs_property();
-    conntrack(&mut skb, conn, true);
-    match route {
-        OutRoute::Local => Verdict::Accept,
-        OutRoute::Remote(route) => {
-            skb.send_local_out(net, route);
-            Verdict::Stolen
-        }
-    }
-}
+/// NAT's route modes: `LOCAL | NON_LOCAL | RDR`.
+const MODE: Mode = Mode {
+    redirect: true,
+    lookup: Lookup {
+        known_nh: false,
+        connect: false,
+    },
+    tunnel: None,
+};
 
 /// Writes the address at `field` of the IP header at `iph` and recomputes the header checksum.
 fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8; 4]) -> Result {
@@ -137,7 +66,14 @@ fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8
 /// `ip_vs_nat_xmit`: DNAT a client packet to the real server and send it.
 pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
     let iph = &pkt.iph;
-    let Some(route) = out_route(net, &mut skb, iph, v4_of(&conn.daddr), MtuCheck::Packet) else {
+    let Some(route) = out_route(
+        net,
+        &mut skb,
+        iph,
+        v4_of(&conn.daddr),
+        MODE,
+        MtuCheck::Packet,
+    ) else {
         return Verdict::Drop;
     };
     let Ok(mut w) = skb.make_writable(pkt.proto.nat_writable_len(iph)) else {
@@ -148,7 +84,7 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
     {
         return Verdict::Drop;
     }
-    send(net, skb, route, conn)
+    send_or_cont(net, skb, route, conn)
 }
 
 /// The SNAT of `handle_response`: rewrite a real server's reply to come from the virtual
@@ -261,7 +197,7 @@ pub(crate) fn icmp_xmit(
     conn: &Conn,
 ) -> Verdict {
     let daddr = v4_of(&conn.daddr);
-    let Some(route) = out_route(net, &mut skb, iph, daddr, MtuCheck::IcmpError) else {
+    let Some(route) = out_route(net, &mut skb, iph, daddr, MODE, MtuCheck::IcmpError) else {
         return Verdict::Drop;
     };
     let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
@@ -270,7 +206,7 @@ pub(crate) fn icmp_xmit(
     if nat_icmp(&mut w, iph, err, conn, false).is_err() {
         return Verdict::Drop;
     }
-    send(net, skb, route, conn)
+    send_or_cont(net, skb, route, conn)
 }
 
 /// `handle_response_icmp`: an ICMP error from a real server about a connection is made to come

@@ -119,6 +119,20 @@ mod defense {
     pub(crate) mod level;
 }
 
+/// The kernel crate's `xmit` module, for its pure-logic file, under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../xmit"]
+mod xmit {
+    pub(crate) mod encap;
+}
+
 /// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
 #[cfg(test)]
 #[allow(
@@ -135,6 +149,8 @@ mod support;
 mod c_models;
 #[cfg(test)]
 mod defense_tests;
+#[cfg(test)]
+mod encap_tests;
 #[cfg(test)]
 mod estimator_tests;
 #[cfg(test)]

@@ -1,15 +1,16 @@
 #!/bin/bash
-# The kernel's own selftest, tools/testing/selftests/net/netfilter/ipvs.sh, NAT case, run
-# unmodified against rust_ipvs (and, as a check of the harness, against the C ip_vs). The
-# harness copies the script and its libraries from the kernel source into the initramfs.
+# The kernel's own selftest, tools/testing/selftests/net/netfilter/ipvs.sh, every mode it has
+# (direct routing, NAT, IP-in-IP tunnel), run unmodified against rust_ipvs (and, as a check of
+# the harness, against the C ip_vs). The harness copies the script and its libraries from the
+# kernel source into the initramfs.
 . ./lib.sh
 
 dir=/kselftest/net/netfilter
 [ -f $dir/ipvs.sh ] || skip "the kernel's ipvs.sh is not in the initramfs"
 
-# ipvs.sh without its final run of all modes (DR and TUN are not NAT), then its NAT case.
-run_nat_case() {
-	local script=/tmp/ipvs_nat.$$.sh
+# ipvs.sh without its final run, then its case $1 (dr, nat or tun) alone.
+run_case() {
+	local case=$1 script=/tmp/ipvs_case.$$.sh
 	sed '/^trap cleanup EXIT$/,$d' $dir/ipvs.sh >$script
 	# Its server_listen gives socat a fixed 0.2 s to listen, too short under TCG; wait for
 	# the listening socket instead.
@@ -23,7 +24,7 @@ run_nat_case() {
 			done
 		}
 	EOS
-	printf 'trap cleanup EXIT\ncleanup\nsetup\ntest_nat\n' >>$script
+	printf 'trap cleanup EXIT\ncleanup\nsetup\ntest_%s\n' "$case" >>$script
 	(cd $dir && bash $script)
 	local rc=$?
 	rm -f $script
@@ -32,11 +33,13 @@ run_nat_case() {
 
 for impl in c rust; do
 	IPVS_IMPL=$impl ipvs_load
-	if run_nat_case; then
-		log "ipvs.sh NAT case with the $impl implementation: PASS"
-	else
-		fail "ipvs.sh NAT case with the $impl implementation"
-	fi
+	for case in dr nat tun; do
+		if run_case $case; then
+			log "ipvs.sh ${case^^} case with the $impl implementation: PASS"
+		else
+			fail "ipvs.sh ${case^^} case with the $impl implementation"
+		fi
+	done
 	ipvs_unload
 done
 exit $ksft_pass

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The tunnel headers of `xmit/encap.rs` against C's `ip_vs_tunnel_xmit`, `ipvs_gue_encap`,
+//! `gre_calc_hlen` and `INET_ECN_encapsulate`.
+
+use crate::xmit::encap::{
+    encapsulated_tos, //
+    gue_header,
+    outer_header,
+    udp_header,
+    Encap,
+    ETH_P_IP,
+};
+
+/// `INET_ECN_encapsulate(outer, inner)` from include/net/inet_ecn.h, transcribed.
+fn c_inet_ecn_encapsulate(outer: u8, inner: u8) -> u8 {
+    const INET_ECN_MASK: u8 = 3;
+    const INET_ECN_CE: u8 = 3;
+    const INET_ECN_ECT_0: u8 = 2;
+    let mut outer = outer & !INET_ECN_MASK;
+    outer |= if inner & INET_ECN_MASK != INET_ECN_CE {
+        inner & INET_ECN_MASK
+    } else {
+        INET_ECN_ECT_0
+    };
+    outer
+}
+
+#[test]
+fn tos_is_encapsulated_as_c_does_for_every_value() {
+    for tos in 0..=u8::MAX {
+        assert_eq!(
+            encapsulated_tos(tos),
+            c_inet_ecn_encapsulate(tos, tos),
+            "tos {tos:#x}"
+        );
+    }
+    assert_eq!(encapsulated_tos(0x0b), 0x0a, "CE becomes ECT(0)");
+    assert_eq!(encapsulated_tos(0xb9), 0xb9, "ECT(1) is kept with the DSCP");
+}
+
+#[test]
+fn destination_settings_select_the_encapsulation() {
+    assert_eq!(Encap::of(0, 0, 0), Encap::Ipip);
+    assert_eq!(
+        Encap::of(0, 6080, 3),
+        Encap::Ipip,
+        "IP-in-IP ignores port and flags"
+    );
+    assert_eq!(
+        Encap::of(1, 6080, 0),
+        Encap::Gue {
+            port: 6080,
+            csum: false,
+            remcsum: false
+        }
+    );
+    assert_eq!(
+        Encap::of(1, 6080, 2),
+        Encap::Gue {
+            port: 6080,
+            csum: false,
+            remcsum: true
+        }
+    );
+    assert_eq!(Encap::of(2, 0, 1), Encap::Gre { csum: true });
+    // C's tunnel transmitter treats a type it does not know as IP-in-IP.
+    assert_eq!(Encap::of(7, 0, 0), Encap::Ipip);
+}
+
+#[test]
+fn header_lengths_and_path_overhead_are_c_s() {
+    let gue = Encap::of(1, 6080, 0);
+    let remcsum = Encap::of(1, 6080, 2);
+    // udphdr + guehdr, plus GUE_PLEN_REMCSUM + GUE_LEN_PRIV for a CHECKSUM_PARTIAL packet.
+    assert_eq!(gue.header_len(true), 12);
+    assert_eq!(remcsum.header_len(false), 12);
+    assert_eq!(remcsum.header_len(true), 20);
+    // gre_calc_hlen: 4, plus 4 with TUNNEL_CSUM.
+    assert_eq!(Encap::Gre { csum: false }.header_len(false), 4);
+    assert_eq!(Encap::Gre { csum: true }.header_len(true), 8);
+    assert_eq!(Encap::Ipip.overhead(true), 20);
+    assert_eq!(remcsum.overhead(true), 40);
+    assert_eq!(Encap::Ipip.outer_protocol(), 4);
+    assert_eq!(gue.outer_protocol(), 17);
+    assert_eq!(Encap::Gre { csum: false }.outer_protocol(), 47);
+    // GRE's protocol field for the IPv4 packet inside.
+    assert_eq!(ETH_P_IP, 0x0800);
+}
+
+#[test]
+fn gue_header_bytes() {
+    assert_eq!(
+        gue_header(4, None),
+        ([0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 4)
+    );
+    // hlen 2, GUE_FLAG_PRIV, GUE_PFLAG_REMCSUM, then csum_start and csum_start + csum_offset.
+    assert_eq!(
+        gue_header(4, Some((20, 36))),
+        ([2, 4, 0, 1, 0x80, 0, 0, 0, 0, 20, 0, 36], 12)
+    );
+}
+
+#[test]
+fn udp_and_outer_headers() {
+    assert_eq!(
+        udp_header(0xc001, 6080, 61),
+        [0xc0, 0x01, 0x17, 0xc0, 0, 61, 0, 0]
+    );
+    let outer = outer_header(4, 0x0b, 63, true, [172, 16, 0, 1], [172, 16, 0, 11]);
+    assert_eq!(
+        outer,
+        [0x45, 0x0a, 0, 0, 0, 0, 0x40, 0, 63, 4, 0, 0, 172, 16, 0, 1, 172, 16, 0, 11]
+    );
+    assert_eq!(outer_header(47, 0, 1, false, [1; 4], [2; 4])[6], 0, "no DF");
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The headers a tunnel destination puts in front of a packet (C: `ip_vs_tunnel_xmit`,
+//! `ipvs_gue_encap`, `ipvs_gre_encap`): which encapsulation, how long it is and the bytes of
+//! the outer IPv4 and GUE headers. Pure logic, unit-tested on the host.
+
+use crate::uapi::{
+    ipproto, //
+    tun_flags,
+    tun_type,
+};
+
+/// Length of the outer IPv4 header (`sizeof(struct iphdr)`).
+pub(crate) const OUTER_HEADER_LEN: usize = 20;
+/// Length of a UDP header.
+const UDP_HEADER_LEN: u32 = 8;
+/// Length of the GUE base header (`sizeof(struct guehdr)`).
+const GUE_HEADER_LEN: u32 = 4;
+/// The GUE private flags word and the remote checksum offsets (`GUE_LEN_PRIV +
+/// GUE_PLEN_REMCSUM`).
+const GUE_REMCSUM_LEN: u32 = 8;
+/// Length of the GRE base header, and of its checksum field.
+const GRE_WORD_LEN: u32 = 4;
+/// The EtherType of IPv4 (`ETH_P_IP`), GRE's protocol field for an IPv4 inner packet.
+pub(crate) const ETH_P_IP: u16 = 0x0800;
+
+/// How a tunnel destination encapsulates (its `tun_type`, `tun_port` and `tun_flags`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Encap {
+    /// IP in IP: the outer IPv4 header alone.
+    Ipip,
+    /// Generic UDP Encapsulation: a UDP header to `port` (host order) and a GUE header.
+    Gue {
+        /// The destination's `tun_port`.
+        port: u16,
+        /// Checksum the UDP header (`--tun-csum`).
+        csum: bool,
+        /// Remote checksum offload (`--tun-remcsum`): a checksum the device was to complete
+        /// is left to the receiver, which the GUE header tells where it is.
+        remcsum: bool,
+    },
+    /// GRE, with a checksum when `csum`.
+    Gre {
+        /// `--tun-csum`.
+        csum: bool,
+    },
+}
+
+impl Encap {
+    /// The encapsulation of a destination with these settings; C sends any `tun_type` it
+    /// does not know as IP in IP.
+    pub(crate) fn of(ty: u8, port: u16, flags: u16) -> Self {
+        let csum = flags & tun_flags::CSUM != 0;
+        match ty {
+            tun_type::GUE => Encap::Gue {
+                port,
+                csum,
+                remcsum: flags & tun_flags::REMCSUM != 0,
+            },
+            tun_type::GRE => Encap::Gre { csum },
+            _ => Encap::Ipip,
+        }
+    }
+
+    /// Whether a packet whose checksum the device was to complete (`partial`) has its
+    /// checksum left to the receiver.
+    pub(crate) fn remote_checksum(self, partial: bool) -> bool {
+        matches!(self, Encap::Gue { remcsum: true, .. }) && partial
+    }
+
+    /// Bytes between the outer IPv4 header and the inner packet.
+    pub(crate) fn header_len(self, partial: bool) -> u32 {
+        match self {
+            Encap::Ipip => 0,
+            Encap::Gue { .. } => {
+                let options = if self.remote_checksum(partial) {
+                    GUE_REMCSUM_LEN
+                } else {
+                    0
+                };
+                (UDP_HEADER_LEN + GUE_HEADER_LEN).saturating_add(options)
+            }
+            Encap::Gre { csum: false } => GRE_WORD_LEN,
+            Encap::Gre { csum: true } => 2 * GRE_WORD_LEN,
+        }
+    }
+
+    /// What the MTU of the path to the real server loses to the tunnel (the `mtu` of
+    /// `__ip_vs_get_out_rt` with `IP_VS_RT_MODE_TUNNEL`).
+    pub(crate) fn overhead(self, partial: bool) -> u32 {
+        (OUTER_HEADER_LEN as u32).saturating_add(self.header_len(partial))
+    }
+
+    /// The protocol of the outer IPv4 header.
+    pub(crate) fn outer_protocol(self) -> u8 {
+        match self {
+            Encap::Ipip => ipproto::IPIP,
+            Encap::Gue { .. } => ipproto::UDP,
+            Encap::Gre { .. } => ipproto::GRE,
+        }
+    }
+}
+
+/// The GUE header for an inner packet of protocol `inner_protocol` (`ipvs_gue_encap`), with
+/// the remote checksum option when `remote_csum` holds the inner checksum's start and its
+/// field, from the inner packet's start; returns the bytes and how many of them are used.
+pub(crate) fn gue_header(inner_protocol: u8, remote_csum: Option<(u16, u16)>) -> ([u8; 12], usize) {
+    match remote_csum {
+        None => ([0, inner_protocol, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 4),
+        Some((start, field)) => {
+            let [s0, s1] = start.to_be_bytes();
+            let [f0, f1] = field.to_be_bytes();
+            // hlen 2 (words of options), GUE_FLAG_PRIV, then the private flags with
+            // GUE_PFLAG_REMCSUM and the two offsets.
+            ([2, inner_protocol, 0, 1, 0x80, 0, 0, 0, s0, s1, f0, f1], 12)
+        }
+    }
+}
+
+/// A UDP header from `sport` to `dport` (host order) of `len` bytes, checksum 0.
+pub(crate) fn udp_header(sport: u16, dport: u16, len: u16) -> [u8; 8] {
+    let [s0, s1] = sport.to_be_bytes();
+    let [d0, d1] = dport.to_be_bytes();
+    let [l0, l1] = len.to_be_bytes();
+    [s0, s1, d0, d1, l0, l1, 0, 0]
+}
+
+/// The ECN field of the type of service (`INET_ECN_MASK`).
+const ECN_MASK: u8 = 0x03;
+/// Congestion experienced (`INET_ECN_CE`).
+const ECN_CE: u8 = 0x03;
+/// ECN-capable transport 0 (`INET_ECN_ECT_0`).
+const ECN_ECT_0: u8 = 0x02;
+
+/// The outer type of service for an inner one (`INET_ECN_encapsulate(tos, tos)`): the same,
+/// but "congestion experienced" is not copied out (it becomes ECT(0)).
+pub(crate) fn encapsulated_tos(inner: u8) -> u8 {
+    let ecn = if inner & ECN_MASK == ECN_CE {
+        ECN_ECT_0
+    } else {
+        inner & ECN_MASK
+    };
+    (inner & !ECN_MASK) | ecn
+}
+
+/// The outer IPv4 header of protocol `protocol` (C: the one `ip_vs_tunnel_xmit` installs),
+/// without its length, identification and checksum, which the IP output fills in.
+pub(crate) fn outer_header(
+    protocol: u8,
+    inner_tos: u8,
+    ttl: u8,
+    dont_fragment: bool,
+    saddr: [u8; 4],
+    daddr: [u8; 4],
+) -> [u8; OUTER_HEADER_LEN] {
+    let [s0, s1, s2, s3] = saddr;
+    let [d0, d1, d2, d3] = daddr;
+    let df = if dont_fragment { 0x40 } else { 0 };
+    [
+        0x45,
+        encapsulated_tos(inner_tos),
+        0,
+        0,
+        0,
+        0,
+        df,
+        0,
+        ttl,
+        protocol,
+        0,
+        0,
+        s0,
+        s1,
+        s2,
+        s3,
+        d0,
+        d1,
+        d2,
+        d3,
+    ]
+}

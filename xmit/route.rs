@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The route to a real server (C: `__ip_vs_get_out_rt` with `crosses_local_route_boundary`,
+//! `decrement_ttl` and `ensure_mtu_is_adequate`), shared by the transmitters, which differ in
+//! the route modes they pass.
+
+use crate::{
+    ffi::{
+        net::Net,
+        skb::{
+            Lookup, //
+            Route,
+            Skb,
+        },
+    },
+    packet::{
+        icmp, //
+        v4_of,
+        IpHeader,
+        IPV4_TTL_OFFSET,
+    },
+};
+
+/// The `IP_VS_RT_MODE_*` of a transmitter. Every transmitter with a route accepts a local and
+/// a non-local real server (`LOCAL | NON_LOCAL`).
+#[derive(Clone, Copy)]
+pub(crate) struct Mode {
+    /// `RDR`: a packet not addressed to this host may be redirected to a local real server.
+    pub(crate) redirect: bool,
+    /// How the route is looked up (`KNOWN_NH`, `CONNECT`).
+    pub(crate) lookup: Lookup,
+    /// `TUNNEL`: the packet will be encapsulated.
+    pub(crate) tunnel: Option<TunnelMtu>,
+}
+
+/// What the MTU checks of a tunnelled packet take.
+#[derive(Clone, Copy)]
+pub(crate) struct TunnelMtu {
+    /// Bytes the encapsulation adds.
+    pub(crate) overhead: u32,
+    /// `pmtu_disc`: without it a tunnelled packet too big for the path is fragmented, not
+    /// refused.
+    pub(crate) pmtu_disc: bool,
+}
+
+/// What [`out_route`] checks besides the route.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MtuCheck {
+    /// A packet of a connection: too big with DF set gets "fragmentation needed", unless the
+    /// packet is tunnelled and `pmtu_disc` is off.
+    Packet,
+    /// An ICMP error being forwarded (C: `ip_vs_iph_icmp`): never checked.
+    IcmpError,
+}
+
+/// Where [`out_route`] sends a packet.
+pub(crate) enum OutRoute {
+    /// The real server is this host: the packet keeps its route and continues.
+    Local,
+    /// Through LOCAL_OUT along `route`, from `saddr` when the mode binds one.
+    Remote {
+        /// The route, not yet attached to the packet.
+        route: Route,
+        /// The source address the lookup selected.
+        saddr: [u8; 4],
+    },
+}
+
+/// The smallest MTU a tunnel accepts (`mtu < 68` fails).
+const MIN_TUNNEL_MTU: u32 = 68;
+
+/// `__ip_vs_get_out_rt`: where the packet to the real server at `daddr` goes, or [`None`]
+/// when it must be dropped, after telling its sender when C does (host unreachable, time
+/// exceeded, fragmentation needed). A packet sent to a remote server has its TTL decreased.
+pub(crate) fn out_route(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &IpHeader,
+    daddr: [u8; 4],
+    mode: Mode,
+    mtu_check: MtuCheck,
+) -> Option<OutRoute> {
+    let Ok((route, saddr)) = Route::output(net, daddr, mode.lookup) else {
+        skb.link_failure();
+        return None;
+    };
+    // `crosses_local_route_boundary`.
+    if route.is_local() {
+        // Without RDR only a packet already bound for this host may stay here.
+        if !mode.redirect && !skb.route_is_local() {
+            return None;
+        }
+        return Some(OutRoute::Local);
+    }
+    // A loopback source does not leave the host.
+    if v4_of(&iph.saddr)[0] == 127 {
+        return None;
+    }
+    // `decrement_ttl`.
+    if iph.ttl <= 1 {
+        skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL);
+        return None;
+    }
+    // `ip_decrease_ttl`, checksum included: an ICMP error below quotes this header, and a
+    // tunnel encapsulates it as it is.
+    let mut w = skb.make_writable(iph.transport_offset).ok()?;
+    w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
+        .ok()?;
+    w.ip_send_check().ok()?;
+    let mut mtu = route.mtu();
+    if let Some(tunnel) = mode.tunnel {
+        mtu = mtu.checked_sub(tunnel.overhead)?;
+        if mtu < MIN_TUNNEL_MTU {
+            return None;
+        }
+        skb.update_local_pmtu(mtu);
+    }
+    // `ensure_mtu_is_adequate`.
+    let checked = mtu_check == MtuCheck::Packet && mode.tunnel.is_none_or(|t| t.pmtu_disc);
+    if checked && iph.dont_fragment && skb.exceeds_mtu(mtu) {
+        skb.icmp_send_info(icmp::DEST_UNREACH, icmp::FRAG_NEEDED, mtu);
+        return None;
+    }
+    Some(OutRoute::Remote { route, saddr })
+}
