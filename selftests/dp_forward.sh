@@ -110,7 +110,7 @@ capture_show() {
 
 # The sequences, captures, connections, listing and uploads of forwarding method $1.
 scenario() {
-	local method=$1 i out
+	local method="$*" i out
 	forward_up "$method"
 	out=""
 	for i in 1 2 3 4 5 6; do

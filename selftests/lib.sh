@@ -93,13 +93,13 @@ ipvs_load() {
 
 # Unloads whichever implementation is loaded. Deleted namespaces are dismantled
 # asynchronously, and the C scheduler modules stay in use until their services are gone:
-# retry for a while.
+# retry for a while (30 s: a loaded host slows the guest's namespace cleanup).
 ipvs_unload() {
 	local m i
 	rm -f /etc/modprobe.d/rust_ipvs.conf
 	for m in $C_SCHEDULERS ip_vs rust_ipvs; do
 		[ -d /sys/module/$m ] || continue
-		for i in $(seq 50); do
+		for i in $(seq 150); do
 			rmmod $m 2>/dev/null && break
 			sleep 0.2
 		done

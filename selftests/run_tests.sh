@@ -24,8 +24,17 @@ for t in "$@"; do
 	before=$(dmesg | wc -l)
 	echo "# ---- $t"
 	start=$(date +%s)
-	timeout -k 5 "$per_test_timeout" /bin/bash "./$t" 2>&1 | sed 's/^/# /'
-	rc=${PIPESTATUS[0]}
+	# timeout runs the test in a process group of its own; processes the test left behind
+	# (a listener of a test that failed halfway) would hold the pipe to sed open: they are
+	# ended with the group.
+	{
+		timeout -k 5 "$per_test_timeout" /bin/bash "./$t" 2>&1 &
+		tpid=$!
+		wait $tpid
+		echo $? >/tmp/rc.$$
+		kill -- -$tpid 2>/dev/null
+	} | sed 's/^/# /'
+	rc=$(cat /tmp/rc.$$)
 	secs=$(($(date +%s) - start))
 	splat=$(dmesg | tail -n +"$((before + 1))" | grep -E "$splat_re")
 	if [ -n "$splat" ]; then

@@ -26,6 +26,7 @@ use crate::{
     uapi::{
         conn_flags, //
         ipproto,
+        AF_INET,
     },
     xmit::{
         encap::{
@@ -133,6 +134,12 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
+    // An IPv6 real server behind an IPv4 service takes IPv4 in IPv6
+    // (`ip_vs_tunnel_xmit_v6`), which comes with the IPv6 data path: until then its packets
+    // are dropped, never sent to the first bytes of its address.
+    if conn.dest.as_deref().is_some_and(|dest| dest.af != AF_INET) {
+        return Verdict::Drop;
+    }
     let pmtu_disc = sysctl.enabled(Sysctl::PmtuDisc);
     let encap = encap_of(conn);
     let partial = skb.checksum_partial();
