@@ -91,6 +91,8 @@ pub(crate) struct IpHeader {
     pub(crate) tos: u8,
     /// Don't fragment (`IP_DF`).
     pub(crate) dont_fragment: bool,
+    /// More fragments follow (`IP_MF`).
+    pub(crate) more_fragments: bool,
     /// Source address.
     pub(crate) saddr: NfInetAddr,
     /// Destination address.
@@ -125,9 +127,15 @@ impl IpHeader {
             ttl,
             tos,
             dont_fragment: frag_hi & 0x40 != 0,
+            more_fragments: frag_hi & 0x20 != 0,
             saddr: nf_inet_v4([s0, s1, s2, s3]),
             daddr: nf_inet_v4([d0, d1, d2, d3]),
         })
+    }
+
+    /// A fragment of a datagram, the first or a later one (`ip_is_fragment`).
+    pub(crate) fn is_fragment(&self) -> bool {
+        self.more_fragments || self.fragment_offset != 0
     }
 
     /// Not the first fragment of a datagram: no transport header follows.

@@ -92,8 +92,33 @@ fn parse(skb: &Skb<'_>, iph: &IpHeader) -> Icmp {
 }
 
 /// `ip_vs_in_icmp`: an ICMP error sent to the virtual service (or routed through the
-/// director) about a packet the director sent to a client; [`None`] when it is unrelated.
+/// director) about a packet the director sent to a client; a fragment is reassembled first,
+/// and what is unrelated is accepted.
 pub(super) fn request_icmp(
+    ipvs: &Ipvs,
+    net: &Net,
+    conns: &ConnTable,
+    guard: &Guard,
+    mut skb: Skb<'_>,
+    iph: &IpHeader,
+    hook: HookPoint,
+) -> Verdict {
+    let mut iph = *iph;
+    if iph.is_fragment() {
+        let Some(whole) = skb.gather_fragments(net, hook) else {
+            return Verdict::Stolen;
+        };
+        skb = whole;
+        let Some(whole_iph) = IpHeader::parse(&skb) else {
+            return Verdict::Accept;
+        };
+        iph = whole_iph;
+    }
+    translate_request_icmp(ipvs, net, conns, guard, skb, &iph).unwrap_or(Verdict::Accept)
+}
+
+/// The lookup and translation of [`request_icmp`]; [`None`] when the error is unrelated.
+fn translate_request_icmp(
     ipvs: &Ipvs,
     net: &Net,
     conns: &ConnTable,
@@ -151,14 +176,14 @@ pub(super) fn reply_icmp(
 }
 
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
-pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, _hook: HookPoint, skb: Skb<'_>) -> Verdict {
+pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = rcu::read_lock();
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
     match IpHeader::parse(&skb) {
         Some(iph) if iph.protocol == ipproto::ICMP => {
-            request_icmp(ipvs, net, conns, &guard, skb, &iph).unwrap_or(Verdict::Accept)
+            request_icmp(ipvs, net, conns, &guard, skb, &iph, hook)
         }
         _ => Verdict::Accept,
     }

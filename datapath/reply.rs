@@ -42,20 +42,31 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     let Some((services, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
-    let Some(iph) = IpHeader::parse(&skb) else {
+    let Some(mut iph) = IpHeader::parse(&skb) else {
         return Verdict::Accept;
     };
+    let proto = Proto::lookup(iph.protocol);
+    // `ip_vs_out_icmp` and the fragment check of `ip_vs_out_hook`: a fragment of an ICMP
+    // message or of a balanced protocol is reassembled first (without conntrack, nothing
+    // defragments what the director forwards).
+    if iph.is_fragment() && (iph.protocol == ipproto::ICMP || proto.is_some()) {
+        let Some(whole) = skb.gather_fragments(net, hook) else {
+            return Verdict::Stolen;
+        };
+        skb = whole;
+        let Some(whole_iph) = IpHeader::parse(&skb) else {
+            return Verdict::Accept;
+        };
+        iph = whole_iph;
+    }
     if iph.protocol == ipproto::ICMP {
         if let Some(verdict) = reply_icmp(ipvs, net, conns, &guard, &mut skb, &iph, hook) {
             return verdict;
         }
     }
-    let Some(proto) = Proto::lookup(iph.protocol) else {
+    let Some(proto) = proto else {
         return Verdict::Accept;
     };
-    if iph.later_fragment() {
-        return Verdict::Accept;
-    }
     let Some(l4) = proto.parse(&skb, &iph) else {
         return Verdict::Accept;
     };

@@ -58,6 +58,17 @@ pub(crate) enum HookPoint {
 }
 
 impl HookPoint {
+    /// The `nf_inet_hooks` value of the hook; [`HookPoint::Other`] maps to
+    /// `NF_INET_POST_ROUTING`, which IPVS treats like LOCAL_OUT.
+    pub(crate) fn to_raw(self) -> c_uint {
+        match self {
+            HookPoint::LocalIn => bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
+            HookPoint::Forward => bindings::nf_inet_hooks_NF_INET_FORWARD,
+            HookPoint::LocalOut => bindings::nf_inet_hooks_NF_INET_LOCAL_OUT,
+            HookPoint::Other => bindings::nf_inet_hooks_NF_INET_POST_ROUTING,
+        }
+    }
+
     /// Decodes `nf_hook_state::hook`.
     fn from_raw(hook: c_uint) -> Self {
         match hook {

@@ -131,6 +131,7 @@ void rust_ipvs_skb_remcsum_done(struct sk_buff *skb);
 void rust_ipvs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr, int len);
 void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto);
 void rust_ipvs_kfree_skb(struct sk_buff *skb);
+int rust_ipvs_gather_frags(struct net *net, struct sk_buff *skb, unsigned int hooknum);
 __be16 rust_ipvs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
 void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb);
 void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct);
@@ -790,6 +791,24 @@ void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto)
 __be16 rust_ipvs_udp_flow_src_port(struct net *net, struct sk_buff *skb)
 {
 	return udp_flow_src_port(net, skb, 0, 0, false);
+}
+
+/*
+ * ip_vs_gather_frags() with the defragmentation user of ip_vs_defrag_user(): 0 when skb is
+ * now the whole datagram; otherwise the fragment was queued or freed.
+ */
+int rust_ipvs_gather_frags(struct net *net, struct sk_buff *skb, unsigned int hooknum)
+{
+	u32 user = hooknum == NF_INET_LOCAL_IN ? IP_DEFRAG_VS_IN :
+		   hooknum == NF_INET_FORWARD ? IP_DEFRAG_VS_FWD : IP_DEFRAG_VS_OUT;
+	int err;
+
+	local_bh_disable();
+	err = ip_defrag(net, skb, user);
+	local_bh_enable();
+	if (!err)
+		ip_send_check(ip_hdr(skb));
+	return err;
 }
 
 /* kfree_skb() */

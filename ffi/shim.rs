@@ -270,6 +270,12 @@ extern "C" {
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
     ) -> u16;
+    /// `ip_vs_gather_frags()` for the hook `hooknum`; non-zero when the skb was consumed.
+    pub(crate) fn rust_ipvs_gather_frags(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+        hooknum: c_uint,
+    ) -> c_int;
     /// `kfree_skb()`.
     pub(crate) fn rust_ipvs_kfree_skb(skb: *mut bindings::sk_buff);
     /// `ip_select_ident()`.

@@ -9,6 +9,7 @@
 
 use super::{
     net::Net, //
+    netfilter::HookPoint,
     shim,
 };
 use core::marker::PhantomData;
@@ -109,6 +110,18 @@ impl<'a> Skb<'a> {
     pub(crate) fn checksum_partial(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant).
         unsafe { shim::rust_ipvs_skb_csum_partial(self.skb) }
+    }
+
+    /// Reassembles the datagram this IPv4 fragment belongs to (`ip_vs_gather_frags` with
+    /// the defragmentation user of `hook`): the packet is the whole datagram once its last
+    /// fragment arrives; before that (or on error) the fragment is queued or freed and
+    /// [`None`] is returned: the hook must return
+    /// [`super::netfilter::Verdict::Stolen`].
+    pub(crate) fn gather_fragments(self, net: &Net, hook: HookPoint) -> Option<Self> {
+        // SAFETY: `net` is alive and the skb owned by the hook (invariants); on a non-zero
+        // return the call consumed the skb, and `self` is not returned to be used again.
+        let err = unsafe { shim::rust_ipvs_gather_frags(net.as_ptr(), self.skb, hook.to_raw()) };
+        (err == 0).then_some(self)
     }
 
     /// Already handled by IPVS (`skb->ipvs_property`).
