@@ -21,7 +21,7 @@ VIP=192.168.50.1
 # forwarding method $1 (ipvsadm's -g, or -i with its tunnel options): TCP :80 and UDP :54 rr
 # to every real server, and TCP :5001 and UDP :5353 to rs1 alone (the upload and the
 # captures). The real servers decapsulate IP-in-IP on tunl0, GUE on UDP port 6080 (fou) and
-# GRE on gre0.
+# GRE on gre0 (with checksums, on a tunnel from the director that expects them).
 forward_up() {
 	local method=$1 rs
 	topo_up
@@ -37,10 +37,16 @@ forward_up() {
 		in_rs $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
 		in_rs $rs ip addr add $VIP/32 dev lo
 		# A UDP answer must come from the virtual address, which the wildcard listener on
-		# :53 would not use as its source.
-		in_rs $rs socat UDP-RECVFROM:54,bind=$VIP,fork SYSTEM:"echo $rs" </dev/null \
-			>/dev/null 2>&1 &
+		# :53 would not use as its source: a responder bound to it answers every datagram.
+		in_rs $rs ipvsbench server --bind $VIP --tcp-port 8054 --udp-port 54 --threads 1 \
+			--reply "$rs"$'\n' --udp-reply </dev/null >/dev/null 2>&1 &
 		case "$method" in
+		*gre*--tun-csum*)
+			# GRE with checksums reaches a tunnel that expects them, not gre0.
+			in_rs $rs ip link add gre1 type gre local $(rs_addr $rs) remote 172.16.0.1 icsum
+			in_rs $rs ip link set gre1 up
+			in_rs $rs sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.gre1.rp_filter=0
+			;;
 		*gre*)
 			in_rs $rs ip link set gre0 up
 			in_rs $rs sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.gre0.rp_filter=0
@@ -51,6 +57,12 @@ forward_up() {
 			case "$method" in *gue*) in_rs $rs ip fou add port 6080 gue ;; esac
 			;;
 		esac
+	done
+	for rs in "${topo_real_servers[@]}"; do
+		for _ in $(seq 50); do
+			in_rs $rs ss -lun | grep -q "$VIP:54 " && break
+			sleep 0.1
+		done
 	done
 	in_director ipvsadm -A -t $VIP:80 -s rr
 	in_director ipvsadm -A -u $VIP:54 -s rr
@@ -93,7 +105,8 @@ capture_show() {
 	grep -v $'^\t0x' /tmp/cap.$$ | sed -E -e "s/$mac/RS1-MAC/g" \
 		-e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g' -e 's/^[0-9:.]+ //' -e 's/id [0-9]+/id N/g' \
 		-e 's/seq [0-9]+/seq N/' -e 's/TS val [0-9]+/TS val N/' \
-		-e 's/(cksum|sum) 0x[0-9a-f]+/\1 X/g' -e 's/-> 0x[0-9a-f]+/-> X/g'
+		-e 's/(cksum|sum) 0x[0-9a-f]+/\1 X/g' -e 's/-> 0x[0-9a-f]+/-> X/g' \
+		-e 's/172\.16\.0\.1\.[0-9]+ > /172.16.0.1.SPORT > /'
 	if [ "${ENCAP_LEN:-0}" -gt 0 ]; then
 		grep $'^\t0x' /tmp/cap.$$ | sed -E 's/^\t0x[0-9a-f]+: +//; s/ //g' | tr -d '\n' |
 			awk -v len=$ENCAP_LEN -v mask="$ENCAP_MASK" '{
@@ -127,12 +140,28 @@ scenario() {
 	capture_start 1 "udp port 5353 or ip proto 4 or ip proto 47 or udp port 6080"
 	echo ping | in_client socat -u - UDP:$VIP:5353,sourceport=43001,ip-tos=0x0b
 	capture_show
+	# A port unreachable from the client about that datagram's connection (as if rs1's
+	# answer from the virtual address had found no socket) goes to rs1 the same way.
+	echo "--- the client's ICMP error about it, as rs1 receives it"
+	capture_start 1 "icmp or ip proto 4 or ip proto 47 or udp port 6080"
+	printf '\x03\x03\x40\x0d\x00\x00\x00\x00\x45\x00\x00\x21\x00\x00\x40\x00\x40\x11\x9c\x10\xc0\xa8\x32\x01\xac\x10\x00\x02\x14\xe9\xa7\xf9\x00\x0d\x00\x00' |
+		in_client socat -u - IP4-SENDTO:$VIP:1
+	capture_show
 	echo "--- a TCP SYN, as rs1 receives it"
 	capture_start 1 "tcp port 5001 or ip proto 4 or ip proto 47 or udp port 6080"
 	in_client socat -T 2 - TCP:$VIP:5001,connect-timeout=2,sourceport=43002 </dev/null \
 		>/dev/null 2>&1
 	capture_show
 
+	case "$method" in *remcsum*)
+		# The director's own SYN: its checksum is left to the device (CHECKSUM_PARTIAL), so
+		# remote checksum offload applies and the GUE header carries the option.
+		echo "--- a TCP SYN from the director itself, as rs1 receives it"
+		capture_start 1 "udp port 6080"
+		in_director socat -T 1 - TCP:$VIP:5001,connect-timeout=1 </dev/null >/dev/null 2>&1
+		ENCAP_LEN=20 capture_show
+		;;
+	esac
 	echo "--- connections"
 	list_connections
 	echo "--- ipvsadm -Ln"
@@ -155,6 +184,8 @@ echo "$got" | grep -q '^tcp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' |
 echo "$got" | grep -q '^udp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' ||
 	fail "DR: every UDP request served"
 echo "$got" | grep -q '^--- 2 MB upload: identical$' || fail "DR: upload intact"
+echo "$got" | grep -A1 "^--- the client's ICMP error" | grep -q 'RS1-MAC.*proto ICMP' ||
+	fail "DR: the client's ICMP error about a connection forwarded to its real server"
 echo "$got" | grep -q '172.16.0.2.43001 > 192.168.50.1.5353: \[udp sum ok\]' ||
 	fail "DR: the datagram reaches rs1's MAC with the virtual address, checksum intact"
 
@@ -169,12 +200,12 @@ echo "$got" | grep -q '^--- 2 MB upload with pmtu_disc=0: identical$' ||
 	fail "TUN: upload intact without path MTU discovery"
 
 # GUE and GRE, with and without their checksums (and GUE's remote checksum offload): the
-# encapsulation header in hex, UDP checksums masked (they cover the inner IP identification).
+# encapsulation header in hex, with GUE's UDP source port (a hash of the sender socket's
+# random flow hash) and UDP checksum (over the inner IP identification) masked.
 for tun in "gue --tun-port 6080" "gue --tun-port 6080 --tun-csum" \
 	"gue --tun-port 6080 --tun-remcsum" "gre" "gre --tun-csum"; do
 	case "$tun" in
-	*remcsum*) export ENCAP_LEN=20 ENCAP_MASK=6 ;;
-	gue*) export ENCAP_LEN=12 ENCAP_MASK=6 ;;
+	gue*) export ENCAP_LEN=12 ENCAP_MASK=0,6 ;;
 	*csum*) export ENCAP_LEN=8 ENCAP_MASK=4 ;;
 	*) export ENCAP_LEN=4 ENCAP_MASK= ;;
 	esac

@@ -74,6 +74,10 @@ pub struct ServerArgs {
     /// After replying, keep each TCP connection open until the client closes it.
     #[arg(long)]
     pub wait_close: bool,
+    /// Answer each UDP datagram with the reply too (from the bound address), besides
+    /// counting it.
+    #[arg(long)]
+    pub udp_reply: bool,
 }
 
 /// Options of `sequence`.

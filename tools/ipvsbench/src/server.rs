@@ -1,6 +1,6 @@
 //! `server`: the real-server side. TCP: accept, read the request, write a short reply, close.
-//! UDP: count datagrams; the count goes to `--count-file` every 100 ms and to stdout on
-//! SIGINT/SIGTERM.
+//! UDP: count datagrams (and with `--udp-reply` answer each with the reply); the count goes to
+//! `--count-file` every 100 ms and to stdout on SIGINT/SIGTERM.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -36,12 +36,13 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
 
     for _ in 0..threads {
         let listener = listener.try_clone().context("cloning the TCP listener")?;
-        let reply = Arc::clone(&reply);
+        let tcp_reply = Arc::clone(&reply);
         let wait_close = args.wait_close;
-        thread::spawn(move || tcp_loop(&listener, &reply, wait_close));
+        thread::spawn(move || tcp_loop(&listener, &tcp_reply, wait_close));
         let udp = udp.try_clone().context("cloning the UDP socket")?;
         let count = Arc::clone(&count);
-        thread::spawn(move || udp_loop(&udp, &count));
+        let udp_reply = args.udp_reply.then(|| Arc::clone(&reply));
+        thread::spawn(move || udp_loop(&udp, &count, udp_reply.as_deref()));
     }
     if let Some(path) = &args.count_file {
         write_count(path, 0)?;
@@ -119,13 +120,18 @@ fn serve(mut stream: &TcpStream, reply: &[u8]) -> io::Result<()> {
     stream.write_all(reply)
 }
 
-/// Counts datagrams forever.
-fn udp_loop(socket: &UdpSocket, count: &AtomicU64) {
+/// Counts datagrams forever, answering each with `reply` if there is one.
+fn udp_loop(socket: &UdpSocket, count: &AtomicU64, reply: Option<&[u8]>) {
     let mut buf = [0u8; 2048];
     loop {
         match socket.recv_from(&mut buf) {
-            Ok(_) => {
+            Ok((_, peer)) => {
                 count.fetch_add(1, Ordering::Relaxed);
+                if let Some(reply) = reply {
+                    if let Err(err) = socket.send_to(reply, peer) {
+                        eprintln!("ipvsbench server: send to {peer}: {err}");
+                    }
+                }
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             Err(err) => {
