@@ -19,7 +19,16 @@ pub(crate) use request::request;
 
 use crate::{
     conn::Conn,
+    ffi::{
+        net::Net,
+        netfilter::{
+            HookPoint, //
+            Verdict,
+        },
+        skb::Skb,
+    },
     netns::Ipvs,
+    packet::IpHeader,
     service::{
         Dest, //
         Service,
@@ -30,6 +39,15 @@ use kernel::sync::{
     atomic::Relaxed, //
     rcu::Guard,
 };
+
+/// Reassembles the datagram of the fragment `skb` (`ip_vs_gather_frags`): the whole datagram
+/// and its header once complete, else the verdict to return ([`Verdict::Stolen`] while the
+/// fragment waits, [`Verdict::Accept`] for a datagram whose header does not parse).
+fn gather<'a>(net: &Net, hook: HookPoint, skb: Skb<'a>) -> Result<(Skb<'a>, IpHeader), Verdict> {
+    let whole = skb.gather_fragments(net, hook).ok_or(Verdict::Stolen)?;
+    let iph = IpHeader::parse(&whole).ok_or(Verdict::Accept)?;
+    Ok((whole, iph))
+}
 
 /// Counts a new connection (`ip_vs_conn_stats`).
 fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {

@@ -5,7 +5,8 @@
 //! other side of the connection.
 
 use super::{
-    in_stats, //
+    gather, //
+    in_stats,
     out_stats,
 };
 use crate::{
@@ -105,14 +106,10 @@ pub(super) fn request_icmp(
 ) -> Verdict {
     let mut iph = *iph;
     if iph.is_fragment() {
-        let Some(whole) = skb.gather_fragments(net, hook) else {
-            return Verdict::Stolen;
+        (skb, iph) = match gather(net, hook, skb) {
+            Ok(whole) => whole,
+            Err(verdict) => return verdict,
         };
-        skb = whole;
-        let Some(whole_iph) = IpHeader::parse(&skb) else {
-            return Verdict::Accept;
-        };
-        iph = whole_iph;
     }
     translate_request_icmp(ipvs, net, conns, guard, skb, &iph).unwrap_or(Verdict::Accept)
 }

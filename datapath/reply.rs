@@ -4,7 +4,8 @@
 //! to a client finds its connection and is rewritten to come from the virtual service.
 
 use super::{
-    icmp::reply_icmp, //
+    gather, //
+    icmp::reply_icmp,
     out_stats,
 };
 use crate::{
@@ -50,14 +51,10 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     // message or of a balanced protocol is reassembled first (without conntrack, nothing
     // defragments what the director forwards).
     if iph.is_fragment() && (iph.protocol == ipproto::ICMP || proto.is_some()) {
-        let Some(whole) = skb.gather_fragments(net, hook) else {
-            return Verdict::Stolen;
+        (skb, iph) = match gather(net, hook, skb) {
+            Ok(whole) => whole,
+            Err(verdict) => return verdict,
         };
-        skb = whole;
-        let Some(whole_iph) = IpHeader::parse(&skb) else {
-            return Verdict::Accept;
-        };
-        iph = whole_iph;
     }
     if iph.protocol == ipproto::ICMP {
         if let Some(verdict) = reply_icmp(ipvs, net, conns, &guard, &mut skb, &iph, hook) {

@@ -404,17 +404,20 @@ impl TunnelSkb {
         if unsafe { shim::rust_ipvs_skb_headroom(self.skb) } < len {
             return Err(EINVAL);
         }
+        // `self` is forgotten so the packet is not freed twice: from here `skb` is owned by
+        // this function until the sending call consumes it.
         let skb = self.skb;
         core::mem::forget(self);
-        // SAFETY: `skb` is owned here (`self` is forgotten so it is not freed twice), with
-        // the room for the header in front (checked above), which is stored at once; the
-        // sending call consumes the packet, which is not used after it.
-        unsafe {
-            shim::rust_ipvs_skb_push_network(skb, len);
-            bindings::skb_store_bits(skb, 0, header.as_ptr().cast::<c_void>(), len as c_int);
-            shim::rust_ipvs_ip_select_ident(net.as_ptr(), skb);
-            shim::rust_ipvs_tunnel_send(net.as_ptr(), skb, nfct);
-        }
+        // SAFETY: `skb` is owned here with `len` bytes of room in front (checked above).
+        unsafe { shim::rust_ipvs_skb_push_network(skb, len) };
+        // SAFETY: the `len` pushed bytes at `skb->data` are private and linear; `header` is
+        // readable for `len` bytes.
+        unsafe { bindings::skb_store_bits(skb, 0, header.as_ptr().cast::<c_void>(), len as c_int) };
+        // SAFETY: `skb` is owned here and has a complete IPv4 header at its network header.
+        unsafe { shim::rust_ipvs_ip_select_ident(net.as_ptr(), skb) };
+        // SAFETY: `skb` is owned here, with a route and an outer header; the call consumes it
+        // and it is not used after it.
+        unsafe { shim::rust_ipvs_tunnel_send(net.as_ptr(), skb, nfct) };
         Ok(())
     }
 }
