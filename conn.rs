@@ -239,7 +239,8 @@ impl Conn {
     /// Marks the controlling template assured (`ip_vs_control_assure_ct`).
     pub(crate) fn assure_control(&self) {
         if let Some(ct) = &self.control {
-            if ct.is_template() {
+            // Read first: the template is shared by its clients' connections on every CPU.
+            if ct.is_template() && !ct.assured.load(Relaxed) {
                 ct.assured.store(true, Relaxed);
             }
         }

@@ -15,7 +15,10 @@ pub(crate) mod level;
 use crate::{
     conn::Conn,
     ffi::timer::available_pages,
-    proto::tcp_state::TcpState,
+    proto::{
+        sctp_state::SctpState, //
+        tcp_state::TcpState,
+    },
     sysctl::{
         Sysctl, //
         Sysctls,
@@ -159,8 +162,8 @@ impl Defense {
 
     /// The policy of `ip_vs_random_dropentry` for one connection at `now`: templates that
     /// control connections stay; other templates go unless assured; TCP connections go in
-    /// SYN_RECV and SYNACK, and by the packet countdown when established; other protocols'
-    /// by the countdown.
+    /// SYN_RECV and SYNACK, SCTP associations in INIT1 and INIT, both by the packet countdown
+    /// when established; other protocols' by the countdown.
     pub(crate) fn entry_to_drop(&self, conn: &Conn, now: u64) -> bool {
         if conn.n_control.load(Relaxed) != 0 {
             return false;
@@ -168,13 +171,21 @@ impl Defense {
         if conn.flags.load(Relaxed) & conn_flags::TEMPLATE != 0 {
             return !conn.assured.load(Relaxed);
         }
-        if conn.protocol != ipproto::TCP {
-            return self.countdown_to_drop(conn, now);
-        }
         let state = conn.state.load(Relaxed);
-        if state == TcpState::SynRecv as u32 || state == TcpState::SynAck as u32 {
+        let (opening, established) = match conn.protocol {
+            ipproto::TCP => (
+                state == TcpState::SynRecv as u32 || state == TcpState::SynAck as u32,
+                state == TcpState::Established as u32,
+            ),
+            ipproto::SCTP => (
+                state == SctpState::Init1 as u32 || state == SctpState::Init as u32,
+                state == SctpState::Established as u32,
+            ),
+            _ => return self.countdown_to_drop(conn, now),
+        };
+        if opening {
             true
-        } else if state == TcpState::Established as u32 {
+        } else if established {
             self.countdown_to_drop(conn, now)
         } else {
             false

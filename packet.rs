@@ -10,6 +10,7 @@
 
 use crate::{
     ffi::skb::Skb,
+    proto::sctp_state::Chunks,
     sched::dest_view::InetAddr, //
     uapi,
 };
@@ -157,11 +158,40 @@ pub(crate) struct Transport {
     pub(crate) sport: u16,
     /// Destination port, host order.
     pub(crate) dport: u16,
-    /// TCP flags; [`None`] for protocols without them.
-    pub(crate) tcp_flags: Option<u8>,
+    /// What the protocol's state machine reads beyond the ports.
+    pub(crate) control: Control,
     /// Offset of the checksum field from `skb->data`; [`None`] when the packet carries no
     /// checksum to update (UDP with checksum 0).
     pub(crate) csum_offset: Option<usize>,
+}
+
+/// What a transport header holds for its protocol's state machine and scheduling check.
+#[derive(Clone, Copy)]
+pub(crate) enum Control {
+    /// Nothing: UDP, the embedded header of an ICMP error, or a header too short to hold it.
+    Absent,
+    /// The TCP flags byte.
+    TcpFlags(u8),
+    /// The SCTP chunk types that matter.
+    Sctp(Chunks),
+}
+
+impl Transport {
+    /// The TCP flags, if the header has them.
+    pub(crate) fn tcp_flags(&self) -> Option<u8> {
+        match self.control {
+            Control::TcpFlags(flags) => Some(flags),
+            _ => None,
+        }
+    }
+
+    /// The SCTP chunk types, if the packet has a chunk.
+    pub(crate) fn sctp_chunks(&self) -> Option<Chunks> {
+        match self.control {
+            Control::Sctp(chunks) => Some(chunks),
+            _ => None,
+        }
+    }
 }
 
 /// ICMP types and codes the data path reads or sends.
@@ -190,6 +220,6 @@ pub(crate) struct IcmpError {
     pub(crate) icmp_offset: usize,
     /// The embedded IP header.
     pub(crate) inner: IpHeader,
-    /// The embedded transport header's ports (`tcp_flags` and `csum_offset` are [`None`]).
+    /// The embedded transport header's ports (no [`Control`], no `csum_offset`).
     pub(crate) inner_ports: Transport,
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Protocols (C: `struct ip_vs_protocol` and `ip_vs_proto.c`): what the data path does per
-//! transport protocol, behind one trait. TCP ([`tcp`]) and UDP ([`udp`]) implement it over
-//! their state tables ([`tcp_state`], [`udp_state`], plain Rust shared with the host tests);
-//! another protocol is one more file and one more arm of [`lookup`].
+//! transport protocol, behind one trait. TCP ([`tcp`]), UDP ([`udp`]) and SCTP ([`sctp`])
+//! implement it over their state tables ([`tcp_state`], [`udp_state`], [`sctp_state`], plain
+//! Rust shared with the host tests); another protocol is one more file and one more arm of
+//! [`Proto::lookup`].
 
+pub(crate) mod sctp;
+pub(crate) mod sctp_state;
 pub(crate) mod tcp;
 pub(crate) mod tcp_state;
 pub(crate) mod udp;
@@ -57,9 +60,9 @@ pub(crate) trait Protocol: Sync {
         true
     }
 
-    /// Whether a client packet without a connection may create one (the start of
-    /// `tcp_conn_schedule` / `udp_conn_schedule`).
-    fn may_schedule(&self, sysctl: &Sysctls, l4: &Transport) -> bool;
+    /// What a client packet without a connection gets before its service is looked up (the
+    /// start of the protocol's `conn_schedule`).
+    fn schedule_check(&self, sysctl: &Sysctls, l4: &Transport) -> ScheduleCheck;
 
     /// Whether the packet opens a new connection (`is_new_conn`), for `conn_reuse_mode`.
     fn is_new_conn(&self, _l4: &Transport) -> bool {
@@ -98,13 +101,15 @@ pub(crate) trait Protocol: Sync {
 
     /// `dnat_handler`: a client packet's destination port becomes the real server's, with
     /// the transport checksum updated for it and for the address change the transmitter
-    /// makes (`tcp_fast_csum_update` / `udp_fast_csum_update`).
+    /// makes (`tcp_fast_csum_update` / `udp_fast_csum_update`). `crc_offload` says whether
+    /// the output device computes SCTP's CRC32c (`NETIF_F_SCTP_CRC`); only SCTP reads it.
     fn dnat_handler(
         &self,
         w: &mut Writable<'_, '_>,
         iph: &IpHeader,
         l4: &Transport,
         conn: &Conn,
+        _crc_offload: bool,
     ) -> Result {
         let port_at = iph.transport_offset.checked_add(2).ok_or(EINVAL)?;
         rewrite_port(
@@ -141,6 +146,17 @@ pub(crate) trait Protocol: Sync {
     }
 }
 
+/// What a client packet without a connection gets from its protocol's check.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ScheduleCheck {
+    /// Look up its service and schedule it.
+    Schedule,
+    /// Let it pass untouched: it cannot open a connection (C returns 1 without scheduling).
+    Pass,
+    /// Drop it: its header is too short to say (C's `NF_DROP` when the ports are missing).
+    Drop,
+}
+
 /// The protocols IPVS balances, each dispatching to its [`Protocol`] handler statically (no
 /// indirect call per packet, where C has `INDIRECT_CALL`s).
 #[derive(Clone, Copy)]
@@ -149,6 +165,8 @@ pub(crate) enum Proto {
     Tcp,
     /// UDP.
     Udp,
+    /// SCTP.
+    Sctp,
 }
 
 /// Runs `$body` with `$p` bound to the protocol's handler.
@@ -163,6 +181,10 @@ macro_rules! with_proto {
                 let $p = &udp::Udp;
                 $body
             }
+            Proto::Sctp => {
+                let $p = &sctp::Sctp;
+                $body
+            }
         }
     };
 }
@@ -173,6 +195,7 @@ impl Proto {
         match protocol {
             ipproto::TCP => Some(Proto::Tcp),
             ipproto::UDP => Some(Proto::Udp),
+            ipproto::SCTP => Some(Proto::Sctp),
             _ => None,
         }
     }
@@ -187,9 +210,15 @@ impl Proto {
         with_proto!(self, p => p.header_complete(l4))
     }
 
-    /// See [`Protocol::may_schedule`].
-    pub(crate) fn may_schedule(self, sysctl: &Sysctls, l4: &Transport) -> bool {
-        with_proto!(self, p => p.may_schedule(sysctl, l4))
+    /// See [`Protocol::schedule_check`].
+    pub(crate) fn schedule_check(self, sysctl: &Sysctls, l4: &Transport) -> ScheduleCheck {
+        with_proto!(self, p => p.schedule_check(sysctl, l4))
+    }
+
+    /// Whether the protocol's checksum is SCTP's CRC32c, whose offload the NAT transmitter
+    /// must ask the output device about.
+    pub(crate) fn uses_crc32c(self) -> bool {
+        matches!(self, Proto::Sctp)
     }
 
     /// See [`Protocol::is_new_conn`].
@@ -241,8 +270,9 @@ impl Proto {
         iph: &IpHeader,
         l4: &Transport,
         conn: &Conn,
+        crc_offload: bool,
     ) -> Result {
-        with_proto!(self, p => p.dnat_handler(w, iph, l4, conn))
+        with_proto!(self, p => p.dnat_handler(w, iph, l4, conn, crc_offload))
     }
 
     /// See [`Protocol::snat_handler`].

@@ -4,8 +4,7 @@
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
 //! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
-//! (the sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `sloppy_sctp`,
-//! `schedule_icmp`) come with them.
+//! (the sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `schedule_icmp`) come with them.
 //!
 //! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
 //! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
@@ -71,10 +70,12 @@ pub(crate) enum Sysctl {
     /// `pmtu_disc`: tunnels copy DF and refuse packets too big for the path; without it they
     /// fragment them.
     PmtuDisc = 19,
+    /// `sloppy_sctp`: let any SCTP packet but an ABORT create a connection, not only INIT.
+    SloppySctp = 20,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 20;
+pub(crate) const COUNT: usize = 21;
 
 /// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
 pub(crate) const CONN_MAX: i32 = 1 << 30;
@@ -115,6 +116,7 @@ const DEFAULTS: [i32; COUNT] = [
     0,    // drop_entry
     0,    // drop_packet
     1,    // pmtu_disc
+    0,    // sloppy_sctp
 ];
 
 /// A namespace's sysctl values, shared with their registration.

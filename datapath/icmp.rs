@@ -25,6 +25,7 @@ use crate::{
     netns::Ipvs,
     packet::{
         icmp, //
+        Control,
         IcmpError,
         IpHeader,
         Transport,
@@ -86,7 +87,7 @@ fn parse(skb: &Skb<'_>, iph: &IpHeader) -> Icmp {
         inner_ports: Transport {
             sport: u16::from_be_bytes([s0, s1]),
             dport: u16::from_be_bytes([d0, d1]),
-            tcp_flags: None,
+            control: Control::Absent,
             csum_offset: None,
         },
     })

@@ -92,8 +92,20 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
             .dest
             .as_ref()
             .is_some_and(|d| d.weight.load(Relaxed) == 0);
-        let resched = (ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) && dest_weight_zero)
-            || (reuse_mode != 0 && proto.new_conn_expected(cp, reuse_mode));
+        let resched = if ipvs.sysctl.enabled(Sysctl::ExpireNodestConn) && dest_weight_zero {
+            true
+        } else if reuse_mode != 0
+            // A connection a template (persistence) controls is never taken for a new one
+            // (`is_new_conn_expected`).
+            && cp.control.is_none()
+            && proto.new_conn_expected(cp, reuse_mode)
+        {
+            // A connection that controls others is rescheduled only when the packet's
+            // conntrack entry is not the old one.
+            cp.n_control.load(Relaxed) == 0 || !skb.conntrack_confirmed()
+        } else {
+            false
+        };
         if resched {
             if expire_for_reschedule(net, conns, &skb, cp) {
                 return Verdict::Drop;
@@ -139,6 +151,9 @@ fn expire_for_reschedule(net: &Net, conns: &ConnTable, skb: &Skb<'_>, conn: &Con
     if !old_ct {
         conn.clear_flags(conn_flags::NFCT);
     }
-    conns.expire_now(conn, net);
+    // A connection that still controls others stays until they are gone.
+    if conn.n_control.load(Relaxed) == 0 {
+        conns.expire_now(conn, net);
+    }
     old_ct
 }

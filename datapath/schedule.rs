@@ -23,7 +23,10 @@ use crate::{
         icmp, //
         sched_addr,
     },
-    proto::Packet,
+    proto::{
+        Packet, //
+        ScheduleCheck,
+    },
     sched::{
         dest_view::ClientInfo,
         persist::{
@@ -68,8 +71,10 @@ pub(super) fn try_to_schedule(
     pkt: &Packet,
     key: &PacketKey,
 ) -> Result<Arc<Conn>, Verdict> {
-    if !pkt.proto.may_schedule(&ipvs.sysctl, &pkt.l4) {
-        return Err(Verdict::Accept);
+    match pkt.proto.schedule_check(&ipvs.sysctl, &pkt.l4) {
+        ScheduleCheck::Schedule => {}
+        ScheduleCheck::Pass => return Err(Verdict::Accept),
+        ScheduleCheck::Drop => return Err(Verdict::Drop),
     }
     let net = ipvs.net.get();
     let packet = ServiceKey {

@@ -21,6 +21,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <net/genetlink.h>
 #include <net/gso.h>
+#include <net/sctp/checksum.h>
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -104,6 +105,11 @@ int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
 void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
 void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
 bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb);
+void rust_ipvs_skb_set_csum_unnecessary(struct sk_buff *skb);
+bool rust_ipvs_skb_is_gso(const struct sk_buff *skb);
+void rust_ipvs_sctp_nat_csum(struct sk_buff *skb, unsigned int off);
+bool rust_ipvs_skb_dst_sctp_crc(const struct sk_buff *skb);
+bool rust_ipvs_rt_sctp_crc(const struct rtable *rt);
 void rust_ipvs_ip_send_check(struct sk_buff *skb);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
@@ -559,6 +565,33 @@ bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb)
 	return skb->ip_summed == CHECKSUM_PARTIAL;
 }
 
+void rust_ipvs_skb_set_csum_unnecessary(struct sk_buff *skb)
+{
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+bool rust_ipvs_skb_is_gso(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb);
+}
+
+/* sctp_nat_csum(): the SCTP header at off is writable. */
+void rust_ipvs_sctp_nat_csum(struct sk_buff *skb, unsigned int off)
+{
+	((struct sctphdr *)(skb->data + off))->checksum = sctp_compute_cksum(skb, off);
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+bool rust_ipvs_skb_dst_sctp_crc(const struct sk_buff *skb)
+{
+	return skb_dst(skb)->dev->features & NETIF_F_SCTP_CRC;
+}
+
+bool rust_ipvs_rt_sctp_crc(const struct rtable *rt)
+{
+	return rt->dst.dev->features & NETIF_F_SCTP_CRC;
+}
+
 /* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
 bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
 {
@@ -1004,6 +1037,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sloppy_sctp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,

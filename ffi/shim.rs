@@ -184,6 +184,14 @@ extern "C" {
     );
     /// `skb->ip_summed == CHECKSUM_PARTIAL`: the transport checksum is left to the device.
     pub(crate) fn rust_ipvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
+    /// `skb->ip_summed = CHECKSUM_UNNECESSARY`.
+    pub(crate) fn rust_ipvs_skb_set_csum_unnecessary(skb: *mut bindings::sk_buff);
+    /// `skb_is_gso()`.
+    pub(crate) fn rust_ipvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
+    /// `sctp_nat_csum()`: the CRC32c of the SCTP packet whose header is at `off`.
+    pub(crate) fn rust_ipvs_sctp_nat_csum(skb: *mut bindings::sk_buff, off: c_uint);
+    /// The device of the packet's route computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
+    pub(crate) fn rust_ipvs_skb_dst_sctp_crc(skb: *const bindings::sk_buff) -> bool;
     /// The packet's checksum from `off` on verifies (or needs no check).
     pub(crate) fn rust_ipvs_skb_csum_ok(skb: *mut bindings::sk_buff, off: c_uint) -> bool;
     /// Recomputes the ICMP checksum of the header at `off`.
@@ -290,6 +298,8 @@ extern "C" {
     pub(crate) fn rust_ipvs_rt_is_local(rt: *const RtTable) -> bool;
     /// `dst_mtu(&rt->dst)`.
     pub(crate) fn rust_ipvs_rt_mtu(rt: *const RtTable) -> c_uint;
+    /// The route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
+    pub(crate) fn rust_ipvs_rt_sctp_crc(rt: *const RtTable) -> bool;
     /// `ip_rt_put()`.
     pub(crate) fn rust_ipvs_rt_put(rt: *mut RtTable);
     /// Replaces the skb's route with `rt`, taking over its reference.

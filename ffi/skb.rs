@@ -211,6 +211,13 @@ impl<'a> Skb<'a> {
         to_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
     }
 
+    /// Whether the device of the packet's current route computes SCTP CRC32c
+    /// (`NETIF_F_SCTP_CRC`); `false` for a packet without a route.
+    pub(crate) fn dst_offloads_sctp_crc(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant) and has a route, whose device is read.
+        self.has_dst() && unsafe { shim::rust_ipvs_skb_dst_sctp_crc(self.skb) }
+    }
+
     /// Whether the packet's current route delivers to this host (`RTCF_LOCAL`); `false` for
     /// a packet without a route.
     pub(crate) fn route_is_local(&self) -> bool {
@@ -529,6 +536,36 @@ impl Writable<'_, '_> {
         Ok(())
     }
 
+    /// The transport checksum is left to the device (`CHECKSUM_PARTIAL`).
+    pub(crate) fn checksum_partial(&self) -> bool {
+        self.skb.checksum_partial()
+    }
+
+    /// The packet is a GSO super-packet, whose segments get their checksums when split.
+    pub(crate) fn is_gso(&self) -> bool {
+        // SAFETY: `skb` is a live packet owned by the hook (type invariant of `Skb`).
+        unsafe { shim::rust_ipvs_skb_is_gso(self.skb.skb) }
+    }
+
+    /// Marks the transport checksum as verified (`CHECKSUM_UNNECESSARY`), as C's SCTP NAT
+    /// handlers do for a packet they leave unchanged.
+    pub(crate) fn set_checksum_unnecessary(&mut self) {
+        // SAFETY: `skb` is owned by the hook (type invariant of `Skb`).
+        unsafe { shim::rust_ipvs_skb_set_csum_unnecessary(self.skb.skb) };
+    }
+
+    /// Recomputes the CRC32c of the SCTP packet whose common header is at `offset` over the
+    /// whole packet, and marks it verified (`sctp_nat_csum`).
+    pub(crate) fn sctp_update_checksum(&mut self, offset: usize) -> Result {
+        // The common header: ports, verification tag, checksum.
+        let off = self.check(offset, 12)?;
+        // SAFETY: the SCTP common header, whose checksum the wrapper zeroes and writes through
+        // `skb->data + off`, lies in the private, linear part (checked above); the CRC reads
+        // the rest of the packet with `skb_crc32c`, which walks paged data itself.
+        unsafe { shim::rust_ipvs_sctp_nat_csum(self.skb.skb, off) };
+        Ok(())
+    }
+
     /// Recomputes the checksum of the ICMP message whose header is at `offset`
     /// (`ip_vs_nat_icmp`).
     pub(crate) fn icmp_update_checksum(&mut self, offset: usize) -> Result {
@@ -619,6 +656,12 @@ impl Route {
     pub(crate) fn mtu(&self) -> u32 {
         // SAFETY: `rt` is valid (type invariant).
         unsafe { shim::rust_ipvs_rt_mtu(self.rt) }
+    }
+
+    /// Whether the route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
+    pub(crate) fn offloads_sctp_crc(&self) -> bool {
+        // SAFETY: `rt` is valid (type invariant), and so is the device it holds.
+        unsafe { shim::rust_ipvs_rt_sctp_crc(self.rt) }
     }
 }
 

@@ -12,13 +12,14 @@ use super::{
         FLAG_RST,
         FLAG_SYN,
     },
-    NetSettings, Protocol,
+    NetSettings, Protocol, ScheduleCheck,
 };
 use crate::{
     conn::Conn,
     ffi::skb::Skb,
     packet::{
-        IpHeader, //
+        Control, //
+        IpHeader,
         Transport,
     },
     sysctl::{
@@ -66,23 +67,27 @@ impl Protocol for Tcp {
         Some(Transport {
             sport: u16::from_be_bytes([s0, s1]),
             dport: u16::from_be_bytes([d0, d1]),
-            tcp_flags,
+            control: tcp_flags.map_or(Control::Absent, Control::TcpFlags),
             csum_offset: iph.transport_offset.checked_add(CSUM_OFFSET),
         })
     }
 
     fn header_complete(&self, l4: &Transport) -> bool {
-        l4.tcp_flags.is_some()
+        l4.tcp_flags().is_some()
     }
 
-    fn may_schedule(&self, sysctl: &Sysctls, l4: &Transport) -> bool {
-        let flags = l4.tcp_flags.unwrap_or(0);
+    fn schedule_check(&self, sysctl: &Sysctls, l4: &Transport) -> ScheduleCheck {
+        let flags = l4.tcp_flags().unwrap_or(0);
         let sloppy = sysctl.enabled(Sysctl::SloppyTcp);
-        tcp_state::may_create_connection(flags & (FLAG_RST | FLAG_SYN), sloppy)
+        if tcp_state::may_create_connection(flags & (FLAG_RST | FLAG_SYN), sloppy) {
+            ScheduleCheck::Schedule
+        } else {
+            ScheduleCheck::Pass
+        }
     }
 
     fn is_new_conn(&self, l4: &Transport) -> bool {
-        l4.tcp_flags.is_some_and(|f| f & FLAG_SYN != 0)
+        l4.tcp_flags().is_some_and(|f| f & FLAG_SYN != 0)
     }
 
     fn new_conn_expected(&self, conn: &Conn, reuse_mode: i32) -> bool {
@@ -95,7 +100,7 @@ impl Protocol for Tcp {
     }
 
     fn is_reset(&self, l4: &Transport) -> bool {
-        l4.tcp_flags.is_some_and(|f| f & FLAG_RST != 0)
+        l4.tcp_flags().is_some_and(|f| f & FLAG_RST != 0)
     }
 
     fn state_transition(
@@ -106,7 +111,7 @@ impl Protocol for Tcp {
         l4: &Transport,
     ) {
         // Without a full TCP header C leaves the state alone.
-        let Some(tcp_flags) = l4.tcp_flags else {
+        let Some(tcp_flags) = l4.tcp_flags() else {
             return;
         };
         let no_output = conn.flags.load(Relaxed) & conn_flags::NOOUTPUT != 0;

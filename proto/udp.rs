@@ -9,13 +9,14 @@ use super::{
         self, //
         UdpState,
     },
-    NetSettings, Protocol,
+    NetSettings, Protocol, ScheduleCheck,
 };
 use crate::{
     conn::Conn,
     ffi::skb::Skb,
     packet::{
-        IpHeader, //
+        Control, //
+        IpHeader,
         Transport,
     },
     sysctl::Sysctls,
@@ -51,7 +52,7 @@ impl Protocol for Udp {
         Some(Transport {
             sport: u16::from_be_bytes([s0, s1]),
             dport: u16::from_be_bytes([d0, d1]),
-            tcp_flags: None,
+            control: Control::Absent,
             // A zero checksum means none was computed: it stays zero (`udp_snat_handler`).
             csum_offset: if csum == [0, 0] {
                 None
@@ -61,8 +62,8 @@ impl Protocol for Udp {
         })
     }
 
-    fn may_schedule(&self, _sysctl: &Sysctls, _l4: &Transport) -> bool {
-        true
+    fn schedule_check(&self, _sysctl: &Sysctls, _l4: &Transport) -> ScheduleCheck {
+        ScheduleCheck::Schedule
     }
 
     fn one_packet_scheduling(&self) -> bool {

@@ -38,6 +38,7 @@ use crate::{
             out_route, //
             Mode,
             MtuCheck,
+            OutRoute,
         },
         send_or_cont,
     },
@@ -76,10 +77,19 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
     ) else {
         return Verdict::Drop;
     };
+    // Only SCTP asks whether the output device computes its checksum.
+    let crc_offload = pkt.proto.uses_crc32c()
+        && match &route {
+            OutRoute::Local => skb.dst_offloads_sctp_crc(),
+            OutRoute::Remote { route, .. } => route.offloads_sctp_crc(),
+        };
     let Ok(mut w) = skb.make_writable(pkt.proto.nat_writable_len(iph)) else {
         return Verdict::Drop;
     };
-    if pkt.proto.dnat_handler(&mut w, iph, &pkt.l4, conn).is_err()
+    if pkt
+        .proto
+        .dnat_handler(&mut w, iph, &pkt.l4, conn, crc_offload)
+        .is_err()
         || set_ip_addr(&mut w, iph, IPV4_DADDR_OFFSET, v4_of(&conn.daddr)).is_err()
     {
         return Verdict::Drop;

@@ -55,6 +55,7 @@ mod sched {
 )]
 #[path = "../../proto"]
 mod proto {
+    pub(crate) mod sctp_state;
     pub(crate) mod tcp_state;
     pub(crate) mod udp_state;
 }
@@ -163,6 +164,8 @@ mod persist_tests;
 mod rr_tests;
 #[cfg(test)]
 mod sched_tests;
+#[cfg(test)]
+mod sctp_state_tests;
 #[cfg(test)]
 mod sh_tests;
 #[cfg(test)]

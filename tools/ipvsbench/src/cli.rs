@@ -78,6 +78,10 @@ pub struct ServerArgs {
     /// counting it.
     #[arg(long)]
     pub udp_reply: bool,
+    /// Also accept SCTP associations on this port (one-to-one sockets), served like the TCP
+    /// connections.
+    #[arg(long)]
+    pub sctp_port: Option<u16>,
 }
 
 /// Options of `sequence`.
@@ -106,6 +110,10 @@ pub struct SequenceArgs {
     /// Connect and read timeout of one connection, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub timeout_ms: u64,
+    /// Open SCTP associations instead of TCP connections (one-to-one sockets; closing one
+    /// is SCTP's SHUTDOWN).
+    #[arg(long)]
+    pub sctp: bool,
 }
 
 /// Options of `tcp-crr`.
@@ -265,6 +273,7 @@ mod tests {
         assert_eq!(a.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         assert_eq!(a.threads, None);
         assert_eq!(a.reply, "ok\n");
+        assert_eq!(a.sctp_port, None);
         assert!(parse(&["server", "--tcp-port", "8080"]).is_err());
         assert!(parse(&["server", "--tcp-port", "70000", "--udp-port", "1"]).is_err());
     }
@@ -379,6 +388,7 @@ mod tests {
         assert_eq!(a.sources.len(), 2);
         assert_eq!(a.first_port, Some(30000));
         assert!(a.hold);
+        assert!(!a.sctp);
         assert!(parse(&["sequence", "--target", "10.0.0.1:80"]).is_err());
     }
 

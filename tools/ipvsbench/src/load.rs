@@ -202,12 +202,24 @@ pub fn sequence(args: SequenceArgs) -> anyhow::Result<()> {
                 .context("source ports run past 65535")?,
             None => 0,
         };
-        match exchange(SocketAddr::new(ip, port), args.target, timeout, args.hold) {
+        let protocol = args
+            .sctp
+            .then(|| socket2::Protocol::from(libc::IPPROTO_SCTP));
+        match exchange(
+            SocketAddr::new(ip, port),
+            args.target,
+            timeout,
+            args.hold,
+            protocol,
+        ) {
             Ok((reply, stream)) => {
                 replies.push(reply);
                 held.extend(stream);
             }
-            Err(_) => replies.push("-".to_owned()),
+            Err(err) => {
+                eprintln!("ipvsbench: connection {i} from {ip}:{port}: {err}");
+                replies.push("-".to_owned());
+            }
         }
     }
     println!("{}", replies.join(" "));
@@ -215,18 +227,20 @@ pub fn sequence(args: SequenceArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One connection from `source`: sends a request and reads the reply's first line; with
-/// `hold` returns the open stream, else closes its half and reads until the server closes.
+/// One connection from `source` (TCP, or `protocol`'s stream socket: SCTP one-to-one):
+/// sends a request and reads the reply's first line; with `hold` returns the open stream,
+/// else closes its half and reads until the server closes.
 fn exchange(
     source: SocketAddr,
     target: SocketAddr,
     timeout: Duration,
     hold: bool,
+    protocol: Option<socket2::Protocol>,
 ) -> io::Result<(String, Option<TcpStream>)> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(target),
         socket2::Type::STREAM,
-        None,
+        protocol,
     )?;
     socket.set_reuse_address(true)?;
     socket.bind(&source.into())?;
@@ -242,8 +256,16 @@ fn exchange(
     if !hold {
         // Close our half and wait for the server's: once its FIN is back, the director has
         // seen the connection leave the established state, whichever side closed first.
-        stream.shutdown(std::net::Shutdown::Write)?;
-        io::copy(&mut stream, &mut io::sink())?;
+        // An SCTP association the server's SHUTDOWN already ended has no half left to close.
+        match stream.shutdown(std::net::Shutdown::Write) {
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => {}
+            result => result?,
+        }
+        // A closed SCTP association reads as ENOTCONN rather than end of stream.
+        match io::copy(&mut stream, &mut io::sink()) {
+            Err(err) if err.kind() == io::ErrorKind::NotConnected => {}
+            result => drop(result?),
+        }
     }
     let reply = String::from_utf8_lossy(&reply).trim().to_owned();
     if reply.is_empty() {

@@ -1,4 +1,5 @@
-//! `server`: the real-server side. TCP: accept, read the request, write a short reply, close.
+//! `server`: the real-server side. TCP (and SCTP with `--sctp-port`): accept, read the
+//! request, write a short reply, close.
 //! UDP: count datagrams (and with `--udp-reply` answer each with the reply); the count goes to
 //! `--count-file` every 100 ms and to stdout on SIGINT/SIGTERM.
 
@@ -34,6 +35,17 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
     let count = Arc::new(AtomicU64::new(0));
     let reply: Arc<[u8]> = Arc::from(args.reply.into_bytes());
 
+    if let Some(port) = args.sctp_port {
+        let addr = SocketAddr::new(args.bind, port);
+        let sctp = listen_on(addr, Some(socket2::Protocol::from(libc::IPPROTO_SCTP)))
+            .with_context(|| format!("SCTP bind {addr}"))?;
+        for _ in 0..threads {
+            let sctp = sctp.try_clone().context("cloning the SCTP listener")?;
+            let sctp_reply = Arc::clone(&reply);
+            let wait_close = args.wait_close;
+            thread::spawn(move || tcp_loop(&sctp, &sctp_reply, wait_close));
+        }
+    }
     for _ in 0..threads {
         let listener = listener.try_clone().context("cloning the TCP listener")?;
         let tcp_reply = Arc::clone(&reply);
@@ -66,10 +78,16 @@ const BACKLOG: i32 = 1024;
 
 /// A TCP listener on `addr` with [`BACKLOG`] (std's is 128) and SO_REUSEADDR.
 fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    listen_on(addr, None)
+}
+
+/// A stream listener of `protocol` (TCP by default; SCTP's one-to-one sockets accept and
+/// read and write as TCP's do) on `addr`, with [`BACKLOG`] and SO_REUSEADDR.
+fn listen_on(addr: SocketAddr, protocol: Option<socket2::Protocol>) -> io::Result<TcpListener> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(addr),
         socket2::Type::STREAM,
-        None,
+        protocol,
     )?;
     socket.set_reuse_address(true)?;
     socket.bind(&addr.into())?;
