@@ -654,12 +654,14 @@ impl ConnTable {
     }
 
     /// `ip_vs_conn_new`: creates, binds to `dest` (whose address it is sent to) and hashes a
-    /// connection (packet path, atomic allocations). Its timer starts at 3 s in state NONE, or at `timeout` jiffies for
-    /// a template. With `control`, it is controlled by that template (`ip_vs_control_add`).
+    /// connection (packet path, atomic allocations). Its timer starts at 3 s in state NONE,
+    /// or at `timeout` jiffies for a template. With `control`, it is controlled by that
+    /// template (`ip_vs_control_add`). Without `dest` it is a cache bypass connection: sent to
+    /// no real server (address 0), with `extra_flags` its only flags.
     pub(crate) fn new_conn(
         &self,
         p: &ConnParams,
-        dest: Arc<Dest>,
+        dest: Option<Arc<Dest>>,
         extra_flags: u32,
         conn_max: i32,
         control: Option<Arc<Conn>>,
@@ -695,16 +697,24 @@ impl ConnTable {
     fn create(
         &self,
         p: &ConnParams,
-        dest: Arc<Dest>,
+        dest: Option<Arc<Dest>>,
         extra_flags: u32,
         control: Option<Arc<Conn>>,
         timeout: Option<u64>,
     ) -> Result<Arc<Conn>> {
-        let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
-        let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
-        if fwd != uapi::fwd::MASQ {
-            conn_flags |= flags::NOOUTPUT;
-        }
+        // `ip_vs_bind_dest`: the destination's forwarding method; a new connection starts
+        // inactive, and one whose replies bypass the director expects none.
+        let (conn_flags, daddr) = match &dest {
+            Some(dest) => {
+                let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
+                let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
+                if fwd != uapi::fwd::MASQ {
+                    conn_flags |= flags::NOOUTPUT;
+                }
+                (conn_flags, dest.addr)
+            }
+            None => (extra_flags, [0; 16]),
+        };
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
         let conn = Arc::pin_init(
@@ -715,7 +725,7 @@ impl ConnTable {
                 vport: p.vport,
                 caddr: p.caddr,
                 vaddr: p.vaddr,
-                daddr: dest.addr,
+                daddr,
                 dport: Atomic::new(u32::from(p.dport)),
                 link: ChainLink::new(),
                 control,
@@ -728,7 +738,7 @@ impl ConnTable {
                 in_pkts: Atomic::new(0),
                 wheel_link: SlotLink::new(),
                 dead: Atomic::new(false),
-                dest: Some(dest),
+                dest,
                 transition <- new_spinlock_bh!((), "rust_ipvs_conn_transition"),
             }),
             GFP_ATOMIC,

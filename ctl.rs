@@ -12,7 +12,11 @@ pub(crate) mod proc;
 use crate::{
     conn::ConnTable,
     ffi::{
-        netfilter::HookRegistration, //
+        net::{
+            AddrType, //
+            Net,
+        },
+        netfilter::HookRegistration,
         proc::ProcRegistration,
         sysctl::SysctlRegistration,
         timer::{
@@ -21,7 +25,10 @@ use crate::{
         },
     },
     netns::Ipvs,
-    packet::NfInetAddr,
+    packet::{
+        v4_of, //
+        NfInetAddr,
+    },
     sched::Scheduler,
     service::{
         Dest, //
@@ -262,6 +269,7 @@ impl Control {
     /// is there (`ip_vs_trash_get_dest`), its connections carrying on, or a new one.
     pub(crate) fn add_dest(
         &mut self,
+        net: &Net,
         service: &Arc<Service>,
         af: u16,
         addr: &NfInetAddr,
@@ -277,6 +285,16 @@ impl Control {
             .iter()
             .position(|t| t.is(&service.key, af, addr, port))
         else {
+            // `ip_vs_new_dest`: an IPv4 real server is an address of this host or one routed
+            // to as unicast.
+            if af == uapi::AF_INET
+                && !matches!(
+                    net.addr_type(v4_of(addr)),
+                    AddrType::Local | AddrType::Unicast
+                )
+            {
+                return Err(EINVAL);
+            }
             let dest = Dest::new(af, *addr, port, config)?;
             // Nothing was published before: this does not wait for a grace period.
             dest.service_stats.replace(Some(service.stats.clone()));

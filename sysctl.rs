@@ -4,7 +4,7 @@
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
 //! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
-//! (the sync daemon's `sync_*` and `backup_only`; `cache_bypass`, `schedule_icmp`) come with them.
+//! (the sync daemon's `sync_*` and `backup_only`; `schedule_icmp`) come with them.
 //!
 //! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
 //! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
@@ -72,10 +72,13 @@ pub(crate) enum Sysctl {
     PmtuDisc = 19,
     /// `sloppy_sctp`: let any SCTP packet but an ABORT create a connection, not only INIT.
     SloppySctp = 20,
+    /// `cache_bypass`: a packet to a fwmark service without an available real server goes
+    /// on to its own destination, as a connection of the bypass transmitter.
+    CacheBypass = 21,
 }
 
 /// Number of registered sysctls.
-pub(crate) const COUNT: usize = 21;
+pub(crate) const COUNT: usize = 22;
 
 /// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
 pub(crate) const CONN_MAX: i32 = 1 << 30;
@@ -117,6 +120,7 @@ const DEFAULTS: [i32; COUNT] = [
     0,    // drop_packet
     1,    // pmtu_disc
     0,    // sloppy_sctp
+    0,    // cache_bypass
 ];
 
 /// A namespace's sysctl values, shared with their registration.

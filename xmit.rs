@@ -5,9 +5,10 @@
 //! (`ip_vs_bind_xmit`).
 //!
 //! NAT ([`nat`]), direct routing ([`dr`]), tunnels ([`tunnel`]: IP-in-IP, GUE and GRE, whose
-//! headers [`encap`] builds) and the local node are implemented; [`route`] finds the way to
-//! the real server for all of them.
+//! headers [`encap`] builds), the local node and the cache bypass ([`bypass`]) are
+//! implemented; [`route`] finds the way to the real server for all of them.
 
+pub(crate) mod bypass;
 pub(crate) mod dr;
 pub(crate) mod encap;
 pub(crate) mod nat;
@@ -50,6 +51,8 @@ pub(crate) enum Xmit {
     DirectRoute,
     /// `ip_vs_tunnel_xmit`: the packet in a tunnel to the real server.
     Tunnel,
+    /// `ip_vs_bypass_xmit`: the packet, unchanged, to its own destination.
+    Bypass,
 }
 
 impl Xmit {
@@ -59,6 +62,7 @@ impl Xmit {
             fwd::LOCALNODE => Xmit::LocalNode,
             fwd::DROUTE => Xmit::DirectRoute,
             fwd::TUNNEL => Xmit::Tunnel,
+            fwd::BYPASS => Xmit::Bypass,
             _ => Xmit::Nat,
         }
     }
@@ -77,6 +81,7 @@ impl Xmit {
             Xmit::DirectRoute => dr::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
             Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, &pkt.iph, conn, MtuCheck::Packet),
             Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),
+            Xmit::Bypass => bypass::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
         }
     }
 
@@ -97,6 +102,7 @@ impl Xmit {
             Xmit::DirectRoute => dr::xmit(net, skb, iph, conn, MtuCheck::IcmpError),
             Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, iph, conn, MtuCheck::IcmpError),
             Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),
+            Xmit::Bypass => bypass::xmit(net, skb, iph, conn, MtuCheck::IcmpError),
         }
     }
 }

@@ -6,7 +6,6 @@
 //! create the connection.
 
 use super::conn_stats;
-use crate::ffi::netfilter::Verdict;
 use crate::{
     conn::{
         Conn, //
@@ -15,13 +14,19 @@ use crate::{
         PacketKey,
     },
     ffi::{
-        skb::Skb, //
+        net::{
+            AddrType, //
+            Net,
+        },
+        netfilter::Verdict,
+        skb::Skb,
         timer::jiffies,
     },
     netns::Ipvs,
     packet::{
         icmp, //
         sched_addr,
+        v4_of,
     },
     proto::{
         Packet, //
@@ -47,7 +52,9 @@ use crate::{
     },
     sysctl::Sysctl,
     uapi::{
-        conn_flags, //
+        self, //
+        conn_flags,
+        fwd,
         svc_flags,
     },
 };
@@ -107,7 +114,13 @@ pub(super) fn try_to_schedule(
         },
         conn_max: ipvs.sysctl.get(Sysctl::ConnMax),
     };
-    match request.schedule(skb) {
+    let scheduled = match request.schedule(skb) {
+        // `ip_vs_leave`: without a real server, a fwmark service may let the packet go on to
+        // its own destination.
+        Scheduled::NoDest => request.cache_bypass(net).unwrap_or(Scheduled::NoDest),
+        scheduled => scheduled,
+    };
+    match scheduled {
         Scheduled::Conn(conn) => Ok(conn),
         Scheduled::Ignored => Err(Verdict::Accept),
         Scheduled::Failed => Err(Verdict::Drop),
@@ -224,7 +237,7 @@ impl Request<'_> {
                     .saturating_mul(u64::from(bindings::CONFIG_HZ));
                 match self.conns.new_conn(
                     &params,
-                    dest.clone(),
+                    Some(dest.clone()),
                     conn_flags::TEMPLATE,
                     self.conn_max,
                     None,
@@ -252,7 +265,7 @@ impl Request<'_> {
     ) -> Scheduled {
         match self.conns.new_conn(
             params,
-            dest.clone(),
+            Some(dest.clone()),
             self.nfct | self.one_packet_flag(),
             self.conn_max,
             template,
@@ -264,6 +277,33 @@ impl Request<'_> {
             }
             Err(_) => Scheduled::Failed,
         }
+    }
+
+    /// The cache bypass of `ip_vs_leave`: with `cache_bypass` on, a packet for a fwmark
+    /// service that has no real server for it, addressed to a unicast address elsewhere, gets
+    /// a connection of the bypass transmitter (no real server, address 0, port 0), which
+    /// sends it and the rest of its flow on to that address. [`None`] when it does not apply.
+    fn cache_bypass(&self, net: &Net) -> Option<Scheduled> {
+        let key = self.key;
+        if !self.ipvs.sysctl.enabled(Sysctl::CacheBypass)
+            || self.service.key.fwmark == 0
+            // IPv6 (`ipv6_addr_type() & IPV6_ADDR_UNICAST`) comes with its data path.
+            || key.af != uapi::AF_INET
+            || net.addr_type(v4_of(&key.daddr)) != AddrType::Unicast
+        {
+            return None;
+        }
+        let params = ConnParams::for_packet(key, 0);
+        let flags = fwd::BYPASS | self.nfct | self.one_packet_flag();
+        Some(
+            match self
+                .conns
+                .new_conn(&params, None, flags, self.conn_max, None, None)
+            {
+                Ok(conn) => Scheduled::Conn(conn),
+                Err(_) => Scheduled::Failed,
+            },
+        )
     }
 
     /// `IP_VS_CONN_F_ONE_PACKET` for a one-packet-scheduling service, where the protocol

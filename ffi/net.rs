@@ -7,11 +7,30 @@ use super::shim;
 use kernel::{
     bindings,
     error::{from_result, to_result},
-    ffi::c_int,
+    ffi::{
+        c_int, //
+        c_uint,
+    },
     prelude::*,
     sync::Arc,
     types::Opaque,
 };
+
+/// `RTN_UNICAST` (uapi `linux/rtnetlink.h`; the bindings leave the anonymous enum out).
+const RTN_UNICAST: c_uint = 1;
+/// `RTN_LOCAL`.
+const RTN_LOCAL: c_uint = 2;
+
+/// What [`Net::addr_type`] tells apart of the `RTN_*` route types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddrType {
+    /// `RTN_UNICAST`: reached through a gateway or a link.
+    Unicast,
+    /// `RTN_LOCAL`: an address of this host.
+    Local,
+    /// Broadcast, multicast, blackhole, unreachable and the rest.
+    Other,
+}
 
 /// A network namespace (`struct net`).
 ///
@@ -75,6 +94,19 @@ impl Net {
     pub(crate) fn port_requires_bind_service(&self, port: u16) -> bool {
         // SAFETY: the namespace is alive (type invariant); the call reads one sysctl.
         unsafe { shim::rust_ipvs_port_requires_bind_service(self.as_ptr(), port) }
+    }
+
+    /// The route type of an IPv4 address in this namespace (`inet_addr_type`).
+    pub(crate) fn addr_type(&self, addr: [u8; 4]) -> AddrType {
+        // SAFETY: the namespace is alive (type invariant); the call looks the address up in
+        // its routing tables under RCU.
+        let rtn =
+            unsafe { shim::rust_ipvs_inet_addr_type(self.as_ptr(), u32::from_ne_bytes(addr)) };
+        match rtn {
+            RTN_UNICAST => AddrType::Unicast,
+            RTN_LOCAL => AddrType::Local,
+            _ => AddrType::Other,
+        }
     }
 
     /// Whether the namespace belongs to a user namespace other than the initial one (C:

@@ -152,6 +152,7 @@ void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
+unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
 void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w);
@@ -1038,6 +1039,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "drop_packet", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "sloppy_sctp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "cache_bypass", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
@@ -1135,6 +1137,11 @@ void rust_ipvs_cond_resched(void)
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port)
 {
 	return inet_port_requires_bind_service(net, port);
+}
+
+unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr)
+{
+	return inet_addr_type(net, addr);
 }
 
 bool rust_ipvs_net_is_init(const struct net *net)

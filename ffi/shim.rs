@@ -354,6 +354,8 @@ extern "C" {
 extern "C" {
     /// `inet_port_requires_bind_service()`: `port` is below `ip_unprivileged_port_start`.
     pub(crate) fn rust_ipvs_port_requires_bind_service(net: *mut bindings::net, port: u16) -> bool;
+    /// `inet_addr_type()`: the `RTN_*` type of an IPv4 address in `net`.
+    pub(crate) fn rust_ipvs_inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
     /// `net_eq(net, &init_net)`.
     pub(crate) fn rust_ipvs_net_is_init(net: *const bindings::net) -> bool;
 }

@@ -3,8 +3,8 @@
 # conntrack forwards a real server's 60 KB UDP answer as the fragments it arrives in, and IPVS
 # must gather them (C: ip_vs_gather_frags) to translate the whole datagram; a later fragment
 # left untranslated keeps the real server's address and the client can never reassemble it.
-# Then a fragmented ICMP error from the real server about the client's datagram, which must
-# be gathered before it is classified and translated.
+# Then a fragmented ICMP error from a real server about the client's datagram, which must be
+# gathered before it is classified and translated.
 . ./lib.sh
 . ./topology.sh
 
@@ -31,11 +31,24 @@ scenario() {
 	echo "director's conntrack entries: $(in_director conntrack -C 2>/dev/null || echo none)"
 	# Counters: the answer counts once, as the datagram it is.
 	stats_counts
+	# A fragmented ICMP error: on a 300-byte link to rs2, a 290-byte datagram passes, but the
+	# port unreachable that quotes it (318 bytes) comes back in two fragments, which the
+	# director gathers before it translates the error for the client, whose socket then
+	# reports it (untranslated, the error would never reach the client's socket).
+	in_director ipvsadm -A -u $VIP:57 -s rr
+	in_director ipvsadm -a -u $VIP:57 -r $(rs_addr rs2):57 -m
+	ip -n $topo_ns_director link set vrs2 mtu 300
+	in_rs rs2 ip link set eth0 mtu 300
+	echo "fragmented port unreachable: $(head -c 262 /dev/zero |
+		in_client socat -T 3 -t 3 - UDP:$VIP:57,sourceport=43101 2>&1 | socat_messages |
+		sed -E 's/0x[0-9a-f]+/0x.../g')"
 	topo_down
 }
 
 differential "fragmented replies" scenario
 echo "$got" | grep -q '^60 KB UDP answer: identical$' || fail "the fragmented answer translated"
+echo "$got" | grep -q '^fragmented port unreachable: .*Connection refused$' ||
+	fail "the fragmented ICMP error translated"
 rm -f $big
 log "identical to the C ip_vs"
 exit $ksft_pass

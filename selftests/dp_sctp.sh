@@ -27,15 +27,6 @@ sctp_responders_up() {
 	done
 }
 
-# Whether real server RS listens on every SCTP PORT given.
-sctp_listening() {
-	local rs=$1 port
-	shift
-	for port; do
-		in_rs $rs ss -lnS | grep -q ":$port " || return 1
-	done
-}
-
 # Whether a line of the director's ipvsadm -Lcn matches the regular expression.
 director_lists() { in_director ipvsadm -Lcn | grep -q "$1"; }
 

@@ -62,12 +62,23 @@ differential() {
 	local what=$1 scenario=$2 want
 	IPVS_IMPL=c ipvs_load
 	want=$($scenario 2>&1)
-	ipvs_unload
+	unload_after "C ip_vs" "$want"
 	IPVS_IMPL=rust ipvs_load
 	got=$($scenario 2>&1)
-	ipvs_unload
+	unload_after rust_ipvs "$got"
 	echo "$got"
 	expect_eq "$what (C ip_vs vs rust_ipvs)" "$want" "$got"
+}
+
+# Unloads the implementation a scenario ran with; if it cannot be (a scenario that failed
+# halfway leaves its namespaces and services behind), fails with what the scenario printed.
+unload_after() {
+	local impl=$1 output=$2 unload
+	unload=$( (ipvs_unload) 2>&1) && return 0
+	echo "--- $impl run:"
+	echo "$output"
+	echo "$unload"
+	fail "$impl did not unload after the scenario"
 }
 
 # The C ip_vs scheduler modules, loaded with it (the kernel would load them on demand).

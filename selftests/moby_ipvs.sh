@@ -1,8 +1,8 @@
 #!/bin/bash
 # github.com/moby/ipvs, the library kube-proxy (IPVS mode) and Docker Swarm program IPVS with,
 # driving the director as kube-proxy does (tools/mobyipvs), differential against the C ip_vs:
-# ClusterIP services with endpoints, sessionAffinity: ClientIP (persistent, timeout 10800), a
-# terminating endpoint's weight set to 0 and then the endpoint deleted, a UDP service, a
+# ClusterIP services with endpoints (TCP, UDP, SCTP), sessionAffinity: ClientIP (persistent,
+# timeout 10800), a terminating endpoint's weight set to 0 and then the endpoint deleted, a
 # fwmark service, an IPv6 service, the timeouts (GetConfig/SetConfig), the errors kube-proxy
 # meets (a service or endpoint added twice, deleted when absent, an unknown scheduler), and
 # Flush; what the library reads back and real traffic after each step.
@@ -44,6 +44,16 @@ scenario() {
 	seq=""
 	for i in 1 2 3 4; do seq="$seq $(udp_request 53)"; done
 	echo "udp 53:$seq"
+	# An SCTP service (Kubernetes' protocol: SCTP), its associations balanced.
+	local sctp=sctp:$VIP:132:rr
+	for rs in rs1 rs2 rs3; do
+		in_rs $rs ipvsbench server --tcp-port 9080 --udp-port 9053 --sctp-port 8132 --threads 1 \
+			--reply "$rs"$'\n' --wait-close </dev/null >/dev/null 2>&1 &
+	done
+	step add-service $sctp
+	for rs in rs1 rs2 rs3; do step add-dest $sctp $(rs_addr $rs):8132:1:masq; done
+	for rs in rs1 rs2 rs3; do wait_until 10 sctp_listening $rs 8132; done
+	echo "sctp 132: $(in_client ipvsbench sequence --sctp --target $VIP:132 --count 6 --timeout-ms 3000 2>&1)"
 	# An endpoint terminating: weight 0 (new connections avoid it), then gone.
 	step update-dest $web $(rs_addr rs2):80:0:masq
 	seq=""
@@ -85,6 +95,7 @@ for rs in rs1 rs2 rs3; do
 	[ "$(echo "$got" | grep '^port 80:' | grep -o $rs | wc -l)" = 2 ] || fail "rr over the endpoints"
 done
 echo "$got" | grep -q '^port 80, rs2 at weight 0: rs[13] rs[13] rs[13] rs[13]$' || fail "weight 0 avoided"
+echo "$got" | grep -q '^sctp 132: rs3 rs2 rs1 rs3 rs2 rs1$' || fail "rr over SCTP endpoints"
 [ "$(echo "$got" | tail -1)" = "-- list" ] || fail "flush leaves no service"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -98,6 +98,9 @@ responders_up() {
 	done
 }
 
+# Whether real server RS listens on SCTP PORT.
+sctp_listening() { in_rs $1 ss -lnS | grep -q ":$2 "; }
+
 # The file where a real server's responder counts its UDP datagrams.
 responder_count_file() { echo /tmp/udp.$1.$$; }
 
@@ -196,14 +199,17 @@ upload() {
 
 # Tears the topology down.
 topo_down() {
-	local rs
+	local rs ns
 	for rs in "${topo_real_servers[@]}"; do
 		ip netns pids ${rs}_$$ 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del ${rs}_$$ 2>/dev/null
 		rm -f "$(responder_count_file $rs)"
 	done
-	ip netns del $topo_ns_client 2>/dev/null
-	ip netns del $topo_ns_director 2>/dev/null
+	# Processes left in them would keep the namespaces, and their services, alive.
+	for ns in $topo_ns_client $topo_ns_director; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
 	true
 }
 

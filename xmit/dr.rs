@@ -30,6 +30,7 @@ use crate::{
 
 /// Direct routing's route modes: `LOCAL | NON_LOCAL | KNOWN_NH`.
 const MODE: Mode = Mode {
+    local: true,
     redirect: false,
     lookup: Lookup {
         known_nh: true,

@@ -50,6 +50,7 @@ use kernel::{
 
 /// NAT's route modes: `LOCAL | NON_LOCAL | RDR`.
 const MODE: Mode = Mode {
+    local: true,
     redirect: true,
     lookup: Lookup {
         known_nh: false,

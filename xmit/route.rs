@@ -21,10 +21,12 @@ use crate::{
     },
 };
 
-/// The `IP_VS_RT_MODE_*` of a transmitter. Every transmitter with a route accepts a local and
-/// a non-local real server (`LOCAL | NON_LOCAL`).
+/// The `IP_VS_RT_MODE_*` of a transmitter. Every transmitter accepts a destination elsewhere
+/// (`NON_LOCAL`).
 #[derive(Clone, Copy)]
 pub(crate) struct Mode {
+    /// `LOCAL`: the destination may be this host (every transmitter but the bypass's).
+    pub(crate) local: bool,
     /// `RDR`: a packet not addressed to this host may be redirected to a local real server.
     pub(crate) redirect: bool,
     /// How the route is looked up (`KNOWN_NH`, `CONNECT`).
@@ -87,7 +89,7 @@ pub(crate) fn out_route(
     // `crosses_local_route_boundary`.
     if route.is_local() {
         // Without RDR only a packet already bound for this host may stay here.
-        if !mode.redirect && !skb.route_is_local() {
+        if !mode.local || (!mode.redirect && !skb.route_is_local()) {
             return None;
         }
         return Some(OutRoute::Local);

@@ -144,6 +144,7 @@ pub(crate) fn xmit(
     let encap = encap_of(conn);
     let partial = skb.checksum_partial();
     let mode = Mode {
+        local: true,
         redirect: false,
         lookup: Lookup {
             known_nh: false,

@@ -254,6 +254,10 @@ pub struct ForwardArgs {
     /// IP-in-IP tunnelling.
     #[arg(short = 'i', long)]
     pub ipip: bool,
+    /// Local node: the real server is this host, which receives the packets unchanged
+    /// (`IP_VS_CONN_F_LOCALNODE`; ipvsadm has no switch for it).
+    #[arg(long)]
+    pub local: bool,
 }
 
 impl ForwardArgs {
@@ -265,6 +269,8 @@ impl ForwardArgs {
             Some(FwdMethod::Route)
         } else if self.ipip {
             Some(FwdMethod::Tunnel)
+        } else if self.local {
+            Some(FwdMethod::Local)
         } else {
             None
         }
