@@ -639,16 +639,22 @@ impl ConnTable {
         })
     }
 
-    /// `conn_out_get`: the connection of a real server's reply, whose source is the real
-    /// server and destination the client.
+    /// `conn_out_get`: the connection of a packet back to a client: from the real server of
+    /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
+    /// service), from the virtual address and port, as C 7.3 matches them.
     pub(crate) fn out_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
         self.find((key.af, key.protocol, &key.daddr, key.dport), |c| {
+            let (addr, port) = if c.flags.load(Relaxed) & uapi::fwd::MASK == uapi::fwd::MASQ {
+                (&c.daddr, c.dport())
+            } else {
+                (&c.vaddr, c.vport)
+            };
             c.cport == key.dport
-                && c.dport() == key.sport
+                && port == key.sport
                 && c.protocol == key.protocol
                 && c.af == key.af
                 && c.caddr == key.daddr
-                && c.daddr == key.saddr
+                && *addr == key.saddr
                 && !c.is_template()
         })
     }

@@ -330,6 +330,27 @@ impl Service {
             .cloned()
     }
 
+    /// The tunnel destination at `addr` whose tunnel port is `tun_port` (the match of
+    /// `ip_vs_find_tunnel`).
+    pub(crate) fn find_tunnel_dest(
+        &self,
+        af: u16,
+        addr: &NfInetAddr,
+        tun_port: u16,
+    ) -> Option<Arc<Dest>> {
+        let scheduling = self.scheduling.lock();
+        scheduling
+            .dests
+            .iter()
+            .find(|d| {
+                d.af == af
+                    && &d.addr == addr
+                    && d.tun_port.load(Relaxed) == u32::from(tun_port)
+                    && d.fwd_method.load(Relaxed) & uapi::fwd::MASK == uapi::fwd::TUNNEL
+            })
+            .cloned()
+    }
+
     /// Number of destinations.
     pub(crate) fn dest_count(&self) -> usize {
         self.scheduling.lock().dests.len()

@@ -29,10 +29,16 @@ use crate::{
         Proto,
     },
     sysctl::Sysctl,
-    uapi::ipproto,
+    uapi::{
+        fwd, //
+        ipproto,
+    },
     xmit::nat,
 };
-use kernel::sync::rcu;
+use kernel::sync::{
+    atomic::Relaxed, //
+    rcu,
+};
 
 /// `ip_vs_out_hook`: real-server packets back to a client.
 pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
@@ -70,8 +76,11 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     let pkt = Packet { iph, proto, l4 };
     let key = PacketKey::new(&pkt.iph, &pkt.l4);
     if let Some(conn) = conns.out_get(&key) {
-        // `handle_response`.
-        if nat::snat_response(&ipvs.sysctl, net, &mut skb, &pkt, &conn, hook).is_err() {
+        // `handle_response`: only NAT rewrites; a packet from the virtual service of another
+        // method's connection is counted and tracked as it is.
+        if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ
+            && nat::snat_response(&ipvs.sysctl, net, &mut skb, &pkt, &conn, hook).is_err()
+        {
             return Verdict::Drop;
         }
         out_stats(ipvs, &guard, &conn, skb.len());

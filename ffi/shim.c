@@ -149,6 +149,10 @@ void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
+void rust_ipvs_consume_skb(struct sk_buff *skb);
+int rust_ipvs_skb_pull_network(struct sk_buff *skb, unsigned int len, unsigned int linear);
+void rust_ipvs_skb_set_transport_header(struct sk_buff *skb, int offset);
+void rust_ipvs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
@@ -927,6 +931,31 @@ int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
 	skb->ignore_df = 1;
 	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
 		       dst_output);
+}
+
+void rust_ipvs_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+/* The pulls of ip_vs_in_icmp's tunnel case. */
+int rust_ipvs_skb_pull_network(struct sk_buff *skb, unsigned int len, unsigned int linear)
+{
+	if (!pskb_pull(skb, len))
+		return -ENOMEM;
+	skb_reset_network_header(skb);
+	memset(&IPCB(skb)->opt, 0, sizeof(IPCB(skb)->opt));
+	return pskb_may_pull(skb, linear) ? 0 : -ENOMEM;
+}
+
+void rust_ipvs_skb_set_transport_header(struct sk_buff *skb, int offset)
+{
+	skb_set_transport_header(skb, offset);
+}
+
+void rust_ipvs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu)
+{
+	ipv4_update_pmtu(skb, net, mtu, 0, 0);
 }
 
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info)

@@ -354,6 +354,23 @@ extern "C" {
 extern "C" {
     /// `inet_port_requires_bind_service()`: `port` is below `ip_unprivileged_port_start`.
     pub(crate) fn rust_ipvs_port_requires_bind_service(net: *mut bindings::net, port: u16) -> bool;
+    /// `consume_skb()`.
+    pub(crate) fn rust_ipvs_consume_skb(skb: *mut bindings::sk_buff);
+    /// `pskb_pull(skb, len)`, the network header reset there and its IP options cleared, then
+    /// `pskb_may_pull(skb, linear)`; -ENOMEM when either fails.
+    pub(crate) fn rust_ipvs_skb_pull_network(
+        skb: *mut bindings::sk_buff,
+        len: c_uint,
+        linear: c_uint,
+    ) -> c_int;
+    /// `skb_set_transport_header()`.
+    pub(crate) fn rust_ipvs_skb_set_transport_header(skb: *mut bindings::sk_buff, offset: c_int);
+    /// `ipv4_update_pmtu(skb, net, mtu, 0, 0)`.
+    pub(crate) fn rust_ipvs_ipv4_update_pmtu(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+        mtu: u32,
+    );
     /// `inet_addr_type()`: the `RTN_*` type of an IPv4 address in `net`.
     pub(crate) fn rust_ipvs_inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
     /// `net_eq(net, &init_net)`.

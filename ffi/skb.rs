@@ -263,6 +263,43 @@ impl<'a> Skb<'a> {
         // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
     }
+
+    /// Frees the packet as used, not dropped (`consume_skb`); the hook must then return
+    /// [`super::netfilter::Verdict::Stolen`].
+    pub(crate) fn consume(self) {
+        // SAFETY: the skb is owned by the hook (type invariant), which gives it up here;
+        // `self` is consumed so it is not used again.
+        unsafe { shim::rust_ipvs_consume_skb(self.skb) };
+    }
+
+    /// Drops the first `len` bytes, the header that follows becoming the network header with
+    /// no IP options recorded (`pskb_pull`, `skb_reset_network_header`, `IPCB(skb)->opt`
+    /// cleared), then makes sure `linear` bytes of it are in the linear part
+    /// (`pskb_may_pull`). ENOMEM when the packet is shorter or cannot be pulled.
+    pub(crate) fn pull_to_network(&mut self, len: usize, linear: usize) -> Result {
+        let len = c_uint::try_from(len).map_err(|_| EINVAL)?;
+        let linear = c_uint::try_from(linear).map_err(|_| EINVAL)?;
+        // SAFETY: the skb is owned by the hook (type invariant); the wrapper checks the
+        // lengths against the packet itself.
+        to_result(unsafe { shim::rust_ipvs_skb_pull_network(self.skb, len, linear) })
+    }
+
+    /// Sets the transport header `offset` bytes after the network header.
+    pub(crate) fn set_transport_offset(&mut self, offset: usize) -> Result {
+        let offset = c_int::try_from(offset).map_err(|_| EINVAL)?;
+        // SAFETY: the skb is owned by the hook (type invariant); only the header offset is
+        // set.
+        unsafe { shim::rust_ipvs_skb_set_transport_header(self.skb, offset) };
+        Ok(())
+    }
+
+    /// Records `mtu` as the path MTU toward the destination of the IPv4 header at the network
+    /// header, which must be linear (`ipv4_update_pmtu`).
+    pub(crate) fn update_path_mtu(&mut self, net: &Net, mtu: u32) {
+        // SAFETY: `net` is alive and the skb owned by the hook (invariants); the wrapper
+        // reads the IPv4 header at the network header, which the caller pulled.
+        unsafe { shim::rust_ipvs_ipv4_update_pmtu(net.as_ptr(), self.skb, mtu) };
+    }
 }
 
 impl Skb<'_> {

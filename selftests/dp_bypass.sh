@@ -64,7 +64,7 @@ scenario() {
 	echo "cache_bypass=1, TCP: $(in_director socat -T 5 - TCP:$(rs_addr rs1):8080,connect-timeout=3 </dev/null 2>&1 | socat_messages)"
 	echo "cache_bypass=1, UDP: $(echo ping | in_director socat -T 2 -t 2 - UDP:$(rs_addr rs2):5353,sourceport=42000 2>&1 | socat_messages)"
 	# The flows' connections, to no real server.
-	in_director ipvsadm -Lcn | awk 'NR > 2 && $6 == "0.0.0.0:0" { split($4, c, ":"); print $1, c[1], $5, $6 }' | sort
+	in_director ipvsadm -Lcn | awk 'NR > 2 && $6 == "0.0.0.0:0" { split($4, c, ":"); print $1, $3, c[1], $5, $6 }' | sort
 	in_director ipvsadm -Ln -f 1
 	topo_down
 }

@@ -31,7 +31,8 @@ use crate::{
     packet::NfInetAddr,
     sched::persist::FTP_PORT,
     service::{
-        Service, //
+        Dest, //
+        Service,
         ServiceKey,
     },
     uapi,
@@ -332,6 +333,20 @@ impl ServiceTable {
                 .map_err(|_| ENOMEM)?;
         }
         Ok(list)
+    }
+
+    /// The tunnel destination at `addr` with tunnel port `tun_port` (0 for IP-in-IP and GRE)
+    /// of any service (`ip_vs_find_tunnel`). C finds it in its real-server hash table; this
+    /// walks the services, for ICMP errors about tunnel packets only.
+    pub(crate) fn find_tunnel(
+        &self,
+        guard: &Guard,
+        af: u16,
+        addr: &NfInetAddr,
+        tun_port: u16,
+    ) -> Option<Arc<Dest>> {
+        self.iter(guard)
+            .find_map(|s| s.find_tunnel_dest(af, addr, tun_port))
     }
 
     /// Whether `addr:port` is a NAT real server of some service of `protocol`

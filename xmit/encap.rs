@@ -21,6 +21,12 @@ const GUE_HEADER_LEN: u32 = 4;
 const GUE_REMCSUM_LEN: u32 = 8;
 /// Length of the GRE base header, and of its checksum field.
 const GRE_WORD_LEN: u32 = 4;
+/// The UDP and GUE base headers of a quoted GUE packet.
+const QUOTED_GUE_BASE_LEN: usize = (UDP_HEADER_LEN + GUE_HEADER_LEN) as usize;
+/// A GRE header with its checksum field.
+const QUOTED_GRE_CSUM_LEN: usize = (2 * GRE_WORD_LEN) as usize;
+/// GRE's checksum-present flag (`GRE_CSUM`), in the flags word.
+const GRE_CSUM: u16 = 0x8000;
 /// The EtherType of IPv4 (`ETH_P_IP`), GRE's protocol field for an IPv4 inner packet.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
 
@@ -178,4 +184,35 @@ pub(crate) fn outer_header(
         d2,
         d3,
     ]
+}
+
+/// The length of the UDP and GUE headers in front of a quoted packet, from the first four
+/// bytes of its GUE header (`ipvs_udp_decap`): [`None`] unless it is a version 0 data message
+/// carrying IPv4 (C does not decode IPv6 there yet).
+pub(crate) fn quoted_gue_len(gue: [u8; 4]) -> Option<usize> {
+    let [first, proto_ctype, ..] = gue;
+    // `struct guehdr`: version in the top two bits, the control flag, then `hlen` in words.
+    let version = first >> 6;
+    let control = (first >> 5) & 1;
+    if version != 0 || control != 0 || proto_ctype != ipproto::IPIP {
+        return None;
+    }
+    let options = usize::from(first & 0x1f).checked_mul(4)?;
+    options.checked_add(QUOTED_GUE_BASE_LEN)
+}
+
+/// The length of the GRE header in front of a quoted packet, from its first four bytes
+/// (`ipvs_gre_decap`, `gre_calc_hlen`): [`None`] unless it is version 0, with no flag but the
+/// checksum, carrying IPv4.
+pub(crate) fn quoted_gre_len(gre: [u8; 4]) -> Option<usize> {
+    let [f0, f1, p0, p1] = gre;
+    let flags = u16::from_be_bytes([f0, f1]);
+    if flags & !GRE_CSUM != 0 || u16::from_be_bytes([p0, p1]) != ETH_P_IP {
+        return None;
+    }
+    Some(if flags & GRE_CSUM != 0 {
+        QUOTED_GRE_CSUM_LEN
+    } else {
+        GRE_WORD_LEN as usize
+    })
 }

@@ -231,7 +231,10 @@ pub(crate) fn icmp_response(
     conn: &Conn,
     hook: HookPoint,
 ) -> Verdict {
+    // Another method's error comes from the virtual service already: counted and tracked as
+    // it is.
     if conn.flags.load(Relaxed) & fwd::MASK != fwd::MASQ {
+        finish_response(skb, conn);
         return Verdict::Accept;
     }
     if !skb.checksum_ok(err.icmp_offset) {

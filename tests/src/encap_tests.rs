@@ -114,3 +114,29 @@ fn udp_and_outer_headers() {
     );
     assert_eq!(outer_header(47, 0, 1, false, [1; 4], [2; 4])[6], 0, "no DF");
 }
+
+#[test]
+fn quoted_gue_headers() {
+    use crate::xmit::encap::quoted_gue_len;
+    // Version 0 data message carrying IPv4 (proto_ctype 4), no options: UDP 8 + GUE 4.
+    assert_eq!(quoted_gue_len([0x00, 4, 0, 0]), Some(12));
+    // hlen 2 words of options (the remote checksum's private flags and offsets).
+    assert_eq!(quoted_gue_len([0x02, 4, 0, 0]), Some(20));
+    assert_eq!(quoted_gue_len([0x1f, 4, 0, 0]), Some(12 + 31 * 4));
+    // A control message, another version, IPv6 inside: not decoded.
+    assert_eq!(quoted_gue_len([0x20, 4, 0, 0]), None);
+    assert_eq!(quoted_gue_len([0x40, 4, 0, 0]), None);
+    assert_eq!(quoted_gue_len([0x00, 41, 0, 0]), None);
+}
+
+#[test]
+fn quoted_gre_headers() {
+    use crate::xmit::encap::quoted_gre_len;
+    assert_eq!(quoted_gre_len([0x00, 0x00, 0x08, 0x00]), Some(4));
+    assert_eq!(quoted_gre_len([0x80, 0x00, 0x08, 0x00]), Some(8));
+    // Key, sequence number, a version other than 0, IPv6: not ours.
+    assert_eq!(quoted_gre_len([0x20, 0x00, 0x08, 0x00]), None);
+    assert_eq!(quoted_gre_len([0x10, 0x00, 0x08, 0x00]), None);
+    assert_eq!(quoted_gre_len([0x00, 0x01, 0x08, 0x00]), None);
+    assert_eq!(quoted_gre_len([0x00, 0x00, 0x86, 0xdd]), None);
+}
