@@ -12,10 +12,7 @@ pub(crate) mod proc;
 use crate::{
     conn::ConnTable,
     ffi::{
-        net::{
-            AddrType, //
-            Net,
-        },
+        net::AddrType,
         netfilter::HookRegistration,
         proc::ProcRegistration,
         sysctl::SysctlRegistration,
@@ -242,7 +239,7 @@ impl Control {
         if !table.remove(service) {
             return Err(ESRCH);
         }
-        self.trash(service, service.remove_all_dests());
+        self.trash(ipvs, service, service.remove_all_dests());
         self.shrink_table(ipvs);
         Ok(())
     }
@@ -259,7 +256,7 @@ impl Control {
             }
         }
         for service in services.iter() {
-            self.trash(service, service.remove_all_dests());
+            self.trash(ipvs, service, service.remove_all_dests());
         }
         self.shrink_table(ipvs);
         Ok(())
@@ -269,7 +266,7 @@ impl Control {
     /// is there (`ip_vs_trash_get_dest`), its connections carrying on, or a new one.
     pub(crate) fn add_dest(
         &mut self,
-        net: &Net,
+        ipvs: &Ipvs,
         service: &Arc<Service>,
         af: u16,
         addr: &NfInetAddr,
@@ -289,16 +286,25 @@ impl Control {
             // to as unicast.
             if af == uapi::AF_INET
                 && !matches!(
-                    net.addr_type(v4_of(addr)),
+                    ipvs.net.get().addr_type(v4_of(addr)),
                     AddrType::Local | AddrType::Unicast
                 )
             {
                 return Err(EINVAL);
             }
             let dest = Dest::new(af, *addr, port, config)?;
+            let entry = ipvs.real_servers.prepare(&dest, config, &service.key)?;
             // Nothing was published before: this does not wait for a grace period.
             dest.service_stats.replace(Some(service.stats.clone()));
-            return service.add_dest(dest);
+            service.add_dest(dest)?;
+            ipvs.real_servers.publish(entry);
+            return Ok(());
+        };
+        let entry = match self.dest_trash.get(index) {
+            Some(trashed) => ipvs
+                .real_servers
+                .prepare(&trashed.dest, config, &service.key)?,
+            None => return Err(EINVAL),
         };
         let trashed = self.dest_trash.remove(index).map_err(|_| EINVAL)?;
         let dest = trashed.dest.clone();
@@ -320,12 +326,14 @@ impl Control {
             let _ = self.dest_trash.push(trashed, GFP_KERNEL);
             return Err(e);
         }
+        ipvs.real_servers.publish(entry);
         Ok(())
     }
 
     /// Deletes a destination of a service (`ip_vs_del_dest`) to the trash.
     pub(crate) fn del_dest(
         &mut self,
+        ipvs: &Ipvs,
         service: &Arc<Service>,
         af: u16,
         addr: &NfInetAddr,
@@ -334,14 +342,21 @@ impl Control {
         let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
         self.dest_trash.reserve(1, GFP_KERNEL)?;
         service.remove_dest(&dest)?;
-        self.trash(service, [dest]);
+        self.trash(ipvs, service, [dest]);
         Ok(())
     }
 
-    /// Moves `dests`, just unlinked from `service`, to the trash, whose capacity the caller
-    /// reserved (`ip_vs_trash_put_dest`).
-    fn trash(&mut self, service: &Arc<Service>, dests: impl IntoIterator<Item = Arc<Dest>>) {
+    /// Moves `dests`, just unlinked from `service`, out of the real-server table and to the
+    /// trash, whose capacity the caller reserved (`__ip_vs_unlink_dest`'s `ip_vs_rs_unhash`,
+    /// `ip_vs_trash_put_dest`).
+    fn trash(
+        &mut self,
+        ipvs: &Ipvs,
+        service: &Arc<Service>,
+        dests: impl IntoIterator<Item = Arc<Dest>>,
+    ) {
         for dest in dests {
+            ipvs.real_servers.remove(&dest);
             let trashed = TrashedDest {
                 service: service.clone(),
                 dest,
@@ -369,9 +384,11 @@ impl Control {
         });
     }
 
-    /// Takes the hooks and the service table out, for namespace teardown outside the lock.
+    /// Takes the hooks and the service table out, for namespace teardown outside the lock;
+    /// the destinations leave `ipvs`'s real-server table.
     pub(crate) fn flush_into(
         &mut self,
+        ipvs: &Ipvs,
     ) -> (
         Option<HookRegistration>,
         Option<ProcRegistration>,
@@ -382,7 +399,9 @@ impl Control {
         if let Some(table) = &services {
             let guard = rcu::read_lock();
             for service in table.iter(&guard) {
-                drop(service.remove_all_dests());
+                for dest in service.remove_all_dests().iter() {
+                    ipvs.real_servers.remove(dest);
+                }
             }
         }
         self.dest_trash.clear();
@@ -473,8 +492,10 @@ fn check_dest_config(config: &DestConfig) -> Result {
     Ok(())
 }
 
-/// Edits a destination of a service (`ip_vs_edit_dest`).
+/// Edits a destination of a service (`ip_vs_edit_dest`); one whose method or tunnel changes
+/// is hashed again in the real-server table (`__ip_vs_update_dest`).
 pub(crate) fn edit_dest(
+    ipvs: &Ipvs,
     service: &Service,
     af: u16,
     addr: &NfInetAddr,
@@ -483,7 +504,21 @@ pub(crate) fn edit_dest(
 ) -> Result {
     check_dest_config(config)?;
     let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
-    dest.apply(config);
+    let rehash = dest.fwd_method.load(Relaxed) != config.fwd_method & uapi::fwd::MASK
+        || dest.tun_type.load(Relaxed) != u32::from(config.tun_type)
+        || dest.tun_port.load(Relaxed) != u32::from(config.tun_port);
+    let entry = if rehash {
+        Some(ipvs.real_servers.prepare(&dest, config, &service.key)?)
+    } else {
+        None
+    };
+    if let Some(entry) = entry {
+        ipvs.real_servers.remove(&dest);
+        dest.apply(config);
+        ipvs.real_servers.publish(entry);
+    } else {
+        dest.apply(config);
+    }
     service.dest_updated();
     Ok(())
 }

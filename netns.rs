@@ -18,7 +18,10 @@ use crate::{
         NetSettings, //
         Timeouts,
     },
-    service::ServiceTable,
+    service::{
+        real_servers::RealServers, //
+        ServiceTable,
+    },
     stats::Stats,
     sysctl::Sysctls,
 };
@@ -38,6 +41,8 @@ pub(crate) struct Ipvs {
     pub(crate) services: RcuArc<ServiceTable>,
     /// The connection table, allocated with the first service (as C allocates `conn_tab`).
     pub(crate) conns: RcuArc<ConnTable>,
+    /// The services' NAT and tunnel destinations by address (`rs_table`).
+    pub(crate) real_servers: RealServers,
     /// The namespace itself.
     pub(crate) net: NetRef,
 }
@@ -52,6 +57,7 @@ impl Ipvs {
             defense: Defense::new(),
             services: RcuArc::new(),
             conns: RcuArc::new(),
+            real_servers: RealServers::new()?,
             net,
         })
     }

@@ -115,7 +115,7 @@ impl PernetState for NetState {
     /// Unregisters the hooks (waiting for running ones), the timer, /proc and sysctls, then
     /// drops the configuration and the connections.
     fn stop(&self) {
-        let (hooks, proc_files, timer, services) = self.control.lock().flush_into();
+        let (hooks, proc_files, timer, services) = self.control.lock().flush_into(&self.ipvs);
         let sysctls = self.control.lock().sysctls.take();
         drop(hooks);
         drop(timer);

@@ -9,6 +9,7 @@
 //! holds a counted reference to its destination, so a removed destination stays valid for the
 //! connections still pointing at it (C keeps it in a trash list for that).
 
+pub(crate) mod real_servers;
 pub(crate) mod table;
 
 pub(crate) use table::ServiceTable;
@@ -327,27 +328,6 @@ impl Service {
             .dests
             .iter()
             .find(|d| d.af == af && d.port == port && &d.addr == addr)
-            .cloned()
-    }
-
-    /// The tunnel destination at `addr` whose tunnel port is `tun_port` (the match of
-    /// `ip_vs_find_tunnel`).
-    pub(crate) fn find_tunnel_dest(
-        &self,
-        af: u16,
-        addr: &NfInetAddr,
-        tun_port: u16,
-    ) -> Option<Arc<Dest>> {
-        let scheduling = self.scheduling.lock();
-        scheduling
-            .dests
-            .iter()
-            .find(|d| {
-                d.af == af
-                    && &d.addr == addr
-                    && d.tun_port.load(Relaxed) == u32::from(tun_port)
-                    && d.fwd_method.load(Relaxed) & uapi::fwd::MASK == uapi::fwd::TUNNEL
-            })
             .cloned()
     }
 

@@ -352,13 +352,13 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
         (cmd::DEL_SERVICE, _) => control.del_service(ipvs, &service),
         (cmd::NEW_DEST, Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
-            control.add_dest(ipvs.net.get(), &service, d.af, &d.addr, d.port, &config)
+            control.add_dest(ipvs, &service, d.af, &d.addr, d.port, &config)
         }
         (cmd::SET_DEST, Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
-            super::edit_dest(&service, d.af, &d.addr, d.port, &config)
+            super::edit_dest(ipvs, &service, d.af, &d.addr, d.port, &config)
         }
-        (cmd::DEL_DEST, Some(d)) => control.del_dest(&service, d.af, &d.addr, d.port),
+        (cmd::DEL_DEST, Some(d)) => control.del_dest(ipvs, &service, d.af, &d.addr, d.port),
         (cmd::ZERO, _) => {
             super::zero_service(&service);
             Ok(())

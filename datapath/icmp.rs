@@ -38,7 +38,7 @@ use crate::{
     },
     proto::Proto,
     service::{
-        table::ServiceTable, //
+        real_servers::RealServers, //
         Dest,
     },
     uapi::{
@@ -139,11 +139,9 @@ fn embedded(skb: &Skb<'_>, icmp_offset: usize, inner_offset: usize) -> Icmp {
 /// `ip_vs_in_icmp`: an ICMP error sent to the virtual service (or routed through the
 /// director) about a packet the director sent to a client; a fragment is reassembled first,
 /// and what is unrelated is accepted.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn request_icmp(
     ipvs: &Ipvs,
     net: &Net,
-    services: &ServiceTable,
     conns: &ConnTable,
     guard: &Guard,
     mut skb: Skb<'_>,
@@ -158,7 +156,7 @@ pub(super) fn request_icmp(
         };
     }
     let tables = Tables {
-        services,
+        real_servers: &ipvs.real_servers,
         conns,
         guard,
     };
@@ -167,8 +165,8 @@ pub(super) fn request_icmp(
 
 /// What the request path's ICMP half looks up in.
 struct Tables<'a> {
-    /// The services, for the tunnel destinations.
-    services: &'a ServiceTable,
+    /// The real servers, for the tunnel destinations.
+    real_servers: &'a RealServers,
     /// The connections.
     conns: &'a ConnTable,
     /// The hook's read-side section.
@@ -202,7 +200,7 @@ enum Quoted {
 fn tunnel_quote(tables: &Tables<'_>, skb: &Skb<'_>, outer: &IpHeader) -> Quoted {
     let find = |tun_port| {
         tables
-            .services
+            .real_servers
             .find_tunnel(tables.guard, outer.af, &outer.daddr, tun_port)
     };
     let tun_type_of = |dest: &Dest| u8::try_from(dest.tun_type.load(Relaxed)).ok();
@@ -435,12 +433,12 @@ pub(super) fn reply_icmp(
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
 pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = rcu::read_lock();
-    let Some((services, conns)) = ipvs.tables(&guard) else {
+    let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
     match IpHeader::parse(&skb) {
         Some(iph) if iph.protocol == ipproto::ICMP => {
-            request_icmp(ipvs, net, services, conns, &guard, skb, &iph, hook)
+            request_icmp(ipvs, net, conns, &guard, skb, &iph, hook)
         }
         _ => Verdict::Accept,
     }

@@ -46,7 +46,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         return Verdict::Accept;
     }
     let guard = rcu::read_lock();
-    let Some((services, conns)) = ipvs.tables(&guard) else {
+    let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
     let Some(mut iph) = IpHeader::parse(&skb) else {
@@ -92,7 +92,9 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     // A reply-looking packet from a real server with no connection.
     if ipvs.sysctl.enabled(Sysctl::NatIcmpSend)
         && !proto.is_reset(&pkt.l4)
-        && services.has_real_service(&guard, key.af, key.protocol, &key.saddr, key.sport)
+        && ipvs
+            .real_servers
+            .has_real_service(&guard, key.af, key.protocol, &key.saddr, key.sport)
     {
         skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
         return Verdict::Drop;

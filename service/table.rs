@@ -28,11 +28,9 @@ use crate::{
             SizeLimits,
         },
     },
-    packet::NfInetAddr,
     sched::persist::FTP_PORT,
     service::{
-        Dest, //
-        Service,
+        Service, //
         ServiceKey,
     },
     uapi,
@@ -333,36 +331,5 @@ impl ServiceTable {
                 .map_err(|_| ENOMEM)?;
         }
         Ok(list)
-    }
-
-    /// The tunnel destination at `addr` with tunnel port `tun_port` (0 for IP-in-IP and GRE)
-    /// of any service (`ip_vs_find_tunnel`). C finds it in its real-server hash table; this
-    /// walks the services, for ICMP errors about tunnel packets only.
-    pub(crate) fn find_tunnel(
-        &self,
-        guard: &Guard,
-        af: u16,
-        addr: &NfInetAddr,
-        tun_port: u16,
-    ) -> Option<Arc<Dest>> {
-        self.iter(guard)
-            .find_map(|s| s.find_tunnel_dest(af, addr, tun_port))
-    }
-
-    /// Whether `addr:port` is a NAT real server of some service of `protocol`
-    /// (`ip_vs_has_real_service`).
-    pub(crate) fn has_real_service(
-        &self,
-        guard: &Guard,
-        af: u16,
-        protocol: u8,
-        addr: &NfInetAddr,
-        port: u16,
-    ) -> bool {
-        self.iter(guard).any(|s| {
-            (s.key.protocol == u16::from(protocol) || s.key.fwmark != 0)
-                && s.find_dest(af, addr, port)
-                    .is_some_and(|d| d.fwd_method.load(Relaxed) == uapi::fwd::MASQ)
-        })
     }
 }
