@@ -28,12 +28,17 @@ use crate::{
         skb::Skb,
     },
     netns::Ipvs,
-    packet::IpHeader,
+    packet::{
+        self, //
+        icmpv6,
+        IpHeader,
+    },
     service::{
         Dest, //
         Service,
     },
     stats::Stats,
+    uapi,
 };
 use kernel::sync::{
     atomic::Relaxed, //
@@ -47,6 +52,16 @@ fn gather<'a>(net: &Net, hook: HookPoint, skb: Skb<'a>) -> Result<(Skb<'a>, IpHe
     let whole = skb.gather_fragments(net, hook).ok_or(Verdict::Stolen)?;
     let iph = IpHeader::parse(&whole).ok_or(Verdict::Accept)?;
     Ok((whole, iph))
+}
+
+/// Answers the packet with "port unreachable" in its family's ICMP (`ip_vs_leave`, the
+/// `nat_icmp_send` of `ip_vs_out_hook`).
+fn port_unreachable(net: &Net, skb: &mut Skb<'_>, af: u16) {
+    if af == uapi::AF_INET6 {
+        skb.icmpv6_send(net, icmpv6::DEST_UNREACH, icmpv6::PORT_UNREACH, 0, false);
+    } else {
+        skb.icmp_send(packet::icmp::DEST_UNREACH, packet::icmp::PORT_UNREACH);
+    }
 }
 
 /// Counts a new connection (`ip_vs_conn_stats`).

@@ -71,6 +71,14 @@ pub(crate) const IPV4_SADDR_OFFSET: usize = 12;
 pub(crate) const IPV4_DADDR_OFFSET: usize = 16;
 /// Length of an IPv4 header without options.
 const IPV4_MIN_HEADER: usize = 20;
+/// Length of the fixed IPv6 header.
+const IPV6_HEADER: usize = 40;
+/// Offset of the hop limit in the IPv6 header.
+pub(crate) const IPV6_HOP_LIMIT_OFFSET: usize = 7;
+/// Offset of the source address in the IPv6 header.
+pub(crate) const IPV6_SADDR_OFFSET: usize = 8;
+/// Offset of the destination address in the IPv6 header.
+pub(crate) const IPV6_DADDR_OFFSET: usize = 24;
 
 /// A parsed IP header (C: `struct ip_vs_iphdr`).
 #[derive(Clone, Copy)]
@@ -101,9 +109,45 @@ pub(crate) struct IpHeader {
 }
 
 impl IpHeader {
-    /// Parses the packet's IPv4 header at its network header (`ip_vs_fill_iph_skb`).
+    /// Parses the packet's IP header at its network header, of the family its version says
+    /// (`ip_vs_fill_iph_skb`; a hook of one family only sees packets of that family).
     pub(crate) fn parse(skb: &Skb<'_>) -> Option<Self> {
-        Self::parse_v4(skb, skb.network_offset()?)
+        let offset = skb.network_offset()?;
+        let mut version = [0u8; 1];
+        match skb.read(offset, &mut version)? {
+            [v] if v >> 4 == 4 => Self::parse_v4(skb, offset),
+            [v] if v >> 4 == 6 => Self::parse_v6(skb, offset),
+            _ => None,
+        }
+    }
+
+    /// Parses the IPv6 header at `offset`, the packet's network header, and finds the upper
+    /// layer through the extension headers (`ipv6_find_hdr`). IPv6 fragments are reassembled
+    /// before the hooks (`nf_defrag_ipv6`), so only a later fragment shows as one.
+    fn parse_v6(skb: &Skb<'_>, offset: usize) -> Option<Self> {
+        let mut raw = [0u8; IPV6_HEADER];
+        let raw = skb.read(offset, &mut raw)?;
+        let raw = <&[u8; IPV6_HEADER]>::try_from(raw).ok()?;
+        let (protocol, transport_offset, fragoff) = skb.ipv6_upper_layer()?;
+        let mut saddr = [0u8; 16];
+        let mut daddr = [0u8; 16];
+        saddr.copy_from_slice(raw.get(8..24)?);
+        daddr.copy_from_slice(raw.get(24..40)?);
+        let [b0, b1, ..] = *raw;
+        Some(IpHeader {
+            af: uapi::AF_INET6,
+            offset,
+            transport_offset,
+            protocol,
+            fragment_offset: fragoff >> 3,
+            ttl: *raw.get(IPV6_HOP_LIMIT_OFFSET)?,
+            tos: (b0 << 4) | (b1 >> 4),
+            // No fragmenting on the way: a packet too big for a link is refused.
+            dont_fragment: true,
+            more_fragments: false,
+            saddr,
+            daddr,
+        })
     }
 
     /// Parses an IPv4 header at `offset`, for example one embedded in an ICMP error.
@@ -134,9 +178,9 @@ impl IpHeader {
         })
     }
 
-    /// A fragment of a datagram, the first or a later one (`ip_is_fragment`).
+    /// An IPv4 fragment, the first or a later one (`ip_is_fragment`), which IPVS gathers.
     pub(crate) fn is_fragment(&self) -> bool {
-        self.more_fragments || self.fragment_offset != 0
+        self.af == uapi::AF_INET && (self.more_fragments || self.fragment_offset != 0)
     }
 
     /// Not the first fragment of a datagram: no transport header follows.
@@ -192,6 +236,20 @@ impl Transport {
             _ => None,
         }
     }
+}
+
+/// ICMPv6 types and codes the data path sends.
+pub(crate) mod icmpv6 {
+    /// `ICMPV6_DEST_UNREACH`.
+    pub(crate) const DEST_UNREACH: u8 = 1;
+    /// `ICMPV6_PORT_UNREACH`, a code of [`DEST_UNREACH`].
+    pub(crate) const PORT_UNREACH: u8 = 4;
+    /// `ICMPV6_PKT_TOOBIG`.
+    pub(crate) const PKT_TOOBIG: u8 = 2;
+    /// `ICMPV6_TIME_EXCEED`.
+    pub(crate) const TIME_EXCEED: u8 = 3;
+    /// `ICMPV6_EXC_HOPLIMIT`, a code of [`TIME_EXCEED`].
+    pub(crate) const EXC_HOPLIMIT: u8 = 0;
 }
 
 /// ICMP types and codes the data path reads or sends.

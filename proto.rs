@@ -22,10 +22,14 @@ use crate::{
     packet::{
         v4_of, //
         IpHeader,
+        NfInetAddr,
         Transport,
     },
     sysctl::Sysctls,
-    uapi::ipproto,
+    uapi::{
+        self, //
+        ipproto,
+    },
 };
 use core::fmt;
 use kernel::{
@@ -114,12 +118,18 @@ pub(crate) trait Protocol: Sync {
         let port_at = iph.transport_offset.checked_add(2).ok_or(EINVAL)?;
         rewrite_port(
             w,
+            iph,
             l4,
-            port_at,
-            l4.dport,
-            conn.dport(),
-            v4_of(&iph.daddr),
-            v4_of(&conn.daddr),
+            PortChange {
+                at: port_at,
+                from: l4.dport,
+                to: conn.dport(),
+            },
+            AddrChange {
+                from: &iph.daddr,
+                to: &conn.daddr,
+                after: (&iph.saddr, &conn.daddr),
+            },
             Self::ZERO_CHECKSUM_IS_NONE,
         )
     }
@@ -135,12 +145,18 @@ pub(crate) trait Protocol: Sync {
     ) -> Result {
         rewrite_port(
             w,
+            iph,
             l4,
-            iph.transport_offset,
-            l4.sport,
-            conn.vport,
-            v4_of(&iph.saddr),
-            v4_of(&conn.vaddr),
+            PortChange {
+                at: iph.transport_offset,
+                from: l4.sport,
+                to: conn.vport,
+            },
+            AddrChange {
+                from: &iph.saddr,
+                to: &conn.vaddr,
+                after: (&conn.vaddr, &iph.daddr),
+            },
             Self::ZERO_CHECKSUM_IS_NONE,
         )
     }
@@ -292,28 +308,58 @@ fn nat_header_len<P: Protocol>(_p: &P) -> usize {
     P::NAT_HEADER_LEN
 }
 
-/// Writes `new_port` over the 2-byte port at `port_at` and updates the transport checksum, if
-/// the packet has one, for the port and for the address change `old_addr` to `new_addr`
-/// (pseudo-header); a checksum that becomes 0 is written as 0xffff when `zero_is_none`.
-#[allow(clippy::too_many_arguments)]
+/// A port a NAT handler rewrites.
+struct PortChange {
+    /// Offset of the port from `skb->data`.
+    at: usize,
+    /// The port now, host order.
+    from: u16,
+    /// The port to write.
+    to: u16,
+}
+
+/// The address change the transmitter makes alongside a port rewrite, which the transport
+/// checksum covers through the pseudo-header.
+struct AddrChange<'a> {
+    /// The address before.
+    from: &'a NfInetAddr,
+    /// The address after.
+    to: &'a NfInetAddr,
+    /// The packet's source and destination once rewritten, for a checksum computed anew.
+    after: (&'a NfInetAddr, &'a NfInetAddr),
+}
+
+/// Writes the new port and updates the transport checksum for it and for the address change
+/// (`tcp_fast_csum_update`, `udp_fast_csum_update`, or their `_partial_` forms for a checksum
+/// the device completes). A UDP checksum of 0 (`zero_is_none`: none was computed) is computed
+/// in full, as C's UDP handlers do; one an update makes 0 is written as 0xffff.
 fn rewrite_port(
     w: &mut Writable<'_, '_>,
+    iph: &IpHeader,
     l4: &Transport,
-    port_at: usize,
-    old_port: u16,
-    new_port: u16,
-    old_addr: [u8; 4],
-    new_addr: [u8; 4],
+    port: PortChange,
+    addr: AddrChange<'_>,
     zero_is_none: bool,
 ) -> Result {
-    let (old_port, new_port) = (old_port.to_be_bytes(), new_port.to_be_bytes());
-    w.write(port_at, &new_port)?;
-    if let Some(csum) = l4.csum_offset {
-        w.csum_replace2(csum, old_port, new_port)?;
-        w.csum_replace4(csum, old_addr, new_addr, true)?;
-        if zero_is_none {
-            w.mangle_zero_csum(csum)?;
+    let (from_port, to_port) = (port.from.to_be_bytes(), port.to.to_be_bytes());
+    w.write(port.at, &to_port)?;
+    let Some(csum) = l4.csum_offset else {
+        return Ok(());
+    };
+    if zero_is_none && !w.checksum_partial() {
+        let mut old = [0u8; 2];
+        if w.read(csum, &mut old) == Some(&[0, 0]) {
+            return w.udp_checksum_full(iph.transport_offset, iph.af, addr.after.0, addr.after.1);
         }
+    }
+    w.csum_replace2(csum, from_port, to_port)?;
+    if iph.af == uapi::AF_INET6 {
+        w.csum_replace16(csum, addr.from, addr.to)?;
+    } else {
+        w.csum_replace4(csum, v4_of(addr.from), v4_of(addr.to), true)?;
+    }
+    if zero_is_none {
+        w.mangle_zero_csum(csum)?;
     }
     Ok(())
 }

@@ -23,14 +23,14 @@ use crate::{
         skb::Skb, //
     },
     packet::{
-        v4_of, //
-        IcmpError,
+        IcmpError, //
         IpHeader,
     },
     proto::Packet,
     sysctl::Sysctls,
     uapi::{
-        conn_flags, //
+        self, //
+        conn_flags,
         fwd,
     },
 };
@@ -76,6 +76,10 @@ impl Xmit {
         pkt: &Packet,
         conn: &Conn,
     ) -> Verdict {
+        // IPv6 has NAT and the local node so far.
+        if pkt.iph.af == uapi::AF_INET6 && !matches!(self, Xmit::Nat | Xmit::LocalNode) {
+            return Verdict::Drop;
+        }
         match self {
             Xmit::Nat => nat::xmit(net, skb, pkt, conn),
             Xmit::DirectRoute => dr::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
@@ -116,9 +120,9 @@ pub(crate) fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
         skb.notrack();
     } else if f & fwd::MASK == fwd::MASQ {
         if outin {
-            skb.conntrack_alter_reply(true, v4_of(&conn.daddr), conn.dport());
+            skb.conntrack_alter_reply(true, &conn.daddr, conn.dport());
         } else {
-            skb.conntrack_alter_reply(false, v4_of(&conn.vaddr), conn.vport);
+            skb.conntrack_alter_reply(false, &conn.vaddr, conn.vport);
         }
     }
 }
@@ -132,6 +136,10 @@ pub(crate) fn send_or_cont(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &
         OutRoute::Local => Verdict::Accept,
         OutRoute::Remote { route, .. } => {
             skb.send_local_out(net, route);
+            Verdict::Stolen
+        }
+        OutRoute::Remote6 { route } => {
+            skb.send_local_out6(net, route);
             Verdict::Stolen
         }
     }

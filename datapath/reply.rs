@@ -7,6 +7,7 @@ use super::{
     gather, //
     icmp::reply_icmp,
     out_stats,
+    port_unreachable,
 };
 use crate::{
     conn::PacketKey,
@@ -19,10 +20,7 @@ use crate::{
         skb::Skb,
     },
     netns::Ipvs,
-    packet::{
-        icmp, //
-        IpHeader,
-    },
+    packet::IpHeader,
     proto::{
         tcp_state::Direction, //
         Packet,
@@ -96,7 +94,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
             .real_servers
             .has_real_service(&guard, key.af, key.protocol, &key.saddr, key.sport)
     {
-        skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
+        port_unreachable(net, &mut skb, key.af);
         return Verdict::Drop;
     }
     Verdict::Accept

@@ -5,7 +5,10 @@
 //! pick a real server with the service's scheduler or the client's persistence template, and
 //! create the connection.
 
-use super::conn_stats;
+use super::{
+    conn_stats, //
+    port_unreachable,
+};
 use crate::{
     conn::{
         Conn, //
@@ -24,8 +27,7 @@ use crate::{
     },
     netns::Ipvs,
     packet::{
-        icmp, //
-        sched_addr,
+        sched_addr, //
         v4_of,
     },
     proto::{
@@ -131,7 +133,7 @@ pub(super) fn try_to_schedule(
         }
         Scheduled::NoDest => {
             // `ip_vs_leave`: tell the client the service is unreachable.
-            skb.icmp_send(icmp::DEST_UNREACH, icmp::PORT_UNREACH);
+            port_unreachable(net, skb, key.af);
             Err(Verdict::Drop)
         }
     }
@@ -199,7 +201,12 @@ impl Request<'_> {
         let persistent = PersistentService {
             port: service.key.port,
             fwmark: service.key.fwmark,
-            netmask: u32::from_be(service.netmask.load(Relaxed)),
+            // An IPv4 mask as sent (network order); an IPv6 prefix length as it is.
+            netmask: if key.af == uapi::AF_INET6 {
+                service.netmask.load(Relaxed)
+            } else {
+                u32::from_be(service.netmask.load(Relaxed))
+            },
         };
         let packet = PersistentPacket {
             protocol: key.protocol,

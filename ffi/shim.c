@@ -22,6 +22,12 @@
 #include <net/genetlink.h>
 #include <net/gso.h>
 #include <net/sctp/checksum.h>
+#include <linux/netfilter_ipv6.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+#include <net/ip6_checksum.h>
+#include <net/addrconf.h>
+#include <linux/icmpv6.h>
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/netfilter/nf_conntrack.h>
@@ -109,11 +115,14 @@ void rust_ipvs_skb_set_csum_unnecessary(struct sk_buff *skb);
 bool rust_ipvs_skb_is_gso(const struct sk_buff *skb);
 void rust_ipvs_sctp_nat_csum(struct sk_buff *skb, unsigned int off);
 bool rust_ipvs_skb_dst_sctp_crc(const struct sk_buff *skb);
+bool rust_ipvs_dst_sctp_crc(const struct dst_entry *dst);
+bool rust_ipvs_skb_rt_is_input(const struct sk_buff *skb);
 bool rust_ipvs_rt_sctp_crc(const struct rtable *rt);
 void rust_ipvs_ip_send_check(struct sk_buff *skb);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
-void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be16 port);
+void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_inet_addr *addr,
+			      __be16 port);
 bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off);
 void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off);
 struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
@@ -148,6 +157,24 @@ void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt);
 void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
+int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff);
+struct dst_entry *rust_ipvs_route_output6(struct net *net, const struct in6_addr *daddr,
+					  bool known_nh, struct in6_addr *saddr);
+bool rust_ipvs_dst_is_local6(const struct dst_entry *dst);
+unsigned int rust_ipvs_dst_mtu(const struct dst_entry *dst);
+void rust_ipvs_dst_release(struct dst_entry *dst);
+bool rust_ipvs_skb_dst_is_local6(const struct sk_buff *skb);
+void rust_ipvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
+int rust_ipvs_send_local_out6(struct net *net, struct sk_buff *skb);
+void rust_ipvs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code, u32 info,
+			   bool output_dev);
+void rust_ipvs_dst_link_failure6(struct sk_buff *skb);
+bool rust_ipvs_skb_exceeds_mtu6(const struct sk_buff *skb, unsigned int mtu);
+void rust_ipvs_l4_csum_replace16(struct sk_buff *skb, unsigned int off, const __be32 *from,
+				 const __be32 *to);
+int rust_ipvs_route_me_harder6(struct net *net, struct sk_buff *skb);
+void rust_ipvs_udp_csum_full(struct sk_buff *skb, unsigned int off, const union nf_inet_addr *saddr,
+			     const union nf_inet_addr *daddr, bool v6);
 void rust_ipvs_icmp_send(struct sk_buff *skb, int type, int code, __be32 info);
 void rust_ipvs_consume_skb(struct sk_buff *skb);
 int rust_ipvs_skb_pull_network(struct sk_buff *skb, unsigned int len, unsigned int linear);
@@ -207,13 +234,37 @@ static const struct nf_hook_ops rust_ipvs_ops4[] = {
 	  .priority = 100 },
 };
 
+/* The same for IPv6 (ip_vs_ops6). */
+static const struct nf_hook_ops rust_ipvs_ops6[] = {
+	{ .hook = rust_ipvs_out_hook, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_IN,
+	  .priority = NF_IP6_PRI_NAT_SRC - 2 },
+	{ .hook = rust_ipvs_in_hook, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_IN,
+	  .priority = NF_IP6_PRI_NAT_SRC - 1 },
+	{ .hook = rust_ipvs_out_hook, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_OUT,
+	  .priority = NF_IP6_PRI_NAT_DST + 1 },
+	{ .hook = rust_ipvs_in_hook, .pf = NFPROTO_IPV6, .hooknum = NF_INET_LOCAL_OUT,
+	  .priority = NF_IP6_PRI_NAT_DST + 2 },
+	{ .hook = rust_ipvs_forward_icmp, .pf = NFPROTO_IPV6, .hooknum = NF_INET_FORWARD,
+	  .priority = 99 },
+	{ .hook = rust_ipvs_out_hook, .pf = NFPROTO_IPV6, .hooknum = NF_INET_FORWARD,
+	  .priority = 100 },
+};
+
 int rust_ipvs_register_hooks(struct net *net)
 {
-	return nf_register_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
+	int ret = nf_register_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
+
+	if (ret)
+		return ret;
+	ret = nf_register_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
+	if (ret)
+		nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
+	return ret;
 }
 
 void rust_ipvs_unregister_hooks(struct net *net)
 {
+	nf_unregister_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
 	nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
 }
 
@@ -597,6 +648,17 @@ bool rust_ipvs_rt_sctp_crc(const struct rtable *rt)
 	return rt->dst.dev->features & NETIF_F_SCTP_CRC;
 }
 
+bool rust_ipvs_dst_sctp_crc(const struct dst_entry *dst)
+{
+	return dst->dev->features & NETIF_F_SCTP_CRC;
+}
+
+/* rt_is_input_route() of the packet's route: it came in from a link. */
+bool rust_ipvs_skb_rt_is_input(const struct sk_buff *skb)
+{
+	return rt_is_input_route(skb_rtable(skb));
+}
+
 /* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
 bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
 {
@@ -637,7 +699,8 @@ void rust_ipvs_skb_notrack(struct sk_buff *skb)
  * The reply-tuple edit of ip_vs_update_conntrack(): an unconfirmed conntrack entry in the
  * original direction gets the real server (outin) or the virtual service as its reply peer.
  */
-void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be16 port)
+void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_inet_addr *addr,
+			      __be16 port)
 {
 	enum ip_conntrack_info ctinfo;
 	struct nf_conn *ct = nf_ct_get(skb, &ctinfo);
@@ -648,12 +711,12 @@ void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, __be32 addr, __be
 		return;
 	t = ct->tuplehash[IP_CT_DIR_REPLY].tuple;
 	if (outin) {
-		t.src.u3.ip = addr;
-		if (t.dst.protonum != IPPROTO_ICMP)
+		t.src.u3 = *addr;
+		if (t.dst.protonum != IPPROTO_ICMP && t.dst.protonum != IPPROTO_ICMPV6)
 			t.src.u.tcp.port = port;
 	} else {
-		t.dst.u3.ip = addr;
-		if (t.dst.protonum != IPPROTO_ICMP)
+		t.dst.u3 = *addr;
+		if (t.dst.protonum != IPPROTO_ICMP && t.dst.protonum != IPPROTO_ICMPV6)
 			t.dst.u.tcp.port = port;
 	}
 	nf_conntrack_alter_reply(ct, &t);
@@ -720,10 +783,10 @@ unsigned int rust_ipvs_rt_ll_reserved(const struct rtable *rt)
 void rust_ipvs_maybe_update_pmtu(struct sk_buff *skb, unsigned int mtu)
 {
 	struct sock *sk = skb->sk;
-	struct rtable *ort = skb_rtable(skb);
+	struct dst_entry *ort = skb_dst(skb);
 
 	if (!skb->dev && sk && sk_fullsock(sk))
-		ort->dst.ops->update_pmtu(&ort->dst, sk, NULL, mtu, true);
+		ort->ops->update_pmtu(ort, sk, NULL, mtu, true);
 }
 
 /*
@@ -931,6 +994,136 @@ int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
 	skb->ignore_df = 1;
 	return NF_HOOK(NFPROTO_IPV4, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
 		       dst_output);
+}
+
+/* The upper-layer header of an IPv6 packet (ip_vs_fill_iph_skb_off: ipv6_find_hdr). */
+int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff)
+{
+	int flags = 0;
+
+	return ipv6_find_hdr(skb, offset, -1, fragoff, &flags);
+}
+
+/*
+ * __ip_vs_route_output_v6(): the route to daddr (the next hop itself when known_nh), and the
+ * source address for it; NULL when there is no route or no source address.
+ */
+struct dst_entry *rust_ipvs_route_output6(struct net *net, const struct in6_addr *daddr,
+					  bool known_nh, struct in6_addr *saddr)
+{
+	struct flowi6 fl6 = { .daddr = *daddr, .flowi6_flags = known_nh ? FLOWI_FLAG_KNOWN_NH : 0 };
+	struct dst_entry *dst = ip6_route_output(net, NULL, &fl6);
+
+	if (dst->error ||
+	    (ipv6_addr_any(&fl6.saddr) &&
+	     ipv6_dev_get_saddr(net, ip6_dst_idev(dst)->dev, &fl6.daddr, 0, &fl6.saddr) < 0)) {
+		dst_release(dst);
+		return NULL;
+	}
+	*saddr = fl6.saddr;
+	return dst;
+}
+
+/* __ip_vs_is_local_route6() */
+bool rust_ipvs_dst_is_local6(const struct dst_entry *dst)
+{
+	return dst->dev && dst->dev->flags & IFF_LOOPBACK;
+}
+
+unsigned int rust_ipvs_dst_mtu(const struct dst_entry *dst)
+{
+	return dst_mtu(dst);
+}
+
+void rust_ipvs_dst_release(struct dst_entry *dst)
+{
+	dst_release(dst);
+}
+
+bool rust_ipvs_skb_dst_is_local6(const struct sk_buff *skb)
+{
+	return rust_ipvs_dst_is_local6(skb_dst(skb));
+}
+
+void rust_ipvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
+{
+	skb_dst_drop(skb);
+	skb_dst_set(skb, dst);
+}
+
+int rust_ipvs_send_local_out6(struct net *net, struct sk_buff *skb)
+{
+	if (skb->dev)
+		skb_orphan(skb);
+	skb_forward_csum(skb);
+	if (skb->dev)
+		skb_clear_tstamp(skb);
+	skb->ignore_df = 1;
+	return NF_HOOK(NFPROTO_IPV6, NF_INET_LOCAL_OUT, net, NULL, skb, NULL, skb_dst(skb)->dev,
+		       dst_output);
+}
+
+/*
+ * icmpv6_send() as ip_vs sends it: from the output device's address (output_dev, the time
+ * exceeded of decrement_ttl) or, for a packet without a device, the loopback device's.
+ */
+void rust_ipvs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code, u32 info,
+			   bool output_dev)
+{
+	if (output_dev)
+		skb->dev = skb_dst(skb)->dev;
+	else if (!skb->dev)
+		skb->dev = net->loopback_dev;
+	icmpv6_send(skb, type, code, info);
+}
+
+/* The err_unreach of __ip_vs_get_out_rt_v6(). */
+void rust_ipvs_dst_link_failure6(struct sk_buff *skb)
+{
+	if (!skb->dev)
+		skb->dev = skb_dst(skb)->dev;
+	dst_link_failure(skb);
+}
+
+/* __mtu_check_toobig_v6() */
+bool rust_ipvs_skb_exceeds_mtu6(const struct sk_buff *skb, unsigned int mtu)
+{
+	if (IP6CB(skb)->frag_max_size)
+		return IP6CB(skb)->frag_max_size > mtu;
+	return skb->len > mtu && !skb_is_gso(skb);
+}
+
+void rust_ipvs_l4_csum_replace16(struct sk_buff *skb, unsigned int off, const __be32 *from,
+				 const __be32 *to)
+{
+	inet_proto_csum_replace16((__sum16 *)(skb->data + off), skb, from, to, true);
+}
+
+/* The full checksum calculation of udp_dnat_handler() / udp_snat_handler(). */
+void rust_ipvs_udp_csum_full(struct sk_buff *skb, unsigned int off, const union nf_inet_addr *saddr,
+			     const union nf_inet_addr *daddr, bool v6)
+{
+	struct udphdr *udph = (struct udphdr *)(skb->data + off);
+
+	udph->check = 0;
+	skb->csum = skb_checksum(skb, off, skb->len - off, 0);
+	if (v6)
+		udph->check = csum_ipv6_magic(&saddr->in6, &daddr->in6, skb->len - off,
+					      IPPROTO_UDP, skb->csum);
+	else
+		udph->check = csum_tcpudp_magic(saddr->ip, daddr->ip, skb->len - off,
+						IPPROTO_UDP, skb->csum);
+	if (udph->check == 0)
+		udph->check = CSUM_MANGLED_0;
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+}
+
+/* The IPv6 half of ip_vs_route_me_harder(). */
+int rust_ipvs_route_me_harder6(struct net *net, struct sk_buff *skb)
+{
+	if (!rust_ipvs_skb_dst_is_local6(skb))
+		return ip6_route_me_harder(net, skb->sk, skb);
+	return 0;
 }
 
 void rust_ipvs_consume_skb(struct sk_buff *skb)

@@ -190,6 +190,10 @@ extern "C" {
     pub(crate) fn rust_ipvs_skb_is_gso(skb: *const bindings::sk_buff) -> bool;
     /// `sctp_nat_csum()`: the CRC32c of the SCTP packet whose header is at `off`.
     pub(crate) fn rust_ipvs_sctp_nat_csum(skb: *mut bindings::sk_buff, off: c_uint);
+    /// The route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
+    pub(crate) fn rust_ipvs_dst_sctp_crc(dst: *const bindings::dst_entry) -> bool;
+    /// `rt_is_input_route(skb_rtable(skb))`.
+    pub(crate) fn rust_ipvs_skb_rt_is_input(skb: *const bindings::sk_buff) -> bool;
     /// The device of the packet's route computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
     pub(crate) fn rust_ipvs_skb_dst_sctp_crc(skb: *const bindings::sk_buff) -> bool;
     /// The packet's checksum from `off` on verifies (or needs no check).
@@ -206,7 +210,7 @@ extern "C" {
     pub(crate) fn rust_ipvs_ct_alter_reply(
         skb: *mut bindings::sk_buff,
         outin: bool,
-        addr: u32,
+        addr: *const [u8; 16],
         port: u16,
     );
     /// The conntrack entry whose original direction is this tuple, with a reference, or null
@@ -356,6 +360,69 @@ extern "C" {
     pub(crate) fn rust_ipvs_port_requires_bind_service(net: *mut bindings::net, port: u16) -> bool;
     /// `consume_skb()`.
     pub(crate) fn rust_ipvs_consume_skb(skb: *mut bindings::sk_buff);
+    /// `ipv6_find_hdr(skb, offset, -1, fragoff, &flags)`: the upper-layer protocol, or a
+    /// negative errno; `*offset` becomes its header's offset.
+    pub(crate) fn rust_ipvs_ipv6_find_hdr(
+        skb: *mut bindings::sk_buff,
+        offset: *mut c_uint,
+        fragoff: *mut u16,
+    ) -> c_int;
+    /// `__ip_vs_route_output_v6()`: a held route and its source address, or null.
+    pub(crate) fn rust_ipvs_route_output6(
+        net: *mut bindings::net,
+        daddr: *const [u8; 16],
+        known_nh: bool,
+        saddr: *mut [u8; 16],
+    ) -> *mut bindings::dst_entry;
+    /// `__ip_vs_is_local_route6()`.
+    pub(crate) fn rust_ipvs_dst_is_local6(dst: *const bindings::dst_entry) -> bool;
+    /// `dst_mtu()`.
+    pub(crate) fn rust_ipvs_dst_mtu(dst: *const bindings::dst_entry) -> c_uint;
+    /// `dst_release()`.
+    pub(crate) fn rust_ipvs_dst_release(dst: *mut bindings::dst_entry);
+    /// `__ip_vs_is_local_route6()` of the packet's route.
+    pub(crate) fn rust_ipvs_skb_dst_is_local6(skb: *const bindings::sk_buff) -> bool;
+    /// `skb_dst_drop()`, then `skb_dst_set()`: the reference passes to the packet.
+    pub(crate) fn rust_ipvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
+    /// The IPv6 `ip_vs_nat_send_or_cont()` send: LOCAL_OUT, then `dst_output`.
+    pub(crate) fn rust_ipvs_send_local_out6(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+    ) -> c_int;
+    /// `icmpv6_send()` from the output device's address (`output_dev`) or, without a device,
+    /// the loopback device's.
+    pub(crate) fn rust_ipvs_icmpv6_send(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+        ty: u8,
+        code: u8,
+        info: u32,
+        output_dev: bool,
+    );
+    /// `dst_link_failure()` of an IPv6 packet.
+    pub(crate) fn rust_ipvs_dst_link_failure6(skb: *mut bindings::sk_buff);
+    /// `__mtu_check_toobig_v6()`.
+    pub(crate) fn rust_ipvs_skb_exceeds_mtu6(skb: *const bindings::sk_buff, mtu: c_uint) -> bool;
+    /// The full UDP checksum calculation of `udp_dnat_handler` for the header at `off`.
+    pub(crate) fn rust_ipvs_udp_csum_full(
+        skb: *mut bindings::sk_buff,
+        off: c_uint,
+        saddr: *const [u8; 16],
+        daddr: *const [u8; 16],
+        v6: bool,
+    );
+    /// `inet_proto_csum_replace16()` (pseudo-header) on the checksum at `skb->data + off`.
+    pub(crate) fn rust_ipvs_l4_csum_replace16(
+        skb: *mut bindings::sk_buff,
+        off: c_uint,
+        from: *const [u8; 16],
+        to: *const [u8; 16],
+    );
+    /// The IPv6 half of `ip_vs_route_me_harder()`.
+    pub(crate) fn rust_ipvs_route_me_harder6(
+        net: *mut bindings::net,
+        skb: *mut bindings::sk_buff,
+    ) -> c_int;
     /// `pskb_pull(skb, len)`, the network header reset there and its IP options cleared, then
     /// `pskb_may_pull(skb, linear)`; -ENOMEM when either fails.
     pub(crate) fn rust_ipvs_skb_pull_network(

@@ -174,12 +174,68 @@ impl<'a> Skb<'a> {
 
     /// Points an unconfirmed conntrack entry's reply direction at `addr:port` (network order
     /// address, host order port): the source when `outin`, else the destination.
-    pub(crate) fn conntrack_alter_reply(&mut self, outin: bool, addr: [u8; 4], port: u16) {
+    pub(crate) fn conntrack_alter_reply(&mut self, outin: bool, addr: &[u8; 16], port: u16) {
         // SAFETY: `skb` is owned by the hook (type invariant); the conntrack entry is only
-        // changed while unconfirmed, i.e. not yet visible to other CPUs.
-        unsafe {
-            shim::rust_ipvs_ct_alter_reply(self.skb, outin, u32::from_ne_bytes(addr), port.to_be())
-        };
+        // changed while unconfirmed, i.e. not yet visible to other CPUs; `addr` is readable
+        // for the 16 bytes of a `union nf_inet_addr`.
+        unsafe { shim::rust_ipvs_ct_alter_reply(self.skb, outin, addr, port.to_be()) };
+    }
+
+    /// The upper-layer protocol of the IPv6 packet whose header is at the network header, the
+    /// offset of its header and the fragment offset, through the extension headers
+    /// (`ipv6_find_hdr`); [`None`] for a malformed chain or no upper layer.
+    pub(crate) fn ipv6_upper_layer(&self) -> Option<(u8, usize, u16)> {
+        let mut offset: c_uint = 0;
+        let mut fragoff: u16 = 0;
+        // SAFETY: `skb` is valid (type invariant); the call reads headers with
+        // `skb_header_pointer` and writes the two locals.
+        let protocol =
+            unsafe { shim::rust_ipvs_ipv6_find_hdr(self.skb, &mut offset, &mut fragoff) };
+        let protocol = u8::try_from(protocol).ok()?;
+        Some((protocol, usize::try_from(offset).ok()?, fragoff))
+    }
+
+    /// Sends an ICMPv6 error about this packet (`icmpv6_send`), from the address of the
+    /// output device of its route when `output_dev` (a hop limit exceeded).
+    pub(crate) fn icmpv6_send(&mut self, net: &Net, ty: u8, code: u8, info: u32, output_dev: bool) {
+        if output_dev && !self.has_dst() {
+            return;
+        }
+        // SAFETY: `net` is alive and `skb` owned by the hook (invariants); with
+        // `output_dev` the packet has a route (checked above), whose device is read.
+        unsafe { shim::rust_ipvs_icmpv6_send(net.as_ptr(), self.skb, ty, code, info, output_dev) };
+    }
+
+    /// Tells the sender of an IPv6 packet its destination is unreachable (the `err_unreach` of
+    /// `__ip_vs_get_out_rt_v6`); nothing for a packet without a route.
+    pub(crate) fn link_failure6(&mut self) {
+        if !self.has_dst() {
+            return;
+        }
+        // SAFETY: the skb is owned by the hook and has a route (checked above).
+        unsafe { shim::rust_ipvs_dst_link_failure6(self.skb) };
+    }
+
+    /// Whether the IPv6 packet is too big for `mtu` (`__mtu_check_toobig_v6`).
+    pub(crate) fn exceeds_mtu6(&self, mtu: u32) -> bool {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { shim::rust_ipvs_skb_exceeds_mtu6(self.skb, mtu) }
+    }
+
+    /// Whether the packet's current IPv6 route delivers to this host; `false` without one.
+    pub(crate) fn route_is_local6(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant) and has a route (checked first).
+        self.has_dst() && unsafe { shim::rust_ipvs_skb_dst_is_local6(self.skb) }
+    }
+
+    /// Routes the IPv6 packet again from this host (`ip6_route_me_harder`), unless its route
+    /// is local.
+    pub(crate) fn route_me_harder6(&mut self, net: &Net) -> Result {
+        if !self.has_dst() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `net` is alive and the skb owned by the hook, with a route (checked above).
+        to_result(unsafe { shim::rust_ipvs_route_me_harder6(net.as_ptr(), self.skb) })
     }
 
     /// Tells the sender its destination is unreachable (`dst_link_failure`, the `err_unreach`
@@ -216,6 +272,13 @@ impl<'a> Skb<'a> {
     pub(crate) fn dst_offloads_sctp_crc(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant) and has a route, whose device is read.
         self.has_dst() && unsafe { shim::rust_ipvs_skb_dst_sctp_crc(self.skb) }
+    }
+
+    /// Whether the packet's IPv4 route is an input route: it came in from a link
+    /// (`rt_is_input_route`); `false` for a packet without a route.
+    pub(crate) fn route_is_input(&self) -> bool {
+        // SAFETY: `skb` is valid (type invariant) and has a route (checked first).
+        self.has_dst() && unsafe { shim::rust_ipvs_skb_rt_is_input(self.skb) }
     }
 
     /// Whether the packet's current route delivers to this host (`RTCF_LOCAL`); `false` for
@@ -262,6 +325,20 @@ impl<'a> Skb<'a> {
         // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
         // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
+    }
+
+    /// Attaches the IPv6 `route` and sends the packet through LOCAL_OUT to it (the IPv6
+    /// `ip_vs_nat_send_or_cont`); the hook must then return
+    /// [`super::netfilter::Verdict::Stolen`].
+    pub(crate) fn send_local_out6(self, net: &Net, route: Route6) {
+        let dst = route.dst;
+        core::mem::forget(route);
+        // SAFETY: the skb is owned by the hook (type invariant) and `dst` a held route whose
+        // reference passes to the skb (`route` is forgotten, so it is not released twice).
+        unsafe { shim::rust_ipvs_skb_set_dst(self.skb, dst) };
+        // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
+        // is consumed so it is not used again.
+        unsafe { shim::rust_ipvs_send_local_out6(net.as_ptr(), self.skb) };
     }
 
     /// Frees the packet as used, not dropped (`consume_skb`); the hook must then return
@@ -603,6 +680,41 @@ impl Writable<'_, '_> {
         Ok(())
     }
 
+    /// Computes the checksum of the UDP datagram whose header is at `offset` from scratch,
+    /// over the pseudo-header of `saddr` and `daddr` of family `af`, writing 0xffff for 0, and
+    /// marks it verified (the full calculation of `udp_snat_handler` / `udp_dnat_handler`).
+    pub(crate) fn udp_checksum_full(
+        &mut self,
+        offset: usize,
+        af: u16,
+        saddr: &[u8; 16],
+        daddr: &[u8; 16],
+    ) -> Result {
+        // The UDP header.
+        let off = self.check(offset, 8)?;
+        let v6 = af == crate::uapi::AF_INET6;
+        // SAFETY: the UDP header, whose checksum the wrapper writes through `skb->data +
+        // off`, lies in the private, linear part (checked above); the sum reads the rest with
+        // `skb_checksum`; the addresses are readable for 16 bytes each.
+        unsafe { shim::rust_ipvs_udp_csum_full(self.skb.skb, off, saddr, daddr, v6) };
+        Ok(())
+    }
+
+    /// Updates the transport checksum at `csum_offset` for an IPv6 address change in the
+    /// pseudo-header (`inet_proto_csum_replace16`).
+    pub(crate) fn csum_replace16(
+        &mut self,
+        csum_offset: usize,
+        from: &[u8; 16],
+        to: &[u8; 16],
+    ) -> Result {
+        let off = self.check(csum_offset, 2)?;
+        // SAFETY: the two checksum bytes lie in the private, linear part (type invariant,
+        // checked above); `from` and `to` are readable for 16 bytes each.
+        unsafe { shim::rust_ipvs_l4_csum_replace16(self.skb.skb, off, from, to) };
+        Ok(())
+    }
+
     /// Recomputes the checksum of the ICMP message whose header is at `offset`
     /// (`ip_vs_nat_icmp`).
     pub(crate) fn icmp_update_checksum(&mut self, offset: usize) -> Result {
@@ -706,5 +818,57 @@ impl Drop for Route {
     fn drop(&mut self) {
         // SAFETY: this value holds a reference (type invariant), released once here.
         unsafe { shim::rust_ipvs_rt_put(self.rt) };
+    }
+}
+
+/// A held IPv6 route (`struct rt6_info`, through its `dst_entry`).
+///
+/// # Invariants
+///
+/// `dst` is a valid route this value holds one reference to.
+pub(crate) struct Route6 {
+    /// The route.
+    dst: *mut bindings::dst_entry,
+}
+
+impl Route6 {
+    /// Looks up the route to `daddr` in `net` (`__ip_vs_route_output_v6`), with `daddr` as
+    /// the next hop when `known_nh`, and the source address for it.
+    pub(crate) fn output(net: &Net, daddr: &[u8; 16], known_nh: bool) -> Result<(Self, [u8; 16])> {
+        let mut saddr = [0u8; 16];
+        // SAFETY: `net` is alive (its invariant); `daddr` is readable and `saddr` writable
+        // for 16 bytes.
+        let dst =
+            unsafe { shim::rust_ipvs_route_output6(net.as_ptr(), daddr, known_nh, &mut saddr) };
+        if dst.is_null() {
+            return Err(ENETUNREACH);
+        }
+        // INVARIANT: a non-null route comes with a reference.
+        Ok((Route6 { dst }, saddr))
+    }
+
+    /// Whether the route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
+    pub(crate) fn offloads_sctp_crc(&self) -> bool {
+        // SAFETY: `dst` is valid (type invariant), and so is the device it holds.
+        unsafe { shim::rust_ipvs_dst_sctp_crc(self.dst) }
+    }
+
+    /// Whether the route delivers to this host (`__ip_vs_is_local_route6`).
+    pub(crate) fn is_local(&self) -> bool {
+        // SAFETY: `dst` is valid (type invariant).
+        unsafe { shim::rust_ipvs_dst_is_local6(self.dst) }
+    }
+
+    /// The route's MTU (`dst_mtu`).
+    pub(crate) fn mtu(&self) -> u32 {
+        // SAFETY: `dst` is valid (type invariant).
+        unsafe { shim::rust_ipvs_dst_mtu(self.dst) }
+    }
+}
+
+impl Drop for Route6 {
+    fn drop(&mut self) {
+        // SAFETY: this value holds a reference (type invariant), released once here.
+        unsafe { shim::rust_ipvs_dst_release(self.dst) };
     }
 }

@@ -37,13 +37,14 @@ impl Protocol for Udp {
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         let mut raw = [0u8; HEADER_LEN];
         // C reads the ports alone (`skb_header_pointer` of two ports) to schedule and look up;
-        // without the checksum field there is no checksum to update.
-        let (ports, csum) = match skb.read(iph.transport_offset, &mut raw) {
-            Some(&[s0, s1, d0, d1, _, _, c0, c1]) => ([s0, s1, d0, d1], [c0, c1]),
+        // without the checksum field there is no checksum to update (and NAT drops the
+        // packet, whose header cannot be made writable).
+        let (ports, complete) = match skb.read(iph.transport_offset, &mut raw) {
+            Some(&[s0, s1, d0, d1, ..]) => ([s0, s1, d0, d1], true),
             _ => {
                 let mut raw = [0u8; 4];
                 match skb.read(iph.transport_offset, &mut raw) {
-                    Some(&[s0, s1, d0, d1]) => ([s0, s1, d0, d1], [0, 0]),
+                    Some(&[s0, s1, d0, d1]) => ([s0, s1, d0, d1], false),
                     _ => return None,
                 }
             }
@@ -53,12 +54,10 @@ impl Protocol for Udp {
             sport: u16::from_be_bytes([s0, s1]),
             dport: u16::from_be_bytes([d0, d1]),
             control: Control::Absent,
-            // A zero checksum means none was computed: it stays zero (`udp_snat_handler`).
-            csum_offset: if csum == [0, 0] {
-                None
-            } else {
-                iph.transport_offset.checked_add(CSUM_OFFSET)
-            },
+            // A checksum of 0 (none computed) is computed in full by the NAT handlers.
+            csum_offset: complete
+                .then(|| iph.transport_offset.checked_add(CSUM_OFFSET))
+                .flatten(),
         })
     }
 

@@ -22,20 +22,27 @@ use crate::{
         v4_of, //
         IcmpError,
         IpHeader,
+        NfInetAddr,
         IPV4_CSUM_OFFSET,
         IPV4_DADDR_OFFSET,
         IPV4_SADDR_OFFSET,
+        IPV6_DADDR_OFFSET,
+        IPV6_SADDR_OFFSET,
     },
     proto::Packet,
     sysctl::{
         Sysctl, //
         Sysctls,
     },
-    uapi::fwd,
+    uapi::{
+        self, //
+        fwd,
+    },
     xmit::{
         conntrack,
         route::{
             out_route, //
+            out_route6,
             Mode,
             MtuCheck,
             OutRoute,
@@ -65,37 +72,79 @@ fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8
     w.ip_send_check()
 }
 
-/// `ip_vs_nat_xmit`: DNAT a client packet to the real server and send it.
+/// Writes the IPv6 address at `field` of the IPv6 header at `iph` (no header checksum).
+fn set_ip6_addr(
+    w: &mut Writable<'_, '_>,
+    iph: &IpHeader,
+    field: usize,
+    addr: &NfInetAddr,
+) -> Result {
+    w.write(iph.offset.checked_add(field).ok_or(EINVAL)?, addr)
+}
+
+/// `ip_vs_nat_xmit` / `ip_vs_nat_xmit_v6`: DNAT a client packet to the real server and send
+/// it.
 pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
     let iph = &pkt.iph;
-    let Some(route) = out_route(
-        net,
-        &mut skb,
-        iph,
-        v4_of(&conn.daddr),
-        MODE,
-        MtuCheck::Packet,
-    ) else {
+    let v6 = iph.af == uapi::AF_INET6;
+    // Whether the packet came in from a link, before its route is replaced.
+    let from_world = if v6 {
+        !skb.is_from_local()
+    } else {
+        skb.route_is_input()
+    };
+    let route = if v6 {
+        out_route6(net, &mut skb, iph, &conn.daddr, MODE, MtuCheck::Packet)
+    } else {
+        out_route(
+            net,
+            &mut skb,
+            iph,
+            v4_of(&conn.daddr),
+            MODE,
+            MtuCheck::Packet,
+        )
+    };
+    let Some(route) = route else {
         return Verdict::Drop;
     };
+    // "From world but DNAT to loopback address?": never.
+    if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
+        return Verdict::Drop;
+    }
     // Only SCTP asks whether the output device computes its checksum.
     let crc_offload = pkt.proto.uses_crc32c()
         && match &route {
             OutRoute::Local => skb.dst_offloads_sctp_crc(),
             OutRoute::Remote { route, .. } => route.offloads_sctp_crc(),
+            OutRoute::Remote6 { route } => route.offloads_sctp_crc(),
         };
     let Ok(mut w) = skb.make_writable(pkt.proto.nat_writable_len(iph)) else {
         return Verdict::Drop;
     };
-    if pkt
+    let rewritten = pkt
         .proto
         .dnat_handler(&mut w, iph, &pkt.l4, conn, crc_offload)
-        .is_err()
-        || set_ip_addr(&mut w, iph, IPV4_DADDR_OFFSET, v4_of(&conn.daddr)).is_err()
-    {
+        .and_then(|()| {
+            if v6 {
+                set_ip6_addr(&mut w, iph, IPV6_DADDR_OFFSET, &conn.daddr)
+            } else {
+                set_ip_addr(&mut w, iph, IPV4_DADDR_OFFSET, v4_of(&conn.daddr))
+            }
+        });
+    if rewritten.is_err() {
         return Verdict::Drop;
     }
     send_or_cont(net, skb, route, conn)
+}
+
+/// A loopback address (`ipv4_is_loopback`, `IPV6_ADDR_LOOPBACK`).
+fn is_loopback(af: u16, addr: &NfInetAddr) -> bool {
+    if af == uapi::AF_INET6 {
+        *addr == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+    } else {
+        addr.first() == Some(&127)
+    }
 }
 
 /// The SNAT of `handle_response`: rewrite a real server's reply to come from the virtual
@@ -109,11 +158,21 @@ pub(crate) fn snat_response(
     hook: HookPoint,
 ) -> Result {
     let iph = &pkt.iph;
+    let v6 = iph.af == uapi::AF_INET6;
     let mut w = skb.make_writable(pkt.proto.nat_writable_len(iph))?;
     pkt.proto.snat_handler(&mut w, iph, &pkt.l4, conn)?;
-    set_ip_addr(&mut w, iph, IPV4_SADDR_OFFSET, v4_of(&conn.vaddr))?;
+    if v6 {
+        set_ip6_addr(&mut w, iph, IPV6_SADDR_OFFSET, &conn.vaddr)?;
+    } else {
+        set_ip_addr(&mut w, iph, IPV4_SADDR_OFFSET, v4_of(&conn.vaddr))?;
+    }
+    // `ip_vs_route_me_harder`: replies to remote clients only.
     if hook != HookPoint::LocalIn && sysctl.enabled(Sysctl::SnatReroute) {
-        skb.route_me_harder(net)?;
+        if v6 {
+            skb.route_me_harder6(net)?;
+        } else {
+            skb.route_me_harder(net)?;
+        }
     }
     Ok(())
 }

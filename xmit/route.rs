@@ -10,14 +10,18 @@ use crate::{
         skb::{
             Lookup, //
             Route,
+            Route6,
             Skb,
         },
     },
     packet::{
         icmp, //
+        icmpv6,
         v4_of,
         IpHeader,
+        NfInetAddr,
         IPV4_TTL_OFFSET,
+        IPV6_HOP_LIMIT_OFFSET,
     },
 };
 
@@ -65,6 +69,11 @@ pub(crate) enum OutRoute {
         route: Route,
         /// The source address the lookup selected.
         saddr: [u8; 4],
+    },
+    /// Through LOCAL_OUT along the IPv6 `route`.
+    Remote6 {
+        /// The route, not yet attached to the packet.
+        route: Route6,
     },
 }
 
@@ -124,4 +133,63 @@ pub(crate) fn out_route(
         return None;
     }
     Some(OutRoute::Remote { route, saddr })
+}
+
+/// The smallest IPv6 MTU (`IPV6_MIN_MTU`).
+const IPV6_MIN_MTU: u32 = 1280;
+
+/// The IPv6 loopback address, `::1`.
+const IPV6_LOOPBACK: NfInetAddr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// `__ip_vs_get_out_rt_v6` for an IPv6 packet to the real server at `daddr`, with the checks
+/// of [`out_route`] in their IPv6 forms: hop limit, "packet too big" (also for an ICMP error
+/// being forwarded, which is dropped without one, as in C). No tunnel mode yet.
+pub(crate) fn out_route6(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &IpHeader,
+    daddr: &NfInetAddr,
+    mode: Mode,
+    mtu_check: MtuCheck,
+) -> Option<OutRoute> {
+    if mode.tunnel.is_some() {
+        return None;
+    }
+    let Ok((route, _saddr)) = Route6::output(net, daddr, mode.lookup.known_nh) else {
+        skb.link_failure6();
+        return None;
+    };
+    // `crosses_local_route_boundary`.
+    if route.is_local() {
+        if !mode.local || (!mode.redirect && !skb.route_is_local6()) {
+            return None;
+        }
+        return Some(OutRoute::Local);
+    }
+    // A loopback source of this host does not leave it.
+    if iph.saddr == IPV6_LOOPBACK && skb.is_from_local() {
+        return None;
+    }
+    // `decrement_ttl`: the error comes from the output device's address.
+    if iph.ttl <= 1 {
+        skb.icmpv6_send(net, icmpv6::TIME_EXCEED, icmpv6::EXC_HOPLIMIT, 0, true);
+        return None;
+    }
+    let hop_limit_at = iph.offset.checked_add(IPV6_HOP_LIMIT_OFFSET)?;
+    let mut w = skb.make_writable(hop_limit_at.checked_add(1)?).ok()?;
+    w.write(hop_limit_at, &[iph.ttl - 1]).ok()?;
+    let mtu = route.mtu();
+    if mtu < IPV6_MIN_MTU {
+        return None;
+    }
+    skb.update_local_pmtu(mtu);
+    // `ensure_mtu_is_adequate`: "packet too big" on the first fragment of a packet of a
+    // connection only.
+    if skb.exceeds_mtu6(mtu) {
+        if mtu_check == MtuCheck::Packet && !iph.later_fragment() {
+            skb.icmpv6_send(net, icmpv6::PKT_TOOBIG, 0, mtu, false);
+        }
+        return None;
+    }
+    Some(OutRoute::Remote6 { route })
 }

@@ -1,0 +1,139 @@
+#!/bin/bash
+# The IPv6 data path through NAT, differential against the C ip_vs: a TCP rr sequence over
+# three real servers, UDP requests, persistence with a /64 granularity across two clients of
+# one prefix, the connections in ipvsadm -Lcn and the counters, a 2 MB upload intact, a
+# director-local client, and a service without real servers answering "port unreachable".
+. ./lib.sh
+
+VIP=fd00::1
+ns_client=c6$$
+ns_director=d6$$
+RS=(rs1 rs2 rs3)
+
+in_client() { ip netns exec $ns_client "$@"; }
+in_director() { ip netns exec $ns_director "$@"; }
+in_rs() { local rs=$1; shift; ip netns exec ${rs}6_$$ "$@"; }
+rs_addr() { case $1 in rs1) echo fd01::11 ;; rs2) echo fd01::12 ;; rs3) echo fd01::13 ;; esac; }
+
+#   client fd00::2, ::10, ::11 --veth-- director fd00::1 | fd01::1 (br0) -- rs1-3 fd01::11-13
+topology_up() {
+	local rs i=11
+	ns_add $ns_client
+	ns_add $ns_director
+	ip link add c0 netns $ns_client type veth peer name d0 netns $ns_director
+	for a in fd00::2 fd00::10 fd00::11; do ip -n $ns_client addr add $a/64 dev c0 nodad; done
+	ip -n $ns_client link set c0 up
+	ip -n $ns_client route add default via $VIP
+	ip -n $ns_director addr add $VIP/64 dev d0 nodad
+	ip -n $ns_director link set d0 up
+	ip -n $ns_director link add br0 type bridge
+	ip -n $ns_director addr add fd01::1/64 dev br0 nodad
+	ip -n $ns_director link set br0 up
+	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
+	for rs in "${RS[@]}"; do
+		ns_add ${rs}6_$$
+		ip link add eth0 netns ${rs}6_$$ type veth peer name v$rs netns $ns_director
+		ip -n $ns_director link set v$rs master br0 up
+		ip -n ${rs}6_$$ addr add fd01::$i/64 dev eth0 nodad
+		ip -n ${rs}6_$$ link set eth0 up
+		ip -n ${rs}6_$$ route add default via fd01::1
+		in_rs $rs ipvsbench server --bind :: --tcp-port 8080 --udp-port 8053 --threads 1 \
+			--reply "$rs"$'\n' --udp-reply </dev/null >/dev/null 2>&1 &
+		i=$((i + 1))
+	done
+	for rs in "${RS[@]}"; do wait_until 10 listening $rs 8080; done
+}
+
+listening() { in_rs $1 ss -ltn | grep -q ":$2 "; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+topology_down() {
+	local ns
+	for ns in $ns_client $ns_director "${RS[@]/%/6_$$}"; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
+	true
+}
+
+# socat's messages without their time and process id.
+socat_messages() {
+	sed -E 's#^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]+ socat\[[0-9]+\] #socat #'
+}
+
+# COUNT TCP connections to [VIP]:PORT from SOURCES (comma-separated) in turn, source ports
+# from FIRST: the real server of each.
+sequence() {
+	local port=$1 count=$2 sources=$3 first=$4 out
+	out=$(in_client ipvsbench sequence --target "[$VIP]:$port" --count $count --source $sources \
+		--first-port $first --timeout-ms 3000 2>&1)
+	echo "$out"
+	[ "$(echo "$out" | wc -w)" = "$count" ] || echo "FAIL: sequence to $port: $out"
+}
+
+# One UDP request from source port PORT: the real server's answer.
+udp_request() {
+	echo ping | in_client socat -T 2 -t 1 - "UDP6:[$VIP]:53,sourceport=$1" 2>&1 | socat_messages
+}
+
+scenario() {
+	topology_up
+	local rs
+	in_director ipvsadm -A -t "[$VIP]:80" -s rr
+	in_director ipvsadm -A -u "[$VIP]:53" -s rr
+	in_director ipvsadm -A -t "[$VIP]:81" -s rr -p 60 -M 64
+	in_director ipvsadm -A -t "[$VIP]:82" -s rr
+	for rs in "${RS[@]}"; do
+		in_director ipvsadm -a -t "[$VIP]:80" -r "[$(rs_addr $rs)]:8080" -m
+		in_director ipvsadm -a -u "[$VIP]:53" -r "[$(rs_addr $rs)]:8053" -m
+		in_director ipvsadm -a -t "[$VIP]:81" -r "[$(rs_addr $rs)]:8080" -m
+	done
+	echo "== TCP rr"
+	sequence 80 6 fd00::10,fd00::11 30000
+	echo "== UDP rr"
+	echo "$(udp_request 40001) $(udp_request 40002) $(udp_request 40003)"
+	echo "== persistence, one /64"
+	sequence 81 6 fd00::10,fd00::11 30100
+	echo "== director-local client"
+	echo "$(in_director ipvsbench sequence --target "[$VIP]:80" --count 2 --timeout-ms 3000 2>&1)"
+	echo "== no real server"
+	in_client socat -T 3 - "TCP6:[$VIP]:82,connect-timeout=3" </dev/null 2>&1 | socat_messages
+	echo "== 2 MB upload"
+	in_director ipvsadm -A -t "[$VIP]:5001" -s rr
+	in_director ipvsadm -a -t "[$VIP]:5001" -r "[$(rs_addr rs1)]:5001" -m
+	in_rs rs1 socat -u TCP6-LISTEN:5001,reuseaddr CREATE:/tmp/nat6_received.$$ </dev/null \
+		>/dev/null 2>&1 &
+	local receiver=$!
+	wait_until 10 listening rs1 5001
+	head -c 2000000 /dev/urandom >/tmp/nat6_sent.$$
+	in_client timeout 60 socat -u FILE:/tmp/nat6_sent.$$ "TCP6:[$VIP]:5001" || echo "client failed"
+	wait_until 30 exited $receiver
+	if cmp -s /tmp/nat6_sent.$$ /tmp/nat6_received.$$; then echo "identical"; else echo "DIFFERENT"; fi
+	rm -f /tmp/nat6_sent.$$ /tmp/nat6_received.$$
+	echo "== connections"
+	in_director ipvsadm -Lcn | awk 'NR > 2 {
+		c = $4; sub(/:[0-9]+$/, "", c)
+		print $1, $3, c, $5, $6
+	}' | sort | uniq -c
+	echo "== counters"
+	# C sums its counters on the estimator's tick, every 2 s.
+	sleep 3
+	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
+		if ($1 != "->") proto = $1
+		in_pkts = $4; out_pkts = $5
+		if (proto == "TCP") { in_pkts = in_pkts > 0 ? "+" : "0"; out_pkts = out_pkts > 0 ? "+" : "0" }
+		print $1, $2, $3, in_pkts, out_pkts
+	}'
+	topology_down
+}
+
+differential "IPv6 NAT" scenario
+echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
+expect_eq "TCP rr" "rs3 rs2 rs1 rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== TCP rr$/{n;p}')"
+echo "$got" | grep -q '^identical$' || fail "the upload arrived damaged"
+echo "$got" | sed -n '/^== persistence/{n;p}' | {
+	read -r a b c d e f
+	[ "$a $b $c $d $e $f" = "$a $a $a $a $a $a" ] || fail "a /64 not kept on one server: $a $b $c $d $e $f"
+}
+log "identical to the C ip_vs"
+exit $ksft_pass
