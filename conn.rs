@@ -272,17 +272,30 @@ impl Conn {
         self.flags.store(self.flags.load(Relaxed) & !mask, Relaxed);
     }
 
-    /// Moves the connection to `state` (a protocol's state index) with timeout `timeout_secs`,
-    /// adjusting the destination's active and inactive counts as `set_tcp_state` does.
-    pub(crate) fn set_state(&self, state: u32, active: bool, timeout_secs: u32) {
-        let timeout = u64::from(timeout_secs).saturating_mul(u64::from(bindings::CONFIG_HZ));
-        // Most packets leave the state as it is: no lock for them.
-        if state == self.state.load(Relaxed) {
-            self.timeout.store(timeout, Relaxed);
-            return;
+    /// Moves the connection to the state `next` gives for its current one, with the
+    /// destination's active and inactive counts following (the body of C's
+    /// `set_tcp_state` / `set_sctp_state`, which run under `cp->lock`). `next` returns the
+    /// new state, whether the destination counts it as active, and its timeout in seconds.
+    ///
+    /// Most packets leave the state as it is: they only restart the timeout, without the
+    /// lock, unless the state changed meanwhile. A change is computed again under the lock
+    /// from the state found there, so that two CPUs moving the connection at once (a FIN
+    /// each way) do not lose one of the moves.
+    pub(crate) fn transition(&self, next: impl Fn(u32) -> (u32, bool, u32)) {
+        let hz = u64::from(bindings::CONFIG_HZ);
+        let current = self.state.load(Relaxed);
+        let (state, _, timeout_secs) = next(current);
+        if state == current {
+            self.timeout
+                .store(u64::from(timeout_secs).saturating_mul(hz), Relaxed);
+            if self.state.load(Relaxed) == current {
+                return;
+            }
         }
         let _guard = self.transition.lock();
-        if state != self.state.load(Relaxed) {
+        let current = self.state.load(Relaxed);
+        let (state, active, timeout_secs) = next(current);
+        if state != current {
             let f = self.flags.load(Relaxed);
             // Once released, the destination no longer counts the connection (`dead` is set
             // under this lock).
@@ -300,7 +313,8 @@ impl Conn {
             }
             self.state.store(state, Relaxed);
         }
-        self.timeout.store(timeout, Relaxed);
+        self.timeout
+            .store(u64::from(timeout_secs).saturating_mul(hz), Relaxed);
     }
 
     /// Releases the destination's counts (`ip_vs_unbind_dest`); once. Under the transition

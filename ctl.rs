@@ -183,8 +183,12 @@ impl Control {
         if with_pe {
             return Err(ENOENT);
         }
-        if key.af == uapi::AF_INET6 && !(1..=128).contains(&config.netmask) {
-            return Err(EINVAL);
+        if key.af == uapi::AF_INET6 {
+            if !(1..=128).contains(&config.netmask) {
+                return Err(EINVAL);
+            }
+            // IPv6 fragments are reassembled before the hooks (C enables it here too).
+            ipvs.net.get().enable_ipv6_defrag()?;
         }
         let service = Service::new(key, scheduler, config)?;
         if ipvs.conns.get_arc().is_none() {
@@ -291,6 +295,9 @@ impl Control {
                 )
             {
                 return Err(EINVAL);
+            }
+            if af == uapi::AF_INET6 {
+                ipvs.net.get().enable_ipv6_defrag()?;
             }
             let dest = Dest::new(af, *addr, port, config)?;
             let entry = ipvs.real_servers.prepare(&dest, config, &service.key)?;

@@ -19,6 +19,15 @@ use crate::{
 /// the first four and the rest zero.
 pub(crate) type NfInetAddr = [u8; 16];
 
+/// Whether an IPv6 address is unicast (`ipv6_addr_type() & IPV6_ADDR_UNICAST`): anything but
+/// multicast (`ff00::/8`), the unspecified address and IPv4-mapped addresses.
+pub(crate) fn ipv6_is_unicast(addr: &NfInetAddr) -> bool {
+    let multicast = addr[0] == 0xff;
+    let unspecified = addr.iter().all(|&b| b == 0);
+    let mapped = addr[..10].iter().all(|&b| b == 0) && addr[10] == 0xff && addr[11] == 0xff;
+    !multicast && !unspecified && !mapped
+}
+
 /// The `nf_inet_addr` of an IPv4 address.
 pub(crate) const fn nf_inet_v4(addr: [u8; 4]) -> NfInetAddr {
     let mut wide = [0u8; 16];

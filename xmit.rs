@@ -76,8 +76,8 @@ impl Xmit {
         pkt: &Packet,
         conn: &Conn,
     ) -> Verdict {
-        // IPv6 has NAT and the local node so far.
-        if pkt.iph.af == uapi::AF_INET6 && !matches!(self, Xmit::Nat | Xmit::LocalNode) {
+        // IPv6 has no tunnels yet.
+        if pkt.iph.af == uapi::AF_INET6 && self == Xmit::Tunnel {
             return Verdict::Drop;
         }
         match self {

@@ -27,7 +27,8 @@ use crate::{
     },
     netns::Ipvs,
     packet::{
-        sched_addr, //
+        ipv6_is_unicast, //
+        sched_addr,
         v4_of,
     },
     proto::{
@@ -292,11 +293,15 @@ impl Request<'_> {
     /// sends it and the rest of its flow on to that address. [`None`] when it does not apply.
     fn cache_bypass(&self, net: &Net) -> Option<Scheduled> {
         let key = self.key;
+        // `ip_vs_addr_is_unicast`.
+        let unicast = if key.af == uapi::AF_INET6 {
+            ipv6_is_unicast(&key.daddr)
+        } else {
+            net.addr_type(v4_of(&key.daddr)) == AddrType::Unicast
+        };
         if !self.ipvs.sysctl.enabled(Sysctl::CacheBypass)
             || self.service.key.fwmark == 0
-            // IPv6 (`ipv6_addr_type() & IPV6_ADDR_UNICAST`) comes with its data path.
-            || key.af != uapi::AF_INET
-            || net.addr_type(v4_of(&key.daddr)) != AddrType::Unicast
+            || !unicast
         {
             return None;
         }

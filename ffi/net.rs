@@ -96,6 +96,14 @@ impl Net {
         unsafe { shim::rust_ipvs_port_requires_bind_service(self.as_ptr(), port) }
     }
 
+    /// Reassembles IPv6 fragments in this namespace before the netfilter hooks
+    /// (`nf_defrag_ipv6_enable`); as in C, it stays on for the namespace's life.
+    pub(crate) fn enable_ipv6_defrag(&self) -> Result {
+        // SAFETY: the namespace is alive (type invariant); the call counts a user and
+        // registers the defragmentation hooks once.
+        to_result(unsafe { shim::rust_ipvs_nf_defrag_ipv6_enable(self.as_ptr()) })
+    }
+
     /// The route type of an IPv4 address in this namespace (`inet_addr_type`).
     pub(crate) fn addr_type(&self, addr: [u8; 4]) -> AddrType {
         // SAFETY: the namespace is alive (type invariant); the call looks the address up in

@@ -26,6 +26,7 @@
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/ip6_checksum.h>
+#include <net/netfilter/ipv6/nf_defrag_ipv6.h>
 #include <net/addrconf.h>
 #include <linux/icmpv6.h>
 #include <net/icmp.h>
@@ -184,6 +185,7 @@ int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
 u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
 unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr);
+int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
 void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w);
@@ -1359,6 +1361,11 @@ void rust_ipvs_cond_resched(void)
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port)
 {
 	return inet_port_requires_bind_service(net, port);
+}
+
+int rust_ipvs_nf_defrag_ipv6_enable(struct net *net)
+{
+	return nf_defrag_ipv6_enable(net);
 }
 
 unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr)

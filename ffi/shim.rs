@@ -438,6 +438,8 @@ extern "C" {
         skb: *mut bindings::sk_buff,
         mtu: u32,
     );
+    /// `nf_defrag_ipv6_enable()`.
+    pub(crate) fn rust_ipvs_nf_defrag_ipv6_enable(net: *mut bindings::net) -> c_int;
     /// `inet_addr_type()`: the `RTN_*` type of an IPv4 address in `net`.
     pub(crate) fn rust_ipvs_inet_addr_type(net: *mut bindings::net, addr: u32) -> c_uint;
     /// `net_eq(net, &init_net)`.

@@ -141,17 +141,17 @@ impl Protocol for Sctp {
         if no_output && direction == Direction::Output {
             conn.clear_flags(conn_flags::NOOUTPUT);
         }
-        let new = sctp_state::next_state(
-            direction.for_table(no_output),
-            state_of(conn),
-            chunks.for_state,
-        );
-        let timeout = sctp_state::DEFAULT_TIMEOUTS
-            .get(new.index())
-            .copied()
-            .unwrap_or(0);
-        conn.set_state(new.index() as u32, new.is_active(), timeout);
-        if new == SctpState::Established {
+        let table = direction.for_table(no_output);
+        conn.transition(|current| {
+            let current = SctpState::from_index(current as usize).unwrap_or(SctpState::None);
+            let new = sctp_state::next_state(table, current, chunks.for_state);
+            let timeout = sctp_state::DEFAULT_TIMEOUTS
+                .get(new.index())
+                .copied()
+                .unwrap_or(0);
+            (new.index() as u32, new.is_active(), timeout)
+        });
+        if state_of(conn) == SctpState::Established {
             conn.assure_control();
         }
     }

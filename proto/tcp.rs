@@ -125,13 +125,16 @@ impl Protocol for Tcp {
         } else {
             TableSet::Normal
         };
-        let new = tcp_state::next_state(tables, table, state_of(conn), tcp_flags);
-        conn.set_state(
-            new.index() as u32,
-            new.is_active(),
-            ns.timeouts.tcp_state(new),
-        );
-        if new == TcpState::Established {
+        conn.transition(|current| {
+            let current = TcpState::from_index(current as usize).unwrap_or(TcpState::None);
+            let new = tcp_state::next_state(tables, table, current, tcp_flags);
+            (
+                new.index() as u32,
+                new.is_active(),
+                ns.timeouts.tcp_state(new),
+            )
+        });
+        if state_of(conn) == TcpState::Established {
             conn.assure_control();
         }
     }

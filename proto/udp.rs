@@ -79,7 +79,8 @@ impl Protocol for Udp {
         if udp_state::assures_template(direction) {
             conn.assure_control();
         }
-        conn.set_state(UdpState::Normal.index() as u32, false, ns.timeouts.udp());
+        let timeout = ns.timeouts.udp();
+        conn.transition(|_| (UdpState::Normal.index() as u32, false, timeout));
     }
 
     fn state_name(&self, _state: u32) -> &'static str {

@@ -1,8 +1,9 @@
 #!/bin/bash
-# The IPv6 data path through NAT, differential against the C ip_vs: a TCP rr sequence over
+# The IPv6 data path, differential against the C ip_vs: through NAT a TCP rr sequence over
 # three real servers, UDP requests, persistence with a /64 granularity across two clients of
-# one prefix, the connections in ipvsadm -Lcn and the counters, a 2 MB upload intact, a
-# director-local client, and a service without real servers answering "port unreachable".
+# one prefix, a director-local client, a service without real servers answering "port
+# unreachable" and a 2 MB upload intact; a direct routing rr sequence; the connections in
+# ipvsadm -Lcn and the counters.
 . ./lib.sh
 
 VIP=fd00::1
@@ -110,6 +111,22 @@ scenario() {
 	wait_until 30 exited $receiver
 	if cmp -s /tmp/nat6_sent.$$ /tmp/nat6_received.$$; then echo "identical"; else echo "DIFFERENT"; fi
 	rm -f /tmp/nat6_sent.$$ /tmp/nat6_received.$$
+	echo "== direct routing"
+	# The client also on the real servers' link, so that their replies reach it directly;
+	# the virtual address on the director's and the real servers' loopback.
+	ip link add cb netns $ns_client type veth peer name vcl netns $ns_director
+	ip -n $ns_director link set vcl master br0 up
+	ip -n $ns_client addr add fd01::2/64 dev cb nodad
+	ip -n $ns_client link set cb up
+	ip -n $ns_client route add fd02::1/128 via fd01::1
+	ip -n $ns_director addr add fd02::1/128 dev lo nodad
+	in_director ipvsadm -A -t "[fd02::1]:8080" -s rr
+	for rs in "${RS[@]}"; do
+		ip -n ${rs}6_$$ addr add fd02::1/128 dev lo nodad
+		in_director ipvsadm -a -t "[fd02::1]:8080" -r "[$(rs_addr $rs)]:8080" -g
+	done
+	in_client ipvsbench sequence --target "[fd02::1]:8080" --count 3 --source fd01::2 \
+		--first-port 30200 --timeout-ms 3000 2>&1
 	echo "== connections"
 	in_director ipvsadm -Lcn | awk 'NR > 2 {
 		c = $4; sub(/:[0-9]+$/, "", c)
@@ -130,6 +147,7 @@ scenario() {
 differential "IPv6 NAT" scenario
 echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
 expect_eq "TCP rr" "rs3 rs2 rs1 rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== TCP rr$/{n;p}')"
+expect_eq "DR rr" "rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== direct routing$/{n;p}')"
 echo "$got" | grep -q '^identical$' || fail "the upload arrived damaged"
 echo "$got" | sed -n '/^== persistence/{n;p}' | {
 	read -r a b c d e f

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The cache bypass transmitter (C: `ip_vs_bypass_xmit`): a packet of a cache bypass
+//! The cache bypass transmitter (C: `ip_vs_bypass_xmit`, `ip_vs_bypass_xmit_v6`): a packet of a cache bypass
 //! connection (`cache_bypass`, a fwmark service without a real server for it) goes on,
 //! unchanged, to the address it was sent to, which is not this host.
 
@@ -18,9 +18,11 @@ use crate::{
         v4_of, //
         IpHeader,
     },
+    uapi,
     xmit::{
         route::{
             out_route, //
+            out_route6,
             Mode,
             MtuCheck,
         },
@@ -48,7 +50,12 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    match out_route(net, &mut skb, iph, v4_of(&iph.daddr), MODE, mtu_check) {
+    let route = if iph.af == uapi::AF_INET6 {
+        out_route6(net, &mut skb, iph, &iph.daddr, MODE, mtu_check)
+    } else {
+        out_route(net, &mut skb, iph, v4_of(&iph.daddr), MODE, mtu_check)
+    };
+    match route {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }

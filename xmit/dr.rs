@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Direct routing (C: `ip_vs_dr_xmit`): the packet goes unchanged, its destination still the
+//! Direct routing (C: `ip_vs_dr_xmit`, `ip_vs_dr_xmit_v6`): the packet goes unchanged, its destination still the
 //! virtual address, to the real server's link-layer address (the route's next hop is the real
 //! server). Replies go from the real server to the client without the director.
 
@@ -18,9 +18,11 @@ use crate::{
         v4_of, //
         IpHeader,
     },
+    uapi,
     xmit::{
         route::{
             out_route, //
+            out_route6,
             Mode,
             MtuCheck,
         },
@@ -48,7 +50,12 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    match out_route(net, &mut skb, iph, v4_of(&conn.daddr), MODE, mtu_check) {
+    let route = if iph.af == uapi::AF_INET6 {
+        out_route6(net, &mut skb, iph, &conn.daddr, MODE, mtu_check)
+    } else {
+        out_route(net, &mut skb, iph, v4_of(&conn.daddr), MODE, mtu_check)
+    };
+    match route {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }
