@@ -130,14 +130,19 @@ impl IpHeader {
         }
     }
 
-    /// Parses the IPv6 header at `offset`, the packet's network header, and finds the upper
-    /// layer through the extension headers (`ipv6_find_hdr`). IPv6 fragments are reassembled
-    /// before the hooks (`nf_defrag_ipv6`), so only a later fragment shows as one.
-    fn parse_v6(skb: &Skb<'_>, offset: usize) -> Option<Self> {
+    /// Parses the IPv6 header at `offset` (the network header, or one embedded in an ICMPv6
+    /// error) and finds the upper layer through the extension headers (`ipv6_find_hdr`).
+    /// IPv6 fragments are reassembled before the hooks (`nf_defrag_ipv6`): a later fragment
+    /// has a non-zero `fragment_offset`, and `more_fragments` says a fragment header was
+    /// passed (`IP6_FH_F_FRAG`).
+    pub(crate) fn parse_v6(skb: &Skb<'_>, offset: usize) -> Option<Self> {
         let mut raw = [0u8; IPV6_HEADER];
         let raw = skb.read(offset, &mut raw)?;
         let raw = <&[u8; IPV6_HEADER]>::try_from(raw).ok()?;
-        let (protocol, transport_offset, fragoff) = skb.ipv6_upper_layer()?;
+        if raw[0] >> 4 != 6 {
+            return None;
+        }
+        let (protocol, transport_offset, fragoff, fragment) = skb.ipv6_upper_layer(offset)?;
         let mut saddr = [0u8; 16];
         let mut daddr = [0u8; 16];
         saddr.copy_from_slice(raw.get(8..24)?);
@@ -153,7 +158,7 @@ impl IpHeader {
             tos: (b0 << 4) | (b1 >> 4),
             // No fragmenting on the way: a packet too big for a link is refused.
             dont_fragment: true,
-            more_fragments: false,
+            more_fragments: fragment,
             saddr,
             daddr,
         })
@@ -190,6 +195,15 @@ impl IpHeader {
     /// An IPv4 fragment, the first or a later one (`ip_is_fragment`), which IPVS gathers.
     pub(crate) fn is_fragment(&self) -> bool {
         self.af == uapi::AF_INET && (self.more_fragments || self.fragment_offset != 0)
+    }
+
+    /// An ICMP message of the header's family: ICMP for IPv4, ICMPv6 for IPv6.
+    pub(crate) fn is_icmp(&self) -> bool {
+        if self.af == uapi::AF_INET6 {
+            self.protocol == uapi::ipproto::ICMPV6
+        } else {
+            self.protocol == uapi::ipproto::ICMP
+        }
     }
 
     /// Not the first fragment of a datagram: no transport header follows.
@@ -259,6 +273,8 @@ pub(crate) mod icmpv6 {
     pub(crate) const TIME_EXCEED: u8 = 3;
     /// `ICMPV6_EXC_HOPLIMIT`, a code of [`TIME_EXCEED`].
     pub(crate) const EXC_HOPLIMIT: u8 = 0;
+    /// `ICMPV6_INFOMSG_MASK`: the types of informational messages, which are no errors.
+    pub(crate) const INFOMSG_MASK: u8 = 0x80;
 }
 
 /// ICMP types and codes the data path reads or sends.

@@ -19,7 +19,10 @@ use crate::{
     conn::Conn,
     ffi::{
         net::Net,
-        netfilter::Verdict,
+        netfilter::{
+            HookPoint, //
+            Verdict,
+        },
         skb::Skb, //
     },
     packet::{
@@ -89,9 +92,11 @@ impl Xmit {
         }
     }
 
-    /// Sends an ICMP error from the client side about `conn` on (`ip_vs_icmp_xmit`): NAT
+    /// Sends an ICMP error from the client side about `conn`, seen at `hook`, on
+    /// (`ip_vs_icmp_xmit`, `ip_vs_icmp_xmit_v6`): NAT
     /// translates it; the other methods send it as they send the connection's packets
     /// (`cp->packet_xmit`), without the MTU check.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn transmit_icmp(
         self,
         sysctl: &Sysctls,
@@ -100,9 +105,13 @@ impl Xmit {
         iph: &IpHeader,
         err: &IcmpError,
         conn: &Conn,
+        hook: HookPoint,
     ) -> Verdict {
+        if iph.af == uapi::AF_INET6 && self == Xmit::Tunnel {
+            return Verdict::Drop;
+        }
         match self {
-            Xmit::Nat => nat::icmp_xmit(net, skb, iph, err, conn),
+            Xmit::Nat => nat::icmp_xmit(net, skb, iph, err, conn, hook),
             Xmit::DirectRoute => dr::xmit(net, skb, iph, conn, MtuCheck::IcmpError),
             Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, iph, conn, MtuCheck::IcmpError),
             Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),

@@ -30,6 +30,7 @@ use crate::{
     netns::Ipvs,
     packet::{
         icmp, //
+        icmpv6,
         v4_of,
         Control,
         IcmpError,
@@ -42,7 +43,8 @@ use crate::{
         Dest,
     },
     uapi::{
-        fwd, //
+        self, //
+        fwd,
         ipproto,
         tun_type,
     },
@@ -83,13 +85,22 @@ struct IcmpHeader {
     rest: [u8; 4],
 }
 
-/// Reads the ICMP header of an error IPVS translates; what any other packet gets.
+/// Reads the ICMP or ICMPv6 header of an error IPVS translates; what any other packet gets:
+/// ICMP's other types and ICMPv6's informational messages are unrelated, and an ICMPv6 error
+/// behind a fragment header is accepted as it is (`ip_vs_in_icmp_v6`).
 fn error_header(skb: &Skb<'_>, iph: &IpHeader) -> Result<IcmpHeader, Icmp> {
     let mut ic = [0u8; icmp::HEADER_LEN];
     let Some(&[ty, code, _, _, r0, r1, r2, r3]) = skb.read(iph.transport_offset, &mut ic) else {
         return Err(Icmp::Verdict(Verdict::Drop));
     };
-    if ty != icmp::DEST_UNREACH && ty != icmp::SOURCE_QUENCH && ty != icmp::TIME_EXCEEDED {
+    if iph.af == uapi::AF_INET6 {
+        if ty & icmpv6::INFOMSG_MASK != 0 {
+            return Err(Icmp::Unrelated);
+        }
+        if iph.more_fragments {
+            return Err(Icmp::Verdict(Verdict::Accept));
+        }
+    } else if ty != icmp::DEST_UNREACH && ty != icmp::SOURCE_QUENCH && ty != icmp::TIME_EXCEEDED {
         return Err(Icmp::Unrelated);
     }
     Ok(IcmpHeader {
@@ -106,15 +117,21 @@ fn parse(skb: &Skb<'_>, iph: &IpHeader) -> Icmp {
         return icmp;
     }
     match iph.transport_offset.checked_add(icmp::HEADER_LEN) {
-        Some(inner_offset) => embedded(skb, iph.transport_offset, inner_offset),
+        Some(inner_offset) => embedded(skb, iph, inner_offset),
         None => Icmp::Verdict(Verdict::Accept),
     }
 }
 
-/// The packet an ICMP error at `icmp_offset` quotes at `inner_offset`, if IPVS balances its
-/// protocol and its ports are there (a later fragment has none).
-fn embedded(skb: &Skb<'_>, icmp_offset: usize, inner_offset: usize) -> Icmp {
-    let Some(inner) = IpHeader::parse_v4(skb, inner_offset) else {
+/// The packet the ICMP error of `iph` quotes at `inner_offset`, of the error's family, if IPVS
+/// balances its protocol and its ports are there (a later fragment has none).
+fn embedded(skb: &Skb<'_>, iph: &IpHeader, inner_offset: usize) -> Icmp {
+    let icmp_offset = iph.transport_offset;
+    let inner = if iph.af == uapi::AF_INET6 {
+        IpHeader::parse_v6(skb, inner_offset)
+    } else {
+        IpHeader::parse_v4(skb, inner_offset)
+    };
+    let Some(inner) = inner else {
         return Icmp::Verdict(Verdict::Accept);
     };
     if Proto::lookup(inner.protocol).is_none() || inner.later_fragment() {
@@ -160,7 +177,7 @@ pub(super) fn request_icmp(
         conns,
         guard,
     };
-    translate_request_icmp(ipvs, net, &tables, skb, &iph).unwrap_or(Verdict::Accept)
+    translate_request_icmp(ipvs, net, &tables, skb, &iph, hook).unwrap_or(Verdict::Accept)
 }
 
 /// What the request path's ICMP half looks up in.
@@ -263,6 +280,7 @@ fn translate_request_icmp(
     tables: &Tables<'_>,
     mut skb: Skb<'_>,
     iph: &IpHeader,
+    hook: HookPoint,
 ) -> Option<Verdict> {
     let header = match error_header(&skb, iph) {
         Ok(header) => header,
@@ -273,19 +291,22 @@ fn translate_request_icmp(
     let Some(quoted_at) = iph.transport_offset.checked_add(icmp::HEADER_LEN) else {
         return Some(Verdict::Accept);
     };
-    let Some(quoted) = IpHeader::parse_v4(&skb, quoted_at) else {
-        return Some(Verdict::Accept);
-    };
-    match tunnel_quote(tables, &skb, &quoted) {
-        Quoted::Plain => {}
-        Quoted::Ignored => return Some(Verdict::Accept),
-        Quoted::Tunnel(tunnel) => {
-            return Some(tunnel_error(ipvs, net, tables, skb, iph, header, tunnel))
+    // IPv4 only: the tunnels are.
+    if iph.af == uapi::AF_INET {
+        let Some(quoted) = IpHeader::parse_v4(&skb, quoted_at) else {
+            return Some(Verdict::Accept);
+        };
+        match tunnel_quote(tables, &skb, &quoted) {
+            Quoted::Plain => {}
+            Quoted::Ignored => return Some(Verdict::Accept),
+            Quoted::Tunnel(tunnel) => {
+                return Some(tunnel_error(ipvs, net, tables, skb, iph, header, tunnel))
+            }
         }
     }
     let conns = tables.conns;
     let guard = tables.guard;
-    let err = match embedded(&skb, iph.transport_offset, quoted_at) {
+    let err = match embedded(&skb, iph, quoted_at) {
         Icmp::Unrelated => return None,
         Icmp::Verdict(v) => return Some(v),
         Icmp::Error(err) => err,
@@ -296,11 +317,13 @@ fn translate_request_icmp(
         return Some(Verdict::Accept);
     };
     let xmit = Xmit::of(&conn);
-    if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ && !skb.checksum_ok(err.icmp_offset) {
+    if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ
+        && !skb.checksum_ok(err.icmp_offset, iph.af)
+    {
         return Some(Verdict::Drop);
     }
     in_stats(ipvs, guard, &conn, skb.len());
-    let verdict = xmit.transmit_icmp(&ipvs.sysctl, net, skb, iph, &err, &conn);
+    let verdict = xmit.transmit_icmp(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
     // C counts the error as a packet of a connection it forwards unchanged.
     if xmit != Xmit::Nat {
         conn.count_in_packet();
@@ -326,7 +349,7 @@ fn tunnel_error(
         return Verdict::Accept;
     };
     // The quoted request: from the client, to the virtual service.
-    let err = match embedded(&skb, iph.transport_offset, request_at) {
+    let err = match embedded(&skb, iph, request_at) {
         Icmp::Error(err) => err,
         Icmp::Verdict(v) => return v,
         Icmp::Unrelated => return Verdict::Accept,
@@ -337,7 +360,7 @@ fn tunnel_error(
     else {
         return Verdict::Accept;
     };
-    if !skb.checksum_ok(err.icmp_offset) {
+    if !skb.checksum_ok(err.icmp_offset, iph.af) {
         return Verdict::Drop;
     }
     let outer_len = outer.header_len();
@@ -437,9 +460,7 @@ pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>
         return Verdict::Accept;
     };
     match IpHeader::parse(&skb) {
-        Some(iph) if iph.protocol == ipproto::ICMP => {
-            request_icmp(ipvs, net, conns, &guard, skb, &iph, hook)
-        }
+        Some(iph) if iph.is_icmp() => request_icmp(ipvs, net, conns, &guard, skb, &iph, hook),
         _ => Verdict::Accept,
     }
 }

@@ -29,7 +29,6 @@ use crate::{
     sysctl::Sysctl,
     uapi::{
         fwd, //
-        ipproto,
     },
     xmit::nat,
 };
@@ -54,13 +53,13 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     // `ip_vs_out_icmp` and the fragment check of `ip_vs_out_hook`: a fragment of an ICMP
     // message or of a balanced protocol is reassembled first (without conntrack, nothing
     // defragments what the director forwards).
-    if iph.is_fragment() && (iph.protocol == ipproto::ICMP || proto.is_some()) {
+    if iph.is_fragment() && (iph.is_icmp() || proto.is_some()) {
         (skb, iph) = match gather(net, hook, skb) {
             Ok(whole) => whole,
             Err(verdict) => return verdict,
         };
     }
-    if iph.protocol == ipproto::ICMP {
+    if iph.is_icmp() {
         if let Some(verdict) = reply_icmp(ipvs, net, conns, &guard, &mut skb, &iph, hook) {
             return verdict;
         }

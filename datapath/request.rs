@@ -35,7 +35,6 @@ use crate::{
     sysctl::Sysctl,
     uapi::{
         conn_flags, //
-        ipproto,
     },
     xmit::Xmit,
 };
@@ -60,7 +59,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     let Some(iph) = IpHeader::parse(&skb) else {
         return Verdict::Accept;
     };
-    if iph.protocol == ipproto::ICMP {
+    if iph.is_icmp() {
         return request_icmp(ipvs, net, conns, &guard, skb, &iph, hook);
     }
     let Some(proto) = Proto::lookup(iph.protocol) else {

@@ -124,7 +124,8 @@ bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
 void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_inet_addr *addr,
 			      __be16 port);
-bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off);
+bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off, u8 proto, u16 af);
+void rust_ipvs_icmpv6_update_csum(struct sk_buff *skb, unsigned int off);
 void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off);
 struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
 				  __be32 vaddr, __be16 vport);
@@ -158,7 +159,8 @@ void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt);
 void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
-int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff);
+int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff,
+			    int *flags);
 struct dst_entry *rust_ipvs_route_output6(struct net *net, const struct in6_addr *daddr,
 					  bool known_nh, struct in6_addr *saddr);
 bool rust_ipvs_dst_is_local6(const struct dst_entry *dst);
@@ -661,10 +663,12 @@ bool rust_ipvs_skb_rt_is_input(const struct sk_buff *skb)
 	return rt_is_input_route(skb_rtable(skb));
 }
 
-/* skb_csum_unnecessary() || !ip_vs_checksum_complete(skb, off) */
-bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off)
+/* ip_vs_checksum_common_check() */
+bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off, u8 proto, u16 af)
 {
-	return skb_csum_unnecessary(skb) || !csum_fold(skb_checksum(skb, off, skb->len - off, 0));
+	if (skb_csum_unnecessary(skb) || !skb->dev)
+		return true;
+	return !nf_checksum(skb, NF_INET_LOCAL_IN, off, proto, af);
 }
 
 /* The end of ip_vs_nat_icmp(): recompute the ICMP checksum at off (writable). */
@@ -999,11 +1003,24 @@ int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
 }
 
 /* The upper-layer header of an IPv6 packet (ip_vs_fill_iph_skb_off: ipv6_find_hdr). */
-int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff)
+int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff,
+			    int *flags)
 {
-	int flags = 0;
+	*flags = 0;
+	return ipv6_find_hdr(skb, offset, -1, fragoff, flags);
+}
 
-	return ipv6_find_hdr(skb, offset, -1, fragoff, &flags);
+/* The end of ip_vs_nat_icmp_v6(): the ICMPv6 checksum at off, left to the device. */
+void rust_ipvs_icmpv6_update_csum(struct sk_buff *skb, unsigned int off)
+{
+	struct icmp6hdr *icmph = (struct icmp6hdr *)(skb->data + off);
+	struct ipv6hdr *iph = ipv6_hdr(skb);
+
+	icmph->icmp6_cksum = ~csum_ipv6_magic(&iph->saddr, &iph->daddr, skb->len - off,
+					      IPPROTO_ICMPV6, 0);
+	skb->csum_start = skb_headroom(skb) + off;
+	skb->csum_offset = offsetof(struct icmp6hdr, icmp6_cksum);
+	skb->ip_summed = CHECKSUM_PARTIAL;
 }
 
 /*

@@ -197,7 +197,15 @@ extern "C" {
     /// The device of the packet's route computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
     pub(crate) fn rust_ipvs_skb_dst_sctp_crc(skb: *const bindings::sk_buff) -> bool;
     /// The packet's checksum from `off` on verifies (or needs no check).
-    pub(crate) fn rust_ipvs_skb_csum_ok(skb: *mut bindings::sk_buff, off: c_uint) -> bool;
+    pub(crate) fn rust_ipvs_skb_csum_ok(
+        skb: *mut bindings::sk_buff,
+        off: c_uint,
+        proto: u8,
+        af: u16,
+    ) -> bool;
+    /// Recomputes the ICMPv6 checksum of the header at `off` as a partial sum the device
+    /// completes (the end of `ip_vs_nat_icmp_v6()`).
+    pub(crate) fn rust_ipvs_icmpv6_update_csum(skb: *mut bindings::sk_buff, off: c_uint);
     /// Recomputes the ICMP checksum of the header at `off`.
     pub(crate) fn rust_ipvs_icmp_update_csum(skb: *mut bindings::sk_buff, off: c_uint);
     /// `ip_send_check(ip_hdr(skb))`.
@@ -366,6 +374,7 @@ extern "C" {
         skb: *mut bindings::sk_buff,
         offset: *mut c_uint,
         fragoff: *mut u16,
+        flags: *mut c_int,
     ) -> c_int;
     /// `__ip_vs_route_output_v6()`: a held route and its source address, or null.
     pub(crate) fn rust_ipvs_route_output6(

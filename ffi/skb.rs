@@ -92,18 +92,23 @@ impl<'a> Skb<'a> {
         Ok(Writable { skb: self, len })
     }
 
-    /// Whether the checksum of the bytes from `offset` on is correct (`skb_csum_unnecessary`
-    /// or `ip_vs_checksum_complete`).
-    pub(crate) fn checksum_ok(&mut self, offset: usize) -> bool {
+    /// Whether the checksum of the ICMP (IPv4) or ICMPv6 (`af` IPv6) message at `offset` is
+    /// correct, or need not be checked (`ip_vs_checksum_common_check`).
+    pub(crate) fn checksum_ok(&mut self, offset: usize, af: u16) -> bool {
         let Ok(off) = c_uint::try_from(offset) else {
             return false;
         };
         if offset > self.len() as usize {
             return false;
         }
+        let proto = if af == crate::uapi::AF_INET6 {
+            crate::uapi::ipproto::ICMPV6
+        } else {
+            crate::uapi::ipproto::ICMP
+        };
         // SAFETY: `skb` is owned by the hook (type invariant); the range is checked above and
-        // `skb_checksum` walks paged data itself.
-        unsafe { shim::rust_ipvs_skb_csum_ok(self.skb, off) }
+        // `nf_checksum` walks paged data itself.
+        unsafe { shim::rust_ipvs_skb_csum_ok(self.skb, off, proto, af) }
     }
 
     /// The transport checksum is left to the device (`CHECKSUM_PARTIAL`).
@@ -181,18 +186,23 @@ impl<'a> Skb<'a> {
         unsafe { shim::rust_ipvs_ct_alter_reply(self.skb, outin, addr, port.to_be()) };
     }
 
-    /// The upper-layer protocol of the IPv6 packet whose header is at the network header, the
-    /// offset of its header and the fragment offset, through the extension headers
-    /// (`ipv6_find_hdr`); [`None`] for a malformed chain or no upper layer.
-    pub(crate) fn ipv6_upper_layer(&self) -> Option<(u8, usize, u16)> {
-        let mut offset: c_uint = 0;
+    /// The upper layer of the IPv6 packet whose header is at `offset` (0: the network
+    /// header), through the extension headers (`ipv6_find_hdr`): its protocol, its header's
+    /// offset, the fragment offset and whether a fragment header was passed;
+    /// [`None`] for a malformed chain or no upper layer.
+    pub(crate) fn ipv6_upper_layer(&self, offset: usize) -> Option<(u8, usize, u16, bool)> {
+        let mut offset = c_uint::try_from(offset).ok()?;
         let mut fragoff: u16 = 0;
+        let mut flags: c_int = 0;
         // SAFETY: `skb` is valid (type invariant); the call reads headers with
-        // `skb_header_pointer` and writes the two locals.
-        let protocol =
-            unsafe { shim::rust_ipvs_ipv6_find_hdr(self.skb, &mut offset, &mut fragoff) };
+        // `skb_header_pointer` and writes the three locals.
+        let protocol = unsafe {
+            shim::rust_ipvs_ipv6_find_hdr(self.skb, &mut offset, &mut fragoff, &mut flags)
+        };
         let protocol = u8::try_from(protocol).ok()?;
-        Some((protocol, usize::try_from(offset).ok()?, fragoff))
+        // `IP6_FH_F_FRAG`.
+        let fragment = flags & 1 != 0;
+        Some((protocol, usize::try_from(offset).ok()?, fragoff, fragment))
     }
 
     /// Sends an ICMPv6 error about this packet (`icmpv6_send`), from the address of the
@@ -722,6 +732,17 @@ impl Writable<'_, '_> {
         // SAFETY: the ICMP header's first four bytes, which the wrapper writes, lie in the
         // private, linear part (checked above); the sum reads the rest with `skb_checksum`.
         unsafe { shim::rust_ipvs_icmp_update_csum(self.skb.skb, off) };
+        Ok(())
+    }
+
+    /// Recomputes the checksum of the ICMPv6 message whose header is at `offset`, as a
+    /// partial sum the device completes (`ip_vs_nat_icmp_v6`).
+    pub(crate) fn icmpv6_update_checksum(&mut self, offset: usize) -> Result {
+        let off = self.check(offset, 4)?;
+        // SAFETY: the ICMPv6 header's first four bytes, which the wrapper writes, lie in the
+        // private, linear part (checked above); the IPv6 header at the network header is
+        // read for the pseudo-header.
+        unsafe { shim::rust_ipvs_icmpv6_update_csum(self.skb.skb, off) };
         Ok(())
     }
 

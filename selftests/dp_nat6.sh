@@ -2,8 +2,9 @@
 # The IPv6 data path, differential against the C ip_vs: through NAT a TCP rr sequence over
 # three real servers, UDP requests, persistence with a /64 granularity across two clients of
 # one prefix, a director-local client, a service without real servers answering "port
-# unreachable" and a 2 MB upload intact; a direct routing rr sequence; the connections in
-# ipvsadm -Lcn and the counters.
+# unreachable" and a 2 MB upload intact; a real server's ICMPv6 port unreachable translated
+# for the client; a direct routing rr sequence; the connections in ipvsadm -Lcn and the
+# counters.
 . ./lib.sh
 
 VIP=fd00::1
@@ -111,6 +112,12 @@ scenario() {
 	wait_until 30 exited $receiver
 	if cmp -s /tmp/nat6_sent.$$ /tmp/nat6_received.$$; then echo "identical"; else echo "DIFFERENT"; fi
 	rm -f /tmp/nat6_sent.$$ /tmp/nat6_received.$$
+	echo "== ICMPv6 errors"
+	# A real server's port unreachable reaches the client, translated (its socket reports it).
+	in_director ipvsadm -A -u "[$VIP]:54" -s rr
+	in_director ipvsadm -a -u "[$VIP]:54" -r "[$(rs_addr rs1)]:8054" -m
+	echo "from a real server: $(echo ping | in_client socat -T 2 - "UDP6:[$VIP]:54,sourceport=40010" 2>&1 |
+		socat_messages | sed -E 's/0x[0-9a-f]+/0x.../g')"
 	echo "== direct routing"
 	# The client also on the real servers' link, so that their replies reach it directly;
 	# the virtual address on the director's and the real servers' loopback.
@@ -149,6 +156,7 @@ echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
 expect_eq "TCP rr" "rs3 rs2 rs1 rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== TCP rr$/{n;p}')"
 expect_eq "DR rr" "rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== direct routing$/{n;p}')"
 echo "$got" | grep -q '^identical$' || fail "the upload arrived damaged"
+echo "$got" | grep -q '^from a real server: .*Connection refused$' || fail "ICMPv6 from a real server"
 echo "$got" | sed -n '/^== persistence/{n;p}' | {
 	read -r a b c d e f
 	[ "$a $b $c $d $e $f" = "$a $a $a $a $a $a" ] || fail "a /64 not kept on one server: $a $b $c $d $e $f"

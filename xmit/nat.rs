@@ -224,24 +224,32 @@ fn nat_icmp(
     reply: bool,
 ) -> Result {
     let inner = &err.inner;
-    let (outer_at, addr, inner_at, port_at, port) = if reply {
-        (
-            IPV4_SADDR_OFFSET,
-            conn.vaddr,
-            IPV4_DADDR_OFFSET,
-            2,
-            conn.vport,
-        )
+    let (addr, port_at, port) = if reply {
+        (&conn.vaddr, 2, conn.vport)
     } else {
-        (
-            IPV4_DADDR_OFFSET,
-            conn.daddr,
-            IPV4_SADDR_OFFSET,
-            0,
-            conn.dport(),
-        )
+        (&conn.daddr, 0, conn.dport())
     };
-    let addr = v4_of(&addr);
+    if iph.af == uapi::AF_INET6 {
+        // `ip_vs_nat_icmp_v6`: no header checksums; the ICMPv6 one covers the addresses.
+        let (outer_at, inner_at) = if reply {
+            (IPV6_SADDR_OFFSET, IPV6_DADDR_OFFSET)
+        } else {
+            (IPV6_DADDR_OFFSET, IPV6_SADDR_OFFSET)
+        };
+        set_ip6_addr(w, iph, outer_at, addr)?;
+        w.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, addr)?;
+        w.write(
+            inner.transport_offset.checked_add(port_at).ok_or(EINVAL)?,
+            &port.to_be_bytes(),
+        )?;
+        return w.icmpv6_update_checksum(err.icmp_offset);
+    }
+    let (outer_at, inner_at) = if reply {
+        (IPV4_SADDR_OFFSET, IPV4_DADDR_OFFSET)
+    } else {
+        (IPV4_DADDR_OFFSET, IPV4_SADDR_OFFSET)
+    };
+    let addr = v4_of(addr);
     set_ip_addr(w, iph, outer_at, addr)?;
     w.write(inner.offset.checked_add(inner_at).ok_or(EINVAL)?, &addr)?;
     fix_inner_checksum(w, inner)?;
@@ -257,19 +265,43 @@ fn icmp_writable_len(err: &IcmpError) -> usize {
     err.inner.transport_offset.saturating_add(4)
 }
 
-/// `ip_vs_icmp_xmit` for NAT: an ICMP error from the client side about a connection is
-/// redirected to its real server.
+/// `ip_vs_icmp_xmit` / `ip_vs_icmp_xmit_v6` for NAT: an ICMP error from the client side
+/// about a connection is redirected to its real server; one routed through the director
+/// (`hook` FORWARD) only to a real server elsewhere.
 pub(crate) fn icmp_xmit(
     net: &Net,
     mut skb: Skb<'_>,
     iph: &IpHeader,
     err: &IcmpError,
     conn: &Conn,
+    hook: HookPoint,
 ) -> Verdict {
-    let daddr = v4_of(&conn.daddr);
-    let Some(route) = out_route(net, &mut skb, iph, daddr, MODE, MtuCheck::IcmpError) else {
+    let mode = if hook == HookPoint::Forward {
+        Mode {
+            local: false,
+            redirect: false,
+            ..MODE
+        }
+    } else {
+        MODE
+    };
+    let v6 = iph.af == uapi::AF_INET6;
+    let from_world = if v6 {
+        !skb.is_from_local()
+    } else {
+        skb.route_is_input()
+    };
+    let route = if v6 {
+        out_route6(net, &mut skb, iph, &conn.daddr, mode, MtuCheck::IcmpError)
+    } else {
+        out_route(net, &mut skb, iph, v4_of(&conn.daddr), mode, MtuCheck::IcmpError)
+    };
+    let Some(route) = route else {
         return Verdict::Drop;
     };
+    if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
+        return Verdict::Drop;
+    }
     let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
         return Verdict::Drop;
     };
@@ -296,7 +328,7 @@ pub(crate) fn icmp_response(
         finish_response(skb, conn);
         return Verdict::Accept;
     }
-    if !skb.checksum_ok(err.icmp_offset) {
+    if !skb.checksum_ok(err.icmp_offset, iph.af) {
         return Verdict::Drop;
     }
     let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
@@ -305,11 +337,15 @@ pub(crate) fn icmp_response(
     if nat_icmp(&mut w, iph, err, conn, true).is_err() {
         return Verdict::Drop;
     }
-    if hook != HookPoint::LocalIn
-        && sysctl.enabled(Sysctl::SnatReroute)
-        && skb.route_me_harder(net).is_err()
-    {
-        return Verdict::Drop;
+    if hook != HookPoint::LocalIn && sysctl.enabled(Sysctl::SnatReroute) {
+        let rerouted = if iph.af == uapi::AF_INET6 {
+            skb.route_me_harder6(net)
+        } else {
+            skb.route_me_harder(net)
+        };
+        if rerouted.is_err() {
+            return Verdict::Drop;
+        }
     }
     finish_response(skb, conn);
     Verdict::Accept
