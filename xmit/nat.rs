@@ -294,7 +294,14 @@ pub(crate) fn icmp_xmit(
     let route = if v6 {
         out_route6(net, &mut skb, iph, &conn.daddr, mode, MtuCheck::IcmpError)
     } else {
-        out_route(net, &mut skb, iph, v4_of(&conn.daddr), mode, MtuCheck::IcmpError)
+        out_route(
+            net,
+            &mut skb,
+            iph,
+            v4_of(&conn.daddr),
+            mode,
+            MtuCheck::IcmpError,
+        )
     };
     let Some(route) = route else {
         return Verdict::Drop;
