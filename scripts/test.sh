@@ -56,7 +56,7 @@ guest() {
 }
 
 step "guest selftests on the perf kernel (scripts/vm.sh --kernel <perf>)"
-guest "$here/vm.sh" --kernel "$perf_kdir" --timeout 1800 "$@"
+guest "$here/vm.sh" --kernel "$perf_kdir" --timeout 2700 "$@"
 
 step "guest selftests on the debug kernel: KASAN, lockdep, kmemleak (scripts/vm.sh --debug-set)"
 if [ $# -eq 0 ]; then

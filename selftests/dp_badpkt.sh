@@ -58,7 +58,7 @@ scenario() {
 		sed -n 's/.*checksum \([0-9a-fx]*\) counter packets \([0-9]*\).*/\1:\2/p')
 	# rs1's answer through the director, and every TCP connection closed (TIME_WAIT), before
 	# the counters and connections are shown.
-	wait_until 10 eval "in_director ipvsadm -Ln --stats -u $VIP:5300 | awk 'NR == 4 { exit !(\$5 > 0) }'"
+	wait_until 30 eval "in_director ipvsadm -Ln --stats -u $VIP:5300 | awk 'NR == 4 { exit !(\$5 > 0) }'"
 	wait_until 10 eval "! in_director ipvsadm -Lcn | grep TCP | grep -qv TIME_WAIT"
 	stats_counts
 	echo "connections:"
