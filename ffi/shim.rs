@@ -144,6 +144,13 @@ pub(crate) struct RtTable {
     _opaque: [u8; 0],
 }
 
+/// `struct dst_entry` (an IPv6 route's), which the bindings of every kernel need not export;
+/// only used by pointer.
+#[repr(C)]
+pub(crate) struct DstEntry {
+    _opaque: [u8; 0],
+}
+
 /// `struct rust_ipvs_gc` of shim.c: the connection expiry timer; only used by pointer.
 #[repr(C)]
 pub(crate) struct Timer {
@@ -191,7 +198,7 @@ extern "C" {
     /// `sctp_nat_csum()`: the CRC32c of the SCTP packet whose header is at `off`.
     pub(crate) fn rust_ipvs_sctp_nat_csum(skb: *mut bindings::sk_buff, off: c_uint);
     /// The route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
-    pub(crate) fn rust_ipvs_dst_sctp_crc(dst: *const bindings::dst_entry) -> bool;
+    pub(crate) fn rust_ipvs_dst_sctp_crc(dst: *const DstEntry) -> bool;
     /// `rt_is_input_route(skb_rtable(skb))`.
     pub(crate) fn rust_ipvs_skb_rt_is_input(skb: *const bindings::sk_buff) -> bool;
     /// The device of the packet's route computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
@@ -382,17 +389,17 @@ extern "C" {
         daddr: *const [u8; 16],
         known_nh: bool,
         saddr: *mut [u8; 16],
-    ) -> *mut bindings::dst_entry;
+    ) -> *mut DstEntry;
     /// `__ip_vs_is_local_route6()`.
-    pub(crate) fn rust_ipvs_dst_is_local6(dst: *const bindings::dst_entry) -> bool;
+    pub(crate) fn rust_ipvs_dst_is_local6(dst: *const DstEntry) -> bool;
     /// `dst_mtu()`.
-    pub(crate) fn rust_ipvs_dst_mtu(dst: *const bindings::dst_entry) -> c_uint;
+    pub(crate) fn rust_ipvs_dst_mtu(dst: *const DstEntry) -> c_uint;
     /// `dst_release()`.
-    pub(crate) fn rust_ipvs_dst_release(dst: *mut bindings::dst_entry);
+    pub(crate) fn rust_ipvs_dst_release(dst: *mut DstEntry);
     /// `__ip_vs_is_local_route6()` of the packet's route.
     pub(crate) fn rust_ipvs_skb_dst_is_local6(skb: *const bindings::sk_buff) -> bool;
     /// `skb_dst_drop()`, then `skb_dst_set()`: the reference passes to the packet.
-    pub(crate) fn rust_ipvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut bindings::dst_entry);
+    pub(crate) fn rust_ipvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut DstEntry);
     /// The IPv6 `ip_vs_nat_send_or_cont()` send: LOCAL_OUT, then `dst_output`.
     pub(crate) fn rust_ipvs_send_local_out6(
         net: *mut bindings::net,

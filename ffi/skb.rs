@@ -849,7 +849,7 @@ impl Drop for Route {
 /// `dst` is a valid route this value holds one reference to.
 pub(crate) struct Route6 {
     /// The route.
-    dst: *mut bindings::dst_entry,
+    dst: *mut shim::DstEntry,
 }
 
 impl Route6 {
