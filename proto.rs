@@ -364,6 +364,17 @@ fn rewrite_port(
     Ok(())
 }
 
+/// The direction whose table a packet of `conn` moves it by: a connection whose replies
+/// bypass the director (`IP_VS_CONN_F_NOOUTPUT`) uses the input-only table until a reply
+/// shows up, which clears the flag (`set_tcp_state`, `set_sctp_state`).
+fn table_direction(conn: &Conn, direction: Direction) -> Direction {
+    let no_output = conn.flags.load(Relaxed) & uapi::conn_flags::NOOUTPUT != 0;
+    if no_output && direction == Direction::Output {
+        conn.clear_flags(uapi::conn_flags::NOOUTPUT);
+    }
+    direction.for_table(no_output)
+}
+
 /// The state name /proc shows for a connection (`ip_vs_state_name`): templates are NONE or
 /// ASSURED.
 pub(crate) fn state_name(conn: &Conn) -> &'static str {

@@ -106,10 +106,10 @@ impl Net {
 
     /// The route type of an IPv4 address in this namespace (`inet_addr_type`).
     pub(crate) fn addr_type(&self, addr: [u8; 4]) -> AddrType {
+        let addr = u32::from_ne_bytes(addr);
         // SAFETY: the namespace is alive (type invariant); the call looks the address up in
         // its routing tables under RCU.
-        let rtn =
-            unsafe { shim::rust_ipvs_inet_addr_type(self.as_ptr(), u32::from_ne_bytes(addr)) };
+        let rtn = unsafe { shim::rust_ipvs_inet_addr_type(self.as_ptr(), addr) };
         match rtn {
             RTN_UNICAST => AddrType::Unicast,
             RTN_LOCAL => AddrType::Local,

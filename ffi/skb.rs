@@ -857,10 +857,10 @@ impl Route6 {
     /// the next hop when `known_nh`, and the source address for it.
     pub(crate) fn output(net: &Net, daddr: &[u8; 16], known_nh: bool) -> Result<(Self, [u8; 16])> {
         let mut saddr = [0u8; 16];
+        let net = net.as_ptr();
         // SAFETY: `net` is alive (its invariant); `daddr` is readable and `saddr` writable
         // for 16 bytes.
-        let dst =
-            unsafe { shim::rust_ipvs_route_output6(net.as_ptr(), daddr, known_nh, &mut saddr) };
+        let dst = unsafe { shim::rust_ipvs_route_output6(net, daddr, known_nh, &mut saddr) };
         if dst.is_null() {
             return Err(ENETUNREACH);
         }

@@ -29,7 +29,6 @@ use crate::{
         Sysctl, //
         Sysctls,
     },
-    uapi::conn_flags,
 };
 use kernel::{
     prelude::*,
@@ -137,11 +136,7 @@ impl Protocol for Sctp {
         let Some(chunks) = l4.sctp_chunks() else {
             return;
         };
-        let no_output = conn.flags.load(Relaxed) & conn_flags::NOOUTPUT != 0;
-        if no_output && direction == Direction::Output {
-            conn.clear_flags(conn_flags::NOOUTPUT);
-        }
-        let table = direction.for_table(no_output);
+        let table = super::table_direction(conn, direction);
         conn.transition(|current| {
             let current = SctpState::from_index(current as usize).unwrap_or(SctpState::None);
             let new = sctp_state::next_state(table, current, chunks.for_state);

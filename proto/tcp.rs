@@ -114,11 +114,7 @@ impl Protocol for Tcp {
         let Some(tcp_flags) = l4.tcp_flags() else {
             return;
         };
-        let no_output = conn.flags.load(Relaxed) & conn_flags::NOOUTPUT != 0;
-        if no_output && direction == Direction::Output {
-            conn.clear_flags(conn_flags::NOOUTPUT);
-        }
-        let table = direction.for_table(no_output);
+        let table = super::table_direction(conn, direction);
         // The defense level chose the tables (`tcp_timeout_change`).
         let tables = if ns.secure_tcp_tables {
             TableSet::SecureTcp

@@ -14,15 +14,10 @@ use crate::{
             Skb,
         },
     },
-    packet::{
-        v4_of, //
-        IpHeader,
-    },
-    uapi,
+    packet::IpHeader,
     xmit::{
         route::{
-            out_route, //
-            out_route6,
+            out_route_to, //
             Mode,
             MtuCheck,
         },
@@ -50,12 +45,7 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    let route = if iph.af == uapi::AF_INET6 {
-        out_route6(net, &mut skb, iph, &iph.daddr, MODE, mtu_check)
-    } else {
-        out_route(net, &mut skb, iph, v4_of(&iph.daddr), MODE, mtu_check)
-    };
-    match route {
+    match out_route_to(net, &mut skb, iph, &iph.daddr, MODE, mtu_check) {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }

@@ -41,8 +41,7 @@ use crate::{
     xmit::{
         conntrack,
         route::{
-            out_route, //
-            out_route6,
+            out_route_to, //
             Mode,
             MtuCheck,
             OutRoute,
@@ -87,31 +86,9 @@ fn set_ip6_addr(
 pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
     let iph = &pkt.iph;
     let v6 = iph.af == uapi::AF_INET6;
-    // Whether the packet came in from a link, before its route is replaced.
-    let from_world = if v6 {
-        !skb.is_from_local()
-    } else {
-        skb.route_is_input()
-    };
-    let route = if v6 {
-        out_route6(net, &mut skb, iph, &conn.daddr, MODE, MtuCheck::Packet)
-    } else {
-        out_route(
-            net,
-            &mut skb,
-            iph,
-            v4_of(&conn.daddr),
-            MODE,
-            MtuCheck::Packet,
-        )
-    };
-    let Some(route) = route else {
+    let Some(route) = route_to_real_server(net, &mut skb, iph, conn, MODE, MtuCheck::Packet) else {
         return Verdict::Drop;
     };
-    // "From world but DNAT to loopback address?": never.
-    if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
-        return Verdict::Drop;
-    }
     // Only SCTP asks whether the output device computes its checksum.
     let crc_offload = pkt.proto.uses_crc32c()
         && match &route {
@@ -136,6 +113,30 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
         return Verdict::Drop;
     }
     send_or_cont(net, skb, route, conn)
+}
+
+/// The route to `conn`'s real server ([`out_route_to`]), refusing to DNAT a packet that came
+/// in from a link to a loopback address ("stopping DNAT to loopback address" of
+/// `ip_vs_nat_xmit` and `ip_vs_icmp_xmit`, both families).
+fn route_to_real_server(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &IpHeader,
+    conn: &Conn,
+    mode: Mode,
+    mtu_check: MtuCheck,
+) -> Option<OutRoute> {
+    // Whether the packet came in from a link, asked before its route is replaced.
+    let from_world = if iph.af == uapi::AF_INET6 {
+        !skb.is_from_local()
+    } else {
+        skb.route_is_input()
+    };
+    let route = out_route_to(net, skb, iph, &conn.daddr, mode, mtu_check)?;
+    if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
+        return None;
+    }
+    Some(route)
 }
 
 /// A loopback address (`ipv4_is_loopback`, `IPV6_ADDR_LOOPBACK`).
@@ -285,30 +286,10 @@ pub(crate) fn icmp_xmit(
     } else {
         MODE
     };
-    let v6 = iph.af == uapi::AF_INET6;
-    let from_world = if v6 {
-        !skb.is_from_local()
-    } else {
-        skb.route_is_input()
-    };
-    let route = if v6 {
-        out_route6(net, &mut skb, iph, &conn.daddr, mode, MtuCheck::IcmpError)
-    } else {
-        out_route(
-            net,
-            &mut skb,
-            iph,
-            v4_of(&conn.daddr),
-            mode,
-            MtuCheck::IcmpError,
-        )
-    };
-    let Some(route) = route else {
+    let Some(route) = route_to_real_server(net, &mut skb, iph, conn, mode, MtuCheck::IcmpError)
+    else {
         return Verdict::Drop;
     };
-    if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
-        return Verdict::Drop;
-    }
     let Ok(mut w) = skb.make_writable(icmp_writable_len(err)) else {
         return Verdict::Drop;
     };

@@ -193,3 +193,19 @@ pub(crate) fn out_route6(
     }
     Some(OutRoute::Remote6 { route })
 }
+
+/// [`out_route`] or [`out_route6`], by the packet's family, to the real server at `daddr`.
+pub(crate) fn out_route_to(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &IpHeader,
+    daddr: &NfInetAddr,
+    mode: Mode,
+    mtu_check: MtuCheck,
+) -> Option<OutRoute> {
+    if iph.af == crate::uapi::AF_INET6 {
+        out_route6(net, skb, iph, daddr, mode, mtu_check)
+    } else {
+        out_route(net, skb, iph, v4_of(daddr), mode, mtu_check)
+    }
+}
