@@ -209,8 +209,14 @@ pub(crate) mod tun_flags {
 
 /// Connection flags (`IP_VS_CONN_F_*`); the low bits are the forwarding method ([`fwd`]).
 pub(crate) mod conn_flags {
+    /// Hashed in the connection table (never sent to a backup).
+    pub(crate) const HASHED: u32 = 0x0040;
     /// Created by the sync daemon of a backup director.
     pub(crate) const SYNC: u32 = 0x0020;
+    /// Sequence adjustment of an application helper, in and out.
+    pub(crate) const SEQ_MASK: u32 = 0x0600;
+    /// No client port known yet.
+    pub(crate) const NO_CPORT: u32 = 0x0800;
     /// Replies do not pass the director (DR, TUN).
     pub(crate) const NOOUTPUT: u32 = 0x0080;
     /// Counted in the destination's inactive connections.
@@ -221,6 +227,12 @@ pub(crate) mod conn_flags {
     pub(crate) const ONE_PACKET: u32 = 0x2000;
     /// Keep conntrack for this connection (`IP_VS_CONN_F_NFCT`).
     pub(crate) const NFCT: u32 = 1 << 16;
+    /// The bits a backup takes from a sync message (`IP_VS_CONN_F_BACKUP_MASK`).
+    pub(crate) const BACKUP_MASK: u32 =
+        super::fwd::MASK | NOOUTPUT | INACTIVE | SEQ_MASK | NO_CPORT | TEMPLATE;
+    /// The bits a sync message may change in a backup's connection
+    /// (`IP_VS_CONN_F_BACKUP_UPD_MASK`).
+    pub(crate) const BACKUP_UPD_MASK: u32 = INACTIVE | SEQ_MASK;
 }
 
 pub(crate) const AF_INET: u16 = 2;

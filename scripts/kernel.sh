@@ -50,6 +50,15 @@ if [ -f "$out/.rust_ipvs_built" ]; then
 fi
 [ "$print_only" = 0 ] || exit 1
 
+# A build of the same variant under another key (an older config or compiler) is a good
+# start: kbuild rebuilds only what the change touches.
+seed=$(ls -dt "$CACHE/build-$kver-$variant-"*/.rust_ipvs_built 2>/dev/null | head -1)
+if [ -n "$seed" ] && [ ! -e "$out" ]; then
+	log "starting from $(dirname "$seed")"
+	cp -a "$(dirname "$seed")" "$out.tmp"
+	rm -f "$out.tmp/.rust_ipvs_built"
+	mv "$out.tmp" "$out"
+fi
 mkdir -p "$out"
 kmake() { make -s -C "$KSRC" O="$out" LLVM="$LLVM_SUFFIX" "$@"; }
 log "configuring $kver ($variant) in $out"

@@ -134,6 +134,22 @@ mod xmit {
     pub(crate) mod encap;
 }
 
+/// The kernel crate's `sync` module, for its pure-logic files (the message format and the
+/// master's send decision), under the same lints.
+#[cfg(test)]
+#[warn(
+    clippy::arithmetic_side_effects,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used
+)]
+#[path = "../../sync"]
+mod sync {
+    pub(crate) mod policy;
+    pub(crate) mod wire;
+}
+
 /// The kernel crate's `uapi` module: the ABI constants the pure-logic files use.
 #[cfg(test)]
 #[allow(
@@ -145,6 +161,8 @@ mod uapi;
 
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod sync_tests;
 
 #[cfg(test)]
 mod c_models;
