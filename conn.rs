@@ -145,8 +145,12 @@ pub(crate) struct Conn {
     pub(crate) state: Atomic<u32>,
     /// Connections this template controls (`n_control`).
     pub(crate) n_control: Atomic<i32>,
-    /// Timeout of the current state, in jiffies.
-    pub(crate) timeout: Atomic<u64>,
+    /// Timeout of the current state, in jiffies (C keeps the protocols' in `int` tables and
+    /// a service's in an `unsigned int`); see [`Conn::timeout`].
+    timeout: Atomic<u32>,
+    /// The packet's firewall mark when it was created (`cp->fwmark`), which sync messages
+    /// carry.
+    pub(crate) fwmark: u32,
     /// When the connection expires, in jiffies; [`CLAIMED`] once it is being removed.
     pub(crate) expires: Atomic<u64>,
     /// The persistence template controlling this connection (`cp->control`).
@@ -155,8 +159,14 @@ pub(crate) struct Conn {
     pub(crate) dest: Option<Arc<Dest>>,
     /// Its place on the expiry wheel.
     wheel_link: SlotLink,
-    /// Client packets seen (`cp->in_pkts`), which the defense's random drop reads.
+    /// Client packets seen (`cp->in_pkts`), which the defense's random drop and the sync
+    /// daemon's thresholds read.
     pub(crate) in_pkts: Atomic<u32>,
+    /// Its expiry when last sent to backups (the low 32 bits of jiffies), rounded down to 4
+    /// jiffies, with the retries in the low bits (`cp->sync_endtime`).
+    pub(crate) sync_endtime: Atomic<u32>,
+    /// The state it was last sent to backups in (`cp->old_state`).
+    pub(crate) old_state: Atomic<i16>,
     /// Unlinked from the table and released from its destination.
     pub(crate) dead: Atomic<bool>,
     /// Serialises state transitions and the destination's active/inactive counts.
@@ -226,6 +236,17 @@ impl Conn {
         }
     }
 
+    /// Timeout of the current state, in jiffies.
+    pub(crate) fn timeout(&self) -> u64 {
+        u64::from(self.timeout.load(Relaxed))
+    }
+
+    /// Sets the timeout of the current state, in jiffies (at most `u32::MAX`).
+    pub(crate) fn set_timeout(&self, jiffies: u64) {
+        self.timeout
+            .store(u32::try_from(jiffies).unwrap_or(u32::MAX), Relaxed);
+    }
+
     /// Real server port, host order.
     pub(crate) fn dport(&self) -> u16 {
         self.dport.load(Relaxed) as u16
@@ -250,7 +271,7 @@ impl Conn {
     /// was claimed for removal; the new expiry, if it was restarted. [`ConnTable::touch`] also
     /// moves the connection on the wheel when that is earlier than its slot.
     fn restart(&self) -> Option<u64> {
-        let restarted = jiffies().wrapping_add(self.timeout.load(Relaxed)).max(1);
+        let restarted = jiffies().wrapping_add(self.timeout()).max(1);
         let mut expires = self.expires.load(Relaxed);
         while expires != CLAIMED {
             match self.expires.cmpxchg(expires, restarted, Relaxed) {
@@ -286,8 +307,7 @@ impl Conn {
         let current = self.state.load(Relaxed);
         let (state, _, timeout_secs) = next(current);
         if state == current {
-            self.timeout
-                .store(u64::from(timeout_secs).saturating_mul(hz), Relaxed);
+            self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
             if self.state.load(Relaxed) == current {
                 return;
             }
@@ -313,8 +333,30 @@ impl Conn {
             }
             self.state.store(state, Relaxed);
         }
-        self.timeout
-            .store(u64::from(timeout_secs).saturating_mul(hz), Relaxed);
+        self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
+    }
+
+    /// Takes the flags of a sync message for an existing connection (`ip_vs_proc_conn`):
+    /// only its activity and sequence bits change, the destination's counts following.
+    pub(crate) fn sync_update(&self, synced_flags: u32) {
+        let _guard = self.transition.lock();
+        let f = self.flags.load(Relaxed);
+        let dest = self.dest.as_ref().filter(|_| !self.dead.load(Relaxed));
+        if let (Some(dest), true) = (
+            dest,
+            (f ^ synced_flags) & flags::INACTIVE != 0 && synced_flags & flags::TEMPLATE == 0,
+        ) {
+            if synced_flags & flags::INACTIVE != 0 {
+                dest.active_conns.fetch_sub(1, Relaxed);
+                dest.inactive_conns.fetch_add(1, Relaxed);
+            } else {
+                dest.inactive_conns.fetch_sub(1, Relaxed);
+                dest.active_conns.fetch_add(1, Relaxed);
+            }
+        }
+        let mask = flags::BACKUP_UPD_MASK;
+        self.flags
+            .store((synced_flags & mask) | (f & !mask), Relaxed);
     }
 
     /// Releases the destination's counts (`ip_vs_unbind_dest`); once. Under the transition
@@ -399,6 +441,8 @@ pub(crate) struct ConnParams {
     pub(crate) vport: u16,
     /// Real server port.
     pub(crate) dport: u16,
+    /// The packet's firewall mark (`skb->mark`).
+    pub(crate) fwmark: u32,
 }
 
 impl ConnParams {
@@ -412,6 +456,7 @@ impl ConnParams {
             vaddr: key.daddr,
             vport: key.dport,
             dport,
+            fwmark: 0,
         }
     }
 
@@ -425,8 +470,19 @@ impl ConnParams {
             vaddr: nf_inet_of(key.virtual_addr),
             vport: key.virtual_port,
             dport,
+            fwmark: 0,
         }
     }
+}
+
+/// What a sync message says of a new connection the destination does not decide: its real
+/// server and its flags (C: `ip_vs_conn_new`'s arguments in `ip_vs_proc_conn`).
+#[derive(Clone, Copy)]
+pub(crate) struct Synced {
+    /// The real server address.
+    pub(crate) daddr: NfInetAddr,
+    /// The flags the backup keeps (`IP_VS_CONN_F_BACKUP_MASK`, `IP_VS_CONN_F_SYNC`).
+    pub(crate) flags: u32,
 }
 
 impl_chained!(Conn, link);
@@ -688,7 +744,7 @@ impl ConnTable {
         timeout: Option<u64>,
     ) -> Result<Arc<Conn>> {
         self.reserve(conn_max)?;
-        let conn = match self.create(p, dest, extra_flags, control, timeout) {
+        let conn = match self.create(p, dest, extra_flags, None, control, timeout) {
             Ok(conn) => conn,
             Err(e) => {
                 self.count.fetch_sub(1, Relaxed);
@@ -696,6 +752,28 @@ impl ConnTable {
             }
         };
         Ok(conn)
+    }
+
+    /// `ip_vs_conn_new` for a backup's sync message (`ip_vs_proc_conn`): the connection
+    /// `synced` describes, bound to `dest` if the backup has that real server (its forwarding
+    /// method then the destination's, its activity the message's), or unbound, sent as the
+    /// message says; its timer at `timeout` jiffies.
+    pub(crate) fn new_synced(
+        &self,
+        p: &ConnParams,
+        synced: Synced,
+        dest: Option<Arc<Dest>>,
+        conn_max: i32,
+        timeout: u64,
+    ) -> Result<Arc<Conn>> {
+        self.reserve(conn_max)?;
+        match self.create(p, dest, 0, Some(synced), None, Some(timeout)) {
+            Ok(conn) => Ok(conn),
+            Err(e) => {
+                self.count.fetch_sub(1, Relaxed);
+                Err(e)
+            }
+        }
     }
 
     /// Counts a connection about to be created, up to `conn_max` (C: `ip_vs_conn_new`'s
@@ -719,21 +797,33 @@ impl ConnTable {
         p: &ConnParams,
         dest: Option<Arc<Dest>>,
         extra_flags: u32,
+        synced: Option<Synced>,
         control: Option<Arc<Conn>>,
         timeout: Option<u64>,
     ) -> Result<Arc<Conn>> {
         // `ip_vs_bind_dest`: the destination's forwarding method; a new connection starts
-        // inactive, and one whose replies bypass the director expects none.
-        let (conn_flags, daddr) = match &dest {
-            Some(dest) => {
-                let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
-                let mut conn_flags = fwd | flags::INACTIVE | extra_flags;
-                if fwd != uapi::fwd::MASQ {
-                    conn_flags |= flags::NOOUTPUT;
-                }
-                (conn_flags, dest.addr)
+        // inactive, and one whose replies bypass the director expects none. A synced one
+        // keeps the master's activity (a template is inactive, as the destination's flags
+        // make it in C).
+        let bound_flags = |dest: &Dest, base: u32| {
+            let fwd = dest.fwd_method.load(Relaxed) & uapi::fwd::MASK;
+            let mut conn_flags = fwd | base;
+            if fwd != uapi::fwd::MASQ {
+                conn_flags |= flags::NOOUTPUT;
             }
-            None => (extra_flags, [0; 16]),
+            conn_flags
+        };
+        let (conn_flags, daddr) = match (&dest, synced) {
+            (Some(dest), None) => (bound_flags(dest, flags::INACTIVE | extra_flags), dest.addr),
+            (None, None) => (extra_flags, [0; 16]),
+            (Some(dest), Some(s)) => {
+                let mut base = s.flags & !(uapi::fwd::MASK | flags::NOOUTPUT);
+                if base & flags::TEMPLATE != 0 {
+                    base |= flags::INACTIVE;
+                }
+                (bound_flags(dest, base), dest.addr)
+            }
+            (None, Some(s)) => (s.flags, s.daddr),
         };
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
@@ -753,9 +843,12 @@ impl ConnTable {
                 assured: Atomic::new(false),
                 flags: Atomic::new(conn_flags),
                 state: Atomic::new(0),
-                timeout: Atomic::new(initial_timeout),
+                timeout: Atomic::new(u32::try_from(initial_timeout).unwrap_or(u32::MAX)),
                 expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
                 in_pkts: Atomic::new(0),
+                fwmark: p.fwmark,
+                old_state: Atomic::new(0),
+                sync_endtime: Atomic::new((jiffies() as u32) & !3),
                 wheel_link: SlotLink::new(),
                 dead: Atomic::new(false),
                 dest,
@@ -766,8 +859,10 @@ impl ConnTable {
         if let Some(dest) = &conn.dest {
             if conn_flags & flags::TEMPLATE != 0 {
                 dest.persist_conns.fetch_add(1, Relaxed);
-            } else {
+            } else if conn_flags & flags::INACTIVE != 0 {
                 dest.inactive_conns.fetch_add(1, Relaxed);
+            } else {
+                dest.active_conns.fetch_add(1, Relaxed);
             }
             dest.update_overload();
         }
@@ -849,7 +944,7 @@ impl ConnTable {
             return;
         }
         if conn.n_control.load(Relaxed) > 0 {
-            conn.timeout.store(60 * HZ, Relaxed);
+            conn.set_timeout(60 * HZ);
             conn.restart();
             self.file(conn, now);
             return;

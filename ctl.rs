@@ -36,6 +36,7 @@ use crate::{
         ServiceTable,
     },
     stats::Stats,
+    sync::DaemonConfig,
     sysctl::{
         self, //
         Sysctl,
@@ -67,6 +68,8 @@ pub(crate) struct Control {
     pub(crate) services: Option<Arc<ServiceTable>>,
     /// Deleted destinations, kept for an add of the same one to revive.
     pub(crate) dest_trash: KVec<TrashedDest>,
+    /// The sync daemons' settings.
+    pub(crate) daemons: crate::sync::Daemons,
 }
 
 /// How long a deleted destination without connections stays revivable, in seconds
@@ -115,6 +118,7 @@ impl Control {
             sysctls: None,
             services: None,
             dest_trash: KVec::new(),
+            daemons: crate::sync::Daemons::new(),
         }
     }
 
@@ -211,6 +215,41 @@ impl Control {
             }
         }
         Ok(())
+    }
+
+    /// Starts a sync daemon (`start_sync_thread`); a backup may start without services, so
+    /// it gets the connection table and its expiry first, as C allocates `conn_tab`.
+    pub(crate) fn start_daemon(&mut self, ipvs: &Ipvs, config: DaemonConfig, state: u32) -> Result {
+        // The protocol cannot carry connections to real servers of another family.
+        if self.has_mixed_family_dests()? {
+            return Err(EINVAL);
+        }
+        if state == crate::sync::STATE_BACKUP {
+            if ipvs.conns.get_arc().is_none() {
+                let limits = crate::conn::table_limits(crate::conn_tab_bits());
+                let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
+                ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
+            }
+            if self.gc.is_none() {
+                self.gc = Some(Timer::start(ipvs.net.get())?);
+            }
+        }
+        crate::sync::start(&mut self.daemons, ipvs, config, state)
+    }
+
+    /// Whether a service has a real server of the other family
+    /// (`mixed_address_family_dests`).
+    pub(crate) fn has_mixed_family_dests(&self) -> Result<bool> {
+        for service in self.all_services()?.iter() {
+            let mut index = 0;
+            while let Some(dest) = service.dest_at(index) {
+                if dest.af != service.key.af {
+                    return Ok(true);
+                }
+                index += 1;
+            }
+        }
+        Ok(false)
     }
 
     /// Edits a service (`ip_vs_edit_service`).

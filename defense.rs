@@ -136,7 +136,7 @@ impl Defense {
     /// among those idle for a minute at least.
     fn countdown_to_drop(&self, conn: &Conn, now: u64) -> bool {
         let hz = u64::from(bindings::CONFIG_HZ);
-        let timeout = conn.timeout.load(Relaxed);
+        let timeout = conn.timeout();
         let expires = conn.expires.load(Relaxed);
         // `time_before(cp->timeout + jiffies, cp->timer.expires + 60 * HZ)`: restarted less
         // than a minute ago.

@@ -14,6 +14,7 @@
 
 pub(crate) mod bhlock;
 pub(crate) mod genl;
+pub(crate) mod kthread;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod percpu;
@@ -24,6 +25,7 @@ pub(crate) mod rculist;
 mod shim;
 pub(crate) mod skb;
 pub(crate) mod slotlist;
+pub(crate) mod sock;
 pub(crate) mod sysctl;
 pub(crate) mod timer;
 

@@ -23,6 +23,7 @@ use crate::{
         ServiceTable,
     },
     stats::Stats,
+    sync::SyncState,
     sysctl::Sysctls,
 };
 use kernel::{prelude::*, sync::rcu::Guard};
@@ -43,6 +44,8 @@ pub(crate) struct Ipvs {
     pub(crate) conns: RcuArc<ConnTable>,
     /// The services' NAT and tunnel destinations by address (`rs_table`).
     pub(crate) real_servers: RealServers,
+    /// The running sync daemons.
+    pub(crate) sync: SyncState,
     /// The namespace itself.
     pub(crate) net: NetRef,
 }
@@ -58,6 +61,7 @@ impl Ipvs {
             services: RcuArc::new(),
             conns: RcuArc::new(),
             real_servers: RealServers::new()?,
+            sync: SyncState::new(),
             net,
         })
     }

@@ -17,6 +17,10 @@ use crate::{
             Family,
             Request,
         },
+        kthread::{
+            ThreadKind, //
+            Threads,
+        },
         net::{
             Net, //
             NetRef,
@@ -106,6 +110,7 @@ impl PernetState for NetState {
             control.sysctls = Some(SysctlRegistration::new(
                 net,
                 self.ipvs.sysctl.values(),
+                sysctl::TABLE_LEN,
                 read_only,
             )?);
         }
@@ -115,6 +120,8 @@ impl PernetState for NetState {
     /// Unregisters the hooks (waiting for running ones), the timer, /proc and sysctls, then
     /// drops the configuration and the connections.
     fn stop(&self) {
+        // The daemons' threads end and their sockets close first.
+        crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);
         let (hooks, proc_files, timer, services) = self.control.lock().flush_into(&self.ipvs);
         let sysctls = self.control.lock().sysctls.take();
         drop(hooks);
@@ -185,6 +192,12 @@ impl SysctlWrites for NetState {
             self.ipvs.defense.update(&self.ipvs.sysctl);
         }
         Ok(())
+    }
+}
+
+impl Threads for NetState {
+    fn run_thread(&self, kind: ThreadKind, id: u32) {
+        crate::sync::run_thread(&self.ipvs, kind, id);
     }
 }
 

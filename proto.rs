@@ -216,6 +216,16 @@ impl Proto {
         }
     }
 
+    /// The number of states of the protocol (`pp->num_states`), which a sync message's state
+    /// must be below.
+    pub(crate) fn state_count(self) -> u16 {
+        match self {
+            Proto::Tcp => TcpState::COUNT as u16,
+            Proto::Udp => crate::proto::udp_state::UdpState::COUNT as u16,
+            Proto::Sctp => crate::proto::sctp_state::SctpState::COUNT as u16,
+        }
+    }
+
     /// See [`Protocol::parse`].
     pub(crate) fn parse(self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         with_proto!(self, p => p.parse(skb, iph))
@@ -461,6 +471,20 @@ impl Timeouts {
     /// The UDP timeout.
     pub(crate) fn udp(&self) -> u32 {
         self.udp.load(Relaxed)
+    }
+
+    /// The timeout of `state` of `protocol` in seconds (its `timeout_table` entry), for a
+    /// connection a version-0 sync message brings without one; `None` for other protocols.
+    pub(crate) fn of_state(&self, protocol: u8, state: u16) -> Option<u32> {
+        let state = usize::from(state);
+        match protocol {
+            ipproto::TCP => self.tcp.get(state).map(|t| t.load(Relaxed)),
+            ipproto::UDP => Some(self.udp()),
+            ipproto::SCTP => crate::proto::sctp_state::DEFAULT_TIMEOUTS
+                .get(state)
+                .copied(),
+            _ => None,
+        }
     }
 
     /// The values GET_CONFIG reports.

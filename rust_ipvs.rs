@@ -26,6 +26,7 @@ mod proto;
 mod sched;
 mod service;
 mod stats;
+mod sync;
 mod sysctl;
 #[allow(
     dead_code,

@@ -4,7 +4,7 @@
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
 //! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
-//! (the sync daemon's `sync_*` and `backup_only`; `schedule_icmp`) come with them.
+//! (`schedule_icmp`) come with them.
 //!
 //! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
 //! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
@@ -75,10 +75,35 @@ pub(crate) enum Sysctl {
     /// `cache_bypass`: a packet to a fwmark service without an available real server goes
     /// on to its own destination, as a connection of the bypass transmitter.
     CacheBypass = 21,
+    /// `sync_version`: the sync protocol version a master sends (0 or 1).
+    SyncVersion = 22,
+    /// `sync_ports`: a daemon's threads and ports (a power of two, 64 at most in use).
+    SyncPorts = 23,
+    /// `sync_persist_mode`: send templates, not the connections they control.
+    SyncPersistMode = 24,
+    /// `sync_qlen_max`: messages a master thread queues at most.
+    SyncQlenMax = 25,
+    /// `sync_sock_size`: a daemon socket's buffer size (0: the default).
+    SyncSockSize = 26,
+    /// `sync_refresh_period`: resend a connection whose expiry moved this far, in jiffies.
+    SyncRefreshPeriod = 27,
+    /// `sync_retries`: resends within a refresh period (0 to 3).
+    SyncRetries = 28,
+    /// `backup_only`: a backup director does not balance (its hooks pass everything).
+    BackupOnly = 29,
+    /// `sync_threshold`, first value: the client packet that sends a connection first.
+    SyncThreshold = 30,
+    /// `sync_threshold`, second value (`sync_period`): and every so many packets after. Not an
+    /// entry of its own: the `sync_threshold` entry reads and writes both.
+    SyncPeriod = 31,
 }
 
-/// Number of registered sysctls.
-pub(crate) const COUNT: usize = 22;
+/// Number of values.
+pub(crate) const COUNT: usize = 32;
+
+/// Number of entries of the registered table: every value but [`Sysctl::SyncPeriod`], which
+/// the `sync_threshold` entry covers with [`Sysctl::SyncThreshold`] (they are adjacent).
+pub(crate) const TABLE_LEN: usize = 31;
 
 /// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
 pub(crate) const CONN_MAX: i32 = 1 << 30;
@@ -87,7 +112,9 @@ pub(crate) const CONN_MAX: i32 = 1 << 30;
 /// [`Sysctl`] indices (C makes them 0444 there).
 pub(crate) const READ_ONLY_UNPRIVILEGED: u64 = (1 << Sysctl::RunEstimation as u64)
     | (1 << Sysctl::SvcLfactor as u64)
-    | (1 << Sysctl::ConnLfactor as u64);
+    | (1 << Sysctl::ConnLfactor as u64)
+    | (1 << Sysctl::SyncQlenMax as u64)
+    | (1 << Sysctl::SyncSockSize as u64);
 
 /// The initial namespace's `conn_max`, which a new namespace inherits as its value and its
 /// limit (C reads `init_net`'s table entry).
@@ -121,6 +148,16 @@ const DEFAULTS: [i32; COUNT] = [
     1,    // pmtu_disc
     0,    // sloppy_sctp
     0,    // cache_bypass
+    1,    // sync_version
+    1,    // sync_ports
+    0,    // sync_persist_mode
+    0,    // sync_qlen_max (set per namespace: a 32nd of the free buffer pages)
+    0,    // sync_sock_size
+    0,    // sync_refresh_period
+    0,    // sync_retries
+    0,    // backup_only
+    3,    // sync_threshold
+    50,   // sync_period
 ];
 
 /// A namespace's sysctl values, shared with their registration.
@@ -158,6 +195,11 @@ impl Sysctls {
             init,
         };
         sysctls.set(Sysctl::ConnMax, conn_max);
+        let qlen_max = crate::ffi::sock::free_buffer_pages() / 32;
+        sysctls.set(
+            Sysctl::SyncQlenMax,
+            i32::try_from(qlen_max).unwrap_or(i32::MAX),
+        );
         if init {
             INIT_NET_CONN_MAX.store(conn_max, Relaxed);
             // The initial namespace grows its service table at a 12.5% load, others at 25%,
@@ -233,6 +275,16 @@ impl Sysctls {
             }
             slot.store(value, Relaxed);
             return Ok(Written::DefenseMode);
+        }
+        if index == Sysctl::SyncPorts as usize {
+            // `proc_do_sync_ports`: a new value must be a power of two.
+            if slot.load(Relaxed) != value {
+                if value < 1 || value.count_ones() != 1 {
+                    return Err(EINVAL);
+                }
+                slot.store(value, Relaxed);
+            }
+            return Ok(Written::Value);
         }
         // Every other sysctl is written by the kernel's own handlers.
         Err(EINVAL)

@@ -129,6 +129,18 @@ pub(crate) mod dest_attr {
 /// `IPVS_DEST_ATTR_MAX`.
 pub(crate) const DEST_ATTR_MAX: usize = 15;
 
+/// `IPVS_DAEMON_ATTR_*`.
+pub(crate) mod daemon_attr {
+    pub(crate) const STATE: usize = 1;
+    pub(crate) const MCAST_IFN: usize = 2;
+    pub(crate) const SYNC_ID: usize = 3;
+    pub(crate) const SYNC_MAXLEN: usize = 4;
+    pub(crate) const MCAST_GROUP: usize = 5;
+    pub(crate) const MCAST_GROUP6: usize = 6;
+    pub(crate) const MCAST_PORT: usize = 7;
+    pub(crate) const MCAST_TTL: usize = 8;
+}
+
 /// `IPVS_DAEMON_ATTR_MAX`.
 pub(crate) const DAEMON_ATTR_MAX: usize = 8;
 

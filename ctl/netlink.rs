@@ -23,10 +23,15 @@ use crate::{
         ServiceKey,
     },
     stats::StatsSnapshot,
+    sync::{
+        DaemonConfig, //
+        Group,
+    },
     uapi::{
         self, //
         cmd,
         cmd_attr,
+        daemon_attr,
         dest_attr,
         info_attr,
         stats_attr,
@@ -245,40 +250,63 @@ fn parse_dest(attr: Option<Attr<'_>>, full_entry: bool) -> Result<DestRequest> {
 pub(crate) fn doit(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> Result {
     match request.cmd() {
         cmd::GET_SERVICE | cmd::GET_INFO | cmd::GET_CONFIG => get_cmd(control, ipvs, request),
-        cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(request),
+        cmd::NEW_DAEMON | cmd::DEL_DAEMON => set_daemon(control, ipvs, request),
         command => set_cmd(control, ipvs, request, command),
     }
 }
 
-/// NEW_DAEMON / DEL_DAEMON: the sync daemon is not implemented; requests are validated as C
-/// does, then NEW fails with EOPNOTSUPP and DEL with ESRCH (no daemon is running).
-fn set_daemon(request: &Request<'_>) -> Result {
-    // C answers EINVAL for any problem with the daemon attribute block.
+/// NEW_DAEMON / DEL_DAEMON (`ip_vs_genl_set_daemon`): EINVAL for a missing or malformed
+/// daemon attribute or missing members, a group that is not multicast; then C's
+/// `start_sync_thread` / `stop_sync_thread` errors.
+fn set_daemon(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> Result {
     let attr = request.attr(cmd_attr::DAEMON).ok_or(EINVAL)?;
     let attrs: AttrTable<'_, { uapi::DAEMON_ATTR_MAX + 1 }> =
         attr.parse_nested(Policy::Daemon).map_err(|_| EINVAL)?;
-    // IPVS_DAEMON_ATTR_STATE = 1, MCAST_IFN = 2, SYNC_ID = 3, MCAST_GROUP = 5, MCAST_GROUP6 = 6.
-    let has = |ty| attrs.get(ty).is_some();
-    if request.cmd() == cmd::NEW_DAEMON {
-        if !(has(1) && has(2) && has(3)) {
+    let state = attrs.get(daemon_attr::STATE).map(get_u32);
+    if request.cmd() == cmd::DEL_DAEMON {
+        let state = state.ok_or(EINVAL)?;
+        let mut control = control.lock();
+        return crate::sync::stop(&mut control.daemons, ipvs, state);
+    }
+    let (Some(state), Some(ifn), Some(syncid)) = (
+        state,
+        attrs.get(daemon_attr::MCAST_IFN),
+        attrs.get(daemon_attr::SYNC_ID),
+    ) else {
+        return Err(EINVAL);
+    };
+    // `strscpy` into IP_VS_IFNAME_MAXLEN bytes: at most 15, NUL-padded.
+    let mut ifname = [0u8; 16];
+    for (dst, src) in ifname.iter_mut().zip(get_str(ifn)).take(15) {
+        *dst = *src;
+    }
+    let group = if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP) {
+        let addr = get_u32(a).to_ne_bytes();
+        if addr[0] & 0xf0 != 0xe0 {
             return Err(EINVAL);
         }
-        // `ip_vs_genl_new_daemon`: a multicast group must be one.
-        if let Some(group) = attrs.get(5) {
-            if group.payload().first().is_none_or(|b| b & 0xf0 != 0xe0) {
-                return Err(EINVAL);
-            }
-        } else if let Some(group) = attrs.get(6) {
-            if group.payload().first() != Some(&0xff) {
-                return Err(EINVAL);
-            }
+        Some(Group::V4(addr))
+    } else if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP6) {
+        let mut addr = [0u8; 16];
+        for (dst, src) in addr.iter_mut().zip(a.payload()) {
+            *dst = *src;
         }
-        return Err(EOPNOTSUPP);
-    }
-    if !has(1) {
-        return Err(EINVAL);
-    }
-    Err(ESRCH)
+        if addr[0] != 0xff {
+            return Err(EINVAL);
+        }
+        Some(Group::V6(addr))
+    } else {
+        None
+    };
+    let config = DaemonConfig {
+        ifname,
+        syncid: get_u32(syncid),
+        sync_maxlen: attrs.get(daemon_attr::SYNC_MAXLEN).map_or(0, get_u16),
+        group,
+        port: attrs.get(daemon_attr::MCAST_PORT).map_or(0, get_u16),
+        ttl: attrs.get(daemon_attr::MCAST_TTL).map_or(0, get_u8),
+    };
+    control.lock().start_daemon(ipvs, config, state)
 }
 
 /// The commands that change configuration (`ip_vs_genl_set_cmd`).
@@ -330,7 +358,9 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
         let tunnel = dest
             .config
             .is_some_and(|c| c.fwd_method == uapi::fwd::TUNNEL);
-        if dest.af != service.key.af && command != cmd::DEL_DEST && !tunnel {
+        // The sync protocol cannot carry them: refused while a daemon runs.
+        let syncing = control.daemons.master.is_some() || control.daemons.backup.is_some();
+        if dest.af != service.key.af && command != cmd::DEL_DEST && (syncing || !tunnel) {
             return Err(EINVAL);
         }
         Some(dest)
@@ -530,8 +560,59 @@ pub(crate) fn dumpit(control: &Mutex<Control>, dump: &mut Dump<'_>) {
     match dump.cmd() {
         cmd::GET_SERVICE => dump_services(control, dump),
         cmd::GET_DEST => dump_dests(control, dump),
-        // No sync daemon runs: the daemon dump is empty.
+        cmd::GET_DAEMON => dump_daemons(control, dump),
         _ => {}
+    }
+}
+
+/// Dumps the running daemons, master first (`ip_vs_genl_dump_daemons`): `args[0]` and
+/// `args[1]` say which were dumped.
+fn dump_daemons(control: &Mutex<Control>, dump: &mut Dump<'_>) {
+    let control = control.lock();
+    let daemons = [
+        (0, crate::sync::STATE_MASTER, control.daemons.master),
+        (1, crate::sync::STATE_BACKUP, control.daemons.backup),
+    ];
+    for (slot, state, config) in daemons {
+        let Some(config) = config else {
+            continue;
+        };
+        if dump.args()[slot] != 0 {
+            continue;
+        }
+        let filled = dump.entry(cmd::NEW_DAEMON, |w| {
+            w.nest(cmd_attr::DAEMON as u16, |w| fill_daemon(w, state, &config))
+        });
+        if filled.is_err() {
+            return;
+        }
+        dump.args()[slot] = 1;
+    }
+}
+
+/// A daemon's attributes (`ip_vs_genl_fill_daemon`), the defaults C fills in included.
+fn fill_daemon(w: &mut Writer<'_>, state: u32, c: &DaemonConfig) -> Result {
+    let mut ifname = [0u8; 17];
+    for (dst, src) in ifname.iter_mut().zip(c.ifname()) {
+        *dst = *src;
+    }
+    let name_len = c.ifname().len() + 1;
+    w.put_u32(daemon_attr::STATE as u16, state)?;
+    w.put(
+        daemon_attr::MCAST_IFN as u16,
+        ifname.get(..name_len).unwrap_or(&[0]),
+    )?;
+    w.put_u32(daemon_attr::SYNC_ID as u16, c.syncid)?;
+    w.put_u16(daemon_attr::SYNC_MAXLEN as u16, c.sync_maxlen)?;
+    w.put_u16(daemon_attr::MCAST_PORT as u16, c.port)?;
+    w.put_u8(daemon_attr::MCAST_TTL as u16, c.ttl)?;
+    match c.group {
+        Some(Group::V6(addr)) => w.put(daemon_attr::MCAST_GROUP6 as u16, &addr),
+        Some(Group::V4(addr)) => w.put(daemon_attr::MCAST_GROUP as u16, &addr),
+        None => w.put(
+            daemon_attr::MCAST_GROUP as u16,
+            &crate::sync::wire::DEFAULT_GROUP_V4,
+        ),
     }
 }
 

@@ -455,6 +455,9 @@ pub(super) fn reply_icmp(
 
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
 pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+    if ipvs.sync.backup_only(&ipvs.sysctl) {
+        return Verdict::Accept;
+    }
     let guard = rcu::read_lock();
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;

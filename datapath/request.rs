@@ -52,6 +52,10 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     if (skb.pkt_type() != PACKET_HOST && hook != HookPoint::LocalOut) || !skb.has_dst() {
         return Verdict::Accept;
     }
+    // A backup director that only backs up passes everything (`sysctl_backup_only`).
+    if ipvs.sync.backup_only(&ipvs.sysctl) {
+        return Verdict::Accept;
+    }
     let guard = rcu::read_lock();
     let Some((services, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
@@ -136,7 +140,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     in_stats(ipvs, &guard, &conn, skb.len());
     proto.state_transition(&ipvs.settings(), &conn, Direction::Input, &pkt.l4);
     let verdict = Xmit::of(&conn).transmit(&ipvs.sysctl, net, skb, &pkt, &conn);
-    conn.count_in_packet();
+    crate::sync::count_and_sync(ipvs, &conn);
     conns.touch(&conn);
     conns.put_one_packet(&conn);
     verdict

@@ -116,6 +116,7 @@ pub(super) fn try_to_schedule(
             0
         },
         conn_max: ipvs.sysctl.get(Sysctl::ConnMax),
+        mark: skb.mark(),
     };
     let scheduled = match request.schedule(skb) {
         // `ip_vs_leave`: without a real server, a fwmark service may let the packet go on to
@@ -168,6 +169,9 @@ struct Request<'a> {
     nfct: u32,
     /// `conn_max`.
     conn_max: i32,
+    /// The packet's firewall mark, which its connections keep (`ip_vs_conn_new`'s
+    /// `skb->mark`).
+    mark: u32,
 }
 
 impl Request<'_> {
@@ -192,7 +196,10 @@ impl Request<'_> {
             return Scheduled::NoDest;
         };
         let dport = if dest.port != 0 { dest.port } else { key.dport };
-        let params = ConnParams::for_packet(key, dport);
+        let params = ConnParams {
+            fwmark: self.mark,
+            ..ConnParams::for_packet(key, dport)
+        };
         self.new_conn(&params, &dest, None)
     }
 
@@ -240,7 +247,10 @@ impl Request<'_> {
                     return Scheduled::NoDest;
                 };
                 let dport = persist::template_dport(&persistent, key.dport, dest.port);
-                let params = ConnParams::for_template(key.af, &tkey, dport);
+                let params = ConnParams {
+                    fwmark: self.mark,
+                    ..ConnParams::for_template(key.af, &tkey, dport)
+                };
                 let timeout = u64::from(service.timeout.load(Relaxed))
                     .saturating_mul(u64::from(bindings::CONFIG_HZ));
                 match self.conns.new_conn(
@@ -257,7 +267,10 @@ impl Request<'_> {
             }
         };
         let dport = persist::connection_dport(&persistent, key.dport, dest.port);
-        let params = ConnParams::for_packet(key, dport);
+        let params = ConnParams {
+            fwmark: self.mark,
+            ..ConnParams::for_packet(key, dport)
+        };
         let scheduled = self.new_conn(&params, &dest, Some(template.clone()));
         // Each use restarts the template's timer (`ip_vs_conn_put(ct)`).
         self.conns.touch(&template);
@@ -305,7 +318,10 @@ impl Request<'_> {
         {
             return None;
         }
-        let params = ConnParams::for_packet(key, 0);
+        let params = ConnParams {
+            fwmark: self.mark,
+            ..ConnParams::for_packet(key, 0)
+        };
         let flags = fwd::BYPASS | self.nfct | self.one_packet_flag();
         Some(
             match self

@@ -45,6 +45,11 @@
 #include <linux/seq_file.h>
 #include <linux/seq_file_net.h>
 #include <net/netns/generic.h>
+#include <linux/kthread.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/inetdevice.h>
+#include <linux/netdevice.h>
 
 unsigned int rust_ipvs_in_hook(void *priv, struct sk_buff *skb,
 			       const struct nf_hook_state *state);
@@ -199,6 +204,18 @@ void rust_ipvs_write_seqcount_begin(seqcount_t *s);
 void rust_ipvs_write_seqcount_end(seqcount_t *s);
 unsigned long rust_ipvs_totalram_pages(void);
 void rust_ipvs_cond_resched(void);
+struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int id);
+void rust_ipvs_set_current_interruptible(void);
+void rust_ipvs_set_current_running(void);
+bool rust_ipvs_sock_readable(struct socket *sock);
+void rust_ipvs_sock_wait_readable(struct socket *sock);
+void rust_ipvs_sock_wait_writable(struct socket *sock);
+int rust_ipvs_sock_setsockopt(struct socket *sock, int level, int name, void *val, unsigned int len);
+int rust_ipvs_sock_send(struct socket *sock, const void *buf, size_t len);
+int rust_ipvs_sock_recv(struct socket *sock, void *buf, size_t len);
+int rust_ipvs_dev_lookup(struct net *net, const char *name, int *ifindex, unsigned int *mtu,
+			 __be32 *addr);
+unsigned long rust_ipvs_nr_free_buffer_pages(void);
 bool rust_ipvs_net_is_init(const struct net *net);
 void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
@@ -1255,6 +1272,26 @@ static int rust_ipvs_proc_checked(const struct ctl_table *table, int write, void
 	return rc;
 }
 
+/* proc_do_sync_threshold(): sync_threshold and sync_period, adjacent ints, set together. */
+static int rust_ipvs_proc_sync_threshold(const struct ctl_table *table, int write, void *buffer,
+					 size_t *lenp, loff_t *ppos)
+{
+	int *valp = table->data;
+	int val[2] = { READ_ONCE(valp[0]), READ_ONCE(valp[1]) };
+	const struct ctl_table tmp = { .data = &val, .maxlen = sizeof(val), .mode = table->mode };
+	int rc = proc_dointvec(&tmp, write, buffer, lenp, ppos);
+
+	if (write) {
+		if (val[0] < 0 || val[1] < 0 || (val[0] >= val[1] && val[1])) {
+			rc = -EINVAL;
+		} else {
+			WRITE_ONCE(valp[0], val[0]);
+			WRITE_ONCE(valp[1], val[1]);
+		}
+	}
+	return rc;
+}
+
 static int rust_ipvs_lfactor_min = -8;
 static int rust_ipvs_lfactor_max = 8;
 
@@ -1281,6 +1318,15 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "pmtu_disc", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "sloppy_sctp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "cache_bypass", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_version", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "sync_ports", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
+	{ .procname = "sync_persist_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_qlen_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_INT_MAX },
+	{ .procname = "sync_sock_size", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_refresh_period", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
+	{ .procname = "sync_retries", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
+	{ .procname = "backup_only", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "sync_threshold", .maxlen = 2 * sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_sync_threshold },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
@@ -1443,4 +1489,91 @@ void rust_ipvs_spin_unlock_bh(spinlock_t *lock)
 int rust_ipvs_spin_trylock_bh(spinlock_t *lock)
 {
 	return spin_trylock_bh(lock);
+}
+
+/*
+ * The sync daemon's threads and sockets (ip_vs_sync.c): kthread_run() with a reference on
+ * the task (so that stopping never races the thread's exit), the socket waits of
+ * sync_thread_master() and sync_thread_backup(), setsockopt() on a kernel socket, and the
+ * interface lookup of start_sync_thread().
+ */
+struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int id)
+{
+	struct task_struct *task = kthread_run(fn, data, "ipvs-%c:0:%d", kind, id);
+
+	if (!IS_ERR(task))
+		get_task_struct(task);
+	return task;
+}
+
+void rust_ipvs_set_current_interruptible(void)
+{
+	set_current_state(TASK_INTERRUPTIBLE);
+}
+
+void rust_ipvs_set_current_running(void)
+{
+	__set_current_state(TASK_RUNNING);
+}
+
+bool rust_ipvs_sock_readable(struct socket *sock)
+{
+	return !skb_queue_empty_lockless(&sock->sk->sk_receive_queue) ||
+	       !skb_queue_empty_lockless(&udp_sk(sock->sk)->reader_queue);
+}
+
+void rust_ipvs_sock_wait_readable(struct socket *sock)
+{
+	wait_event_interruptible(*sk_sleep(sock->sk),
+				 rust_ipvs_sock_readable(sock) || kthread_should_stop());
+}
+
+void rust_ipvs_sock_wait_writable(struct socket *sock)
+{
+	__wait_event_interruptible(*sk_sleep(sock->sk),
+				   sock_writeable(sock->sk) || kthread_should_stop());
+}
+
+int rust_ipvs_sock_setsockopt(struct socket *sock, int level, int name, void *val, unsigned int len)
+{
+	if (level == SOL_SOCKET)
+		return sock_setsockopt(sock, level, name, KERNEL_SOCKPTR(val), len);
+	return sock->ops->setsockopt(sock, level, name, KERNEL_SOCKPTR(val), len);
+}
+
+int rust_ipvs_sock_send(struct socket *sock, const void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov = { .iov_base = (void *)buf, .iov_len = len };
+
+	return kernel_sendmsg(sock, &msg, &iov, 1, len);
+}
+
+int rust_ipvs_sock_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct msghdr msg = { NULL, };
+	struct kvec iov = { buf, len };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+}
+
+/* The index, MTU and first IPv4 address (0 if none) of interface @name in @net. */
+int rust_ipvs_dev_lookup(struct net *net, const char *name, int *ifindex, unsigned int *mtu,
+			 __be32 *addr)
+{
+	struct net_device *dev = dev_get_by_name(net, name);
+
+	if (!dev)
+		return -ENODEV;
+	*ifindex = dev->ifindex;
+	*mtu = dev->mtu;
+	*addr = inet_select_addr(dev, 0, RT_SCOPE_UNIVERSE);
+	dev_put(dev);
+	return 0;
+}
+
+unsigned long rust_ipvs_nr_free_buffer_pages(void)
+{
+	return nr_free_buffer_pages();
 }

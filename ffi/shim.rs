@@ -527,3 +527,56 @@ extern "C" {
     /// `spin_trylock_bh()`.
     pub(crate) fn rust_ipvs_spin_trylock_bh(lock: *mut bindings::spinlock_t) -> c_int;
 }
+
+// The sync daemon's threads and sockets (see ffi/kthread.rs and ffi/sock.rs).
+#[allow(improper_ctypes)]
+extern "C" {
+    /// `kthread_run(fn, data, "ipvs-<kind>:0:<id>")` with a reference on the task, or an
+    /// `ERR_PTR`.
+    pub(crate) fn rust_ipvs_kthread_run(
+        thread: unsafe extern "C" fn(*mut c_void) -> c_int,
+        data: *mut c_void,
+        kind: core::ffi::c_char,
+        id: c_int,
+    ) -> *mut bindings::task_struct;
+    /// `set_current_state(TASK_INTERRUPTIBLE)`.
+    pub(crate) fn rust_ipvs_set_current_interruptible();
+    /// `__set_current_state(TASK_RUNNING)`.
+    pub(crate) fn rust_ipvs_set_current_running();
+    /// Whether a datagram is queued on the UDP socket.
+    pub(crate) fn rust_ipvs_sock_readable(sock: *mut bindings::socket) -> bool;
+    /// Sleeps until a datagram is queued or the current kthread is asked to stop.
+    pub(crate) fn rust_ipvs_sock_wait_readable(sock: *mut bindings::socket);
+    /// Sleeps until the socket has send space or the current kthread is asked to stop.
+    pub(crate) fn rust_ipvs_sock_wait_writable(sock: *mut bindings::socket);
+    /// `setsockopt()` on a kernel socket, `len` bytes at `val`.
+    pub(crate) fn rust_ipvs_sock_setsockopt(
+        sock: *mut bindings::socket,
+        level: c_int,
+        name: c_int,
+        val: *mut c_void,
+        len: c_uint,
+    ) -> c_int;
+    /// Sends `len` bytes without blocking (`ip_vs_send_async`); bytes sent or an errno.
+    pub(crate) fn rust_ipvs_sock_send(
+        sock: *mut bindings::socket,
+        buf: *const c_void,
+        len: usize,
+    ) -> c_int;
+    /// Receives a datagram into `len` bytes without blocking (`ip_vs_receive`).
+    pub(crate) fn rust_ipvs_sock_recv(
+        sock: *mut bindings::socket,
+        buf: *mut c_void,
+        len: usize,
+    ) -> c_int;
+    /// Index, MTU and first IPv4 address of the interface named `name` in `net`.
+    pub(crate) fn rust_ipvs_dev_lookup(
+        net: *mut bindings::net,
+        name: *const core::ffi::c_char,
+        ifindex: *mut c_int,
+        mtu: *mut c_uint,
+        addr: *mut u32,
+    ) -> c_int;
+    /// `nr_free_buffer_pages()`.
+    pub(crate) fn rust_ipvs_nr_free_buffer_pages() -> core::ffi::c_ulong;
+}

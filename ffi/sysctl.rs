@@ -40,16 +40,26 @@ unsafe impl<const N: usize> Send for SysctlRegistration<N> {}
 unsafe impl<const N: usize> Sync for SysctlRegistration<N> {}
 
 impl<const N: usize> SysctlRegistration<N> {
-    /// Registers the table of `net` over `values`, one per entry of shim.c's table in its
-    /// order, those whose bit is set in `read_only` read-only; the registration holds the
+    /// Registers the table of `net` over `values`: its `entries` entries in shim.c's order
+    /// point at the first `entries` values (an entry of several `int`s reads the values after
+    /// its own), those whose bit is set in `read_only` read-only; the registration holds the
     /// values until it is dropped.
-    pub(crate) fn new(net: &Net, values: Arc<[Atomic<i32>; N]>, read_only: u64) -> Result<Self> {
+    pub(crate) fn new(
+        net: &Net,
+        values: Arc<[Atomic<i32>; N]>,
+        entries: usize,
+        read_only: u64,
+    ) -> Result<Self> {
         let data = values.each_ref().map(Atomic::as_ptr);
-        let count = u32::try_from(N).map_err(|_| EINVAL)?;
+        if entries > N {
+            return Err(EINVAL);
+        }
+        let count = u32::try_from(entries).map_err(|_| EINVAL)?;
         let mut header = core::ptr::null_mut();
-        // `net` is alive; `data` holds `N` valid `int` pointers into `values`, which the
-        // registration keeps alive until it unregisters the table (shim.c refuses a count that
-        // is not its table's); `header` is writable.
+        // `net` is alive; `data` holds `entries` (at most `N`) valid `int` pointers into
+        // `values`, which the registration keeps alive until it unregisters the table (shim.c
+        // refuses a count that is not its table's, and its one two-`int` entry is the
+        // second-to-last value's); `header` is writable.
         // SAFETY: the pointers and the count are valid as listed above, for the table's life.
         let ret = unsafe {
             shim::rust_ipvs_sysctl_register(

@@ -9,7 +9,9 @@
 //! or, with `sync_refresh_period`, when its expiry moved by more than that period (or half its
 //! timeout) since it was last sent, retried `sync_retries` times at an eighth of the period.
 //! The time of the last send is kept in the connection (`sync_endtime`: its expiry then,
-//! rounded down to 4 jiffies, the retry count in the two low bits).
+//! rounded down to 4 jiffies, the retry count in the two low bits). Times are the low 32
+//! bits of jiffies, compared with wrapping arithmetic as C's `time_before` (the span between
+//! two of them stays well below 2^31 jiffies: a connection's timeout).
 
 /// The TCP states a backup is sent (`ESTABLISHED`, `FIN_WAIT`, `TIME_WAIT`, `CLOSE`,
 /// `CLOSE_WAIT`), as bits of their numbers.
@@ -30,13 +32,13 @@ pub(crate) struct Settings {
     /// `sync_period`: and every so many packets after (0: only the threshold's).
     pub(crate) period: i32,
     /// `sync_refresh_period`, in jiffies (0: off).
-    pub(crate) refresh_period: u64,
+    pub(crate) refresh_period: u32,
     /// `sync_retries`: resends within a refresh period (0 to 3).
     pub(crate) retries: i32,
     /// `sync_persist_mode`: connections a template controls are not sent (their template is).
     pub(crate) persist_mode: bool,
     /// Clock ticks per second.
-    pub(crate) hz: u64,
+    pub(crate) hz: u32,
 }
 
 /// What the decision reads of a connection.
@@ -53,7 +55,7 @@ pub(crate) struct ConnView {
     /// The state it was last sent in (`old_state`).
     pub(crate) old_state: u32,
     /// Its timeout in jiffies.
-    pub(crate) timeout: u64,
+    pub(crate) timeout: u32,
 }
 
 /// The state machines the decision knows.
@@ -73,14 +75,14 @@ pub(crate) enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Send {
     /// The new `sync_endtime`.
-    pub(crate) endtime: u64,
+    pub(crate) endtime: u32,
     /// A state change: send whatever the exchange finds.
     pub(crate) force: bool,
 }
 
 /// Whether the connection is sent now, on its `pkts`-th client packet, at `now` (jiffies),
 /// having last been sent at `orig` (its `sync_endtime`).
-pub(crate) fn decide(s: &Settings, c: &ConnView, pkts: i32, orig: u64, now: u64) -> Option<Send> {
+pub(crate) fn decide(s: &Settings, c: &ConnView, pkts: i32, orig: u32, now: u32) -> Option<Send> {
     let mut n = now.wrapping_add(c.timeout) & !3;
     let force;
     if c.template {
@@ -104,9 +106,9 @@ pub(crate) fn decide(s: &Settings, c: &ConnView, pkts: i32, orig: u64, now: u64)
     }
 
     if s.refresh_period > 0 {
-        let diff = n.wrapping_sub(orig) as i64;
+        let diff = n.wrapping_sub(orig) as i32;
         let min_diff = (c.timeout >> 1).max(s.hz.saturating_mul(10));
-        let limit = s.refresh_period.min(min_diff) as i64;
+        let limit = s.refresh_period.min(min_diff) as i32;
         // Below the refresh period and half the timeout since the last send: only a retry,
         // an eighth of the period after it, while retries are left.
         if diff.unsigned_abs() < limit.unsigned_abs() {
@@ -117,10 +119,10 @@ pub(crate) fn decide(s: &Settings, c: &ConnView, pkts: i32, orig: u64, now: u64)
             let retry_at = orig
                 .wrapping_sub(c.timeout)
                 .wrapping_add(s.refresh_period >> 3);
-            if (now.wrapping_sub(retry_at) as i64) < 0 {
+            if (now.wrapping_sub(retry_at) as i32) < 0 {
                 return None;
             }
-            n |= (retries as u64).wrapping_add(1);
+            n |= (retries as u32).wrapping_add(1);
         }
     }
     if s.period > 0 {

@@ -538,7 +538,7 @@ fn refresh_period_and_retries() {
     };
     let est = tcp_view(1, 1);
     let timeout = est.timeout;
-    let now = 100_000u64;
+    let now = 100_000u32;
     let sent_at = (now + timeout) & !3;
     // Just sent (endtime = now + timeout): within the period, only a retry an eighth of it
     // (312 jiffies) later.
