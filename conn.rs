@@ -935,7 +935,7 @@ impl ConnTable {
     /// someone else is left to them; one whose time has not come is filed again; a template
     /// still controlling connections lives on a minute more (`ip_vs_conn_expire`); the others
     /// are unlinked and released.
-    fn expire_one(&self, conn: Arc<Conn>, now: u64, net: &Net) {
+    fn expire_one(&self, conn: Arc<Conn>, now: u64, net: &Net, kept: &impl Fn(&Conn)) {
         if conn.expires.load(Relaxed) == CLAIMED || conn.dead.load(Relaxed) {
             return;
         }
@@ -946,6 +946,7 @@ impl ConnTable {
         if conn.n_control.load(Relaxed) > 0 {
             conn.set_timeout(60 * HZ);
             conn.restart();
+            kept(&conn);
             self.file(conn, now);
             return;
         }
@@ -1067,15 +1068,16 @@ impl ConnTable {
     /// The expiry, run by the namespace's tick every second (process context): the wheel's
     /// slots of the seconds since the last run (of the last [`wheel::SECONDS`] at most) are
     /// taken, their expired connections of `net` unlinked and released, the others filed
-    /// again. It yields the CPU between slots.
-    pub(crate) fn expire(&self, net: &Net) {
+    /// again; `kept` is told of each expired template kept for the connections it still
+    /// controls (a master sends it again). It yields the CPU between slots.
+    pub(crate) fn expire(&self, net: &Net, kept: impl Fn(&Conn)) {
         let now = jiffies();
         let now_sec = now / HZ;
         let last = self.wheel_clock.load(Relaxed);
         for sec in wheel::seconds_due(last, now_sec) {
             for stripe in 0..wheel::STRIPES {
                 self.wheel.drain(wheel::slot(sec, stripe), |conn| {
-                    self.expire_one(conn, now, net)
+                    self.expire_one(conn, now, net, &kept)
                 });
                 crate::ffi::timer::cond_resched();
             }

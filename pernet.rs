@@ -213,7 +213,7 @@ impl Tick for NetState {
         }
         if let Some(conns) = self.ipvs.conns.get_arc() {
             let net = self.ipvs.net.get();
-            conns.expire(net);
+            conns.expire(net, |kept| crate::sync::conn_kept(&self.ipvs, kept));
             conns.resize(self.ipvs.sysctl.get(Sysctl::ConnLfactor));
             if self.ipvs.defense.drops_entries() {
                 let defense = &self.ipvs.defense;

@@ -311,12 +311,8 @@ impl Master {
             if let Some(full) = outbox.current.take() {
                 wake = MasterPort::queue(&mut outbox, full, qlen_max, now);
             }
-            let header = match version {
-                Version::V0 => wire::HEADER_V0,
-                Version::V1 => wire::HEADER_V1,
-            };
-            // As C sizes it: `sync_maxlen`, or one entry if that is more.
-            let len = self.maxlen.max(header + wire::ENTRY_V6);
+            // As C sizes it: `sync_maxlen`, or this entry if that is more.
+            let len = self.maxlen.max(wire::first_entry_len(version, &entry));
             let syncid = self.config.syncid as u8;
             match Message::new(len, version, syncid, now) {
                 Some(mut message) => {
@@ -585,6 +581,15 @@ pub(crate) fn count_and_sync(ipvs: &Ipvs, conn: &Conn) {
     sync_conn(ipvs, master, conn, pkts);
 }
 
+/// A master sends a template the expiry keeps for the connections it controls
+/// (`ip_vs_conn_expire`'s `expire_later`), as on its threshold packet.
+pub(crate) fn conn_kept(ipvs: &Ipvs, conn: &Conn) {
+    let guard = rcu::read_lock();
+    if let Some(master) = ipvs.sync.master.get(&guard) {
+        sync_conn(ipvs, master, conn, ipvs.sysctl.get(Sysctl::SyncThreshold));
+    }
+}
+
 /// `ip_vs_sync_conn`: sends `conn` if its `pkts`-th packet calls for it, then its controlling
 /// template, whose own count goes up.
 fn sync_conn(ipvs: &Ipvs, master: &Master, conn: &Conn, pkts: i32) {
@@ -603,6 +608,13 @@ fn sync_conn(ipvs: &Ipvs, master: &Master, conn: &Conn, pkts: i32) {
         Version::V1
     };
     let qlen_max = usize::try_from(sysctl.get(Sysctl::SyncQlenMax)).unwrap_or(0);
+    // Version 0 has no IPv6, and `ip_vs_sync_conn_v0` leaves a one-packet connection's
+    // template alone as well.
+    if version == Version::V0
+        && (conn.af != uapi::AF_INET || conn.flags.load(Relaxed) & flags::ONE_PACKET != 0)
+    {
+        return;
+    }
     let mut cp = conn;
     let mut pkts = pkts;
     loop {
@@ -781,10 +793,25 @@ fn run_backup(ipvs: &Ipvs, port: &BackupPort, syncid: u8, maxlen: usize) {
     }
 }
 
-/// `ip_vs_process_message`: applies the acceptable entries of a message.
+/// `ip_vs_process_message`: applies the acceptable entries of a message; a message dropped
+/// for a malformed entry is reported as C reports it (`IP_VS_ERR_RL`: rate-limited).
 fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
     let states = |protocol: u8| Proto::lookup(protocol).map(|p| p.state_count());
-    let _ = wire::parse(message, syncid, states, |conn| apply(ipvs, conn));
+    let Err((dropped, _)) = wire::parse(message, syncid, states, |conn| apply(ipvs, conn)) else {
+        return;
+    };
+    let why = match dropped {
+        wire::Dropped::Truncated => "too small",
+        wire::Dropped::UnknownVersion => "Unknown version",
+        wire::Dropped::BadEntry => "error in decoding",
+        // C only logs these at debug level.
+        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId => {
+            return
+        }
+    };
+    if crate::ffi::net::ratelimit() {
+        pr_err!("IPVS: BACKUP, Dropping buffer, {}\n", why);
+    }
 }
 
 /// `ip_vs_proc_conn`: creates or updates the connection or template an entry describes.
@@ -842,6 +869,17 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
     };
     // C caps it at MAX_SCHEDULE_TIMEOUT.
     let timeout = timeout_secs.min(i64::MAX as u64 / HZ) * HZ;
+    let dest = find_dest(ipvs, &guard, af, c);
+    // A connection the backup could not bind when it came (its real server was not
+    // configured yet) is bound now (`ip_vs_try_bind_dest`): replaced by a bound one, with
+    // the state this message gives it.
+    let existing = match existing {
+        Some(cp) if cp.dest.is_none() && dest.is_some() => {
+            conns.expire_now(&cp, net);
+            None
+        }
+        found => found,
+    };
     let conn = match existing {
         Some(cp) => {
             cp.sync_update(c.flags);
@@ -862,7 +900,6 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
                 daddr: c.daddr,
                 flags: c.flags,
             };
-            let dest = find_dest(ipvs, &guard, af, c);
             let conn_max = ipvs.sysctl.get(Sysctl::ConnMax);
             match conns.new_synced(&params, synced, dest, conn_max, timeout) {
                 Ok(cp) => cp,

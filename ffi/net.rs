@@ -161,6 +161,12 @@ impl Net {
     }
 }
 
+/// Whether a rate-limited network message may be logged now (`net_ratelimit`).
+pub(crate) fn ratelimit() -> bool {
+    // SAFETY: no preconditions.
+    unsafe { bindings::net_ratelimit() != 0 }
+}
+
 /// A namespace reference stored in that namespace's own state.
 ///
 /// # Invariants

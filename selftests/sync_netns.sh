@@ -3,8 +3,8 @@
 # a second namespace the backup, joined by a veth "sync link"; both run the same module (the
 # daemon is per namespace). Differential against the C ip_vs: the daemons as `ipvsadm -L
 # --daemon` shows them, and the connections and persistence templates the backup holds once
-# it caught up with the master (`ipvsadm -Lcn` without ports and expiry), then the daemons
-# stopped.
+# it caught up with the master (`ipvsadm -Lcn` without ports and expiry), in version 1 and
+# version 0 messages, then over an IPv6 group with other settings; the daemons' errors.
 . ./lib.sh
 . ./topology.sh
 
@@ -62,9 +62,30 @@ scenario() {
 	wait_until 20 caught_up
 	echo "backup connections:"
 	view in_backup
+	# Version 0 messages (no timeouts: the backup's own).
+	in_director sysctl -qw net.ipv4.vs.sync_version=0
+	tcp_request 80
+	tcp_request 8080
+	wait_until 20 caught_up
+	echo "after version 0: $(view in_backup | wc -l) entries"
+	in_director sysctl -qw net.ipv4.vs.sync_version=1
 	echo "master stopped: $(in_director ipvsadm --stop-daemon master 2>&1)"
 	echo "again: $(in_director ipvsadm --stop-daemon master 2>&1)"
 	echo "backup stopped: $(in_backup ipvsadm --stop-daemon backup 2>&1)"
+	# An IPv6 group, another port and TTL, a smaller message size.
+	in_backup ipvsadm --start-daemon backup --mcast-interface sy1 --syncid 7 \
+		--mcast-group ff02::81 --mcast-port 9000
+	in_director ipvsadm --start-daemon master --mcast-interface sy0 --syncid 7 \
+		--mcast-group ff02::81 --mcast-port 9000 --mcast-ttl 3 --sync-maxlen 200
+	echo "master: $(in_director ipvsadm -L --daemon)"
+	echo "backup: $(in_backup ipvsadm -L --daemon)"
+	for i in 1 2 3; do
+		tcp_request 80
+	done
+	wait_until 20 caught_up
+	echo "after IPv6: $(view in_backup | wc -l) entries"
+	in_director ipvsadm --stop-daemon master
+	in_backup ipvsadm --stop-daemon backup
 	echo "daemons: $(in_director ipvsadm -L --daemon)$(in_backup ipvsadm -L --daemon)"
 	ip netns del $ns_backup
 	topo_down

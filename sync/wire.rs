@@ -131,6 +131,16 @@ fn put(buf: &mut [u8], at: usize, bytes: &[u8]) -> bool {
     }
 }
 
+/// The bytes a message of `version` needs for its header and `conn` (C sizes a new
+/// message's buffer to hold at least that).
+pub(crate) fn first_entry_len(version: Version, conn: &SyncConn) -> usize {
+    match (version, conn.ipv6) {
+        (Version::V0, _) => HEADER_V0 + ENTRY_V0,
+        (Version::V1, false) => HEADER_V1 + ENTRY_V4,
+        (Version::V1, true) => HEADER_V1 + ENTRY_V6,
+    }
+}
+
 /// A message being filled (C: `struct ip_vs_sync_buff`): the header kept current as entries
 /// are appended, so that the bytes up to [`MessageBuf::len`] can be sent at any time.
 pub(crate) struct MessageBuf<B> {
