@@ -13,12 +13,15 @@ use crate::sync::{
         Settings,
     },
     wire::{
+        first_entry_len,
         parse, //
         Dropped,
         MessageBuf,
         Parsed,
         SyncConn,
         Version,
+        DEFAULT_GROUP_V4,
+        DEFAULT_PORT,
     },
 };
 use std::{vec, vec::Vec};
@@ -281,10 +284,7 @@ fn options_are_checked_as_c() {
         Err((Dropped::BadEntry, Parsed::default()))
     );
     // Wrong length, zero length, running past the entry.
-    assert_eq!(
-        collect(&with_options(&[1, 4, 0, 0, 0, 0]), 0).0.is_err(),
-        true
-    );
+    assert!(collect(&with_options(&[1, 4, 0, 0, 0, 0]), 0).0.is_err());
     assert_eq!(
         collect(&with_options(&[9, 0, 0, 0]), 0).0,
         Err((Dropped::BadEntry, Parsed::default()))
@@ -318,11 +318,10 @@ fn options_are_checked_as_c() {
         Err((Dropped::BadEntry, Parsed::default())),
         "the name option runs past the entry"
     );
-    assert_eq!(
+    assert!(
         collect(&with_options(&[2, 2, 1, 2, 3, 3, b's', b'i', b'p', 0]), 0)
             .0
-            .is_err(),
-        true
+            .is_err()
     );
     assert_eq!(
         collect(&with_options(&[2, 2, 1, 2]), 0).0,
@@ -550,4 +549,36 @@ fn refresh_period_and_retries() {
     // Beyond the period: sent, retry count reset.
     let later = decide(&s, &est, 9, sent_at, now + 3000).unwrap();
     assert_eq!(later.endtime, (now + 3000 + timeout) & !3);
+}
+
+#[test]
+fn defaults_and_first_entry_sizes() {
+    assert_eq!((DEFAULT_GROUP_V4, DEFAULT_PORT), ([224, 0, 0, 81], 8848));
+    let mut c6 = tcp4();
+    c6.ipv6 = true;
+    assert_eq!(first_entry_len(Version::V0, &tcp4()), 28);
+    assert_eq!(first_entry_len(Version::V1, &tcp4()), 44);
+    assert_eq!(first_entry_len(Version::V1, &c6), 80);
+    let m = MessageBuf::new(vec![0u8; 44], Version::V1, 0).unwrap();
+    assert_eq!(m.version(), Version::V1);
+}
+
+#[test]
+fn sctp_states_sent() {
+    let s = defaults();
+    let view = |state, old_state| ConnView {
+        kind: Kind::Sctp,
+        ..tcp_view(state, old_state)
+    };
+    // COOKIE_ECHOED is not sent; ESTABLISHED on the threshold; SHUTDOWN_SENT and CLOSED at once.
+    assert_eq!(decide(&s, &view(7, 7), 3, 0, 1000), None);
+    assert!(decide(&s, &view(8, 7), 3, 0, 1000).is_some());
+    assert_eq!(decide(&s, &view(8, 7), 4, 0, 1000), None);
+    assert!(decide(&s, &view(9, 8), 4, 0, 1000).is_some_and(|d| d.force));
+    assert!(decide(&s, &view(13, 9), 4, 0, 1000).is_some_and(|d| d.force));
+    assert_eq!(
+        decide(&s, &view(12, 8), 4, 0, 1000),
+        None,
+        "REJECTED is not sent"
+    );
 }
