@@ -1,0 +1,91 @@
+#!/bin/bash
+# Failover of a long-lived TCP connection between two directors, as keepalived moves a
+# virtual address: director A (sync master) and director B (sync backup) on one LAN with the
+# client and a direct-routing real server; the client's connection is made through A; the
+# virtual address moves to B, and the same connection carries on through B, which knows it
+# only from A's sync messages (without them B's stack would reset it). Differential against
+# the C ip_vs.
+#
+#   client cl 10.0.0.2 --+
+#   director A 10.0.0.11 -+- bridge (ns sw) -- real server 10.0.0.21 (VIP on lo)
+#   director B 10.0.0.12 -+
+#   A sy0 10.251.0.1 -- veth -- sy1 10.251.0.2 B   (the sync link)
+. ./lib.sh
+
+VIP=10.0.0.100
+sw=sw$$ cl=cl$$ da=da$$ db=db$$ rs=rs$$
+
+# Attaches namespace $1 to the LAN with address $2.
+attach() {
+	ns_add $1
+	ip link add lan netns $1 type veth peer name p$1 netns $sw
+	ip -n $sw link set p$1 master br0 up
+	ip -n $1 addr add $2/24 dev lan
+	ip -n $1 link set lan up
+}
+
+services() {
+	ip netns exec $1 ipvsadm -A -t $VIP:80 -s rr
+	ip netns exec $1 ipvsadm -a -t $VIP:80 -r 10.0.0.21:80 -g
+}
+
+# Whether director B holds the client's connection in ESTABLISHED.
+b_has_it() {
+	ip netns exec $db ipvsadm -Lcn |
+		awk -v v=$VIP:80 '$3 == "ESTABLISHED" && $4 == "10.0.0.2:40080" && $5 == v' | grep -q .
+}
+
+# Sends a line on the client's connection and prints the echo.
+say() {
+	local line
+	echo "$1" >&"${CL[1]}"
+	read -r -t 10 line <&"${CL[0]}" || line="(no answer)"
+	echo "$line"
+}
+
+scenario() {
+	ns_add $sw
+	ip -n $sw link add br0 type bridge
+	ip -n $sw link set br0 up
+	attach $cl 10.0.0.2
+	attach $da 10.0.0.11
+	attach $db 10.0.0.12
+	attach $rs 10.0.0.21
+	ip -n $rs addr add $VIP/32 dev lo
+	ip netns exec $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	ip netns exec $rs socat TCP-LISTEN:80,fork,reuseaddr EXEC:cat </dev/null >/dev/null 2>&1 &
+	ip link add sy0 netns $da type veth peer name sy1 netns $db
+	ip -n $da addr add 10.251.0.1/24 dev sy0
+	ip -n $da link set sy0 up
+	ip -n $db addr add 10.251.0.2/24 dev sy1
+	ip -n $db link set sy1 up
+	services $da
+	services $db
+	ip netns exec $db ipvsadm --start-daemon backup --mcast-interface sy1
+	ip netns exec $da ipvsadm --start-daemon master --mcast-interface sy0
+	ip -n $da addr add $VIP/32 dev lan
+	wait_until 10 eval "ip netns exec $rs ss -ltn | grep -q ':80 '"
+
+	coproc CL { ip netns exec $cl socat - TCP:$VIP:80,sourceport=40080 2>&1; }
+	echo "through A: $(say one) $(say two)"
+	wait_until 20 b_has_it
+	# The address moves: A lets it go, B takes it, the client learns B's address.
+	ip -n $da addr del $VIP/32 dev lan
+	ip -n $db addr add $VIP/32 dev lan
+	ip -n $cl neigh flush dev lan
+	echo "through B: $(say three) $(say four)"
+	echo "B's connections:"
+	ip netns exec $db ipvsadm -Lcn | awk 'NR > 2 { print $1, $3, $4, $5, $6 }'
+	echo "B's real server: $(ip netns exec $db ipvsadm -Ln | awk '/->.*Route/ { print $2, $3, $4, $5, $6 }')"
+	eval "exec ${CL[1]}>&-"
+	wait "$CL_PID" 2>/dev/null
+	ip netns exec $da ipvsadm --stop-daemon master
+	ip netns exec $db ipvsadm --stop-daemon backup
+	local ns
+	for ns in $rs $cl $da $db $sw; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns
+	done
+}
+
+differential "failover through the sync backup" scenario
