@@ -41,8 +41,10 @@ topo_up() {
 		ip -n ${rs}_$$ addr add 172.16.0.$i/24 dev eth0
 		ip -n ${rs}_$$ link set eth0 up
 		ip -n ${rs}_$$ route add default via 172.16.0.1
-		in_rs $rs socat TCP-LISTEN:80,fork,reuseaddr,backlog=1024 SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
-		in_rs $rs socat UDP-RECVFROM:53,fork SYSTEM:"echo $rs" </dev/null >/dev/null 2>&1 &
+		# TCP 80 and UDP 53 answer with the server's name: one process, no shell per
+		# request (a fork per datagram could take seconds on a loaded debug kernel).
+		in_rs $rs ipvsbench server --tcp-port 80 --udp-port 53 --udp-reply --threads 2 \
+			--reply "$rs"$'\n' </dev/null >/dev/null 2>&1 &
 		i=$((i + 1))
 	done
 	# Wait until every listener is up.
@@ -132,8 +134,7 @@ socat_messages() {
 }
 
 # One TCP request from the client to the virtual service: prints the real server's name.
-# A real server forks a shell per connection, which can take over 3 s on the debug kernel
-# under TCG: the answer gets 10 s (once seen as a C ip_vs run's empty reply in dp_nat).
+# The answer gets 10 s (a debug kernel under TCG on a loaded host is slow).
 tcp_request() {
 	in_client socat -T 10 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
