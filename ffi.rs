@@ -267,6 +267,22 @@ macro_rules! callbacks {
             }
         }
 
+        /// `show` of /proc/net/ip_vs_sync_stats.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_sync_stats_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe {
+                $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::SyncStats)
+            }
+        }
+
         /// The namespace timer's callback.
         ///
         /// # Safety

@@ -181,6 +181,10 @@ impl ProcFiles for NetState {
     fn stats_per_cpu(&self, out: &mut SeqFile) {
         ctl::proc::stats_per_cpu(&self.ipvs, out)
     }
+
+    fn sync_stats(&self, out: &mut SeqFile) {
+        self.ipvs.sync.write_stats(out)
+    }
 }
 
 impl SysctlWrites for NetState {

@@ -46,6 +46,7 @@ use crate::{
             ThreadKind,
         },
         net::Net,
+        proc::SeqFile,
         rcu::RcuArc,
         sock::{
             GroupAddr, //
@@ -72,13 +73,16 @@ use crate::{
         fwd,
     },
 };
+use core::fmt::Write;
 use kernel::{
     bindings,
     prelude::*,
     sync::{
-        atomic::Relaxed, //
-        rcu,
-        Arc,
+        atomic::{
+            Atomic, //
+            Relaxed,
+        },
+        rcu, Arc,
     },
 };
 use wire::{
@@ -218,8 +222,15 @@ impl MasterPort {
     /// Queues a full message (`sb_queue_tail`): dropped beyond `sync_qlen_max`. Whether the
     /// thread should be woken: for the first message (it sends after [`SEND_DELAY`]) and at
     /// [`WAKEUP_RATE`] messages.
-    fn queue(outbox: &mut Outbox, message: Message, qlen_max: usize, now: u64) -> bool {
+    fn queue(
+        outbox: &mut Outbox,
+        message: Message,
+        qlen_max: usize,
+        now: u64,
+        counters: &Counters,
+    ) -> bool {
         if outbox.queued.len() >= qlen_max {
+            counters.queue_full.fetch_add(1, Relaxed);
             return false;
         }
         if outbox.queued.is_empty() {
@@ -256,10 +267,13 @@ impl MasterPort {
 
     /// Sends a message, waiting for send space while the socket has none
     /// (`ip_vs_send_sync_msg`); false when the thread was asked to stop meanwhile.
-    fn send(&self, message: &Message) -> bool {
+    fn send(&self, message: &Message, counters: &Counters) -> bool {
         loop {
             match self.sock.send(message.buf.bytes()) {
-                Ok(_) => return true,
+                Ok(_) => {
+                    counters.sent.fetch_add(1, Relaxed);
+                    return true;
+                }
                 Err(e) if e == EAGAIN => {
                     self.sock.wait_writable();
                     if kthread::should_stop() {
@@ -290,7 +304,7 @@ pub(crate) struct Master {
 impl Master {
     /// Appends `conn` to its port's current message, starting another when it is full or of
     /// the other version (`ip_vs_sync_conn`'s buffer handling).
-    fn push(&self, conn: &Conn, version: Version, qlen_max: usize) {
+    fn push(&self, conn: &Conn, version: Version, qlen_max: usize, counters: &Counters) {
         let entry = sync_conn_of(conn);
         if version == Version::V0 && entry.ipv6 {
             return;
@@ -309,7 +323,7 @@ impl Master {
                 }
             }
             if let Some(full) = outbox.current.take() {
-                wake = MasterPort::queue(&mut outbox, full, qlen_max, now);
+                wake = MasterPort::queue(&mut outbox, full, qlen_max, now, counters);
             }
             // As C sizes it: `sync_maxlen`, or this entry if that is more.
             let len = self.maxlen.max(wire::first_entry_len(version, &entry));
@@ -356,12 +370,47 @@ pub(crate) struct Backup {
     threads: KVec<KThread>,
 }
 
+/// What the daemons of a namespace did, since it was created (`/proc/net/ip_vs_sync_stats`,
+/// which C does not have): what a backup received, applied and dropped, and why; what a
+/// master sent and could not queue.
+struct Counters {
+    /// Messages a backup received.
+    received: Atomic<u64>,
+    /// Entries a backup applied.
+    applied: Atomic<u64>,
+    /// Entries a backup skipped as C does (flags, protocol, state, mandatory option, engine).
+    skipped: Atomic<u64>,
+    /// Messages (or their rest) dropped, by [`wire::Dropped`] in its order.
+    dropped: [Atomic<u64>; 6],
+    /// Messages a master sent.
+    sent: Atomic<u64>,
+    /// Full messages a master dropped for its queue being at `sync_qlen_max`.
+    queue_full: Atomic<u64>,
+}
+
+impl Counters {
+    /// All zero.
+    fn new() -> Self {
+        let zero = || Atomic::new(0);
+        Counters {
+            received: zero(),
+            applied: zero(),
+            skipped: zero(),
+            dropped: [zero(), zero(), zero(), zero(), zero(), zero()],
+            sent: zero(),
+            queue_full: zero(),
+        }
+    }
+}
+
 /// The running daemons of a namespace, as the packet path and the threads read them.
 pub(crate) struct SyncState {
     /// The master daemon, if one runs.
     master: RcuArc<Master>,
     /// The backup daemon, if one runs.
     backup: RcuArc<Backup>,
+    /// What they did.
+    counters: Counters,
 }
 
 impl SyncState {
@@ -370,7 +419,31 @@ impl SyncState {
         SyncState {
             master: RcuArc::new(),
             backup: RcuArc::new(),
+            counters: Counters::new(),
         }
+    }
+
+    /// Writes the counters, one `name value` line each.
+    pub(crate) fn write_stats(&self, out: &mut SeqFile) {
+        let c = &self.counters;
+        let dropped = |i: usize| c.dropped.get(i).map_or(0, |d| d.load(Relaxed));
+        let _ = write!(
+            out,
+            "received {}\napplied {}\nskipped {}\ndropped_header {}\ndropped_size {}\n\
+             dropped_syncid {}\ndropped_truncated {}\ndropped_version {}\ndropped_entry {}\n\
+             sent {}\nqueue_full {}\n",
+            c.received.load(Relaxed),
+            c.applied.load(Relaxed),
+            c.skipped.load(Relaxed),
+            dropped(0),
+            dropped(1),
+            dropped(2),
+            dropped(3),
+            dropped(4),
+            dropped(5),
+            c.sent.load(Relaxed),
+            c.queue_full.load(Relaxed),
+        );
     }
 
     /// Whether a backup daemon runs and `backup_only` says the director only backs up
@@ -620,7 +693,7 @@ fn sync_conn(ipvs: &Ipvs, master: &Master, conn: &Conn, pkts: i32) {
     loop {
         let one_packet = cp.flags.load(Relaxed) & flags::ONE_PACKET != 0;
         if !one_packet && needed(&settings, cp, pkts) {
-            master.push(cp, version, qlen_max);
+            master.push(cp, version, qlen_max, &ipvs.sync.counters);
         }
         let Some(ct) = cp.control.as_deref() else {
             return;
@@ -708,7 +781,7 @@ pub(crate) fn run_thread(ipvs: &Ipvs, kind: ThreadKind, id: u32) {
                     .get(id as usize)
                     .cloned()
             }) {
-                run_master(&port);
+                run_master(&port, &ipvs.sync.counters);
             }
         }
         ThreadKind::Backup => {
@@ -742,7 +815,7 @@ fn wait_for<T>(lookup: impl Fn() -> Option<T>) -> Option<T> {
 }
 
 /// `sync_thread_master`: sends the port's messages until asked to stop.
-fn run_master(port: &MasterPort) {
+fn run_master(port: &MasterPort, counters: &Counters) {
     loop {
         kthread::prepare_to_sleep();
         let work = port.next_work(jiffies());
@@ -754,14 +827,14 @@ fn run_master(port: &MasterPort) {
             Work::Wait(jiffies) => kthread::sleep(jiffies),
             Work::Flush(message) => {
                 kthread::cancel_sleep();
-                if !port.send(&message) {
+                if !port.send(&message, counters) {
                     return;
                 }
             }
             Work::Queue(messages) => {
                 kthread::cancel_sleep();
                 for message in messages.iter() {
-                    if !port.send(message) {
+                    if !port.send(message, counters) {
                         return;
                     }
                 }
@@ -796,10 +869,32 @@ fn run_backup(ipvs: &Ipvs, port: &BackupPort, syncid: u8, maxlen: usize) {
 /// `ip_vs_process_message`: applies the acceptable entries of a message; a message dropped
 /// for a malformed entry is reported as C reports it (`IP_VS_ERR_RL`: rate-limited).
 fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
+    let counters = &ipvs.sync.counters;
+    counters.received.fetch_add(1, Relaxed);
     let states = |protocol: u8| Proto::lookup(protocol).map(|p| p.state_count());
-    let Err((dropped, _)) = wire::parse(message, syncid, states, |conn| apply(ipvs, conn)) else {
+    let result = wire::parse(message, syncid, states, |conn| apply(ipvs, conn));
+    let (parsed, dropped) = match result {
+        Ok(parsed) => (parsed, None),
+        Err((dropped, parsed)) => (parsed, Some(dropped)),
+    };
+    counters.applied.fetch_add(u64::from(parsed.conns), Relaxed);
+    counters
+        .skipped
+        .fetch_add(u64::from(parsed.skipped), Relaxed);
+    let Some(dropped) = dropped else {
         return;
     };
+    let index = match dropped {
+        wire::Dropped::HeaderTooShort => 0,
+        wire::Dropped::BadSize => 1,
+        wire::Dropped::OtherSyncId => 2,
+        wire::Dropped::Truncated => 3,
+        wire::Dropped::UnknownVersion => 4,
+        wire::Dropped::BadEntry => 5,
+    };
+    if let Some(count) = counters.dropped.get(index) {
+        count.fetch_add(1, Relaxed);
+    }
     let why = match dropped {
         wire::Dropped::Truncated => "too small",
         wire::Dropped::UnknownVersion => "Unknown version",

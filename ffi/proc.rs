@@ -86,6 +86,8 @@ pub(crate) trait ProcFiles: PernetState {
     fn stats(&self, out: &mut SeqFile);
     /// `/proc/net/ip_vs_stats_percpu`.
     fn stats_per_cpu(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_sync_stats` (rust_ipvs only).
+    fn sync_stats(&self, out: &mut SeqFile);
 }
 
 /// Which of the [`ProcFiles`] a `show` callback writes.
@@ -97,6 +99,8 @@ pub(crate) enum ProcFile {
     Stats,
     /// [`ProcFiles::stats_per_cpu`].
     StatsPerCpu,
+    /// [`ProcFiles::sync_stats`].
+    SyncStats,
 }
 
 /// Which listing a record of [`ProcFiles::list_record`] belongs to.
@@ -204,6 +208,7 @@ pub(crate) unsafe fn show<T: ProcFiles>(seq: *mut bindings::seq_file, file: Proc
             ProcFile::Services => ipvs.services(out),
             ProcFile::Stats => ipvs.stats(out),
             ProcFile::StatsPerCpu => ipvs.stats_per_cpu(out),
+            ProcFile::SyncStats => ipvs.sync_stats(out),
         }
     }
     0

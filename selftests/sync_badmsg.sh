@@ -3,7 +3,8 @@
 # message size, sync ID, entry size and version, entry type, option lengths and repeats,
 # unknown mandatory options, flags, protocols, states; truncated, oversized, version 0 and
 # version 1, IPv4 and IPv6 entries). Differential against the C ip_vs: the connections and
-# templates the backup created (`ipvsadm -Lcn`), so exactly the ones C accepts, no splat.
+# templates the backup created (`ipvsadm -Lcn`), so exactly the ones C accepts, no splat;
+# and rust_ipvs's counters of what was received, applied, skipped and dropped.
 . ./lib.sh
 
 ns_m=fm$$
@@ -86,7 +87,7 @@ scenario() {
 	send "$(msg1 7 2 "$(entry4 0 6 0 1 1010 80 80 0 100 10.0.0.59 $V $R '\x09\x02\x00\x00')$(entry4 0 6 0 1 1011 80 80 0 100 10.0.0.60 $V $R)")"
 	send "$(msg1 7 1 "$(entry4 0 6 0 1 1012 80 80 0 100 10.0.0.61 $V $R '\x49\x02\x00\x00')")"
 	# Persistence-engine data (no engine here, nor in C without ip_vs_pe_sip): skipped.
-	send "$(msg1 7 1 "$(entry4 0 6 0 1 1013 80 80 0 100 10.0.0.62 $V $R '\x02\x02\xab\xcd\x03\x03sip\x00')")"
+	send "$(msg1 7 1 "$(entry4 0 6 0 1 1013 80 80 0 100 10.0.0.62 $V $R '\x02\x02\xab\xcd\x03\x03sip')")"
 	# Flags and states: ONE_PACKET; a template without client port and NO_CPORT; TCP state
 	# 11; an unknown protocol; UDP state 1; a template state 2.
 	send "$(msg1 7 1 "$(entry4 0 6 $((0x2000)) 1 1014 80 80 0 100 10.0.0.63 $V $R)")"
@@ -106,6 +107,8 @@ scenario() {
 	# The last message accepted: once it is there, everything before was processed.
 	send "$(msg1 7 1 "$(entry4 0 6 0 5 1022 80 80 0 100 10.0.0.99 $V $R)")"
 	wait_until 20 has_conn 10.0.0.99
+	# rust_ipvs counts what it received, applied, skipped and dropped (C has no counters).
+	in_b cat /proc/net/ip_vs_sync_stats >/tmp/sync_stats.$$ 2>/dev/null
 	view
 	in_b ipvsadm -Ln | sed 1,3d
 	in_b ipvsadm --stop-daemon backup
@@ -114,3 +117,15 @@ scenario() {
 }
 
 differential "backup fed crafted sync messages" scenario
+expect_eq "rust_ipvs's sync counters" "received 25
+applied 8
+skipped 8
+dropped_header 1
+dropped_size 2
+dropped_syncid 1
+dropped_truncated 2
+dropped_version 1
+dropped_entry 4
+sent 0
+queue_full 0" "$(cat /tmp/sync_stats.$$)"
+rm -f /tmp/sync_stats.$$
