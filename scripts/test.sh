@@ -2,9 +2,12 @@
 # Runs every rust_ipvs test: set-up, host unit tests, the test kernels, lint (rustfmt,
 # clippy), then the guest selftests in QEMU: all of them on the perf kernel, those marked
 # "debug" in selftests/TESTS again on the debug kernel (KASAN, lockdep, kmemleak), and the test
-# on Debian's kernel. Ends with "N passed, N failed"; exits non-zero on any failure.
+# on Debian's kernel; then the two-guest tests of selftests/PAIR_TESTS on the perf kernel, in
+# one paired boot (vm.sh --pair). Ends with "N passed, N failed"; exits non-zero on any
+# failure.
 #
-#   scripts/test.sh [selftest.sh ...]   with selftests named, only those, on both kernels
+#   scripts/test.sh [selftest.sh ...]   with selftests named, only those, on both kernels (pair
+#                                       tests: on the perf kernel, paired)
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -14,6 +17,17 @@ top=$(dirname "$here")
 
 passed=0
 failed=0
+
+# Named selftests: the two-guest ones (listed in selftests/PAIR_TESTS) apart from the others.
+pair_tests=()
+single_tests=()
+for t in "$@"; do
+	if grep -q -E "^$t([[:space:]]|\$)" "$top/selftests/PAIR_TESTS"; then
+		pair_tests+=("$t")
+	else
+		single_tests+=("$t")
+	fi
+done
 count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -55,19 +69,26 @@ guest() {
 	fi
 }
 
-step "guest selftests on the perf kernel (scripts/vm.sh --kernel <perf>)"
-guest "$here/vm.sh" --kernel "$perf_kdir" --timeout 2700 "$@"
+if [ $# -eq 0 ] || [ ${#single_tests[@]} -gt 0 ]; then
+	step "guest selftests on the perf kernel (scripts/vm.sh --kernel <perf>)"
+	guest "$here/vm.sh" --kernel "$perf_kdir" --timeout 2700 "${single_tests[@]}"
 
-step "guest selftests on the debug kernel: KASAN, lockdep, kmemleak (scripts/vm.sh --debug-set)"
-if [ $# -eq 0 ]; then
-	guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 --debug-set
-else
-	guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 "$@"
+	step "guest selftests on the debug kernel: KASAN, lockdep, kmemleak (scripts/vm.sh --debug-set)"
+	if [ $# -eq 0 ]; then
+		guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 --debug-set
+	else
+		guest "$here/vm.sh" --kernel "$kdir" --timeout 3600 "${single_tests[@]}"
+	fi
 fi
 
 if [ $# -eq 0 ]; then
 	step "rust_ipvs on Debian's stock kernel, built with Debian's rustc 1.85 (scripts/debian-vm.sh)"
 	guest "$here/debian-vm.sh"
+fi
+
+if [ $# -eq 0 ] || [ ${#pair_tests[@]} -gt 0 ]; then
+	step "two-guest selftests on the perf kernel (scripts/vm.sh --pair --kernel <perf>)"
+	guest "$here/vm.sh" --pair --kernel "$perf_kdir" --timeout 900 "${pair_tests[@]}"
 fi
 
 echo

@@ -4,6 +4,9 @@
 #
 #   scripts/vm.sh [options] [test.sh ...]     run these selftests (default: selftests/TESTS)
 #   scripts/vm.sh --demo                      run selftests/demo.sh (the main job)
+#   scripts/vm.sh --pair [test.sh ...]        boot two guests joined by virtual links and run
+#                                             these pair tests in both (default:
+#                                             selftests/PAIR_TESTS)
 #
 # Options:
 #   --kernel DIR   kernel build tree (default: the cached debug kernel, built if missing)
@@ -14,7 +17,16 @@
 #   --shards N     split the selftests over N guests booted side by side (default 1), each
 #                  with a share of the expected run time in selftests/TESTS
 #   --log FILE     keep the serial log here (default: ~/.cache/rust_ipvs/logs/, newest
-#                  linked as vm-last.log); with shards, FILE.1, FILE.2, ...
+#                  linked as vm-last.log); with shards, FILE.1, FILE.2, ...; with --pair,
+#                  FILE.a and FILE.b
+#   --pair         two guests, "a" and "b" (one vCPU, 1 GB each, the same kernel and
+#                  initramfs), joined by three virtio-net links over unix sockets in the run's
+#                  temporary directory (QEMU's -netdev stream, nothing on the host's network):
+#                  ctl (the harness's own messages), lan (the client-facing segment) and sync
+#                  (connection-sync traffic), named so in the guests (selftests/pair.sh). Both
+#                  run the same tests; a test passes only if it passes in both.
+#   --env VAR=VAL  put VAR in the tests' environment (through the kernel command line; VAR
+#                  without dots), e.g. --env SYNC_PAIRS=c/c
 #
 # The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
 # KASAN, lockdep or kmemleak report in the guest's kernel log.
@@ -34,6 +46,8 @@ mode=tests
 log_file=""
 shards=1
 debug_set=0
+pair=0
+guest_env=()
 tests=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -44,7 +58,13 @@ while [ $# -gt 0 ]; do
 	--shards) shards=$2; shift 2 ;;
 	--debug-set) debug_set=1; shift ;;
 	--demo) mode=demo; shift ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	--pair) pair=1; shift ;;
+	--env)
+		[[ "$2" =~ ^[A-Za-z_][A-Za-z0-9_]*=[^[:space:]]*$ ]] || die "--env takes VAR=VALUE (no spaces)"
+		guest_env+=("$2")
+		shift 2
+		;;
+	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) tests+=("$1"); shift ;;
 	esac
@@ -55,8 +75,15 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found: r
 [ -f "$kdir/arch/x86/boot/bzImage" ] || die "no bzImage in $kdir: run scripts/kernel.sh"
 kver=$(cat "$kdir/include/config/kernel.release")
 
+# The test list: selftests/TESTS, or selftests/PAIR_TESTS for the two-guest tests.
+test_list=$top/selftests/TESTS
+if [ "$pair" = 1 ]; then
+	[ "$mode" = tests ] || die "--pair runs tests, not the demo"
+	[ "$shards" = 1 ] || die "--pair and --shards do not go together"
+	test_list=$top/selftests/PAIR_TESTS
+fi
 if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
-	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$top/selftests/TESTS" |
+	mapfile -t tests < <(grep -v -E '^\s*(#|$)' "$test_list" |
 		awk -v debug_set="$debug_set" '!debug_set || $3 == "debug" { print $1 }')
 fi
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
@@ -123,6 +150,9 @@ cat >"$root/init" <<EOS
 /bin/busybox ln -sf /proc/self/fd /dev/fd
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
 cd /selftests
+# One of two guests (vm.sh --pair: the kernel passes rust_ipvs_role=a or b): name the links to
+# the other guest and start the harness's message service on ctl.
+[ -z "\$rust_ipvs_role" ] || /bin/bash /selftests/pair.sh init
 if [ "$mode" = demo ]; then
 	/bin/bash /selftests/demo.sh
 	echo "RUST_IPVS_DEMO_EXIT=\$?"
@@ -174,20 +204,92 @@ else
 fi
 
 # Boots one guest with the tests in list $2, logging to $1; prints the result lines as they
-# come (prefixed with the shard when there are several) and returns QEMU's status.
+# come (prefixed with $3: the shard when there are several, the role of a pair) and returns
+# QEMU's status. Further arguments: kernel parameters (NAME=VALUE) then, after "--", QEMU's.
+vm_mem=2048 vm_smp=2
 boot() {
-	local log=$1 list=$2 prefix=$3
+	local log=$1 list=$2 prefix=$3 params=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do params+=("$1"); shift; done
+	[ $# -eq 0 ] || shift
 	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-		-m 2048 -smp 2 -nographic -no-reboot -net none \
+		-m "$vm_mem" -smp "$vm_smp" -nographic -no-reboot -net none "$@" \
 		-kernel "$kdir/arch/x86/boot/bzImage" -initrd "$work/initrd.cpio" \
-		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M rust_ipvs_tests=$list rust_ipvs_test_timeout=${RUST_IPVS_TEST_TIMEOUT:-900}" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M rust_ipvs_tests=$list rust_ipvs_test_timeout=${RUST_IPVS_TEST_TIMEOUT:-900}${params[*]:+ ${params[*]}}${guest_env[*]:+ ${guest_env[*]}}" \
 		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | sed -u -n \
 		-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' -e '/^RUST_IPVS_DEMO/p' -e '/^demo: /p' |
 		sed -u "s/^/$prefix/"
 	return "${PIPESTATUS[0]}"
 }
 
+# Whether the serial log $1 has test $2 passing.
+passed_in() {
+	grep -E "^(ok|not ok) [0-9]+ $2( |\$)" "$1" | tail -1 | grep -q '^ok '
+}
+
 start=$(date +%s)
+if [ "$pair" = 1 ]; then
+	# Guests a and b, one vCPU each (the machine may have two cores), joined by the links
+	# below. Guest a's QEMU listens on a unix socket per link and guest b's connects to it, so
+	# a starts first. The NICs of link L (1 ctl, 2 lan, 3 sync) get MAC 52:54:00:fa:0L:0R (R:
+	# 1 on a, 2 on b), by which selftests/pair.sh names them in the guest; no boot ROM (iPXE).
+	# The machine is q35: the test kernels have no MSI, and the pc machine's ACPI routes PCI
+	# interrupts with an AML loop that the debug kernel under TCG times out in (no interrupts,
+	# so no traffic).
+	vm_mem=1024 vm_smp=1
+	links=(ctl lan sync)
+	nics_a=(-machine q35) nics_b=(-machine q35)
+	for i in "${!links[@]}"; do
+		sock=$work/${links[i]}.sock
+		nics_a+=(-netdev "stream,id=${links[i]},server=on,addr.type=unix,addr.path=$sock"
+			-device "virtio-net-pci,netdev=${links[i]},mac=52:54:00:fa:0$((i + 1)):01,romfile=")
+		nics_b+=(-netdev "stream,id=${links[i]},server=off,addr.type=unix,addr.path=$sock"
+			-device "virtio-net-pci,netdev=${links[i]},mac=52:54:00:fa:0$((i + 1)):02,romfile=")
+	done
+	log "booting $kver under $accel, guests a and b: ${tests[*]} (timeout ${timeout_s}s, logs $log_file.a, $log_file.b)"
+	(
+		set +e
+		boot "$log_file.a" "${shard_lists[0]}" "[a] " rust_ipvs_role=a -- "${nics_a[@]}"
+		echo $? >"$work/qemu_rc.a"
+	) &
+	pid_a=$!
+	for _ in $(seq 600); do
+		missing=0
+		for l in "${links[@]}"; do [ -S "$work/$l.sock" ] || missing=1; done
+		[ $missing = 0 ] && break
+		kill -0 $pid_a 2>/dev/null || break
+		sleep 0.05
+	done
+	[ $missing = 0 ] || log "guest a's QEMU did not open its link sockets: guest b starts unlinked"
+	(
+		set +e
+		boot "$log_file.b" "${shard_lists[0]}" "[b] " rust_ipvs_role=b -- "${nics_b[@]}"
+		echo $? >"$work/qemu_rc.b"
+	) &
+	wait $pid_a $!
+	log "guests ran for $(($(date +%s) - start)) s"
+	rc=0
+	for r in a b; do
+		out=$("$here/judge.sh" "$log_file.$r" "$mode" "$(cat "$work/qemu_rc.$r")" "${tests[@]}") || rc=1
+		echo "$out" | sed '$d' | sed "s/^/[$r] /"
+	done
+	# A test passes only if it passed in both guests.
+	passed=0 failed=0
+	for t in "${tests[@]}"; do
+		if passed_in "$log_file.a" "$t" && passed_in "$log_file.b" "$t"; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
+		failed=1
+		passed=$((passed > 0 ? passed - 1 : 0))
+	fi
+	echo "guest: $passed passed, $failed failed"
+	exit $rc
+fi
+
 if [ "$shards" -eq 1 ]; then
 	log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
 	set +e
