@@ -2,7 +2,10 @@
 # The companion CLI round-trips every object against rust_ipvs (and, unchanged, the C ip_vs):
 # services, destinations, timeouts, zero, flush, save/restore in the ipvsadm-save format; its
 # --json output parses; watch refreshes its screen and its JSON lines; errors are one clear
-# line and a non-zero exit; services in one namespace are invisible in another.
+# line and a non-zero exit; services in one namespace are invisible in another. The sync daemons:
+# ipvsctl starts a master and a backup at the two ends of a veth between two namespaces, lists
+# them as `ipvsadm -L --daemon` does, reports the kernel's errors (a second master, an unknown
+# interface, no daemon to stop) and stops them, the same under both modules.
 . ./lib.sh
 
 command -v ipvsctl >/dev/null || fail "ipvsctl is not in the initramfs"
@@ -78,6 +81,88 @@ ip netns exec $ns ipvsctl dest add --tcp 10.5.5.5:80 --real 10.5.5.6:80 || fail 
 [ "$(ip netns exec $ns ipvsadm -S -n | wc -l)" = 2 ] || fail "the namespace's service is not listed there"
 ip netns del $ns
 ipvs_unload
+
+# Sync daemons (per namespace): master in one namespace, backup in the other, on a veth.
+dm_a=dma$$
+dm_b=dmb$$
+in_a() { ip netns exec $dm_a "$@"; }
+in_b() { ip netns exec $dm_b "$@"; }
+
+# Prints the daemons of a namespace as `ipvsctl daemon list` shows them, and whether
+# `ipvsadm -L --daemon` shows the same.
+daemons() {
+	local ctl adm
+	ctl=$("$1" ipvsctl daemon list 2>&1)
+	adm=$("$1" ipvsadm -L --daemon 2>&1)
+	echo "$1 daemons: [$ctl]"
+	if [ "$ctl" = "$adm" ]; then
+		echo "$1: ipvsctl = ipvsadm"
+	else
+		echo "$1: ipvsctl != ipvsadm: [$adm]"
+	fi
+}
+
+daemon_script() {
+	ns_add $dm_a
+	ns_add $dm_b
+	ip link add sy0 netns $dm_a type veth peer name sy1 netns $dm_b
+	# A master with an IPv4 group binds to the interface's IPv4 address; IPv6 ones (nodad:
+	# usable at once) give the IPv6 master a source address.
+	ip -n $dm_a addr add 10.252.0.1/24 dev sy0
+	ip -n $dm_a addr add fd00:252::1/64 dev sy0 nodad
+	ip -n $dm_a link set sy0 up
+	ip -n $dm_b addr add 10.252.0.2/24 dev sy1
+	ip -n $dm_b addr add fd00:252::2/64 dev sy1 nodad
+	ip -n $dm_b link set sy1 up
+	daemons in_a
+	step in_b ipvsctl daemon start backup --interface sy1 --syncid 7
+	step in_a ipvsctl daemon start master --interface sy0 --syncid 7
+	daemons in_a
+	daemons in_b
+	# The kernel's errors: a second master, an unknown interface, no such daemon to stop.
+	step in_a ipvsctl daemon start master --interface sy0
+	step in_b ipvsctl daemon start master --interface nosuch
+	step in_a ipvsctl daemon stop backup
+	# Both daemons in one namespace: two lines, master first.
+	step in_a ipvsctl daemon start backup --interface sy0 --syncid 9
+	daemons in_a
+	step in_a ipvsctl daemon stop master
+	step in_a ipvsctl daemon stop backup
+	step in_a ipvsctl daemon stop master
+	step in_b ipvsctl daemon stop backup
+	daemons in_a
+	daemons in_b
+	# An IPv6 group, another port, TTL and message size.
+	step in_b ipvsctl daemon start backup --interface sy1 --syncid 7 --group ff02::81 --port 9000
+	step in_a ipvsctl daemon start master --interface sy0 --syncid 7 --group ff02::81 \
+		--port 9000 --ttl 3 --maxlen 200
+	daemons in_a
+	daemons in_b
+	step in_a ipvsctl daemon stop master
+	step in_b ipvsctl daemon stop backup
+	# A daemon ipvsadm started, with an IPv4 group of its own, listed by ipvsctl.
+	in_a ipvsadm --start-daemon master --mcast-interface sy0 --syncid 5 \
+		--mcast-group 224.0.0.99 --mcast-port 8849 --mcast-ttl 2
+	daemons in_a
+	step in_a ipvsctl daemon stop master
+	daemons in_a
+	ip netns del $dm_a
+	ip netns del $dm_b
+}
+
+differential "ipvsctl daemon" daemon_script
+master="master sync daemon (mcast=sy0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+backup="backup sync daemon (mcast=sy1, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)"
+master6="master sync daemon (mcast=sy0, syncid=7, maxlen=200, group=ff02::81, port=9000, ttl=3)"
+backup6="backup sync daemon (mcast=sy1, syncid=7, maxlen=1452, group=ff02::81, port=9000, ttl=1)"
+for line in "in_a daemons: [$master]" "in_b daemons: [$backup]" \
+	"in_a daemons: [$master6]" "in_b daemons: [$backup6]" \
+	"Daemon has already run" "No such device" "No daemon is running"; do
+	echo "$got" | grep -qxF "$line" || fail "ipvsctl daemon: no line \"$line\""
+done
+echo "$got" | grep -q '!= ipvsadm' && fail "ipvsctl daemon list differs from ipvsadm -L --daemon"
+[ "$(echo "$got" | grep -c ": ipvsctl = ipvsadm$")" = 10 ] || fail "ipvsctl daemon: listings missing"
+log "ipvsctl daemon: as ipvsadm, under both modules"
 kmemleak_check
 log "namespace isolation and teardown: clean"
 exit $ksft_pass

@@ -1,11 +1,13 @@
 //! The command line of `ipvsctl` (clap derive).
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
 
 use crate::addr::{Endpoint, Family};
 use crate::conn::PROC_IP_VS_CONN;
+use crate::daemon::{parse_group, parse_ifname, Daemon, SyncState};
 use crate::dest::{DestOptions, FwdMethod, MAX_WEIGHT};
 use crate::service::{Protocol, SchedFlag, ServiceKey, ServiceOptions, MAX_TIMEOUT};
 
@@ -18,6 +20,8 @@ Examples:
   ipvsctl list --stats
   ipvsctl list --json
   ipvsctl watch --interval 1
+  ipvsctl daemon start master --interface eth1 --syncid 7
+  ipvsctl daemon list
   ipvsadm-save -n | ipvsctl restore";
 
 /// Configure the rust_ipvs (IPVS) load balancer over the "IPVS" generic netlink family.
@@ -66,6 +70,10 @@ pub enum Command {
     /// Show live rates per service and real server, with their connection counts, refreshed
     /// every --interval seconds until interrupted (or --count refreshes).
     Watch(WatchArgs),
+    /// Start, stop or list the connection-sync daemons (ipvsadm --start-daemon/--stop-daemon,
+    /// -L --daemon).
+    #[command(subcommand)]
+    Daemon(DaemonCommand),
 }
 
 /// `ipvsctl service ...`.
@@ -88,6 +96,68 @@ pub enum DestCommand {
     Edit(DestArgs),
     /// Delete a real server from a virtual service.
     Del(DestKeyArgs),
+}
+
+/// `ipvsctl daemon ...`.
+#[derive(Debug, Subcommand)]
+pub enum DaemonCommand {
+    /// Start the master or the backup sync daemon; settings not given are the kernel's
+    /// (group 224.0.0.81, port 8848, TTL 1, message size from the interface MTU).
+    Start(DaemonStartArgs),
+    /// Stop the master or the backup sync daemon.
+    Stop(DaemonStopArgs),
+    /// List the running sync daemons, one line each, as `ipvsadm -L --daemon` does.
+    List,
+}
+
+/// `daemon start`.
+#[derive(Debug, Args)]
+pub struct DaemonStartArgs {
+    /// Which daemon.
+    #[arg(value_enum)]
+    pub state: SyncState,
+    /// The interface the multicast messages go out of or come in on (ipvsadm
+    /// --mcast-interface).
+    #[arg(short = 'i', long, value_name = "IF", value_parser = parse_ifname)]
+    pub interface: String,
+    /// Sync id 0..255: a master stamps its messages with it, a backup takes only messages with
+    /// its id (0: any).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u32).range(0..=255))]
+    pub syncid: u32,
+    /// The largest sync message, UDP payload bytes (ipvsadm --sync-maxlen).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=65507))]
+    pub maxlen: Option<u16>,
+    /// The multicast group, IPv4 or IPv6 (ipvsadm --mcast-group).
+    #[arg(long, value_name = "ADDR", value_parser = parse_group)]
+    pub group: Option<IpAddr>,
+    /// The UDP port (ipvsadm --mcast-port).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// The multicast TTL 1..255 (ipvsadm --mcast-ttl).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..))]
+    pub ttl: Option<u8>,
+}
+
+impl DaemonStartArgs {
+    /// The daemon to start.
+    pub fn daemon(&self) -> Daemon {
+        Daemon {
+            maxlen: self.maxlen,
+            group: self.group,
+            port: self.port,
+            ttl: self.ttl,
+            ..Daemon::new(self.state, self.interface.clone(), self.syncid)
+        }
+    }
+}
+
+/// `daemon stop`.
+#[derive(Debug, Args)]
+pub struct DaemonStopArgs {
+    /// Which daemon.
+    #[arg(value_enum)]
+    pub state: SyncState,
 }
 
 /// Selects one virtual service.
@@ -510,5 +580,103 @@ mod tests {
         assert!(Cli::try_parse_from(["ipvsctl", "list", "--json", "--stats"]).is_err());
         let cli = Cli::try_parse_from(["ipvsctl", "timeout", "--set", "900", "120", "300"]);
         assert!(cli.is_ok());
+    }
+
+    #[test]
+    fn parses_daemon_commands() {
+        let cli = Cli::try_parse_from([
+            "ipvsctl",
+            "daemon",
+            "start",
+            "master",
+            "--interface",
+            "sy0",
+            "--syncid",
+            "7",
+            "--maxlen",
+            "200",
+            "--group",
+            "ff02::81",
+            "--port",
+            "9000",
+            "--ttl",
+            "3",
+        ])
+        .unwrap();
+        let Command::Daemon(DaemonCommand::Start(args)) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(
+            args.daemon(),
+            Daemon {
+                state: SyncState::Master,
+                ifname: "sy0".into(),
+                syncid: 7,
+                maxlen: Some(200),
+                group: Some("ff02::81".parse().unwrap()),
+                port: Some(9000),
+                ttl: Some(3),
+            }
+        );
+
+        // Only the interface is needed; the sync id defaults to 0, the rest to the kernel's.
+        let cli = Cli::try_parse_from(["ipvsctl", "daemon", "start", "backup", "-i", "eth1"]);
+        let Command::Daemon(DaemonCommand::Start(args)) = cli.unwrap().command else {
+            panic!("wrong command")
+        };
+        assert_eq!(args.daemon(), Daemon::new(SyncState::Backup, "eth1", 0));
+
+        let cli = Cli::try_parse_from([
+            "ipvsctl",
+            "daemon",
+            "start",
+            "master",
+            "-i",
+            "e",
+            "--group",
+            "224.0.0.82",
+        ]);
+        let Command::Daemon(DaemonCommand::Start(args)) = cli.unwrap().command else {
+            panic!("wrong command")
+        };
+        assert_eq!(args.group, Some("224.0.0.82".parse().unwrap()));
+
+        let cli = Cli::try_parse_from(["ipvsctl", "daemon", "stop", "backup"]).unwrap();
+        let Command::Daemon(DaemonCommand::Stop(args)) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(args.state, SyncState::Backup);
+        let cli = Cli::try_parse_from(["ipvsctl", "daemon", "list"]).unwrap();
+        assert!(matches!(cli.command, Command::Daemon(DaemonCommand::List)));
+
+        let start = |extra: &[&str]| {
+            let mut argv = vec!["ipvsctl", "daemon", "start"];
+            argv.extend_from_slice(extra);
+            Cli::try_parse_from(argv)
+        };
+        // No state, an unknown state, no interface.
+        assert!(start(&["-i", "eth0"]).is_err());
+        assert!(start(&["primary", "-i", "eth0"]).is_err());
+        assert!(start(&["master"]).is_err());
+        // Interface names: 1 to 15 bytes.
+        assert!(start(&["master", "-i", ""]).is_err());
+        assert!(start(&["master", "-i", "a23456789012345"]).is_ok());
+        assert!(start(&["master", "-i", "a234567890123456"]).is_err());
+        // Ranges, as ipvsadm checks them.
+        assert!(start(&["master", "-i", "e", "--syncid", "255"]).is_ok());
+        assert!(start(&["master", "-i", "e", "--syncid", "256"]).is_err());
+        assert!(start(&["master", "-i", "e", "--maxlen", "0"]).is_err());
+        assert!(start(&["master", "-i", "e", "--maxlen", "65507"]).is_ok());
+        assert!(start(&["master", "-i", "e", "--maxlen", "65508"]).is_err());
+        assert!(start(&["master", "-i", "e", "--port", "0"]).is_err());
+        assert!(start(&["master", "-i", "e", "--ttl", "0"]).is_err());
+        assert!(start(&["master", "-i", "e", "--ttl", "256"]).is_err());
+        // Groups must be multicast.
+        assert!(start(&["master", "-i", "e", "--group", "10.0.0.1"]).is_err());
+        assert!(start(&["master", "-i", "e", "--group", "2001:db8::1"]).is_err());
+        assert!(start(&["master", "-i", "e", "--group", "nosuch"]).is_err());
+        // stop takes only the state.
+        assert!(Cli::try_parse_from(["ipvsctl", "daemon", "stop"]).is_err());
+        assert!(Cli::try_parse_from(["ipvsctl", "daemon", "stop", "master", "-i", "e"]).is_err());
     }
 }

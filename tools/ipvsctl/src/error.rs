@@ -54,6 +54,12 @@ pub enum Op {
     GetTimeout,
     /// GET_INFO.
     GetInfo,
+    /// NEW_DAEMON.
+    StartDaemon,
+    /// DEL_DAEMON.
+    StopDaemon,
+    /// GET_DAEMON dump.
+    ListDaemon,
 }
 
 /// Everything that can go wrong talking to IPVS.
@@ -85,6 +91,8 @@ pub fn errno_message(op: Op, errno: i32) -> String {
         (Op::AddDest, EEXIST) => "Destination already exists",
         (Op::AddService | Op::EditService, ENOENT) => "Scheduler not found",
         (Op::EditDest | Op::DelDest, ENOENT) => "No such destination",
+        (Op::StartDaemon, EEXIST) => "Daemon has already run",
+        (Op::StopDaemon, ESRCH) => "No daemon is running",
         (_, ESRCH) => "No such service",
         (_, EPERM) => "Permission denied (you must be root / CAP_NET_ADMIN)",
         (_, EINVAL) => "Invalid operation. Possibly wrong module version, address not unicast, ...",
@@ -124,6 +132,9 @@ mod tests {
             "Permission denied (you must be root / CAP_NET_ADMIN)"
         );
         assert_eq!(errno_message(Op::Flush, 5), "Input/output error");
+        assert_eq!(errno_message(Op::StartDaemon, 17), "Daemon has already run");
+        assert_eq!(errno_message(Op::StopDaemon, 3), "No daemon is running");
+        assert_eq!(errno_message(Op::StartDaemon, 19), "No such device");
         let err = Error::Kernel {
             op: Op::DelService,
             errno: 3,

@@ -14,6 +14,7 @@ use netlink_sys::{Socket, SocketAddr};
 
 use crate::action::Action;
 use crate::config::{Info, Timeouts};
+use crate::daemon::{self, Daemon, SyncState};
 use crate::dest::Dest;
 use crate::error::{Error, Op};
 use crate::message::{IpvsCmd, IpvsMessage, IPVS_GENL_NAME};
@@ -239,6 +240,32 @@ impl IpvsHandle {
             })
             .collect()
     }
+
+    /// NEW_DAEMON: starts a sync daemon.
+    pub fn start_daemon(&mut self, daemon: &Daemon) -> Result<(), Error> {
+        self.request(daemon.start_request(), DOIT_FLAGS, Op::StartDaemon)
+            .map(|_| ())
+    }
+
+    /// DEL_DAEMON: stops the master or the backup daemon.
+    pub fn stop_daemon(&mut self, state: SyncState) -> Result<(), Error> {
+        self.request(daemon::stop_request(state), DOIT_FLAGS, Op::StopDaemon)
+            .map(|_| ())
+    }
+
+    /// GET_DAEMON dump: the running daemons, in the kernel's order (master first).
+    pub fn daemons(&mut self) -> Result<Vec<Daemon>, Error> {
+        let replies = self.request(daemon::list_request(), DUMP_FLAGS, Op::ListDaemon)?;
+        replies.iter().map(daemon_of).collect()
+    }
+}
+
+/// The daemon of a GET_DAEMON reply (command NEW_DAEMON).
+pub fn daemon_of(reply: &IpvsMessage) -> Result<Daemon, Error> {
+    let nlas = reply.daemon_nlas().ok_or(DecodeError::from(
+        "GET_DAEMON reply without IPVS_CMD_ATTR_DAEMON",
+    ))?;
+    Ok(Daemon::from_nlas(nlas)?)
 }
 
 /// The GET_DEST dump request for a service: a nested SERVICE with its identifying attributes.

@@ -2,14 +2,16 @@
 //!
 //! It talks to the generic netlink family "IPVS" (version 1), which rust_ipvs registers
 //! wire-compatible with the kernel's C ip_vs, so the same tool drives both. The layout follows
-//! the rust-netlink `ethtool` crate: one folder per attribute group (`service/`, `dest/`) with
-//! its `attr.rs`, `impl GenlFamily` in `message.rs`, and the socket in `handle.rs`.
+//! the rust-netlink `ethtool` crate: one folder per attribute group (`service/`, `dest/`,
+//! `daemon/`) with its `attr.rs`, `impl GenlFamily` in `message.rs`, and the socket in
+//! `handle.rs`.
 
 mod action;
 mod addr;
 mod cli;
 mod config;
 mod conn;
+mod daemon;
 mod dest;
 mod error;
 mod handle;
@@ -31,7 +33,7 @@ use anyhow::{anyhow, Context};
 use clap::Parser;
 
 use crate::action::Action;
-use crate::cli::{Cli, Command, DestCommand, ListArgs, ServiceCommand, WatchArgs};
+use crate::cli::{Cli, Command, DaemonCommand, DestCommand, ListArgs, ServiceCommand, WatchArgs};
 use crate::dest::{Dest, FwdMethod};
 use crate::handle::IpvsHandle;
 use crate::list::{Columns, ServiceEntry};
@@ -270,6 +272,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Restore(args) => restore(args.check)?,
         Command::Watch(args) => watch(&args)?,
+        Command::Daemon(DaemonCommand::Start(args)) => connect()?.start_daemon(&args.daemon())?,
+        Command::Daemon(DaemonCommand::Stop(args)) => connect()?.stop_daemon(args.state)?,
+        Command::Daemon(DaemonCommand::List) => {
+            let lines: String = connect()?
+                .daemons()?
+                .iter()
+                .map(|daemon| daemon.line() + "\n")
+                .collect();
+            output(&lines)?;
+        }
     }
     Ok(())
 }

@@ -6,6 +6,7 @@ use netlink_packet_core::{
 };
 use netlink_packet_generic::{GenlFamily, GenlHeader};
 
+use crate::daemon::attr::{parse_daemon_nlas, DaemonAttr};
 use crate::dest::attr::{parse_dest_nlas, DestAttr};
 use crate::service::attr::{parse_svc_nlas, SvcAttr};
 
@@ -179,6 +180,8 @@ pub enum IpvsAttr {
     Service(Vec<SvcAttr>),
     /// `IPVS_CMD_ATTR_DEST`.
     Dest(Vec<DestAttr>),
+    /// `IPVS_CMD_ATTR_DAEMON`.
+    Daemon(Vec<DaemonAttr>),
     /// `IPVS_CMD_ATTR_TIMEOUT_TCP`.
     TimeoutTcp(u32),
     /// `IPVS_CMD_ATTR_TIMEOUT_TCP_FIN`.
@@ -187,7 +190,7 @@ pub enum IpvsAttr {
     TimeoutUdp(u32),
     /// `IPVS_INFO_ATTR_*`, which SET_INFO carries at the top level instead of the above.
     Info(InfoAttr),
-    /// Anything else, such as `IPVS_CMD_ATTR_DAEMON`.
+    /// An attribute this tool does not know.
     Other(DefaultNla),
 }
 
@@ -196,6 +199,7 @@ impl Nla for IpvsAttr {
         match self {
             Self::Service(nlas) => nlas.as_slice().buffer_len(),
             Self::Dest(nlas) => nlas.as_slice().buffer_len(),
+            Self::Daemon(nlas) => nlas.as_slice().buffer_len(),
             Self::TimeoutTcp(_) | Self::TimeoutTcpFin(_) | Self::TimeoutUdp(_) => 4,
             Self::Info(attr) => attr.value_len(),
             Self::Other(attr) => attr.value_len(),
@@ -208,6 +212,7 @@ impl Nla for IpvsAttr {
         match self {
             Self::Service(_) => IPVS_CMD_ATTR_SERVICE,
             Self::Dest(_) => IPVS_CMD_ATTR_DEST,
+            Self::Daemon(_) => IPVS_CMD_ATTR_DAEMON,
             Self::TimeoutTcp(_) => IPVS_CMD_ATTR_TIMEOUT_TCP,
             Self::TimeoutTcpFin(_) => IPVS_CMD_ATTR_TIMEOUT_TCP_FIN,
             Self::TimeoutUdp(_) => IPVS_CMD_ATTR_TIMEOUT_UDP,
@@ -220,6 +225,7 @@ impl Nla for IpvsAttr {
         match self {
             Self::Service(nlas) => nlas.as_slice().emit(buffer),
             Self::Dest(nlas) => nlas.as_slice().emit(buffer),
+            Self::Daemon(nlas) => nlas.as_slice().emit(buffer),
             Self::TimeoutTcp(v) | Self::TimeoutTcpFin(v) | Self::TimeoutUdp(v) => {
                 buffer.copy_from_slice(&v.to_ne_bytes())
             }
@@ -244,8 +250,7 @@ impl<'a, T: AsRef<[u8]> + ?Sized> Parseable<NlaBuffer<&'a T>> for IpvsAttr {
             IPVS_CMD_ATTR_TIMEOUT_UDP => {
                 Self::TimeoutUdp(parse_u32(payload).context("invalid IPVS_CMD_ATTR_TIMEOUT_UDP")?)
             }
-            // The daemon nest is not interpreted by this tool.
-            IPVS_CMD_ATTR_DAEMON => Self::Other(DefaultNla::parse(buf)?),
+            IPVS_CMD_ATTR_DAEMON => Self::Daemon(parse_daemon_nlas(payload)?),
             _ => Self::Other(DefaultNla::parse(buf).context("invalid IPVS NLA (unknown kind)")?),
         })
     }
@@ -324,6 +329,14 @@ impl IpvsMessage {
         }
     }
 
+    /// A message with one sync daemon nest.
+    pub fn with_daemon(cmd: IpvsCmd, daemon: Vec<DaemonAttr>) -> Self {
+        Self {
+            cmd,
+            nlas: vec![IpvsAttr::Daemon(daemon)],
+        }
+    }
+
     /// SET_CONFIG with all three timeouts (0 leaves one unchanged).
     pub fn set_config(tcp: u32, tcp_fin: u32, udp: u32) -> Self {
         Self {
@@ -348,6 +361,14 @@ impl IpvsMessage {
     pub fn dest_nlas(&self) -> Option<&[DestAttr]> {
         self.nlas.iter().find_map(|nla| match nla {
             IpvsAttr::Dest(d) => Some(d.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// The first sync daemon nest of the message, if any.
+    pub fn daemon_nlas(&self) -> Option<&[DaemonAttr]> {
+        self.nlas.iter().find_map(|nla| match nla {
+            IpvsAttr::Daemon(d) => Some(d.as_slice()),
             _ => None,
         })
     }

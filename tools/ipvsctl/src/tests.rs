@@ -9,10 +9,11 @@ use std::net::IpAddr;
 use crate::action::Action;
 use crate::addr::{Endpoint, Family};
 use crate::config::{Info, Timeouts};
+use crate::daemon::{self, Daemon, SyncState};
 use crate::dest::{Dest, DestOptions, FwdMethod};
 use crate::handle::{
-    decode_replies, encode_request, family_id_of, family_request, get_dests_request, ReplyError,
-    DOIT_FLAGS, DUMP_FLAGS,
+    daemon_of, decode_replies, encode_request, family_id_of, family_request, get_dests_request,
+    ReplyError, DOIT_FLAGS, DUMP_FLAGS,
 };
 use crate::list::{self, Columns, ServiceEntry};
 use crate::message::{IpvsCmd, IpvsMessage};
@@ -457,6 +458,230 @@ fn error_replies() {
     // A reply to another request is skipped.
     let mut replies: Vec<IpvsMessage> = Vec::new();
     assert!(!decode_replies(&datagram, 9, &mut replies).unwrap());
+}
+
+#[test]
+fn new_daemon_bytes_ipv4() {
+    let daemon = Daemon {
+        maxlen: Some(1400),
+        group: Some(ip("224.0.0.82")),
+        port: Some(9000),
+        ttl: Some(3),
+        ..Daemon::new(SyncState::Master, "eth1", 7)
+    };
+    let bytes = encode_request(daemon.start_request(), FAMILY, DOIT_FLAGS, 13);
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        // nlmsghdr: length 84, REQUEST|ACK, seq 13.
+        84, 0, 0, 0,  0x1c, 0,  0x05, 0,  13, 0, 0, 0,  0, 0, 0, 0,
+        // genlmsghdr: cmd NEW_DAEMON (9), version 1.
+        9, 1, 0, 0,
+        // IPVS_CMD_ATTR_DAEMON (3), 64 bytes, no NLA_F_NESTED.
+        64, 0, 3, 0,
+        // STATE = IP_VS_STATE_MASTER (1).
+        8, 0, 1, 0,  1, 0, 0, 0,
+        // MCAST_IFN = "eth1\0": length 9, padded to 12.
+        9, 0, 2, 0,  b'e', b't', b'h', b'1',  0, 0, 0, 0,
+        // SYNC_ID = 7.
+        8, 0, 3, 0,  7, 0, 0, 0,
+        // SYNC_MAXLEN = 1400 (0x578), u16: length 6, padded to 8.
+        6, 0, 4, 0,  0x78, 0x05, 0, 0,
+        // MCAST_PORT = 9000 (0x2328), u16 in host order.
+        6, 0, 7, 0,  0x28, 0x23, 0, 0,
+        // MCAST_TTL = 3, u8: length 5, padded to 8.
+        5, 0, 8, 0,  3, 0, 0, 0,
+        // MCAST_GROUP = 224.0.0.82 as a struct in_addr (network order).
+        8, 0, 5, 0,  224, 0, 0, 82,
+    ];
+    assert_eq!(bytes, expected);
+}
+
+#[test]
+fn new_daemon_bytes_ipv6_and_defaults() {
+    let daemon = Daemon {
+        group: Some(ip("ff02::81")),
+        ..Daemon::new(SyncState::Backup, "sy1", 0)
+    };
+    let bytes = encode_request(daemon.start_request(), FAMILY, DOIT_FLAGS, 14);
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        // nlmsghdr: length 68.
+        68, 0, 0, 0,  0x1c, 0,  0x05, 0,  14, 0, 0, 0,  0, 0, 0, 0,
+        9, 1, 0, 0,
+        48, 0, 3, 0,
+        // STATE = IP_VS_STATE_BACKUP (2).
+        8, 0, 1, 0,  2, 0, 0, 0,
+        // MCAST_IFN = "sy1\0": exactly 8, no padding.
+        8, 0, 2, 0,  b's', b'y', b'1', 0,
+        // SYNC_ID = 0: always sent, the kernel requires it.
+        8, 0, 3, 0,  0, 0, 0, 0,
+        // MCAST_GROUP6 = ff02::81; no SYNC_MAXLEN, MCAST_PORT or MCAST_TTL.
+        20, 0, 6, 0,
+        0xff, 0x02, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0x81,
+    ];
+    assert_eq!(bytes, expected);
+
+    // Nothing optional given: the three required attributes only.
+    let plain = encode_request(
+        Daemon::new(SyncState::Master, "sy0", 7).start_request(),
+        FAMILY,
+        DOIT_FLAGS,
+        15,
+    );
+    assert_eq!(plain.len(), 20 + 4 + 8 + 8 + 8);
+    assert_eq!(&plain[20..24], &[28, 0, 3, 0]);
+}
+
+#[test]
+fn del_and_get_daemon_bytes() {
+    let bytes = encode_request(
+        daemon::stop_request(SyncState::Backup),
+        FAMILY,
+        DOIT_FLAGS,
+        16,
+    );
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        // nlmsghdr: length 32.
+        32, 0, 0, 0,  0x1c, 0,  0x05, 0,  16, 0, 0, 0,  0, 0, 0, 0,
+        // genlmsghdr: cmd DEL_DAEMON (10).
+        10, 1, 0, 0,
+        // DAEMON nest with STATE = backup only.
+        12, 0, 3, 0,
+        8, 0, 1, 0,  2, 0, 0, 0,
+    ];
+    assert_eq!(bytes, expected);
+
+    let bytes = encode_request(daemon::list_request(), FAMILY, DUMP_FLAGS, 17);
+    #[rustfmt::skip]
+    let expected: Vec<u8> = vec![
+        // nlmsghdr: length 20, REQUEST|DUMP (0x301); genlmsghdr: cmd GET_DAEMON (11).
+        20, 0, 0, 0,  0x1c, 0,  0x01, 0x03,  17, 0, 0, 0,  0, 0, 0, 0,
+        11, 1, 0, 0,
+    ];
+    assert_eq!(bytes, expected);
+}
+
+/// The DAEMON nest of a GET_DAEMON reply, as the kernel fills it (`ip_vs_genl_fill_daemon`):
+/// STATE, MCAST_IFN, SYNC_ID, SYNC_MAXLEN, MCAST_PORT, MCAST_TTL, then the group.
+fn daemon_reply_nest(state: u32, ifname: &str, syncid: u32, maxlen: u16, group: &str) -> Vec<u8> {
+    let mut name = ifname.as_bytes().to_vec();
+    name.push(0);
+    let mut body = Vec::new();
+    body.extend(nla(1, &state.to_le_bytes()));
+    body.extend(nla(2, &name));
+    body.extend(nla(3, &syncid.to_le_bytes()));
+    body.extend(nla(4, &maxlen.to_le_bytes()));
+    match ip(group) {
+        IpAddr::V4(v4) => {
+            body.extend(nla(7, &8848u16.to_le_bytes()));
+            body.extend(nla(8, &[1]));
+            body.extend(nla(5, &v4.octets()));
+        }
+        IpAddr::V6(v6) => {
+            body.extend(nla(7, &9000u16.to_le_bytes()));
+            body.extend(nla(8, &[3]));
+            body.extend(nla(6, &v6.octets()));
+        }
+    }
+    nla(3, &body)
+}
+
+/// Decodes a GET_DAEMON dump answer (NLM_F_MULTI parts, NLMSG_DONE) into the listed lines.
+fn daemon_lines(nests: &[Vec<u8>], seq: u32) -> Vec<String> {
+    let mut datagram = Vec::new();
+    for nest in nests {
+        // The dump replies carry command NEW_DAEMON (9).
+        datagram.extend(genl_msg(FAMILY, 0x2, seq, 9, nest));
+    }
+    datagram.extend_from_slice(&[20, 0, 0, 0, 3, 0, 2, 0]);
+    datagram.extend_from_slice(&seq.to_le_bytes());
+    datagram.extend_from_slice(&[0; 8]);
+    let mut replies: Vec<IpvsMessage> = Vec::new();
+    assert!(decode_replies(&datagram, seq, &mut replies).unwrap());
+    assert!(replies.iter().all(|r| r.cmd == IpvsCmd::NewDaemon));
+    replies
+        .iter()
+        .map(|reply| daemon_of(reply).unwrap().line())
+        .collect()
+}
+
+#[test]
+fn parse_daemon_replies() {
+    // The kernel's defaults (group 224.0.0.81, port 8848, TTL 1), IPv4.
+    let lines = daemon_lines(
+        &[
+            daemon_reply_nest(1, "sy0", 7, 1472, "224.0.0.81"),
+            daemon_reply_nest(2, "sy1", 7, 1472, "224.0.0.81"),
+        ],
+        18,
+    );
+    assert_eq!(
+        lines,
+        [
+            "master sync daemon (mcast=sy0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)",
+            "backup sync daemon (mcast=sy1, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)",
+        ]
+    );
+
+    // An IPv6 group, as ipvsadm prints it with C's ip_vs.
+    let mut master = daemon_reply_nest(1, "sy0", 7, 200, "ff02::81");
+    // An attribute from a future kernel is skipped.
+    master.extend(nla(42, &[1, 2, 3]));
+    let fixed = u16::try_from(master.len()).unwrap();
+    master[..2].copy_from_slice(&fixed.to_le_bytes());
+    let lines = daemon_lines(
+        &[master, daemon_reply_nest(2, "sy1", 7, 1452, "ff02::81")],
+        19,
+    );
+    assert_eq!(
+        lines,
+        [
+            "master sync daemon (mcast=sy0, syncid=7, maxlen=200, group=ff02::81, port=9000, ttl=3)",
+            "backup sync daemon (mcast=sy1, syncid=7, maxlen=1452, group=ff02::81, port=9000, ttl=3)",
+        ]
+    );
+
+    // No daemon: an empty dump, no lines.
+    assert!(daemon_lines(&[], 20).is_empty());
+
+    // Like libipvs: STATE, MCAST_IFN and SYNC_ID are required; zero and absent settings are
+    // left out of the line.
+    let mut body = nla(1, &2u32.to_le_bytes());
+    body.extend(nla(2, b"eth0\0"));
+    body.extend(nla(3, &0u32.to_le_bytes()));
+    body.extend(nla(4, &0u16.to_le_bytes()));
+    let datagram = genl_msg(FAMILY, 0x2, 21, 9, &nla(3, &body));
+    let mut replies: Vec<IpvsMessage> = Vec::new();
+    decode_replies(&datagram, 21, &mut replies).unwrap();
+    assert_eq!(
+        daemon_of(&replies[0]).unwrap().line(),
+        "backup sync daemon (mcast=eth0, syncid=0)"
+    );
+    let datagram = genl_msg(FAMILY, 0x2, 22, 9, &nla(3, &nla(1, &1u32.to_le_bytes())));
+    let mut replies: Vec<IpvsMessage> = Vec::new();
+    decode_replies(&datagram, 22, &mut replies).unwrap();
+    assert!(daemon_of(&replies[0]).is_err());
+    let datagram = genl_msg(FAMILY, 0x2, 23, 9, &[]);
+    let mut replies: Vec<IpvsMessage> = Vec::new();
+    decode_replies(&datagram, 23, &mut replies).unwrap();
+    assert!(daemon_of(&replies[0]).is_err());
+}
+
+#[test]
+fn daemon_round_trips_through_its_attributes() {
+    let daemon = Daemon {
+        maxlen: Some(200),
+        group: Some(ip("ff02::81")),
+        port: Some(9000),
+        ttl: Some(3),
+        ..Daemon::new(SyncState::Master, "sy0", 7)
+    };
+    assert_eq!(Daemon::from_nlas(&daemon.to_nlas()).unwrap(), daemon);
+    assert_eq!(
+        daemon.line(),
+        "master sync daemon (mcast=sy0, syncid=7, maxlen=200, group=ff02::81, port=9000, ttl=3)"
+    );
 }
 
 /// A sample table in kernel order (unsorted, as a dump may return it).
