@@ -51,6 +51,17 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::net::init::<$state>(net) }
         }
 
+        /// Pernet pre-exit callback.
+        ///
+        /// # Safety
+        ///
+        /// Called by the pernet core with the namespace being dismantled, before its exit.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_net_pre_exit(net: *mut kernel::bindings::net) {
+            // SAFETY: the pernet core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::net::pre_exit::<$state>(net) }
+        }
+
         /// Pernet exit callback.
         ///
         /// # Safety

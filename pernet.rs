@@ -119,8 +119,14 @@ impl PernetState for NetState {
 
     /// Unregisters the hooks (waiting for running ones), the timer, /proc and sysctls, then
     /// drops the configuration and the connections.
+    /// Stops the sync daemons while the namespace's devices are there: their sockets'
+    /// cached routes hold the devices, whose unregistration would wait for them.
+    fn pre_stop(&self) {
+        crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);
+    }
+
     fn stop(&self) {
-        // The daemons' threads end and their sockets close first.
+        // Stopped by `pre_stop` already, unless the state failed to start.
         crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);
         let (hooks, proc_files, timer, services) = self.control.lock().flush_into(&self.ipvs);
         let sysctls = self.control.lock().sysctls.take();

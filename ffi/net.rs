@@ -221,6 +221,9 @@ pub(crate) trait PernetState: Send + Sync + Sized {
     fn new(net: NetRef) -> Result<Arc<Self>>;
     /// Starts serving the namespace, once callbacks can find the state.
     fn start(&self, net: &Net) -> Result;
+    /// The namespace is about to be dismantled, its devices still there: stops what holds
+    /// them (sockets with cached routes), which C stops in its pernet device operations.
+    fn pre_stop(&self);
     /// Stops serving the namespace: afterwards no callback uses the state.
     fn stop(&self);
 }
@@ -250,6 +253,21 @@ pub(crate) unsafe fn init<T: PernetState>(net: *mut bindings::net) -> c_int {
         }
         Ok(0)
     })
+}
+
+/// Pernet pre-exit: the namespace's devices are still there.
+///
+/// # Safety
+///
+/// Called by the pernet core with the namespace being dismantled, before its exit; `T` is
+/// the module's per-namespace state type.
+pub(crate) unsafe fn pre_exit<T: PernetState>(net: *mut bindings::net) {
+    // SAFETY: the pernet core passes the namespace being dismantled; it is still alive.
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    if let Some(state) = unsafe { net.state::<T>() } {
+        state.pre_stop();
+    }
 }
 
 /// Pernet exit: stops the namespace's hooks and handlers, then frees its state.

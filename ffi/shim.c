@@ -59,6 +59,7 @@ unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state);
 int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
+void rust_ipvs_net_pre_exit(struct net *net);
 int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 void *rust_ipvs_proc_list_start(struct seq_file *seq, loff_t *pos);
@@ -304,6 +305,8 @@ static unsigned int rust_ipvs_net_id;
 
 static struct pernet_operations rust_ipvs_net_ops = {
 	.init = rust_ipvs_net_init,
+	/* Before the namespace's devices go (C stops its sync daemons in its device ops). */
+	.pre_exit = rust_ipvs_net_pre_exit,
 	.exit = rust_ipvs_net_exit,
 	.id = &rust_ipvs_net_id,
 	.size = sizeof(void *),

@@ -111,7 +111,8 @@ scenario() {
 	in_b cat /proc/net/ip_vs_sync_stats >/tmp/sync_stats.$$ 2>/dev/null
 	view
 	in_b ipvsadm -Ln | sed 1,3d
-	in_b ipvsadm --stop-daemon backup
+	# The namespace goes with its daemon running: its exit stops the thread and closes the
+	# socket (the module unloads after).
 	ip netns del $ns_m
 	ip netns del $ns_b
 }

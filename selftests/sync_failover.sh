@@ -6,14 +6,18 @@
 # only from A's sync messages (without them B's stack would reset it). Differential against
 # the C ip_vs.
 #
+# A persistent client carries on too: its template, synced, sends its new connection
+# through B to the real server it had through A, though B's scheduler alone would pick the
+# other one.
+#
 #   client cl 10.0.0.2 --+
-#   director A 10.0.0.11 -+- bridge (ns sw) -- real server 10.0.0.21 (VIP on lo)
+#   director A 10.0.0.11 -+- bridge (ns sw) -- real servers 10.0.0.21, 10.0.0.22 (VIP on lo)
 #   director B 10.0.0.12 -+
 #   A sy0 10.251.0.1 -- veth -- sy1 10.251.0.2 B   (the sync link)
 . ./lib.sh
 
 VIP=10.0.0.100
-sw=sw$$ cl=cl$$ da=da$$ db=db$$ rs=rs$$
+sw=sw$$ cl=cl$$ da=da$$ db=db$$ rs=rs$$ rs2=rt$$
 
 # Attaches namespace $1 to the LAN with address $2.
 attach() {
@@ -24,9 +28,25 @@ attach() {
 	ip -n $1 link set lan up
 }
 
+# The services of director $1: the echo service, and a persistent one whose real servers
+# are added in the order $2 $3 (rr starts with the one added last, as C lists them).
 services() {
 	ip netns exec $1 ipvsadm -A -t $VIP:80 -s rr
 	ip netns exec $1 ipvsadm -a -t $VIP:80 -r 10.0.0.21:80 -g
+	ip netns exec $1 ipvsadm -A -t $VIP:81 -s rr -p 300
+	ip netns exec $1 ipvsadm -a -t $VIP:81 -r $2:81 -g
+	ip netns exec $1 ipvsadm -a -t $VIP:81 -r $3:81 -g
+}
+
+# One request to the persistent service: the real server's name.
+persistent_request() {
+	ip netns exec $cl socat -T 10 - TCP:$VIP:81,connect-timeout=3 </dev/null 2>&1
+}
+
+# Whether director B holds the client's persistence template.
+b_has_template() {
+	ip netns exec $db ipvsadm -Lcn | awk -v v=$VIP:81 '$4 == "10.0.0.2:0" && $5 == v' |
+		grep -q .
 }
 
 # Whether director B holds the client's connection in ESTABLISHED.
@@ -51,20 +71,33 @@ scenario() {
 	attach $da 10.0.0.11
 	attach $db 10.0.0.12
 	attach $rs 10.0.0.21
-	ip -n $rs addr add $VIP/32 dev lo
-	ip netns exec $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+	attach $rs2 10.0.0.22
+	local r
+	for r in $rs $rs2; do
+		ip -n $r addr add $VIP/32 dev lo
+		ip netns exec $r sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+			net.ipv4.conf.all.arp_announce=2
+	done
 	ip netns exec $rs socat TCP-LISTEN:80,fork,reuseaddr EXEC:cat </dev/null >/dev/null 2>&1 &
+	ip netns exec $rs ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
+		--reply $'rs1\n' </dev/null >/dev/null 2>&1 &
+	ip netns exec $rs2 ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
+		--reply $'rs2\n' </dev/null >/dev/null 2>&1 &
 	ip link add sy0 netns $da type veth peer name sy1 netns $db
 	ip -n $da addr add 10.251.0.1/24 dev sy0
 	ip -n $da link set sy0 up
 	ip -n $db addr add 10.251.0.2/24 dev sy1
 	ip -n $db link set sy1 up
-	services $da
-	services $db
+	services $da 10.0.0.21 10.0.0.22
+	services $db 10.0.0.22 10.0.0.21
 	ip netns exec $db ipvsadm --start-daemon backup --mcast-interface sy1
 	ip netns exec $da ipvsadm --start-daemon master --mcast-interface sy0
 	ip -n $da addr add $VIP/32 dev lan
 	wait_until 10 eval "ip netns exec $rs ss -ltn | grep -q ':80 '"
+	wait_until 10 eval "ip netns exec $rs ss -ltn | grep -q ':81 '"
+	wait_until 10 eval "ip netns exec $rs2 ss -ltn | grep -q ':81 '"
+	echo "persistent, through A: $(persistent_request)"
+	wait_until 20 b_has_template
 
 	coproc CL { ip netns exec $cl socat - TCP:$VIP:80,sourceport=40080 2>&1; }
 	echo "through A: $(say one) $(say two)"
@@ -74,15 +107,18 @@ scenario() {
 	ip -n $db addr add $VIP/32 dev lan
 	ip -n $cl neigh flush dev lan
 	echo "through B: $(say three) $(say four)"
-	echo "B's connections:"
-	ip netns exec $db ipvsadm -Lcn | awk 'NR > 2 { print $1, $3, $4, $5, $6 }'
-	echo "B's real server: $(ip netns exec $db ipvsadm -Ln | awk '/->.*Route/ { print $2, $3, $4, $5, $6 }')"
+	echo "persistent, through B: $(persistent_request)"
+	echo "B's echo connection and template:"
+	ip netns exec $db ipvsadm -Lcn |
+		awk 'NR > 2 && ($4 == "10.0.0.2:40080" || $4 ~ /:0$/) { print $1, $3, $4, $5, $6 }' | sort
+	echo "B's real servers:"
+	ip netns exec $db ipvsadm -Ln | awk '/->.*Route/ { print $2, $3, $4 }'
 	eval "exec ${CL[1]}>&-"
 	wait "$CL_PID" 2>/dev/null
 	ip netns exec $da ipvsadm --stop-daemon master
 	ip netns exec $db ipvsadm --stop-daemon backup
 	local ns
-	for ns in $rs $cl $da $db $sw; do
+	for ns in $rs $rs2 $cl $da $db $sw; do
 		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
 		ip netns del $ns
 	done
