@@ -4,7 +4,7 @@
 # client and a direct-routing real server; the client's connection is made through A; the
 # virtual address moves to B, and the same connection carries on through B, which knows it
 # only from A's sync messages (without them B's stack would reset it). Differential against
-# the C ip_vs.
+# the C ip_vs. With backup_only set, the backup does not balance.
 #
 # A persistent client carries on too: its template, synced, sends its new connection
 # through B to the real server it had through A, though B's scheduler alone would pick the
@@ -108,6 +108,12 @@ scenario() {
 	ip -n $cl neigh flush dev lan
 	echo "through B: $(say three) $(say four)"
 	echo "persistent, through B: $(persistent_request)"
+	# backup_only: while its backup daemon runs, B does not balance (its own stack answers
+	# the virtual address, which has no listener); off again, it does.
+	ip netns exec $db sysctl -qw net.ipv4.vs.backup_only=1
+	echo "B backup_only: $(persistent_request | grep -o 'Connection refused')"
+	ip netns exec $db sysctl -qw net.ipv4.vs.backup_only=0
+	echo "B balancing again: $(persistent_request)"
 	echo "B's echo connection and template:"
 	ip netns exec $db ipvsadm -Lcn |
 		awk 'NR > 2 && ($4 == "10.0.0.2:40080" || $4 ~ /:0$/) { print $1, $3, $4, $5, $6 }' | sort
