@@ -195,14 +195,7 @@ impl Control {
             ipvs.net.get().enable_ipv6_defrag()?;
         }
         let service = Service::new(key, scheduler, config)?;
-        if ipvs.conns.get_arc().is_none() {
-            let limits = crate::conn::table_limits(crate::conn_tab_bits());
-            let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
-            ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
-        }
-        if self.gc.is_none() {
-            self.gc = Some(Timer::start(ipvs.net.get())?);
-        }
+        self.start_conn_table(ipvs)?;
         let table = self.table_for(ipvs, self.service_count().saturating_add(1))?;
         table.insert(&service)?;
         if self.hooks.is_none() {
@@ -217,6 +210,19 @@ impl Control {
         Ok(())
     }
 
+    /// Allocates the connection table and starts its expiry timer, unless there already.
+    fn start_conn_table(&mut self, ipvs: &Ipvs) -> Result {
+        if ipvs.conns.get_arc().is_none() {
+            let limits = crate::conn::table_limits(crate::conn_tab_bits());
+            let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
+            ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
+        }
+        if self.gc.is_none() {
+            self.gc = Some(Timer::start(ipvs.net.get())?);
+        }
+        Ok(())
+    }
+
     /// Starts a sync daemon (`start_sync_thread`); a backup may start without services, so
     /// it gets the connection table and its expiry first, as C allocates `conn_tab`.
     pub(crate) fn start_daemon(&mut self, ipvs: &Ipvs, config: DaemonConfig, state: u32) -> Result {
@@ -225,14 +231,7 @@ impl Control {
             return Err(EINVAL);
         }
         if state == crate::sync::STATE_BACKUP {
-            if ipvs.conns.get_arc().is_none() {
-                let limits = crate::conn::table_limits(crate::conn_tab_bits());
-                let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
-                ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
-            }
-            if self.gc.is_none() {
-                self.gc = Some(Timer::start(ipvs.net.get())?);
-            }
+            self.start_conn_table(ipvs)?;
         }
         crate::sync::start(&mut self.daemons, ipvs, config, state)
     }

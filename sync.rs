@@ -200,7 +200,7 @@ struct Outbox {
 
 /// One port of a master: a socket and its messages.
 #[pin_data]
-struct MasterPort {
+pub(crate) struct MasterPort {
     /// The socket connected to the group and this port.
     sock: UdpSocket,
     /// The messages, filled by the packet path and emptied by the port's thread.
@@ -289,16 +289,68 @@ impl MasterPort {
     }
 }
 
-/// A running master daemon.
-pub(crate) struct Master {
+/// A running daemon: its ports (`P`: [`MasterPort`] or [`BackupPort`]) and their threads.
+pub(crate) struct Daemon<P> {
     /// Its settings.
     config: DaemonConfig,
     /// The largest message.
     maxlen: usize,
     /// Its ports, one per thread.
-    ports: KVec<Arc<MasterPort>>,
+    ports: KVec<Arc<P>>,
     /// Their threads, stopped when the daemon is dropped.
     threads: KVec<KThread>,
+}
+
+/// A running master daemon.
+pub(crate) type Master = Daemon<MasterPort>;
+
+/// A running backup daemon.
+pub(crate) type Backup = Daemon<BackupPort>;
+
+impl<P: Send + Sync> Daemon<P> {
+    /// Starts the threads of `ports` (of `kind`), then publishes the daemon in `slot` and
+    /// wakes them: each finds its port there.
+    fn launch(
+        net: &Net,
+        kind: ThreadKind,
+        config: DaemonConfig,
+        maxlen: usize,
+        ports: KVec<Arc<P>>,
+        slot: &RcuArc<Self>,
+    ) -> Result {
+        let count = u32::try_from(ports.len()).map_err(|_| EINVAL)?;
+        let mut threads = KVec::with_capacity(ports.len(), GFP_KERNEL)?;
+        for id in 0..count {
+            threads.push(
+                KThread::start::<crate::pernet::NetState>(net, kind, id)?,
+                GFP_KERNEL,
+            )?;
+        }
+        let daemon = Arc::new(
+            Daemon {
+                config,
+                maxlen,
+                ports,
+                threads,
+            },
+            GFP_KERNEL,
+        )?;
+        slot.replace(Some(daemon.clone()));
+        for thread in daemon.threads.iter() {
+            thread.wake();
+        }
+        let state = if kind == ThreadKind::Master {
+            "MASTER"
+        } else {
+            "BACKUP"
+        };
+        pr_info!(
+            "IPVS: sync thread started: state = {}, syncid = {}\n",
+            state,
+            config.syncid
+        );
+        Ok(())
+    }
 }
 
 impl Master {
@@ -353,21 +405,9 @@ impl Master {
 }
 
 /// One port of a backup: a socket bound to the group and the port.
-struct BackupPort {
+pub(crate) struct BackupPort {
     /// The socket.
     sock: UdpSocket,
-}
-
-/// A running backup daemon.
-pub(crate) struct Backup {
-    /// Its settings.
-    config: DaemonConfig,
-    /// The largest message.
-    maxlen: usize,
-    /// Its ports, one per thread.
-    ports: KVec<Arc<BackupPort>>,
-    /// Their threads, stopped when the daemon is dropped.
-    threads: KVec<KThread>,
 }
 
 /// What the daemons of a namespace did, since it was created (`/proc/net/ip_vs_sync_stats`,
@@ -546,25 +586,15 @@ pub(crate) fn start(
                 )?;
                 ports.push(port, GFP_KERNEL)?;
             }
-            let threads = start_threads::<crate::pernet::NetState>(net, ThreadKind::Master, count)?;
-            let master = Arc::new(
-                Master {
-                    config,
-                    maxlen,
-                    ports,
-                    threads,
-                },
-                GFP_KERNEL,
+            Daemon::launch(
+                net,
+                ThreadKind::Master,
+                config,
+                maxlen,
+                ports,
+                &ipvs.sync.master,
             )?;
-            ipvs.sync.master.replace(Some(master.clone()));
-            for thread in master.threads.iter() {
-                thread.wake();
-            }
             daemons.master = Some(config);
-            pr_info!(
-                "IPVS: sync thread started: state = MASTER, syncid = {}\n",
-                config.syncid
-            );
         }
         STATE_BACKUP => {
             if daemons.backup.is_some() {
@@ -575,42 +605,19 @@ pub(crate) fn start(
                 let sock = UdpSocket::receiver(net, &dev, config.group_addr(id), sock_size)?;
                 ports.push(Arc::new(BackupPort { sock }, GFP_KERNEL)?, GFP_KERNEL)?;
             }
-            let threads = start_threads::<crate::pernet::NetState>(net, ThreadKind::Backup, count)?;
-            let backup = Arc::new(
-                Backup {
-                    config,
-                    maxlen,
-                    ports,
-                    threads,
-                },
-                GFP_KERNEL,
+            Daemon::launch(
+                net,
+                ThreadKind::Backup,
+                config,
+                maxlen,
+                ports,
+                &ipvs.sync.backup,
             )?;
-            ipvs.sync.backup.replace(Some(backup.clone()));
-            for thread in backup.threads.iter() {
-                thread.wake();
-            }
             daemons.backup = Some(config);
-            pr_info!(
-                "IPVS: sync thread started: state = BACKUP, syncid = {}\n",
-                config.syncid
-            );
         }
         _ => return Err(EINVAL),
     }
     Ok(())
-}
-
-/// Starts `count` threads of `kind` for `net`.
-fn start_threads<T: kthread::Threads>(
-    net: &Net,
-    kind: ThreadKind,
-    count: u32,
-) -> Result<KVec<KThread>> {
-    let mut threads = KVec::with_capacity(count as usize, GFP_KERNEL)?;
-    for id in 0..count {
-        threads.push(KThread::start::<T>(net, kind, id)?, GFP_KERNEL)?;
-    }
-    Ok(threads)
 }
 
 /// Stops a daemon (`stop_sync_thread`): ESRCH when it does not run, EINVAL for another
