@@ -68,7 +68,6 @@ use crate::{
     packet::{
         nf_inet_of, //
         sched_addr,
-        v4_of,
         IpHeader,
         NfInetAddr,
         Transport,
@@ -245,6 +244,13 @@ impl Conn {
     pub(crate) fn set_timeout(&self, jiffies: u64) {
         self.timeout
             .store(u32::try_from(jiffies).unwrap_or(u32::MAX), Relaxed);
+    }
+
+    /// The real server's address family (C: `cp->daf`): its destination's, which differs
+    /// from the connection's for a tunnel to a real server of the other family; the
+    /// connection's own without a destination.
+    pub(crate) fn daf(&self) -> u16 {
+        self.dest.as_deref().map_or(self.af, |dest| dest.af)
     }
 
     /// Real server port, host order.
@@ -993,11 +999,10 @@ impl ConnTable {
         if let Some(net) = net {
             if conn.flags.load(Relaxed) & flags::NFCT != 0 && conn.cport != 0 {
                 net.drop_conntrack(
+                    conn.af,
                     conn.protocol,
-                    v4_of(&conn.caddr),
-                    conn.cport,
-                    v4_of(&conn.vaddr),
-                    conn.vport,
+                    (&conn.caddr, conn.cport),
+                    (&conn.vaddr, conn.vport),
                 );
             }
         }

@@ -257,6 +257,8 @@ pub(crate) mod ipproto {
     pub(crate) const ICMP: u8 = 1;
     /// `IPPROTO_IPIP`: IPv4 in IPv4.
     pub(crate) const IPIP: u8 = 4;
+    /// `IPPROTO_IPV6`: IPv6 in IPv4 or IPv6.
+    pub(crate) const IPV6: u8 = 41;
     pub(crate) const TCP: u8 = 6;
     pub(crate) const UDP: u8 = 17;
     /// `IPPROTO_GRE`.

@@ -32,8 +32,7 @@ use crate::{
     proto::Packet,
     sysctl::Sysctls,
     uapi::{
-        self, //
-        conn_flags,
+        conn_flags, //
         fwd,
     },
 };
@@ -79,10 +78,6 @@ impl Xmit {
         pkt: &Packet,
         conn: &Conn,
     ) -> Verdict {
-        // IPv6 has no tunnels yet.
-        if pkt.iph.af == uapi::AF_INET6 && self == Xmit::Tunnel {
-            return Verdict::Drop;
-        }
         match self {
             Xmit::Nat => nat::xmit(net, skb, pkt, conn),
             Xmit::DirectRoute => dr::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
@@ -107,9 +102,6 @@ impl Xmit {
         conn: &Conn,
         hook: HookPoint,
     ) -> Verdict {
-        if iph.af == uapi::AF_INET6 && self == Xmit::Tunnel {
-            return Verdict::Drop;
-        }
         match self {
             Xmit::Nat => nat::icmp_xmit(net, skb, iph, err, conn, hook),
             Xmit::DirectRoute => dr::xmit(net, skb, iph, conn, MtuCheck::IcmpError),
@@ -147,7 +139,7 @@ pub(crate) fn send_or_cont(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &
             skb.send_local_out(net, route);
             Verdict::Stolen
         }
-        OutRoute::Remote6 { route } => {
+        OutRoute::Remote6 { route, .. } => {
             skb.send_local_out6(net, route);
             Verdict::Stolen
         }

@@ -198,7 +198,7 @@ fn write_conn(out: &mut SeqFile, c: &Conn, now: u64, sync: bool) -> fmt::Result 
         c.cport,
         ProcAddr(c.af, &c.vaddr),
         c.vport,
-        ProcAddr(c.af, &c.daddr),
+        ProcAddr(c.daf(), &c.daddr),
         c.dport(),
         proto::state_name(c),
     )?;

@@ -57,24 +57,26 @@ impl Net {
         self.0.get()
     }
 
-    /// Deletes the conntrack entry whose original direction is this IPv4 tuple, if there is
-    /// one (`ip_vs_conn_drop_conntrack`). Ports are in host order.
+    /// Deletes the conntrack entry whose original direction is this tuple of family `af`
+    /// (addresses as `union nf_inet_addr`), if there is one (`ip_vs_conn_drop_conntrack`).
+    /// Ports are in host order.
     pub(crate) fn drop_conntrack(
         &self,
+        af: u16,
         protocol: u8,
-        caddr: [u8; 4],
-        cport: u16,
-        vaddr: [u8; 4],
-        vport: u16,
+        (caddr, cport): (&[u8; 16], u16),
+        (vaddr, vport): (&[u8; 16], u16),
     ) {
-        // SAFETY: the namespace is alive (type invariant); the lookup only reads the tuple.
+        // SAFETY: the namespace is alive (type invariant); the lookup only reads the tuple,
+        // whose addresses are readable for 16 bytes.
         let ct = unsafe {
             shim::rust_ipvs_ct_find(
                 self.as_ptr(),
+                af,
                 protocol,
-                u32::from_ne_bytes(caddr),
+                caddr,
                 cport.to_be(),
-                u32::from_ne_bytes(vaddr),
+                vaddr,
                 vport.to_be(),
             )
         };

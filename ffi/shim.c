@@ -134,14 +134,16 @@ void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_in
 bool rust_ipvs_skb_csum_ok(struct sk_buff *skb, unsigned int off, u8 proto, u16 af);
 void rust_ipvs_icmpv6_update_csum(struct sk_buff *skb, unsigned int off);
 void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off);
-struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
-				  __be32 vaddr, __be16 vport);
+struct nf_conn *rust_ipvs_ct_find(struct net *net, u16 af, u8 protocol,
+				  const union nf_inet_addr *caddr, __be16 cport,
+				  const union nf_inet_addr *vaddr, __be16 vport);
 void rust_ipvs_ct_kill(struct nf_conn *ct);
 void rust_ipvs_ct_put(struct nf_conn *ct);
 struct rtable *rust_ipvs_route_output(struct net *net, __be32 daddr, bool known_nh, bool connect,
 				      __be32 *saddr);
 bool rust_ipvs_skb_rt_is_local(const struct sk_buff *skb);
 unsigned int rust_ipvs_rt_ll_reserved(const struct rtable *rt);
+unsigned int rust_ipvs_dst_ll_reserved(const struct dst_entry *dst);
 void rust_ipvs_maybe_update_pmtu(struct sk_buff *skb, unsigned int mtu);
 struct sk_buff *rust_ipvs_skb_tunnel_headroom(struct sk_buff *skb, unsigned int max_headroom);
 int rust_ipvs_iptunnel_handle_offloads(struct sk_buff *skb, int gso_type);
@@ -153,12 +155,14 @@ int rust_ipvs_skb_csum_start_offset(const struct sk_buff *skb);
 u16 rust_ipvs_skb_csum_offset(const struct sk_buff *skb);
 void rust_ipvs_skb_remcsum_done(struct sk_buff *skb);
 void rust_ipvs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __be32 daddr, int len);
+void rust_ipvs_udp6_set_csum(bool nocheck, struct sk_buff *skb, const struct in6_addr *saddr,
+			     const struct in6_addr *daddr, int len);
 void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto);
 void rust_ipvs_kfree_skb(struct sk_buff *skb);
 int rust_ipvs_gather_frags(struct net *net, struct sk_buff *skb, unsigned int hooknum);
 __be16 rust_ipvs_udp_flow_src_port(struct net *net, struct sk_buff *skb);
 void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb);
-void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct);
+void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct, bool v6);
 bool rust_ipvs_rt_is_local(const struct rtable *rt);
 unsigned int rust_ipvs_rt_mtu(const struct rtable *rt);
 void rust_ipvs_rt_put(struct rtable *rt);
@@ -753,12 +757,13 @@ void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_in
 }
 
 /* The lookup of ip_vs_conn_drop_conntrack(): the tuple struct, then nf_conntrack_find_get(). */
-struct nf_conn *rust_ipvs_ct_find(struct net *net, u8 protocol, __be32 caddr, __be16 cport,
-				  __be32 vaddr, __be16 vport)
+struct nf_conn *rust_ipvs_ct_find(struct net *net, u16 af, u8 protocol,
+				  const union nf_inet_addr *caddr, __be16 cport,
+				  const union nf_inet_addr *vaddr, __be16 vport)
 {
 	struct nf_conntrack_tuple tuple = {
-		.src = { .l3num = AF_INET, .u3.ip = caddr, .u.all = cport },
-		.dst = { .u3.ip = vaddr, .u.all = vport, .protonum = protocol,
+		.src = { .l3num = af, .u3 = *caddr, .u.all = cport },
+		.dst = { .u3 = *vaddr, .u.all = vport, .protonum = protocol,
 			 .dir = IP_CT_DIR_ORIGINAL },
 	};
 	struct nf_conntrack_tuple_hash *h = nf_conntrack_find_get(net, &nf_ct_zone_dflt, &tuple);
@@ -807,6 +812,12 @@ bool rust_ipvs_skb_rt_is_local(const struct sk_buff *skb)
 unsigned int rust_ipvs_rt_ll_reserved(const struct rtable *rt)
 {
 	return LL_RESERVED_SPACE(rt->dst.dev);
+}
+
+/* LL_RESERVED_SPACE() of the (IPv6) route's device. */
+unsigned int rust_ipvs_dst_ll_reserved(const struct dst_entry *dst)
+{
+	return LL_RESERVED_SPACE(dst->dev);
 }
 
 /* maybe_update_pmtu(): a local socket's route learns the tunnel's smaller MTU. */
@@ -908,6 +919,13 @@ void rust_ipvs_udp_set_csum(bool nocheck, struct sk_buff *skb, __be32 saddr, __b
 	udp_set_csum(nocheck, skb, saddr, daddr, len);
 }
 
+/* udp6_set_csum() */
+void rust_ipvs_udp6_set_csum(bool nocheck, struct sk_buff *skb, const struct in6_addr *saddr,
+			     const struct in6_addr *daddr, int len)
+{
+	udp6_set_csum(nocheck, skb, saddr, daddr, len);
+}
+
 /* gre_build_header() as ipvs_gre_encap() calls it: no key, no sequence number. */
 void rust_ipvs_gre_build_header(struct sk_buff *skb, bool csum, __be16 proto)
 {
@@ -956,9 +974,9 @@ void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb)
 
 /*
  * ip_vs_tunnel_xmit_prepare() with the ignore_df of ip_vs_tunnel_xmit(), then
- * ip_local_out(): always consumes the skb.
+ * ip_local_out(), or ip6_local_out() for an outer IPv6 header: always consumes the skb.
  */
-void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct)
+void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct, bool v6)
 {
 	int ret = NF_ACCEPT;
 
@@ -975,7 +993,10 @@ void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct)
 	skb_forward_csum(skb);
 	if (skb->dev)
 		skb_clear_tstamp(skb);
-	ip_local_out(net, skb->sk, skb);
+	if (v6)
+		ip6_local_out(net, skb->sk, skb);
+	else
+		ip_local_out(net, skb->sk, skb);
 }
 
 bool rust_ipvs_rt_is_local(const struct rtable *rt)
@@ -1133,7 +1154,7 @@ bool rust_ipvs_skb_exceeds_mtu6(const struct sk_buff *skb, unsigned int mtu)
 {
 	if (IP6CB(skb)->frag_max_size)
 		return IP6CB(skb)->frag_max_size > mtu;
-	return skb->len > mtu && !skb_is_gso(skb);
+	return rust_ipvs_skb_exceeds_mtu(skb, mtu);
 }
 
 void rust_ipvs_l4_csum_replace16(struct sk_buff *skb, unsigned int off, const __be32 *from,

@@ -232,10 +232,11 @@ extern "C" {
     /// (the lookup of `ip_vs_conn_drop_conntrack()`).
     pub(crate) fn rust_ipvs_ct_find(
         net: *mut bindings::net,
+        af: u16,
         protocol: u8,
-        caddr: u32,
+        caddr: *const [u8; 16],
         cport: u16,
-        vaddr: u32,
+        vaddr: *const [u8; 16],
         vport: u16,
     ) -> *mut NfConn;
     /// `nf_ct_kill()`.
@@ -255,6 +256,8 @@ extern "C" {
     pub(crate) fn rust_ipvs_skb_rt_is_local(skb: *const bindings::sk_buff) -> bool;
     /// `LL_RESERVED_SPACE()` of the route's device.
     pub(crate) fn rust_ipvs_rt_ll_reserved(rt: *const RtTable) -> c_uint;
+    /// `LL_RESERVED_SPACE()` of the route's device.
+    pub(crate) fn rust_ipvs_dst_ll_reserved(dst: *const DstEntry) -> c_uint;
     /// `maybe_update_pmtu()`.
     pub(crate) fn rust_ipvs_maybe_update_pmtu(skb: *mut bindings::sk_buff, mtu: c_uint);
     /// Orphans the skb and gives it `max_headroom` private bytes in front; returns the packet
@@ -290,6 +293,14 @@ extern "C" {
         daddr: u32,
         len: c_int,
     );
+    /// `udp6_set_csum()`.
+    pub(crate) fn rust_ipvs_udp6_set_csum(
+        nocheck: bool,
+        skb: *mut bindings::sk_buff,
+        saddr: *const [u8; 16],
+        daddr: *const [u8; 16],
+        len: c_int,
+    );
     /// `gre_build_header()` without key and sequence number.
     pub(crate) fn rust_ipvs_gre_build_header(skb: *mut bindings::sk_buff, csum: bool, proto: u16);
     /// `udp_flow_src_port(net, skb, 0, 0, false)`.
@@ -307,11 +318,13 @@ extern "C" {
     pub(crate) fn rust_ipvs_kfree_skb(skb: *mut bindings::sk_buff);
     /// `ip_select_ident()`.
     pub(crate) fn rust_ipvs_ip_select_ident(net: *mut bindings::net, skb: *mut bindings::sk_buff);
-    /// `ip_vs_tunnel_xmit_prepare()`, then `ip_local_out()`; consumes the skb.
+    /// `ip_vs_tunnel_xmit_prepare()`, then `ip_local_out()` or, with `v6`,
+    /// `ip6_local_out()`; consumes the skb.
     pub(crate) fn rust_ipvs_tunnel_send(
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
         nfct: bool,
+        v6: bool,
     );
     /// `rt->rt_flags & RTCF_LOCAL`.
     pub(crate) fn rust_ipvs_rt_is_local(rt: *const RtTable) -> bool;

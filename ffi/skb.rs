@@ -389,25 +389,58 @@ impl<'a> Skb<'a> {
     }
 }
 
+/// The route a tunnelled packet leaves by, of the real server's family: the outer header's.
+pub(crate) enum TunnelRoute {
+    /// An IPv4 route: the outer header is IPv4.
+    V4(Route),
+    /// An IPv6 route: the outer header is IPv6.
+    V6(Route6),
+}
+
+impl TunnelRoute {
+    /// Bytes the route's device reserves in front of the network header
+    /// (`LL_RESERVED_SPACE`).
+    pub(crate) fn link_headroom(&self) -> u32 {
+        match self {
+            TunnelRoute::V4(route) => route.link_headroom(),
+            // SAFETY: `dst` is valid (`Route6`'s invariant), and so is the device it holds.
+            TunnelRoute::V6(route) => unsafe { shim::rust_ipvs_dst_ll_reserved(route.dst) },
+        }
+    }
+}
+
 impl Skb<'_> {
     /// Starts encapsulating the packet, of protocol `inner_protocol` (`IPPROTO_IPIP` for
-    /// IPv4), to send it along `route` (C: `ip_vs_tunnel_xmit` from
-    /// `ip_vs_prepare_tunneled_skb` to `skb_set_inner_mac_header`): the route is attached, the
-    /// head made private with `headroom` bytes in front (the packet may be copied), and
-    /// `gso_type` (`SKB_GSO_*`) set up for segmentation. The hook's packet is consumed: the
-    /// hook must return [`super::netfilter::Verdict::Stolen`]; [`None`] when it was freed.
+    /// IPv4, `IPPROTO_IPV6` for IPv6), to send it along `route` (C: `ip_vs_tunnel_xmit` and
+    /// `ip_vs_tunnel_xmit_v6` from `ip_vs_prepare_tunneled_skb` to
+    /// `skb_set_inner_mac_header`): the route is attached, the head made private with
+    /// `headroom` bytes in front (the packet may be copied), and `gso_type` (`SKB_GSO_*`) set
+    /// up for segmentation. The hook's packet is consumed: the hook must return
+    /// [`super::netfilter::Verdict::Stolen`]; [`None`] when it was freed.
     pub(crate) fn into_tunnel(
         self,
-        route: Route,
+        route: TunnelRoute,
         headroom: u32,
         gso_type: u32,
         inner_protocol: u8,
     ) -> Option<TunnelSkb> {
-        let rt = route.rt;
-        core::mem::forget(route);
-        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
-        // reference passes to the skb (`route` is forgotten, so it is not put twice).
-        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+        let v6 = matches!(route, TunnelRoute::V6(_));
+        match route {
+            TunnelRoute::V4(route) => {
+                let rt = route.rt;
+                core::mem::forget(route);
+                // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route
+                // whose reference passes to the skb (`route` is forgotten, so it is not put
+                // twice).
+                unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+            }
+            TunnelRoute::V6(route) => {
+                let dst = route.dst;
+                core::mem::forget(route);
+                // SAFETY: as above, for the IPv6 route's reference.
+                unsafe { shim::rust_ipvs_skb_set_dst(self.skb, dst) };
+            }
+        }
         // SAFETY: the hook's skb, consumed by the call (`self` is not used after it); the
         // packet it returns is private to this function.
         let skb = unsafe { shim::rust_ipvs_skb_tunnel_headroom(self.skb, headroom) };
@@ -423,7 +456,7 @@ impl Skb<'_> {
         // SAFETY: as above; the call only moves header offsets.
         unsafe { shim::rust_ipvs_skb_tunnel_inner(skb, inner_protocol) };
         // INVARIANT: `skb` is owned here and given to the new value alone.
-        Some(TunnelSkb { skb })
+        Some(TunnelSkb { skb, v6 })
     }
 }
 
@@ -436,6 +469,8 @@ impl Skb<'_> {
 pub(crate) struct TunnelSkb {
     /// The packet.
     skb: *mut bindings::sk_buff,
+    /// Its route, and so the outer header, is IPv6.
+    v6: bool,
 }
 
 impl TunnelSkb {
@@ -490,20 +525,20 @@ impl TunnelSkb {
     }
 
     /// Fills in the checksum of the UDP header at the transport header, over `saddr` and
-    /// `daddr`, or leaves it 0 when `nocheck` (`udp_set_csum`).
-    pub(crate) fn udp_set_checksum(&mut self, nocheck: bool, saddr: [u8; 4], daddr: [u8; 4]) {
+    /// `daddr` (the outer header's: IPv4 in their first four bytes), or leaves it 0 when
+    /// `nocheck` (`udp_set_csum`, `udp6_set_csum`).
+    pub(crate) fn udp_set_checksum(&mut self, nocheck: bool, saddr: &[u8; 16], daddr: &[u8; 16]) {
         let len = c_int::try_from(self.len()).unwrap_or(c_int::MAX);
-        // SAFETY: `skb` is owned here (type invariant) and its transport header is a UDP
-        // header just pushed, private and linear.
-        unsafe {
-            shim::rust_ipvs_udp_set_csum(
-                nocheck,
-                self.skb,
-                u32::from_ne_bytes(saddr),
-                u32::from_ne_bytes(daddr),
-                len,
-            )
-        };
+        if self.v6 {
+            // SAFETY: `skb` is owned here (type invariant) and its transport header is a UDP
+            // header just pushed, private and linear; the addresses are readable for 16
+            // bytes.
+            unsafe { shim::rust_ipvs_udp6_set_csum(nocheck, self.skb, saddr, daddr, len) };
+            return;
+        }
+        let v4 = |a: &[u8; 16]| u32::from_ne_bytes([a[0], a[1], a[2], a[3]]);
+        // SAFETY: as above.
+        unsafe { shim::rust_ipvs_udp_set_csum(nocheck, self.skb, v4(saddr), v4(daddr), len) };
     }
 
     /// Pushes a GRE header for an inner packet of EtherType `protocol`, with a checksum when
@@ -526,10 +561,21 @@ impl TunnelSkb {
         u16::from_be(unsafe { shim::rust_ipvs_udp_flow_src_port(net.as_ptr(), self.skb) })
     }
 
-    /// Pushes the outer IPv4 `header` (its length, identification and checksum left to
-    /// fill) and sends the packet (C: the end of `ip_vs_tunnel_xmit`). `nfct` keeps the
-    /// packet's conntrack entry, which is then confirmed.
+    /// Whether the outer header is IPv6 (the route is).
+    pub(crate) fn is_v6(&self) -> bool {
+        self.v6
+    }
+
+    /// Pushes the outer `header`, IPv4 (its length, identification and checksum left to
+    /// fill) or IPv6 as the route is, and sends the packet (C: the end of
+    /// `ip_vs_tunnel_xmit` and `ip_vs_tunnel_xmit_v6`). `nfct` keeps the packet's conntrack
+    /// entry, which is then confirmed.
     pub(crate) fn send(self, net: &Net, header: &[u8], nfct: bool) -> Result {
+        // A whole IPv4 header without options, or the fixed IPv6 header.
+        let expected = if self.v6 { 40 } else { 20 };
+        if header.len() != expected {
+            return Err(EINVAL);
+        }
         let len = c_uint::try_from(header.len()).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is owned here (type invariant).
         if unsafe { shim::rust_ipvs_skb_headroom(self.skb) } < len {
@@ -538,17 +584,21 @@ impl TunnelSkb {
         // `self` is forgotten so the packet is not freed twice: from here `skb` is owned by
         // this function until the sending call consumes it.
         let skb = self.skb;
+        let v6 = self.v6;
         core::mem::forget(self);
         // SAFETY: `skb` is owned here with `len` bytes of room in front (checked above).
         unsafe { shim::rust_ipvs_skb_push_network(skb, len) };
         // SAFETY: the `len` pushed bytes at `skb->data` are private and linear; `header` is
         // readable for `len` bytes.
         unsafe { bindings::skb_store_bits(skb, 0, header.as_ptr().cast::<c_void>(), len as c_int) };
-        // SAFETY: `skb` is owned here and has a complete IPv4 header at its network header.
-        unsafe { shim::rust_ipvs_ip_select_ident(net.as_ptr(), skb) };
-        // SAFETY: `skb` is owned here, with a route and an outer header; the call consumes it
-        // and it is not used after it.
-        unsafe { shim::rust_ipvs_tunnel_send(net.as_ptr(), skb, nfct) };
+        if !v6 {
+            // SAFETY: `skb` is owned here and has a complete IPv4 header at its network
+            // header.
+            unsafe { shim::rust_ipvs_ip_select_ident(net.as_ptr(), skb) };
+        }
+        // SAFETY: `skb` is owned here, with a route and an outer header of the route's
+        // family; the call consumes it and it is not used after it.
+        unsafe { shim::rust_ipvs_tunnel_send(net.as_ptr(), skb, nfct, v6) };
         Ok(())
     }
 }

@@ -17,7 +17,7 @@ use crate::{
     packet::IpHeader,
     xmit::{
         route::{
-            out_route_to, //
+            out_route, //
             Mode,
             MtuCheck,
         },
@@ -45,7 +45,7 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    match out_route_to(net, &mut skb, iph, &iph.daddr, MODE, mtu_check) {
+    match out_route(net, &mut skb, iph, iph.af, &iph.daddr, MODE, mtu_check) {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }

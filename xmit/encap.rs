@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The headers a tunnel destination puts in front of a packet (C: `ip_vs_tunnel_xmit`,
-//! `ipvs_gue_encap`, `ipvs_gre_encap`): which encapsulation, how long it is and the bytes of
-//! the outer IPv4 and GUE headers. Pure logic, unit-tested on the host.
+//! `ip_vs_tunnel_xmit_v6`, `ipvs_gue_encap`, `ipvs_gre_encap`): which encapsulation, how long
+//! it is and the bytes of the outer IPv4 or IPv6 header and of the GUE header. Pure logic,
+//! unit-tested on the host.
 
 use crate::uapi::{
     ipproto, //
@@ -12,6 +13,8 @@ use crate::uapi::{
 
 /// Length of the outer IPv4 header (`sizeof(struct iphdr)`).
 pub(crate) const OUTER_HEADER_LEN: usize = 20;
+/// Length of the outer IPv6 header (`sizeof(struct ipv6hdr)`).
+pub(crate) const OUTER_HEADER6_LEN: usize = 40;
 /// Length of a UDP header.
 const UDP_HEADER_LEN: u32 = 8;
 /// Length of the GUE base header (`sizeof(struct guehdr)`).
@@ -29,6 +32,27 @@ const QUOTED_GRE_CSUM_LEN: usize = (2 * GRE_WORD_LEN) as usize;
 const GRE_CSUM: u16 = 0x8000;
 /// The EtherType of IPv4 (`ETH_P_IP`), GRE's protocol field for an IPv4 inner packet.
 pub(crate) const ETH_P_IP: u16 = 0x0800;
+/// The EtherType of IPv6 (`ETH_P_IPV6`), GRE's protocol field for an IPv6 inner packet.
+pub(crate) const ETH_P_IPV6: u16 = 0x86dd;
+
+/// The protocol number of an inner packet of IP version `inner_v6` (`next_protocol` of
+/// `ip_vs_prepare_tunneled_skb`): `IPPROTO_IPV6` or `IPPROTO_IPIP`.
+pub(crate) fn inner_protocol(inner_v6: bool) -> u8 {
+    if inner_v6 {
+        ipproto::IPV6
+    } else {
+        ipproto::IPIP
+    }
+}
+
+/// GRE's protocol field for an inner packet of IP version `inner_v6` (`ipvs_gre_encap`).
+pub(crate) fn gre_protocol(inner_v6: bool) -> u16 {
+    if inner_v6 {
+        ETH_P_IPV6
+    } else {
+        ETH_P_IP
+    }
+}
 
 /// How a tunnel destination encapsulates (its `tun_type`, `tun_port` and `tun_flags`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -74,7 +98,7 @@ impl Encap {
         matches!(self, Encap::Gue { remcsum: true, .. }) && partial
     }
 
-    /// Bytes between the outer IPv4 header and the inner packet.
+    /// Bytes between the outer IP header and the inner packet.
     pub(crate) fn header_len(self, partial: bool) -> u32 {
         match self {
             Encap::Ipip => 0,
@@ -91,16 +115,22 @@ impl Encap {
         }
     }
 
-    /// What the MTU of the path to the real server loses to the tunnel (the `mtu` of
-    /// `__ip_vs_get_out_rt` with `IP_VS_RT_MODE_TUNNEL`).
-    pub(crate) fn overhead(self, partial: bool) -> u32 {
-        (OUTER_HEADER_LEN as u32).saturating_add(self.header_len(partial))
+    /// What the MTU of the path to the real server loses to the tunnel, the outer header
+    /// (IPv6 when `outer_v6`) included (the `mtu` of `__ip_vs_get_out_rt` and
+    /// `__ip_vs_get_out_rt_v6` with `IP_VS_RT_MODE_TUNNEL`).
+    pub(crate) fn overhead(self, partial: bool, outer_v6: bool) -> u32 {
+        let outer = if outer_v6 {
+            OUTER_HEADER6_LEN
+        } else {
+            OUTER_HEADER_LEN
+        };
+        (outer as u32).saturating_add(self.header_len(partial))
     }
 
-    /// The protocol of the outer IPv4 header.
-    pub(crate) fn outer_protocol(self) -> u8 {
+    /// The protocol of the outer IP header, for an inner packet of IP version `inner_v6`.
+    pub(crate) fn outer_protocol(self, inner_v6: bool) -> u8 {
         match self {
-            Encap::Ipip => ipproto::IPIP,
+            Encap::Ipip => inner_protocol(inner_v6),
             Encap::Gue { .. } => ipproto::UDP,
             Encap::Gre { .. } => ipproto::GRE,
         }
@@ -147,6 +177,39 @@ pub(crate) fn encapsulated_tos(inner: u8) -> u8 {
         inner & ECN_MASK
     };
     (inner & !ECN_MASK) | ecn
+}
+
+/// The outer IPv6 header of next header `next` (C: the one `ip_vs_tunnel_xmit_v6`
+/// installs): flow label 0, the inner packet's type of service or traffic class as its
+/// traffic class, `payload_len` (which the IPv6 output sets again), `hop_limit`.
+pub(crate) fn outer_header6(
+    next: u8,
+    inner_tos: u8,
+    hop_limit: u8,
+    payload_len: u16,
+    saddr: &[u8; 16],
+    daddr: &[u8; 16],
+) -> [u8; OUTER_HEADER6_LEN] {
+    let tclass = encapsulated_tos(inner_tos);
+    let [l0, l1] = payload_len.to_be_bytes();
+    let mut header = [0u8; OUTER_HEADER6_LEN];
+    let fixed = [
+        0x60 | (tclass >> 4),
+        tclass << 4,
+        0,
+        0,
+        l0,
+        l1,
+        next,
+        hop_limit,
+    ];
+    for (slot, byte) in header
+        .iter_mut()
+        .zip(fixed.iter().chain(saddr).chain(daddr))
+    {
+        *slot = *byte;
+    }
+    header
 }
 
 /// The outer IPv4 header of protocol `protocol` (C: the one `ip_vs_tunnel_xmit` installs),

@@ -41,7 +41,7 @@ use crate::{
     xmit::{
         conntrack,
         route::{
-            out_route_to, //
+            out_route, //
             Mode,
             MtuCheck,
             OutRoute,
@@ -94,7 +94,7 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
         && match &route {
             OutRoute::Local => skb.dst_offloads_sctp_crc(),
             OutRoute::Remote { route, .. } => route.offloads_sctp_crc(),
-            OutRoute::Remote6 { route } => route.offloads_sctp_crc(),
+            OutRoute::Remote6 { route, .. } => route.offloads_sctp_crc(),
         };
     let Ok(mut w) = skb.make_writable(pkt.proto.nat_writable_len(iph)) else {
         return Verdict::Drop;
@@ -115,7 +115,7 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Ve
     send_or_cont(net, skb, route, conn)
 }
 
-/// The route to `conn`'s real server ([`out_route_to`]), refusing to DNAT a packet that came
+/// The route to `conn`'s real server ([`out_route`]), refusing to DNAT a packet that came
 /// in from a link to a loopback address ("stopping DNAT to loopback address" of
 /// `ip_vs_nat_xmit` and `ip_vs_icmp_xmit`, both families).
 fn route_to_real_server(
@@ -132,7 +132,7 @@ fn route_to_real_server(
     } else {
         skb.route_is_input()
     };
-    let route = out_route_to(net, skb, iph, &conn.daddr, mode, mtu_check)?;
+    let route = out_route(net, skb, iph, iph.af, &conn.daddr, mode, mtu_check)?;
     if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
         return None;
     }

@@ -23,6 +23,7 @@ use crate::{
         IPV4_TTL_OFFSET,
         IPV6_HOP_LIMIT_OFFSET,
     },
+    uapi::AF_INET6,
 };
 
 /// The `IP_VS_RT_MODE_*` of a transmitter. Every transmitter accepts a destination elsewhere
@@ -42,7 +43,7 @@ pub(crate) struct Mode {
 /// What the MTU checks of a tunnelled packet take.
 #[derive(Clone, Copy)]
 pub(crate) struct TunnelMtu {
-    /// Bytes the encapsulation adds.
+    /// Bytes the encapsulation adds after the outer IP header.
     pub(crate) overhead: u32,
     /// `pmtu_disc`: without it a tunnelled packet too big for the path is fragmented, not
     /// refused.
@@ -63,7 +64,7 @@ pub(crate) enum MtuCheck {
 pub(crate) enum OutRoute {
     /// The real server is this host: the packet keeps its route and continues.
     Local,
-    /// Through LOCAL_OUT along `route`, from `saddr` when the mode binds one.
+    /// Through LOCAL_OUT along the IPv4 `route`, from `saddr` when the mode binds one.
     Remote {
         /// The route, not yet attached to the packet.
         route: Route,
@@ -74,138 +75,173 @@ pub(crate) enum OutRoute {
     Remote6 {
         /// The route, not yet attached to the packet.
         route: Route6,
+        /// The source address the lookup selected.
+        saddr: NfInetAddr,
     },
 }
 
-/// The smallest MTU a tunnel accepts (`mtu < 68` fails).
+/// The smallest MTU an IPv4 tunnel accepts (`mtu < 68` fails).
 const MIN_TUNNEL_MTU: u32 = 68;
 
-/// `__ip_vs_get_out_rt`: where the packet to the real server at `daddr` goes, or [`None`]
-/// when it must be dropped, after telling its sender when C does (host unreachable, time
-/// exceeded, fragmentation needed). A packet sent to a remote server has its TTL decreased.
+/// The smallest IPv6 MTU (`IPV6_MIN_MTU`), the smallest an IPv6 tunnel accepts.
+const IPV6_MIN_MTU: u32 = 1280;
+
+/// Length of the outer IPv4 header of a tunnel.
+const IPV4_OUTER_LEN: u32 = 20;
+
+/// Length of the outer IPv6 header of a tunnel.
+const IPV6_OUTER_LEN: u32 = 40;
+
+/// The IPv6 loopback address, `::1`.
+const IPV6_LOOPBACK: NfInetAddr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+
+/// A route just looked up, of the real server's family.
+struct Found {
+    /// What the packet will be sent along.
+    remote: OutRoute,
+    /// The route delivers to this host.
+    local: bool,
+    /// The route's MTU.
+    mtu: u32,
+}
+
+/// `do_output_route4` or `__ip_vs_route_output_v6` to `daddr` of family `daf`; [`None`]
+/// when there is no route (the caller tells the sender).
+fn lookup(net: &Net, daf: u16, daddr: &NfInetAddr, lookup: Lookup) -> Option<Found> {
+    if daf == AF_INET6 {
+        let (route, saddr) = Route6::output(net, daddr, lookup.known_nh).ok()?;
+        Some(Found {
+            local: route.is_local(),
+            mtu: route.mtu(),
+            remote: OutRoute::Remote6 { route, saddr },
+        })
+    } else {
+        let (route, saddr) = Route::output(net, v4_of(daddr), lookup).ok()?;
+        Some(Found {
+            local: route.is_local(),
+            mtu: route.mtu(),
+            remote: OutRoute::Remote { route, saddr },
+        })
+    }
+}
+
+/// `__ip_vs_get_out_rt` (real server `daddr` of family `daf` IPv4) or
+/// `__ip_vs_get_out_rt_v6` (IPv6): where the packet whose IP header is `iph` goes, or
+/// [`None`] when it must be dropped, after telling its sender when C does (host unreachable,
+/// time exceeded, "fragmentation needed" or "packet too big"). The route is of the real
+/// server's family; the checks are of the packet's (`skb_af`), which differs only for a
+/// tunnel to a real server of the other family. A packet sent to a remote server has its TTL
+/// or hop limit decreased.
 pub(crate) fn out_route(
     net: &Net,
     skb: &mut Skb<'_>,
     iph: &IpHeader,
-    daddr: [u8; 4],
+    daf: u16,
+    daddr: &NfInetAddr,
     mode: Mode,
     mtu_check: MtuCheck,
 ) -> Option<OutRoute> {
-    let Ok((route, saddr)) = Route::output(net, daddr, mode.lookup) else {
-        skb.link_failure();
+    let v6 = iph.af == AF_INET6;
+    let Some(found) = lookup(net, daf, daddr, mode.lookup) else {
+        // `err_unreach`: the packet's own route tells its sender.
+        if v6 {
+            skb.link_failure6();
+        } else {
+            skb.link_failure();
+        }
         return None;
     };
-    // `crosses_local_route_boundary`.
-    if route.is_local() {
+    // `crosses_local_route_boundary`, of the packet's family.
+    if found.local {
         // Without RDR only a packet already bound for this host may stay here.
-        if !mode.local || (!mode.redirect && !skb.route_is_local()) {
+        let old_local = if v6 {
+            skb.route_is_local6()
+        } else {
+            skb.route_is_local()
+        };
+        if !mode.local || (!mode.redirect && !old_local) {
             return None;
         }
         return Some(OutRoute::Local);
     }
     // A loopback source does not leave the host.
-    if v4_of(&iph.saddr)[0] == 127 {
+    let loopback_source = if v6 {
+        iph.saddr == IPV6_LOOPBACK && skb.is_from_local()
+    } else {
+        v4_of(&iph.saddr)[0] == 127
+    };
+    if loopback_source {
         return None;
     }
-    // `decrement_ttl`.
-    if iph.ttl <= 1 {
-        skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL);
-        return None;
-    }
-    // `ip_decrease_ttl`, checksum included: an ICMP error below quotes this header, and a
-    // tunnel encapsulates it as it is.
-    let mut w = skb.make_writable(iph.transport_offset).ok()?;
-    w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
-        .ok()?;
-    w.ip_send_check().ok()?;
-    let mut mtu = route.mtu();
+    decrement_ttl(net, skb, iph)?;
+    let mut mtu = found.mtu;
     if let Some(tunnel) = mode.tunnel {
-        mtu = mtu.checked_sub(tunnel.overhead)?;
-        if mtu < MIN_TUNNEL_MTU {
+        let (outer, min) = if daf == AF_INET6 {
+            (IPV6_OUTER_LEN, IPV6_MIN_MTU)
+        } else {
+            (IPV4_OUTER_LEN, MIN_TUNNEL_MTU)
+        };
+        mtu = mtu.checked_sub(outer.checked_add(tunnel.overhead)?)?;
+        if mtu < min {
             return None;
         }
         skb.update_local_pmtu(mtu);
     }
-    // `ensure_mtu_is_adequate`.
+    ensure_mtu_is_adequate(net, skb, iph, mode, mtu_check, mtu)?;
+    Some(found.remote)
+}
+
+/// `decrement_ttl`: the packet's TTL (IPv4, header checksum updated: an ICMP error quotes
+/// this header, and a tunnel encapsulates it as it is) or hop limit (IPv6) decreased, or
+/// "time exceeded" to its sender and [`None`] when it reached 1 (an IPv6 one from the address
+/// of the output device).
+fn decrement_ttl(net: &Net, skb: &mut Skb<'_>, iph: &IpHeader) -> Option<()> {
+    if iph.af == AF_INET6 {
+        if iph.ttl <= 1 {
+            skb.icmpv6_send(net, icmpv6::TIME_EXCEED, icmpv6::EXC_HOPLIMIT, 0, true);
+            return None;
+        }
+        let hop_limit_at = iph.offset.checked_add(IPV6_HOP_LIMIT_OFFSET)?;
+        let mut w = skb.make_writable(hop_limit_at.checked_add(1)?).ok()?;
+        w.write(hop_limit_at, &[iph.ttl - 1]).ok()?;
+    } else {
+        if iph.ttl <= 1 {
+            skb.icmp_send(icmp::TIME_EXCEEDED, icmp::EXC_TTL);
+            return None;
+        }
+        let mut w = skb.make_writable(iph.transport_offset).ok()?;
+        w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
+            .ok()?;
+        w.ip_send_check().ok()?;
+    }
+    Some(())
+}
+
+/// `ensure_mtu_is_adequate`, of the packet's family: [`None`] for a packet too big for
+/// `mtu`, after "packet too big" (IPv6, first fragment of a packet of a connection) or
+/// "fragmentation needed" (IPv4 with DF, unless an ICMP error is being forwarded, or the
+/// packet is tunnelled and `pmtu_disc` is off: it is then fragmented).
+fn ensure_mtu_is_adequate(
+    net: &Net,
+    skb: &mut Skb<'_>,
+    iph: &IpHeader,
+    mode: Mode,
+    mtu_check: MtuCheck,
+    mtu: u32,
+) -> Option<()> {
+    if iph.af == AF_INET6 {
+        if skb.exceeds_mtu6(mtu) {
+            if mtu_check == MtuCheck::Packet && !iph.later_fragment() {
+                skb.icmpv6_send(net, icmpv6::PKT_TOOBIG, 0, mtu, false);
+            }
+            return None;
+        }
+        return Some(());
+    }
     let checked = mtu_check == MtuCheck::Packet && mode.tunnel.is_none_or(|t| t.pmtu_disc);
     if checked && iph.dont_fragment && skb.exceeds_mtu(mtu) {
         skb.icmp_send_info(icmp::DEST_UNREACH, icmp::FRAG_NEEDED, mtu);
         return None;
     }
-    Some(OutRoute::Remote { route, saddr })
-}
-
-/// The smallest IPv6 MTU (`IPV6_MIN_MTU`).
-const IPV6_MIN_MTU: u32 = 1280;
-
-/// The IPv6 loopback address, `::1`.
-const IPV6_LOOPBACK: NfInetAddr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
-
-/// `__ip_vs_get_out_rt_v6` for an IPv6 packet to the real server at `daddr`, with the checks
-/// of [`out_route`] in their IPv6 forms: hop limit, "packet too big" (also for an ICMP error
-/// being forwarded, which is dropped without one, as in C). No tunnel mode yet.
-pub(crate) fn out_route6(
-    net: &Net,
-    skb: &mut Skb<'_>,
-    iph: &IpHeader,
-    daddr: &NfInetAddr,
-    mode: Mode,
-    mtu_check: MtuCheck,
-) -> Option<OutRoute> {
-    if mode.tunnel.is_some() {
-        return None;
-    }
-    let Ok((route, _saddr)) = Route6::output(net, daddr, mode.lookup.known_nh) else {
-        skb.link_failure6();
-        return None;
-    };
-    // `crosses_local_route_boundary`.
-    if route.is_local() {
-        if !mode.local || (!mode.redirect && !skb.route_is_local6()) {
-            return None;
-        }
-        return Some(OutRoute::Local);
-    }
-    // A loopback source of this host does not leave it.
-    if iph.saddr == IPV6_LOOPBACK && skb.is_from_local() {
-        return None;
-    }
-    // `decrement_ttl`: the error comes from the output device's address.
-    if iph.ttl <= 1 {
-        skb.icmpv6_send(net, icmpv6::TIME_EXCEED, icmpv6::EXC_HOPLIMIT, 0, true);
-        return None;
-    }
-    let hop_limit_at = iph.offset.checked_add(IPV6_HOP_LIMIT_OFFSET)?;
-    let mut w = skb.make_writable(hop_limit_at.checked_add(1)?).ok()?;
-    w.write(hop_limit_at, &[iph.ttl - 1]).ok()?;
-    let mtu = route.mtu();
-    if mtu < IPV6_MIN_MTU {
-        return None;
-    }
-    skb.update_local_pmtu(mtu);
-    // `ensure_mtu_is_adequate`: "packet too big" on the first fragment of a packet of a
-    // connection only.
-    if skb.exceeds_mtu6(mtu) {
-        if mtu_check == MtuCheck::Packet && !iph.later_fragment() {
-            skb.icmpv6_send(net, icmpv6::PKT_TOOBIG, 0, mtu, false);
-        }
-        return None;
-    }
-    Some(OutRoute::Remote6 { route })
-}
-
-/// [`out_route`] or [`out_route6`], by the packet's family, to the real server at `daddr`.
-pub(crate) fn out_route_to(
-    net: &Net,
-    skb: &mut Skb<'_>,
-    iph: &IpHeader,
-    daddr: &NfInetAddr,
-    mode: Mode,
-    mtu_check: MtuCheck,
-) -> Option<OutRoute> {
-    if iph.af == crate::uapi::AF_INET6 {
-        out_route6(net, skb, iph, daddr, mode, mtu_check)
-    } else {
-        out_route(net, skb, iph, v4_of(daddr), mode, mtu_check)
-    }
+    Some(())
 }

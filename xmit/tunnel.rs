@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Tunnelling (C: `ip_vs_tunnel_xmit`): the packet is encapsulated in an IPv4 header from the
-//! director to the real server, in IP-in-IP, GUE or GRE as the destination says
-//! ([`super::encap`]); the real server decapsulates it and answers the client directly.
+//! Tunnelling (C: `ip_vs_tunnel_xmit`, `ip_vs_tunnel_xmit_v6`): the packet is encapsulated in
+//! an IPv4 or IPv6 header, of the real server's family, from the director to the real server,
+//! in IP-in-IP, GUE or GRE as the destination says ([`super::encap`]); the real server
+//! decapsulates it and answers the client directly. The inner packet may be of the other
+//! family (an IPv4 service with an IPv6 real server, or the reverse: C's mixed-family
+//! destinations, allowed for tunnels only).
 
 use crate::{
     conn::Conn,
@@ -12,12 +15,14 @@ use crate::{
         skb::{
             Lookup, //
             Skb,
+            TunnelRoute,
             TunnelSkb,
         },
     },
     packet::{
         v4_of, //
         IpHeader,
+        NfInetAddr,
     },
     sysctl::{
         Sysctl, //
@@ -25,16 +30,17 @@ use crate::{
     },
     uapi::{
         conn_flags, //
-        ipproto,
-        AF_INET,
+        AF_INET6,
     },
     xmit::{
         encap::{
-            gue_header, //
+            gre_protocol, //
+            gue_header,
+            inner_protocol,
             outer_header,
+            outer_header6,
             udp_header,
             Encap,
-            ETH_P_IP,
         },
         route::{
             out_route, //
@@ -63,9 +69,9 @@ fn encap_of(conn: &Conn) -> Encap {
     })
 }
 
-/// The segmentation offload type of a tunnelled packet (`__tun_gso_type_mask` and the GUE
-/// and GRE bits of `ip_vs_tunnel_xmit`).
-fn gso_type(encap: Encap, partial: bool) -> u32 {
+/// The segmentation offload type of a tunnelled packet (`__tun_gso_type_mask` of the outer
+/// family, `outer_v6`, and the GUE and GRE bits of `ip_vs_tunnel_xmit`).
+fn gso_type(encap: Encap, partial: bool, outer_v6: bool) -> u32 {
     let tunnel = match encap {
         Encap::Ipip => 0,
         Encap::Gue { csum, remcsum, .. } => {
@@ -84,17 +90,23 @@ fn gso_type(encap: Encap, partial: bool) -> u32 {
         Encap::Gre { csum: true } => bindings::SKB_GSO_GRE_CSUM,
         Encap::Gre { csum: false } => bindings::SKB_GSO_GRE,
     };
-    (bindings::SKB_GSO_IPXIP4 | tunnel) as u32
+    let ipxip = if outer_v6 {
+        bindings::SKB_GSO_IPXIP6
+    } else {
+        bindings::SKB_GSO_IPXIP4
+    };
+    (ipxip | tunnel) as u32
 }
 
-/// Pushes the headers between the outer IPv4 header and the inner packet (`ipvs_gue_encap`,
-/// `ipvs_gre_encap`).
+/// Pushes the headers between the outer IP header and the inner packet, of protocol
+/// `inner` (`ipvs_gue_encap`, `ipvs_gre_encap`), for a tunnel from `saddr` to `daddr`.
 fn push_encap(
     net: &Net,
     skb: &mut TunnelSkb,
     encap: Encap,
-    saddr: [u8; 4],
-    daddr: [u8; 4],
+    inner_v6: bool,
+    saddr: &NfInetAddr,
+    daddr: &NfInetAddr,
 ) -> Result {
     match encap {
         Encap::Ipip => Ok(()),
@@ -112,7 +124,7 @@ fn push_encap(
             } else {
                 None
             };
-            let (gue, gue_len) = gue_header(ipproto::IPIP, remote);
+            let (gue, gue_len) = gue_header(inner_protocol(inner_v6), remote);
             skb.push_transport(gue.get(..gue_len).ok_or(EINVAL)?)?;
             let udp_len = skb.len().saturating_add(8);
             let udp_len = u16::try_from(udp_len).unwrap_or(0);
@@ -120,12 +132,13 @@ fn push_encap(
             skb.udp_set_checksum(!(csum || remcsum), saddr, daddr);
             Ok(())
         }
-        Encap::Gre { csum } => skb.push_gre(ETH_P_IP, csum, encap.header_len(false)),
+        Encap::Gre { csum } => skb.push_gre(gre_protocol(inner_v6), csum, encap.header_len(false)),
     }
 }
 
-/// `ip_vs_tunnel_xmit`: sends the packet whose IP header is `iph` to `conn`'s real server in
-/// a tunnel; an ICMP error about the connection is sent the same way, with `mtu_check` off.
+/// `ip_vs_tunnel_xmit` (an IPv4 real server) and `ip_vs_tunnel_xmit_v6` (IPv6): sends the
+/// packet whose IP header is `iph` to `conn`'s real server in a tunnel; an ICMP error about
+/// the connection is sent the same way, with `mtu_check` off.
 pub(crate) fn xmit(
     sysctl: &Sysctls,
     net: &Net,
@@ -134,12 +147,9 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    // An IPv6 real server behind an IPv4 service takes IPv4 in IPv6
-    // (`ip_vs_tunnel_xmit_v6`), which comes with the IPv6 data path: until then its packets
-    // are dropped, never sent to the first bytes of its address.
-    if conn.dest.as_deref().is_some_and(|dest| dest.af != AF_INET) {
-        return Verdict::Drop;
-    }
+    let daf = conn.daf();
+    let outer_v6 = daf == AF_INET6;
+    let inner_v6 = iph.af == AF_INET6;
     let pmtu_disc = sysctl.enabled(Sysctl::PmtuDisc);
     let encap = encap_of(conn);
     let partial = skb.checksum_partial();
@@ -148,38 +158,51 @@ pub(crate) fn xmit(
         redirect: false,
         lookup: Lookup {
             known_nh: false,
+            // An IPv4 route is bound to the source it selects; C looks IPv6 routes up the
+            // same way with or without.
             connect: true,
         },
         tunnel: Some(TunnelMtu {
-            overhead: encap.overhead(partial),
+            overhead: encap.header_len(partial),
             pmtu_disc,
         }),
     };
-    let daddr = v4_of(&conn.daddr);
-    let (route, saddr) = match out_route(net, &mut skb, iph, daddr, mode, mtu_check) {
+    let (route, saddr) = match out_route(net, &mut skb, iph, daf, &conn.daddr, mode, mtu_check) {
         None => return Verdict::Drop,
-        Some(OutRoute::Remote { route, saddr }) => (route, saddr),
+        Some(OutRoute::Remote { route, saddr }) => {
+            let mut wide = [0u8; 16];
+            wide[..4].copy_from_slice(&saddr);
+            (TunnelRoute::V4(route), wide)
+        }
+        Some(OutRoute::Remote6 { route, saddr }) => (TunnelRoute::V6(route), saddr),
         Some(local) => return send_or_cont(net, skb, local, conn),
     };
     let headroom = route
         .link_headroom()
-        .saturating_add(encap.overhead(partial));
-    let Some(mut tunnel) =
-        skb.into_tunnel(route, headroom, gso_type(encap, partial), ipproto::IPIP)
-    else {
+        .saturating_add(encap.overhead(partial, outer_v6));
+    let gso = gso_type(encap, partial, outer_v6);
+    let Some(mut tunnel) = skb.into_tunnel(route, headroom, gso, inner_protocol(inner_v6)) else {
         return Verdict::Stolen;
     };
-    if push_encap(net, &mut tunnel, encap, saddr, daddr).is_err() {
+    if push_encap(net, &mut tunnel, encap, inner_v6, &saddr, &conn.daddr).is_err() {
         // Dropping the packet frees it, as C's `tx_error`.
         return Verdict::Stolen;
     }
-    // The route decreased the inner TTL; the outer header carries the new one, and DF only
-    // with path MTU discovery.
+    // The route decreased the inner TTL or hop limit; the outer header carries the new one.
     let ttl = iph.ttl.saturating_sub(1);
-    let df = pmtu_disc && iph.dont_fragment;
-    let header = outer_header(encap.outer_protocol(), iph.tos, ttl, df, saddr, daddr);
+    let protocol = encap.outer_protocol(inner_v6);
     let nfct = conn.flags.load(Relaxed) & conn_flags::NFCT != 0;
     // A failed send freed the packet.
-    let _ = tunnel.send(net, &header, nfct);
+    let _ = if tunnel.is_v6() {
+        let payload_len = u16::try_from(tunnel.len()).unwrap_or(0);
+        let header = outer_header6(protocol, iph.tos, ttl, payload_len, &saddr, &conn.daddr);
+        tunnel.send(net, &header, nfct)
+    } else {
+        // DF only from an IPv4 packet, and with path MTU discovery.
+        let df = pmtu_disc && !inner_v6 && iph.dont_fragment;
+        let (saddr, daddr) = (v4_of(&saddr), v4_of(&conn.daddr));
+        let header = outer_header(protocol, iph.tos, ttl, df, saddr, daddr);
+        tunnel.send(net, &header, nfct)
+    };
     Verdict::Stolen
 }

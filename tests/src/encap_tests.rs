@@ -5,8 +5,11 @@
 
 use crate::xmit::encap::{
     encapsulated_tos, //
+    gre_protocol,
     gue_header,
+    inner_protocol,
     outer_header,
+    outer_header6,
     udp_header,
     Encap,
     ETH_P_IP,
@@ -79,13 +82,22 @@ fn header_lengths_and_path_overhead_are_c_s() {
     // gre_calc_hlen: 4, plus 4 with TUNNEL_CSUM.
     assert_eq!(Encap::Gre { csum: false }.header_len(false), 4);
     assert_eq!(Encap::Gre { csum: true }.header_len(true), 8);
-    assert_eq!(Encap::Ipip.overhead(true), 20);
-    assert_eq!(remcsum.overhead(true), 40);
-    assert_eq!(Encap::Ipip.outer_protocol(), 4);
-    assert_eq!(gue.outer_protocol(), 17);
-    assert_eq!(Encap::Gre { csum: false }.outer_protocol(), 47);
-    // GRE's protocol field for the IPv4 packet inside.
+    assert_eq!(Encap::Ipip.overhead(true, false), 20);
+    assert_eq!(remcsum.overhead(true, false), 40);
+    // An IPv6 outer header: sizeof(struct ipv6hdr).
+    assert_eq!(Encap::Ipip.overhead(false, true), 40);
+    assert_eq!(Encap::Gre { csum: true }.overhead(false, true), 48);
+    // IP-in-IP's outer protocol is the inner packet's version: IPPROTO_IPIP or IPPROTO_IPV6.
+    assert_eq!(Encap::Ipip.outer_protocol(false), 4);
+    assert_eq!(Encap::Ipip.outer_protocol(true), 41);
+    assert_eq!(gue.outer_protocol(true), 17);
+    assert_eq!(Encap::Gre { csum: false }.outer_protocol(false), 47);
+    // GRE's protocol field for the IPv4 or IPv6 packet inside (ipvs_gre_encap).
     assert_eq!(ETH_P_IP, 0x0800);
+    assert_eq!(gre_protocol(false), 0x0800);
+    assert_eq!(gre_protocol(true), 0x86dd);
+    assert_eq!(inner_protocol(false), 4);
+    assert_eq!(inner_protocol(true), 41);
 }
 
 #[test]
@@ -113,6 +125,23 @@ fn udp_and_outer_headers() {
         [0x45, 0x0a, 0, 0, 0, 0, 0x40, 0, 63, 4, 0, 0, 172, 16, 0, 1, 172, 16, 0, 11]
     );
     assert_eq!(outer_header(47, 0, 1, false, [1; 4], [2; 4])[6], 0, "no DF");
+}
+
+#[test]
+fn outer_ipv6_header() {
+    let saddr = [0xfd, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    let daddr = [0xfd, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x11];
+    // Version 6; traffic class 0x0b (ECN CE) encapsulated as 0x0a (ECT(0)) across the
+    // version and flow-label nibbles; flow label 0; payload length; next header; hop limit.
+    let outer = outer_header6(41, 0x0b, 63, 0x0123, &saddr, &daddr);
+    assert_eq!(outer[..8], [0x60, 0xa0, 0, 0, 0x01, 0x23, 41, 63]);
+    assert_eq!(outer[8..24], saddr);
+    assert_eq!(outer[24..], daddr);
+    // A traffic class using the high nibble: 0xb8 (EF) stays.
+    assert_eq!(
+        outer_header6(4, 0xb8, 1, 0, &saddr, &daddr)[..2],
+        [0x6b, 0x80]
+    );
 }
 
 #[test]
