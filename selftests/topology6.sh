@@ -1,0 +1,83 @@
+#!/bin/bash
+# The IPv6 topology of the IPv6 data-path tests (sourced after lib.sh):
+#
+#   client fd00::2, ::10, ::11 --veth-- director fd00::1 | fd01::1 (br0) -- rs1-3 fd01::11-13
+#
+# The virtual address is the director's fd00::1; each real server answers TCP :8080 and
+# UDP :8053 with its name (ipvsbench server).
+
+VIP=fd00::1
+ns_client=c6$$
+ns_director=d6$$
+RS=(rs1 rs2 rs3)
+
+# Commands in the client's, the director's and a real server's namespace.
+in_client() { ip netns exec $ns_client "$@"; }
+in_director() { ip netns exec $ns_director "$@"; }
+in_rs() { local rs=$1; shift; ip netns exec ${rs}6_$$ "$@"; }
+# The address of a real server.
+rs_addr() { case $1 in rs1) echo fd01::11 ;; rs2) echo fd01::12 ;; rs3) echo fd01::13 ;; esac; }
+
+# Builds the topology and waits for the real servers' responders.
+topology_up() {
+	local rs i=11
+	ns_add $ns_client
+	ns_add $ns_director
+	ip link add c0 netns $ns_client type veth peer name d0 netns $ns_director
+	for a in fd00::2 fd00::10 fd00::11; do ip -n $ns_client addr add $a/64 dev c0 nodad; done
+	ip -n $ns_client link set c0 up
+	ip -n $ns_client route add default via $VIP
+	ip -n $ns_director addr add $VIP/64 dev d0 nodad
+	ip -n $ns_director link set d0 up
+	ip -n $ns_director link add br0 type bridge
+	ip -n $ns_director addr add fd01::1/64 dev br0 nodad
+	ip -n $ns_director link set br0 up
+	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
+	for rs in "${RS[@]}"; do
+		ns_add ${rs}6_$$
+		ip link add eth0 netns ${rs}6_$$ type veth peer name v$rs netns $ns_director
+		ip -n $ns_director link set v$rs master br0 up
+		ip -n ${rs}6_$$ addr add fd01::$i/64 dev eth0 nodad
+		ip -n ${rs}6_$$ link set eth0 up
+		ip -n ${rs}6_$$ route add default via fd01::1
+		in_rs $rs ipvsbench server --bind :: --tcp-port 8080 --udp-port 8053 --threads 1 \
+			--reply "$rs"$'\n' --udp-reply </dev/null >/dev/null 2>&1 &
+		i=$((i + 1))
+	done
+	for rs in "${RS[@]}"; do wait_until 10 listening $rs 8080; done
+}
+
+# Conditions for wait_until: a real server listens on a TCP port; a process has exited.
+listening() { in_rs $1 ss -ltn | grep -q ":$2 "; }
+exited() { ! kill -0 "$1" 2>/dev/null; }
+
+# Removes the topology, killing what runs in it.
+topology_down() {
+	local ns
+	for ns in $ns_client $ns_director "${RS[@]/%/6_$$}"; do
+		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
+		ip netns del $ns 2>/dev/null
+	done
+	true
+}
+
+# socat's messages without their time and process id.
+socat_messages() {
+	sed -E 's#^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9:]+ socat\[[0-9]+\] #socat #'
+}
+
+# COUNT TCP connections to [VIP]:PORT from SOURCES (comma-separated) in turn, source ports
+# from FIRST: the real server of each.
+sequence() {
+	local port=$1 count=$2 sources=$3 first=$4 out
+	out=$(in_client ipvsbench sequence --target "[$VIP]:$port" --count $count --source $sources \
+		--first-port $first --timeout-ms 3000 2>&1)
+	echo "$out"
+	[ "$(echo "$out" | wc -w)" = "$count" ] || echo "FAIL: sequence to $port: $out"
+}
+
+# One UDP request from source port PORT: the real server's answer.
+udp_request() {
+	echo ping | in_client socat -T 2 -t 1 - "UDP6:[$VIP]:53,sourceport=$1" 2>&1 | socat_messages
+}
+
