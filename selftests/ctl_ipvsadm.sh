@@ -27,6 +27,17 @@ ipvsadm -A -f 7 -s sh
 ipvsadm -a -f 7 -r 10.0.1.9 -m -w 4
 ipvsadm -A -t [2001:db8::1]:80 -s rr
 ipvsadm -a -t [2001:db8::1]:80 -r [2001:db8::10]:80 -m
+ipvsadm -A -u [2001:db8::1]:53 -s wlc -p 120 -M 64
+ipvsadm -a -u [2001:db8::1]:53 -r [2001:db8::11]:53 -g -w 2
+ipvsadm -a -u [2001:db8::1]:53 -r 10.0.1.7:53 -i --tun-type gue --tun-port 6080 --tun-csum
+ipvsadm -a -u [2001:db8::1]:53 -r 10.0.1.8:53 -m
+ipvsadm -a -u [2001:db8::1]:53 -r 10.0.1.8:53 -g
+ipvsadm -A -f 8 -6 -s rr -p 30 -M 48
+ipvsadm -a -f 8 -6 -r [2001:db8::12] -g
+ipvsadm -a -f 8 -6 -r 10.0.1.9 -i --tun-type gre
+ipvsadm -a -t 10.0.0.1:80 -r [2001:db8::13]:8080 -i
+ipvsadm -a -t 10.0.0.1:80 -r [2001:db8::14]:8080 -m
+ipvsadm -A -t [2001:db8::2]:0 -s sh -p 60
 ipvsadm -A -t 10.0.0.3:80 -s none
 ipvsadm -A -t 10.0.0.4:80 -s lblcr
 ipvsadm -a -t 10.0.0.4:80 -r 10.0.1.5:80 -m
@@ -40,6 +51,10 @@ ipvsadm -Ln --thresholds
 ipvsadm -Ln --persistent-conn
 ipvsadm -Ln -t 10.0.0.1:80
 ipvsadm -Ln -u 10.0.0.1:53 --exact
+ipvsadm -Ln -u [2001:db8::1]:53
+ipvsadm -Ln -f 8 -6 --stats
+ipvsadm -Ln -t [2001:db8::2]:0 --persistent-conn
+ipvsadm -Ln --sort -t [2001:db8::9]:80
 ipvsadm -S -n
 ipvsadm -A -t 10.0.0.1:80 -s rr
 ipvsadm -A -t 10.0.0.9:80 -s nosuchsched
@@ -54,6 +69,10 @@ ipvsadm -a -t 10.0.0.1:80 -r 127.0.0.1:80 -m
 ipvsadm -d -t 10.0.0.1:80 -r 127.0.0.1:80
 ipvsadm -e -t 10.0.0.1:80 -r 10.0.7.7:1 -m
 ipvsadm -e -t 10.0.0.1:80 -r 10.0.1.1:8080 -m -x 5 -y 10
+ipvsadm -e -u [2001:db8::1]:53 -r 10.0.1.7:53 -i --tun-type ipip -w 7
+ipvsadm -e -u [2001:db8::1]:53 -r 10.0.1.7:53 -m
+ipvsadm -d -u [2001:db8::1]:53 -r [2001:db8::11]:53
+ipvsadm -d -f 8 -6 -r 10.0.1.9
 ipvsadm -E -t [2001:db8::1]:80 -s rr -p 10 -M 129
 ipvsadm -E -t 10.0.0.1:80 -s wrr -p 300 -M 255.255.255.0
 ipvsadm -E -t 10.0.0.2:443 -s rr

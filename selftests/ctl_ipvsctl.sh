@@ -28,6 +28,14 @@ script() {
 	step ipvsctl dest add --udp 10.0.0.1:53 --real 10.0.1.1:53
 	step ipvsctl dest add --fwmark 7 --real 10.0.1.9 --weight 4
 	step ipvsctl dest add --tcp [2001:db8::1]:80 --real [2001:db8::10]:80
+	step ipvsctl service add --udp [2001:db8::1]:53 --scheduler wlc --persistent 120 --netmask 64
+	step ipvsctl dest add --udp [2001:db8::1]:53 --real 10.0.1.7:53 --ipip --tun-type gue \
+		--tun-port 6080 --tun-csum
+	step ipvsctl dest add --udp [2001:db8::1]:53 --real 10.0.1.8:53 --masq
+	step ipvsctl dest add --udp [2001:db8::1]:53 --real 10.0.1.8:53 --ipip --tun-type gue
+	step ipvsctl service add --fwmark 8 -6 --scheduler rr
+	step ipvsctl dest add --fwmark 8 -6 --real [2001:db8::12] --gate
+	step ipvsctl dest add --tcp 10.0.0.1:80 --real [2001:db8::13]:8080 --ipip --tun-type gre
 	step ipvsctl dest edit --tcp 10.0.0.1:80 --real 10.0.1.1:8080 --weight 5
 	step ipvsctl service edit --tcp 10.0.0.1:80 --scheduler wrr
 	step ipvsctl timeout --set 100 20 30
@@ -68,9 +76,9 @@ echo "$got"
 expect_eq "ipvsctl against C ip_vs and rust_ipvs" "$want" "$got"
 echo "$got" | grep -q '^save = ipvsadm -S -n: yes$' || fail "ipvsctl save differs from ipvsadm -S -n"
 echo "$got" | grep -q '^restored = saved: yes$' || fail "ipvsctl restore did not round-trip"
-echo "$got" | grep -q '^json parses: 5$' || fail "ipvsctl --json"
+echo "$got" | grep -q '^json parses: 7$' || fail "ipvsctl --json"
 echo "$got" | grep -q '^watch screens: 3$' || fail "ipvsctl watch refreshes"
-echo "$got" | grep -q '^watch json: \[1,5\] \[2,5\] $' || fail "ipvsctl watch --json"
+echo "$got" | grep -q '^watch json: \[1,7\] \[2,7\] $' || fail "ipvsctl watch --json"
 
 # Namespaces: a service in one is invisible in another; deleting the namespace frees it.
 ns=ctl$$

@@ -8,7 +8,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 use crate::addr::{Endpoint, Family};
 use crate::conn::PROC_IP_VS_CONN;
 use crate::daemon::{parse_group, parse_ifname, Daemon, SyncState};
-use crate::dest::{DestOptions, FwdMethod, MAX_WEIGHT};
+use crate::dest::{DestOptions, FwdMethod, TunType, Tunnel, MAX_WEIGHT};
+use crate::dest::{TUN_F_CSUM, TUN_F_NOCSUM, TUN_F_REMCSUM};
 use crate::service::{Protocol, SchedFlag, ServiceKey, ServiceOptions, MAX_TIMEOUT};
 
 /// Examples shown at the end of `ipvsctl --help`.
@@ -347,6 +348,72 @@ impl ForwardArgs {
     }
 }
 
+/// The tunnel settings of a tunnelling destination (ipvsadm's `--tun-*` options).
+#[derive(Debug, Clone, Default, Args)]
+#[group(id = "tunnel_opts", multiple = true)]
+pub struct TunnelArgs {
+    /// Tunnel type (with -i): ipip (the default), gue or gre.
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub tun_type: Option<TunType>,
+    /// Destination UDP port of GUE.
+    #[arg(long, value_name = "PORT", value_parser = clap::value_parser!(u16).range(1..))]
+    pub tun_port: Option<u16>,
+    /// No checksum in the tunnel header (GUE and GRE; the default).
+    #[arg(long, conflicts_with_all = ["tun_csum", "tun_remcsum"])]
+    pub tun_nocsum: bool,
+    /// A checksum in the tunnel header (GUE and GRE).
+    #[arg(long, conflicts_with = "tun_remcsum")]
+    pub tun_csum: bool,
+    /// Remote checksum offload (GUE).
+    #[arg(long)]
+    pub tun_remcsum: bool,
+}
+
+impl TunnelArgs {
+    /// Whether any tunnel option was given.
+    pub fn given(&self) -> bool {
+        self.tun_type.is_some()
+            || self.tun_port.is_some()
+            || self.tun_nocsum
+            || self.tun_csum
+            || self.tun_remcsum
+    }
+
+    /// The tunnel settings, checked like ipvsadm's `tunnel_opt_check`; [`None`] when none
+    /// was given.
+    pub fn tunnel(&self) -> Result<Option<Tunnel>, String> {
+        if !self.given() {
+            return Ok(None);
+        }
+        let tun_type = self.tun_type.unwrap_or(TunType::Ipip);
+        let csum_given = self.tun_nocsum || self.tun_csum || self.tun_remcsum;
+        match tun_type {
+            TunType::Ipip if self.tun_port.is_some() || csum_given => {
+                return Err("tunnel options are not valid with --tun-type ipip".to_string())
+            }
+            TunType::Gue if self.tun_port.is_none() => {
+                return Err("--tun-type gue needs --tun-port".to_string())
+            }
+            TunType::Gre if self.tun_port.is_some() || self.tun_remcsum => {
+                return Err("--tun-port and --tun-remcsum are not valid with --tun-type gre".into())
+            }
+            _ => {}
+        }
+        let flags = if self.tun_csum {
+            TUN_F_CSUM
+        } else if self.tun_remcsum {
+            TUN_F_REMCSUM
+        } else {
+            TUN_F_NOCSUM
+        };
+        Ok(Some(Tunnel {
+            tun_type: tun_type.value(),
+            port: self.tun_port.unwrap_or(0),
+            flags,
+        }))
+    }
+}
+
 /// `dest add|edit`.
 #[derive(Debug, Args)]
 pub struct DestArgs {
@@ -369,18 +436,21 @@ pub struct DestArgs {
     /// Lower connection threshold.
     #[arg(short = 'y', long, value_name = "N")]
     pub l_threshold: Option<u32>,
+    /// Tunnel settings.
+    #[command(flatten)]
+    pub tunnel: TunnelArgs,
 }
 
 impl DestArgs {
-    /// The options as given.
-    pub fn options(&self) -> DestOptions {
-        DestOptions {
+    /// The options as given; an error for tunnel options ipvsadm would refuse.
+    pub fn options(&self) -> Result<DestOptions, String> {
+        Ok(DestOptions {
             weight: self.weight,
             fwd: self.forward.method(),
             u_threshold: self.u_threshold,
             l_threshold: self.l_threshold,
-            tunnel: None,
-        }
+            tunnel: self.tunnel.tunnel()?,
+        })
     }
 }
 
@@ -561,7 +631,47 @@ mod tests {
                 mark: 3
             })
         );
-        assert_eq!(args.options().fwd, None);
+        assert_eq!(args.options().unwrap().fwd, None);
+
+        // A mixed-family tunnel destination with GUE options, and options ipvsadm refuses.
+        let dest_add = |extra: &[&str]| {
+            let mut argv = vec![
+                "ipvsctl",
+                "dest",
+                "add",
+                "-u",
+                "[2001:db8::1]:53",
+                "-r",
+                "10.0.0.7",
+            ];
+            argv.extend_from_slice(extra);
+            let Command::Dest(DestCommand::Add(args)) = Cli::try_parse_from(argv)?.command else {
+                panic!("wrong command")
+            };
+            Ok::<_, clap::Error>(args.options())
+        };
+        let opts = dest_add(&[
+            "-i",
+            "--tun-type",
+            "gue",
+            "--tun-port",
+            "6080",
+            "--tun-csum",
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(opts.fwd, Some(FwdMethod::Tunnel));
+        assert_eq!(
+            opts.tunnel,
+            Some(Tunnel {
+                tun_type: 1,
+                port: 6080,
+                flags: TUN_F_CSUM
+            })
+        );
+        assert!(dest_add(&["-i", "--tun-type", "gue"]).unwrap().is_err());
+        assert!(dest_add(&["-i", "--tun-port", "6080"]).unwrap().is_err());
+        assert!(dest_add(&["-i", "--tun-csum", "--tun-remcsum"]).is_err());
 
         assert!(Cli::try_parse_from(["ipvsctl", "service", "add", "-s", "rr"]).is_err());
         assert!(Cli::try_parse_from([

@@ -189,8 +189,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Dest(DestCommand::Add(args)) => {
             let key = required(args.service.key())?;
-            let dest = Dest::build(&key, args.real, &args.options(), FwdMethod::Masq)
-                .map_err(|e| anyhow!(e))?;
+            let opts = args.options().map_err(|e| anyhow!(e))?;
+            let dest =
+                Dest::build(&key, args.real, &opts, FwdMethod::Masq).map_err(|e| anyhow!(e))?;
             connect()?.apply(&Action::AddDest(key, dest))?;
         }
         Command::Dest(DestCommand::Edit(args)) => {
@@ -203,9 +204,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .find(|d| d.addr == addr && d.port == port);
             // Without a current entry the kernel gets the full request and says what is
             // missing (no such service or destination).
+            let opts = args.options().map_err(|e| anyhow!(e))?;
             let dest = match current {
-                Some(current) => current.overlay(&key, &args.options()),
-                None => Dest::build(&key, args.real, &args.options(), FwdMethod::Masq),
+                Some(current) => current.overlay(&key, &opts),
+                None => Dest::build(&key, args.real, &opts, FwdMethod::Masq),
             }
             .map_err(|e| anyhow!(e))?;
             handle.apply(&Action::EditDest(key, dest))?;

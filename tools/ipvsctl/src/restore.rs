@@ -4,10 +4,9 @@ use clap::{ArgGroup, Parser};
 
 use crate::action::Action;
 use crate::addr::Endpoint;
-use crate::cli::selector_key;
+use crate::cli::{selector_key, TunnelArgs};
 use crate::config::Timeouts;
-use crate::dest::{Dest, DestOptions, FwdMethod, TunType, Tunnel, MAX_WEIGHT};
-use crate::dest::{TUN_F_CSUM, TUN_F_NOCSUM, TUN_F_REMCSUM};
+use crate::dest::{Dest, DestOptions, FwdMethod, MAX_WEIGHT};
 use crate::service::{SchedFlag, Service, ServiceKey, ServiceOptions, MAX_TIMEOUT};
 
 /// The options of one ipvsadm invocation that can appear in a restore stream.
@@ -30,9 +29,6 @@ use crate::service::{SchedFlag, Service, ServiceKey, ServiceOptions, MAX_TIMEOUT
 ))]
 #[command(group(
     ArgGroup::new("forward").multiple(false).args(["gatewaying", "ipip", "masquerading"])
-))]
-#[command(group(
-    ArgGroup::new("tun_checksum").multiple(false).args(["tun_nocsum", "tun_csum", "tun_remcsum"])
 ))]
 struct IpvsadmLine {
     /// `-A`.
@@ -118,21 +114,9 @@ struct IpvsadmLine {
     /// `-y lthreshold`.
     #[arg(short = 'y', long)]
     l_threshold: Option<u32>,
-    /// `--tun-type ipip|gue|gre`.
-    #[arg(long, value_enum)]
-    tun_type: Option<TunType>,
-    /// `--tun-port port`.
-    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
-    tun_port: Option<u16>,
-    /// `--tun-nocsum`.
-    #[arg(long)]
-    tun_nocsum: bool,
-    /// `--tun-csum`.
-    #[arg(long)]
-    tun_csum: bool,
-    /// `--tun-remcsum`.
-    #[arg(long)]
-    tun_remcsum: bool,
+    /// `--tun-type`, `--tun-port` and the checksum switches.
+    #[command(flatten)]
+    tunnel: TunnelArgs,
     /// `-n` (accepted and ignored: everything is numeric).
     #[arg(short = 'n', long)]
     numeric: bool,
@@ -164,53 +148,11 @@ impl IpvsadmLine {
             (self.weight.is_some(), "-w"),
             (self.u_threshold.is_some(), "-x"),
             (self.l_threshold.is_some(), "-y"),
-            (self.tunnel_given(), "--tun-*"),
+            (self.tunnel.given(), "--tun-*"),
         ]
         .into_iter()
         .filter_map(|(given, name)| given.then_some(name))
         .collect()
-    }
-
-    /// Whether any tunnel option is on the line.
-    fn tunnel_given(&self) -> bool {
-        self.tun_type.is_some()
-            || self.tun_port.is_some()
-            || self.tun_nocsum
-            || self.tun_csum
-            || self.tun_remcsum
-    }
-
-    /// The tunnel settings, checked like ipvsadm's `tunnel_opt_check`.
-    fn tunnel(&self) -> Result<Option<Tunnel>, String> {
-        if !self.tunnel_given() {
-            return Ok(None);
-        }
-        let tun_type = self.tun_type.unwrap_or(TunType::Ipip);
-        let csum_given = self.tun_nocsum || self.tun_csum || self.tun_remcsum;
-        match tun_type {
-            TunType::Ipip if self.tun_port.is_some() || csum_given => {
-                return Err("tunnel options are not valid with --tun-type ipip".to_string())
-            }
-            TunType::Gue if self.tun_port.is_none() => {
-                return Err("--tun-type gue needs --tun-port".to_string())
-            }
-            TunType::Gre if self.tun_port.is_some() || self.tun_remcsum => {
-                return Err("--tun-port and --tun-remcsum are not valid with --tun-type gre".into())
-            }
-            _ => {}
-        }
-        let flags = if self.tun_csum {
-            TUN_F_CSUM
-        } else if self.tun_remcsum {
-            TUN_F_REMCSUM
-        } else {
-            TUN_F_NOCSUM
-        };
-        Ok(Some(Tunnel {
-            tun_type: tun_type.value(),
-            port: self.tun_port.unwrap_or(0),
-            flags,
-        }))
     }
 
     /// The command of the line (clap makes sure there is exactly one).
@@ -305,7 +247,7 @@ impl IpvsadmLine {
                 fwd: self.forward(),
                 u_threshold: self.u_threshold,
                 l_threshold: self.l_threshold,
-                tunnel: self.tunnel()?,
+                tunnel: self.tunnel.tunnel()?,
             };
             // ipvsadm's default forwarding method is direct routing.
             Dest::build(key, real, &opts, FwdMethod::Route)
@@ -450,6 +392,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
 mod tests {
     use super::*;
     use crate::addr::Family;
+    use crate::dest::{Tunnel, TUN_F_CSUM};
     use crate::service::Protocol;
 
     #[test]
