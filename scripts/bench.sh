@@ -5,13 +5,13 @@
 #
 # Installs what is missing (scripts/setup.sh), builds the perf kernel the first time (about
 # 10 minutes on 2 cores, then cached), boots a guest running selftests/bench.sh and prints its
-# "bench:" lines: TCP connect/request/close rate, UDP new-connection packet rate and memory per
-# connection, each with every sample, the medians and the ratio rust/C.
+# "bench:" lines: TCP connect/request/close rate and UDP new-connection packet rate (IPv4 and
+# IPv6), memory per connection, each with every sample, the medians and the ratio rust/C.
 #
 # Settings, passed to the guest: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000),
 # BENCH_THREADS (2), BENCH_MEM_ROUNDS (1), BENCH_PREFILL (none; e.g. 100000: the throughput
 # runs again with the table holding that many connections). The guest runner allows the
-# benchmark 3000 s: keep BENCH_ROUNDS * (4 * BENCH_SECONDS + 30) + BENCH_MEM_ROUNDS * 120 well
+# benchmark 3000 s: keep BENCH_ROUNDS * (8 * BENCH_SECONDS + 40) + BENCH_MEM_ROUNDS * 120 well
 # below that (each prefill adds a throughput run and about 20 s per 100,000 connections).
 # Other QEMU guests on the machine skew the figures: run it on an otherwise idle host.
 set -euo pipefail
@@ -32,7 +32,7 @@ esac
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_SECONDS:-10}
 mem_rounds=${BENCH_MEM_ROUNDS:-1}
-budget=$((rounds * (4 * secs + 30) + mem_rounds * 120))
+budget=$((rounds * (8 * secs + 40) + mem_rounds * 120))
 [ "$budget" -lt 2800 ] ||
 	log "warning: about ${budget}s of guest work; the guest runner stops the benchmark after 3000 s"
 

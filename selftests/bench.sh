@@ -7,7 +7,9 @@
 # and so on. Per implementation and round:
 #   - tcp-crr:   TCP connect/request/response/close rate through a NAT rr service (3 servers);
 #   - udp-flood: UDP datagrams, each from a new source tuple (every packet a new IPVS
-#                connection): sent/s by the client and received/s by the real servers.
+#                connection): sent/s by the client and received/s by the real servers;
+#   - the same two over IPv6 (VIP fd00::1, real servers fd01::11-13 on the same links):
+#     tcp_crr6_cps, udp_flood6_*.
 # Then the memory per connection, per implementation (interleaved too): udp-conns creates
 # BENCH_CONNS UDP connections; the delta of Slab, SUnreclaim and used memory (MemTotal -
 # MemFree) in /proc/meminfo divided by the connection count; with /proc/slabinfo (needs
@@ -48,6 +50,9 @@ prefill_port=9001
 prefill_sources=$(seq -s, -f '10.0.0.%g' 20 35)
 # Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10
+# The IPv6 virtual address and client addresses.
+VIP6=fd00::1
+client_sources6=fd00::3,fd00::4,fd00::5,fd00::6,fd00::7,fd00::8,fd00::9,fd00::a
 
 bench=$(command -v ipvsbench || echo /selftests/.ipvsbench)
 [ -x "$bench" ] || fail "ipvsbench is not in the guest (scripts/bench.sh stages it)"
@@ -120,14 +125,21 @@ slab_growth() {
 		sort -rn
 }
 
-# The NAT services: TCP and UDP rr on the VIP, the three real servers masqueraded.
+# The NAT services: TCP and UDP rr on the VIP, the three real servers masqueraded; with
+# "all", the same on the IPv6 VIP too.
 configure() {
 	local what=$1 rs
 	if [ "$what" != udp ]; then
 		in_director ipvsadm -A -t $VIP:$tcp_port -s rr || fail "ipvsadm -A -t"
+		in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr || fail "ipvsadm -A -t (IPv6)"
+		in_director ipvsadm -A -u "[$VIP6]:$udp_port" -s rr || fail "ipvsadm -A -u (IPv6)"
 		for rs in "${topo_real_servers[@]}"; do
 			in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m ||
 				fail "ipvsadm -a -t"
+			in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m ||
+				fail "ipvsadm -a -t (IPv6)"
+			in_director ipvsadm -a -u "[$VIP6]:$udp_port" -r "[$(rs_addr6 $rs)]:$udp_port" -m ||
+				fail "ipvsadm -a -u (IPv6)"
 		done
 	fi
 	in_director ipvsadm -A -u $VIP:$udp_port -s rr || fail "ipvsadm -A -u"
@@ -136,6 +148,9 @@ configure() {
 			fail "ipvsadm -a -u"
 	done
 }
+
+# A real server's IPv6 address.
+rs_addr6() { echo "fd01::1${1#rs}"; }
 
 # Settles the machine before a measurement: pending RCU frees, timers, reclaimable caches,
 # and the empty slabs every cache keeps (freed objects of earlier runs would otherwise be
@@ -202,6 +217,26 @@ throughput_run() {
 	record udp_flood_sent_pps$at "$impl" "$pps"
 	record udp_flood_rx_pps$at "$impl" "$rx_pps"
 	record udp_flood_udp_conns$at "$impl" "$tconns"
+
+	# IPv6: the same two measurements through the IPv6 services.
+	settle 1
+	out=$(in_client "$bench" tcp-crr --target "[$VIP6]:$tcp_port" --seconds "$secs" \
+		--threads "$threads") || fail "$impl: IPv6 tcp-crr failed: $out"
+	b "round $round$at $impl: IPv6 $out"
+	[ "$(field conns "$out")" -gt 0 ] || fail "$impl: no IPv6 TCP connection completed: $out"
+	record tcp_crr6_cps$at "$impl" "$(field cps "$out")"
+	settle 1
+	rx0=$(udp_received)
+	out=$(in_client "$bench" udp-flood --target "[$VIP6]:$udp_port" --seconds "$secs" \
+		--threads "$threads" --source $client_sources6) || fail "$impl: IPv6 udp-flood failed: $out"
+	sleep 1
+	rx1=$(udp_received)
+	fsecs=$(field secs "$out")
+	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
+	b "round $round$at $impl: IPv6 $out received=$((rx1 - rx0)) rx_pps=$rx_pps"
+	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no IPv6 datagram"
+	record udp_flood6_sent_pps$at "$impl" "$(field pps "$out")"
+	record udp_flood6_rx_pps$at "$impl" "$rx_pps"
 
 	in_director ipvsadm -C
 	ipvs_unload
@@ -319,8 +354,20 @@ in_client sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 for a in ${client_sources//,/ } ${prefill_sources//,/ }; do
 	ip -n $topo_ns_client addr add $a/24 dev c0 || fail "ip addr add $a"
 done
+# IPv6 on the same links: client fd00::2-a, director fd00::1 | fd01::1, rs fd01::11-13.
+for a in fd00::2 ${client_sources6//,/ }; do
+	ip -n $topo_ns_client addr add $a/64 dev c0 nodad || fail "ip addr add $a"
+done
+ip -n $topo_ns_client route add default via $VIP6
+ip -n $topo_ns_director addr add $VIP6/64 dev d0 nodad
+ip -n $topo_ns_director addr add fd01::1/64 dev br0 nodad
+in_director sysctl -qw net.ipv6.conf.all.forwarding=1
 for rs in "${topo_real_servers[@]}"; do
-	in_rs $rs "$bench" server --tcp-port $tcp_port --udp-port $udp_port \
+	ip -n ${rs}_$$ addr add "$(rs_addr6 $rs)"/64 dev eth0 nodad
+	ip -n ${rs}_$$ route add default via fd01::1
+done
+for rs in "${topo_real_servers[@]}"; do
+	in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 		--count-file /tmp/bench_$rs.count </dev/null >/dev/null 2>&1 &
 done
 for rs in "${topo_real_servers[@]}"; do
@@ -361,6 +408,7 @@ for fill in $prefills; do
 	[ "$fill" -gt 0 ] && at=@$fill
 	throughput_metrics="$throughput_metrics tcp_crr_cps$at tcp_crr_errors$at udp_flood_sent_pps$at"
 	throughput_metrics="$throughput_metrics udp_flood_rx_pps$at udp_flood_udp_conns$at"
+	throughput_metrics="$throughput_metrics tcp_crr6_cps$at udp_flood6_sent_pps$at udp_flood6_rx_pps$at"
 done
 for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \

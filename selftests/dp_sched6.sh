@@ -2,11 +2,11 @@
 # IPv6 twins of the scheduling and client tests, differential against the C ip_vs: wrr, sh
 # (with sh-port and sh-fallback), wlc, persistence with /128 and /64 granularities over clients
 # of two prefixes (their templates in ipvsadm -Lcn, a weight-0 server with and without
-# expire_quiescent_template), 1,000 held connections spread by rr, a dual-stack pair of
-# services (an IPv4 and an IPv6 virtual address for the same real servers, as kube-proxy
-# programs them) balanced at once, conntrack=1 entries dropped with their IPv6 connections, a
-# client's ICMPv6 error about a reply translated for the real server, and the cache bypass for
-# IPv6.
+# expire_quiescent_template), conn_reuse_mode, 1,000 held connections spread by rr, a
+# dual-stack pair of services (an IPv4 and an IPv6 virtual address for the same real servers,
+# as kube-proxy programs them) balanced at once, conntrack=1 entries dropped with their IPv6
+# connections, a client's ICMPv6 error about a reply translated for the real server, and the
+# cache bypass for IPv6.
 . ./lib.sh
 . ./topology6.sh
 
@@ -153,13 +153,13 @@ conntrack_drop() {
 			}
 		}
 	EOF
-	in_director ipvsadm --set 0 0 2
+	in_director ipvsadm --set 0 0 4
 	in_director ipvsadm -A -u "[$VIP]:53" -s rr
 	for rs in "${RS[@]}"; do in_director ipvsadm -a -u "[$VIP]:53" -r "[$(rs_addr $rs)]:8053" -m; done
 	echo "== conntrack=1"
 	echo "answer: $(udp_request 40100)"
 	echo "conntrack entries while the connection lives: $(in_director conntrack -L -f ipv6 -p udp --orig-port-src 40100 2>/dev/null | wc -l)"
-	wait_until 10 eval "! in_director ipvsadm -Lcn | grep -q '^UDP'"
+	wait_until 20 eval "! in_director ipvsadm -Lcn | grep -q '^UDP'"
 	echo "conntrack entries after it expired: $(in_director conntrack -L -f ipv6 -p udp --orig-port-src 40100 2>/dev/null | wc -l)"
 	in_director sysctl -qw net.ipv4.vs.conntrack=0
 	in_director ipvsadm --set 0 0 300
@@ -221,10 +221,31 @@ cache_bypass() {
 	in_director sysctl -qw net.ipv4.vs.cache_bypass=0
 }
 
+# A client reusing its source port while its previous connection is in TIME_WAIT, with each
+# conn_reuse_mode: rescheduled (1, 2) or kept on its server (0).
+reuse() {
+	local rs mode
+	in_director ipvsadm -A -t "[$VIP]:92" -s rr
+	for rs in "${RS[@]}"; do in_director ipvsadm -a -t "[$VIP]:92" -r "[$(rs_addr $rs)]:8080" -m; done
+	echo "== conn_reuse_mode"
+	for mode in 1 0 2; do
+		in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=$mode
+		echo "conn_reuse_mode=$mode: $(reuse_req) $(reuse_req) $(reuse_req)"
+	done
+	in_director sysctl -qw net.ipv4.vs.conn_reuse_mode=1
+}
+
+# One request to [VIP]:92 from [fd00::2]:40400: the real server's answer.
+reuse_req() {
+	in_client socat -T 4 - "TCP6:[$VIP]:92,bind=[fd00::2]:40400,reuseaddr,connect-timeout=4" \
+		</dev/null 2>&1 | socat_messages
+}
+
 scenario() {
 	topology_up
 	extras_up
 	schedulers
+	reuse
 	held
 	dual_stack
 	conntrack_drop
