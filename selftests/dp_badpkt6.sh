@@ -79,19 +79,9 @@ scenario() {
 	echo "after: $(sequence 80 1 fd00::2 30002) $(udp_request 40301)"
 	wait_until 10 eval "! in_director ipvsadm -Lcn | grep TCP | grep -qv TIME_WAIT"
 	echo "== connections"
-	in_director ipvsadm -Lcn | awk 'NR > 2 { c = $4; sub(/:[0-9]+$/, "", c); print $1, $3, c, $5, $6 }' |
-		sort | uniq -c
+	list_connections6
 	echo "== counters"
-	# C sums its counters on the estimator's tick, every 2 s.
-	sleep 3
-	# TCP's packet counts depend on retransmissions and delayed acknowledgements: shown as
-	# seen or not.
-	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
-		if ($1 != "->") proto = $1
-		in_pkts = $4; out_pkts = $5
-		if (proto == "TCP") { in_pkts = in_pkts > 0 ? "+" : "0"; out_pkts = out_pkts > 0 ? "+" : "0" }
-		print $1, $2, $3, in_pkts, out_pkts
-	}'
+	stats_counts6
 	topology_down
 }
 

@@ -65,19 +65,9 @@ scenario() {
 	in_client ipvsbench sequence --target "[fd02::1]:8080" --count 3 --source fd01::2 \
 		--first-port 30200 --timeout-ms 3000 2>&1
 	echo "== connections"
-	in_director ipvsadm -Lcn | awk 'NR > 2 {
-		c = $4; sub(/:[0-9]+$/, "", c)
-		print $1, $3, c, $5, $6
-	}' | sort | uniq -c
+	list_connections6
 	echo "== counters"
-	# C sums its counters on the estimator's tick, every 2 s.
-	sleep 3
-	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
-		if ($1 != "->") proto = $1
-		in_pkts = $4; out_pkts = $5
-		if (proto == "TCP") { in_pkts = in_pkts > 0 ? "+" : "0"; out_pkts = out_pkts > 0 ? "+" : "0" }
-		print $1, $2, $3, in_pkts, out_pkts
-	}'
+	stats_counts6
 	topology_down
 }
 

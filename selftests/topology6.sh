@@ -81,3 +81,21 @@ udp_request() {
 	echo ping | in_client socat -T 2 -t 1 - "UDP6:[$VIP]:53,sourceport=$1" 2>&1 | socat_messages
 }
 
+# The director's connections, counted by protocol, state, client address (ports dropped),
+# virtual service and real server.
+list_connections6() {
+	in_director ipvsadm -Lcn | awk 'NR > 2 { c = $4; sub(/:[0-9]+$/, "", c); print $1, $3, c, $5, $6 }' |
+		sort | uniq -c
+}
+
+# The counters of every service and real server after C's estimator tick (every 2 s): TCP's
+# packet counts (retransmissions, delayed acknowledgements) as seen or not.
+stats_counts6() {
+	sleep 3
+	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
+		if ($1 != "->") proto = $1
+		in_pkts = $4; out_pkts = $5
+		if (proto == "TCP") { in_pkts = in_pkts > 0 ? "+" : "0"; out_pkts = out_pkts > 0 ? "+" : "0" }
+		print $1, $2, $3, in_pkts, out_pkts
+	}'
+}

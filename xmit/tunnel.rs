@@ -20,7 +20,8 @@ use crate::{
         },
     },
     packet::{
-        v4_of, //
+        nf_inet_v4, //
+        v4_of,
         IpHeader,
         NfInetAddr,
     },
@@ -169,11 +170,7 @@ pub(crate) fn xmit(
     };
     let (route, saddr) = match out_route(net, &mut skb, iph, daf, &conn.daddr, mode, mtu_check) {
         None => return Verdict::Drop,
-        Some(OutRoute::Remote { route, saddr }) => {
-            let mut wide = [0u8; 16];
-            wide[..4].copy_from_slice(&saddr);
-            (TunnelRoute::V4(route), wide)
-        }
+        Some(OutRoute::Remote { route, saddr }) => (TunnelRoute::V4(route), nf_inet_v4(saddr)),
         Some(OutRoute::Remote6 { route, saddr }) => (TunnelRoute::V6(route), saddr),
         Some(local) => return send_or_cont(net, skb, local, conn),
     };
