@@ -2,40 +2,91 @@
 # Where the director's CPU time goes, C ip_vs vs rust_ipvs (not a test: not listed in TESTS;
 # run it with `scripts/vm.sh --kernel $(scripts/kernel.sh --print perf) profile.sh`).
 #
-# For each implementation in turn, a spoofed SYN flood (every SYN a new connection, as a
-# connection-rate benchmark's first packet) and a UDP new-flow flood go through the NAT
-# service while `perf record` samples every CPU (cpu-clock: TCG emulates no PMU); the report
-# lists the kernel symbols with the most samples, the module's own first. PROFILE_SYNS (60000)
-# and PROFILE_SECONDS (10) size the loads.
+# For each implementation in turn, the benchmark's loads go through the NAT services to
+# listening real servers while `perf record` samples every CPU (cpu-clock: TCG emulates no
+# PMU): TCP connect/request/close for PROFILE_SECONDS (10) with two threads, PROFILE_FLOWS
+# (30000) new UDP flows, and a spoofed SYN flood of PROFILE_SYNS (30000). Each report gives the
+# samples in total, of the module and idle, per completed connection (absolute costs, which
+# the shares alone hide when the rates differ), and the symbols with the most samples.
 . ./lib.sh
 . ./topology.sh
 
-syns=${PROFILE_SYNS:-60000}
+syns=${PROFILE_SYNS:-30000}
+flows=${PROFILE_FLOWS:-30000}
 secs=${PROFILE_SECONDS:-10}
+tcp_port=8080
+udp_port=9000
+client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6
 command -v perf >/dev/null || skip "no perf in the guest (install linux-perf on the host)"
+bench=$(command -v ipvsbench || echo /selftests/.ipvsbench)
+[ -x "$bench" ] || skip "no ipvsbench in the guest"
 
-# Samples the whole guest while "$@" runs, then prints the top symbols.
+# Samples the whole guest while "$@" runs; prints the command's output, then the samples of
+# the whole guest, of the module and of the idle loop, each also per unit of $PER_UNITS
+# (the count the command reports as $PER_FIELD=N), then the top symbols.
 profiled() {
-	local data=/tmp/perf.$$.data
-	perf record -q -a -g -e cpu-clock -o $data -- "$@" >/dev/null 2>&1
-	perf report -i $data --stdio --no-children --sort sym --kallsyms=/proc/kallsyms 2>/dev/null |
-		grep -E '^ +[0-9.]+%' | head -30
-	echo "module share: $(perf report -i $data --stdio --no-children --sort dso 2>/dev/null |
-		grep -E '\[(ip_vs|rust_ipvs|ip_vs_rr)\]' | awk '{ s += $1 } END { print s + 0 "%" }')"
-	rm -f $data
+	local data=/tmp/perf.$$.data out total module idle n
+	out=$(perf record -q -a -g -e cpu-clock -o $data -- "$@" 2>/dev/null)
+	echo "$out" | tail -1
+	n=$(echo "$out" | tr ' ' '\n' | sed -n "s/^$PER_FIELD=//p" | tail -1)
+	total=$(perf report -i $data --stdio -n --sort dso 2>/dev/null | grep -m1 'of event' |
+		sed -n 's/.*Samples: *\([0-9.]*[KM]*\).*/\1/p')
+	perf report -i $data --stdio --no-children -n --sort dso 2>/dev/null >/tmp/perf.$$.dso
+	module=$(awk '/\[(ip_vs|rust_ipvs|ip_vs_rr)\]/ { s += $2 } END { print s + 0 }' /tmp/perf.$$.dso)
+	all=$(awk '/^ +[0-9.]+%/ { s += $2 } END { print s + 0 }' /tmp/perf.$$.dso)
+	perf report -i $data --stdio --no-children -n --sort sym --kallsyms=/proc/kallsyms \
+		2>/dev/null >/tmp/perf.$$.sym
+	idle=$(awk '/default_idle|pv_native_safe_halt|cpuidle/ { s += $2 } END { print s + 0 }' \
+		/tmp/perf.$$.sym)
+	awk -v a="$all" -v m="$module" -v i="$idle" -v n="${n:-0}" -v what="$PER_FIELD" 'BEGIN {
+		printf "samples: all=%d module=%d idle=%d busy=%d", a, m, i, a - i
+		if (n > 0) printf "; per 1000 %s: busy=%.1f module=%.1f", what, 1000 * (a - i) / n, 1000 * m / n
+		printf "\n" }'
+	grep -E '^ +[0-9.]+%' /tmp/perf.$$.sym | grep -v default_idle | head -25 |
+		awk '{ printf "  %6s %6d %s\n", $1, $2, $NF }'
+	echo "module symbols:"
+	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
+		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 |
+		awk '{ printf "  %6d %s\n", $2, $NF }'
+	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
+}
+
+# The module names perf knows the loaded implementation by, comma-separated.
+module_dsos() {
+	awk '$1 ~ /^(ip_vs|ip_vs_rr|rust_ipvs)$/ { printf "%s[%s]", (n++ ? "," : ""), $1 }' /proc/modules
 }
 
 run() {
-	local impl=$1 out
+	local impl=$1 rs
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
-	rr_services_up 9000
+	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
+	in_director ipvsadm -A -t $VIP:$tcp_port -s rr
+	in_director ipvsadm -A -u $VIP:$udp_port -s rr
+	for rs in "${topo_real_servers[@]}"; do
+		in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
+		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
+		in_rs $rs "$bench" server --bind 0.0.0.0 --tcp-port $tcp_port --udp-port $udp_port \
+			--count-file /tmp/profile_$rs.count </dev/null >/dev/null 2>&1 &
+	done
+	for rs in "${topo_real_servers[@]}"; do
+		for _ in $(seq 50); do
+			[ -f /tmp/profile_$rs.count ] && break
+			sleep 0.1
+		done
+	done
+	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
+	echo "=== $impl: TCP connect/request/close, $secs s"
+	PER_FIELD=conns profiled ip netns exec $topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
+		--seconds "$secs" --threads 2
+	echo "=== $impl: $flows new UDP flows"
+	PER_FIELD=sent profiled ip netns exec $topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
+		--count "$flows" --source $client_sources
 	echo "=== $impl: $syns spoofed SYNs"
-	profiled ip netns exec $topo_ns_client ipvsbench syn-flood --target $VIP:80 --count $syns
-	echo "=== $impl: UDP new flows for $secs s"
-	profiled ip netns exec $topo_ns_client ipvsbench udp-flood --target $VIP:9000 --seconds $secs --threads 2
+	PER_FIELD=sent profiled ip netns exec $topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
 	topo_down
 	ipvs_unload
+	rm -f /tmp/profile_rs*.count
 }
 
 run c
