@@ -720,18 +720,22 @@ impl ConnTable {
     /// service), from the virtual address and port, as C 7.3 matches them.
     pub(crate) fn out_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
         self.find((key.af, key.protocol, &key.daddr, key.dport), |c| {
-            let (addr, port) = if c.flags.load(Relaxed) & uapi::fwd::MASK == uapi::fwd::MASQ {
+            // The client side first: plain fields, which rule out the chain's other entries
+            // before any atomic load.
+            if c.cport != key.dport
+                || c.protocol != key.protocol
+                || c.af != key.af
+                || c.caddr != key.daddr
+            {
+                return false;
+            }
+            let conn_flags = c.flags.load(Relaxed);
+            let (addr, port) = if conn_flags & uapi::fwd::MASK == uapi::fwd::MASQ {
                 (&c.daddr, c.dport())
             } else {
                 (&c.vaddr, c.vport)
             };
-            c.cport == key.dport
-                && port == key.sport
-                && c.protocol == key.protocol
-                && c.af == key.af
-                && c.caddr == key.daddr
-                && *addr == key.saddr
-                && !c.is_template()
+            port == key.sport && *addr == key.saddr && conn_flags & flags::TEMPLATE == 0
         })
     }
 

@@ -297,6 +297,8 @@ impl Control {
                 table.remove(service);
             }
         }
+        // Every destination leaves the real-server table: at once, not one chain walk each.
+        ipvs.real_servers.clear();
         for service in services.iter() {
             self.trash(ipvs, service, service.remove_all_dests());
         }
@@ -362,7 +364,7 @@ impl Control {
         }
         dest.revive(config);
         if let Err(e) = service.add_dest(dest) {
-            trashed.dest.available.store(false, Relaxed);
+            trashed.dest.make_unavailable();
             if !Arc::ptr_eq(&trashed.service, service) {
                 let old_stats = trashed.service.stats.clone();
                 trashed.dest.service_stats.replace(Some(old_stats));
@@ -442,11 +444,10 @@ impl Control {
     ) {
         let services = self.services.take();
         if let Some(table) = &services {
+            ipvs.real_servers.clear();
             let guard = rcu::read_lock();
             for service in table.iter(&guard) {
-                for dest in service.remove_all_dests().iter() {
-                    ipvs.real_servers.remove(dest);
-                }
+                drop(service.remove_all_dests());
             }
         }
         self.dest_trash.clear();

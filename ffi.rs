@@ -22,6 +22,7 @@ pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcu;
 pub(crate) mod rculist;
+pub(crate) mod route_cache;
 mod shim;
 pub(crate) mod skb;
 pub(crate) mod slotlist;
@@ -60,6 +61,17 @@ macro_rules! callbacks {
         unsafe extern "C" fn rust_ipvs_net_pre_exit(net: *mut kernel::bindings::net) {
             // SAFETY: the pernet core's argument (function contract); the one state type.
             unsafe { $crate::ffi::net::pre_exit::<$state>(net) }
+        }
+
+        /// `NETDEV_DOWN` of a device (C: `ip_vs_dst_event`).
+        ///
+        /// # Safety
+        ///
+        /// Called by shim.c's netdevice notifier, under RTNL, with a registered device.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_netdev_down(dev: *mut kernel::bindings::net_device) {
+            // SAFETY: the notifier's argument (function contract); the one state type.
+            unsafe { $crate::ffi::route_cache::device_down::<$state>(dev) }
         }
 
         /// Pernet exit callback.

@@ -37,6 +37,10 @@ use crate::{
             ProcRegistration,
             SeqFile,
         },
+        route_cache::{
+            DeviceDown, //
+            DeviceId,
+        },
         skb::Skb,
         sysctl::{
             SysctlRegistration, //
@@ -63,7 +67,8 @@ use kernel::{
             Atomic, //
             Relaxed,
         },
-        Arc, //
+        rcu, //
+        Arc,
         Mutex,
     },
 };
@@ -80,6 +85,21 @@ pub(crate) struct NetState {
     ipvs: Ipvs,
     /// Seconds the timer has run, which paces the rate estimator.
     ticks: Atomic<u64>,
+}
+
+/// `ip_vs_dst_event`: the services' destinations forget routes through a device going down
+/// (under RCU, as C: RTNL is held, and the control mutex is taken before RTNL elsewhere).
+/// Removed destinations cache nothing.
+impl DeviceDown for NetState {
+    fn device_down(&self, dev: DeviceId) {
+        let guard = rcu::read_lock();
+        let Some(services) = self.ipvs.services.get(&guard) else {
+            return;
+        };
+        for service in services.iter(&guard) {
+            service.for_each_dest(|dest| dest.route_cache.forget_device(dev));
+        }
+    }
 }
 
 impl PernetState for NetState {

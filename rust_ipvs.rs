@@ -67,6 +67,8 @@ ffi::callbacks!(pernet::NetState);
 struct RustIpvs {
     /// The "IPVS" generic netlink family; dropped first, so no request outlives the state.
     _genl: ffi::genl::FamilyRegistration,
+    /// Drops cached routes through devices going down; before the state it reaches goes.
+    _netdev: ffi::route_cache::NetdevNotifier,
     /// Per-namespace state for every network namespace, present and future.
     _pernet: ffi::net::PernetRegistration,
     /// Dropped last: waits for the connections' deferred releases (`call_rcu`).
@@ -76,10 +78,12 @@ struct RustIpvs {
 impl kernel::Module for RustIpvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let pernet = ffi::net::PernetRegistration::new()?;
+        let netdev = ffi::route_cache::NetdevNotifier::register()?;
         let genl = ffi::genl::FamilyRegistration::new()?;
         pr_info!("IPVS (Rust) loaded\n");
         Ok(RustIpvs {
             _genl: genl,
+            _netdev: netdev,
             _pernet: pernet,
             _releases: ffi::rculist::ReleaseBarrier,
         })

@@ -21,6 +21,7 @@ use crate::{
             SpinLockBh,
         },
         rcu::RcuArc,
+        route_cache::RouteCache,
     },
     packet::{
         sched_addr, //
@@ -83,6 +84,7 @@ pub(crate) struct DestConfig {
 }
 
 /// A real server of a service.
+#[pin_data]
 pub(crate) struct Dest {
     /// Address family of the real server.
     pub(crate) af: u16,
@@ -121,6 +123,9 @@ pub(crate) struct Dest {
     /// The counters of the service the destination is in (C: `dest->svc`'s), set when it is
     /// added and when it is revived into another service.
     pub(crate) service_stats: RcuArc<Stats>,
+    /// The route its connections' packets leave by (C: `dest_dst`).
+    #[pin]
+    pub(crate) route_cache: RouteCache,
 }
 
 impl Dest {
@@ -131,8 +136,8 @@ impl Dest {
         port: u16,
         config: &DestConfig,
     ) -> Result<Arc<Self>> {
-        let dest = Arc::new(
-            Dest {
+        let dest = Arc::pin_init(
+            try_pin_init!(Dest {
                 af,
                 addr,
                 port,
@@ -152,7 +157,8 @@ impl Dest {
                 persist_conns: Atomic::new(0),
                 stats: Stats::new()?,
                 service_stats: RcuArc::new(),
-            },
+                route_cache <- RouteCache::new(),
+            }),
             GFP_KERNEL,
         )?;
         dest.apply(config);
@@ -175,6 +181,15 @@ impl Dest {
         self.l_threshold.store(config.l_threshold, Relaxed);
         self.update_overload();
         self.available.store(true, Relaxed);
+        // `__ip_vs_update_dest`: the next packet looks the route up for the new settings.
+        self.route_cache.reset();
+    }
+
+    /// Takes the destination out of use (`__ip_vs_unlink_dest`): no longer available, and
+    /// its cached route dropped, after which none is cached again.
+    pub(crate) fn make_unavailable(&self) {
+        self.available.store(false, Relaxed);
+        self.route_cache.reset();
     }
 
     /// Applies the settings of the add that brings a trashed destination back
@@ -321,6 +336,14 @@ impl Service {
         self.scheduling.lock().dests.get(index).cloned()
     }
 
+    /// Calls `f` with each destination, under the scheduling lock (so `f` must not sleep or
+    /// take that lock).
+    pub(crate) fn for_each_dest(&self, f: impl Fn(&Dest)) {
+        for dest in self.scheduling.lock().dests.iter() {
+            f(dest);
+        }
+    }
+
     /// The destination with this address and port (`ip_vs_lookup_dest`).
     pub(crate) fn find_dest(&self, af: u16, addr: &NfInetAddr, port: u16) -> Option<Arc<Dest>> {
         let scheduling = self.scheduling.lock();
@@ -381,7 +404,7 @@ impl Service {
             s.dest_removed(dests, index);
         }
         drop(scheduling);
-        dest.available.store(false, Relaxed);
+        dest.make_unavailable();
         drop(list);
         Ok(())
     }
@@ -475,7 +498,7 @@ impl Service {
             core::mem::swap(&mut scheduling.dests, &mut list);
         }
         for d in list.iter() {
-            d.available.store(false, Relaxed);
+            d.make_unavailable();
         }
         list
     }

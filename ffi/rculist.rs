@@ -14,9 +14,7 @@
 use super::shim::{
     rust_ipvs_hlist_add_head_rcu,
     rust_ipvs_hlist_del_rcu,
-    rust_ipvs_hlist_first_rcu,
-    rust_ipvs_hlist_next_rcu, //
-    rust_ipvs_read_seqcount_begin,
+    rust_ipvs_read_seqcount_begin, //
     rust_ipvs_read_seqcount_retry,
     rust_ipvs_seqcount_init,
     rust_ipvs_write_seqcount_begin,
@@ -169,7 +167,7 @@ pub(crate) struct Chain<T: Chained> {
     _entries: PhantomData<Arc<T>>,
 }
 
-// SAFETY: the chain only hands out `ArcBorrow<T>`s and owns `Arc<T>`s, which may move between
+// SAFETY: the chain only hands out shared borrows of `T`s and owns `Arc<T>`s, which may move between
 // and be shared by threads since `T: Send + Sync` (`Chained` bound); the head is only changed
 // under the lock.
 unsafe impl<T: Chained> Send for Chain<T> {}
@@ -229,6 +227,21 @@ impl<T: Chained> Chain<T> {
         true
     }
 
+    /// Removes every entry, newest first, in one pass (as [`Chain::remove`] each).
+    pub(crate) fn clear(&self) {
+        loop {
+            let guard = rcu::read_lock();
+            let Some(entry) = self.iter(&guard).next() else {
+                break;
+            };
+            let entry: Arc<T> = entry.into();
+            drop(guard);
+            if !self.remove(&entry) {
+                break;
+            }
+        }
+    }
+
     /// Moves every entry of this chain to the chain `destination` picks for it, of another
     /// table (C's `conn_resize_work_handler`), inside `moves`'s write section so that readers
     /// of this chain retry. The chain's references go with the entries. An entry for which
@@ -258,7 +271,7 @@ impl<T: Chained> Chain<T> {
                 let _lock = self.lock.lock_with(&irq);
                 // SAFETY: `head` is this chain's initialised `hlist_head`; the lock is held and
                 // the caller's RCU read-side section covers the dereference.
-                let node = unsafe { rust_ipvs_hlist_first_rcu(self.head.get()) };
+                let node = unsafe { first_rcu(self.head.get()) };
                 if node.is_null() {
                     break;
                 }
@@ -294,7 +307,7 @@ impl<T: Chained> Chain<T> {
     pub(crate) fn iter<'g>(&'g self, _guard: &'g rcu::Guard) -> ChainIter<'g, T> {
         ChainIter {
             // SAFETY: `head` is this chain's initialised `hlist_head`, read under RCU.
-            next: unsafe { rust_ipvs_hlist_first_rcu(self.head.get()) },
+            next: unsafe { first_rcu(self.head.get()) },
             _entries: PhantomData,
         }
     }
@@ -304,17 +317,7 @@ impl<T: Chained> Chain<T> {
 impl<T: Chained> PinnedDrop for Chain<T> {
     fn drop(self: Pin<&mut Self>) {
         // Release what is still on the chain (nothing, after the table's flush).
-        loop {
-            let guard = rcu::read_lock();
-            let Some(entry) = self.iter(&guard).next() else {
-                break;
-            };
-            let entry: Arc<T> = entry.into();
-            drop(guard);
-            if !self.remove(&entry) {
-                break;
-            }
-        }
+        self.clear();
     }
 }
 
@@ -363,13 +366,53 @@ impl MoveCount {
     }
 }
 
-/// The entry an [`ArcBorrow`] borrows, as a reference of the borrow's own lifetime (deref
-/// only lends it for the borrow of the `ArcBorrow` value).
-pub(crate) fn entry_ref<'g, T>(entry: ArcBorrow<'g, T>) -> &'g T {
-    let ptr: *const T = &*entry;
-    // SAFETY: an `ArcBorrow<'g, T>` guarantees that its object stays alive, with no mutable
-    // reference to it, for `'g` (its type invariant).
-    unsafe { &*ptr }
+/// An entry of a [`Chain`], borrowed for an RCU read-side section: a reference, and the
+/// [`Arc`] it lives in when a counted reference is wanted. Cheaper than an [`ArcBorrow`],
+/// whose construction computes the `Arc`'s layout, for each entry a walk passes.
+///
+/// # Invariants
+///
+/// `entry` is the contents of an `Arc<T>` that a chain's reference keeps alive for `'g`.
+pub(crate) struct ChainRef<'g, T> {
+    /// The entry.
+    entry: &'g T,
+}
+
+impl<T> Clone for ChainRef<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for ChainRef<'_, T> {}
+
+impl<'g, T> ChainRef<'g, T> {
+    /// The entry, for the whole section.
+    pub(crate) fn get(self) -> &'g T {
+        self.entry
+    }
+}
+
+impl<T> core::ops::Deref for ChainRef<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.entry
+    }
+}
+
+impl<T> From<ChainRef<'_, T>> for Arc<T> {
+    fn from(entry: ChainRef<'_, T>) -> Self {
+        // SAFETY: the entry is the contents of a live `Arc<T>` for the section (type
+        // invariant), as `ArcBorrow::from_raw` requires; `into` takes a new reference.
+        let borrow = unsafe { ArcBorrow::from_raw(entry.entry) };
+        borrow.into()
+    }
+}
+
+/// The entry a [`ChainRef`] borrows, for the whole section.
+pub(crate) fn entry_ref<T>(entry: ChainRef<'_, T>) -> &'_ T {
+    entry.get()
 }
 
 /// An iterator over a [`Chain`] inside an RCU read-side section.
@@ -377,26 +420,54 @@ pub(crate) struct ChainIter<'g, T: Chained> {
     /// The next node, or null.
     next: *mut bindings::hlist_node,
     /// Borrows entries of the chain for the section.
-    _entries: PhantomData<ArcBorrow<'g, T>>,
+    _entries: PhantomData<ChainRef<'g, T>>,
 }
 
 impl<'g, T: Chained> Iterator for ChainIter<'g, T> {
-    type Item = ArcBorrow<'g, T>;
+    type Item = ChainRef<'g, T>;
 
-    fn next(&mut self) -> Option<ArcBorrow<'g, T>> {
+    #[inline]
+    fn next(&mut self) -> Option<ChainRef<'g, T>> {
         let node = self.next;
         if node.is_null() {
             return None;
         }
         // SAFETY: `node`, read under RCU from the chain, stays valid until the section ends: its
         // entry's chain reference is dropped only after a grace period.
-        self.next = unsafe { rust_ipvs_hlist_next_rcu(node) };
+        self.next = unsafe { next_rcu(node) };
         // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant of `Chain`).
         let entry = unsafe { entry_of::<T>(node) };
-        // SAFETY: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type invariant
-        // of `Chain`) that the chain's reference keeps alive for the section `'g`.
-        Some(unsafe { ArcBorrow::from_raw(entry) })
+        // INVARIANT: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type
+        // invariant of `Chain`) that the chain's reference keeps alive for the section `'g`.
+        // SAFETY: as just said, it is alive and shared for `'g`.
+        Some(ChainRef {
+            entry: unsafe { &*entry },
+        })
     }
+}
+
+/// `rcu_dereference(hlist_first_rcu(head))`: the first node of a chain, read once (inline:
+/// the packet path walks chains for every lookup).
+///
+/// # Safety
+///
+/// `head` is a valid, initialised `hlist_head`.
+#[inline]
+unsafe fn first_rcu(head: *mut bindings::hlist_head) -> *mut bindings::hlist_node {
+    // SAFETY: `head` is valid (the caller's guarantee); a volatile read is `READ_ONCE`, which
+    // pairs with the writers' `rcu_assign_pointer`.
+    unsafe { ptr::read_volatile(&raw const (*head).first) }
+}
+
+/// `rcu_dereference(hlist_next_rcu(node))`: the node after `node`, read once.
+///
+/// # Safety
+///
+/// `node` is a valid `hlist_node`.
+#[inline]
+unsafe fn next_rcu(node: *mut bindings::hlist_node) -> *mut bindings::hlist_node {
+    // SAFETY: `node` is valid (the caller's guarantee); as in `first_rcu`.
+    unsafe { ptr::read_volatile(&raw const (*node).next) }
 }
 
 /// Waits, when dropped, for every queued release of a chain reference (`rcu_barrier()`): the

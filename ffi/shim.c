@@ -60,6 +60,7 @@ unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
 int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
 void rust_ipvs_net_pre_exit(struct net *net);
+void rust_ipvs_netdev_down(struct net_device *dev);
 int rust_ipvs_genl_doit(struct sk_buff *skb, struct genl_info *info);
 int rust_ipvs_proc_services_show(struct seq_file *seq, void *v);
 void *rust_ipvs_proc_list_start(struct seq_file *seq, loff_t *pos);
@@ -177,6 +178,16 @@ struct dst_entry *rust_ipvs_route_output6(struct net *net, const struct in6_addr
 bool rust_ipvs_dst_is_local6(const struct dst_entry *dst);
 unsigned int rust_ipvs_dst_mtu(const struct dst_entry *dst);
 void rust_ipvs_dst_release(struct dst_entry *dst);
+struct dst_entry *rust_ipvs_rt_dst(struct rtable *rt);
+struct rtable *rust_ipvs_dst_rtable(struct dst_entry *dst);
+void rust_ipvs_dst_hold(struct dst_entry *dst);
+bool rust_ipvs_dst_check(struct dst_entry *dst, u32 cookie);
+bool rust_ipvs_dst_dev_is_down(struct dst_entry *dst);
+bool rust_ipvs_dst_dev_is(const struct dst_entry *dst, const struct net_device *dev);
+u32 rust_ipvs_dst_rt6_cookie(struct dst_entry *dst);
+struct net *rust_ipvs_dev_net(const struct net_device *dev);
+int rust_ipvs_register_netdev_notifier(void);
+void rust_ipvs_unregister_netdev_notifier(void);
 bool rust_ipvs_skb_dst_is_local6(const struct sk_buff *skb);
 void rust_ipvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 int rust_ipvs_send_local_out6(struct net *net, struct sk_buff *skb);
@@ -225,8 +236,6 @@ unsigned long rust_ipvs_nr_free_buffer_pages(void);
 bool rust_ipvs_net_is_init(const struct net *net);
 void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n);
-struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h);
-struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n);
 void rust_ipvs_hlist_add_head(struct hlist_node *n, struct hlist_head *h);
 void rust_ipvs_hlist_del_init(struct hlist_node *n);
 void rust_ipvs_hlist_move_list(struct hlist_head *old, struct hlist_head *new);
@@ -1014,6 +1023,73 @@ void rust_ipvs_rt_put(struct rtable *rt)
 	ip_rt_put(rt);
 }
 
+/* The destination route cache (ffi/route_cache.rs, C's dest_dst). */
+
+struct dst_entry *rust_ipvs_rt_dst(struct rtable *rt)
+{
+	return &rt->dst;
+}
+
+struct rtable *rust_ipvs_dst_rtable(struct dst_entry *dst)
+{
+	return dst_rtable(dst);
+}
+
+void rust_ipvs_dst_hold(struct dst_entry *dst)
+{
+	dst_hold(dst);
+}
+
+/* __ip_vs_dst_check(): the cached route is still valid. */
+bool rust_ipvs_dst_check(struct dst_entry *dst, u32 cookie)
+{
+	return dst_check(dst, cookie);
+}
+
+/* rt_dev_is_down(): the route's device is not running (RCU read side). */
+bool rust_ipvs_dst_dev_is_down(struct dst_entry *dst)
+{
+	return dst_dev_rcu(dst) && !netif_running(dst_dev_rcu(dst));
+}
+
+bool rust_ipvs_dst_dev_is(const struct dst_entry *dst, const struct net_device *dev)
+{
+	return dst_dev(dst) == dev;
+}
+
+u32 rust_ipvs_dst_rt6_cookie(struct dst_entry *dst)
+{
+	return rt6_get_cookie(dst_rt6_info(dst));
+}
+
+struct net *rust_ipvs_dev_net(const struct net_device *dev)
+{
+	return dev_net(dev);
+}
+
+/* ip_vs_dst_notifier: NETDEV_DOWN drops the cached routes through the device. */
+static int rust_ipvs_netdev_event(struct notifier_block *nb, unsigned long event, void *ptr)
+{
+	if (event == NETDEV_DOWN)
+		rust_ipvs_netdev_down(netdev_notifier_info_to_dev(ptr));
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block rust_ipvs_netdev_notifier = {
+	.notifier_call = rust_ipvs_netdev_event,
+	.priority = ADDRCONF_NOTIFY_PRIORITY + 5,
+};
+
+int rust_ipvs_register_netdev_notifier(void)
+{
+	return register_netdevice_notifier(&rust_ipvs_netdev_notifier);
+}
+
+void rust_ipvs_unregister_netdev_notifier(void)
+{
+	unregister_netdevice_notifier(&rust_ipvs_netdev_notifier);
+}
+
 void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt)
 {
 	skb_dst_drop(skb);
@@ -1477,16 +1553,6 @@ void rust_ipvs_hlist_add_head_rcu(struct hlist_node *n, struct hlist_head *h)
 void rust_ipvs_hlist_del_rcu(struct hlist_node *n)
 {
 	hlist_del_rcu(n);
-}
-
-struct hlist_node *rust_ipvs_hlist_first_rcu(struct hlist_head *h)
-{
-	return rcu_dereference(hlist_first_rcu(h));
-}
-
-struct hlist_node *rust_ipvs_hlist_next_rcu(struct hlist_node *n)
-{
-	return rcu_dereference(hlist_next_rcu(n));
 }
 
 void rust_ipvs_hlist_add_head(struct hlist_node *n, struct hlist_head *h)

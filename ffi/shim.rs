@@ -334,6 +334,29 @@ extern "C" {
     pub(crate) fn rust_ipvs_rt_sctp_crc(rt: *const RtTable) -> bool;
     /// `ip_rt_put()`.
     pub(crate) fn rust_ipvs_rt_put(rt: *mut RtTable);
+    /// `&rt->dst`.
+    pub(crate) fn rust_ipvs_rt_dst(rt: *mut RtTable) -> *mut DstEntry;
+    /// `dst_rtable()`.
+    pub(crate) fn rust_ipvs_dst_rtable(dst: *mut DstEntry) -> *mut RtTable;
+    /// `dst_hold()`.
+    pub(crate) fn rust_ipvs_dst_hold(dst: *mut DstEntry);
+    /// `dst_check()` succeeds: the route is still valid.
+    pub(crate) fn rust_ipvs_dst_check(dst: *mut DstEntry, cookie: u32) -> bool;
+    /// `rt_dev_is_down(dst_dev_rcu())`.
+    pub(crate) fn rust_ipvs_dst_dev_is_down(dst: *mut DstEntry) -> bool;
+    /// `dst_dev(dst) == dev`.
+    pub(crate) fn rust_ipvs_dst_dev_is(
+        dst: *const DstEntry,
+        dev: *const bindings::net_device,
+    ) -> bool;
+    /// `rt6_get_cookie(dst_rt6_info())`.
+    pub(crate) fn rust_ipvs_dst_rt6_cookie(dst: *mut DstEntry) -> u32;
+    /// `dev_net()`.
+    pub(crate) fn rust_ipvs_dev_net(dev: *const bindings::net_device) -> *mut bindings::net;
+    /// `register_netdevice_notifier()` of the `NETDEV_DOWN` notifier.
+    pub(crate) fn rust_ipvs_register_netdev_notifier() -> c_int;
+    /// `unregister_netdevice_notifier()` of that notifier.
+    pub(crate) fn rust_ipvs_unregister_netdev_notifier();
     /// Replaces the skb's route with `rt`, taking over its reference.
     pub(crate) fn rust_ipvs_skb_set_rt(skb: *mut bindings::sk_buff, rt: *mut RtTable);
     /// `dst_link_failure()`: ICMP host unreachable to the sender.
@@ -513,14 +536,6 @@ extern "C" {
     );
     /// `hlist_del_rcu()`.
     pub(crate) fn rust_ipvs_hlist_del_rcu(node: *mut bindings::hlist_node);
-    /// `rcu_dereference(hlist_first_rcu(head))`.
-    pub(crate) fn rust_ipvs_hlist_first_rcu(
-        head: *mut bindings::hlist_head,
-    ) -> *mut bindings::hlist_node;
-    /// `rcu_dereference(hlist_next_rcu(node))`.
-    pub(crate) fn rust_ipvs_hlist_next_rcu(
-        node: *mut bindings::hlist_node,
-    ) -> *mut bindings::hlist_node;
     /// `hlist_add_head()`.
     pub(crate) fn rust_ipvs_hlist_add_head(
         node: *mut bindings::hlist_node,

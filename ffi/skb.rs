@@ -859,6 +859,27 @@ impl Route {
         Ok((route, saddr.to_ne_bytes()))
     }
 
+    /// A new reference to the IPv4 route `dst` (a cached one).
+    ///
+    /// # Safety
+    ///
+    /// `dst` is a valid IPv4 route (a `struct rtable`'s) for the duration of the call.
+    pub(super) unsafe fn hold(dst: *mut shim::DstEntry) -> Self {
+        // SAFETY: `dst` is valid (caller); the reference taken is this value's.
+        unsafe { shim::rust_ipvs_dst_hold(dst) };
+        // INVARIANT: `dst` is an rtable's, and the reference just taken is owned here.
+        Route {
+            // SAFETY: `dst` is an IPv4 route, embedded in its `struct rtable` (caller).
+            rt: unsafe { shim::rust_ipvs_dst_rtable(dst) },
+        }
+    }
+
+    /// The route as a `dst_entry`, valid while this value lives.
+    pub(super) fn dst(&self) -> *mut shim::DstEntry {
+        // SAFETY: `rt` is valid (type invariant).
+        unsafe { shim::rust_ipvs_rt_dst(self.rt) }
+    }
+
     /// Bytes the route's device reserves in front of the network header
     /// (`LL_RESERVED_SPACE`).
     pub(crate) fn link_headroom(&self) -> u32 {
@@ -916,6 +937,23 @@ impl Route6 {
         }
         // INVARIANT: a non-null route comes with a reference.
         Ok((Route6 { dst }, saddr))
+    }
+
+    /// A new reference to the IPv6 route `dst` (a cached one).
+    ///
+    /// # Safety
+    ///
+    /// `dst` is a valid IPv6 route for the duration of the call.
+    pub(super) unsafe fn hold(dst: *mut shim::DstEntry) -> Self {
+        // SAFETY: `dst` is valid (caller); the reference taken is this value's.
+        unsafe { shim::rust_ipvs_dst_hold(dst) };
+        // INVARIANT: the reference just taken is owned here.
+        Route6 { dst }
+    }
+
+    /// The route, valid while this value lives.
+    pub(super) fn dst(&self) -> *mut shim::DstEntry {
+        self.dst
     }
 
     /// Whether the route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).

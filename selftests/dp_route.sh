@@ -3,6 +3,10 @@
 # path MTU discovery across a link smaller than the client's ("fragmentation needed" from the
 # director lets a bulk upload through), a real server without a route (host unreachable to the
 # client), and a packet whose TTL runs out at the director (time exceeded to the client).
+# Then the route a real server's packets leave by, which both cache per real server (C:
+# dest_dst): a routing change (a blackhole route), the real servers' link going down and up,
+# an edit of the real server, and the link deleted while its route is cached (whose device
+# must not be held: the deletion would hang).
 . ./lib.sh
 . ./topology.sh
 
@@ -27,11 +31,44 @@ scenario() {
 	topo_down
 }
 
+# The first line of the answer to one request to :80, or how it failed.
+answer() { tcp_request | grep -o 'No route to host\|Connection refused\|timed out\|rs[0-9]' | head -1; }
+
+cache_scenario() {
+	topo_up
+	in_director ipvsadm -A -t $VIP:80 -s rr
+	in_director ipvsadm -a -t $VIP:80 -r $(rs_addr rs1):80 -m
+	echo "cached: $(answer) $(answer)"
+	in_director ip route add blackhole $(rs_addr rs1)/32
+	echo "blackhole route: $(answer)"
+	in_director ip route del blackhole $(rs_addr rs1)/32
+	echo "route back: $(answer)"
+	ip -n $topo_ns_director link set br0 down
+	echo "link down: $(answer)"
+	ip -n $topo_ns_director link set br0 up
+	echo "link up: $(answer)"
+	# An edit empties the cache: the next packet looks the route up again.
+	in_director ipvsadm -e -t $VIP:80 -r $(rs_addr rs1):80 -m -w 2
+	echo "edited: $(answer)"
+	in_director ipvsadm -Ln | sed -n '4,$p'
+	ip -n $topo_ns_director link del br0
+	echo "link deleted: $(answer)"
+	topo_down
+}
+
 differential "route scenario" scenario
 echo "$got" | grep -q '^300 KB upload across a 1280-byte link: identical$' || fail "PMTU upload"
 echo "$got" | grep -q "^client's path MTU to the VIP: mtu 1280$" || fail "fragmentation needed"
 echo "$got" | grep -q '^unroutable real server: No route to host$' || fail "host unreachable"
 echo "$got" | grep -q '^TTL 1: No route to host$' || fail "time exceeded"
 echo "$got" | grep -q '^TTL 2: rs2$' || fail "TTL 2 forwarded"
+differential "route cache scenario" cache_scenario
+echo "$got" | grep -q '^cached: rs1 rs1$' || fail "cached route"
+echo "$got" | grep -q '^blackhole route: No route to host$' || fail "routing change"
+echo "$got" | grep -q '^route back: rs1$' || fail "route back"
+echo "$got" | grep -q '^link down: No route to host$' || fail "link down"
+echo "$got" | grep -q '^link up: rs1$' || fail "link up"
+echo "$got" | grep -q '^edited: rs1$' || fail "edited"
+echo "$got" | grep -q '^link deleted: No route to host$' || fail "link deleted"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -185,6 +185,14 @@ impl RealServers {
         }
     }
 
+    /// Unhashes every destination (a flush, namespace teardown), in one pass over the chains
+    /// where removing them one by one would walk a chain each time.
+    pub(crate) fn clear(&self) {
+        for chain in self.chains.iter() {
+            chain.clear();
+        }
+    }
+
     /// Whether `addr:port` is a NAT real server of a service of `protocol`, or of a firewall
     /// mark service (`ip_vs_has_real_service`).
     pub(crate) fn has_real_service(

@@ -45,7 +45,9 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    match out_route(net, &mut skb, iph, iph.af, &iph.daddr, MODE, mtu_check) {
+    match out_route(
+        net, &mut skb, iph, None, iph.af, &iph.daddr, MODE, mtu_check,
+    ) {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }

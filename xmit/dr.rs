@@ -45,7 +45,16 @@ pub(crate) fn xmit(
     conn: &Conn,
     mtu_check: MtuCheck,
 ) -> Verdict {
-    match out_route(net, &mut skb, iph, iph.af, &conn.daddr, MODE, mtu_check) {
+    match out_route(
+        net,
+        &mut skb,
+        iph,
+        conn.dest.as_deref(),
+        iph.af,
+        &conn.daddr,
+        MODE,
+        mtu_check,
+    ) {
         Some(route) => send_or_cont(net, skb, route, conn),
         None => Verdict::Drop,
     }

@@ -132,7 +132,16 @@ fn route_to_real_server(
     } else {
         skb.route_is_input()
     };
-    let route = out_route(net, skb, iph, iph.af, &conn.daddr, mode, mtu_check)?;
+    let route = out_route(
+        net,
+        skb,
+        iph,
+        conn.dest.as_deref(),
+        iph.af,
+        &conn.daddr,
+        mode,
+        mtu_check,
+    )?;
     if matches!(route, OutRoute::Local) && from_world && is_loopback(iph.af, &conn.daddr) {
         return None;
     }

@@ -23,8 +23,10 @@ use crate::{
         IPV4_TTL_OFFSET,
         IPV6_HOP_LIMIT_OFFSET,
     },
+    service::Dest,
     uapi::AF_INET6,
 };
+use kernel::sync::atomic::Relaxed;
 
 /// The `IP_VS_RT_MODE_*` of a transmitter. Every transmitter accepts a destination elsewhere
 /// (`NON_LOCAL`).
@@ -105,18 +107,46 @@ struct Found {
     mtu: u32,
 }
 
-/// `do_output_route4` or `__ip_vs_route_output_v6` to `daddr` of family `daf`; [`None`]
-/// when there is no route (the caller tells the sender).
-fn lookup(net: &Net, daf: u16, daddr: &NfInetAddr, lookup: Lookup) -> Option<Found> {
+/// The route to `daddr` of family `daf`: from `dest`'s cache when the packet is of a
+/// connection bound to a real server (C's `dest_dst`), else `do_output_route4` or
+/// `__ip_vs_route_output_v6`; [`None`] when there is no route (the caller tells the sender).
+fn lookup(
+    net: &Net,
+    dest: Option<&Dest>,
+    daf: u16,
+    daddr: &NfInetAddr,
+    lookup: Lookup,
+) -> Option<Found> {
+    // A destination removed from its service (in the trash) caches nothing.
+    let cacheable = || dest.is_some_and(|d| d.available.load(Relaxed));
     if daf == AF_INET6 {
-        let (route, saddr) = Route6::output(net, daddr, lookup.known_nh).ok()?;
+        let (route, saddr) = match dest {
+            Some(d) => d
+                .route_cache
+                .route6(net, &d.addr, lookup.known_nh, cacheable),
+            None => Route6::output(net, daddr, lookup.known_nh),
+        }
+        .ok()?;
         Some(Found {
             local: route.is_local(),
             mtu: route.mtu(),
             remote: OutRoute::Remote6 { route, saddr },
         })
     } else {
-        let (route, saddr) = Route::output(net, v4_of(daddr), lookup).ok()?;
+        let (route, saddr) = match dest {
+            Some(d) => d.route_cache.route(net, v4_of(&d.addr), lookup, cacheable),
+            // "For such unconfigured boxes avoid many route lookups for performance reasons
+            // because we do not remember saddr": no source binding without a destination.
+            None => Route::output(
+                net,
+                v4_of(daddr),
+                Lookup {
+                    connect: false,
+                    ..lookup
+                },
+            ),
+        }
+        .ok()?;
         Some(Found {
             local: route.is_local(),
             mtu: route.mtu(),
@@ -131,18 +161,21 @@ fn lookup(net: &Net, daf: u16, daddr: &NfInetAddr, lookup: Lookup) -> Option<Fou
 /// time exceeded, "fragmentation needed" or "packet too big"). The route is of the real
 /// server's family; the checks are of the packet's (`skb_af`), which differs only for a
 /// tunnel to a real server of the other family. A packet sent to a remote server has its TTL
-/// or hop limit decreased.
+/// or hop limit decreased. `dest` is the connection's real server (C: `cp->dest`), whose
+/// route is cached; a tunnelled packet needs one.
+#[expect(clippy::too_many_arguments)]
 pub(crate) fn out_route(
     net: &Net,
     skb: &mut Skb<'_>,
     iph: &IpHeader,
+    dest: Option<&Dest>,
     daf: u16,
     daddr: &NfInetAddr,
     mode: Mode,
     mtu_check: MtuCheck,
 ) -> Option<OutRoute> {
     let v6 = iph.af == AF_INET6;
-    let Some(found) = lookup(net, daf, daddr, mode.lookup) else {
+    let Some(found) = lookup(net, dest, daf, daddr, mode.lookup) else {
         // `err_unreach`: the packet's own route tells its sender.
         if v6 {
             skb.link_failure6();
@@ -176,6 +209,8 @@ pub(crate) fn out_route(
     decrement_ttl(net, skb, iph)?;
     let mut mtu = found.mtu;
     if let Some(tunnel) = mode.tunnel {
+        // The tunnel's settings are the destination's.
+        dest?;
         let (outer, min) = if daf == AF_INET6 {
             (IPV6_OUTER_LEN, IPV6_MIN_MTU)
         } else {

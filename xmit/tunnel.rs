@@ -168,7 +168,16 @@ pub(crate) fn xmit(
             pmtu_disc,
         }),
     };
-    let (route, saddr) = match out_route(net, &mut skb, iph, daf, &conn.daddr, mode, mtu_check) {
+    let (route, saddr) = match out_route(
+        net,
+        &mut skb,
+        iph,
+        conn.dest.as_deref(),
+        daf,
+        &conn.daddr,
+        mode,
+        mtu_check,
+    ) {
         None => return Verdict::Drop,
         Some(OutRoute::Remote { route, saddr }) => (TunnelRoute::V4(route), nf_inet_v4(saddr)),
         Some(OutRoute::Remote6 { route, saddr }) => (TunnelRoute::V6(route), saddr),
