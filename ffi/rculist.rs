@@ -437,12 +437,11 @@ impl<'g, T: Chained> Iterator for ChainIter<'g, T> {
         self.next = unsafe { next_rcu(node) };
         // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant of `Chain`).
         let entry = unsafe { entry_of::<T>(node) };
-        // INVARIANT: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type
-        // invariant of `Chain`) that the chain's reference keeps alive for the section `'g`.
-        // SAFETY: as just said, it is alive and shared for `'g`.
-        Some(ChainRef {
-            entry: unsafe { &*entry },
-        })
+        // SAFETY: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type invariant
+        // of `Chain`) that the chain's reference keeps alive, shared, for the section `'g`.
+        let entry = unsafe { &*entry };
+        // INVARIANT: as just said.
+        Some(ChainRef { entry })
     }
 }
 
