@@ -75,7 +75,9 @@ use kernel::{
 
 /// Everything rust_ipvs keeps for one network namespace.
 ///
-/// Lock order: [`NetState::control`] is the outermost lock, then a service's scheduling lock.
+/// Lock order: [`NetState::control`] is the outermost lock, then (sync daemons) RTNL, then a
+/// service's scheduling lock, then a destination's route cache lock. The `NETDEV_DOWN`
+/// notifier, called under RTNL, takes no control mutex: it walks the services under RCU.
 #[pin_data]
 pub(crate) struct NetState {
     /// Configuration: serialises changes and namespace start/stop.

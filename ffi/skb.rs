@@ -71,6 +71,21 @@ impl<'a> Skb<'a> {
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`) into `buf`; `None` if the packet
     /// is shorter (`skb_header_pointer`).
     pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
+        // The linear part first, copied inline (`skb_header_pointer`'s fast path): the packet
+        // path reads headers many times per packet.
+        if offset
+            .checked_add(buf.len())
+            .is_some_and(|end| end <= self.linear_len())
+        {
+            // SAFETY: `skb` is valid (type invariant) and its first `linear_len()` bytes from
+            // `data` are its linear head, which the range lies in (checked); `buf` is writable
+            // for its length and, a Rust buffer, does not overlap the packet.
+            unsafe {
+                let data = (*self.skb).data;
+                core::ptr::copy_nonoverlapping(data.add(offset), buf.as_mut_ptr(), buf.len());
+            }
+            return Some(&*buf);
+        }
         let off = c_int::try_from(offset).ok()?;
         let len = c_int::try_from(buf.len()).ok()?;
         // SAFETY: `skb` is valid (type invariant) and `buf` is writable for `len` bytes;
@@ -79,6 +94,13 @@ impl<'a> Skb<'a> {
             bindings::skb_copy_bits(self.skb, off, buf.as_mut_ptr().cast::<c_void>(), len)
         };
         (ret == 0).then_some(&*buf)
+    }
+
+    /// Bytes of the packet in its linear head from `skb->data` (`skb_headlen`).
+    fn linear_len(&self) -> usize {
+        // SAFETY: `skb` is valid (type invariant); plain reads of its lengths.
+        let (len, data_len) = unsafe { ((*self.skb).len, (*self.skb).data_len) };
+        len.saturating_sub(data_len) as usize
     }
 
     /// Makes the first `len` bytes (from `skb->data`) private and linear
@@ -641,13 +663,14 @@ impl Writable<'_, '_> {
     /// Writes `data` at `offset`.
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
         self.check(offset, data.len())?;
-        let off = c_int::try_from(offset).map_err(|_| EINVAL)?;
-        let len = c_int::try_from(data.len()).map_err(|_| EINVAL)?;
-        // SAFETY: `skb` is owned by the hook and the range writable (type invariants, checked
-        // above); `data` is readable for `len` bytes.
-        to_result(unsafe {
-            bindings::skb_store_bits(self.skb.skb, off, data.as_ptr().cast::<c_void>(), len)
-        })
+        // SAFETY: `skb` is owned by the hook, and its first `len` bytes from `data` private and
+        // linear (type invariants), which the range lies in (checked above); `data` is readable
+        // for its length (a copy that tolerates overlap, as `memmove`).
+        unsafe {
+            let base = (*self.skb.skb).data;
+            core::ptr::copy(data.as_ptr(), base.add(offset), data.len());
+        }
+        Ok(())
     }
 
     /// Updates the transport checksum at `csum_offset` for a 4-byte field change, including
