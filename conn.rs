@@ -280,6 +280,10 @@ impl Conn {
         let restarted = jiffies().wrapping_add(self.timeout()).max(1);
         let mut expires = self.expires.load(Relaxed);
         while expires != CLAIMED {
+            // Packets within one jiffy restart it to the same time: no write.
+            if expires == restarted {
+                return Some(restarted);
+            }
             match self.expires.cmpxchg(expires, restarted, Relaxed) {
                 Ok(_) => return Some(restarted),
                 Err(current) => expires = current,

@@ -48,14 +48,6 @@ profiled() {
 	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
 		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 |
 		awk '{ printf "  %6d %s\n", $2, $NF }'
-	if [ -n "${PROFILE_ANNOTATE:-}" ]; then
-		grep -E '^ +[0-9.]+%' /tmp/perf.$$.sym | awk '{ print $NF }' |
-			grep -E "$PROFILE_ANNOTATE" | head -3 | while read -r sym; do
-			echo "annotated $sym (instructions with 1% of its samples or more):"
-			perf annotate -i $data --stdio -s "$sym" --kallsyms=/proc/kallsyms 2>/dev/null |
-				awk '$1 ~ /^[0-9.]+$/ && $1 + 0 >= 1 { print "  " $0 }' | cut -c1-150 | head -40
-		done
-	fi
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
 }
 
