@@ -52,7 +52,7 @@ fi
 
 # A build of the same variant under another key (an older config or compiler) is a good
 # start: kbuild rebuilds only what the change touches.
-seed=$(ls -dt "$CACHE/build-$kver-$variant-"*/.rust_ipvs_built 2>/dev/null | head -1)
+seed=$(ls -dt "$CACHE/build-$kver-$variant-"*/.rust_ipvs_built 2>/dev/null | head -1 || true)
 if [ -n "$seed" ] && [ ! -e "$out" ]; then
 	log "starting from $(dirname "$seed")"
 	cp -a "$(dirname "$seed")" "$out.tmp"
