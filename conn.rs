@@ -84,15 +84,13 @@ use crate::{
 };
 mod wheel;
 
+use crate::ffi::atomic::Atomic;
 use kernel::{
     alloc::KVBox,
     bindings,
     prelude::*,
     sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
+        atomic::Relaxed,
         rcu, //
         Arc,
     },

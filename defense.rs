@@ -12,6 +12,7 @@
 
 pub(crate) mod level;
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     conn::Conn,
     ffi::timer::available_pages,
@@ -28,13 +29,7 @@ use crate::{
         ipproto,
     },
 };
-use kernel::{
-    bindings,
-    sync::atomic::{
-        Atomic, //
-        Relaxed,
-    },
-};
+use kernel::{bindings, sync::atomic::Relaxed};
 
 /// A connection untouched for less than this many seconds is never dropped at random.
 const DROP_ENTRY_MIN_IDLE_SECS: u64 = 60;

@@ -5,6 +5,7 @@
 //! event down: packets to [`crate::datapath`], generic netlink requests and /proc reads to
 //! [`crate::ctl`], the timer to connection expiry and the rate estimator.
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     ctl::{
         self, //
@@ -63,10 +64,7 @@ use kernel::{
     new_mutex,
     prelude::*,
     sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
+        atomic::Relaxed,
         rcu, //
         Arc,
         Mutex,

@@ -13,6 +13,7 @@ pub(crate) mod tcp_state;
 pub(crate) mod udp;
 pub(crate) mod udp_state;
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     conn::Conn,
     ffi::skb::{
@@ -32,13 +33,7 @@ use crate::{
     },
 };
 use core::fmt;
-use kernel::{
-    prelude::*,
-    sync::atomic::{
-        Atomic, //
-        Relaxed,
-    },
-};
+use kernel::{prelude::*, sync::atomic::Relaxed};
 use tcp_state::{
     Direction, //
     TcpState,

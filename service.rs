@@ -14,6 +14,7 @@ pub(crate) mod table;
 
 pub(crate) use table::ServiceTable;
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     ffi::{
         bhlock::{
@@ -41,10 +42,7 @@ use crate::{
 use kernel::{
     prelude::*,
     sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
+        atomic::Relaxed,
         Arc, //
     },
 };

@@ -10,19 +10,14 @@
 
 pub(crate) mod estimator;
 
+use crate::ffi::atomic::Atomic;
 use crate::ffi::percpu::PerCpuCounters;
 use estimator::{
     next_average, //
     reported_rate,
     RateKind,
 };
-use kernel::{
-    prelude::*,
-    sync::atomic::{
-        Atomic, //
-        Relaxed,
-    },
-};
+use kernel::{prelude::*, sync::atomic::Relaxed};
 
 /// Index of the connection counter in [`Stats::counters`] (and [`Estimator`] order).
 const CONNS: usize = 0;

@@ -28,6 +28,7 @@
 pub(crate) mod policy;
 pub(crate) mod wire;
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     conn::{
         Conn, //
@@ -77,13 +78,7 @@ use core::fmt::Write;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
-        rcu, Arc,
-    },
+    sync::{atomic::Relaxed, rcu, Arc},
 };
 use wire::{
     MessageBuf, //

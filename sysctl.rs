@@ -11,15 +11,10 @@
 //! unprivileged user namespace, `run_estimation` and the load factors are read-only
 //! ([`READ_ONLY_UNPRIVILEGED`]).
 
+use crate::ffi::atomic::Atomic;
 use kernel::{
     prelude::*,
-    sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
-        Arc,
-    },
+    sync::{atomic::Relaxed, Arc},
 };
 
 /// The registered sysctls, in the order of the table in shim.c.

@@ -3,13 +3,10 @@
 //! An RCU-protected, replaceable [`Arc`]: the packet path reads the current value without a
 //! lock; the control path publishes a new value and frees the old one after a grace period.
 
+use super::atomic::Atomic;
 use kernel::sync::{
-    atomic::{
-        Acquire, //
-        Atomic,
-        Full,
-    },
-    rcu, //
+    atomic::Full, //
+    rcu,
     Arc,
 };
 
@@ -40,7 +37,7 @@ impl<T: Send + Sync> RcuArc<T> {
 
     /// The current value, valid while the read-side section of `_guard` lasts.
     pub(crate) fn get<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g T> {
-        let ptr = self.ptr.load(Acquire);
+        let ptr = self.ptr.load_rcu();
         // SAFETY: a non-null pointer owns an `Arc` reference (type invariant) and is released
         // only after a grace period, which cannot end while `_guard` is held.
         unsafe { ptr.as_ref() }

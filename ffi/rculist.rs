@@ -11,6 +11,7 @@
 //! found an entry can always take its own reference, as C's lookups do with
 //! `__ip_vs_conn_get`.
 
+use super::atomic::Atomic;
 use super::shim::{
     rust_ipvs_hlist_add_head_rcu,
     rust_ipvs_hlist_del_rcu,
@@ -31,10 +32,7 @@ use kernel::{
     new_spinlock_irq,
     prelude::*,
     sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
+        atomic::Relaxed,
         rcu, //
         Arc,
         ArcBorrow,

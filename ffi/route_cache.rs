@@ -14,6 +14,7 @@
 //! Lock order: the cache's lock is innermost; it is taken in softirq (packets), under RTNL
 //! (device events), and under the control mutex (edits, removals).
 
+use super::atomic::Atomic;
 use super::{
     net::Net,
     shim,
@@ -34,9 +35,7 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::{
-            Acquire, //
-            Atomic,
-            Relaxed,
+            Relaxed, //
             Release,
         },
         rcu,
@@ -125,7 +124,7 @@ impl RouteCache {
 
     /// The valid entry of family `v6`, if any, read under `_guard` (`__ip_vs_dst_check`).
     fn valid<'g>(&self, _guard: &'g rcu::Guard, v6: bool) -> Option<&'g Entry> {
-        let entry = self.entry.load(Acquire);
+        let entry = self.entry.load_rcu();
         // SAFETY: a published entry is freed only after a grace period (type invariant), which
         // cannot end while `_guard` is held.
         let entry = unsafe { entry.as_ref() }?;

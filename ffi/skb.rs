@@ -58,8 +58,8 @@ impl<'a> Skb<'a> {
 
     /// `skb->len`: bytes from the network header on, at the IPv4 hooks.
     pub(crate) fn len(&self) -> u32 {
-        // SAFETY: `skb` is valid (type invariant).
-        unsafe { shim::rust_ipvs_skb_len(self.skb) }
+        // SAFETY: `skb` is valid (type invariant); a plain read of its length, as C's.
+        unsafe { (*self.skb).len }
     }
 
     /// Offset of the network header from `skb->data`.

@@ -6,6 +6,7 @@
 //! reference to each entry on them. Unlike [`super::rculist`], no reader walks a slot without
 //! its lock, so a removed entry's reference is dropped at once.
 
+use super::atomic::Atomic;
 use super::bhlock::{
     new_spinlock_bh, //
     SpinLockBh,
@@ -23,13 +24,7 @@ use core::{
 use kernel::{
     bindings, //
     prelude::*,
-    sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
-        Arc,
-    },
+    sync::{atomic::Relaxed, Arc},
     types::Opaque,
 };
 

@@ -4,6 +4,7 @@
 //! per namespace over `int` values the module owns, until dropped. Writes to the entries C
 //! checks with its own handlers go to the namespace's [`SysctlWrites`].
 
+use super::atomic::Atomic;
 use super::{
     net::{
         Net, //
@@ -11,15 +12,7 @@ use super::{
     },
     shim,
 };
-use kernel::{
-    bindings,
-    error::to_result,
-    prelude::*,
-    sync::{
-        atomic::Atomic, //
-        Arc,
-    },
-};
+use kernel::{bindings, error::to_result, prelude::*, sync::Arc};
 
 /// The registered `net/ipv4/vs` table of a namespace.
 ///
@@ -50,7 +43,7 @@ impl<const N: usize> SysctlRegistration<N> {
         entries: usize,
         read_only: u64,
     ) -> Result<Self> {
-        let data = values.each_ref().map(Atomic::as_ptr);
+        let data = values.each_ref().map(|value| value.as_ptr());
         if entries > N {
             return Err(EINVAL);
         }

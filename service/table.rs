@@ -10,6 +10,7 @@
 //! entries instead, under a sequence count, to keep its memory flat); it happens once per
 //! doubling or halving, so an add or delete costs O(1) amortised.
 
+use crate::ffi::atomic::Atomic;
 use crate::{
     ffi::rculist::{
         entry_ref,
@@ -39,10 +40,7 @@ use kernel::{
     alloc::KVBox,
     prelude::*,
     sync::{
-        atomic::{
-            Atomic, //
-            Relaxed,
-        },
+        atomic::Relaxed,
         rcu::Guard,
         Arc, //
         ArcBorrow,
