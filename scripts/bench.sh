@@ -6,12 +6,14 @@
 # Installs what is missing (scripts/setup.sh), builds the perf kernel the first time (about
 # 10 minutes on 2 cores, then cached), boots a guest running selftests/bench.sh and prints its
 # "bench:" lines: TCP connect/request/close rate and UDP new-connection packet rate (IPv4 and
-# IPv6), memory per connection, each with every sample, the medians and the ratio rust/C.
+# IPv6), memory per connection, each with every sample, the medians and the ratio rust/C;
+# the throughput rows also for kube-proxy's nftables mode (the nft column, rust/nft).
 #
 # Settings, passed to the guest: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000),
-# BENCH_THREADS (2), BENCH_MEM_ROUNDS (1), BENCH_PREFILL (none; e.g. 100000: the throughput
-# runs again with the table holding that many connections). The guest runner allows the
-# benchmark 3000 s: keep BENCH_ROUNDS * (8 * BENCH_SECONDS + 40) + BENCH_MEM_ROUNDS * 120 well
+# BENCH_THREADS (2), BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2),
+# BENCH_PREFILL (none; e.g. 100000: the throughput runs again with the table holding that
+# many connections). The guest runner allows the
+# benchmark 3000 s: keep BENCH_ROUNDS * (12 * BENCH_SECONDS + 60) + BENCH_MEM_ROUNDS * 120 well
 # below that (each prefill adds a throughput run and about 20 s per 100,000 connections).
 # Other QEMU guests on the machine skew the figures: run it on an otherwise idle host.
 set -euo pipefail
@@ -32,7 +34,7 @@ esac
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_SECONDS:-10}
 mem_rounds=${BENCH_MEM_ROUNDS:-1}
-budget=$((rounds * (8 * secs + 40) + mem_rounds * 120))
+budget=$((rounds * (12 * secs + 60) + mem_rounds * 120))
 [ "$budget" -lt 2800 ] ||
 	log "warning: about ${budget}s of guest work; the guest runner stops the benchmark after 3000 s"
 
@@ -54,7 +56,8 @@ if ! grep -q 'release/ipvsbench' "$here/vm.sh"; then
 	staged+=("$top/selftests/.ipvsbench")
 fi
 {
-	for v in BENCH_ROUNDS BENCH_SECONDS BENCH_CONNS BENCH_THREADS BENCH_MEM_ROUNDS BENCH_PREFILL; do
+	for v in BENCH_ROUNDS BENCH_SECONDS BENCH_CONNS BENCH_THREADS BENCH_MEM_ROUNDS BENCH_PREFILL \
+		BENCH_SERVICES BENCH_CTL_ROUNDS; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done
 } >"$top/selftests/.bench-env"

@@ -10,6 +10,8 @@
 #                connection): sent/s by the client and received/s by the real servers;
 #   - the same two over IPv6 (VIP fd00::1, real servers fd01::11-13 on the same links):
 #     tcp_crr6_cps, udp_flood6_*.
+# The same throughput runs go through the services as kube-proxy's nftables mode programs them
+# (nft_rules: numgen random onto per-endpoint DNAT chains), the third column (nft).
 # Then the memory per connection, per implementation (interleaved too): udp-conns creates
 # BENCH_CONNS UDP connections; the delta of Slab, SUnreclaim and used memory (MemTotal -
 # MemFree) in /proc/meminfo divided by the connection count; with /proc/slabinfo (needs
@@ -152,6 +154,66 @@ configure() {
 # A real server's IPv6 address.
 rs_addr6() { echo "fd01::1${1#rs}"; }
 
+# The same services as kube-proxy's nftables mode programs them (pkg/proxy/nftables: a
+# "service-ips" verdict map on address . protocol . port, a chain per service picking an
+# endpoint with `numgen random mod N vmap`, a chain per endpoint that DNATs, the masquerade
+# mark for clients outside the cluster CIDR (the client here is inside: no SNAT, as IPVS NAT),
+# and the filter hooks' checks of new connections against empty maps), in one table per
+# family: "ip" for the IPv4 services, "ip6" for the IPv6 ones.
+nft_rules() {
+	local family=$1 vip=$2 cidr=$3 addr_type=$4 rs proto port n i addr
+	echo "table $family kube-proxy {"
+	echo "	chain mark-for-masquerade { meta mark set meta mark | 0x00004000; }"
+	echo "	chain masquerading { meta mark & 0x00004000 == 0 return; meta mark set meta mark ^ 0x00004000; masquerade fully-random; }"
+	echo "	map firewall-ips { type $addr_type . inet_proto . inet_service : verdict; }"
+	echo "	map no-endpoint-services { type $addr_type . inet_proto . inet_service : verdict; }"
+	echo "	chain firewall-check { $family daddr . meta l4proto . th dport vmap @firewall-ips; }"
+	echo "	chain service-endpoints-check { $family daddr . meta l4proto . th dport vmap @no-endpoint-services; }"
+	echo "	chain filter-prerouting { type filter hook prerouting priority dstnat - 10; policy accept; ct state new jump firewall-check; }"
+	echo "	chain filter-forward { type filter hook forward priority -110; policy accept; ct state new jump service-endpoints-check; }"
+	echo "	chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; jump services; }"
+	echo "	chain nat-output { type nat hook output priority -100; policy accept; jump services; }"
+	echo "	chain nat-postrouting { type nat hook postrouting priority srcnat; policy accept; jump masquerading; }"
+	for proto in tcp udp; do
+		port=$tcp_port
+		[ $proto = udp ] && port=$udp_port
+		n=0
+		for rs in "${topo_real_servers[@]}"; do
+			if [ "$family" = ip ]; then addr=$(rs_addr $rs); else addr=$(rs_addr6 $rs); fi
+			echo "	chain endpoint-$proto-$rs { $family saddr $addr jump mark-for-masquerade; meta l4proto $proto dnat to $([ $family = ip ] && echo "$addr" || echo "[$addr]"):$port; }"
+			n=$((n + 1))
+		done
+		printf '	chain service-%s { %s daddr %s %s dport %s %s saddr != %s jump mark-for-masquerade; numgen random mod %d vmap { ' \
+			$proto $family "$vip" $proto $port $family "$cidr" $n
+		i=0
+		for rs in "${topo_real_servers[@]}"; do
+			printf '%s%d : goto endpoint-%s-%s' "$([ $i = 0 ] || echo ', ')" $i $proto $rs
+			i=$((i + 1))
+		done
+		echo ' }; }'
+	done
+	echo "	map service-ips { type $addr_type . inet_proto . inet_service : verdict; elements = { $vip . tcp . $tcp_port : goto service-tcp, $vip . udp . $udp_port : goto service-udp }; }"
+	echo "	chain services { $family daddr . meta l4proto . th dport vmap @service-ips; }"
+	echo "}"
+}
+
+# Loads the services of configure(all) as kube-proxy's nftables mode, instead of IPVS.
+nft_load() {
+	{
+		nft_rules ip $VIP 10.0.0.0/24 ipv4_addr
+		nft_rules ip6 $VIP6 fd00::/64 ipv6_addr
+	} >/tmp/bench_nft.$$
+	in_director nft -f /tmp/bench_nft.$$ || fail "nft -f: the kube-proxy ruleset"
+}
+
+# Removes the nftables services and their connections.
+nft_unload() {
+	in_director nft delete table ip kube-proxy 2>/dev/null
+	in_director nft delete table ip6 kube-proxy 2>/dev/null
+	in_director conntrack -F >/dev/null 2>&1
+	return 0
+}
+
 # Settles the machine before a measurement: pending RCU frees, timers, reclaimable caches,
 # and the empty slabs every cache keeps (freed objects of earlier runs would otherwise be
 # reused without growing Slab).
@@ -182,9 +244,13 @@ prefill() {
 throughput_run() {
 	local impl=$1 round=$2 fill=${3:-0} out conns cps errs rx0 rx1 sent pps fsecs rx_pps tconns at=
 	[ "$fill" -gt 0 ] && at=@$fill
-	IPVS_IMPL=$impl ipvs_load
-	configure all
-	prefill "$fill"
+	if [ "$impl" = nft ]; then
+		nft_load
+	else
+		IPVS_IMPL=$impl ipvs_load
+		configure all
+		prefill "$fill"
+	fi
 	# Warm-up (caches, ARP, the first connections), not recorded.
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads "$threads" >/dev/null ||
 		fail "$impl: warm-up tcp-crr failed"
@@ -210,7 +276,11 @@ throughput_run() {
 	pps=$(field pps "$out")
 	fsecs=$(field secs "$out")
 	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
-	tconns=$(($(ipvs_conn_count UDP) - fill))
+	if [ "$impl" = nft ]; then
+		tconns=$(in_director cat /proc/sys/net/netfilter/nf_conntrack_count)
+	else
+		tconns=$(($(ipvs_conn_count UDP) - fill))
+	fi
 	b "round $round$at $impl: $out received=$((rx1 - rx0)) rx_pps=$rx_pps udp_conns=$tconns"
 	[ "${sent:-0}" -gt 0 ] || fail "$impl: udp-flood sent nothing: $out"
 	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no datagram"
@@ -238,8 +308,12 @@ throughput_run() {
 	record udp_flood6_sent_pps$at "$impl" "$(field pps "$out")"
 	record udp_flood6_rx_pps$at "$impl" "$rx_pps"
 
-	in_director ipvsadm -C
-	ipvs_unload
+	if [ "$impl" = nft ]; then
+		nft_unload
+	else
+		in_director ipvsadm -C
+		ipvs_unload
+	fi
 }
 
 # Seconds that "$@" takes, to the millisecond.
@@ -333,16 +407,21 @@ memory_run() {
 	ipvs_unload
 }
 
-# Prints one metric: samples, medians and the ratio.
+# Prints one metric: samples, medians and the ratio rust/C; where the nftables mode was
+# measured (throughput), its median and the ratio rust/nft too.
 report() {
-	local metric=$1 mc mr
+	local metric=$1 mc mr mn
 	# shellcheck disable=SC2086
 	mc=$(median ${samples[$metric.c]})
 	# shellcheck disable=SC2086
 	mr=$(median ${samples[$metric.rust]})
+	# shellcheck disable=SC2086
+	mn=$(median ${samples[$metric.nft]})
 	b "$metric c=[${samples[$metric.c]// /,}] rust=[${samples[$metric.rust]// /,}]" \
-		"median c=$mc rust=$mr ratio=$(ratio "$mc" "$mr")"
-	table+=("$(printf '%-30s %12s %12s %8s' "$metric" "$mc" "$mr" "$(ratio "$mc" "$mr")")")
+		"${samples[$metric.nft]:+nft=[${samples[$metric.nft]// /,}] }median c=$mc rust=$mr" \
+		"${samples[$metric.nft]:+nft=$mn }ratio=$(ratio "$mc" "$mr")"
+	table+=("$(printf '%-30s %12s %12s %8s %12s %8s' "$metric" "$mc" "$mr" "$(ratio "$mc" "$mr")" \
+		"$mn" "$(ratio "$mn" "$mr")")")
 }
 
 b "kernel $(uname -r), $(nproc) CPUs, $(meminfo MemTotal) bytes RAM;" \
@@ -378,10 +457,15 @@ for rs in "${topo_real_servers[@]}"; do
 	[ -f /tmp/bench_$rs.count ] || fail "ipvsbench server in $rs did not start"
 done
 
+# The order rotates per round: c rust nft, rust nft c, nft c rust, ... The nftables mode runs
+# without prefill (its table is conntrack's, which IPVS connections do not fill).
+impls=(c rust nft)
 for round in $(seq "$rounds"); do
-	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
+	order=
+	for i in 0 1 2; do order="$order ${impls[$(((round - 1 + i) % 3))]}"; done
 	for impl in $order; do
 		for fill in $prefills; do
+			[ "$impl" = nft ] && [ "$fill" -gt 0 ] && continue
 			throughput_run "$impl" "$round" "$fill"
 		done
 	done
@@ -415,7 +499,7 @@ for metric in $throughput_metrics \
 	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s; do
 	report $metric
 done
-b "$(printf '%-30s %12s %12s %8s' metric c_median rust_median rust/c)"
+b "$(printf '%-30s %12s %12s %8s %12s %8s' metric c_median rust_median rust/c nft_median rust/nft)"
 for line in "${table[@]}"; do b "$line"; done
 b done
 exit $ksft_pass

@@ -7,7 +7,8 @@
 # PMU): TCP connect/request/close for PROFILE_SECONDS (10) with two threads, PROFILE_FLOWS
 # (30000) new UDP flows, and a spoofed SYN flood of PROFILE_SYNS (30000). Each report gives the
 # samples in total, of the module and idle, per completed connection (absolute costs, which
-# the shares alone hide when the rates differ), and the symbols with the most samples.
+# the shares alone hide when the rates differ), and the symbols with the most samples. Then
+# the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
 . ./lib.sh
 . ./topology.sh
 
@@ -87,6 +88,34 @@ run() {
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
+	control "$impl"
+}
+
+# The control plane: PROFILE_SERVICES (5000) TCP services with three real servers each, as
+# the benchmark programs them, restored, listed, saved and flushed, each profiled.
+control() {
+	local impl=$1 n=${PROFILE_SERVICES:-5000} rules=/tmp/profile_rules.$$
+	awk -v n="$n" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			vip = sprintf("10.%d.%d.%d", 100 + int(i / 65536), int(i / 256) % 256, i % 256)
+			printf "-A -t %s:80 -s rr\n", vip
+			for (r = 11; r <= 13; r++) printf "-a -t %s:80 -r 172.16.0.%d:8080 -m -w 1\n", vip, r
+		}
+	}' >$rules
+	IPVS_IMPL=$impl ipvs_load
+	local what cmd
+	for what in restore list save flush; do
+		case $what in
+		restore) cmd="ipvsadm -R <$rules" ;;
+		list) cmd="ipvsadm -Ln >/dev/null" ;;
+		save) cmd="ipvsadm -S -n >/dev/null" ;;
+		flush) cmd="ipvsadm -C" ;;
+		esac
+		echo "=== $impl: $what, $n services"
+		PER_FIELD=services profiled sh -c "$cmd && echo services=$n"
+	done
+	ipvs_unload
+	rm -f $rules
 }
 
 run c
