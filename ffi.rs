@@ -12,6 +12,7 @@
 //! defines the C entry points shim.c names, all for that one type (as `module_phy_driver!`
 //! does for a `phy::Driver`).
 
+pub(crate) mod atomic;
 pub(crate) mod bhlock;
 pub(crate) mod genl;
 pub(crate) mod kthread;

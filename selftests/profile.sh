@@ -9,6 +9,7 @@
 # samples in total, of the module and idle, per completed connection (absolute costs, which
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
+# PROFILE_PARTS (data,control) picks the parts.
 . ./lib.sh
 . ./topology.sh
 
@@ -59,6 +60,10 @@ module_dsos() {
 
 run() {
 	local impl=$1 rs
+	case ${PROFILE_PARTS:-data,control} in
+	*data*) ;;
+	*) control "$impl"; return ;;
+	esac
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
 	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
@@ -88,7 +93,7 @@ run() {
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
-	control "$impl"
+	case ${PROFILE_PARTS:-data,control} in *control*) control "$impl" ;; esac
 }
 
 # The control plane: PROFILE_SERVICES (5000) TCP services with three real servers each, as
