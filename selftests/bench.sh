@@ -325,17 +325,6 @@ seconds_of() {
 	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1000000 }'
 }
 
-# The `ipvsadm -R` input of BENCH_SERVICES services with three real servers each.
-services_rules() {
-	awk -v n="$nservices" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			vip = sprintf("10.%d.%d.%d", 100 + int(i / 65536), int(i / 256) % 256, i % 256)
-			printf "-A -t %s:80 -s rr\n", vip
-			for (r = 11; r <= 13; r++) printf "-a -t %s:80 -r 172.16.0.%d:8080 -m -w 1\n", vip, r
-		}
-	}'
-}
-
 # One control-plane run of implementation $1 in round $2.
 control_run() {
 	local impl=$1 round=$2 restore list save flush listed
@@ -477,7 +466,7 @@ for round in $(seq "$mem_rounds"); do
 	done
 done
 
-services_rules >/tmp/bench_rules.$$
+services_rules "$nservices" >/tmp/bench_rules.$$
 for round in $(seq "$ctl_rounds"); do
 	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
 	for impl in $order; do

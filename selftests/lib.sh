@@ -154,3 +154,16 @@ ns_add() {
 	ip netns add "$1" || fail "ip netns add $1"
 	ip -n "$1" link set lo up
 }
+
+# The `ipvsadm -R` input of $1 TCP services with three real servers each, one netlink
+# message per service and per real server as kube-proxy programs them (the benchmark's and
+# profile.sh's control-plane load).
+services_rules() {
+	awk -v n="$1" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			vip = sprintf("10.%d.%d.%d", 100 + int(i / 65536), int(i / 256) % 256, i % 256)
+			printf "-A -t %s:80 -s rr\n", vip
+			for (r = 11; r <= 13; r++) printf "-a -t %s:80 -r 172.16.0.%d:8080 -m -w 1\n", vip, r
+		}
+	}'
+}

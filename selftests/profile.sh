@@ -100,13 +100,7 @@ run() {
 # the benchmark programs them, restored, listed, saved and flushed, each profiled.
 control() {
 	local impl=$1 n=${PROFILE_SERVICES:-5000} rules=/tmp/profile_rules.$$
-	awk -v n="$n" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			vip = sprintf("10.%d.%d.%d", 100 + int(i / 65536), int(i / 256) % 256, i % 256)
-			printf "-A -t %s:80 -s rr\n", vip
-			for (r = 11; r <= 13; r++) printf "-a -t %s:80 -r 172.16.0.%d:8080 -m -w 1\n", vip, r
-		}
-	}' >$rules
+	services_rules "$n" >$rules
 	IPVS_IMPL=$impl ipvs_load
 	local what cmd
 	for what in restore list save flush; do
