@@ -93,6 +93,12 @@ elif [ "$shards" -gt ${#tests[@]} ]; then
 	shards=${#tests[@]}
 fi
 
+# Building the module (in the work tree) and the initramfs holds a lock: runs side by side
+# (scripts/test.sh runs the perf and debug kernels' sets at once) build against different
+# kernels in the same tree, one at a time, each taking its rust_ipvs.ko before the next build.
+mkdir -p "$CACHE"
+exec 9>"$CACHE/vm-build.lock"
+flock 9
 log "building rust_ipvs against $kdir"
 make -s -C "$top" KDIR="$kdir" modules >&2
 
@@ -165,6 +171,8 @@ fi
 EOS
 chmod 0755 "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) >"$work/initrd.cpio"
+flock -u 9
+exec 9>&-
 
 if [ -z "$log_file" ]; then
 	# One log per run (several runs may share the machine), and a link to the latest.

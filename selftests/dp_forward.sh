@@ -76,11 +76,12 @@ forward_up() {
 	in_director ipvsadm -a -u $VIP:5353 -r $(rs_addr rs1):5353 $method
 }
 
-# Starts tcpdump on rs1's link for COUNT packets matching FILTER and waits until it listens.
+# Starts tcpdump on rs1's link for COUNT packets it receives matching FILTER (not its own,
+# such as the IPv6 router solicitation its GRE device sends) and waits until it listens.
 capture_start() {
 	local count=$1 filter=$2
 	rm -f /tmp/cap.$$ /tmp/caperr.$$
-	in_rs rs1 tcpdump -nn -vv -e -x -l -Z root -i eth0 -c $count "$filter" >/tmp/cap.$$ \
+	in_rs rs1 tcpdump -nn -vv -e -x -l -Z root -Q in -i eth0 -c $count "$filter" >/tmp/cap.$$ \
 		2>/tmp/caperr.$$ &
 	capture_pid=$!
 	for _ in $(seq 100); do

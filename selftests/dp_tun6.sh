@@ -95,10 +95,11 @@ topology_down() {
 	true
 }
 
-# Starts tcpdump on rs1's link for one packet matching FILTER and waits until it listens.
+# Starts tcpdump on rs1's link for one packet it receives matching FILTER and waits until it
+# listens.
 capture_start() {
 	rm -f /tmp/t6cap.$$ /tmp/t6caperr.$$
-	in_rs rs1 tcpdump -nn -vv -l -Z root -i eth0 -c 1 "$1" >/tmp/t6cap.$$ 2>/tmp/t6caperr.$$ &
+	in_rs rs1 tcpdump -nn -vv -l -Z root -Q in -i eth0 -c 1 "$1" >/tmp/t6cap.$$ 2>/tmp/t6caperr.$$ &
 	capture_pid=$!
 	wait_until 5 grep -q 'listening on' /tmp/t6caperr.$$
 }
