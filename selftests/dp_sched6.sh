@@ -195,7 +195,7 @@ client_icmp() {
 
 # One UDP request to [VIP]:PORT from [fd00::2]:SPORT: the real server's answer.
 udp_request_to() {
-	echo ping | in_client socat -T 2 -t 1 - "UDP6:[$VIP]:$1,bind=[fd00::2]:$2" 2>&1 | socat_messages
+	in_client ipvsbench udp-request --target "[$VIP]:$1" --bind "[fd00::2]:$2" --wait 1 2>&1
 }
 
 # A fwmark service without real servers for the director's own IPv6 traffic to the real

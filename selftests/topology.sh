@@ -139,12 +139,12 @@ tcp_request() {
 	in_client socat -T 10 - TCP:$VIP:${1:-80},connect-timeout=3 </dev/null 2>&1 | socat_messages
 }
 
-# One UDP request from the client (a fresh source port each time). socat waits for the answer
-# UDP_REPLY_WAIT seconds after sending (its -t, default 0.5 s, which a real server forking a
-# shell per datagram can overrun on a loaded host).
+# One UDP request from the client (a fresh source port each time): the answer, as soon as it
+# comes, or nothing after UDP_REPLY_WAIT seconds (default 1: a real server forking a shell per
+# datagram can take long on a loaded host).
 udp_request() {
-	echo ping | in_client socat -T 2 -t ${UDP_REPLY_WAIT:-0.5} - \
-		UDP:$VIP:${1:-53},sourceport=$(next_udp_port) 2>&1 | socat_messages
+	in_client ipvsbench udp-request --target $VIP:${1:-53} --bind 0.0.0.0:$(next_udp_port) \
+		--wait ${UDP_REPLY_WAIT:-1} 2>&1
 }
 
 # A client port no earlier UDP request of this test used: an ephemeral port, which the kernel
@@ -186,12 +186,12 @@ upload() {
 	local port=$1 bytes=$2 receiver
 	in_rs rs1 socat -u TCP-LISTEN:$port,reuseaddr CREATE:/tmp/received.$$ </dev/null >/dev/null &
 	receiver=$!
-	sleep 0.5
 	head -c $bytes /dev/urandom >/tmp/sent.$$
+	wait_until 10 in_rs rs1 bash -c "ss -ltn | grep -q ':$port '"
 	in_client timeout 120 socat -u FILE:/tmp/sent.$$ TCP:$VIP:$port || echo -n "client failed, "
-	for _ in $(seq 60); do
+	for _ in $(seq 600); do
 		kill -0 $receiver 2>/dev/null || break
-		sleep 0.5
+		sleep 0.05
 	done
 	kill $receiver 2>/dev/null
 	if cmp -s /tmp/sent.$$ /tmp/received.$$; then echo "identical"; else echo "DIFFERENT"; fi

@@ -78,7 +78,7 @@ sequence() {
 
 # One UDP request from source port PORT: the real server's answer.
 udp_request() {
-	echo ping | in_client socat -T 2 -t 1 - "UDP6:[$VIP]:53,sourceport=$1" 2>&1 | socat_messages
+	in_client ipvsbench udp-request --target "[$VIP]:53" --bind "[::]:$1" --wait 1 2>&1
 }
 
 # The director's connections, counted by protocol, state, client address (ports dropped),

@@ -33,6 +33,27 @@ pub enum Command {
     Sequence(SequenceArgs),
     /// Spoofed TCP SYNs from many source tuples through a raw socket (a SYN flood).
     SynFlood(SynFloodArgs),
+    /// One UDP request: a datagram from a connected socket, then the first answer written to
+    /// stdout as it came, as soon as it comes (the tests' request to a UDP service).
+    UdpRequest(UdpRequestArgs),
+}
+
+/// Options of `udp-request`.
+#[derive(Debug, Args)]
+pub struct UdpRequestArgs {
+    /// The virtual service, IP:PORT.
+    #[arg(long)]
+    pub target: SocketAddr,
+    /// Local address to bind, IP:PORT (port 0: the kernel's choice); default: any address,
+    /// the kernel's port.
+    #[arg(long)]
+    pub bind: Option<SocketAddr>,
+    /// How long to wait for the answer, in seconds; none in time ends the request silently.
+    #[arg(long, value_parser = parse_seconds, default_value = "2")]
+    pub wait: Seconds,
+    /// The datagram's payload.
+    #[arg(long, default_value = "ping\n")]
+    pub payload: String,
 }
 
 /// Options of `syn-flood`.
@@ -364,6 +385,27 @@ mod tests {
         assert_eq!(a.count, 100_000);
         assert!(a.sources.is_empty());
         assert_eq!(a.port_range, PortRange { lo: 2000, hi: 3000 });
+    }
+
+    #[test]
+    fn udp_request_args() {
+        let cli = parse(&[
+            "udp-request",
+            "--target",
+            "[2001:db8::1]:53",
+            "--bind",
+            "[::]:40001",
+            "--wait",
+            "0.5",
+        ])
+        .expect("parses");
+        let Command::UdpRequest(a) = cli.command else {
+            panic!("not udp-request: {cli:?}");
+        };
+        assert_eq!(a.bind, Some("[::]:40001".parse().unwrap()));
+        assert_eq!(a.wait, Seconds(Duration::from_millis(500)));
+        assert_eq!(a.payload, "ping\n");
+        assert!(parse(&["udp-request", "--target", "10.0.0.1:53", "--wait", "0"]).is_err());
     }
 
     #[test]

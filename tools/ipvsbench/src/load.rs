@@ -1,4 +1,4 @@
-//! The client workloads: `tcp-crr`, `udp-flood`, `udp-conns` and `sequence`.
+//! The client workloads: `tcp-crr`, `udp-flood`, `udp-conns`, `sequence` and `udp-request`.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs};
+use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs, UdpRequestArgs};
 use crate::plan::{per_second, strided, SourcePlan};
 
 /// What one worker thread did.
@@ -271,4 +271,34 @@ fn exchange(
         return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "empty reply"));
     }
     Ok((reply, hold.then_some(stream)))
+}
+
+/// `udp-request`: one datagram from a socket connected to the target (so that an ICMP error
+/// about it comes back as the receive's error), then the first answer, written to stdout as
+/// it came. No answer within the wait ends the request without output; an error (a port
+/// unreachable: "Connection refused") is reported on stderr and fails.
+pub fn udp_request(args: UdpRequestArgs) -> anyhow::Result<()> {
+    let socket =
+        UdpSocket::bind(args.bind.unwrap_or_else(|| any_source(args.target))).context("bind")?;
+    socket.connect(args.target).context("connect")?;
+    socket.set_read_timeout(Some(args.wait.0))?;
+    socket.send(args.payload.as_bytes()).context("send")?;
+    let mut answer = vec![0u8; 65536];
+    match socket.recv(&mut answer) {
+        Ok(len) => {
+            let mut stdout = io::stdout().lock();
+            stdout.write_all(&answer[..len])?;
+            stdout.flush()?;
+            Ok(())
+        }
+        Err(err)
+            if matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(err).context("recv"),
+    }
 }

@@ -1,7 +1,7 @@
 //! `ipvsbench`: a small load generator for comparing rust_ipvs with the C ip_vs.
 //!
-//! `server` runs in each real server; `tcp-crr`, `udp-flood`, `udp-conns`, `sequence` and
-//! `syn-flood` run in the client against the virtual service. Results are one line of `key=value` figures on stdout, parsed
+//! `server` runs in each real server; `tcp-crr`, `udp-flood`, `udp-conns`, `sequence`,
+//! `udp-request` and `syn-flood` run in the client against the virtual service. Results are one line of `key=value` figures on stdout, parsed
 //! by `selftests/bench.sh`.
 
 mod cli;
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::UdpConns(args) => load::udp_conns(args),
         Command::Sequence(args) => load::sequence(args),
         Command::SynFlood(args) => synflood::run(args),
+        Command::UdpRequest(args) => load::udp_request(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
