@@ -25,6 +25,7 @@
 #                  ctl (the harness's own messages), lan (the client-facing segment) and sync
 #                  (connection-sync traffic), named so in the guests (selftests/pair.sh). Both
 #                  run the same tests; a test passes only if it passes in both.
+#   --smp N        vCPUs of the guest (default 2; --pair: 1 each)
 #   --env VAR=VAL  put VAR in the tests' environment (through the kernel command line; VAR
 #                  without dots), e.g. --env SYNC_PAIRS=c/c
 #
@@ -49,6 +50,7 @@ debug_set=0
 pair=0
 guest_env=()
 tests=()
+smp_arg=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kdir=$2; shift 2 ;;
@@ -56,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift 2 ;;
 	--log) log_file=$2; shift 2 ;;
 	--shards) shards=$2; shift 2 ;;
+	--smp) smp_arg=$2; shift 2 ;;
 	--debug-set) debug_set=1; shift ;;
 	--demo) mode=demo; shift ;;
 	--pair) pair=1; shift ;;
@@ -64,7 +67,7 @@ while [ $# -gt 0 ]; do
 		guest_env+=("$2")
 		shift 2
 		;;
-	-h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) tests+=("$1"); shift ;;
 	esac
@@ -87,6 +90,7 @@ if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
 		awk -v debug_set="$debug_set" '!debug_set || $3 == "debug" { print $1 }')
 fi
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
+[ -z "$smp_arg" ] || [ "$smp_arg" -ge 1 ] 2>/dev/null || die "--smp takes a positive number"
 if [ "$mode" != tests ]; then
 	shards=1
 elif [ "$shards" -gt ${#tests[@]} ]; then
@@ -214,7 +218,7 @@ fi
 # Boots one guest with the tests in list $2, logging to $1; prints the result lines as they
 # come (prefixed with $3: the shard when there are several, the role of a pair) and returns
 # QEMU's status. Further arguments: kernel parameters (NAME=VALUE) then, after "--", QEMU's.
-vm_mem=2048 vm_smp=2
+vm_mem=2048 vm_smp=${smp_arg:-2}
 boot() {
 	local log=$1 list=$2 prefix=$3 params=()
 	shift 3
@@ -244,7 +248,7 @@ if [ "$pair" = 1 ]; then
 	# The machine is q35: the test kernels have no MSI, and the pc machine's ACPI routes PCI
 	# interrupts with an AML loop that the debug kernel under TCG times out in (no interrupts,
 	# so no traffic).
-	vm_mem=1024 vm_smp=1
+	vm_mem=1024 vm_smp=${smp_arg:-1}
 	links=(ctl lan sync)
 	nics_a=(-machine q35) nics_b=(-machine q35)
 	for i in "${!links[@]}"; do
