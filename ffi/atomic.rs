@@ -64,11 +64,11 @@ macro_rules! impl_inline_access {
                     return self.0.load(Relaxed);
                 }
                 let ptr = self.value_ptr();
-                // SAFETY: `value_ptr` gives the address of the value in its `UnsafeCell`, valid
-                // and aligned for as long as `self` lives; every write to it is atomic
-                // (the kernel's operations or `store` below), and an aligned volatile access no
-                // wider than a word is one instruction, so the read sees one whole written
-                // value, as `READ_ONCE` does.
+                // `value_ptr` gives the address of the value in its `UnsafeCell`, valid and
+                // aligned for as long as `self` lives; every write to it is atomic (the
+                // kernel's operations or `store` below), and an aligned volatile access no wider
+                // than a word is one instruction, so the read sees one whole written value.
+                // SAFETY: `ptr` is valid and aligned, and read whole, as `READ_ONCE` does.
                 unsafe { core::ptr::read_volatile(ptr) }
             }
 
@@ -79,10 +79,10 @@ macro_rules! impl_inline_access {
                     return self.0.store(value, Relaxed);
                 }
                 let ptr = self.value_ptr();
-                // SAFETY: as in `load`, `ptr` is valid and aligned for the value, and points into
-                // an `UnsafeCell`, so writing through it while `self` is shared is allowed; the
-                // aligned volatile write of at most a word is one instruction, which
-                // concurrent atomic operations see whole, as C's `WRITE_ONCE`.
+                // As in `load`, `ptr` is valid and aligned for the value and points into an
+                // `UnsafeCell`, so writing through it while `self` is shared is allowed; the
+                // aligned volatile write of at most a word is one instruction.
+                // SAFETY: `ptr` is valid, aligned, writable; seen whole, as C's `WRITE_ONCE`.
                 unsafe { core::ptr::write_volatile(ptr, value) }
             }
         }

@@ -77,9 +77,10 @@ impl<'a> Skb<'a> {
             .checked_add(buf.len())
             .is_some_and(|end| end <= self.linear_len())
         {
-            // SAFETY: `skb` is valid (type invariant) and its first `linear_len()` bytes from
-            // `data` are its linear head, which the range lies in (checked); `buf` is writable
-            // for its length and, a Rust buffer, does not overlap the packet.
+            // `skb` is valid (type invariant) and its first `linear_len()` bytes from `data`
+            // are its linear head, which the range lies in (checked); `buf` is writable for
+            // its length and, a Rust buffer, does not overlap the packet.
+            // SAFETY: both ranges are valid and disjoint (above).
             unsafe {
                 let data = (*self.skb).data;
                 core::ptr::copy_nonoverlapping(data.add(offset), buf.as_mut_ptr(), buf.len());
@@ -202,9 +203,10 @@ impl<'a> Skb<'a> {
     /// Points an unconfirmed conntrack entry's reply direction at `addr:port` (network order
     /// address, host order port): the source when `outin`, else the destination.
     pub(crate) fn conntrack_alter_reply(&mut self, outin: bool, addr: &[u8; 16], port: u16) {
-        // SAFETY: `skb` is owned by the hook (type invariant); the conntrack entry is only
-        // changed while unconfirmed, i.e. not yet visible to other CPUs; `addr` is readable
-        // for the 16 bytes of a `union nf_inet_addr`.
+        // `skb` is owned by the hook (type invariant); the conntrack entry is only changed
+        // while unconfirmed, i.e. not yet visible to other CPUs; `addr` is readable for the
+        // 16 bytes of a `union nf_inet_addr`.
+        // SAFETY: an owned skb, an unconfirmed entry, a readable address (above).
         unsafe { shim::rust_ipvs_ct_alter_reply(self.skb, outin, addr, port.to_be()) };
     }
 
@@ -451,9 +453,9 @@ impl Skb<'_> {
             TunnelRoute::V4(route) => {
                 let rt = route.rt;
                 core::mem::forget(route);
-                // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route
-                // whose reference passes to the skb (`route` is forgotten, so it is not put
-                // twice).
+                // `route` is forgotten, so its reference passes to the skb and is not put
+                // twice.
+                // SAFETY: the skb is owned by the hook (type invariant), `rt` a held route.
                 unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
             }
             TunnelRoute::V6(route) => {
@@ -552,9 +554,8 @@ impl TunnelSkb {
     pub(crate) fn udp_set_checksum(&mut self, nocheck: bool, saddr: &[u8; 16], daddr: &[u8; 16]) {
         let len = c_int::try_from(self.len()).unwrap_or(c_int::MAX);
         if self.v6 {
-            // SAFETY: `skb` is owned here (type invariant) and its transport header is a UDP
-            // header just pushed, private and linear; the addresses are readable for 16
-            // bytes.
+            // The transport header is a UDP header just pushed, private and linear.
+            // SAFETY: `skb` is owned here (type invariant); addresses readable for 16 bytes.
             unsafe { shim::rust_ipvs_udp6_set_csum(nocheck, self.skb, saddr, daddr, len) };
             return;
         }
@@ -663,9 +664,10 @@ impl Writable<'_, '_> {
     /// Writes `data` at `offset`.
     pub(crate) fn write(&mut self, offset: usize, data: &[u8]) -> Result {
         self.check(offset, data.len())?;
-        // SAFETY: `skb` is owned by the hook, and its first `len` bytes from `data` private and
-        // linear (type invariants), which the range lies in (checked above); `data` is readable
-        // for its length (a copy that tolerates overlap, as `memmove`).
+        // `skb` is owned by the hook, and its first `len` bytes from `data` private and linear
+        // (type invariants), which the range lies in (checked above); `data` is readable for
+        // its length (a copy that tolerates overlap, as `memmove`).
+        // SAFETY: the destination range is private and linear, the source readable (above).
         unsafe {
             let base = (*self.skb.skb).data;
             core::ptr::copy(data.as_ptr(), base.add(offset), data.len());
@@ -756,9 +758,9 @@ impl Writable<'_, '_> {
     pub(crate) fn sctp_update_checksum(&mut self, offset: usize) -> Result {
         // The common header: ports, verification tag, checksum.
         let off = self.check(offset, 12)?;
-        // SAFETY: the SCTP common header, whose checksum the wrapper zeroes and writes through
-        // `skb->data + off`, lies in the private, linear part (checked above); the CRC reads
+        // The wrapper zeroes and writes the checksum through `skb->data + off`; the CRC reads
         // the rest of the packet with `skb_crc32c`, which walks paged data itself.
+        // SAFETY: the SCTP common header lies in the private, linear part (checked above).
         unsafe { shim::rust_ipvs_sctp_nat_csum(self.skb.skb, off) };
         Ok(())
     }
@@ -776,9 +778,9 @@ impl Writable<'_, '_> {
         // The UDP header.
         let off = self.check(offset, 8)?;
         let v6 = af == crate::uapi::AF_INET6;
-        // SAFETY: the UDP header, whose checksum the wrapper writes through `skb->data +
-        // off`, lies in the private, linear part (checked above); the sum reads the rest with
-        // `skb_checksum`; the addresses are readable for 16 bytes each.
+        // The wrapper writes the checksum through `skb->data + off`; the sum reads the rest
+        // with `skb_checksum`; the addresses are readable for 16 bytes each.
+        // SAFETY: the UDP header lies in the private, linear part (checked above).
         unsafe { shim::rust_ipvs_udp_csum_full(self.skb.skb, off, saddr, daddr, v6) };
         Ok(())
     }
@@ -812,9 +814,8 @@ impl Writable<'_, '_> {
     /// partial sum the device completes (`ip_vs_nat_icmp_v6`).
     pub(crate) fn icmpv6_update_checksum(&mut self, offset: usize) -> Result {
         let off = self.check(offset, 4)?;
-        // SAFETY: the ICMPv6 header's first four bytes, which the wrapper writes, lie in the
-        // private, linear part (checked above); the IPv6 header at the network header is
-        // read for the pseudo-header.
+        // The IPv6 header at the network header is read for the pseudo-header.
+        // SAFETY: the ICMPv6 header's first four bytes lie in the private, linear part.
         unsafe { shim::rust_ipvs_icmpv6_update_csum(self.skb.skb, off) };
         Ok(())
     }
