@@ -5,8 +5,9 @@
 # on Debian's kernel; then the two-guest tests of selftests/PAIR_TESTS on the perf kernel, in
 # one paired boot (vm.sh --pair). The perf kernel's selftests go to two one-vCPU guests side by
 # side (vm.sh --smp 1 --shards 2: a perf guest keeps about one core busy, with one vCPU or two);
-# the debug kernel's guest, which keeps both cores busy with its two vCPUs (with one it is
-# twice as slow), runs alone. Ends with "N passed, N failed"; exits non-zero on any failure.
+# the debug kernel's guest, which keeps both cores busy with its two vCPUs, runs alone (split
+# over two one-vCPU guests its tests each took 2-2.5x as long). Ends with "N passed, N
+# failed"; exits non-zero on any failure.
 #
 #   scripts/test.sh [selftest.sh ...]   with selftests named, only those, on both kernels (pair
 #                                       tests: on the perf kernel, paired)

@@ -97,9 +97,9 @@ elif [ "$shards" -gt ${#tests[@]} ]; then
 	shards=${#tests[@]}
 fi
 
-# Building the module (in the work tree) and the initramfs holds a lock: runs side by side
-# (scripts/test.sh runs the perf and debug kernels' sets at once) build against different
-# kernels in the same tree, one at a time, each taking its rust_ipvs.ko before the next build.
+# Building the module (in the work tree) and the initramfs holds a lock: runs started side by
+# side (a benchmark beside a test run, say) build against their kernels in the same tree one at
+# a time, each taking its rust_ipvs.ko into its initramfs before the next build.
 mkdir -p "$CACHE"
 exec 9>"$CACHE/vm-build.lock"
 flock 9
