@@ -44,17 +44,11 @@ kdir=$(nice -n 10 "$here/kernel.sh" perf)
 others=$(pgrep -c qemu-system || true)
 [ "${others:-0}" = 0 ] || log "warning: $others other QEMU guest(s) running: figures are skewed"
 
-# vm.sh ships the tools it knows; until it knows ipvsbench, stage the binary and the settings
-# in selftests/ (copied into the guest whole) and remove them afterwards.
-log "building ipvsbench"
-(cd "$top" && cargo build -q --release -p ipvsbench)
+# vm.sh ships ipvsbench; the settings are staged in selftests/ (copied into the guest whole)
+# and removed afterwards.
 staged=()
 cleanup() { [ ${#staged[@]} -eq 0 ] || rm -f "${staged[@]}"; }
 trap cleanup EXIT
-if ! grep -q 'release/ipvsbench' "$here/vm.sh"; then
-	install -m 0755 "$top/target/release/ipvsbench" "$top/selftests/.ipvsbench"
-	staged+=("$top/selftests/.ipvsbench")
-fi
 {
 	for v in BENCH_ROUNDS BENCH_SECONDS BENCH_CONNS BENCH_THREADS BENCH_MEM_ROUNDS BENCH_PREFILL \
 		BENCH_SERVICES BENCH_CTL_ROUNDS; do

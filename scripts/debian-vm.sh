@@ -16,7 +16,7 @@
 # unpacked once per release under $CACHE/debian/kernel-<rel>. The guest gets the modules the
 # module and the test need (with their dependencies and modules.dep, so modprobe works), this
 # machine's userland (busybox, bash, ip, ipvsadm, socat, kmod, ...) as scripts/vm.sh does, the
-# module as /root/rust_ipvs-<rel>.ko, and ipvsctl if target/release/ipvsctl exists.
+# module as /root/rust_ipvs-<rel>.ko, and ipvsctl (build_guest_tools).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -90,7 +90,9 @@ root=$work/root
 initramfs_base /usr/sbin/ip /usr/sbin/ipvsadm /usr/bin/socat /usr/bin/setpriv /usr/bin/timeout
 # The kernel's request_module() runs /sbin/modprobe.
 ln -sf /usr/bin/kmod "$root/sbin/modprobe"
-[ -x "$top/target/release/ipvsctl" ] && copy_binary "$top/target/release/ipvsctl" /usr/bin/ipvsctl
+log "building the userspace tools (static, for the guest)"
+tools_dir=$(build_guest_tools) || die "building the userspace tools failed"
+install -D -m 0755 "$tools_dir/ipvsctl" "$root/usr/bin/ipvsctl"
 
 # Debian's modules that rust_ipvs (modinfo depends) and the test need, with their dependencies;
 # the kernel's ip_vs too, the test's reference. modules.dep is made for the guest's modprobe.

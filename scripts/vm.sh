@@ -106,8 +106,8 @@ flock 9
 log "building rust_ipvs against $kdir"
 make -s -C "$top" KDIR="$kdir" modules >&2
 
-log "building the userspace tools"
-(cd "$top" && cargo build -q --release --workspace) >&2
+log "building the userspace tools (static, for the guest)"
+tools_dir=$(build_guest_tools) || die "building the userspace tools failed"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rust_ipvs_vm.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -129,8 +129,8 @@ install -m 0644 "$c_schedulers"/*.ko "$root/lib/modules/$kver/extra/"
 depmod -b "$root" "$kver"
 
 # Our tools and the selftests.
-for tool in "$top"/target/release/ipvsctl "$top"/target/release/nlfuzz "$top"/target/release/ipvsbench; do
-	[ -x "$tool" ] && copy_binary "$tool" "/usr/bin/$(basename "$tool")"
+for tool in ipvsctl nlfuzz ipvsbench; do
+	install -D -m 0755 "$tools_dir/$tool" "$root/usr/bin/$tool"
 done
 # perf, for selftests/profile.sh (sampling the guest kernel; not used by the tests).
 [ -x /usr/bin/perf ] && copy_binary /usr/bin/perf

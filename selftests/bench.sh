@@ -56,8 +56,8 @@ client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10
 VIP6=fd00::1
 client_sources6=fd00::3,fd00::4,fd00::5,fd00::6,fd00::7,fd00::8,fd00::9,fd00::a
 
-bench=$(command -v ipvsbench || echo /selftests/.ipvsbench)
-[ -x "$bench" ] || fail "ipvsbench is not in the guest (scripts/bench.sh stages it)"
+bench=$(command -v ipvsbench)
+[ -x "$bench" ] || fail "ipvsbench is not in the guest (scripts/vm.sh ships it)"
 
 b() { echo "bench: $*"; }
 

@@ -83,18 +83,18 @@ echo "$got" | grep -q '^watch json: \[1,7\] \[2,7\] $' || fail "ipvsctl watch --
 # Namespaces: a service in one is invisible in another; deleting the namespace frees it.
 ns=ctl$$
 ns_add $ns
-ip netns exec $ns ipvsctl service add --tcp 10.5.5.5:80 --scheduler rr || fail "add in namespace"
-ip netns exec $ns ipvsctl dest add --tcp 10.5.5.5:80 --real 10.5.5.6:80 || fail "dest in namespace"
+in_ns $ns ipvsctl service add --tcp 10.5.5.5:80 --scheduler rr || fail "add in namespace"
+in_ns $ns ipvsctl dest add --tcp 10.5.5.5:80 --real 10.5.5.6:80 || fail "dest in namespace"
 [ -z "$(ipvsadm -S -n)" ] || fail "a service of namespace $ns is visible in the initial namespace"
-[ "$(ip netns exec $ns ipvsadm -S -n | wc -l)" = 2 ] || fail "the namespace's service is not listed there"
+[ "$(in_ns $ns ipvsadm -S -n | wc -l)" = 2 ] || fail "the namespace's service is not listed there"
 ip netns del $ns
 ipvs_unload
 
 # Sync daemons (per namespace): master in one namespace, backup in the other, on a veth.
 dm_a=dma$$
 dm_b=dmb$$
-in_a() { ip netns exec $dm_a "$@"; }
-in_b() { ip netns exec $dm_b "$@"; }
+in_a() { in_ns $dm_a "$@"; }
+in_b() { in_ns $dm_b "$@"; }
 
 # Prints the daemons of a namespace as `ipvsctl daemon list` shows them, and whether
 # `ipvsadm -L --daemon` shows the same.

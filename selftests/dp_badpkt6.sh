@@ -41,8 +41,8 @@ scenario() {
 		in_director ipvsadm -a -t "[$VIP]:80" -r "[$(rs_addr $rs)]:8080" -m
 		in_director ipvsadm -a -u "[$VIP]:53" -r "[$(rs_addr $rs)]:8053" -m
 	done
-	SMAC=$(in_client cat /sys/class/net/c0/address | tr -d ':')
-	DMAC=$(in_director cat /sys/class/net/d0/address | tr -d ':')
+	SMAC=$(in_client ip -br link show dev c0 | awk '{ print $3 }' | tr -d ':')
+	DMAC=$(in_director ip -br link show dev d0 | awk '{ print $3 }' | tr -d ':')
 	echo "first: $(sequence 80 1 fd00::2 30000)"
 	# A truncated IPv6 header; truncated TCP and UDP headers.
 	frame "6000000000140640fd00000000000000"

@@ -34,7 +34,10 @@ forward_up() {
 	ip -n $topo_ns_client route add $VIP/32 via 172.16.0.1 dev cb
 	in_director ip addr add $VIP/32 dev lo
 	for rs in "${topo_real_servers[@]}"; do
-		in_rs $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+		# No IPv6: a tunnel device's router solicitation, which the director answers with an
+		# ICMP error, would show in the captures.
+		in_rs $rs sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+			net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 		in_rs $rs ip addr add $VIP/32 dev lo
 		# A UDP answer must come from the virtual address, which the wildcard listener on
 		# :53 would not use as its source: a responder bound to it answers every datagram.
@@ -102,7 +105,7 @@ capture_show() {
 	done
 	kill $capture_pid 2>/dev/null
 	wait $capture_pid 2>/dev/null
-	mac=$(in_rs rs1 cat /sys/class/net/eth0/address)
+	mac=$(in_rs rs1 ip -br link show dev eth0 | awk '{ print $3 }')
 	grep -v $'^\t0x' /tmp/cap.$$ | sed -E -e "s/$mac/RS1-MAC/g" \
 		-e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g' -e 's/^[0-9:.]+ //' -e 's/id [0-9]+/id N/g' \
 		-e 's/seq [0-9]+/seq N/' -e 's/TS val [0-9]+/TS val N/' \

@@ -28,8 +28,7 @@ scenario() {
 	# Connection states and timeouts, without the random client ports.
 	echo "connections:"
 	list_connections
-	# C reports counters as of its estimator's last run (every 2 s).
-	sleep 3
+	c_estimator_settle
 	echo "counters:"
 	stats_counts
 	in_director ipvsadm -Ln

@@ -61,8 +61,7 @@ scenario() {
 	in_client bash -c "exec 3>/dev/udp/$VIP/5454; for i in 1 2 3 4; do echo \$i >&3; done"
 	echo "one-packet connections listed: $(in_director ipvsadm -Lcn | grep -c "$VIP:5454")"
 	in_director ipvsadm -Ln -u $VIP:5454
-	# C reports counters as of its estimator's last run (every 2 s).
-	sleep 3
+	c_estimator_settle
 	stats_counts
 	echo "connections:"
 	list_connections

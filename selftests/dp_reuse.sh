@@ -73,7 +73,8 @@ scenario() {
 	in_director ipvsadm -a -u $VIP:53 -r $(rs_addr rs1):53 -m
 	echo "UDP request: $(udp_request)"
 	echo "UDP conntrack entries while connected: $(in_director conntrack -L -p udp 2>/dev/null | grep -c 'dport=53')"
-	sleep 8
+	# The connection expires 6 s after its datagram (its conntrack entry with it).
+	wait_until 15 eval '[ "$(in_director ipvsadm -Lcn | grep -c UDP)" = 0 ]'
 	echo "UDP connections after expiry: $(in_director ipvsadm -Lcn | grep -c UDP)"
 	echo "UDP conntrack entries after expiry: $(in_director conntrack -L -p udp 2>/dev/null | grep -c 'dport=53')"
 	topo_down

@@ -80,7 +80,7 @@ scenario() {
 	echo "counters under traffic: $(counters)"
 	# C zeroes to the counters of its estimator's last run (every 2 s): let one run see all of
 	# the traffic first, or packets from just before ZERO are counted after it.
-	sleep 4
+	c_estimator_settle 4
 	percpu
 	in_director ipvsadm -Z
 	echo "rates after zero: $(rates)"

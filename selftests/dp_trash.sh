@@ -57,7 +57,7 @@ scenario() {
 	# own connection count stays 0. C shows counters as of its estimator's last run (2 s).
 	# Not the real server's line: C stops a trashed destination's estimator, and the
 	# connection count its revival zeroes to is the one of that estimator's last run.
-	sleep 3
+	c_estimator_settle
 	echo "counters of the re-created service:"
 	stats_counts | grep "^TCP $VIP:7 "
 

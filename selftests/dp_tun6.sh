@@ -18,9 +18,9 @@ ns_client=tc$$
 ns_director=td$$
 RS=(rs1 rs2)
 
-in_client() { ip netns exec $ns_client "$@"; }
-in_director() { ip netns exec $ns_director "$@"; }
-in_rs() { local rs=$1; shift; ip netns exec ${rs}t_$$ "$@"; }
+in_client() { in_ns $ns_client "$@"; }
+in_director() { in_ns $ns_director "$@"; }
+in_rs() { local rs=$1; shift; in_ns ${rs}t_$$ "$@"; }
 rs_addr4() { case $1 in rs1) echo 172.16.0.11 ;; rs2) echo 172.16.0.12 ;; esac; }
 rs_addr6() { case $1 in rs1) echo fd01::11 ;; rs2) echo fd01::12 ;; esac; }
 

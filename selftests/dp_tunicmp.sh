@@ -18,7 +18,6 @@ ns_director=td$$
 ns_router=tr$$
 ns_far=tf$$
 
-in_ns() { local ns=$1; shift; ip netns exec $ns "$@"; }
 
 #   client 172.16.0.2 --br0-- director 172.16.0.1 (VIPs on lo)
 #                       `---- router 172.16.0.50 | 172.17.0.1 --1300-- far 172.17.0.2-4 (VIPs on lo)

@@ -7,7 +7,7 @@
 # The hooks rust_ipvs registers in a namespace, one "hook priority function" per line, sorted.
 ipvs_hooks() {
 	local nsexec=()
-	[ -n "$1" ] && nsexec=(ip netns exec "$1")
+	[ -n "$1" ] && nsexec=(in_ns "$1")
 	"${nsexec[@]}" nft list hooks ip | awk '
 		/hook [a-z]+ \{/ { hook = $2 }
 		/rust_ipvs/ { printf "%s %d %s\n", hook, $1, $2 }' | sort
@@ -33,7 +33,7 @@ done
 log "no service, no hooks"
 for ns in "" $ns_before $ns_after; do
 	nsexec=()
-	[ -n "$ns" ] && nsexec=(ip netns exec $ns)
+	[ -n "$ns" ] && nsexec=(in_ns $ns)
 	"${nsexec[@]}" ipvsadm -A -t 10.0.0.1:80 -s rr || fail "ipvsadm -A in '${ns:-init}'"
 	"${nsexec[@]}" ipvsadm -A -u 10.0.0.1:53 -s rr || fail "ipvsadm -A in '${ns:-init}'"
 done
@@ -43,11 +43,11 @@ for ns in "" $ns_before $ns_after; do
 	expect_eq "hooks in namespace '${ns:-init}'" "$want" "$got"
 	log "namespace '${ns:-init}': all six hooks at the C priorities"
 done
-ip netns exec $ns_after ipvsadm -D -t 10.0.0.1:80
+in_ns $ns_after ipvsadm -D -t 10.0.0.1:80
 expect_eq "hooks after deleting one of two services" "$want" "$(ipvs_hooks $ns_after)"
-ip netns exec $ns_after ipvsadm -D -u 10.0.0.1:53
+in_ns $ns_after ipvsadm -D -u 10.0.0.1:53
 expect_eq "hooks after deleting the last service" "" "$(ipvs_hooks $ns_after)"
-ip netns exec $ns_before ipvsadm -C
+in_ns $ns_before ipvsadm -C
 expect_eq "hooks after flush" "" "$(ipvs_hooks $ns_before)"
 expect_eq "hooks of the init namespace unaffected" "$want" "$(ipvs_hooks "")"
 log "hooks go with the last service (delete and flush), per namespace"

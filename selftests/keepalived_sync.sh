@@ -8,8 +8,8 @@
 
 ns_a=ka$$
 ns_b=kb$$
-in_a() { ip netns exec $ns_a "$@"; }
-in_b() { ip netns exec $ns_b "$@"; }
+in_a() { in_ns $ns_a "$@"; }
+in_b() { in_ns $ns_b "$@"; }
 
 # keepalived's configuration for director $1 (a or b) on link $2 with VRRP priority $3.
 write_conf() {
@@ -41,7 +41,7 @@ write_conf() {
 
 # Starts keepalived in director $1's namespace.
 start_ka() {
-	ip netns exec ${2} keepalived -n -D -f /tmp/ka.$1.$$.conf -p /tmp/ka.$1.$$.pid \
+	in_ns ${2} keepalived -n -D -f /tmp/ka.$1.$$.conf -p /tmp/ka.$1.$$.pid \
 		-r /tmp/ka.$1.$$.vrrp.pid -c /tmp/ka.$1.$$.chk.pid >/tmp/ka.$1.$$.log 2>&1 &
 }
 

@@ -1,6 +1,28 @@
 #!/bin/bash
 # Helpers shared by the rust_ipvs selftests (sourced).
 
+# SELFTEST_PROFILE=1 (vm.sh --env SELFTEST_PROFILE=1): at the test's end, the commands that
+# took its time, from a timestamped xtrace (the time from one traced command to the next is
+# charged to the first; what a command substitution runs is charged line by line).
+if [ "${SELFTEST_PROFILE:-0}" = 1 ] && [ -z "${selftest_profile_fd:-}" ]; then
+	exec {selftest_profile_fd}>/tmp/xtrace.$$
+	BASH_XTRACEFD=$selftest_profile_fd
+	PS4='+ ${EPOCHREALTIME} '
+	selftest_profile_report() {
+		set +x
+		awk '$2 ~ /^[0-9]+\.[0-9]+$/ {
+			if (prev != "") { t[prev] += $2 - pt; n[prev]++; all += $2 - pt }
+			cmd = $3; for (i = 4; i <= NF && i <= 8; i++) cmd = cmd " " $i
+			prev = substr(cmd, 1, 70); pt = $2
+		} END {
+			for (c in t) printf "%8.2f %5d %s\n", t[c], n[c], c
+			printf "%8.2f %5d (all)\n", all, 0
+		}' /tmp/xtrace.$$ | sort -rn | head -60 | sed 's/^/profile: /'
+	}
+	trap selftest_profile_report EXIT
+	set -x
+fi
+
 # kselftest exit codes.
 ksft_pass=0
 ksft_fail=1
@@ -84,6 +106,12 @@ differential() {
 	expect_eq "$what (C ip_vs vs rust_ipvs)" "$want" "$got"
 }
 
+# Waits for the C ip_vs's rate estimator to run (every 2 s): C's listings and ZERO use the
+# counters as of its last run, rust_ipvs's are current (no wait).
+c_estimator_settle() {
+	if [ -d /sys/module/ip_vs ]; then sleep "${1:-3}"; fi
+}
+
 # Unloads the implementation a scenario ran with; if it cannot be (a scenario that failed
 # halfway leaves its namespaces and services behind), fails with what the scenario printed.
 unload_after() {
@@ -150,6 +178,39 @@ kmemleak_check() {
 }
 
 # Network namespace helpers: names carry the test's pid so tests never collide.
+
+# Runs a command in network namespace NS (made by ns_add). nsenter joins the namespace alone:
+# `ip netns exec` also unshares the mount namespace and mounts a sysfs of NS's devices, which
+# made it 70 ms a command under TCG against nsenter's 13. /sys/class/net therefore shows the
+# initial namespace's devices: read a namespace's devices with `ip -n NS`. The command goes
+# by its path, as busybox's nsenter would run its own applet of a name it has (ip, timeout).
+in_ns() {
+	local ns=$1 cmd
+	shift
+	cmd=$1
+	shift
+	# The path from bash's table of commands (no subshell).
+	[[ $cmd == */* ]] || ! hash "$cmd" 2>/dev/null || cmd=${BASH_CMDS[$cmd]}
+	nsenter --net=/run/netns/$ns "$cmd" "$@"
+}
+
+# Runs ip commands (each argument one, as "link set lo up") in one ip process (one is about
+# 75 ms under TCG), in namespace NS or with "-" in the test's own; fails the test on an error.
+ip_batch() {
+	local ns=$1 out
+	shift
+	local opts=(-batch -)
+	[ "$ns" = - ] || opts=(-n "$ns" -batch -)
+	out=$(printf '%s\n' "$@" | ip "${opts[@]}" 2>&1) || { echo "$out"; fail "ip -batch in $ns: $*"; }
+}
+
+# Kills what runs in the namespaces named and deletes them (those already gone are skipped).
+ns_del() {
+	printf 'netns pids %s\n' "$@" | ip -force -batch - 2>/dev/null | xargs -r kill 2>/dev/null
+	printf 'netns del %s\n' "$@" | ip -force -batch - 2>/dev/null
+	true
+}
+
 ns_add() {
 	ip netns add "$1" || fail "ip netns add $1"
 	ip -n "$1" link set lo up

@@ -16,7 +16,7 @@ for i in $(seq $pairs); do
 	ip -n $b addr add 10.9.0.2/24 dev veth0
 	ip -n $a link set veth0 up
 	ip -n $b link set veth0 up
-	ip netns exec $a ping -c 1 -W 2 10.9.0.2 >/dev/null || fail "ping through veth in namespace pair $i"
+	in_ns $a ping -c 1 -W 2 10.9.0.2 >/dev/null || fail "ping through veth in namespace pair $i"
 	ip netns del $a
 	ip netns del $b
 done

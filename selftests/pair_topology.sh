@@ -49,8 +49,8 @@ SYNC_BACKUP_ID=${SYNC_BACKUP_ID:-$SYNC_ID}
 sync_ns_client=pcl$$
 
 # Runs a command in the client's or a real server's namespace (guest a).
-in_pclient() { ip netns exec $sync_ns_client "$@"; }
-in_prs() { local rs=$1; shift; ip netns exec p${rs}_$$ "$@"; }
+in_pclient() { in_ns $sync_ns_client "$@"; }
+in_prs() { local rs=$1; shift; in_ns p${rs}_$$ "$@"; }
 
 # A real server's address.
 sync_rs_addr() { case $1 in rs1) echo 10.0.0.11 ;; rs2) echo 10.0.0.12 ;; esac; }

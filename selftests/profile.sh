@@ -20,7 +20,7 @@ tcp_port=8080
 udp_port=9000
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6
 command -v perf >/dev/null || skip "no perf in the guest (install linux-perf on the host)"
-bench=$(command -v ipvsbench || echo /selftests/.ipvsbench)
+bench=$(command -v ipvsbench)
 [ -x "$bench" ] || skip "no ipvsbench in the guest"
 
 # Samples the whole guest while "$@" runs; prints the command's output, then the samples of
@@ -83,13 +83,13 @@ run() {
 	done
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
 	echo "=== $impl: TCP connect/request/close, $secs s"
-	PER_FIELD=conns profiled ip netns exec $topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
+	PER_FIELD=conns profiled in_ns $topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
 		--seconds "$secs" --threads 2
 	echo "=== $impl: $flows new UDP flows"
-	PER_FIELD=sent profiled ip netns exec $topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
+	PER_FIELD=sent profiled in_ns $topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
 		--count "$flows" --source $client_sources
 	echo "=== $impl: $syns spoofed SYNs"
-	PER_FIELD=sent profiled ip netns exec $topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
+	PER_FIELD=sent profiled in_ns $topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count

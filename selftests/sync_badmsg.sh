@@ -9,7 +9,7 @@
 
 ns_m=fm$$
 ns_b=fb$$
-in_b() { ip netns exec $ns_b "$@"; }
+in_b() { in_ns $ns_b "$@"; }
 
 # Hex helpers: big-endian fields and IPv4 addresses as \x escapes.
 h8() { printf '\\x%02x' "$1"; }
@@ -41,7 +41,7 @@ msg0() {
 }
 
 send() {
-	printf "$1" | ip netns exec $ns_m socat -u - \
+	printf "$1" | in_ns $ns_m socat -u - \
 		UDP-DATAGRAM:224.0.0.81:8848,ip-multicast-if=10.251.0.1,bind=10.251.0.1
 }
 

@@ -31,27 +31,27 @@ attach() {
 # The services of director $1: the echo service, and a persistent one whose real servers
 # are added in the order $2 $3 (rr starts with the one added last, as C lists them).
 services() {
-	ip netns exec $1 ipvsadm -A -t $VIP:80 -s rr
-	ip netns exec $1 ipvsadm -a -t $VIP:80 -r 10.0.0.21:80 -g
-	ip netns exec $1 ipvsadm -A -t $VIP:81 -s rr -p 300
-	ip netns exec $1 ipvsadm -a -t $VIP:81 -r $2:81 -g
-	ip netns exec $1 ipvsadm -a -t $VIP:81 -r $3:81 -g
+	in_ns $1 ipvsadm -A -t $VIP:80 -s rr
+	in_ns $1 ipvsadm -a -t $VIP:80 -r 10.0.0.21:80 -g
+	in_ns $1 ipvsadm -A -t $VIP:81 -s rr -p 300
+	in_ns $1 ipvsadm -a -t $VIP:81 -r $2:81 -g
+	in_ns $1 ipvsadm -a -t $VIP:81 -r $3:81 -g
 }
 
 # One request to the persistent service: the real server's name.
 persistent_request() {
-	ip netns exec $cl socat -T 10 - TCP:$VIP:81,connect-timeout=3 </dev/null 2>&1
+	in_ns $cl socat -T 10 - TCP:$VIP:81,connect-timeout=3 </dev/null 2>&1
 }
 
 # Whether director B holds the client's persistence template.
 b_has_template() {
-	ip netns exec $db ipvsadm -Lcn | awk -v v=$VIP:81 '$4 == "10.0.0.2:0" && $5 == v' |
+	in_ns $db ipvsadm -Lcn | awk -v v=$VIP:81 '$4 == "10.0.0.2:0" && $5 == v' |
 		grep -q .
 }
 
 # Whether director B holds the client's connection in ESTABLISHED.
 b_has_it() {
-	ip netns exec $db ipvsadm -Lcn |
+	in_ns $db ipvsadm -Lcn |
 		awk -v v=$VIP:80 '$3 == "ESTABLISHED" && $4 == "10.0.0.2:40080" && $5 == v' | grep -q .
 }
 
@@ -75,13 +75,13 @@ scenario() {
 	local r
 	for r in $rs $rs2; do
 		ip -n $r addr add $VIP/32 dev lo
-		ip netns exec $r sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+		in_ns $r sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2
 	done
-	ip netns exec $rs socat TCP-LISTEN:80,fork,reuseaddr EXEC:cat </dev/null >/dev/null 2>&1 &
-	ip netns exec $rs ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
+	in_ns $rs socat TCP-LISTEN:80,fork,reuseaddr EXEC:cat </dev/null >/dev/null 2>&1 &
+	in_ns $rs ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
 		--reply $'rs1\n' </dev/null >/dev/null 2>&1 &
-	ip netns exec $rs2 ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
+	in_ns $rs2 ipvsbench server --tcp-port 81 --udp-port 5381 --threads 1 \
 		--reply $'rs2\n' </dev/null >/dev/null 2>&1 &
 	ip link add sy0 netns $da type veth peer name sy1 netns $db
 	ip -n $da addr add 10.251.0.1/24 dev sy0
@@ -90,16 +90,16 @@ scenario() {
 	ip -n $db link set sy1 up
 	services $da 10.0.0.21 10.0.0.22
 	services $db 10.0.0.22 10.0.0.21
-	ip netns exec $db ipvsadm --start-daemon backup --mcast-interface sy1
-	ip netns exec $da ipvsadm --start-daemon master --mcast-interface sy0
+	in_ns $db ipvsadm --start-daemon backup --mcast-interface sy1
+	in_ns $da ipvsadm --start-daemon master --mcast-interface sy0
 	ip -n $da addr add $VIP/32 dev lan
-	wait_until 10 eval "ip netns exec $rs ss -ltn | grep -q ':80 '"
-	wait_until 10 eval "ip netns exec $rs ss -ltn | grep -q ':81 '"
-	wait_until 10 eval "ip netns exec $rs2 ss -ltn | grep -q ':81 '"
+	wait_until 10 eval "in_ns $rs ss -ltn | grep -q ':80 '"
+	wait_until 10 eval "in_ns $rs ss -ltn | grep -q ':81 '"
+	wait_until 10 eval "in_ns $rs2 ss -ltn | grep -q ':81 '"
 	echo "persistent, through A: $(persistent_request)"
 	wait_until 20 b_has_template
 
-	coproc CL { ip netns exec $cl socat - TCP:$VIP:80,sourceport=40080 2>&1; }
+	coproc CL { in_ns $cl socat - TCP:$VIP:80,sourceport=40080 2>&1; }
 	echo "through A: $(say one) $(say two)"
 	wait_until 20 b_has_it
 	# The address moves: A lets it go, B takes it, the client learns B's address.
@@ -110,19 +110,19 @@ scenario() {
 	echo "persistent, through B: $(persistent_request)"
 	# backup_only: while its backup daemon runs, B does not balance (its own stack answers
 	# the virtual address, which has no listener); off again, it does.
-	ip netns exec $db sysctl -qw net.ipv4.vs.backup_only=1
+	in_ns $db sysctl -qw net.ipv4.vs.backup_only=1
 	echo "B backup_only: $(persistent_request | grep -o 'Connection refused')"
-	ip netns exec $db sysctl -qw net.ipv4.vs.backup_only=0
+	in_ns $db sysctl -qw net.ipv4.vs.backup_only=0
 	echo "B balancing again: $(persistent_request)"
 	echo "B's echo connection and template:"
-	ip netns exec $db ipvsadm -Lcn |
+	in_ns $db ipvsadm -Lcn |
 		awk 'NR > 2 && ($4 == "10.0.0.2:40080" || $4 ~ /:0$/) { print $1, $3, $4, $5, $6 }' | sort
 	echo "B's real servers:"
-	ip netns exec $db ipvsadm -Ln | awk '/->.*Route/ { print $2, $3, $4 }'
+	in_ns $db ipvsadm -Ln | awk '/->.*Route/ { print $2, $3, $4 }'
 	eval "exec ${CL[1]}>&-"
 	wait "$CL_PID" 2>/dev/null
-	ip netns exec $da ipvsadm --stop-daemon master
-	ip netns exec $db ipvsadm --stop-daemon backup
+	in_ns $da ipvsadm --stop-daemon master
+	in_ns $db ipvsadm --stop-daemon backup
 	local ns
 	for ns in $rs $rs2 $cl $da $db $sw; do
 		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null

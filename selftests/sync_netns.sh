@@ -9,7 +9,7 @@
 . ./topology.sh
 
 ns_backup=bk$$
-in_backup() { ip netns exec $ns_backup "$@"; }
+in_backup() { in_ns $ns_backup "$@"; }
 
 # Protocol, state, client address, virtual service and real server of each connection or
 # template of a director, sorted.

@@ -18,7 +18,7 @@ r() { echo "$1: $(tr '\t' ' ' </proc/sys/net/ipv4/vs/$1)"; }
 
 scenario() {
 	ns_add $ns
-	ip netns exec $ns bash -c "$(declare -f w r); $(declare -f body); body"
+	in_ns $ns bash -c "$(declare -f w r); $(declare -f body); body"
 	ip netns del $ns
 }
 

@@ -15,32 +15,30 @@ topo_real_servers=(rs1 rs2 rs3)
 VIP=10.0.0.1
 
 # Runs a command in a namespace of the topology.
-in_client() { ip netns exec $topo_ns_client "$@"; }
-in_director() { ip netns exec $topo_ns_director "$@"; }
-in_rs() { local rs=$1; shift; ip netns exec ${rs}_$$ "$@"; }
+in_client() { in_ns $topo_ns_client "$@"; }
+in_director() { in_ns $topo_ns_director "$@"; }
+in_rs() { local rs=$1; shift; in_ns ${rs}_$$ "$@"; }
 
 # Builds the namespaces, links, addresses, routes and the real servers' listeners.
+# (One ip process per namespace: ip_batch.)
 topo_up() {
-	ns_add $topo_ns_client
-	ns_add $topo_ns_director
-	ip link add c0 netns $topo_ns_client type veth peer name d0 netns $topo_ns_director
-	ip -n $topo_ns_client addr add 10.0.0.2/24 dev c0
-	ip -n $topo_ns_client link set c0 up
-	ip -n $topo_ns_client route add default via 10.0.0.1
-	ip -n $topo_ns_director addr add 10.0.0.1/24 dev d0
-	ip -n $topo_ns_director link set d0 up
-	ip -n $topo_ns_director link add br0 type bridge
-	ip -n $topo_ns_director addr add 172.16.0.1/24 dev br0
-	ip -n $topo_ns_director link set br0 up
-	in_director sysctl -qw net.ipv4.ip_forward=1
-	local i=11 rs
+	local i=11 rs links=() ports=()
 	for rs in "${topo_real_servers[@]}"; do
-		ns_add ${rs}_$$
-		ip link add eth0 netns ${rs}_$$ type veth peer name v$rs netns $topo_ns_director
-		ip -n $topo_ns_director link set v$rs master br0 up
-		ip -n ${rs}_$$ addr add 172.16.0.$i/24 dev eth0
-		ip -n ${rs}_$$ link set eth0 up
-		ip -n ${rs}_$$ route add default via 172.16.0.1
+		links+=("netns add ${rs}_$$"
+			"link add eth0 netns ${rs}_$$ type veth peer name v$rs netns $topo_ns_director")
+		ports+=("link set v$rs master br0 up")
+	done
+	ip_batch - "netns add $topo_ns_client" "netns add $topo_ns_director" \
+		"link add c0 netns $topo_ns_client type veth peer name d0 netns $topo_ns_director" \
+		"${links[@]}"
+	ip_batch $topo_ns_client "link set lo up" "addr add 10.0.0.2/24 dev c0" "link set c0 up" \
+		"route add default via 10.0.0.1"
+	ip_batch $topo_ns_director "link set lo up" "addr add 10.0.0.1/24 dev d0" "link set d0 up" \
+		"link add br0 type bridge" "addr add 172.16.0.1/24 dev br0" "link set br0 up" "${ports[@]}"
+	in_director sysctl -qw net.ipv4.ip_forward=1
+	for rs in "${topo_real_servers[@]}"; do
+		ip_batch ${rs}_$$ "link set lo up" "addr add 172.16.0.$i/24 dev eth0" "link set eth0 up" \
+			"route add default via 172.16.0.1"
 		# TCP 80 and UDP 53 answer with the server's name: one process, no shell per
 		# request (a fork per datagram could take seconds on a loaded debug kernel).
 		in_rs $rs ipvsbench server --tcp-port 80 --udp-port 53 --udp-reply --threads 2 \
@@ -200,18 +198,10 @@ upload() {
 
 # Tears the topology down.
 topo_down() {
-	local rs ns
-	for rs in "${topo_real_servers[@]}"; do
-		ip netns pids ${rs}_$$ 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del ${rs}_$$ 2>/dev/null
-		rm -f "$(responder_count_file $rs)"
-	done
+	local rs
 	# Processes left in them would keep the namespaces, and their services, alive.
-	for ns in $topo_ns_client $topo_ns_director; do
-		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del $ns 2>/dev/null
-	done
-	true
+	ns_del "${topo_real_servers[@]/%/_$$}" $topo_ns_client $topo_ns_director
+	for rs in "${topo_real_servers[@]}"; do rm -f "$(responder_count_file $rs)"; done
 }
 
 # COUNT connections to $VIP:PORT from the client addresses in $CLIENTS (comma-separated) in

@@ -12,34 +12,32 @@ ns_director=d6$$
 RS=(rs1 rs2 rs3)
 
 # Commands in the client's, the director's and a real server's namespace.
-in_client() { ip netns exec $ns_client "$@"; }
-in_director() { ip netns exec $ns_director "$@"; }
-in_rs() { local rs=$1; shift; ip netns exec ${rs}6_$$ "$@"; }
+in_client() { in_ns $ns_client "$@"; }
+in_director() { in_ns $ns_director "$@"; }
+in_rs() { local rs=$1; shift; in_ns ${rs}6_$$ "$@"; }
 # The address of a real server.
 rs_addr() { case $1 in rs1) echo fd01::11 ;; rs2) echo fd01::12 ;; rs3) echo fd01::13 ;; esac; }
 
 # Builds the topology and waits for the real servers' responders.
 topology_up() {
-	local rs i=11
-	ns_add $ns_client
-	ns_add $ns_director
-	ip link add c0 netns $ns_client type veth peer name d0 netns $ns_director
-	for a in fd00::2 fd00::10 fd00::11; do ip -n $ns_client addr add $a/64 dev c0 nodad; done
-	ip -n $ns_client link set c0 up
-	ip -n $ns_client route add default via $VIP
-	ip -n $ns_director addr add $VIP/64 dev d0 nodad
-	ip -n $ns_director link set d0 up
-	ip -n $ns_director link add br0 type bridge
-	ip -n $ns_director addr add fd01::1/64 dev br0 nodad
-	ip -n $ns_director link set br0 up
+	local rs i=11 links=() ports=()
+	for rs in "${RS[@]}"; do
+		links+=("netns add ${rs}6_$$"
+			"link add eth0 netns ${rs}6_$$ type veth peer name v$rs netns $ns_director")
+		ports+=("link set v$rs master br0 up")
+	done
+	ip_batch - "netns add $ns_client" "netns add $ns_director" \
+		"link add c0 netns $ns_client type veth peer name d0 netns $ns_director" "${links[@]}"
+	ip_batch $ns_client "link set lo up" "addr add fd00::2/64 dev c0 nodad" \
+		"addr add fd00::10/64 dev c0 nodad" "addr add fd00::11/64 dev c0 nodad" "link set c0 up" \
+		"route add default via $VIP"
+	ip_batch $ns_director "link set lo up" "addr add $VIP/64 dev d0 nodad" "link set d0 up" \
+		"link add br0 type bridge" "addr add fd01::1/64 dev br0 nodad" "link set br0 up" \
+		"${ports[@]}"
 	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
 	for rs in "${RS[@]}"; do
-		ns_add ${rs}6_$$
-		ip link add eth0 netns ${rs}6_$$ type veth peer name v$rs netns $ns_director
-		ip -n $ns_director link set v$rs master br0 up
-		ip -n ${rs}6_$$ addr add fd01::$i/64 dev eth0 nodad
-		ip -n ${rs}6_$$ link set eth0 up
-		ip -n ${rs}6_$$ route add default via fd01::1
+		ip_batch ${rs}6_$$ "link set lo up" "addr add fd01::$i/64 dev eth0 nodad" \
+			"link set eth0 up" "route add default via fd01::1"
 		in_rs $rs ipvsbench server --bind :: --tcp-port 8080 --udp-port 8053 --threads 1 \
 			--reply "$rs"$'\n' --udp-reply </dev/null >/dev/null 2>&1 &
 		i=$((i + 1))
@@ -53,12 +51,7 @@ exited() { ! kill -0 "$1" 2>/dev/null; }
 
 # Removes the topology, killing what runs in it.
 topology_down() {
-	local ns
-	for ns in $ns_client $ns_director "${RS[@]/%/6_$$}"; do
-		ip netns pids $ns 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del $ns 2>/dev/null
-	done
-	true
+	ns_del $ns_client $ns_director "${RS[@]/%/6_$$}"
 }
 
 # socat's messages without their time and process id.
@@ -91,7 +84,7 @@ list_connections6() {
 # The counters of every service and real server after C's estimator tick (every 2 s): TCP's
 # packet counts (retransmissions, delayed acknowledgements) as seen or not.
 stats_counts6() {
-	sleep 3
+	c_estimator_settle
 	in_director ipvsadm -Ln --stats | awk 'NR > 3 {
 		if ($1 != "->") proto = $1
 		in_pkts = $4; out_pkts = $5
