@@ -5,12 +5,21 @@
 . ./lib.sh
 . ./topology.sh
 
-# Keeps clients busy until the given file exists.
+# Keeps a client busy until the file $1 exists, adding a line to the file $2 after each TCP
+# and UDP request.
 traffic() {
 	while [ ! -e "$1" ]; do
 		tcp_request >/dev/null 2>&1
 		udp_request >/dev/null 2>&1
+		echo >>"$2"
 	done
+}
+
+# Whether every client's count file (the arguments after N) has at least N lines.
+rounds_done() {
+	local n=$1 f
+	shift
+	for f in "$@"; do [ "$(wc -l <"$f")" -ge "$n" ] || return 1; done
 }
 
 setup_service() {
@@ -28,11 +37,16 @@ for what in netns module; do
 	topo_up
 	setup_service
 	[ "$(tcp_request)" = rs3 ] || fail "no traffic through the service before the $what teardown"
-	traffic $stop &
+	counts=(/tmp/rounds.$$.$what.1 /tmp/rounds.$$.$what.2)
+	: >"${counts[0]}"
+	: >"${counts[1]}"
+	traffic $stop "${counts[0]}" &
 	pid=$!
-	traffic $stop &
+	traffic $stop "${counts[1]}" &
 	pid2=$!
-	sleep 3
+	# Two rounds of each client through the service, then the teardown, then one more round
+	# of each against what is left.
+	wait_until 60 rounds_done 2 "${counts[@]}"
 	case $what in
 	netns)
 		ip netns del $topo_ns_director
@@ -43,10 +57,11 @@ for what in netns module; do
 		log "unloaded rust_ipvs with traffic flowing"
 		;;
 	esac
-	sleep 2
+	wait_until 60 rounds_done $(($(wc -l <"${counts[0]}") + 1)) "${counts[0]}"
+	wait_until 60 rounds_done $(($(wc -l <"${counts[1]}") + 1)) "${counts[1]}"
 	touch $stop
 	wait $pid $pid2
-	rm -f $stop
+	rm -f $stop "${counts[@]}"
 	topo_down
 	[ -d /sys/module/rust_ipvs ] || IPVS_IMPL=rust ipvs_load
 done
