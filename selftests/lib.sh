@@ -161,22 +161,6 @@ ipvs_unload() {
 	return 0
 }
 
-# Reports kmemleak findings since the last "clear"; fails the test on any.
-# kmemleak only reports objects older than ~5 s: scan, wait, scan again.
-kmemleak_check() {
-	local f=/sys/kernel/debug/kmemleak report
-	[ -w $f ] || { log "kmemleak not available"; return 0; }
-	echo scan >$f
-	sleep 6
-	echo scan >$f
-	report=$(cat $f)
-	if [ -n "$report" ]; then
-		echo "$report" | head -60
-		fail "kmemleak reports unreferenced objects"
-	fi
-	echo clear >$f
-}
-
 # Network namespace helpers: names carry the test's pid so tests never collide.
 
 # Runs a command in network namespace NS (made by ns_add). nsenter joins the namespace alone:
