@@ -188,6 +188,23 @@ ip_batch() {
 	out=$(printf '%s\n' "$@" | ip "${opts[@]}" 2>&1) || { echo "$out"; fail "ip -batch in $ns: $*"; }
 }
 
+# The namespaces and links of a star topology: CLIENT's c0 to DIRECTOR's d0, and each real
+# server RS's eth0 (in namespace RS$SUFFIX) to the director's vRS, a port of its bridge br0;
+# the director's links are up (the caller adds the addresses and the other namespaces' links).
+star_links() {
+	local client=$1 director=$2 suffix=$3 rs links=() ports=()
+	shift 3
+	for rs; do
+		links+=("netns add $rs$suffix"
+			"link add eth0 netns $rs$suffix type veth peer name v$rs netns $director")
+		ports+=("link set v$rs master br0 up")
+	done
+	ip_batch - "netns add $client" "netns add $director" \
+		"link add c0 netns $client type veth peer name d0 netns $director" "${links[@]}"
+	ip_batch $director "link set lo up" "link set d0 up" "link add br0 type bridge" \
+		"link set br0 up" "${ports[@]}"
+}
+
 # Kills what runs in the namespaces named and deletes them (those already gone are skipped).
 ns_del() {
 	printf 'netns pids %s\n' "$@" | ip -force -batch - 2>/dev/null | xargs -r kill 2>/dev/null

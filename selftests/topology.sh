@@ -22,19 +22,11 @@ in_rs() { local rs=$1; shift; in_ns ${rs}_$$ "$@"; }
 # Builds the namespaces, links, addresses, routes and the real servers' listeners.
 # (One ip process per namespace: ip_batch.)
 topo_up() {
-	local i=11 rs links=() ports=()
-	for rs in "${topo_real_servers[@]}"; do
-		links+=("netns add ${rs}_$$"
-			"link add eth0 netns ${rs}_$$ type veth peer name v$rs netns $topo_ns_director")
-		ports+=("link set v$rs master br0 up")
-	done
-	ip_batch - "netns add $topo_ns_client" "netns add $topo_ns_director" \
-		"link add c0 netns $topo_ns_client type veth peer name d0 netns $topo_ns_director" \
-		"${links[@]}"
+	local i=11 rs
+	star_links $topo_ns_client $topo_ns_director _$$ "${topo_real_servers[@]}"
 	ip_batch $topo_ns_client "link set lo up" "addr add 10.0.0.2/24 dev c0" "link set c0 up" \
 		"route add default via 10.0.0.1"
-	ip_batch $topo_ns_director "link set lo up" "addr add 10.0.0.1/24 dev d0" "link set d0 up" \
-		"link add br0 type bridge" "addr add 172.16.0.1/24 dev br0" "link set br0 up" "${ports[@]}"
+	ip_batch $topo_ns_director "addr add 10.0.0.1/24 dev d0" "addr add 172.16.0.1/24 dev br0"
 	in_director sysctl -qw net.ipv4.ip_forward=1
 	for rs in "${topo_real_servers[@]}"; do
 		ip_batch ${rs}_$$ "link set lo up" "addr add 172.16.0.$i/24 dev eth0" "link set eth0 up" \

@@ -20,20 +20,12 @@ rs_addr() { case $1 in rs1) echo fd01::11 ;; rs2) echo fd01::12 ;; rs3) echo fd0
 
 # Builds the topology and waits for the real servers' responders.
 topology_up() {
-	local rs i=11 links=() ports=()
-	for rs in "${RS[@]}"; do
-		links+=("netns add ${rs}6_$$"
-			"link add eth0 netns ${rs}6_$$ type veth peer name v$rs netns $ns_director")
-		ports+=("link set v$rs master br0 up")
-	done
-	ip_batch - "netns add $ns_client" "netns add $ns_director" \
-		"link add c0 netns $ns_client type veth peer name d0 netns $ns_director" "${links[@]}"
+	local rs i=11
+	star_links $ns_client $ns_director 6_$$ "${RS[@]}"
 	ip_batch $ns_client "link set lo up" "addr add fd00::2/64 dev c0 nodad" \
 		"addr add fd00::10/64 dev c0 nodad" "addr add fd00::11/64 dev c0 nodad" "link set c0 up" \
 		"route add default via $VIP"
-	ip_batch $ns_director "link set lo up" "addr add $VIP/64 dev d0 nodad" "link set d0 up" \
-		"link add br0 type bridge" "addr add fd01::1/64 dev br0 nodad" "link set br0 up" \
-		"${ports[@]}"
+	ip_batch $ns_director "addr add $VIP/64 dev d0 nodad" "addr add fd01::1/64 dev br0 nodad"
 	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
 	for rs in "${RS[@]}"; do
 		ip_batch ${rs}6_$$ "link set lo up" "addr add fd01::$i/64 dev eth0 nodad" \
