@@ -9,7 +9,8 @@
 # samples in total, of the module and idle, per completed connection (absolute costs, which
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
-# PROFILE_PARTS (data,control) picks the parts.
+# PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
+# hottest instructions (symbol+offset); PROFILE_IMPLS (c rust) the implementations.
 . ./lib.sh
 . ./topology.sh
 
@@ -50,6 +51,15 @@ profiled() {
 	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
 		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 |
 		awk '{ printf "  %6d %s\n", $2, $NF }'
+	if [ "${PROFILE_HOT:-0}" -gt 0 ]; then
+		# The module's hottest instructions, as symbol+offset (to read against
+		# `objdump -d rust_ipvs.ko` on the host).
+		echo "module hot spots:"
+		perf script -i $data -G -F ip,sym,symoff,dso --kallsyms=/proc/kallsyms 2>/dev/null |
+			awk '/\/(ip_vs|rust_ipvs|ip_vs_rr)\.ko\)$/ { n[$2]++ }
+				END { for (s in n) printf "  %6d %s\n", n[s], s }' |
+			sort -rn | head -"$PROFILE_HOT"
+	fi
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
 }
 
@@ -83,13 +93,13 @@ run() {
 	done
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
 	echo "=== $impl: TCP connect/request/close, $secs s"
-	PER_FIELD=conns profiled in_ns $topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
+	PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
 		--seconds "$secs" --threads 2
 	echo "=== $impl: $flows new UDP flows"
-	PER_FIELD=sent profiled in_ns $topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
+	PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
 		--count "$flows" --source $client_sources
 	echo "=== $impl: $syns spoofed SYNs"
-	PER_FIELD=sent profiled in_ns $topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
+	PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
@@ -117,6 +127,7 @@ control() {
 	rm -f $rules
 }
 
-run c
-run rust
+for impl in ${PROFILE_IMPLS:-c rust}; do
+	run "$impl"
+done
 exit $ksft_pass
