@@ -75,32 +75,22 @@ fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
 /// destination's, the service's the destination is in now (a destination revived into a
 /// re-created service counts there, as C's `dest->svc`) and the namespace's; none while the
 /// destination is not available (deleted, on the trash list), as in C.
-fn counters<'a>(
-    ipvs: &'a Ipvs,
-    conn: &'a Conn,
-    guard: &'a Guard,
-) -> impl Iterator<Item = &'a Stats> {
+fn counters<'a>(ipvs: &'a Ipvs, conn: &'a Conn, guard: &'a Guard) -> [Option<&'a Stats>; 3] {
     let dest = conn.dest.as_deref().filter(|d| d.available.load(Relaxed));
     [
         dest.map(|d| &d.stats),
         dest.and_then(|d| d.service_stats.get(guard)),
         dest.map(|_| &ipvs.total),
     ]
-    .into_iter()
-    .flatten()
 }
 
 /// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
 fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
-    for stats in counters(ipvs, conn, guard) {
-        stats.count_in(bytes);
-    }
+    Stats::count_in(counters(ipvs, conn, guard), bytes);
 }
 
 /// Counts a real server packet (`ip_vs_out_stats`), inside the hook's read-side section
 /// `guard`.
 fn out_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
-    for stats in counters(ipvs, conn, guard) {
-        stats.count_out(bytes);
-    }
+    Stats::count_out(counters(ipvs, conn, guard), bytes);
 }

@@ -483,6 +483,7 @@ impl SyncState {
 
     /// Whether a backup daemon runs and `backup_only` says the director only backs up
     /// (`sysctl_backup_only`): its hooks then pass everything.
+    #[inline]
     pub(crate) fn backup_only(&self, sysctl: &Sysctls) -> bool {
         if !sysctl.enabled(Sysctl::BackupOnly) {
             return false;

@@ -458,12 +458,13 @@ pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>
     if ipvs.sync.backup_only(&ipvs.sysctl) {
         return Verdict::Accept;
     }
+    // Everything routed passes here: the protocol is checked first, as in C.
+    let Some(iph) = IpHeader::parse(&skb).filter(IpHeader::is_icmp) else {
+        return Verdict::Accept;
+    };
     let guard = rcu::read_lock();
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
-    match IpHeader::parse(&skb) {
-        Some(iph) if iph.is_icmp() => request_icmp(ipvs, net, conns, &guard, skb, &iph, hook),
-        _ => Verdict::Accept,
-    }
+    request_icmp(ipvs, net, conns, &guard, skb, &iph, hook)
 }

@@ -39,7 +39,8 @@ use kernel::sync::{
 
 /// `ip_vs_out_hook`: real-server packets back to a client.
 pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
-    if skb.ipvs_property() || !skb.has_dst() {
+    let flags = skb.hook_flags();
+    if flags.ipvs_property || !flags.has_dst {
         return Verdict::Accept;
     }
     let guard = rcu::read_lock();

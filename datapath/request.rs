@@ -46,10 +46,11 @@ use kernel::sync::{
 
 /// `ip_vs_in_hook`: client packets to a virtual service.
 pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
-    if skb.ipvs_property() {
+    let flags = skb.hook_flags();
+    if flags.ipvs_property {
         return Verdict::Accept;
     }
-    if (skb.pkt_type() != PACKET_HOST && hook != HookPoint::LocalOut) || !skb.has_dst() {
+    if (flags.pkt_type != PACKET_HOST && hook != HookPoint::LocalOut) || !flags.has_dst {
         return Verdict::Accept;
     }
     // A backup director that only backs up passes everything (`sysctl_backup_only`).

@@ -10,6 +10,7 @@ use kernel::{
     ffi::{
         c_int, //
         c_uint,
+        c_void,
     },
     prelude::*,
     sync::Arc,
@@ -146,11 +147,22 @@ impl Net {
     /// `T` is the module's per-namespace state type: the one whose [`init`] filled the slot
     /// ([`super::callbacks`] instantiates every callback with the same type).
     pub(super) unsafe fn state<T: PernetState>(&self) -> Option<&T> {
+        // SAFETY: `rust_ipvs_net_slot` returns this module's `net_generic` slot of this
+        // namespace; `T` is as the caller says.
+        unsafe { self.state_in::<T>(shim::rust_ipvs_net_slot(self.as_ptr())) }
+    }
+
+    /// [`Net::state`] read from `slot`.
+    ///
+    /// # Safety
+    ///
+    /// As [`Net::state`], and `slot` is this module's `net_generic` slot of this namespace.
+    pub(super) unsafe fn state_in<T: PernetState>(&self, slot: *mut *mut c_void) -> Option<&T> {
         // The init callback fills the slot with a pointer from `Arc::into_raw` before it
         // registers anything that could call this.
-        // SAFETY: `rust_ipvs_net_slot` returns this module's `net_generic` slot, which exists
-        // while the namespace lives (type invariant).
-        let slot = unsafe { *shim::rust_ipvs_net_slot(self.as_ptr()) };
+        // SAFETY: the slot exists while the namespace lives (type invariant; the caller
+        // names this namespace's slot).
+        let slot = unsafe { *slot };
         if slot.is_null() {
             return None;
         }

@@ -152,15 +152,18 @@ pub(crate) unsafe fn run_hook<T: Hooks>(
     kind: HookKind,
 ) -> c_uint {
     let state = state.cast::<shim::NfHookState>();
+    let mut net = core::ptr::null_mut();
+    let mut hook: c_uint = 0;
     // SAFETY: `state` is valid during the hook (caller), and so is the namespace it names:
-    // hooks are unregistered before a namespace is dismantled.
-    let net = unsafe { Net::from_raw(shim::rust_ipvs_hook_state_net(state)) };
-    // SAFETY: as above.
-    let hook = HookPoint::from_raw(unsafe { shim::rust_ipvs_hook_state_hook(state) });
+    // hooks are unregistered before a namespace is dismantled; both outputs are writable.
+    let slot = unsafe { shim::rust_ipvs_hook_state_slot(state, &mut net, &mut hook) };
+    // SAFETY: as above, `net` is the hook's live namespace.
+    let net = unsafe { Net::from_raw(net) };
+    let hook = HookPoint::from_raw(hook);
     // SAFETY: the caller passes the packet this hook owns until it returns a verdict.
     let skb = unsafe { Skb::from_raw(skb) };
-    // SAFETY: `T` is the module's state type (caller).
-    let Some(ipvs) = (unsafe { net.state::<T>() }) else {
+    // SAFETY: `T` is the module's state type (caller) and `slot` the namespace's slot.
+    let Some(ipvs) = (unsafe { net.state_in::<T>(slot) }) else {
         return Verdict::Accept.as_raw();
     };
     match kind {

@@ -9,7 +9,14 @@
 
 use super::shim;
 use core::ptr::NonNull;
-use kernel::{bindings, ffi::c_int, prelude::*};
+use kernel::{
+    bindings,
+    ffi::{
+        c_int, //
+        c_uint,
+    },
+    prelude::*,
+};
 
 /// `N` counters per CPU.
 ///
@@ -55,6 +62,45 @@ impl<const N: usize> PerCpuCounters<N> {
         // SAFETY: both are per-CPU addresses of counters below `N` (type invariant);
         // `this_cpu_add` is safe in any context.
         unsafe { shim::rust_ipvs_this_cpu_add_u64_pair(counter, value, counter2, value2) };
+    }
+
+    /// [`PerCpuCounters::add2`] on each of `sets` that is present, in one call: a packet
+    /// adds to its destination's, service's and namespace's counters together.
+    pub(crate) fn add2_each<const K: usize>(
+        sets: [Option<&Self>; K],
+        (index, value): (usize, u64),
+        (index2, value2): (usize, u64),
+    ) {
+        if index >= N || index2 >= N {
+            return;
+        }
+        let mut first = [core::ptr::null_mut::<u64>(); K];
+        let mut second = [core::ptr::null_mut::<u64>(); K];
+        let mut n = 0;
+        for set in sets.into_iter().flatten() {
+            // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
+            if let (Some(p), Some(q)) = (first.get_mut(n), second.get_mut(n)) {
+                *p = set.base.as_ptr().wrapping_add(index);
+                *q = set.base.as_ptr().wrapping_add(index2);
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return;
+        }
+        // `n` is at most `K`, which is tiny.
+        let n = n as c_uint;
+        // SAFETY: the first `n` entries of both arrays are per-CPU addresses of counters below
+        // `N` of live sets (type invariant); `this_cpu_add` is safe in any context.
+        unsafe {
+            shim::rust_ipvs_this_cpu_add_u64_pairs(
+                first.as_ptr(),
+                value,
+                second.as_ptr(),
+                value2,
+                n,
+            )
+        };
     }
 
     /// The counters of CPU `cpu`, a possible CPU from [`possible_cpus`].

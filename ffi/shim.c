@@ -78,8 +78,8 @@ int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 /* Called from Rust (ffi/shim.rs). */
 int rust_ipvs_register_hooks(struct net *net);
 void rust_ipvs_unregister_hooks(struct net *net);
-struct net *rust_ipvs_hook_state_net(const struct nf_hook_state *state);
-unsigned int rust_ipvs_hook_state_hook(const struct nf_hook_state *state);
+void **rust_ipvs_hook_state_slot(const struct nf_hook_state *state, struct net **net,
+				 unsigned int *hook);
 int rust_ipvs_register_pernet(void);
 void rust_ipvs_unregister_pernet(void);
 void **rust_ipvs_net_slot(struct net *net);
@@ -110,9 +110,8 @@ int rust_ipvs_proc_register(struct net *net);
 void rust_ipvs_proc_unregister(struct net *net);
 struct net *rust_ipvs_seq_net(struct seq_file *seq);
 struct net *rust_ipvs_seq_file_net(struct seq_file *seq);
-bool rust_ipvs_skb_ipvs_property(const struct sk_buff *skb);
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb);
-u8 rust_ipvs_skb_pkt_type(const struct sk_buff *skb);
+unsigned int rust_ipvs_skb_hook_flags(const struct sk_buff *skb);
 bool rust_ipvs_skb_has_dst(const struct sk_buff *skb);
 bool rust_ipvs_skb_from_local(const struct sk_buff *skb);
 u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
@@ -213,6 +212,7 @@ int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
 void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w);
+void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n);
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu);
 int rust_ipvs_next_possible_cpu(int cpu);
 unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
@@ -304,17 +304,15 @@ void rust_ipvs_unregister_hooks(struct net *net)
 	nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
 }
 
-struct net *rust_ipvs_hook_state_net(const struct nf_hook_state *state)
-{
-	return state->net;
-}
-
-unsigned int rust_ipvs_hook_state_hook(const struct nf_hook_state *state)
-{
-	return state->hook;
-}
-
 static unsigned int rust_ipvs_net_id;
+
+void **rust_ipvs_hook_state_slot(const struct nf_hook_state *state, struct net **net,
+				 unsigned int *hook)
+{
+	*net = state->net;
+	*hook = state->hook;
+	return net_generic(state->net, rust_ipvs_net_id);
+}
 
 static struct pernet_operations rust_ipvs_net_ops = {
 	.init = rust_ipvs_net_init,
@@ -610,19 +608,14 @@ struct net *rust_ipvs_seq_file_net(struct seq_file *seq)
 
 /* Packet access: one-line wrappers of skb fields and static inline helpers. */
 
-bool rust_ipvs_skb_ipvs_property(const struct sk_buff *skb)
-{
-	return skb->ipvs_property;
-}
-
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb)
 {
 	skb->ipvs_property = 1;
 }
 
-u8 rust_ipvs_skb_pkt_type(const struct sk_buff *skb)
+unsigned int rust_ipvs_skb_hook_flags(const struct sk_buff *skb)
 {
-	return skb->pkt_type;
+	return skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9;
 }
 
 bool rust_ipvs_skb_has_dst(const struct sk_buff *skb)
@@ -1478,6 +1471,12 @@ void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w)
 {
 	this_cpu_add(*(u64 __percpu __force *)p, v);
 	this_cpu_add(*(u64 __percpu __force *)q, w);
+}
+
+void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		rust_ipvs_this_cpu_add_u64_pair(p[i], v, q[i], w);
 }
 
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu)

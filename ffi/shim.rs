@@ -24,10 +24,13 @@ extern "C" {
     pub(crate) fn rust_ipvs_register_hooks(net: *mut bindings::net) -> c_int;
     /// Unregisters the IPv4 hook set from `net`; waits for running hooks to finish.
     pub(crate) fn rust_ipvs_unregister_hooks(net: *mut bindings::net);
-    /// `state->net`.
-    pub(crate) fn rust_ipvs_hook_state_net(state: *const NfHookState) -> *mut bindings::net;
-    /// `state->hook`.
-    pub(crate) fn rust_ipvs_hook_state_hook(state: *const NfHookState) -> c_uint;
+    /// `state->net` into `net`, `state->hook` into `hook`, and that namespace's
+    /// `net_generic()` slot of this module: a hook's three reads in one call.
+    pub(crate) fn rust_ipvs_hook_state_slot(
+        state: *const NfHookState,
+        net: *mut *mut bindings::net,
+        hook: *mut c_uint,
+    ) -> *mut *mut c_void;
     /// `register_pernet_subsys()` of the module's pernet operations.
     pub(crate) fn rust_ipvs_register_pernet() -> c_int;
     /// `unregister_pernet_subsys()` of the module's pernet operations.
@@ -160,12 +163,11 @@ pub(crate) struct Timer {
 // Packet access and transmit (see ffi/skb.rs), the expiry timer (ffi/timer.rs).
 #[allow(improper_ctypes)]
 extern "C" {
-    /// `skb->ipvs_property`.
-    pub(crate) fn rust_ipvs_skb_ipvs_property(skb: *const bindings::sk_buff) -> bool;
     /// `skb->ipvs_property = 1`.
     pub(crate) fn rust_ipvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
-    /// `skb->pkt_type`.
-    pub(crate) fn rust_ipvs_skb_pkt_type(skb: *const bindings::sk_buff) -> u8;
+    /// `skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9`: what every
+    /// hook checks first, in one call.
+    pub(crate) fn rust_ipvs_skb_hook_flags(skb: *const bindings::sk_buff) -> c_uint;
     /// `skb_dst(skb) != NULL`.
     pub(crate) fn rust_ipvs_skb_has_dst(skb: *const bindings::sk_buff) -> bool;
     /// No device or a loopback device: sent by this host.
@@ -504,6 +506,14 @@ extern "C" {
     pub(crate) fn rust_ipvs_alloc_percpu(size: usize, align: usize) -> *mut core::ffi::c_void;
     /// `this_cpu_add()` on two per-CPU `u64`s (a packet's count and bytes).
     pub(crate) fn rust_ipvs_this_cpu_add_u64_pair(p: *mut u64, v: u64, q: *mut u64, w: u64);
+    /// `this_cpu_add()` of `v` to each `*p[i]` and of `w` to each `*q[i]`, `i < n`.
+    pub(crate) fn rust_ipvs_this_cpu_add_u64_pairs(
+        p: *const *mut u64,
+        v: u64,
+        q: *const *mut u64,
+        w: u64,
+        n: c_uint,
+    );
     /// `READ_ONCE(*per_cpu_ptr(p, cpu))`.
     pub(crate) fn rust_ipvs_per_cpu_read_u64(p: *mut u64, cpu: c_int) -> u64;
     /// `cpumask_next(cpu, cpu_possible_mask)`: `nr_cpu_ids` or more past the last one.

@@ -30,6 +30,17 @@ use kernel::{
 /// `PACKET_HOST`: addressed to this host.
 pub(crate) const PACKET_HOST: u8 = 0;
 
+/// The packet facts every hook checks first (see [`Skb::hook_flags`]).
+#[derive(Clone, Copy)]
+pub(crate) struct HookFlags {
+    /// `skb->pkt_type`.
+    pub(crate) pkt_type: u8,
+    /// IPVS handled the packet already.
+    pub(crate) ipvs_property: bool,
+    /// The packet has a route attached.
+    pub(crate) has_dst: bool,
+}
+
 /// An skb owned by the running netfilter hook.
 ///
 /// # Invariants
@@ -70,6 +81,7 @@ impl<'a> Skb<'a> {
 
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`) into `buf`; `None` if the packet
     /// is shorter (`skb_header_pointer`).
+    #[inline]
     pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         // The linear part first, copied inline (`skb_header_pointer`'s fast path): the packet
         // path reads headers many times per packet.
@@ -98,6 +110,7 @@ impl<'a> Skb<'a> {
     }
 
     /// Bytes of the packet in its linear head from `skb->data` (`skb_headlen`).
+    #[inline]
     fn linear_len(&self) -> usize {
         // SAFETY: `skb` is valid (type invariant); plain reads of its lengths.
         let (len, data_len) = unsafe { ((*self.skb).len, (*self.skb).data_len) };
@@ -152,22 +165,23 @@ impl<'a> Skb<'a> {
         (err == 0).then_some(self)
     }
 
-    /// Already handled by IPVS (`skb->ipvs_property`).
-    pub(crate) fn ipvs_property(&self) -> bool {
-        // SAFETY: `skb` is valid (type invariant).
-        unsafe { shim::rust_ipvs_skb_ipvs_property(self.skb) }
-    }
-
     /// Marks the packet as handled by IPVS.
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: `skb` is owned by the hook (type invariant).
         unsafe { shim::rust_ipvs_skb_set_ipvs_property(self.skb) };
     }
 
-    /// `skb->pkt_type`.
-    pub(crate) fn pkt_type(&self) -> u8 {
+    /// What a hook checks first, read together: whether IPVS handled the packet already
+    /// (`skb->ipvs_property`), `skb->pkt_type`, and [`Skb::has_dst`].
+    pub(crate) fn hook_flags(&self) -> HookFlags {
         // SAFETY: `skb` is valid (type invariant).
-        unsafe { shim::rust_ipvs_skb_pkt_type(self.skb) }
+        let raw = unsafe { shim::rust_ipvs_skb_hook_flags(self.skb) };
+        HookFlags {
+            // The low byte is `pkt_type`.
+            pkt_type: (raw & 0xff) as u8,
+            ipvs_property: raw & (1 << 8) != 0,
+            has_dst: raw & (1 << 9) != 0,
+        }
     }
 
     /// The packet has a route attached.

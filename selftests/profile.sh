@@ -10,7 +10,7 @@
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
-# hottest instructions (symbol+offset); PROFILE_IMPLS (c rust) the implementations.
+# hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order.
 . ./lib.sh
 . ./topology.sh
 
@@ -127,7 +127,8 @@ control() {
 	rm -f $rules
 }
 
-for impl in ${PROFILE_IMPLS:-c rust}; do
+impls=${PROFILE_IMPLS:-c,rust}
+for impl in ${impls//,/ }; do
 	run "$impl"
 done
 exit $ksft_pass
