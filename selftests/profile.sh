@@ -4,13 +4,14 @@
 #
 # For each implementation in turn, the benchmark's loads go through the NAT services to
 # listening real servers while `perf record` samples every CPU (cpu-clock: TCG emulates no
-# PMU): TCP connect/request/close for PROFILE_SECONDS (10) with two threads, PROFILE_FLOWS
+# PMU): TCP connect/request/close for PROFILE_SECONDS (10) with two threads (IPv4, then IPv6), PROFILE_FLOWS
 # (30000) new UDP flows, and a spoofed SYN flood of PROFILE_SYNS (30000). Each report gives the
 # samples in total, of the module and idle, per completed connection (absolute costs, which
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
-# hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order.
+# hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
+# PROFILE_TOP (25) how many symbols each list shows.
 . ./lib.sh
 . ./topology.sh
 
@@ -20,6 +21,7 @@ secs=${PROFILE_SECONDS:-10}
 tcp_port=8080
 udp_port=9000
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6
+VIP6=fd00::1
 command -v perf >/dev/null || skip "no perf in the guest (install linux-perf on the host)"
 bench=$(command -v ipvsbench)
 [ -x "$bench" ] || skip "no ipvsbench in the guest"
@@ -45,11 +47,11 @@ profiled() {
 		printf "samples: all=%d module=%d idle=%d busy=%d", a, m, i, a - i
 		if (n > 0) printf "; per 1000 %s: busy=%.1f module=%.1f", what, 1000 * (a - i) / n, 1000 * m / n
 		printf "\n" }'
-	grep -E '^ +[0-9.]+%' /tmp/perf.$$.sym | grep -v default_idle | head -25 |
+	grep -E '^ +[0-9.]+%' /tmp/perf.$$.sym | grep -v default_idle | head -"${PROFILE_TOP:-25}" |
 		awk '{ printf "  %6s %6d %s\n", $1, $2, $NF }'
 	echo "module symbols:"
 	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
-		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -25 |
+		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -"${PROFILE_TOP:-25}" |
 		awk '{ printf "  %6d %s\n", $2, $NF }'
 	if [ "${PROFILE_HOT:-0}" -gt 0 ]; then
 		# The module's hottest instructions, as symbol+offset (to read against
@@ -61,6 +63,16 @@ profiled() {
 			sort -rn | head -"$PROFILE_HOT"
 	fi
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
+}
+
+# The client's TCP retransmissions so far, "syn=N segs=M" (a dropped SYN costs a second).
+client_retrans() {
+	in_client cat /proc/net/netstat /proc/net/snmp | awk '
+		$1 == "TcpExt:" && !ext { for (i = 2; i <= NF; i++) h[i] = $i; ext = 1; next }
+		$1 == "TcpExt:" { for (i = 2; i <= NF; i++) if (h[i] == "TCPSynRetrans") syn = $i }
+		$1 == "Tcp:" && !tcp { for (i = 2; i <= NF; i++) t[i] = $i; tcp = 1; next }
+		$1 == "Tcp:" { for (i = 2; i <= NF; i++) if (t[i] == "RetransSegs") segs = $i }
+		END { printf "syn=%d segs=%d\n", syn, segs }'
 }
 
 # The module names perf knows the loaded implementation by, comma-separated.
@@ -77,12 +89,22 @@ run() {
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
 	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
+	# IPv6 as the benchmark has it: client fd00::2, director fd00::1 | fd01::1, rs fd01::1N.
+	ip -n $topo_ns_client addr add fd00::2/64 dev c0 nodad
+	ip -n $topo_ns_client route add default via $VIP6
+	ip -n $topo_ns_director addr add $VIP6/64 dev d0 nodad
+	ip -n $topo_ns_director addr add fd01::1/64 dev br0 nodad
+	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
 	in_director ipvsadm -A -t $VIP:$tcp_port -s rr
 	in_director ipvsadm -A -u $VIP:$udp_port -s rr
+	in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr
 	for rs in "${topo_real_servers[@]}"; do
+		ip -n ${rs}_$$ addr add "fd01::1${rs#rs}"/64 dev eth0 nodad
+		ip -n ${rs}_$$ route add default via fd01::1
 		in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
 		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
-		in_rs $rs "$bench" server --bind 0.0.0.0 --tcp-port $tcp_port --udp-port $udp_port \
+		in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[fd01::1${rs#rs}]:$tcp_port" -m
+		in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 			--count-file /tmp/profile_$rs.count </dev/null >/dev/null 2>&1 &
 	done
 	for rs in "${topo_real_servers[@]}"; do
@@ -93,8 +115,14 @@ run() {
 	done
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
 	echo "=== $impl: TCP connect/request/close, $secs s"
+	echo "client retransmissions before: $(client_retrans)"
 	PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
 		--seconds "$secs" --threads 2
+	echo "=== $impl: IPv6 TCP connect/request/close, $secs s"
+	echo "client retransmissions before: $(client_retrans)"
+	PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr \
+		--target "[$VIP6]:$tcp_port" --seconds "$secs" --threads 2
+	echo "client retransmissions after: $(client_retrans)"
 	echo "=== $impl: $flows new UDP flows"
 	PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
 		--count "$flows" --source $client_sources
