@@ -187,6 +187,7 @@ impl Conn {
     /// expires within [`HOLD_JIFFIES`] has its expiry moved that far, so that the packet's
     /// processing ends (and restarts the timer, or not, as C's put does) before the expiry can
     /// claim it. False when it expired or was claimed first: the lookup must not return it.
+    #[inline]
     fn hold(&self, now: u64) -> bool {
         let mut expires = self.expires.load(Relaxed);
         loop {
@@ -673,16 +674,14 @@ impl ConnTable {
     ) -> Option<Arc<Conn>> {
         let now = jiffies();
         let guard = rcu::read_lock();
-        let tables = self.tables(&guard);
-        let resizing = tables[1].is_some();
-        let mut found = None;
-        for table in tables.into_iter().flatten() {
-            found = table.find(&guard, tuple, now, resizing, &pred);
-            if found.is_some() {
-                break;
-            }
+        let [current, resized] = self.tables(&guard);
+        let resizing = resized.is_some();
+        // The current table, then the one being filled by a resize (no iterator: this runs
+        // for every packet).
+        if let Some(found) = current.and_then(|t| t.find(&guard, tuple, now, resizing, &pred)) {
+            return Some(found);
         }
-        found
+        resized.and_then(|t| t.find(&guard, tuple, now, resizing, &pred))
     }
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
