@@ -50,18 +50,10 @@ impl<const N: usize> PerCpuCounters<N> {
         })
     }
 
-    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU,
-    /// in one call (nothing for an index past `N`).
-    pub(crate) fn add2(&self, (index, value): (usize, u64), (index2, value2): (usize, u64)) {
-        if index >= N || index2 >= N {
-            return;
-        }
-        // Per-CPU addresses are offsets, not pointers into one object: hence `wrapping_add`.
-        let counter = self.base.as_ptr().wrapping_add(index);
-        let counter2 = self.base.as_ptr().wrapping_add(index2);
-        // SAFETY: both are per-CPU addresses of counters below `N` (type invariant);
-        // `this_cpu_add` is safe in any context.
-        unsafe { shim::rust_ipvs_this_cpu_add_u64_pair(counter, value, counter2, value2) };
+    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU
+    /// (nothing for an index past `N`).
+    pub(crate) fn add2(&self, first: (usize, u64), second: (usize, u64)) {
+        Self::add2_each([Some(self)], first, second);
     }
 
     /// [`PerCpuCounters::add2`] on each of `sets` that is present, in one call: a packet
@@ -76,20 +68,14 @@ impl<const N: usize> PerCpuCounters<N> {
         }
         let mut first = [core::ptr::null_mut::<u64>(); K];
         let mut second = [core::ptr::null_mut::<u64>(); K];
-        let mut n = 0;
-        for set in sets.into_iter().flatten() {
+        let mut n: c_uint = 0;
+        let slots = first.iter_mut().zip(second.iter_mut());
+        for (set, (p, q)) in sets.into_iter().flatten().zip(slots) {
             // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
-            if let (Some(p), Some(q)) = (first.get_mut(n), second.get_mut(n)) {
-                *p = set.base.as_ptr().wrapping_add(index);
-                *q = set.base.as_ptr().wrapping_add(index2);
-                n += 1;
-            }
+            *p = set.base.as_ptr().wrapping_add(index);
+            *q = set.base.as_ptr().wrapping_add(index2);
+            n += 1;
         }
-        if n == 0 {
-            return;
-        }
-        // `n` is at most `K`, which is tiny.
-        let n = n as c_uint;
         // SAFETY: the first `n` entries of both arrays are per-CPU addresses of counters below
         // `N` of live sets (type invariant); `this_cpu_add` is safe in any context.
         unsafe {

@@ -211,7 +211,6 @@ unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr);
 int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
-void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w);
 void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n);
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu);
 int rust_ipvs_next_possible_cpu(int cpu);
@@ -1467,16 +1466,12 @@ void *rust_ipvs_alloc_percpu(size_t size, size_t align)
 	return (void __force *)__alloc_percpu(size, align);
 }
 
-void rust_ipvs_this_cpu_add_u64_pair(u64 *p, u64 v, u64 *q, u64 w)
-{
-	this_cpu_add(*(u64 __percpu __force *)p, v);
-	this_cpu_add(*(u64 __percpu __force *)q, w);
-}
-
 void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++)
-		rust_ipvs_this_cpu_add_u64_pair(p[i], v, q[i], w);
+	for (unsigned int i = 0; i < n; i++) {
+		this_cpu_add(*(u64 __percpu __force *)p[i], v);
+		this_cpu_add(*(u64 __percpu __force *)q[i], w);
+	}
 }
 
 u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu)

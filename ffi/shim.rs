@@ -504,8 +504,6 @@ extern "C" {
 extern "C" {
     /// `__alloc_percpu()`: zeroed per-CPU memory, a per-CPU address or null.
     pub(crate) fn rust_ipvs_alloc_percpu(size: usize, align: usize) -> *mut core::ffi::c_void;
-    /// `this_cpu_add()` on two per-CPU `u64`s (a packet's count and bytes).
-    pub(crate) fn rust_ipvs_this_cpu_add_u64_pair(p: *mut u64, v: u64, q: *mut u64, w: u64);
     /// `this_cpu_add()` of `v` to each `*p[i]` and of `w` to each `*q[i]`, `i < n`.
     pub(crate) fn rust_ipvs_this_cpu_add_u64_pairs(
         p: *const *mut u64,
