@@ -52,8 +52,7 @@ prefill_port=9001
 prefill_sources=$(seq -s, -f '10.0.0.%g' 20 35)
 # Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10
-# The IPv6 virtual address and client addresses.
-VIP6=fd00::1
+# The IPv6 client addresses (the virtual address is topology.sh's VIP6).
 client_sources6=fd00::3,fd00::4,fd00::5,fd00::6,fd00::7,fd00::8,fd00::9,fd00::a
 
 bench=$(command -v ipvsbench)
@@ -151,8 +150,6 @@ configure() {
 	done
 }
 
-# A real server's IPv6 address.
-rs_addr6() { echo "fd01::1${1#rs}"; }
 
 # The same services as kube-proxy's nftables mode programs them (pkg/proxy/nftables: a
 # "service-ips" verdict map on address . protocol . port, a chain per service picking an
@@ -423,17 +420,7 @@ for a in ${client_sources//,/ } ${prefill_sources//,/ }; do
 	ip -n $topo_ns_client addr add $a/24 dev c0 || fail "ip addr add $a"
 done
 # IPv6 on the same links: client fd00::2-a, director fd00::1 | fd01::1, rs fd01::11-13.
-for a in fd00::2 ${client_sources6//,/ }; do
-	ip -n $topo_ns_client addr add $a/64 dev c0 nodad || fail "ip addr add $a"
-done
-ip -n $topo_ns_client route add default via $VIP6
-ip -n $topo_ns_director addr add $VIP6/64 dev d0 nodad
-ip -n $topo_ns_director addr add fd01::1/64 dev br0 nodad
-in_director sysctl -qw net.ipv6.conf.all.forwarding=1
-for rs in "${topo_real_servers[@]}"; do
-	ip -n ${rs}_$$ addr add "$(rs_addr6 $rs)"/64 dev eth0 nodad
-	ip -n ${rs}_$$ route add default via fd01::1
-done
+topo_ipv6_up ${client_sources6//,/ }
 for rs in "${topo_real_servers[@]}"; do
 	in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 		--count-file /tmp/bench_$rs.count </dev/null >/dev/null 2>&1 &

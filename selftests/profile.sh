@@ -21,7 +21,6 @@ secs=${PROFILE_SECONDS:-10}
 tcp_port=8080
 udp_port=9000
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6
-VIP6=fd00::1
 command -v perf >/dev/null || skip "no perf in the guest (install linux-perf on the host)"
 bench=$(command -v ipvsbench)
 [ -x "$bench" ] || skip "no ipvsbench in the guest"
@@ -89,21 +88,14 @@ run() {
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
 	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
-	# IPv6 as the benchmark has it: client fd00::2, director fd00::1 | fd01::1, rs fd01::1N.
-	ip -n $topo_ns_client addr add fd00::2/64 dev c0 nodad
-	ip -n $topo_ns_client route add default via $VIP6
-	ip -n $topo_ns_director addr add $VIP6/64 dev d0 nodad
-	ip -n $topo_ns_director addr add fd01::1/64 dev br0 nodad
-	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
+	topo_ipv6_up
 	in_director ipvsadm -A -t $VIP:$tcp_port -s rr
 	in_director ipvsadm -A -u $VIP:$udp_port -s rr
 	in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr
 	for rs in "${topo_real_servers[@]}"; do
-		ip -n ${rs}_$$ addr add "fd01::1${rs#rs}"/64 dev eth0 nodad
-		ip -n ${rs}_$$ route add default via fd01::1
 		in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
 		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
-		in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[fd01::1${rs#rs}]:$tcp_port" -m
+		in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m
 		in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 			--count-file /tmp/profile_$rs.count </dev/null >/dev/null 2>&1 &
 	done

@@ -188,6 +188,26 @@ upload() {
 	rm -f /tmp/sent.$$ /tmp/received.$$
 }
 
+# The benchmark's IPv6 (bench.sh, profile.sh), on the same links: the client fd00::2 and
+# the addresses given, the director VIP6 on d0 and fd01::1 on br0, each real server
+# rs_addr6 routed through it.
+VIP6=fd00::1
+rs_addr6() { echo "fd01::1${1#rs}"; }
+topo_ipv6_up() {
+	local a rs
+	for a in fd00::2 "$@"; do
+		ip -n $topo_ns_client addr add $a/64 dev c0 nodad || fail "ip addr add $a"
+	done
+	ip -n $topo_ns_client route add default via $VIP6
+	ip -n $topo_ns_director addr add $VIP6/64 dev d0 nodad
+	ip -n $topo_ns_director addr add fd01::1/64 dev br0 nodad
+	in_director sysctl -qw net.ipv6.conf.all.forwarding=1
+	for rs in "${topo_real_servers[@]}"; do
+		ip -n ${rs}_$$ addr add "$(rs_addr6 $rs)"/64 dev eth0 nodad
+		ip -n ${rs}_$$ route add default via fd01::1
+	done
+}
+
 # Tears the topology down.
 topo_down() {
 	local rs
