@@ -28,6 +28,7 @@ use crate::{
     },
     sched::Scheduler,
     service::{
+        table::family_index,
         Dest, //
         DestConfig,
         Service,
@@ -55,8 +56,9 @@ use kernel::{
 
 /// Control-plane state of a namespace, changed only under its control mutex.
 pub(crate) struct Control {
-    /// The namespace's netfilter hooks, while registered.
-    pub(crate) hooks: Option<HookRegistration>,
+    /// The namespace's netfilter hooks of each address family (IPv4, IPv6), registered while
+    /// it has a service of that family (C: `hooks_afmask`).
+    pub(crate) hooks: [Option<HookRegistration>; 2],
     /// The namespace's /proc/net files, while registered.
     pub(crate) proc_files: Option<ProcRegistration>,
     /// The connection expiry timer, running from the first service on.
@@ -112,7 +114,7 @@ impl Control {
     /// No services, no hooks.
     pub(crate) fn new() -> Self {
         Control {
-            hooks: None,
+            hooks: [None, None],
             proc_files: None,
             gc: None,
             sysctls: None,
@@ -162,13 +164,18 @@ impl Control {
     }
 
     /// Shrinks the table after deletions, when its thresholds say so; a failed allocation
-    /// keeps the bigger table, which serves as well.
+    /// keeps the bigger table, which serves as well. A family's hooks go with its last
+    /// service (`ip_vs_unregister_hooks`).
     fn shrink_table(&mut self, ipvs: &Ipvs) {
         let len = self.service_count();
         let _ = self.table_for(ipvs, len);
-        if len == 0 {
-            // `ip_vs_unregister_hooks` with the last service.
-            self.hooks = None;
+        for af in [uapi::AF_INET, uapi::AF_INET6] {
+            let none_left = self.services.as_ref().is_none_or(|t| t.family_len(af) == 0);
+            if none_left {
+                if let Some(hooks) = self.hooks.get_mut(family_index(af)) {
+                    *hooks = None;
+                }
+            }
         }
     }
 
@@ -198,9 +205,10 @@ impl Control {
         self.start_conn_table(ipvs)?;
         let table = self.table_for(ipvs, self.service_count().saturating_add(1))?;
         table.insert(&service)?;
-        if self.hooks.is_none() {
-            match HookRegistration::new(ipvs.net.get()) {
-                Ok(hooks) => self.hooks = Some(hooks),
+        // The first service of its family registers the family's hooks.
+        if let Some(hooks @ None) = self.hooks.get_mut(family_index(key.af)) {
+            match HookRegistration::new(ipvs.net.get(), key.af) {
+                Ok(registered) => *hooks = Some(registered),
                 Err(e) => {
                     table.remove(&service);
                     return Err(e);
@@ -437,7 +445,7 @@ impl Control {
         &mut self,
         ipvs: &Ipvs,
     ) -> (
-        Option<HookRegistration>,
+        [Option<HookRegistration>; 2],
         Option<ProcRegistration>,
         Option<Timer>,
         Option<Arc<ServiceTable>>,
@@ -452,7 +460,7 @@ impl Control {
         }
         self.dest_trash.clear();
         (
-            self.hooks.take(),
+            [self.hooks[0].take(), self.hooks[1].take()],
             self.proc_files.take(),
             self.gc.take(),
             services,

@@ -137,14 +137,15 @@ impl PernetState for NetState {
         Ok(())
     }
 
-    /// Unregisters the hooks (waiting for running ones), the timer, /proc and sysctls, then
-    /// drops the configuration and the connections.
     /// Stops the sync daemons while the namespace's devices are there: their sockets'
     /// cached routes hold the devices, whose unregistration would wait for them.
     fn pre_stop(&self) {
         crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);
     }
 
+    /// Unregisters the hooks, the timer, /proc and sysctls, then drops the configuration
+    /// and the connections; the grace period the service table's release waits for also
+    /// lets hooks still running finish.
     fn stop(&self) {
         // Stopped by `pre_stop` already, unless the state failed to start.
         crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);

@@ -80,15 +80,18 @@ impl HookPoint {
     }
 }
 
-/// The IPv4 hook set of one namespace, registered until dropped.
+/// The IPv4 or the IPv6 hook set of one namespace, registered until dropped
+/// (`ip_vs_register_hooks` and `ip_vs_unregister_hooks`, per address family).
 ///
 /// # Invariants
 ///
-/// `net` is a live namespace in which `rust_ipvs_ops4` is registered; the owner drops the
-/// registration before the namespace goes away.
+/// `net` is a live namespace in which the hook set of family `v6` is registered; the owner
+/// drops the registration before the namespace goes away.
 pub(crate) struct HookRegistration {
     /// The namespace the hooks are registered in.
     net: *mut bindings::net,
+    /// The IPv6 set (`rust_ipvs_ops6`), else the IPv4 one.
+    v6: bool,
 }
 
 // SAFETY: the registration is only a handle; unregistering may happen from any task.
@@ -97,22 +100,28 @@ unsafe impl Send for HookRegistration {}
 unsafe impl Sync for HookRegistration {}
 
 impl HookRegistration {
-    /// Registers the hook set in `net`.
+    /// Registers the hook set of address family `af` (IPv6 for `AF_INET6`, else IPv4) in
+    /// `net`.
     ///
     /// The caller must drop the result before `net` is dismantled (the pernet exit does).
-    pub(crate) fn new(net: &Net) -> Result<Self> {
-        // SAFETY: `net` is alive (`Net` invariant); the hook table in shim.c is static.
-        to_result(unsafe { shim::rust_ipvs_register_hooks(net.as_ptr()) })?;
+    pub(crate) fn new(net: &Net, af: u16) -> Result<Self> {
+        let v6 = af == crate::uapi::AF_INET6;
+        // SAFETY: `net` is alive (`Net` invariant); the hook tables in shim.c are static.
+        to_result(unsafe { shim::rust_ipvs_register_hooks(net.as_ptr(), v6) })?;
         // INVARIANT: registered above; the owner's contract keeps `net` alive.
-        Ok(HookRegistration { net: net.as_ptr() })
+        Ok(HookRegistration {
+            net: net.as_ptr(),
+            v6,
+        })
     }
 }
 
 impl Drop for HookRegistration {
     fn drop(&mut self) {
         // SAFETY: registered in `new` and the namespace is still alive (type invariant).
-        // Returns after running hooks have finished (`synchronize_net`).
-        unsafe { shim::rust_ipvs_unregister_hooks(self.net) };
+        // Hooks already running may finish after this returns, under RCU: what they use is
+        // released after a grace period.
+        unsafe { shim::rust_ipvs_unregister_hooks(self.net, self.v6) };
     }
 }
 

@@ -12,8 +12,8 @@ use core::ptr::NonNull;
 use kernel::{
     bindings,
     ffi::{
-        c_int, //
-        c_uint,
+        c_uint, //
+        c_ulong,
     },
     prelude::*,
 };
@@ -89,17 +89,18 @@ impl<const N: usize> PerCpuCounters<N> {
         };
     }
 
-    /// The counters of CPU `cpu`, a possible CPU from [`possible_cpus`].
+    /// The counters of CPU `cpu` (zeros for a CPU that is not possible), read in place: the
+    /// estimator and the statistics replies read every copy of every counter.
     pub(crate) fn of_cpu(&self, cpu: u32) -> [u64; N] {
         let mut values = [0; N];
-        let Ok(cpu) = c_int::try_from(cpu) else {
+        let Some(copy) = per_cpu_ptr(self.base.as_ptr().cast::<[u64; N]>(), cpu) else {
             return values;
         };
         for (index, value) in values.iter_mut().enumerate() {
-            let counter = self.base.as_ptr().wrapping_add(index);
-            // SAFETY: `counter` is the per-CPU address of counter `index` (type invariant);
-            // `cpu` is a possible CPU, whose copy exists.
-            *value = unsafe { shim::rust_ipvs_per_cpu_read_u64(counter, cpu) };
+            // SAFETY: `copy` is the copy of possible CPU `cpu` of the `[u64; N]` the type
+            // invariant says `base` is, and `index < N`; other CPUs may add to it meanwhile,
+            // hence one volatile read (`READ_ONCE`).
+            *value = unsafe { core::ptr::read_volatile(copy.cast::<u64>().add(index)) };
         }
         values
     }
@@ -123,15 +124,51 @@ impl<const N: usize> Drop for PerCpuCounters<N> {
     }
 }
 
+/// The length of the array `_array` points to.
+const fn array_len<T, const L: usize>(_array: *const [T; L]) -> usize {
+    L
+}
+
+/// Whether CPU `cpu` is possible (`cpu_possible`): a bit of the mask set at boot.
+fn cpu_possible(cpu: u32) -> bool {
+    // SAFETY: only the field's address is taken, nothing is read.
+    let bits = unsafe { &raw const bindings::__cpu_possible_mask.bits };
+    let word = (cpu / c_ulong::BITS) as usize;
+    if word >= array_len(bits) {
+        return false;
+    }
+    // SAFETY: `word` is inside the mask (checked above), which is written only during boot,
+    // before any module is loaded.
+    let word = unsafe { core::ptr::read(bits.cast::<c_ulong>().add(word)) };
+    (word >> (cpu % c_ulong::BITS)) & 1 != 0
+}
+
+/// The address of possible CPU `cpu`'s copy of the per-CPU object at `base` (`per_cpu_ptr`),
+/// [`None`] if `cpu` is not possible.
+fn per_cpu_ptr<T>(base: *mut T, cpu: u32) -> Option<*const T> {
+    if !cpu_possible(cpu) {
+        return None;
+    }
+    let offsets = &raw const bindings::__per_cpu_offset;
+    let index = cpu as usize;
+    if index >= array_len(offsets) {
+        return None;
+    }
+    // SAFETY: `index` is inside the table (checked above), whose entries of possible CPUs are
+    // set during boot (`setup_per_cpu_areas`) and never change.
+    let offset = unsafe { core::ptr::read(offsets.cast::<c_ulong>().add(index)) };
+    // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
+    Some(
+        base.cast::<u8>()
+            .wrapping_add(offset as usize)
+            .cast::<T>()
+            .cast_const(),
+    )
+}
+
 /// The possible CPUs, in order (`for_each_possible_cpu`).
 pub(crate) fn possible_cpus() -> impl Iterator<Item = u32> {
     // SAFETY: reads a variable set once at boot.
     let limit = unsafe { bindings::nr_cpu_ids };
-    let mut cpu: c_int = -1;
-    core::iter::from_fn(move || {
-        // SAFETY: `cpumask_next` reads the possible mask from any CPU number below the limit
-        // (or -1 for the first).
-        cpu = unsafe { shim::rust_ipvs_next_possible_cpu(cpu) };
-        u32::try_from(cpu).ok().filter(|&c| c < limit)
-    })
+    (0..limit).filter(|&cpu| cpu_possible(cpu))
 }

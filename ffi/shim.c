@@ -76,8 +76,8 @@ int rust_ipvs_sysctl_write(struct net *net, unsigned int index, int value);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
-int rust_ipvs_register_hooks(struct net *net);
-void rust_ipvs_unregister_hooks(struct net *net);
+int rust_ipvs_register_hooks(struct net *net, bool v6);
+void rust_ipvs_unregister_hooks(struct net *net, bool v6);
 void **rust_ipvs_hook_state_slot(const struct nf_hook_state *state, struct net **net,
 				 unsigned int *hook);
 int rust_ipvs_register_pernet(void);
@@ -212,8 +212,6 @@ int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
 void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n);
-u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu);
-int rust_ipvs_next_possible_cpu(int cpu);
 unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
 bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start);
 void rust_ipvs_write_seqcount_begin(seqcount_t *s);
@@ -285,22 +283,21 @@ static const struct nf_hook_ops rust_ipvs_ops6[] = {
 	  .priority = 100 },
 };
 
-int rust_ipvs_register_hooks(struct net *net)
+/* ip_vs_register_hooks(): the IPv4 or the IPv6 hook set. */
+int rust_ipvs_register_hooks(struct net *net, bool v6)
 {
-	int ret = nf_register_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
-
-	if (ret)
-		return ret;
-	ret = nf_register_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
-	if (ret)
-		nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
-	return ret;
+	if (v6)
+		return nf_register_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
+	return nf_register_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
 }
 
-void rust_ipvs_unregister_hooks(struct net *net)
+/* ip_vs_unregister_hooks() */
+void rust_ipvs_unregister_hooks(struct net *net, bool v6)
 {
-	nf_unregister_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
-	nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
+	if (v6)
+		nf_unregister_net_hooks(net, rust_ipvs_ops6, ARRAY_SIZE(rust_ipvs_ops6));
+	else
+		nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
 }
 
 static unsigned int rust_ipvs_net_id;
@@ -1472,16 +1469,6 @@ void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w
 		this_cpu_add(*(u64 __percpu __force *)p[i], v);
 		this_cpu_add(*(u64 __percpu __force *)q[i], w);
 	}
-}
-
-u64 rust_ipvs_per_cpu_read_u64(u64 *p, int cpu)
-{
-	return READ_ONCE(*per_cpu_ptr((u64 __percpu __force *)p, cpu));
-}
-
-int rust_ipvs_next_possible_cpu(int cpu)
-{
-	return cpumask_next(cpu, cpu_possible_mask);
 }
 
 void rust_ipvs_seqcount_init(seqcount_t *s)

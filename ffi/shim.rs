@@ -20,10 +20,11 @@ pub(crate) struct NfHookState {
 // only ever crosses this boundary by pointer.
 #[allow(improper_ctypes)]
 extern "C" {
-    /// Registers the IPv4 hook set (`rust_ipvs_ops4`) in `net`.
-    pub(crate) fn rust_ipvs_register_hooks(net: *mut bindings::net) -> c_int;
-    /// Unregisters the IPv4 hook set from `net`; waits for running hooks to finish.
-    pub(crate) fn rust_ipvs_unregister_hooks(net: *mut bindings::net);
+    /// Registers the IPv4 (`rust_ipvs_ops4`) or the IPv6 (`rust_ipvs_ops6`) hook set in `net`.
+    pub(crate) fn rust_ipvs_register_hooks(net: *mut bindings::net, v6: bool) -> c_int;
+    /// Unregisters that hook set from `net`. Hooks already running may still finish: the
+    /// hook entries are freed after a grace period.
+    pub(crate) fn rust_ipvs_unregister_hooks(net: *mut bindings::net, v6: bool);
     /// `state->net` into `net`, `state->hook` into `hook`, and that namespace's
     /// `net_generic()` slot of this module: a hook's three reads in one call.
     pub(crate) fn rust_ipvs_hook_state_slot(
@@ -512,10 +513,6 @@ extern "C" {
         w: u64,
         n: c_uint,
     );
-    /// `READ_ONCE(*per_cpu_ptr(p, cpu))`.
-    pub(crate) fn rust_ipvs_per_cpu_read_u64(p: *mut u64, cpu: c_int) -> u64;
-    /// `cpumask_next(cpu, cpu_possible_mask)`: `nr_cpu_ids` or more past the last one.
-    pub(crate) fn rust_ipvs_next_possible_cpu(cpu: c_int) -> c_int;
 }
 
 // RCU hash chains (see ffi/rculist.rs).

@@ -129,7 +129,7 @@ pub(crate) struct ServiceTable {
 }
 
 /// The index of `af` in [`ServiceTable::families`] (C: `ip_vs_af_index`).
-fn family_index(af: u16) -> usize {
+pub(crate) fn family_index(af: u16) -> usize {
     usize::from(af == uapi::AF_INET6)
 }
 
@@ -157,6 +157,13 @@ impl ServiceTable {
     /// Number of services.
     pub(crate) fn len(&self) -> u32 {
         self.len.load(Relaxed)
+    }
+
+    /// Number of services of address family `af` (C: `ipvs->num_services[af]`).
+    pub(crate) fn family_len(&self, af: u16) -> u32 {
+        self.families
+            .get(family_index(af))
+            .map_or(0, |f| f.marked.load(Relaxed) + f.addressed.load(Relaxed))
     }
 
     /// The size a table should have with `len` services and load factor `lfactor`, if it is
