@@ -132,6 +132,8 @@ control() {
 	local impl=$1 n=${PROFILE_SERVICES:-5000} rules=/tmp/profile_rules.$$
 	services_rules "$n" >$rules
 	IPVS_IMPL=$impl ipvs_load
+	# In the director's namespace, as the benchmark runs them.
+	topo_up
 	local what cmd
 	for what in restore list save flush; do
 		case $what in
@@ -141,8 +143,11 @@ control() {
 		flush) cmd="ipvsadm -C" ;;
 		esac
 		echo "=== $impl: $what, $n services"
-		PER_FIELD=services profiled sh -c "$cmd && echo services=$n"
+		# The command's own wall time, in ms, after the service count.
+		PER_FIELD=services profiled nsenter --net=/run/netns/$topo_ns_director bash -c \
+			"t0=\${EPOCHREALTIME/./}; $cmd && echo services=$n wall_ms=\$(((\${EPOCHREALTIME/./} - t0) / 1000))"
 	done
+	topo_down
 	ipvs_unload
 	rm -f $rules
 }
