@@ -168,7 +168,15 @@ impl Control {
     /// service (`ip_vs_unregister_hooks`).
     fn shrink_table(&mut self, ipvs: &Ipvs) {
         let len = self.service_count();
-        let _ = self.table_for(ipvs, len);
+        if len == 0 {
+            // The last service gone, the table goes as C's (`call_rcu`): waiting for a grace
+            // period here would also wait for the releases of every service and real server
+            // a flush just queued.
+            self.services = None;
+            ipvs.services.replace_deferred(None);
+        } else {
+            let _ = self.table_for(ipvs, len);
+        }
         for af in [uapi::AF_INET, uapi::AF_INET6] {
             let none_left = self.services.as_ref().is_none_or(|t| t.family_len(af) == 0);
             if none_left {

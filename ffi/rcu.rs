@@ -4,10 +4,17 @@
 //! lock; the control path publishes a new value and frees the old one after a grace period.
 
 use super::atomic::Atomic;
-use kernel::sync::{
-    atomic::Full, //
-    rcu,
-    Arc,
+use core::mem::offset_of;
+use kernel::{
+    alloc::flags::GFP_KERNEL,
+    bindings,
+    prelude::*,
+    sync::{
+        atomic::Full, //
+        rcu,
+        Arc,
+    },
+    types::Opaque,
 };
 
 /// An RCU-protected pointer to an `Arc<T>`, or null.
@@ -55,15 +62,82 @@ impl<T: Send + Sync> RcuArc<T> {
 
     /// Publishes `new` and releases the previous value after a grace period. Sleeps.
     pub(crate) fn replace(&self, new: Option<Arc<T>>) {
-        let new_ptr = new.map_or(core::ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
-        let old = self.ptr.xchg(new_ptr, Full);
+        let old = self.swap(new);
         if !old.is_null() {
             rcu::synchronize_rcu();
-            // SAFETY: `old` came from `Arc::into_raw` (type invariant) and no reader can still
-            // hold it after the grace period.
+            // SAFETY: `old` owned a reference (type invariant) that no reader can still use
+            // after the grace period.
             drop(unsafe { Arc::from_raw(old.cast_const()) });
         }
     }
+
+    /// Publishes `new`; the previous value's reference is dropped after a grace period
+    /// without waiting for it (C: `call_rcu`), in softirq context, so dropping it there must
+    /// not sleep. Without memory for the deferral this waits, as [`RcuArc::replace`]. For a
+    /// control path that must not queue behind the RCU callbacks it just queued (a flush).
+    pub(crate) fn replace_deferred(&self, new: Option<Arc<T>>) {
+        // Allocated before anything changes: the old value is never dropped early.
+        let slot = KBox::<Retired<T>>::new_uninit(GFP_KERNEL);
+        let old = self.swap(new);
+        if old.is_null() {
+            return;
+        }
+        let Ok(slot) = slot else {
+            rcu::synchronize_rcu();
+            // SAFETY: as in `replace`.
+            drop(unsafe { Arc::from_raw(old.cast_const()) });
+            return;
+        };
+        let retired = KBox::into_raw(KBox::write(
+            slot,
+            Retired {
+                rcu: Opaque::uninit(),
+                value: old,
+            },
+        ));
+        // SAFETY: `retired` comes from `KBox::into_raw` and owns `old`'s reference (the
+        // invariant `release_retired` relies on); its head is queued once, here.
+        unsafe { bindings::call_rcu((*retired).rcu.get(), Some(release_retired::<T>)) };
+    }
+
+    /// Publishes `new` and returns the previous pointer (null, or one owning a reference that
+    /// readers may use until a grace period ends).
+    fn swap(&self, new: Option<Arc<T>>) -> *mut T {
+        let new_ptr = new.map_or(core::ptr::null_mut(), |a| Arc::into_raw(a).cast_mut());
+        self.ptr.xchg(new_ptr, Full)
+    }
+}
+
+/// A replaced value waiting in `call_rcu` for the end of a grace period.
+///
+/// # Invariants
+///
+/// `value` comes from [`Arc::into_raw`] and owns one reference, which readers may use until
+/// the grace period ends.
+struct Retired<T> {
+    /// Queues the release.
+    rcu: Opaque<bindings::callback_head>,
+    /// The value.
+    value: *mut T,
+}
+
+/// Drops a [`Retired`] value's reference and frees the holder, once the grace period is over.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of a [`Retired<T>`] from [`KBox::into_raw`], queued once.
+unsafe extern "C" fn release_retired<T>(head: *mut bindings::callback_head) {
+    // SAFETY: stepping back by the field offset gives the holder (function contract).
+    let retired = unsafe {
+        head.cast::<u8>()
+            .sub(offset_of!(Retired<T>, rcu))
+            .cast::<Retired<T>>()
+    };
+    // SAFETY: the holder came from `KBox::into_raw` (contract).
+    let retired = unsafe { KBox::from_raw(retired) };
+    // SAFETY: `value` owns a reference (type invariant) and the grace period readers could
+    // use it in is over.
+    drop(unsafe { Arc::from_raw(retired.value.cast_const()) });
 }
 
 impl<T> Drop for RcuArc<T> {

@@ -467,12 +467,15 @@ unsafe fn next_rcu(node: *mut bindings::hlist_node) -> *mut bindings::hlist_node
     unsafe { ptr::read_volatile(&raw const (*node).next) }
 }
 
-/// Waits, when dropped, for every queued release of a chain reference (`rcu_barrier()`): the
-/// module's last field, so no callback runs module code after unload.
+/// Waits, when dropped, for every queued release of a chain reference or of a replaced value
+/// (`rcu_barrier()`): the module's last field, so no callback runs module code after unload.
 pub(crate) struct ReleaseBarrier;
 
 impl Drop for ReleaseBarrier {
     fn drop(&mut self) {
+        rcu::rcu_barrier();
+        // A released table releases what is still on its chains with callbacks of their own,
+        // queued by the callbacks the first barrier waited for.
         rcu::rcu_barrier();
     }
 }
