@@ -303,21 +303,42 @@ impl Control {
     }
 
     /// Deletes every service (`ip_vs_flush`), their destinations to the trash.
+    ///
+    /// The table goes whole, released after a grace period (C unlinks each service, then
+    /// releases its table with `call_rcu`): a reader that still walks it finds its services
+    /// until the grace period ends, and a later one finds none.
     pub(crate) fn flush(&mut self, ipvs: &Ipvs) -> Result {
-        // Everything that can fail comes before a service leaves the table.
-        let services = self.all_services()?;
-        let dests = services.iter().map(|s| s.dest_count()).sum();
-        self.dest_trash.reserve(dests, GFP_KERNEL)?;
-        if let Some(table) = &self.services {
-            for service in services.iter() {
-                table.remove(service);
-            }
+        let Some(table) = self.services.take() else {
+            self.shrink_table(ipvs);
+            return Ok(());
+        };
+        // Everything that can fail comes before a service leaves.
+        let dests = {
+            let guard = rcu::read_lock();
+            table.iter(&guard).map(|s| s.dest_count()).sum()
+        };
+        if let Err(e) = self.dest_trash.reserve(dests, GFP_KERNEL) {
+            self.services = Some(table);
+            return Err(e.into());
         }
+        ipvs.services.replace_deferred(None);
         // Every destination leaves the real-server table: at once, not one chain walk each.
         ipvs.real_servers.clear();
-        for service in services.iter() {
-            self.trash(ipvs, service, service.remove_all_dests());
+        {
+            let guard = rcu::read_lock();
+            for service in table.iter(&guard) {
+                let service: Arc<Service> = service.into();
+                for dest in service.remove_all_dests() {
+                    // Reserved above: no allocation fails (or sleeps) here.
+                    let _ = self.dest_trash.push_within_capacity(TrashedDest {
+                        service: service.clone(),
+                        dest,
+                        idle_start: 0,
+                    });
+                }
+            }
         }
+        drop(table);
         self.shrink_table(ipvs);
         Ok(())
     }

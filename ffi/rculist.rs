@@ -225,17 +225,27 @@ impl<T: Chained> Chain<T> {
         true
     }
 
-    /// Removes every entry, newest first, in one pass (as [`Chain::remove`] each).
+    /// Removes every entry, newest first (as [`Chain::remove`] each), taking the lock once per
+    /// [`CLEAR_BATCH`] entries rather than looking each one up.
     pub(crate) fn clear(&self) {
         loop {
-            let guard = rcu::read_lock();
-            let Some(entry) = self.iter(&guard).next() else {
-                break;
-            };
-            let entry: Arc<T> = entry.into();
-            drop(guard);
-            if !self.remove(&entry) {
-                break;
+            let _guard = self.lock.lock();
+            for _ in 0..CLEAR_BATCH {
+                // SAFETY: `head` is initialised; under the lock no writer changes it.
+                let node = unsafe { (*self.head.get()).first };
+                if node.is_null() {
+                    return;
+                }
+                // SAFETY: a node on this chain is the node of a `T` whose reference the chain
+                // owns (type invariant), alive until that reference goes.
+                let link = link_of(unsafe { &*entry_of::<T>(node) });
+                link.state.store(REMOVED, Relaxed);
+                // SAFETY: `node` is linked on this chain, whose lock is held.
+                unsafe { rust_ipvs_hlist_del_rcu(node) };
+                // SAFETY: the entry came off this chain, whose reference came from
+                // `Arc::into_raw` (type invariant); its state is now `REMOVED`, so its RCU head
+                // is queued once.
+                unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
             }
         }
     }
@@ -311,11 +321,28 @@ impl<T: Chained> Chain<T> {
     }
 }
 
+/// Entries [`Chain::clear`] removes per lock hold (interrupts are off meanwhile).
+const CLEAR_BATCH: usize = 64;
+
 #[pinned_drop]
 impl<T: Chained> PinnedDrop for Chain<T> {
+    /// Releases what is still on the chain at once: a chain is dropped only when no reader can
+    /// reach it any more (its table was never published, or unpublished a grace period ago),
+    /// so its entries' references need no grace period of their own.
     fn drop(self: Pin<&mut Self>) {
-        // Release what is still on the chain (nothing, after the table's flush).
-        self.clear();
+        // SAFETY: `head` is initialised; the chain is being dropped, so no writer is left.
+        let mut node = unsafe { (*self.head.get()).first };
+        while !node.is_null() {
+            // SAFETY: `node` is on this chain: read its successor before its entry may go.
+            let next = unsafe { (*node).next };
+            let entry = unsafe { entry_of::<T>(node) };
+            // SAFETY: a node on this chain is the node of a live `T` (type invariant).
+            link_of(unsafe { &*entry }).state.store(REMOVED, Relaxed);
+            // SAFETY: the chain's reference came from `Arc::into_raw` (type invariant) and no
+            // reader can reach the chain (above), so none still uses the entry through it.
+            drop(unsafe { Arc::from_raw(entry) });
+            node = next;
+        }
     }
 }
 
