@@ -74,6 +74,19 @@ pub(crate) struct Control {
     pub(crate) daemons: crate::sync::Daemons,
 }
 
+/// What [`Control::flush_into`] takes out of a namespace being dismantled, to be dropped
+/// outside the control mutex.
+pub(crate) struct TornDown {
+    /// The hooks of each address family.
+    pub(crate) hooks: [Option<HookRegistration>; 2],
+    /// The /proc/net files.
+    pub(crate) proc_files: Option<ProcRegistration>,
+    /// The expiry timer.
+    pub(crate) timer: Option<Timer>,
+    /// The service table.
+    pub(crate) services: Option<Arc<ServiceTable>>,
+}
+
 /// How long a deleted destination without connections stays revivable, in seconds
 /// (`IP_VS_DEST_TRASH_PERIOD`).
 const DEST_TRASH_PERIOD_SECS: u64 = 120;
@@ -470,15 +483,7 @@ impl Control {
 
     /// Takes the hooks and the service table out, for namespace teardown outside the lock;
     /// the destinations leave `ipvs`'s real-server table.
-    pub(crate) fn flush_into(
-        &mut self,
-        ipvs: &Ipvs,
-    ) -> (
-        [Option<HookRegistration>; 2],
-        Option<ProcRegistration>,
-        Option<Timer>,
-        Option<Arc<ServiceTable>>,
-    ) {
+    pub(crate) fn flush_into(&mut self, ipvs: &Ipvs) -> TornDown {
         let services = self.services.take();
         if let Some(table) = &services {
             ipvs.real_servers.clear();
@@ -488,12 +493,12 @@ impl Control {
             }
         }
         self.dest_trash.clear();
-        (
-            [self.hooks[0].take(), self.hooks[1].take()],
-            self.proc_files.take(),
-            self.gc.take(),
+        TornDown {
+            hooks: [self.hooks[0].take(), self.hooks[1].take()],
+            proc_files: self.proc_files.take(),
+            timer: self.gc.take(),
             services,
-        )
+        }
     }
 
     /// Zeroes the counters of every service and destination, and the totals

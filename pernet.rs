@@ -149,7 +149,12 @@ impl PernetState for NetState {
     fn stop(&self) {
         // Stopped by `pre_stop` already, unless the state failed to start.
         crate::sync::stop_all(&mut self.control.lock().daemons, &self.ipvs);
-        let (hooks, proc_files, timer, services) = self.control.lock().flush_into(&self.ipvs);
+        let crate::ctl::TornDown {
+            hooks,
+            proc_files,
+            timer,
+            services,
+        } = self.control.lock().flush_into(&self.ipvs);
         let sysctls = self.control.lock().sysctls.take();
         drop(hooks);
         drop(timer);

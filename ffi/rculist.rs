@@ -335,6 +335,7 @@ impl<T: Chained> PinnedDrop for Chain<T> {
         while !node.is_null() {
             // SAFETY: `node` is on this chain: read its successor before its entry may go.
             let next = unsafe { (*node).next };
+            // SAFETY: a node on this chain is the node of a `T`'s link (type invariant).
             let entry = unsafe { entry_of::<T>(node) };
             // SAFETY: a node on this chain is the node of a live `T` (type invariant).
             link_of(unsafe { &*entry }).state.store(REMOVED, Relaxed);
