@@ -334,7 +334,6 @@ impl Control {
             self.services = Some(table);
             return Err(e.into());
         }
-        ipvs.services.replace_deferred(None);
         // Every destination leaves the real-server table: at once, not one chain walk each.
         ipvs.real_servers.clear();
         {
@@ -342,16 +341,12 @@ impl Control {
             for service in table.iter(&guard) {
                 let service: Arc<Service> = service.into();
                 for dest in service.remove_all_dests() {
-                    // Reserved above: no allocation fails (or sleeps) here.
-                    let _ = self.dest_trash.push_within_capacity(TrashedDest {
-                        service: service.clone(),
-                        dest,
-                        idle_start: 0,
-                    });
+                    self.push_trash(&service, dest);
                 }
             }
         }
         drop(table);
+        // With no table left, this unpublishes it (deferred) and unregisters the hooks.
         self.shrink_table(ipvs);
         Ok(())
     }
@@ -454,14 +449,18 @@ impl Control {
     ) {
         for dest in dests {
             ipvs.real_servers.remove(&dest);
-            let trashed = TrashedDest {
-                service: service.clone(),
-                dest,
-                idle_start: 0,
-            };
-            // Reserved by the caller: no allocation fails here.
-            let _ = self.dest_trash.push(trashed, GFP_KERNEL);
+            self.push_trash(service, dest);
         }
+    }
+
+    /// Puts `dest`, unlinked from `service` and unhashed, in the trash, whose capacity the
+    /// caller reserved: this neither allocates nor sleeps.
+    fn push_trash(&mut self, service: &Arc<Service>, dest: Arc<Dest>) {
+        let _ = self.dest_trash.push_within_capacity(TrashedDest {
+            service: service.clone(),
+            dest,
+            idle_start: 0,
+        });
     }
 
     /// Frees the trashed destinations unused for a trash period (`ip_vs_dest_trash_expire`,

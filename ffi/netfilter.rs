@@ -118,9 +118,9 @@ impl HookRegistration {
 
 impl Drop for HookRegistration {
     fn drop(&mut self) {
-        // SAFETY: registered in `new` and the namespace is still alive (type invariant).
         // Hooks already running may finish after this returns, under RCU: what they use is
         // released after a grace period.
+        // SAFETY: registered in `new`; the namespace is still alive (type invariant).
         unsafe { shim::rust_ipvs_unregister_hooks(self.net, self.v6) };
     }
 }

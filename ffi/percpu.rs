@@ -97,9 +97,8 @@ impl<const N: usize> PerCpuCounters<N> {
             return values;
         };
         for (index, value) in values.iter_mut().enumerate() {
-            // SAFETY: `copy` is the copy of possible CPU `cpu` of the `[u64; N]` the type
-            // invariant says `base` is, and `index < N`; other CPUs may add to it meanwhile,
-            // hence one volatile read (`READ_ONCE`).
+            // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
+            // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
             *value = unsafe { core::ptr::read_volatile(copy.cast::<u64>().add(index)) };
         }
         values

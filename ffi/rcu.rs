@@ -71,23 +71,29 @@ impl<T: Send + Sync> RcuArc<T> {
         }
     }
 
+    /// Whether a value is published.
+    fn is_set(&self) -> bool {
+        !self.ptr.load_rcu().is_null()
+    }
+
     /// Publishes `new`; the previous value's reference is dropped after a grace period
     /// without waiting for it (C: `call_rcu`), in softirq context, so dropping it there must
     /// not sleep. Without memory for the deferral this waits, as [`RcuArc::replace`]. For a
     /// control path that must not queue behind the RCU callbacks it just queued (a flush).
     pub(crate) fn replace_deferred(&self, new: Option<Arc<T>>) {
+        if !self.is_set() {
+            self.replace(new);
+            return;
+        }
         // Allocated before anything changes: the old value is never dropped early.
-        let slot = KBox::<Retired<T>>::new_uninit(GFP_KERNEL);
+        let Ok(slot) = KBox::<Retired<T>>::new_uninit(GFP_KERNEL) else {
+            self.replace(new);
+            return;
+        };
         let old = self.swap(new);
         if old.is_null() {
             return;
         }
-        let Ok(slot) = slot else {
-            rcu::synchronize_rcu();
-            // SAFETY: as in `replace`.
-            drop(unsafe { Arc::from_raw(old.cast_const()) });
-            return;
-        };
         let retired = KBox::into_raw(KBox::write(
             slot,
             Retired {

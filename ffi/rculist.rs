@@ -242,9 +242,8 @@ impl<T: Chained> Chain<T> {
                 link.state.store(REMOVED, Relaxed);
                 // SAFETY: `node` is linked on this chain, whose lock is held.
                 unsafe { rust_ipvs_hlist_del_rcu(node) };
-                // SAFETY: the entry came off this chain, whose reference came from
-                // `Arc::into_raw` (type invariant); its state is now `REMOVED`, so its RCU head
-                // is queued once.
+                // Its state is now `REMOVED`, so its RCU head is queued once.
+                // SAFETY: the chain's reference came from `Arc::into_raw` (type invariant).
                 unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
             }
         }
