@@ -66,9 +66,9 @@ fn port_unreachable(net: &Net, skb: &mut Skb<'_>, af: u16) {
 
 /// Counts a new connection (`ip_vs_conn_stats`).
 fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
-    for stats in [&dest.stats, &service.stats, &ipvs.total] {
-        stats.count_conn();
-    }
+    dest.stats.count_conn();
+    service.stats.count_conn();
+    ipvs.total.count_conn();
 }
 
 /// The counters a connection's packets add to (`ip_vs_in_stats`, `ip_vs_out_stats`): its

@@ -90,18 +90,22 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
+        /// hook point and the value of this module's slot of that namespace.
         #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_in_hook(
-            _priv: *mut kernel::ffi::c_void,
+        unsafe extern "C" fn rust_ipvs_request_hook(
             skb: *mut kernel::bindings::sk_buff,
-            state: *const kernel::ffi::c_void,
+            net: *mut kernel::bindings::net,
+            hook: kernel::ffi::c_uint,
+            ipvs: *const kernel::ffi::c_void,
         ) -> kernel::ffi::c_uint {
-            // SAFETY: netfilter's arguments (function contract); the one state type.
+            // SAFETY: the C entry's arguments (function contract); the one state type.
             unsafe {
                 $crate::ffi::netfilter::run_hook::<$state>(
                     skb,
-                    state,
+                    net,
+                    hook,
+                    ipvs,
                     $crate::ffi::netfilter::HookKind::Request,
                 )
             }
@@ -111,18 +115,22 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
+        /// hook point and the value of this module's slot of that namespace.
         #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_out_hook(
-            _priv: *mut kernel::ffi::c_void,
+        unsafe extern "C" fn rust_ipvs_reply_hook(
             skb: *mut kernel::bindings::sk_buff,
-            state: *const kernel::ffi::c_void,
+            net: *mut kernel::bindings::net,
+            hook: kernel::ffi::c_uint,
+            ipvs: *const kernel::ffi::c_void,
         ) -> kernel::ffi::c_uint {
-            // SAFETY: netfilter's arguments (function contract); the one state type.
+            // SAFETY: the C entry's arguments (function contract); the one state type.
             unsafe {
                 $crate::ffi::netfilter::run_hook::<$state>(
                     skb,
-                    state,
+                    net,
+                    hook,
+                    ipvs,
                     $crate::ffi::netfilter::HookKind::Reply,
                 )
             }
@@ -132,18 +140,22 @@ macro_rules! callbacks {
         ///
         /// # Safety
         ///
-        /// Called by netfilter with a packet the hook owns and the state of this invocation.
+        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
+        /// hook point and the value of this module's slot of that namespace.
         #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_forward_icmp(
-            _priv: *mut kernel::ffi::c_void,
+        unsafe extern "C" fn rust_ipvs_forward_icmp_hook(
             skb: *mut kernel::bindings::sk_buff,
-            state: *const kernel::ffi::c_void,
+            net: *mut kernel::bindings::net,
+            hook: kernel::ffi::c_uint,
+            ipvs: *const kernel::ffi::c_void,
         ) -> kernel::ffi::c_uint {
-            // SAFETY: netfilter's arguments (function contract); the one state type.
+            // SAFETY: the C entry's arguments (function contract); the one state type.
             unsafe {
                 $crate::ffi::netfilter::run_hook::<$state>(
                     skb,
-                    state,
+                    net,
+                    hook,
+                    ipvs,
                     $crate::ffi::netfilter::HookKind::ForwardIcmp,
                 )
             }

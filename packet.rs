@@ -59,15 +59,16 @@ pub(crate) fn sched_addr(af: u16, addr: &NfInetAddr) -> InetAddr {
 
 /// The `nf_inet_addr` of a scheduler address (the inverse of [`sched_addr`]).
 pub(crate) fn nf_inet_of(addr: InetAddr) -> NfInetAddr {
-    let mut out = [0u8; 16];
-    let words: &[u32] = match &addr {
-        InetAddr::V4(w) => core::slice::from_ref(w),
-        InetAddr::V6(w) => w,
-    };
-    for (chunk, word) in out.chunks_mut(4).zip(words) {
-        chunk.copy_from_slice(&word.to_be_bytes());
+    match addr {
+        InetAddr::V4(word) => {
+            let [a, b, c, d] = word.to_be_bytes();
+            [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        }
+        InetAddr::V6([w0, w1, w2, w3]) => {
+            (u128::from(w0) << 96 | u128::from(w1) << 64 | u128::from(w2) << 32 | u128::from(w3))
+                .to_be_bytes()
+        }
     }
-    out
 }
 
 /// Offset of the TTL in the IPv4 header.
@@ -143,10 +144,8 @@ impl IpHeader {
             return None;
         }
         let (protocol, transport_offset, fragoff, fragment) = skb.ipv6_upper_layer(offset)?;
-        let mut saddr = [0u8; 16];
-        let mut daddr = [0u8; 16];
-        saddr.copy_from_slice(raw.get(8..24)?);
-        daddr.copy_from_slice(raw.get(24..40)?);
+        let saddr = *raw.get(8..)?.first_chunk::<16>()?;
+        let daddr = *raw.get(24..)?.first_chunk::<16>()?;
         let [b0, b1, ..] = *raw;
         Some(IpHeader {
             af: uapi::AF_INET6,

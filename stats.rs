@@ -90,7 +90,7 @@ impl Stats {
 
     /// Counts a new connection (`ip_vs_conn_stats`).
     pub(crate) fn count_conn(&self) {
-        self.counters.add2((CONNS, 1), (CONNS, 0));
+        self.counters.add(CONNS, 1);
     }
 
     /// Counts a client packet of `bytes` in each of `all` (`ip_vs_in_stats`).
@@ -114,7 +114,7 @@ impl Stats {
     /// The five counters since the last zeroing, in [`Estimator`] order.
     fn counters(&self) -> [u64; 5] {
         let mut values = self.counters.sum();
-        for (value, zero) in values.iter_mut().zip(self.zero_point.iter()) {
+        for (value, zero) in values.iter_mut().zip(&self.zero_point) {
             *value = value.wrapping_sub(zero.load(Relaxed));
         }
         values
@@ -129,8 +129,10 @@ impl Stats {
     /// quarter of the way to the last period's rate.
     pub(crate) fn estimate(&self) {
         let counters = self.counters();
-        let slots = self.est.last.iter().zip(self.est.avg.iter());
-        for (i, ((last, avg), now)) in slots.zip(counters).enumerate() {
+        for (i, now) in counters.iter().copied().enumerate() {
+            let (Some(last), Some(avg)) = (self.est.last.get(i), self.est.avg.get(i)) else {
+                continue;
+            };
             // A concurrent ZERO gives a growth of 0, not a wrapped difference.
             let growth = now.saturating_sub(last.load(Relaxed));
             last.store(now, Relaxed);

@@ -158,15 +158,27 @@ impl Net {
     ///
     /// As [`Net::state`], and `slot` is this module's `net_generic` slot of this namespace.
     pub(super) unsafe fn state_in<T: PernetState>(&self, slot: *mut *mut c_void) -> Option<&T> {
-        // The init callback fills the slot with a pointer from `Arc::into_raw` before it
-        // registers anything that could call this.
         // SAFETY: the slot exists while the namespace lives (type invariant; the caller
         // names this namespace's slot).
-        let slot = unsafe { *slot };
-        if slot.is_null() {
+        let value = unsafe { *slot };
+        // SAFETY: `value` is what the slot holds (above); the rest is the caller's.
+        unsafe { self.state_at(value) }
+    }
+
+    /// [`Net::state`] from the value of its slot (read by a C hook entry).
+    ///
+    /// # Safety
+    ///
+    /// As [`Net::state`], and `value` is what this module's `net_generic` slot of this
+    /// namespace holds.
+    #[inline(always)]
+    pub(super) unsafe fn state_at<T: PernetState>(&self, value: *const c_void) -> Option<&T> {
+        // The init callback fills the slot with a pointer from `Arc::into_raw` before it
+        // registers anything that could call this.
+        if value.is_null() {
             return None;
         }
-        let state = slot.cast_const().cast::<T>();
+        let state = value.cast::<T>();
         // A non-null slot holds `Arc::<T>::into_raw` (the caller names the type init stored),
         // released only by the exit callback after this namespace's hooks and handlers stopped.
         // SAFETY: so `state` points to a live `T` for as long as this namespace runs callbacks.

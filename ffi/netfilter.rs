@@ -147,32 +147,31 @@ pub(crate) enum HookKind {
     ForwardIcmp,
 }
 
-/// Runs one hook invocation: the namespace and hook point come from `state`, and a namespace
-/// without state accepts the packet.
+/// Runs one hook invocation, with what the C hook entry read from netfilter's state: the
+/// packet's namespace, the hook point, and the module's state of that namespace (null for a
+/// namespace without state, which accepts the packet).
 ///
 /// # Safety
 ///
-/// `skb` and `state` are what netfilter passed to the running hook: a packet the hook owns
-/// until it returns a verdict, and the state of this invocation. `T` is the module's
+/// `skb` is the packet the running hook owns until it returns a verdict; `net` is the hook's
+/// namespace, alive during the hook (hooks are unregistered before a namespace is dismantled);
+/// `ipvs` is what this module's `net_generic` slot of `net` holds, and `T` the module's
 /// per-namespace state type (see [`super::net::PernetState`]).
+#[inline(always)]
 pub(crate) unsafe fn run_hook<T: Hooks>(
     skb: *mut bindings::sk_buff,
-    state: *const c_void,
+    net: *mut bindings::net,
+    hook: c_uint,
+    ipvs: *const c_void,
     kind: HookKind,
 ) -> c_uint {
-    let state = state.cast::<shim::NfHookState>();
-    let mut net = core::ptr::null_mut();
-    let mut hook: c_uint = 0;
-    // SAFETY: `state` is valid during the hook (caller), and so is the namespace it names:
-    // hooks are unregistered before a namespace is dismantled; both outputs are writable.
-    let slot = unsafe { shim::rust_ipvs_hook_state_slot(state, &mut net, &mut hook) };
-    // SAFETY: as above, `net` is the hook's live namespace.
+    // SAFETY: `net` is the hook's live namespace (caller).
     let net = unsafe { Net::from_raw(net) };
     let hook = HookPoint::from_raw(hook);
     // SAFETY: the caller passes the packet this hook owns until it returns a verdict.
     let skb = unsafe { Skb::from_raw(skb) };
-    // SAFETY: `T` is the module's state type (caller) and `slot` the namespace's slot.
-    let Some(ipvs) = (unsafe { net.state_in::<T>(slot) }) else {
+    // SAFETY: `T` is the module's state type and `ipvs` the slot's value (caller).
+    let Some(ipvs) = (unsafe { net.state_at::<T>(ipvs) }) else {
         return Verdict::Accept.as_raw();
     };
     match kind {

@@ -9,14 +9,7 @@
 
 use super::shim;
 use core::ptr::NonNull;
-use kernel::{
-    bindings,
-    ffi::{
-        c_uint, //
-        c_ulong,
-    },
-    prelude::*,
-};
+use kernel::{bindings, ffi::c_ulong, prelude::*};
 
 /// `N` counters per CPU.
 ///
@@ -50,14 +43,20 @@ impl<const N: usize> PerCpuCounters<N> {
         })
     }
 
-    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU
-    /// (nothing for an index past `N`).
-    pub(crate) fn add2(&self, first: (usize, u64), second: (usize, u64)) {
-        Self::add2_each([Some(self)], first, second);
+    /// Adds `value` to counter `index` of the running CPU (nothing for an index past `N`).
+    #[inline]
+    pub(crate) fn add(&self, index: usize, value: u64) {
+        if index < N {
+            // SAFETY: a per-CPU address of a counter below `N` of this live set (type
+            // invariant; index checked above).
+            unsafe { this_cpu_add(self.base.as_ptr().wrapping_add(index), value) };
+        }
     }
 
-    /// [`PerCpuCounters::add2`] on each of `sets` that is present, in one call: a packet
-    /// adds to its destination's, service's and namespace's counters together.
+    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU in
+    /// each of `sets` that is present (nothing for an index past `N`): a packet adds to its
+    /// destination's, service's and namespace's counters together.
+    #[inline]
     pub(crate) fn add2_each<const K: usize>(
         sets: [Option<&Self>; K],
         (index, value): (usize, u64),
@@ -66,27 +65,16 @@ impl<const N: usize> PerCpuCounters<N> {
         if index >= N || index2 >= N {
             return;
         }
-        let mut first = [core::ptr::null_mut::<u64>(); K];
-        let mut second = [core::ptr::null_mut::<u64>(); K];
-        let mut n: c_uint = 0;
-        let slots = first.iter_mut().zip(second.iter_mut());
-        for (set, (p, q)) in sets.into_iter().flatten().zip(slots) {
+        for set in sets.iter().flatten() {
             // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
-            *p = set.base.as_ptr().wrapping_add(index);
-            *q = set.base.as_ptr().wrapping_add(index2);
-            n += 1;
+            let base = set.base.as_ptr();
+            // SAFETY: both are per-CPU addresses of counters below `N` of a live set (type
+            // invariant; indices checked above).
+            unsafe {
+                this_cpu_add(base.wrapping_add(index), value);
+                this_cpu_add(base.wrapping_add(index2), value2);
+            }
         }
-        // SAFETY: the first `n` entries of both arrays are per-CPU addresses of counters below
-        // `N` of live sets (type invariant); `this_cpu_add` is safe in any context.
-        unsafe {
-            shim::rust_ipvs_this_cpu_add_u64_pairs(
-                first.as_ptr(),
-                value,
-                second.as_ptr(),
-                value2,
-                n,
-            )
-        };
     }
 
     /// The counters of CPU `cpu` (zeros for a CPU that is not possible), read in place: the
@@ -104,12 +92,20 @@ impl<const N: usize> PerCpuCounters<N> {
         values
     }
 
-    /// The counters summed over every possible CPU (wrapping, as C's `u64` sums).
+    /// The counters summed over every possible CPU (wrapping, as C's `u64` sums), read in
+    /// place: the estimator sums every counter of every service and destination.
+    #[inline]
     pub(crate) fn sum(&self) -> [u64; N] {
         let mut total = [0u64; N];
         for cpu in possible_cpus() {
-            for (t, v) in total.iter_mut().zip(self.of_cpu(cpu)) {
-                *t = t.wrapping_add(v);
+            let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
+                continue;
+            };
+            for (index, sum) in total.iter_mut().enumerate() {
+                // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
+                // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
+                let value = unsafe { core::ptr::read_volatile(copy.add(index)) };
+                *sum = sum.wrapping_add(value);
             }
         }
         total
@@ -121,6 +117,39 @@ impl<const N: usize> Drop for PerCpuCounters<N> {
         // SAFETY: allocated by `__alloc_percpu` (type invariant), freed once here.
         unsafe { bindings::free_percpu(self.base.as_ptr().cast()) };
     }
+}
+
+/// `this_cpu_add` of a `u64`: one `add` to the running CPU's copy through the per-CPU segment,
+/// which an interrupt or a migration cannot split (as C's x86-64 `percpu_add_op`).
+///
+/// # Safety
+///
+/// `counter` is the per-CPU address of a live `u64` from `__alloc_percpu`.
+#[cfg(all(target_arch = "x86_64", CONFIG_SMP))]
+#[inline(always)]
+unsafe fn this_cpu_add(counter: *mut u64, value: u64) {
+    // SAFETY: `%gs` holds the running CPU's per-CPU base, and `counter` plus that base is this
+    // CPU's copy of a live counter (caller); the instruction touches only those 8 bytes.
+    unsafe {
+        core::arch::asm!(
+            "addq {value}, %gs:({counter})",
+            counter = in(reg) counter,
+            value = in(reg) value,
+            options(att_syntax, nostack)
+        )
+    };
+}
+
+/// `this_cpu_add` of a `u64`, through the C macro where no segment instruction is written.
+///
+/// # Safety
+///
+/// `counter` is the per-CPU address of a live `u64` from `__alloc_percpu`.
+#[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
+unsafe fn this_cpu_add(counter: *mut u64, value: u64) {
+    // SAFETY: a per-CPU address of a live counter (caller); `this_cpu_add` is safe in any
+    // context.
+    unsafe { shim::rust_ipvs_this_cpu_add_u64(counter, value) };
 }
 
 /// The length of the array `_array` points to.

@@ -194,8 +194,8 @@ impl RouteCache {
         {
             let guard = rcu::read_lock();
             if let Some(entry) = self.valid(&guard, false) {
-                let mut saddr = [0; 4];
-                saddr.copy_from_slice(&entry.saddr[..4]);
+                let [a, b, c, d, ..] = entry.saddr;
+                let saddr = [a, b, c, d];
                 // SAFETY: the entry's route is a valid IPv4 route while `guard` is held
                 // (`Entry`'s invariant and `valid`).
                 return Ok((unsafe { Route::hold(entry.dst) }, saddr));
@@ -209,8 +209,8 @@ impl RouteCache {
                 return Err(e);
             }
         };
-        let mut cached = [0; 16];
-        cached[..4].copy_from_slice(&saddr);
+        let [a, b, c, d] = saddr;
+        let cached = [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         self.store(route.dst(), cached, false, cacheable());
         Ok((route, saddr))
     }

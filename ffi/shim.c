@@ -51,12 +51,13 @@
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 
-unsigned int rust_ipvs_in_hook(void *priv, struct sk_buff *skb,
-			       const struct nf_hook_state *state);
-unsigned int rust_ipvs_out_hook(void *priv, struct sk_buff *skb,
-				const struct nf_hook_state *state);
-unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
-				    const struct nf_hook_state *state);
+/* The hooks' Rust side: the packet, its namespace, the hook point and the namespace's state. */
+unsigned int rust_ipvs_request_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
+				    void *ipvs);
+unsigned int rust_ipvs_reply_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
+				  void *ipvs);
+unsigned int rust_ipvs_forward_icmp_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
+					 void *ipvs);
 int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
 void rust_ipvs_net_pre_exit(struct net *net);
@@ -78,8 +79,6 @@ int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 /* Called from Rust (ffi/shim.rs). */
 int rust_ipvs_register_hooks(struct net *net, bool v6);
 void rust_ipvs_unregister_hooks(struct net *net, bool v6);
-void **rust_ipvs_hook_state_slot(const struct nf_hook_state *state, struct net **net,
-				 unsigned int *hook);
 int rust_ipvs_register_pernet(void);
 void rust_ipvs_unregister_pernet(void);
 void **rust_ipvs_net_slot(struct net *net);
@@ -211,7 +210,7 @@ unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr);
 int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
-void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n);
+void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v);
 unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
 bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start);
 void rust_ipvs_write_seqcount_begin(seqcount_t *s);
@@ -244,6 +243,37 @@ void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
 			      struct ctl_table_header **hdr);
 void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr);
+
+static unsigned int rust_ipvs_net_id;
+
+/* This module's pointer-sized net_generic() slot of namespace `net`. */
+static inline void **rust_ipvs_slot(struct net *net)
+{
+	return net_generic(net, rust_ipvs_net_id);
+}
+
+/* This module's state of namespace `net`: what its slot holds. */
+#define RUST_IPVS_STATE(net) (*rust_ipvs_slot(net))
+
+/* The hook entries (ip_vs_in_hook, ip_vs_out_hook, ip_vs_forward_icmp): one call into Rust each. */
+static unsigned int rust_ipvs_in_hook(void *priv, struct sk_buff *skb,
+				      const struct nf_hook_state *state)
+{
+	return rust_ipvs_request_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net));
+}
+
+static unsigned int rust_ipvs_out_hook(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	return rust_ipvs_reply_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net));
+}
+
+static unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
+					   const struct nf_hook_state *state)
+{
+	return rust_ipvs_forward_icmp_hook(skb, state->net, state->hook,
+					   RUST_IPVS_STATE(state->net));
+}
 
 /* The C ip_vs hook set and priorities (ip_vs_core.c: ip_vs_ops4). */
 static const struct nf_hook_ops rust_ipvs_ops4[] = {
@@ -300,16 +330,6 @@ void rust_ipvs_unregister_hooks(struct net *net, bool v6)
 		nf_unregister_net_hooks(net, rust_ipvs_ops4, ARRAY_SIZE(rust_ipvs_ops4));
 }
 
-static unsigned int rust_ipvs_net_id;
-
-void **rust_ipvs_hook_state_slot(const struct nf_hook_state *state, struct net **net,
-				 unsigned int *hook)
-{
-	*net = state->net;
-	*hook = state->hook;
-	return net_generic(state->net, rust_ipvs_net_id);
-}
-
 static struct pernet_operations rust_ipvs_net_ops = {
 	.init = rust_ipvs_net_init,
 	/* Before the namespace's devices go (C stops its sync daemons in its device ops). */
@@ -331,7 +351,7 @@ void rust_ipvs_unregister_pernet(void)
 
 void **rust_ipvs_net_slot(struct net *net)
 {
-	return net_generic(net, rust_ipvs_net_id);
+	return rust_ipvs_slot(net);
 }
 
 /* The "IPVS" generic netlink family: policies and ops as ip_vs_ctl.c has them. */
@@ -1463,12 +1483,9 @@ void *rust_ipvs_alloc_percpu(size_t size, size_t align)
 	return (void __force *)__alloc_percpu(size, align);
 }
 
-void rust_ipvs_this_cpu_add_u64_pairs(u64 *const *p, u64 v, u64 *const *q, u64 w, unsigned int n)
+void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v)
 {
-	for (unsigned int i = 0; i < n; i++) {
-		this_cpu_add(*(u64 __percpu __force *)p[i], v);
-		this_cpu_add(*(u64 __percpu __force *)q[i], w);
-	}
+	this_cpu_add(*(u64 __percpu __force *)p, v);
 }
 
 void rust_ipvs_seqcount_init(seqcount_t *s)

@@ -10,12 +10,6 @@ use kernel::ffi::{
     c_void,
 };
 
-/// `struct nf_hook_state`, which the kernel's bindings do not export; only used by pointer.
-#[repr(C)]
-pub(crate) struct NfHookState {
-    _opaque: [u8; 0],
-}
-
 // `struct net` embeds a zero-sized array on some configurations, which rustc flags although it
 // only ever crosses this boundary by pointer.
 #[allow(improper_ctypes)]
@@ -25,13 +19,6 @@ extern "C" {
     /// Unregisters that hook set from `net`. Hooks already running may still finish: the
     /// hook entries are freed after a grace period.
     pub(crate) fn rust_ipvs_unregister_hooks(net: *mut bindings::net, v6: bool);
-    /// `state->net` into `net`, `state->hook` into `hook`, and that namespace's
-    /// `net_generic()` slot of this module: a hook's three reads in one call.
-    pub(crate) fn rust_ipvs_hook_state_slot(
-        state: *const NfHookState,
-        net: *mut *mut bindings::net,
-        hook: *mut c_uint,
-    ) -> *mut *mut c_void;
     /// `register_pernet_subsys()` of the module's pernet operations.
     pub(crate) fn rust_ipvs_register_pernet() -> c_int;
     /// `unregister_pernet_subsys()` of the module's pernet operations.
@@ -505,14 +492,10 @@ extern "C" {
 extern "C" {
     /// `__alloc_percpu()`: zeroed per-CPU memory, a per-CPU address or null.
     pub(crate) fn rust_ipvs_alloc_percpu(size: usize, align: usize) -> *mut core::ffi::c_void;
-    /// `this_cpu_add()` of `v` to each `*p[i]` and of `w` to each `*q[i]`, `i < n`.
-    pub(crate) fn rust_ipvs_this_cpu_add_u64_pairs(
-        p: *const *mut u64,
-        v: u64,
-        q: *const *mut u64,
-        w: u64,
-        n: c_uint,
-    );
+    /// `this_cpu_add()` of `v` to `*p`, a per-CPU address (used where Rust has no segment
+    /// instruction for it).
+    #[cfg(not(all(target_arch = "x86_64", CONFIG_SMP)))]
+    pub(crate) fn rust_ipvs_this_cpu_add_u64(p: *mut u64, v: u64);
 }
 
 // RCU hash chains (see ffi/rculist.rs).

@@ -105,10 +105,6 @@ pub(crate) enum InetAddr {
     /// An IPv4 address.
     V4(u32),
     /// An IPv6 address.
-    #[allow(
-        dead_code,
-        reason = "the IPv6 packet path is not implemented yet; host tests use it"
-    )]
     V6([u32; 4]),
 }
 

@@ -11,7 +11,8 @@
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
-# PROFILE_TOP (25) how many symbols each list shows.
+# PROFILE_TOP (25) how many symbols each list shows; PROFILE_LOADS (tcp,tcp6,udp,syn) the
+# data part's loads.
 . ./lib.sh
 . ./topology.sh
 
@@ -64,6 +65,12 @@ profiled() {
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
 }
 
+# Whether the data part runs load $1 (PROFILE_LOADS: tcp,tcp6,udp,syn by default).
+load() {
+	case ",${PROFILE_LOADS:-tcp,tcp6,udp,syn}," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 # The client's TCP retransmissions so far, "syn=N segs=M" (a dropped SYN costs a second).
 client_retrans() {
 	in_client cat /proc/net/netstat /proc/net/snmp | awk '
@@ -106,20 +113,29 @@ run() {
 		done
 	done
 	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
-	echo "=== $impl: TCP connect/request/close, $secs s"
-	echo "client retransmissions before: $(client_retrans)"
-	PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr --target $VIP:$tcp_port \
-		--seconds "$secs" --threads 2
-	echo "=== $impl: IPv6 TCP connect/request/close, $secs s"
-	echo "client retransmissions before: $(client_retrans)"
-	PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr \
-		--target "[$VIP6]:$tcp_port" --seconds "$secs" --threads 2
+	if load tcp; then
+		echo "=== $impl: TCP connect/request/close, $secs s"
+		echo "client retransmissions before: $(client_retrans)"
+		PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr \
+			--target $VIP:$tcp_port --seconds "$secs" --threads 2
+	fi
+	if load tcp6; then
+		echo "=== $impl: IPv6 TCP connect/request/close, $secs s"
+		echo "client retransmissions before: $(client_retrans)"
+		PER_FIELD=conns profiled nsenter --net=/run/netns/$topo_ns_client "$bench" tcp-crr \
+			--target "[$VIP6]:$tcp_port" --seconds "$secs" --threads 2
+	fi
 	echo "client retransmissions after: $(client_retrans)"
-	echo "=== $impl: $flows new UDP flows"
-	PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-conns --target $VIP:$udp_port \
-		--count "$flows" --source $client_sources
-	echo "=== $impl: $syns spoofed SYNs"
-	PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" syn-flood --target $VIP:$tcp_port --count "$syns"
+	if load udp; then
+		echo "=== $impl: $flows new UDP flows"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-conns \
+			--target $VIP:$udp_port --count "$flows" --source $client_sources
+	fi
+	if load syn; then
+		echo "=== $impl: $syns spoofed SYNs"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" syn-flood \
+			--target $VIP:$tcp_port --count "$syns"
+	fi
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
