@@ -334,17 +334,7 @@ impl Control {
             self.services = Some(table);
             return Err(e.into());
         }
-        // Every destination leaves the real-server table: at once, not one chain walk each.
-        ipvs.real_servers.clear();
-        {
-            let guard = rcu::read_lock();
-            for service in table.iter(&guard) {
-                let service: Arc<Service> = service.into();
-                for dest in service.remove_all_dests() {
-                    self.push_trash(&service, dest);
-                }
-            }
-        }
+        empty_services(ipvs, &table, |service, dest| self.push_trash(service, dest));
         drop(table);
         // With no table left, this unpublishes it (deferred) and unregisters the hooks.
         self.shrink_table(ipvs);
@@ -485,11 +475,7 @@ impl Control {
     pub(crate) fn flush_into(&mut self, ipvs: &Ipvs) -> TornDown {
         let services = self.services.take();
         if let Some(table) = &services {
-            ipvs.real_servers.clear();
-            let guard = rcu::read_lock();
-            for service in table.iter(&guard) {
-                drop(service.remove_all_dests());
-            }
+            empty_services(ipvs, table, |_, dest| drop(dest));
         }
         self.dest_trash.clear();
         TornDown {
@@ -513,8 +499,26 @@ impl Control {
     }
 }
 
+/// Takes every destination out of the services of `table` and out of the real-server table
+/// (emptied at once, not one chain walk per destination), handing each to `each` with its
+/// service.
+fn empty_services(
+    ipvs: &Ipvs,
+    table: &ServiceTable,
+    mut each: impl FnMut(&Arc<Service>, Arc<Dest>),
+) {
+    ipvs.real_servers.clear();
+    let guard = rcu::read_lock();
+    for service in table.iter(&guard) {
+        let service: Arc<Service> = service.into();
+        for dest in service.remove_all_dests() {
+            each(&service, dest);
+        }
+    }
+}
+
 /// Updates the rates of every service and destination of a namespace, and of its totals:
-/// the estimator's two-second tick, from its timer (softirq).
+/// the estimator's two-second tick, from the namespace's timer work (process context).
 pub(crate) fn estimate(ipvs: &Ipvs) {
     let guard = rcu::read_lock();
     if let Some(table) = ipvs.services.get(&guard) {
