@@ -49,7 +49,7 @@ tcp_port=8080
 udp_port=9000
 prefill_port=9001
 # The prefill's client addresses: 16 x 64512 source tuples.
-prefill_sources=$(seq -s, -f '10.0.0.%g' 20 35)
+prefill_sources=$(printf '10.0.0.%d\n' $(seq 20 35) | paste -s -d,)
 # Extra client addresses: 8 x 64512 source tuples, so no flood reuses a tuple.
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,10.0.0.7,10.0.0.8,10.0.0.9,10.0.0.10
 # The IPv6 client addresses (the virtual address is topology.sh's VIP6).
