@@ -31,6 +31,37 @@ pub(crate) mod sock;
 pub(crate) mod sysctl;
 pub(crate) mod timer;
 
+/// Defines the Rust side `$name` of one of shim.c's netfilter hook entries, which runs the
+/// `$kind` hook of the module's state type `$state`.
+macro_rules! hook_entry {
+    ($state:ty, $name:ident, $kind:ident, $doc:literal) => {
+        #[doc = $doc]
+        ///
+        /// # Safety
+        ///
+        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
+        /// hook point and the value of this module's slot of that namespace.
+        #[no_mangle]
+        unsafe extern "C" fn $name(
+            skb: *mut kernel::bindings::sk_buff,
+            net: *mut kernel::bindings::net,
+            hook: kernel::ffi::c_uint,
+            ipvs: *const kernel::ffi::c_void,
+        ) -> kernel::ffi::c_uint {
+            // SAFETY: the C entry's arguments (function contract); the one state type.
+            unsafe {
+                $crate::ffi::netfilter::run_hook::<$state>(
+                    skb,
+                    net,
+                    hook,
+                    ipvs,
+                    $crate::ffi::netfilter::HookKind::$kind,
+                )
+            }
+        }
+    };
+}
+
 /// Defines the C callbacks shim.c calls (pernet init and exit, the hooks, generic netlink,
 /// the proc files, the timer) for the module's per-namespace state type `$state`, which
 /// implements every callback trait of this layer.
@@ -86,80 +117,24 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::net::exit::<$state>(net) }
         }
 
-        /// The request hook (`ip_vs_in_hook`).
-        ///
-        /// # Safety
-        ///
-        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
-        /// hook point and the value of this module's slot of that namespace.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_request_hook(
-            skb: *mut kernel::bindings::sk_buff,
-            net: *mut kernel::bindings::net,
-            hook: kernel::ffi::c_uint,
-            ipvs: *const kernel::ffi::c_void,
-        ) -> kernel::ffi::c_uint {
-            // SAFETY: the C entry's arguments (function contract); the one state type.
-            unsafe {
-                $crate::ffi::netfilter::run_hook::<$state>(
-                    skb,
-                    net,
-                    hook,
-                    ipvs,
-                    $crate::ffi::netfilter::HookKind::Request,
-                )
-            }
-        }
-
-        /// The reply hook (`ip_vs_out_hook`).
-        ///
-        /// # Safety
-        ///
-        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
-        /// hook point and the value of this module's slot of that namespace.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_reply_hook(
-            skb: *mut kernel::bindings::sk_buff,
-            net: *mut kernel::bindings::net,
-            hook: kernel::ffi::c_uint,
-            ipvs: *const kernel::ffi::c_void,
-        ) -> kernel::ffi::c_uint {
-            // SAFETY: the C entry's arguments (function contract); the one state type.
-            unsafe {
-                $crate::ffi::netfilter::run_hook::<$state>(
-                    skb,
-                    net,
-                    hook,
-                    ipvs,
-                    $crate::ffi::netfilter::HookKind::Reply,
-                )
-            }
-        }
-
-        /// The ICMP hook for routed traffic (`ip_vs_forward_icmp`).
-        ///
-        /// # Safety
-        ///
-        /// Called by the C hook entry with the packet the hook owns, its live namespace, the
-        /// hook point and the value of this module's slot of that namespace.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_forward_icmp_hook(
-            skb: *mut kernel::bindings::sk_buff,
-            net: *mut kernel::bindings::net,
-            hook: kernel::ffi::c_uint,
-            ipvs: *const kernel::ffi::c_void,
-        ) -> kernel::ffi::c_uint {
-            // SAFETY: the C entry's arguments (function contract); the one state type.
-            unsafe {
-                $crate::ffi::netfilter::run_hook::<$state>(
-                    skb,
-                    net,
-                    hook,
-                    ipvs,
-                    $crate::ffi::netfilter::HookKind::ForwardIcmp,
-                )
-            }
-        }
+        $crate::ffi::hook_entry!(
+            $state,
+            rust_ipvs_request_hook,
+            Request,
+            "The request hook (`ip_vs_in_hook`)."
+        );
+        $crate::ffi::hook_entry!(
+            $state,
+            rust_ipvs_reply_hook,
+            Reply,
+            "The reply hook (`ip_vs_out_hook`)."
+        );
+        $crate::ffi::hook_entry!(
+            $state,
+            rust_ipvs_forward_icmp_hook,
+            ForwardIcmp,
+            "The ICMP hook for routed traffic (`ip_vs_forward_icmp`)."
+        );
 
         /// `doit` of every command of the "IPVS" family.
         ///
@@ -361,3 +336,4 @@ macro_rules! callbacks {
     };
 }
 pub(crate) use callbacks;
+pub(crate) use hook_entry;

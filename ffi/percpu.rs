@@ -79,15 +79,16 @@ impl<const N: usize> PerCpuCounters<N> {
 
     /// The counters of CPU `cpu` (zeros for a CPU that is not possible), read in place: the
     /// estimator and the statistics replies read every copy of every counter.
+    #[inline]
     pub(crate) fn of_cpu(&self, cpu: u32) -> [u64; N] {
         let mut values = [0; N];
-        let Some(copy) = per_cpu_ptr(self.base.as_ptr().cast::<[u64; N]>(), cpu) else {
+        let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
             return values;
         };
         for (index, value) in values.iter_mut().enumerate() {
             // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
             // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
-            *value = unsafe { core::ptr::read_volatile(copy.cast::<u64>().add(index)) };
+            *value = unsafe { core::ptr::read_volatile(copy.add(index)) };
         }
         values
     }
@@ -98,13 +99,7 @@ impl<const N: usize> PerCpuCounters<N> {
     pub(crate) fn sum(&self) -> [u64; N] {
         let mut total = [0u64; N];
         for cpu in possible_cpus() {
-            let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
-                continue;
-            };
-            for (index, sum) in total.iter_mut().enumerate() {
-                // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
-                // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
-                let value = unsafe { core::ptr::read_volatile(copy.add(index)) };
+            for (sum, value) in total.iter_mut().zip(self.of_cpu(cpu)) {
                 *sum = sum.wrapping_add(value);
             }
         }
