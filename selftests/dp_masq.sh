@@ -16,10 +16,16 @@ scenario() {
 	for rs in rs1 rs2; do
 		in_rs $rs socat TCP-LISTEN:81,fork,reuseaddr SYSTEM:"echo $rs saw \$SOCAT_PEERADDR" \
 			</dev/null >/dev/null 2>&1 &
-		in_rs $rs socat UDP-RECVFROM:54,fork SYSTEM:"echo $rs saw \$SOCAT_PEERADDR" \
-			</dev/null >/dev/null 2>&1 &
+		# socat's forking UDP responder now and then drops a first datagram unanswered.
+		in_rs $rs ipvsbench server --tcp-port 8154 --udp-port 54 --threads 1 \
+			--reply "$rs saw " --udp-reply-peer </dev/null >/dev/null 2>&1 &
 	done
-	sleep 0.5
+	for rs in rs1 rs2; do
+		for _ in $(seq 50); do
+			in_rs $rs ss -ltn | grep -q ':81 ' && in_rs $rs ss -lun | grep -q ':54 ' && break
+			sleep 0.1
+		done
+	done
 	in_director ipvsadm -A -t $VIP:81 -s rr
 	in_director ipvsadm -A -u $VIP:54 -s rr
 	in_director ipvsadm -A -t $VIP:8080 -s rr

@@ -156,9 +156,10 @@ list_connections() {
 }
 
 # The director's conntrack entries (arguments go to conntrack -L), counted by their tuples,
-# with five-digit (ephemeral) ports shown as C.
+# with five-digit (ephemeral) ports shown as C; entries without ports (the IGMP reports of
+# the director's bridge, sent when they happen to be) are left out.
 list_conntrack() {
-	in_director conntrack -L "$@" 2>/dev/null | awk '{
+	in_director conntrack -L "$@" 2>/dev/null | awk '/ sport=/ {
 		tuples = ""
 		for (i = 1; i <= NF; i++) {
 			if ($i !~ /^(src|dst|sport|dport)=/) continue

@@ -99,6 +99,10 @@ pub struct ServerArgs {
     /// counting it.
     #[arg(long)]
     pub udp_reply: bool,
+    /// Answer each UDP datagram with the reply followed by the sender's address and a
+    /// newline (what the real server saw of the client), besides counting it.
+    #[arg(long)]
+    pub udp_reply_peer: bool,
     /// Also accept SCTP associations on this port (one-to-one sockets), served like the TCP
     /// connections.
     #[arg(long)]

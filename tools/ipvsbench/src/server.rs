@@ -1,6 +1,7 @@
 //! `server`: the real-server side. TCP (and SCTP with `--sctp-port`): accept, read the
 //! request, write a short reply, close.
-//! UDP: count datagrams (and with `--udp-reply` answer each with the reply); the count goes to
+//! UDP: count datagrams (and with `--udp-reply` answer each with the reply, with
+//! `--udp-reply-peer` the reply and the sender's address); the count goes to
 //! `--count-file` every 100 ms and to stdout on SIGINT/SIGTERM.
 
 use std::fs;
@@ -53,8 +54,12 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
         thread::spawn(move || tcp_loop(&listener, &tcp_reply, wait_close));
         let udp = udp.try_clone().context("cloning the UDP socket")?;
         let count = Arc::clone(&count);
-        let udp_reply = args.udp_reply.then(|| Arc::clone(&reply));
-        thread::spawn(move || udp_loop(&udp, &count, udp_reply.as_deref()));
+        let udp_reply = match (args.udp_reply_peer, args.udp_reply) {
+            (true, _) => UdpReply::WithPeer(Arc::clone(&reply)),
+            (false, true) => UdpReply::Fixed(Arc::clone(&reply)),
+            (false, false) => UdpReply::None,
+        };
+        thread::spawn(move || udp_loop(&udp, &count, &udp_reply));
     }
     if let Some(path) = &args.count_file {
         write_count(path, 0)?;
@@ -138,17 +143,34 @@ fn serve(mut stream: &TcpStream, reply: &[u8]) -> io::Result<()> {
     stream.write_all(reply)
 }
 
-/// Counts datagrams forever, answering each with `reply` if there is one.
-fn udp_loop(socket: &UdpSocket, count: &AtomicU64, reply: Option<&[u8]>) {
+/// What a UDP datagram gets back.
+enum UdpReply {
+    /// Nothing: it is only counted.
+    None,
+    /// The reply.
+    Fixed(Arc<[u8]>),
+    /// The reply, then the sender's address and a newline.
+    WithPeer(Arc<[u8]>),
+}
+
+/// Counts datagrams forever, answering each as `reply` says.
+fn udp_loop(socket: &UdpSocket, count: &AtomicU64, reply: &UdpReply) {
     let mut buf = [0u8; 2048];
     loop {
         match socket.recv_from(&mut buf) {
             Ok((_, peer)) => {
                 count.fetch_add(1, Ordering::Relaxed);
-                if let Some(reply) = reply {
-                    if let Err(err) = socket.send_to(reply, peer) {
-                        eprintln!("ipvsbench server: send to {peer}: {err}");
+                let sent = match reply {
+                    UdpReply::None => Ok(0),
+                    UdpReply::Fixed(reply) => socket.send_to(reply, peer),
+                    UdpReply::WithPeer(reply) => {
+                        let mut answer = reply.to_vec();
+                        answer.extend_from_slice(format!("{}\n", peer.ip()).as_bytes());
+                        socket.send_to(&answer, peer)
                     }
+                };
+                if let Err(err) = sent {
+                    eprintln!("ipvsbench server: send to {peer}: {err}");
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
