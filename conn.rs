@@ -530,6 +530,7 @@ impl ConnBuckets {
 
     /// The chain of a client tuple (the client address and port of a client packet, the
     /// destination of a reply) and its move count.
+    #[inline]
     fn chain(
         &self,
         af: u16,

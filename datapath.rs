@@ -71,26 +71,32 @@ fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
     ipvs.total.count_conn();
 }
 
-/// The counters a connection's packets add to (`ip_vs_in_stats`, `ip_vs_out_stats`): its
-/// destination's, the service's the destination is in now (a destination revived into a
-/// re-created service counts there, as C's `dest->svc`) and the namespace's; none while the
-/// destination is not available (deleted, on the trash list), as in C.
-fn counters<'a>(ipvs: &'a Ipvs, conn: &'a Conn, guard: &'a Guard) -> [Option<&'a Stats>; 3] {
-    let dest = conn.dest.as_deref().filter(|d| d.available.load(Relaxed));
-    [
-        dest.map(|d| &d.stats),
-        dest.and_then(|d| d.service_stats.get(guard)),
-        dest.map(|_| &ipvs.total),
-    ]
+/// Counts a packet of `conn` with `count` in each of the counters its packets add to
+/// (`ip_vs_in_stats`, `ip_vs_out_stats`): its destination's, the service's the destination is
+/// in now (a destination revived into a re-created service counts there, as C's `dest->svc`)
+/// and the namespace's; none while the destination is not available (deleted, on the trash
+/// list), as in C. Inside the hook's read-side section `guard`.
+#[inline]
+fn count_packet(ipvs: &Ipvs, conn: &Conn, guard: &Guard, count: impl Fn(&Stats)) {
+    let Some(dest) = conn.dest.as_deref().filter(|d| d.available.load(Relaxed)) else {
+        return;
+    };
+    count(&dest.stats);
+    if let Some(service) = dest.service_stats.get(guard) {
+        count(service);
+    }
+    count(&ipvs.total);
 }
 
 /// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
+#[inline]
 fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
-    Stats::count_in(counters(ipvs, conn, guard), bytes);
+    count_packet(ipvs, conn, guard, |stats| stats.count_in(bytes));
 }
 
 /// Counts a real server packet (`ip_vs_out_stats`), inside the hook's read-side section
 /// `guard`.
+#[inline]
 fn out_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
-    Stats::count_out(counters(ipvs, conn, guard), bytes);
+    count_packet(ipvs, conn, guard, |stats| stats.count_out(bytes));
 }

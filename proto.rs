@@ -222,11 +222,13 @@ impl Proto {
     }
 
     /// See [`Protocol::parse`].
+    #[inline]
     pub(crate) fn parse(self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         with_proto!(self, p => p.parse(skb, iph))
     }
 
     /// See [`Protocol::header_complete`].
+    #[inline]
     pub(crate) fn header_complete(self, l4: &Transport) -> bool {
         with_proto!(self, p => p.header_complete(l4))
     }

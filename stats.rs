@@ -93,22 +93,17 @@ impl Stats {
         self.counters.add(CONNS, 1);
     }
 
-    /// Counts a client packet of `bytes` in each of `all` (`ip_vs_in_stats`).
-    pub(crate) fn count_in<const K: usize>(all: [Option<&Stats>; K], bytes: u32) {
-        PerCpuCounters::add2_each(
-            all.map(|s| s.map(|s| &s.counters)),
-            (INPKTS, 1),
-            (INBYTES, u64::from(bytes)),
-        );
+    /// Counts a client packet of `bytes` (`ip_vs_in_stats`).
+    #[inline]
+    pub(crate) fn count_in(&self, bytes: u32) {
+        self.counters.add2((INPKTS, 1), (INBYTES, u64::from(bytes)));
     }
 
-    /// Counts a real server packet of `bytes` in each of `all` (`ip_vs_out_stats`).
-    pub(crate) fn count_out<const K: usize>(all: [Option<&Stats>; K], bytes: u32) {
-        PerCpuCounters::add2_each(
-            all.map(|s| s.map(|s| &s.counters)),
-            (OUTPKTS, 1),
-            (OUTBYTES, u64::from(bytes)),
-        );
+    /// Counts a real server packet of `bytes` (`ip_vs_out_stats`).
+    #[inline]
+    pub(crate) fn count_out(&self, bytes: u32) {
+        self.counters
+            .add2((OUTPKTS, 1), (OUTBYTES, u64::from(bytes)));
     }
 
     /// The five counters since the last zeroing, in [`Estimator`] order.

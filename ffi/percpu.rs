@@ -53,27 +53,20 @@ impl<const N: usize> PerCpuCounters<N> {
         }
     }
 
-    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU in
-    /// each of `sets` that is present (nothing for an index past `N`): a packet adds to its
-    /// destination's, service's and namespace's counters together.
+    /// Adds `value` to counter `index` and `value2` to counter `index2` of the running CPU
+    /// (nothing for an index past `N`): a packet adds to its packet and byte counts together.
     #[inline]
-    pub(crate) fn add2_each<const K: usize>(
-        sets: [Option<&Self>; K],
-        (index, value): (usize, u64),
-        (index2, value2): (usize, u64),
-    ) {
+    pub(crate) fn add2(&self, (index, value): (usize, u64), (index2, value2): (usize, u64)) {
         if index >= N || index2 >= N {
             return;
         }
-        for set in sets.iter().flatten() {
-            // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
-            let base = set.base.as_ptr();
-            // SAFETY: both are per-CPU addresses of counters below `N` of a live set (type
-            // invariant; indices checked above).
-            unsafe {
-                this_cpu_add(base.wrapping_add(index), value);
-                this_cpu_add(base.wrapping_add(index2), value2);
-            }
+        // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
+        let base = self.base.as_ptr();
+        // SAFETY: both are per-CPU addresses of counters below `N` of this live set (type
+        // invariant; indices checked above).
+        unsafe {
+            this_cpu_add(base.wrapping_add(index), value);
+            this_cpu_add(base.wrapping_add(index2), value2);
         }
     }
 

@@ -427,6 +427,7 @@ impl<T> core::ops::Deref for ChainRef<'_, T> {
 }
 
 impl<T> From<ChainRef<'_, T>> for Arc<T> {
+    #[inline]
     fn from(entry: ChainRef<'_, T>) -> Self {
         // SAFETY: the entry is the contents of a live `Arc<T>` for the section (type
         // invariant), as `ArcBorrow::from_raw` requires; `into` takes a new reference.

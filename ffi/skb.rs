@@ -68,12 +68,14 @@ impl<'a> Skb<'a> {
     }
 
     /// `skb->len`: bytes from the network header on, at the IPv4 hooks.
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `skb` is valid (type invariant); a plain read of its length, as C's.
         unsafe { (*self.skb).len }
     }
 
     /// Offset of the network header from `skb->data`.
+    #[inline]
     pub(crate) fn network_offset(&self) -> Option<usize> {
         // SAFETY: `skb` is valid (type invariant).
         usize::try_from(unsafe { shim::rust_ipvs_skb_network_offset(self.skb) }).ok()
@@ -119,6 +121,7 @@ impl<'a> Skb<'a> {
 
     /// Makes the first `len` bytes (from `skb->data`) private and linear
     /// (`skb_ensure_writable`); the returned view writes within them only.
+    #[inline]
     pub(crate) fn make_writable(&mut self, len: usize) -> Result<Writable<'_, 'a>> {
         let raw_len = c_uint::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is valid and owned by the hook (type invariant).
@@ -173,6 +176,7 @@ impl<'a> Skb<'a> {
 
     /// What a hook checks first, read together: whether IPVS handled the packet already
     /// (`skb->ipvs_property`), `skb->pkt_type`, and [`Skb::has_dst`].
+    #[inline]
     pub(crate) fn hook_flags(&self) -> HookFlags {
         // SAFETY: `skb` is valid (type invariant).
         let raw = unsafe { shim::rust_ipvs_skb_hook_flags(self.skb) };
@@ -185,6 +189,7 @@ impl<'a> Skb<'a> {
     }
 
     /// The packet has a route attached.
+    #[inline]
     pub(crate) fn has_dst(&self) -> bool {
         // SAFETY: `skb` is valid (type invariant).
         unsafe { shim::rust_ipvs_skb_has_dst(self.skb) }
@@ -197,6 +202,7 @@ impl<'a> Skb<'a> {
     }
 
     /// `skb->mark`.
+    #[inline]
     pub(crate) fn mark(&self) -> u32 {
         // SAFETY: `skb` is valid (type invariant).
         unsafe { shim::rust_ipvs_skb_mark(self.skb) }
@@ -306,6 +312,7 @@ impl<'a> Skb<'a> {
 
     /// Re-routes a reply leaving at FORWARD or LOCAL_OUT (`ip_vs_route_me_harder`); EINVAL
     /// for a packet without a route.
+    #[inline]
     pub(crate) fn route_me_harder(&mut self, net: &Net) -> Result {
         if !self.has_dst() {
             return Err(EINVAL);

@@ -7,6 +7,7 @@
 const AF_INET6: u16 = 10;
 
 /// Mixes `word` into `h` (a multiply-xorshift round).
+#[inline]
 fn mix(h: u32, word: u32) -> u32 {
     let mut h = h ^ word;
     h = h.wrapping_mul(0x9e37_79b1);
@@ -16,6 +17,7 @@ fn mix(h: u32, word: u32) -> u32 {
 }
 
 /// The hash of `protocol`, an address of family `af` and `port`, with `seed`.
+#[inline]
 pub(crate) fn hash_addr_port(seed: u32, af: u16, protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
     let mut h = seed ^ u32::from(protocol);
     let words = if af == AF_INET6 { 4 } else { 1 };
@@ -27,6 +29,7 @@ pub(crate) fn hash_addr_port(seed: u32, af: u16, protocol: u8, addr: &[u8; 16], 
 }
 
 /// The hash of a firewall mark of family `af`, with `seed`.
+#[inline]
 pub(crate) fn hash_mark(seed: u32, af: u16, mark: u32) -> u32 {
     mix(mix(seed ^ u32::from(af), mark), 0)
 }

@@ -46,6 +46,7 @@ pub(crate) struct Tcp;
 impl Protocol for Tcp {
     const NAT_HEADER_LEN: usize = CSUM_OFFSET + 2;
 
+    #[inline]
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         let mut raw = [0u8; HEADER_LEN];
         // Flags need the whole fixed header, as `skb_header_pointer(sizeof(tcphdr))`; the

@@ -34,6 +34,7 @@ impl Protocol for Udp {
     const NAT_HEADER_LEN: usize = HEADER_LEN;
     const ZERO_CHECKSUM_IS_NONE: bool = true;
 
+    #[inline]
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         let mut raw = [0u8; HEADER_LEN];
         // C reads the ports alone (`skb_header_pointer` of two ports) to schedule and look up;
