@@ -12,7 +12,8 @@
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows; PROFILE_LOADS (tcp,tcp6,udp,syn) the
-# data part's loads.
+# data part's loads (or flood: the benchmark's UDP flood, a new flow per datagram, for
+# PROFILE_SECONDS).
 . ./lib.sh
 . ./topology.sh
 
@@ -49,6 +50,9 @@ profiled() {
 		printf "\n" }'
 	grep -E '^ +[0-9.]+%' /tmp/perf.$$.sym | grep -v default_idle | head -"${PROFILE_TOP:-25}" |
 		awk '{ printf "  %6s %6d %s\n", $1, $2, $NF }'
+	echo "commands:"
+	perf report -i $data --stdio --no-children -n --sort comm 2>/dev/null | grep -E '^ +[0-9.]+%' |
+		head -12 | awk '{ printf "  %6d %s\n", $2, $NF }'
 	echo "module symbols:"
 	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
 		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -"${PROFILE_TOP:-25}" |
@@ -130,6 +134,11 @@ run() {
 		echo "=== $impl: $flows new UDP flows"
 		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-conns \
 			--target $VIP:$udp_port --count "$flows" --source $client_sources
+	fi
+	if load flood; then
+		echo "=== $impl: UDP flood (a new flow per datagram), $secs s"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-flood \
+			--target $VIP:$udp_port --seconds "$secs" --threads 2 --source $client_sources
 	fi
 	if load syn; then
 		echo "=== $impl: $syns spoofed SYNs"
