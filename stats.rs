@@ -107,6 +107,7 @@ impl Stats {
     }
 
     /// The five counters since the last zeroing, in [`Estimator`] order.
+    #[inline]
     fn counters(&self) -> [u64; 5] {
         let mut values = self.counters.sum();
         for (value, zero) in values.iter_mut().zip(&self.zero_point) {

@@ -70,19 +70,11 @@ impl<const N: usize> PerCpuCounters<N> {
         }
     }
 
-    /// The counters of CPU `cpu` (zeros for a CPU that is not possible), read in place: the
-    /// estimator and the statistics replies read every copy of every counter.
-    #[inline]
+    /// The counters of CPU `cpu` (zeros for a CPU that is not possible), read in place: what
+    /// `/proc/net/ip_vs_stats_percpu` lists per CPU.
     pub(crate) fn of_cpu(&self, cpu: u32) -> [u64; N] {
         let mut values = [0; N];
-        let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
-            return values;
-        };
-        for (index, value) in values.iter_mut().enumerate() {
-            // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
-            // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
-            *value = unsafe { core::ptr::read_volatile(copy.add(index)) };
-        }
+        self.add_cpu(cpu, &mut values);
         values
     }
 
@@ -92,11 +84,24 @@ impl<const N: usize> PerCpuCounters<N> {
     pub(crate) fn sum(&self) -> [u64; N] {
         let mut total = [0u64; N];
         for cpu in possible_cpus() {
-            for (sum, value) in total.iter_mut().zip(self.of_cpu(cpu)) {
-                *sum = sum.wrapping_add(value);
-            }
+            self.add_cpu(cpu, &mut total);
         }
         total
+    }
+
+    /// Adds the counters of CPU `cpu` to `total` (wrapping; nothing for a CPU that is not
+    /// possible), read in place, in one tight loop: no copy of a CPU's counters is made.
+    #[inline(always)]
+    fn add_cpu(&self, cpu: u32, total: &mut [u64; N]) {
+        let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
+            return;
+        };
+        for (index, sum) in total.iter_mut().enumerate() {
+            // Other CPUs may add to it meanwhile: one volatile read (`READ_ONCE`).
+            // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` (type invariant), `index < N`.
+            let value = unsafe { core::ptr::read_volatile(copy.add(index)) };
+            *sum = sum.wrapping_add(value);
+        }
     }
 }
 
