@@ -60,10 +60,7 @@ pub(crate) fn sched_addr(af: u16, addr: &NfInetAddr) -> InetAddr {
 /// The `nf_inet_addr` of a scheduler address (the inverse of [`sched_addr`]).
 pub(crate) fn nf_inet_of(addr: InetAddr) -> NfInetAddr {
     match addr {
-        InetAddr::V4(word) => {
-            let [a, b, c, d] = word.to_be_bytes();
-            [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
-        }
+        InetAddr::V4(word) => nf_inet_v4(word.to_be_bytes()),
         InetAddr::V6([w0, w1, w2, w3]) => {
             (u128::from(w0) << 96 | u128::from(w1) << 64 | u128::from(w2) << 32 | u128::from(w3))
                 .to_be_bytes()

@@ -271,9 +271,6 @@ static unsigned int rust_ipvs_out_hook(void *priv, struct sk_buff *skb,
 static unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
 					   const struct nf_hook_state *state)
 {
-	/* Every routed packet passes here: as C, an IPv4 one goes on unless it is ICMP. */
-	if (state->pf == NFPROTO_IPV4 && ip_hdr(skb)->protocol != IPPROTO_ICMP)
-		return NF_ACCEPT;
 	return rust_ipvs_forward_icmp_hook(skb, state->net, state->hook,
 					   RUST_IPVS_STATE(state->net));
 }
