@@ -47,6 +47,11 @@ use crate::{
             ChainLink,
             MoveCount,
         },
+        slab::{
+            impl_slab_counted,
+            SlabArc, //
+            SlabCache,
+        },
         slotlist::{
             impl_slotted,
             SlotLink, //
@@ -93,6 +98,7 @@ use kernel::{
         atomic::Relaxed,
         rcu, //
         Arc,
+        Refcount,
     },
 };
 
@@ -105,13 +111,12 @@ const HOLD_JIFFIES: u64 = bindings::CONFIG_HZ as u64;
 /// Clock ticks per second.
 const HZ: u64 = bindings::CONFIG_HZ as u64;
 
-/// A connection (C: `struct ip_vs_conn`).
+/// A connection (C: `struct ip_vs_conn`), in [`CONN_CACHE`].
 ///
-/// Laid out in this order (`repr(C)`) so that a chain walk reads one cache line per entry:
-/// behind the `Arc`'s 8-byte count in a 192-byte slab object (64-byte aligned), the ports,
-/// family and protocol, the client address and the chain link's next pointer fill the first
-/// line, and a lookup compares them first; the fields other CPUs write on every packet
-/// (`expires`, `state`, the counts) come after the rest of the tuple.
+/// Laid out in this order (`repr(C)`) so that a lookup reads the fields it compares first:
+/// the ports, family and protocol, the client address and the chain link's next pointer lead
+/// the object; the fields other CPUs write on every packet (the count, `expires`, `state`) come
+/// after the rest of the tuple.
 #[pin_data]
 #[repr(C)]
 pub(crate) struct Conn {
@@ -133,13 +138,15 @@ pub(crate) struct Conn {
     pub(crate) vaddr: NfInetAddr,
     /// Real server address.
     pub(crate) daddr: NfInetAddr,
-    /// Real server port, host order; a template invalidated by `ip_vs_check_template` has
-    /// 0xffff.
-    pub(crate) dport: Atomic<u32>,
+    /// Real server port, host order, as the bits of an `i16` (the kernel's atomics have no
+    /// `u16`); a template invalidated by `ip_vs_check_template` has 0xffff. See
+    /// [`Conn::dport`].
+    dport: Atomic<i16>,
+    /// Protocol state (C's `__u16 state`): an index into the protocol's state table (TCP's
+    /// `TcpState`, 0 for UDP). See [`Conn::state`].
+    state: Atomic<i16>,
     /// `IP_VS_CONN_F_*`.
     pub(crate) flags: Atomic<u32>,
-    /// Protocol state: an index into the protocol's state table (TCP's `TcpState`, 0 for UDP).
-    pub(crate) state: Atomic<u32>,
     /// Connections this template controls (`n_control`).
     pub(crate) n_control: Atomic<i32>,
     /// Timeout of the current state, in jiffies (C keeps the protocols' in `int` tables and
@@ -148,10 +155,12 @@ pub(crate) struct Conn {
     /// The packet's firewall mark when it was created (`cp->fwmark`), which sync messages
     /// carry.
     pub(crate) fwmark: u32,
+    /// The references to it (`cp->refcnt`): the table's, the expiry wheel's, the packets'.
+    refcount: Refcount,
     /// When the connection expires, in jiffies; [`CLAIMED`] once it is being removed.
     pub(crate) expires: Atomic<u64>,
     /// The persistence template controlling this connection (`cp->control`).
-    pub(crate) control: Option<Arc<Conn>>,
+    pub(crate) control: Option<SlabArc<Conn>>,
     /// The real server, while bound.
     pub(crate) dest: Option<Arc<Dest>>,
     /// Its place on the expiry wheel.
@@ -171,10 +180,13 @@ pub(crate) struct Conn {
     pub(crate) transition: SpinLockBh<()>,
 }
 
-// A connection and its `Arc` header (the reference count, padded to 8 bytes) fit a 192-byte
-// slab object (C's `ip_vs_conn` takes 320); lock debugging makes the spinlock bigger.
+// A connection takes 184 bytes of its cache (C's `ip_vs_conn` takes 320); lock debugging makes
+// the spinlock bigger.
 #[cfg(not(CONFIG_DEBUG_SPINLOCK))]
-const _: () = assert!(core::mem::size_of::<Conn>() + 8 <= 192);
+const _: () = assert!(core::mem::size_of::<Conn>() <= 184);
+
+/// The slab cache of connections (C: `ip_vs_conn_cachep`), registered at module load.
+pub(crate) static CONN_CACHE: SlabCache<Conn> = SlabCache::new();
 
 impl Conn {
     /// Whether the connection has expired at `now` (or is claimed).
@@ -257,6 +269,23 @@ impl Conn {
         self.dport.load(Relaxed) as u16
     }
 
+    /// Sets the real server port (host order).
+    pub(crate) fn set_dport(&self, port: u16) {
+        self.dport.store(port as i16, Relaxed);
+    }
+
+    /// Protocol state: an index into the protocol's state table.
+    #[inline]
+    pub(crate) fn state(&self) -> u32 {
+        u32::from(self.state.load(Relaxed) as u16)
+    }
+
+    /// Sets the protocol state as a sync message gives it, with no transition (the
+    /// destination's counts follow the message's flags).
+    pub(crate) fn set_state(&self, state: u16) {
+        self.state.store(state as i16, Relaxed);
+    }
+
     /// Whether this is a persistence template.
     pub(crate) fn is_template(&self) -> bool {
         self.flags.load(Relaxed) & flags::TEMPLATE != 0
@@ -313,16 +342,16 @@ impl Conn {
     /// each way) do not lose one of the moves.
     pub(crate) fn transition(&self, next: impl Fn(u32) -> (u32, bool, u32)) {
         let hz = u64::from(bindings::CONFIG_HZ);
-        let current = self.state.load(Relaxed);
+        let current = self.state();
         let (state, _, timeout_secs) = next(current);
         if state == current {
             self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
-            if self.state.load(Relaxed) == current {
+            if self.state() == current {
                 return;
             }
         }
         let _guard = self.transition.lock();
-        let current = self.state.load(Relaxed);
+        let current = self.state();
         let (state, active, timeout_secs) = next(current);
         if state != current {
             let f = self.flags.load(Relaxed);
@@ -340,7 +369,7 @@ impl Conn {
                     self.flags.store(f & !flags::INACTIVE, Relaxed);
                 }
             }
-            self.state.store(state, Relaxed);
+            self.state.store(state as u16 as i16, Relaxed);
         }
         self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
     }
@@ -494,8 +523,9 @@ pub(crate) struct Synced {
     pub(crate) flags: u32,
 }
 
-impl_chained!(Conn, link);
-impl_slotted!(Conn, wheel_link);
+impl_chained!(Conn, link, SlabArc<Conn>);
+impl_slab_counted!(Conn, refcount);
+impl_slotted!(Conn, wheel_link, SlabArc<Conn>);
 
 /// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
 /// `conn_tab`): chains by client tuple, and the move counts that tell their readers a resize
@@ -566,7 +596,7 @@ impl ConnBuckets {
         now: u64,
         resizing: bool,
         pred: &impl Fn(&Conn) -> bool,
-    ) -> Option<Arc<Conn>> {
+    ) -> Option<SlabArc<Conn>> {
         let (af, protocol, caddr, cport) = tuple;
         let (chain, moves) = self.chain(af, protocol, caddr, cport)?;
         loop {
@@ -577,7 +607,7 @@ impl ConnBuckets {
             let found = chain
                 .iter(guard)
                 .find(|c| pred(c) && c.hold(now))
-                .map(Arc::from);
+                .map(|c| c.counted());
             if found.is_some() || !start.is_some_and(|start| moves.moved_since(start)) {
                 return found;
             }
@@ -672,7 +702,7 @@ impl ConnTable {
         &self,
         tuple: (u16, u8, &NfInetAddr, u16),
         pred: impl Fn(&Conn) -> bool,
-    ) -> Option<Arc<Conn>> {
+    ) -> Option<SlabArc<Conn>> {
         let now = jiffies();
         let guard = rcu::read_lock();
         let [current, resized] = self.tables(&guard);
@@ -687,7 +717,7 @@ impl ConnTable {
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
-    pub(crate) fn in_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
+    pub(crate) fn in_get(&self, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find((key.af, key.protocol, &key.saddr, key.sport), |c| {
             c.cport == key.sport
                 && c.vport == key.dport
@@ -700,7 +730,7 @@ impl ConnTable {
     }
 
     /// `ip_vs_ct_in_get`: a valid persistence template of family `af`.
-    pub(crate) fn template_get(&self, af: u16, key: &TemplateKey) -> Option<Arc<Conn>> {
+    pub(crate) fn template_get(&self, af: u16, key: &TemplateKey) -> Option<SlabArc<Conn>> {
         let caddr = nf_inet_of(key.client_addr);
         self.find((af, key.protocol, &caddr, key.client_port), |c| {
             let candidate = TemplateKey {
@@ -720,7 +750,7 @@ impl ConnTable {
     /// `conn_out_get`: the connection of a packet back to a client: from the real server of
     /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
     /// service), from the virtual address and port, as C 7.3 matches them.
-    pub(crate) fn out_get(&self, key: &PacketKey) -> Option<Arc<Conn>> {
+    pub(crate) fn out_get(&self, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find((key.af, key.protocol, &key.daddr, key.dport), |c| {
             // The client side first: plain fields, which rule out the chain's other entries
             // before any atomic load.
@@ -752,9 +782,9 @@ impl ConnTable {
         dest: Option<Arc<Dest>>,
         extra_flags: u32,
         conn_max: i32,
-        control: Option<Arc<Conn>>,
+        control: Option<SlabArc<Conn>>,
         timeout: Option<u64>,
-    ) -> Result<Arc<Conn>> {
+    ) -> Result<SlabArc<Conn>> {
         self.reserve(conn_max)?;
         let conn = match self.create(p, dest, extra_flags, None, control, timeout) {
             Ok(conn) => conn,
@@ -777,7 +807,7 @@ impl ConnTable {
         dest: Option<Arc<Dest>>,
         conn_max: i32,
         timeout: u64,
-    ) -> Result<Arc<Conn>> {
+    ) -> Result<SlabArc<Conn>> {
         self.reserve(conn_max)?;
         match self.create(p, dest, 0, Some(synced), None, Some(timeout)) {
             Ok(conn) => Ok(conn),
@@ -810,9 +840,9 @@ impl ConnTable {
         dest: Option<Arc<Dest>>,
         extra_flags: u32,
         synced: Option<Synced>,
-        control: Option<Arc<Conn>>,
+        control: Option<SlabArc<Conn>>,
         timeout: Option<u64>,
-    ) -> Result<Arc<Conn>> {
+    ) -> Result<SlabArc<Conn>> {
         // `ip_vs_bind_dest`: the destination's forwarding method; a new connection starts
         // inactive, and one whose replies bypass the director expects none. A synced one
         // keeps the master's activity (a template is inactive, as the destination's flags
@@ -839,35 +869,33 @@ impl ConnTable {
         };
         let hz = u64::from(bindings::CONFIG_HZ);
         let initial_timeout = timeout.unwrap_or(3 * hz);
-        let conn = Arc::pin_init(
-            pin_init!(Conn {
-                af: p.af,
-                protocol: p.protocol,
-                cport: p.cport,
-                vport: p.vport,
-                caddr: p.caddr,
-                vaddr: p.vaddr,
-                daddr,
-                dport: Atomic::new(u32::from(p.dport)),
-                link: ChainLink::new(),
-                control,
-                n_control: Atomic::new(0),
-                assured: Atomic::new(false),
-                flags: Atomic::new(conn_flags),
-                state: Atomic::new(0),
-                timeout: Atomic::new(u32::try_from(initial_timeout).unwrap_or(u32::MAX)),
-                expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
-                in_pkts: Atomic::new(0),
-                fwmark: p.fwmark,
-                old_state: Atomic::new(0),
-                sync_endtime: Atomic::new((jiffies() as u32) & !3),
-                wheel_link: SlotLink::new(),
-                dead: Atomic::new(false),
-                dest,
-                transition <- new_spinlock_bh!((), "rust_ipvs_conn_transition"),
-            }),
-            GFP_ATOMIC,
-        )?;
+        let conn = CONN_CACHE.alloc_atomic(pin_init!(Conn {
+            af: p.af,
+            protocol: p.protocol,
+            cport: p.cport,
+            vport: p.vport,
+            caddr: p.caddr,
+            vaddr: p.vaddr,
+            daddr,
+            dport: Atomic::new(p.dport as i16),
+            link: ChainLink::new(),
+            control,
+            n_control: Atomic::new(0),
+            assured: Atomic::new(false),
+            flags: Atomic::new(conn_flags),
+            state: Atomic::new(0),
+            refcount: Refcount::new(1),
+            timeout: Atomic::new(u32::try_from(initial_timeout).unwrap_or(u32::MAX)),
+            expires: Atomic::new(jiffies().wrapping_add(initial_timeout)),
+            in_pkts: Atomic::new(0),
+            fwmark: p.fwmark,
+            old_state: Atomic::new(0),
+            sync_endtime: Atomic::new((jiffies() as u32) & !3),
+            wheel_link: SlotLink::new(),
+            dead: Atomic::new(false),
+            dest,
+            transition <- new_spinlock_bh!((), "rust_ipvs_conn_transition"),
+        }))?;
         if let Some(dest) = &conn.dest {
             if conn_flags & flags::TEMPLATE != 0 {
                 dest.persist_conns.fetch_add(1, Relaxed);
@@ -918,7 +946,7 @@ impl ConnTable {
 
     /// Files `conn` on the wheel under the second it expires at, or the next second if that
     /// is earlier (`now` in jiffies); a connection on the wheel already stays where it is.
-    fn file(&self, conn: Arc<Conn>, now: u64) {
+    fn file(&self, conn: SlabArc<Conn>, now: u64) {
         let sec = wheel::filing_second(conn.expires.load(Relaxed), now, HZ);
         let slot = wheel::slot(sec, conn.stripe());
         // An entry is filed once at a time: one on the wheel already is visited there.
@@ -947,7 +975,7 @@ impl ConnTable {
     /// someone else is left to them; one whose time has not come is filed again; a template
     /// still controlling connections lives on a minute more (`ip_vs_conn_expire`); the others
     /// are unlinked and released.
-    fn expire_one(&self, conn: Arc<Conn>, now: u64, net: &Net, kept: &impl Fn(&Conn)) {
+    fn expire_one(&self, conn: SlabArc<Conn>, now: u64, net: &Net, kept: &impl Fn(&Conn)) {
         if conn.expires.load(Relaxed) == CLAIMED || conn.dead.load(Relaxed) {
             return;
         }
@@ -1048,7 +1076,7 @@ impl ConnTable {
         };
         let now = jiffies();
         let mask = table.chains.len().wrapping_sub(1);
-        let mut doomed: KVec<Arc<Conn>> = KVec::new();
+        let mut doomed: KVec<SlabArc<Conn>> = KVec::new();
         for index in 0..table.chains.len() >> 5 {
             let Some(chain) = table
                 .chains
@@ -1059,7 +1087,7 @@ impl ConnTable {
             {
                 let guard = rcu::read_lock();
                 for c in chain.iter(&guard) {
-                    if to_drop(&c, now) && doomed.push(c.into(), GFP_ATOMIC).is_err() {
+                    if to_drop(&c, now) && doomed.push(c.counted(), GFP_ATOMIC).is_err() {
                         break;
                     }
                 }
@@ -1137,7 +1165,7 @@ impl ConnTable {
     /// connections until they expire; this is for namespace teardown, where C leaves
     /// conntrack alone). Process context: it yields the CPU between chains.
     pub(crate) fn flush(&self) {
-        let mut all: KVec<Arc<Conn>> = KVec::new();
+        let mut all: KVec<SlabArc<Conn>> = KVec::new();
         for table in [self.current.get_arc(), self.next.get_arc()]
             .into_iter()
             .flatten()
@@ -1147,7 +1175,7 @@ impl ConnTable {
                 {
                     let guard = rcu::read_lock();
                     for c in chain.iter(&guard) {
-                        if all.push(c.into(), GFP_ATOMIC).is_err() {
+                        if all.push(c.counted(), GFP_ATOMIC).is_err() {
                             break;
                         }
                     }

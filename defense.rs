@@ -166,7 +166,7 @@ impl Defense {
         if conn.flags.load(Relaxed) & conn_flags::TEMPLATE != 0 {
             return !conn.assured.load(Relaxed);
         }
-        let state = conn.state.load(Relaxed);
+        let state = conn.state();
         let (opening, established) = match conn.protocol {
             ipproto::TCP => (
                 state == TcpState::SynRecv as u32 || state == TcpState::SynAck as u32,

@@ -26,6 +26,7 @@ pub(crate) mod rculist;
 pub(crate) mod route_cache;
 mod shim;
 pub(crate) mod skb;
+pub(crate) mod slab;
 pub(crate) mod slotlist;
 pub(crate) mod sock;
 pub(crate) mod sysctl;

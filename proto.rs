@@ -393,7 +393,7 @@ pub(crate) fn state_name(conn: &Conn) -> &'static str {
         };
     }
     match Proto::lookup(conn.protocol) {
-        Some(p) => p.state_name(conn.state.load(Relaxed)),
+        Some(p) => p.state_name(conn.state()),
         None if conn.protocol == ipproto::IP => "NONE",
         None => "ERR!",
     }

@@ -71,12 +71,15 @@ struct RustIpvs {
     _netdev: ffi::route_cache::NetdevNotifier,
     /// Per-namespace state for every network namespace, present and future.
     _pernet: ffi::net::PernetRegistration,
-    /// Dropped last: waits for the connections' deferred releases (`call_rcu`).
+    /// Waits for the connections' deferred releases (`call_rcu`).
     _releases: ffi::rculist::ReleaseBarrier,
+    /// The connections' slab cache; dropped last, when every connection is gone.
+    _conn_cache: ffi::slab::SlabCacheRegistration<conn::Conn>,
 }
 
 impl kernel::Module for RustIpvs {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        let conn_cache = conn::CONN_CACHE.register(c"rust_ipvs_conn")?;
         let pernet = ffi::net::PernetRegistration::new()?;
         let netdev = ffi::route_cache::NetdevNotifier::register()?;
         let genl = ffi::genl::FamilyRegistration::new()?;
@@ -86,6 +89,7 @@ impl kernel::Module for RustIpvs {
             _netdev: netdev,
             _pernet: pernet,
             _releases: ffi::rculist::ReleaseBarrier,
+            _conn_cache: conn_cache,
         })
     }
 }

@@ -727,7 +727,7 @@ fn needed(settings: &policy::Settings, conn: &Conn, pkts: i32) -> bool {
         }
         control = ct.control.as_deref();
     }
-    let state = conn.state.load(Relaxed);
+    let state = conn.state();
     let view = policy::ConnView {
         template: conn.is_template(),
         in_persistence,
@@ -758,7 +758,7 @@ fn sync_conn_of(conn: &Conn) -> SyncConn {
         state: if conn.is_template() {
             u16::from(conn.assured.load(Relaxed))
         } else {
-            conn.state.load(Relaxed) as u16
+            conn.state() as u16
         },
         cport: conn.cport,
         vport: conn.vport,
@@ -1010,7 +1010,7 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
     if template {
         conn.assured.store(c.state == 1, Relaxed);
     } else {
-        conn.state.store(u32::from(c.state), Relaxed);
+        conn.set_state(c.state);
     }
     conn.old_state.store(c.state as i16, Relaxed);
     conn.set_timeout(timeout);

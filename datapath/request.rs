@@ -24,6 +24,7 @@ use crate::{
             Skb, //
             PACKET_HOST,
         },
+        slab::SlabArc,
     },
     netns::Ipvs,
     packet::IpHeader,
@@ -41,7 +42,6 @@ use crate::{
 use kernel::sync::{
     atomic::Relaxed, //
     rcu,
-    Arc,
 };
 
 /// `ip_vs_in_hook`: client packets to a virtual service.
@@ -131,7 +131,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         }
     }
 
-    let conn: Arc<Conn> = match conn {
+    let conn: SlabArc<Conn> = match conn {
         Some(conn) => conn,
         None => match try_to_schedule(ipvs, conns, services, &guard, &mut skb, &pkt, &key) {
             Ok(conn) => conn,

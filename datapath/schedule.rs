@@ -23,6 +23,7 @@ use crate::{
         },
         netfilter::Verdict,
         skb::Skb,
+        slab::SlabArc,
         timer::jiffies,
     },
     netns::Ipvs,
@@ -80,7 +81,7 @@ pub(super) fn try_to_schedule(
     skb: &mut Skb<'_>,
     pkt: &Packet,
     key: &PacketKey,
-) -> Result<Arc<Conn>, Verdict> {
+) -> Result<SlabArc<Conn>, Verdict> {
     match pkt.proto.schedule_check(&ipvs.sysctl, &pkt.l4) {
         ScheduleCheck::Schedule => {}
         ScheduleCheck::Pass => return Err(Verdict::Accept),
@@ -144,7 +145,7 @@ pub(super) fn try_to_schedule(
 /// What `ip_vs_schedule` decided.
 enum Scheduled {
     /// A new connection.
-    Conn(Arc<Conn>),
+    Conn(SlabArc<Conn>),
     /// Not for scheduling (`*ignored = 1`): the packet continues.
     Ignored,
     /// No destination available (`*ignored = 0`): `ip_vs_leave`.
@@ -235,8 +236,7 @@ impl Request<'_> {
                 )
             });
             if !usable {
-                ct.dport
-                    .store(u32::from(persist::INVALID_TEMPLATE_DPORT), Relaxed);
+                ct.set_dport(persist::INVALID_TEMPLATE_DPORT);
             }
             usable
         });
@@ -282,7 +282,7 @@ impl Request<'_> {
         &self,
         params: &ConnParams,
         dest: &Arc<Dest>,
-        template: Option<Arc<Conn>>,
+        template: Option<SlabArc<Conn>>,
     ) -> Scheduled {
         match self.conns.new_conn(
             params,

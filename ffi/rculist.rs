@@ -21,6 +21,7 @@ use super::shim::{
     rust_ipvs_write_seqcount_begin,
     rust_ipvs_write_seqcount_end,
 };
+use super::slab::Counted;
 use core::{
     marker::PhantomData,
     mem::offset_of, //
@@ -34,8 +35,6 @@ use kernel::{
     sync::{
         atomic::Relaxed,
         rcu, //
-        Arc,
-        ArcBorrow,
         SpinLockIrq,
     },
     types::Opaque,
@@ -86,14 +85,21 @@ impl ChainLink {
 pub(crate) unsafe trait Chained: Send + Sync + Sized {
     /// Byte offset of the [`ChainLink`] in `Self`.
     const LINK_OFFSET: usize;
+    /// The counted reference a chain owns to an entry.
+    type Ref: Counted<Target = Self>;
 }
 
-/// Implements [`Chained`] for `$type`, whose [`ChainLink`] is field `$field`.
+/// Implements [`Chained`] for `$type`, whose [`ChainLink`] is field `$field`, and which chains
+/// hold by `$ref` (`Arc<$type>` when not given).
 macro_rules! impl_chained {
     ($type:ty, $field:ident) => {
+        $crate::ffi::rculist::impl_chained!($type, $field, kernel::sync::Arc<$type>);
+    };
+    ($type:ty, $field:ident, $ref:ty) => {
         // SAFETY: the offset is computed from the field, which has type `ChainLink` (the
         // initialiser below fails to compile otherwise).
         unsafe impl $crate::ffi::rculist::Chained for $type {
+            type Ref = $ref;
             const LINK_OFFSET: usize = {
                 let _: fn(&$type) -> &$crate::ffi::rculist::ChainLink = |e| &e.$field;
                 core::mem::offset_of!($type, $field)
@@ -135,7 +141,7 @@ unsafe fn entry_of<T: Chained>(node: *mut bindings::hlist_node) -> *const T {
 /// # Safety
 ///
 /// `head` is the `rcu` field of the [`ChainLink`] of a `T` that [`Chain::remove`] queued; that
-/// chain reference came from [`Arc::into_raw`].
+/// chain reference came from [`Counted::into_raw`].
 unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
     // SAFETY: per the function's contract, stepping back by the field offsets gives the entry.
     let entry = unsafe {
@@ -143,9 +149,9 @@ unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
             .sub(T::LINK_OFFSET + offset_of!(ChainLink, rcu))
             .cast::<T>()
     };
-    // SAFETY: the chain's reference came from `Arc::into_raw` (contract) and, the grace period
-    // being over, no reader still uses it without its own reference.
-    drop(unsafe { Arc::from_raw(entry) });
+    // SAFETY: the chain's reference came from `Counted::into_raw` (contract) and, the grace
+    // period being over, no reader still uses it without its own reference.
+    drop(unsafe { T::Ref::from_raw(entry) });
 }
 
 /// One hash chain: an RCU list of counted references to `T`, newest first.
@@ -153,7 +159,7 @@ unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
 /// # Invariants
 ///
 /// Every node on `head` is the node of an entry whose link `state` is this chain's address,
-/// and the chain owns one reference to it, from [`Arc::into_raw`].
+/// and the chain owns one reference to it, from [`Counted::into_raw`].
 #[pin_data(PinnedDrop)]
 pub(crate) struct Chain<T: Chained> {
     /// Serialises insertion and removal.
@@ -162,12 +168,12 @@ pub(crate) struct Chain<T: Chained> {
     /// The `hlist_head`.
     head: Opaque<bindings::hlist_head>,
     /// The chain owns references to `T`.
-    _entries: PhantomData<Arc<T>>,
+    _entries: PhantomData<T::Ref>,
 }
 
-// SAFETY: the chain only hands out shared borrows of `T`s and owns `Arc<T>`s, which may move between
-// and be shared by threads since `T: Send + Sync` (`Chained` bound); the head is only changed
-// under the lock.
+// SAFETY: the chain only hands out shared borrows of `T`s and owns counted references to them,
+// which may move between and be shared by threads since `T: Send + Sync` (`Chained` bound);
+// the head is only changed under the lock.
 unsafe impl<T: Chained> Send for Chain<T> {}
 // SAFETY: as above.
 unsafe impl<T: Chained> Sync for Chain<T> {}
@@ -189,7 +195,7 @@ impl<T: Chained> Chain<T> {
 
     /// Puts `entry` at the head of the chain (`hlist_add_head_rcu`). An entry is put on one
     /// chain once: `EEXIST` if it is or was on one.
-    pub(crate) fn push_front(&self, entry: Arc<T>) -> Result {
+    pub(crate) fn push_front(&self, entry: T::Ref) -> Result {
         let _guard = self.lock.lock();
         let link = link_of(&*entry);
         if link.state.load(Relaxed) != NEVER_LINKED {
@@ -198,7 +204,7 @@ impl<T: Chained> Chain<T> {
         link.state.store(self.id(), Relaxed);
         let node = link.node.get();
         // The chain keeps this reference until `remove` releases it after a grace period.
-        let _ = Arc::into_raw(entry);
+        let _ = T::Ref::into_raw(entry);
         // SAFETY: `node` is unlinked and its entry now owned by the chain (invariant upheld);
         // `head` is initialised, and `lock`, held here, serialises writers.
         unsafe { rust_ipvs_hlist_add_head_rcu(node, self.head.get()) };
@@ -219,7 +225,7 @@ impl<T: Chained> Chain<T> {
             // under the lock that serialises writers), so its node is linked here.
             unsafe { rust_ipvs_hlist_del_rcu(link.node.get()) };
         }
-        // SAFETY: the entry came off this chain, whose reference came from `Arc::into_raw`
+        // SAFETY: the entry came off this chain, whose reference came from `Counted::into_raw`
         // (type invariant); its state is now `REMOVED`, so its RCU head is queued once.
         unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
         true
@@ -243,7 +249,7 @@ impl<T: Chained> Chain<T> {
                 // SAFETY: `node` is linked on this chain, whose lock is held.
                 unsafe { rust_ipvs_hlist_del_rcu(node) };
                 // Its state is now `REMOVED`, so its RCU head is queued once.
-                // SAFETY: the chain's reference came from `Arc::into_raw` (type invariant).
+                // SAFETY: the chain's reference came from `Counted::into_raw` (type invariant).
                 unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
             }
         }
@@ -338,9 +344,9 @@ impl<T: Chained> PinnedDrop for Chain<T> {
             let entry = unsafe { entry_of::<T>(node) };
             // SAFETY: a node on this chain is the node of a live `T` (type invariant).
             link_of(unsafe { &*entry }).state.store(REMOVED, Relaxed);
-            // SAFETY: the chain's reference came from `Arc::into_raw` (type invariant) and no
-            // reader can reach the chain (above), so none still uses the entry through it.
-            drop(unsafe { Arc::from_raw(entry) });
+            // SAFETY: the chain's reference came from `Counted::into_raw` (type invariant) and
+            // no reader can reach the chain (above), so none still uses the entry through it.
+            drop(unsafe { T::Ref::from_raw(entry) });
             node = next;
         }
     }
@@ -391,34 +397,35 @@ impl MoveCount {
     }
 }
 
-/// An entry of a [`Chain`], borrowed for an RCU read-side section: a reference, and the
-/// [`Arc`] it lives in when a counted reference is wanted. Cheaper than an [`ArcBorrow`],
-/// whose construction computes the `Arc`'s layout, for each entry a walk passes.
+/// An entry of a [`Chain`], borrowed for an RCU read-side section: a reference, and a counted
+/// reference of its own when one is wanted ([`ChainRef::counted`]). Cheaper than an
+/// [`kernel::sync::ArcBorrow`], whose construction computes the `Arc`'s layout, for each entry
+/// a walk passes.
 ///
 /// # Invariants
 ///
-/// `entry` is the contents of an `Arc<T>` that a chain's reference keeps alive for `'g`.
-pub(crate) struct ChainRef<'g, T> {
+/// `entry` is the target of a `T::Ref` that a chain owns, alive for `'g`.
+pub(crate) struct ChainRef<'g, T: Chained> {
     /// The entry.
     entry: &'g T,
 }
 
-impl<T> Clone for ChainRef<'_, T> {
+impl<T: Chained> Clone for ChainRef<'_, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T> Copy for ChainRef<'_, T> {}
+impl<T: Chained> Copy for ChainRef<'_, T> {}
 
-impl<'g, T> ChainRef<'g, T> {
+impl<'g, T: Chained> ChainRef<'g, T> {
     /// The entry, for the whole section.
     pub(crate) fn get(self) -> &'g T {
         self.entry
     }
 }
 
-impl<T> core::ops::Deref for ChainRef<'_, T> {
+impl<T: Chained> core::ops::Deref for ChainRef<'_, T> {
     type Target = T;
 
     fn deref(&self) -> &T {
@@ -426,18 +433,18 @@ impl<T> core::ops::Deref for ChainRef<'_, T> {
     }
 }
 
-impl<T> From<ChainRef<'_, T>> for Arc<T> {
+impl<T: Chained> ChainRef<'_, T> {
+    /// A counted reference of its own to the entry.
     #[inline]
-    fn from(entry: ChainRef<'_, T>) -> Self {
-        // SAFETY: the entry is the contents of a live `Arc<T>` for the section (type
-        // invariant), as `ArcBorrow::from_raw` requires; `into` takes a new reference.
-        let borrow = unsafe { ArcBorrow::from_raw(entry.entry) };
-        borrow.into()
+    pub(crate) fn counted(self) -> T::Ref {
+        // SAFETY: the entry is the target of a chain's `T::Ref`, alive for the section (type
+        // invariant).
+        unsafe { T::Ref::clone_raw(self.entry) }
     }
 }
 
 /// The entry a [`ChainRef`] borrows, for the whole section.
-pub(crate) fn entry_ref<T>(entry: ChainRef<'_, T>) -> &'_ T {
+pub(crate) fn entry_ref<T: Chained>(entry: ChainRef<'_, T>) -> &'_ T {
     entry.get()
 }
 
@@ -463,7 +470,7 @@ impl<'g, T: Chained> Iterator for ChainIter<'g, T> {
         self.next = unsafe { next_rcu(node) };
         // SAFETY: nodes on a chain are the link nodes of `T`s (type invariant of `Chain`).
         let entry = unsafe { entry_of::<T>(node) };
-        // SAFETY: `entry` is the contents of an `Arc<T>` (from `Arc::into_raw`, type invariant
+        // SAFETY: `entry` is the target of a `T::Ref` (from `Counted::into_raw`, type invariant
         // of `Chain`) that the chain's reference keeps alive, shared, for the section `'g`.
         let entry = unsafe { &*entry };
         // INVARIANT: as just said.

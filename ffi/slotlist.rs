@@ -16,6 +16,7 @@ use super::shim::{
     rust_ipvs_hlist_del_init,
     rust_ipvs_hlist_move_list,
 };
+use super::slab::Counted;
 use core::{
     marker::PhantomData,
     mem::offset_of, //
@@ -24,7 +25,7 @@ use core::{
 use kernel::{
     bindings, //
     prelude::*,
-    sync::{atomic::Relaxed, Arc},
+    sync::atomic::Relaxed,
     types::Opaque,
 };
 
@@ -63,14 +64,18 @@ impl SlotLink {
 pub(crate) unsafe trait Slotted: Send + Sync + Sized {
     /// Byte offset of the [`SlotLink`] in `Self`.
     const SLOT_LINK_OFFSET: usize;
+    /// The counted reference the slots own to an entry.
+    type Ref: Counted<Target = Self>;
 }
 
-/// Implements [`Slotted`] for `$type`, whose [`SlotLink`] is field `$field`.
+/// Implements [`Slotted`] for `$type`, whose [`SlotLink`] is field `$field`, and which the
+/// slots hold by `$ref`.
 macro_rules! impl_slotted {
-    ($type:ty, $field:ident) => {
+    ($type:ty, $field:ident, $ref:ty) => {
         // SAFETY: the offset is computed from the field, which has type `SlotLink` (the
         // initialiser below fails to compile otherwise).
         unsafe impl $crate::ffi::slotlist::Slotted for $type {
+            type Ref = $ref;
             const SLOT_LINK_OFFSET: usize = {
                 let _: fn(&$type) -> &$crate::ffi::slotlist::SlotLink = |e| &e.$field;
                 core::mem::offset_of!($type, $field)
@@ -123,15 +128,15 @@ struct Slot {
 ///
 /// Every node on slot `i`'s list, or on a list [`Slots::drain`] moved it to, is the node of an
 /// entry whose link `slot` is `i + 1`, and the slots own one reference to it, from
-/// [`Arc::into_raw`].
+/// [`Counted::into_raw`].
 pub(crate) struct Slots<T: Slotted> {
     /// The slots.
     slots: Pin<KVBox<[Slot]>>,
     /// The slots own references to `T`.
-    _entries: PhantomData<Arc<T>>,
+    _entries: PhantomData<T::Ref>,
 }
 
-// SAFETY: the slots own `Arc<T>`s, which may move between and be shared by threads since
+// SAFETY: the slots own counted references to `T`s, which may move between and be shared by threads since
 // `T: Send + Sync` (`Slotted` bound); lists only change under their slot's lock.
 unsafe impl<T: Slotted> Send for Slots<T> {}
 // SAFETY: as above.
@@ -170,7 +175,7 @@ impl<T: Slotted> Slots<T> {
 
     /// Puts `entry` on slot `index` (modulo the number of slots). An entry is on one slot at
     /// a time: `EEXIST` (and the reference back) if it is on one.
-    pub(crate) fn insert(&self, index: usize, entry: Arc<T>) -> Result<(), Arc<T>> {
+    pub(crate) fn insert(&self, index: usize, entry: T::Ref) -> Result<(), T::Ref> {
         let Some((index, slot)) = self.slot(index) else {
             return Err(entry);
         };
@@ -183,7 +188,7 @@ impl<T: Slotted> Slots<T> {
         link.slot.store(index as u32 + 1, Relaxed);
         let node = link.node.get();
         // The slot keeps this reference until the entry comes off.
-        let _ = Arc::into_raw(entry);
+        let _ = T::Ref::into_raw(entry);
         // `node` is on no list: its slot was `NO_SLOT` under this lock, and an entry is only
         // put on a list with its slot set. `head` is initialised (zeroed is the empty list).
         // SAFETY: an unlinked node, an initialised head, and the slot's lock held.
@@ -193,7 +198,7 @@ impl<T: Slotted> Slots<T> {
 
     /// Takes `entry` off its slot and returns the slot's reference; `None` when it is on
     /// none (or was just taken off by someone else, who has the reference).
-    pub(crate) fn remove(&self, entry: &T) -> Option<Arc<T>> {
+    pub(crate) fn remove(&self, entry: &T) -> Option<T::Ref> {
         let link = link_of(entry);
         loop {
             let index = (link.slot.load(Relaxed) as usize).checked_sub(1)?;
@@ -208,16 +213,16 @@ impl<T: Slotted> Slots<T> {
             // that slot's list or on the list `drain` moved it to, which that lock guards too.
             // SAFETY: a linked node whose list's lock is held.
             unsafe { rust_ipvs_hlist_del_init(link.node.get()) };
-            // SAFETY: the slots owned this reference, from `Arc::into_raw` (type invariant),
-            // and gave it up above.
-            return Some(unsafe { Arc::from_raw(ptr::from_ref(entry)) });
+            // SAFETY: the slots owned this reference, from `Counted::into_raw` (type
+            // invariant), and gave it up above.
+            return Some(unsafe { T::Ref::from_raw(ptr::from_ref(entry)) });
         }
     }
 
     /// Takes every entry off slot `index` and hands each to `f`, with the slot's reference,
     /// one at a time without the lock held: `f` may put entries back on any slot, this one
     /// included (they wait for the next drain), and others may remove entries still waiting.
-    pub(crate) fn drain(&self, index: usize, mut f: impl FnMut(Arc<T>)) {
+    pub(crate) fn drain(&self, index: usize, mut f: impl FnMut(T::Ref)) {
         let Some((_, slot)) = self.slot(index) else {
             return;
         };
@@ -243,9 +248,9 @@ impl<T: Slotted> Slots<T> {
                 link_of(entry).slot.store(NO_SLOT, Relaxed);
                 // SAFETY: the node is on `waiting`, whose lock is held.
                 unsafe { rust_ipvs_hlist_del_init(node) };
-                // SAFETY: the slots' reference, from `Arc::into_raw` (type invariant), given up
-                // above.
-                unsafe { Arc::from_raw(ptr::from_ref(entry)) }
+                // SAFETY: the slots' reference, from `Counted::into_raw` (type invariant), given
+                // up above.
+                unsafe { T::Ref::from_raw(ptr::from_ref(entry)) }
             };
             f(entry);
         }

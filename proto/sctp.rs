@@ -30,10 +30,7 @@ use crate::{
         Sysctls,
     },
 };
-use kernel::{
-    prelude::*,
-    sync::atomic::Relaxed, //
-};
+use kernel::prelude::*;
 
 /// Length of the SCTP common header (`struct sctphdr`).
 const HEADER_LEN: usize = 12;
@@ -42,7 +39,7 @@ const CHUNK_HEADER_LEN: usize = 4;
 
 /// The SCTP state of a connection.
 fn state_of(conn: &Conn) -> SctpState {
-    SctpState::from_index(conn.state.load(Relaxed) as usize).unwrap_or(SctpState::None)
+    SctpState::from_index(conn.state() as usize).unwrap_or(SctpState::None)
 }
 
 /// Reads the chunk types that matter (`sctp_conn_schedule`, `set_sctp_state`): the first

@@ -37,7 +37,7 @@ const CSUM_OFFSET: usize = 16;
 
 /// The TCP state of a connection.
 fn state_of(conn: &Conn) -> TcpState {
-    TcpState::from_index(conn.state.load(Relaxed) as usize).unwrap_or(TcpState::None)
+    TcpState::from_index(conn.state() as usize).unwrap_or(TcpState::None)
 }
 
 /// The TCP handler (C: `ip_vs_protocol_tcp`).

@@ -178,7 +178,7 @@ impl RealServers {
         let found = chain
             .iter(&guard)
             .find(|e| Arc::ptr_eq(&e.dest, dest))
-            .map(Arc::<Entry>::from);
+            .map(|e| e.counted());
         drop(guard);
         if let Some(entry) = found {
             chain.remove(&entry);

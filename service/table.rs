@@ -214,7 +214,7 @@ impl ServiceTable {
             chain
                 .iter(&guard)
                 .find(|n| core::ptr::eq(&*n.service, service))
-                .map(Arc::from)
+                .map(|n| n.counted())
         };
         let Some(node) = node else {
             return false;
