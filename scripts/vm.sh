@@ -28,6 +28,9 @@
 #   --smp N        vCPUs of the guest (default 2; --pair: 1 each)
 #   --env VAR=VAL  put VAR in the tests' environment (through the kernel command line; VAR
 #                  without dots), e.g. --env SYNC_PAIRS=c/c
+#   --icount FILE  count the guest's instructions by translation block (tools/icount, a
+#                  QEMU plugin) and write them to FILE when the guest stops; for profile.sh
+#                  with PROFILE_TOOL=icount and scripts/icount.py (one guest, no shards)
 #
 # The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
 # KASAN, lockdep or kmemleak report in the guest's kernel log.
@@ -51,6 +54,7 @@ pair=0
 guest_env=()
 tests=()
 smp_arg=""
+icount_file=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kdir=$2; shift 2 ;;
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
 	--log) log_file=$2; shift 2 ;;
 	--shards) shards=$2; shift 2 ;;
 	--smp) smp_arg=$2; shift 2 ;;
+	--icount) icount_file=$2; shift 2 ;;
 	--debug-set) debug_set=1; shift ;;
 	--demo) mode=demo; shift ;;
 	--pair) pair=1; shift ;;
@@ -67,7 +72,7 @@ while [ $# -gt 0 ]; do
 		guest_env+=("$2")
 		shift 2
 		;;
-	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,36p' "$0"; exit 0 ;;
 	-*) die "unknown option $1 (see --help)" ;;
 	*) tests+=("$1"); shift ;;
 	esac
@@ -90,6 +95,8 @@ if [ ${#tests[@]} -eq 0 ] && [ "$mode" = tests ]; then
 		awk -v debug_set="$debug_set" '!debug_set || $3 == "debug" { print $1 }')
 fi
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
+[ -z "$icount_file" ] || { [ "$pair" = 0 ] && [ "$shards" = 1 ]; } ||
+	die "--icount counts one guest: not with --pair or --shards"
 [ -z "$smp_arg" ] || [ "$smp_arg" -ge 1 ] 2>/dev/null || die "--smp takes a positive number"
 if [ "$mode" != tests ]; then
 	shards=1
@@ -303,9 +310,16 @@ if [ "$pair" = 1 ]; then
 fi
 
 if [ "$shards" -eq 1 ]; then
+	plugin_args=()
+	if [ -n "$icount_file" ]; then
+		[ "$accel" = tcg ] || die "--icount needs TCG"
+		log "building the instruction-count plugin (tools/icount)"
+		(cd "$top" && cargo build -q --release -p icount) || die "cannot build tools/icount"
+		plugin_args=(-plugin "$top/target/release/libicount.so,out=$(realpath -m "$icount_file")")
+	fi
 	log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
 	set +e
-	boot "$log_file" "${shard_lists[0]}" ""
+	boot "$log_file" "${shard_lists[0]}" "" -- "${plugin_args[@]}"
 	qemu_rc=$?
 	set -e
 	log "guest ran for $(($(date +%s) - start)) s"

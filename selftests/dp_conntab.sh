@@ -5,7 +5,8 @@
 # table, a second and third pass of the same client tuples (the second racing the resize)
 # that find every connection again (2,000 connections counted, not more), the shrink once
 # they expired, and the conn_lfactor sysctl and its range; /proc/net/ip_vs_conn and
-# ip_vs_conn_sync, listed chain by chain, with every connection.
+# ip_vs_conn_sync, listed chain by chain, with every connection; and (perf kernel) the size of
+# a connection in rust_ipvs's own slab cache, at most 192 bytes.
 . ./lib.sh
 . ./topology.sh
 
@@ -79,5 +80,15 @@ echo "$got" | grep -q '^2000 connections: size=4096 size=4096, 2000 in the table
 echo "$got" | grep -q '^counted: 2000 connections, 6000 packets$' || fail "lookups across the resize"
 echo "$got" | grep -q '^ip_vs_conn: 2001 lines$' || fail "/proc/net/ip_vs_conn"
 echo "$got" | grep -q '^ip_vs_conn_sync: 2001 lines$' || fail "/proc/net/ip_vs_conn_sync"
+# A connection takes 184 bytes of rust_ipvs's own slab cache (C: 320 of ip_vs_conn); the
+# debug kernel's lock and slab debugging make both bigger.
+if ! debug_kernel; then
+	IPVS_IMPL=rust ipvs_load
+	size=$(cat /sys/kernel/slab/rust_ipvs_conn/slab_size 2>/dev/null)
+	ipvs_unload
+	[ -n "$size" ] && [ "$size" -le 192 ] ||
+		fail "a connection's slab object: ${size:-no rust_ipvs_conn cache} bytes (at most 192)"
+	log "a connection takes $size bytes of the rust_ipvs_conn slab cache"
+fi
 log "identical to the C ip_vs"
 exit $ksft_pass

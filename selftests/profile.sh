@@ -14,6 +14,12 @@
 # PROFILE_TOP (25) how many symbols each list shows; PROFILE_LOADS (tcp,tcp6,udp,syn) the
 # data part's loads (or flood: the benchmark's UDP flood, a new flow per datagram, for
 # PROFILE_SECONDS).
+#
+# PROFILE_TOOL=icount counts instead of sampling: run it with `scripts/vm.sh --icount FILE`,
+# one implementation and one load per guest (PROFILE_IMPLS=rust PROFILE_LOADS=tcp, say); each
+# load prints its count ("icount-load: conns=N") and, before the module unloads, the guest's
+# module symbols and the kernel's text address ("icount-ksym ..."), which scripts/icount.py
+# reads with FILE to give the instructions per connection by symbol.
 . ./lib.sh
 . ./topology.sh
 
@@ -32,6 +38,11 @@ bench=$(command -v ipvsbench)
 # (the count the command reports as $PER_FIELD=N), then the top symbols.
 profiled() {
 	local data=/tmp/perf.$$.data out total module idle n
+	if [ "${PROFILE_TOOL:-perf}" = icount ]; then
+		out=$("$@")
+		echo "icount-load: $(echo "$out" | tail -1)"
+		return
+	fi
 	out=$(perf record -q -a -g -e cpu-clock -o $data -- "$@" 2>/dev/null)
 	echo "$out" | tail -1
 	n=$(echo "$out" | tr ' ' '\n' | sed -n "s/^$PER_FIELD=//p" | tail -1)
@@ -116,7 +127,9 @@ run() {
 			sleep 0.1
 		done
 	done
-	in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
+	# Warm up (neighbours, caches), except when counting: each count is of its load alone.
+	[ "${PROFILE_TOOL:-perf}" = icount ] ||
+		in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds 1 --threads 2 >/dev/null
 	if load tcp; then
 		echo "=== $impl: TCP connect/request/close, $secs s"
 		echo "client retransmissions before: $(client_retrans)"
@@ -144,6 +157,11 @@ run() {
 		echo "=== $impl: $syns spoofed SYNs"
 		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" syn-flood \
 			--target $VIP:$tcp_port --count "$syns"
+	fi
+	if [ "${PROFILE_TOOL:-perf}" = icount ]; then
+		# Where the kernel's text and the modules' functions are, for scripts/icount.py.
+		awk '$3 == "_stext" || ($2 ~ /^[tT]$/ && $4 ~ /^\[/) { print "icount-ksym", $0 }' \
+			/proc/kallsyms
 	fi
 	topo_down
 	ipvs_unload

@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""Instructions executed per unit of work, by guest symbol, from `scripts/vm.sh --icount`.
+
+A run is the counts file the plugin wrote (tools/icount: "ADDRESS INSTRUCTIONS ENTRIES" per
+translation block) and the guest's log from `profile.sh` with PROFILE_TOOL=icount, which has
+the loads' counts ("icount-load: ... conns=N") and the symbols ("icount-ksym ADDRESS TYPE NAME
+[MODULE]", with the kernel's _stext). Kernel symbols come from the kernel build's System.map,
+moved by the guest's KASLR offset (its _stext against the map's).
+
+    scripts/icount.py --map KDIR/System.map --field conns RUN [RUN ...]
+
+where RUN is LABEL=COUNTS:LOG. Prints, per run, the instructions and block entries per unit
+(per connection for --field conns) in the kernel, in the IPVS modules and in user space, then
+the symbols with the most instructions per unit, side by side, with the difference of each run
+from the first.
+"""
+
+import argparse
+import bisect
+import re
+import sys
+from collections import defaultdict
+
+# Modules whose code is "the implementation" (C ip_vs and its schedulers, or rust_ipvs).
+IPVS_MODULES = re.compile(r"^\[(ip_vs\w*|rust_ipvs)\]$")
+# Where x86-64 kernel addresses begin.
+KERNEL_START = 0xFFFF800000000000
+
+
+def read_map(path):
+    """The text symbols of a System.map: {name: address} and sorted (address, name)."""
+    symbols = []
+    stext = None
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 3 or parts[1] not in "tTwW":
+                continue
+            addr = int(parts[0], 16)
+            symbols.append((addr, parts[2]))
+            if parts[2] == "_stext":
+                stext = addr
+    if stext is None:
+        sys.exit(f"{path}: no _stext")
+    return stext, symbols
+
+
+def read_log(path, field):
+    """Units of work, the guest's _stext, and its module symbols from a profile.sh log."""
+    units = 0
+    stext = None
+    modules = []
+    pattern = re.compile(rf"\b{re.escape(field)}=(\d+)")
+    with open(path, errors="replace") as f:
+        for line in f:
+            # The guest's result stream prefixes its lines with "# ".
+            line = line.strip().lstrip("#").strip()
+            if line.startswith("icount-load:"):
+                found = pattern.search(line)
+                if found:
+                    units += int(found.group(1))
+            elif line.startswith("icount-ksym "):
+                parts = line.split()
+                if len(parts) >= 4 and parts[3] == "_stext":
+                    stext = int(parts[1], 16)
+                elif len(parts) >= 5:
+                    modules.append((int(parts[1], 16), f"{parts[3]} {parts[4]}"))
+    if not units:
+        sys.exit(f"{path}: no icount-load line with {field}=N")
+    if stext is None:
+        sys.exit(f"{path}: no icount-ksym line for _stext")
+    return units, stext, modules
+
+
+def attribute(counts_path, symbols):
+    """Instructions and entries by symbol name; user space as one entry."""
+    addrs = [a for a, _ in symbols]
+    insns = defaultdict(int)
+    entries = defaultdict(int)
+    with open(counts_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
+            if addr < KERNEL_START:
+                name = "[user space]"
+            else:
+                i = bisect.bisect_right(addrs, addr) - 1
+                name = symbols[i][1] if i >= 0 else "[kernel, unknown]"
+            insns[name] += n
+            entries[name] += e
+    return insns, entries
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--map", required=True, help="the guest kernel's System.map")
+    parser.add_argument("--field", default="conns", help="the unit in icount-load lines")
+    parser.add_argument("--top", type=int, default=40, help="symbols listed")
+    parser.add_argument("runs", nargs="+", help="LABEL=COUNTS:LOG")
+    args = parser.parse_args()
+
+    map_stext, map_symbols = read_map(args.map)
+    runs = []
+    for spec in args.runs:
+        label, _, paths = spec.partition("=")
+        counts_path, _, log_path = paths.partition(":")
+        if not (label and counts_path and log_path):
+            sys.exit(f"{spec}: expected LABEL=COUNTS:LOG")
+        units, stext, modules = read_log(log_path, args.field)
+        slide = stext - map_stext
+        symbols = sorted([(a + slide, n) for a, n in map_symbols] + modules)
+        insns, entries = attribute(counts_path, symbols)
+        runs.append((label, units, insns, entries))
+
+    print(f"per {args.field[:-1] if args.field.endswith('s') else args.field}:")
+    for label, units, insns, entries in runs:
+        def total(pred):
+            return (sum(v for k, v in insns.items() if pred(k)) / units,
+                    sum(v for k, v in entries.items() if pred(k)) / units)
+        kernel = total(lambda k: k != "[user space]")
+        module = total(lambda k: IPVS_MODULES.match(k.split(" ")[-1]) is not None)
+        user = total(lambda k: k == "[user space]")
+        print(f"  {label}: {units} units; instructions (block entries): kernel {kernel[0]:.0f}"
+              f" ({kernel[1]:.0f}), IPVS module {module[0]:.0f} ({module[1]:.0f}),"
+              f" user space {user[0]:.0f} ({user[1]:.0f})")
+
+    names = set()
+    for _, units, insns, _ in runs:
+        names.update(insns)
+    def per(run, name):
+        return run[2].get(name, 0) / run[1], run[3].get(name, 0) / run[1]
+    ranked = sorted(names, key=lambda n: -max(per(r, n)[0] for r in runs))
+    header = "".join(f"{label:>18}" for label, *_ in runs)
+    diffs = "".join(f"{label + '-' + runs[0][0]:>14}" for label, *_ in runs[1:])
+    print(f"\ninstructions (block entries) per unit, top {args.top}:")
+    print(f"{header}{diffs}  symbol")
+    for name in ranked[: args.top]:
+        cells = "".join(f"{per(r, name)[0]:10.0f} ({per(r, name)[1]:5.0f})" for r in runs)
+        delta = "".join(f"{per(r, name)[0] - per(runs[0], name)[0]:14.0f}" for r in runs[1:])
+        print(f"{cells}{delta}  {name}")
+
+
+if __name__ == "__main__":
+    main()
