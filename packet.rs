@@ -70,6 +70,8 @@ pub(crate) fn nf_inet_of(addr: InetAddr) -> NfInetAddr {
 
 /// Offset of the TTL in the IPv4 header.
 pub(crate) const IPV4_TTL_OFFSET: usize = 8;
+/// Offset of the protocol in the IPv4 header.
+const IPV4_PROTOCOL_OFFSET: usize = 9;
 /// Offset of the header checksum in the IPv4 header.
 pub(crate) const IPV4_CSUM_OFFSET: usize = 10;
 /// Offset of the source address in the IPv4 header.
@@ -118,12 +120,30 @@ pub(crate) struct IpHeader {
 impl IpHeader {
     /// Parses the packet's IP header at its network header, of the family its version says
     /// (`ip_vs_fill_iph_skb`; a hook of one family only sees packets of that family).
+    ///
+    /// The packet path parses every packet in every hook: an IPv4 header is read once, the
+    /// first 20 bytes serving for the version and the whole header (an IPv6 header is longer).
+    #[inline]
     pub(crate) fn parse(skb: &Skb<'_>) -> Option<Self> {
         let offset = skb.network_offset()?;
-        let mut version = [0u8; 1];
-        match skb.read(offset, &mut version)? {
-            [v] if v >> 4 == 4 => Self::parse_v4(skb, offset),
-            [v] if v >> 4 == 6 => Self::parse_v6(skb, offset),
+        let mut raw = [0u8; IPV4_MIN_HEADER];
+        let raw = <&[u8; IPV4_MIN_HEADER]>::try_from(skb.read(offset, &mut raw)?).ok()?;
+        match raw[0] >> 4 {
+            4 => Self::decode_v4(raw, offset),
+            6 => Self::parse_v6(skb, offset),
+            _ => None,
+        }
+    }
+
+    /// The protocol of an IPv4 packet (`ip_hdr(skb)->protocol`) without parsing the rest of
+    /// its header; [`None`] for another packet.
+    #[inline]
+    pub(crate) fn ipv4_protocol(skb: &Skb<'_>) -> Option<u8> {
+        let offset = skb.network_offset()?;
+        let mut head = [0u8; IPV4_PROTOCOL_OFFSET + 1];
+        let head = skb.read(offset, &mut head)?;
+        match *head {
+            [ver_ihl, .., protocol] if ver_ihl >> 4 == 4 => Some(protocol),
             _ => None,
         }
     }
@@ -163,9 +183,15 @@ impl IpHeader {
     /// Parses an IPv4 header at `offset`, for example one embedded in an ICMP error.
     pub(crate) fn parse_v4(skb: &Skb<'_>, offset: usize) -> Option<Self> {
         let mut raw = [0u8; IPV4_MIN_HEADER];
-        let raw = skb.read(offset, &mut raw)?;
+        let raw = <&[u8; IPV4_MIN_HEADER]>::try_from(skb.read(offset, &mut raw)?).ok()?;
+        Self::decode_v4(raw, offset)
+    }
+
+    /// Decodes the first 20 bytes `raw` of an IPv4 header at `offset`.
+    #[inline]
+    fn decode_v4(raw: &[u8; IPV4_MIN_HEADER], offset: usize) -> Option<Self> {
         let [ver_ihl, tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
-            *<&[u8; IPV4_MIN_HEADER]>::try_from(raw).ok()?;
+            *raw;
         if ver_ihl >> 4 != 4 {
             return None;
         }

@@ -509,9 +509,9 @@ impl Timeouts {
 /// A packet of a protocol IPVS balances, parsed once: its IP header, its protocol and what
 /// the protocol read of the transport header.
 #[derive(Clone, Copy)]
-pub(crate) struct Packet {
+pub(crate) struct Packet<'a> {
     /// The IP header.
-    pub(crate) iph: IpHeader,
+    pub(crate) iph: &'a IpHeader,
     /// The protocol's handler.
     pub(crate) proto: Proto,
     /// The transport header.

@@ -75,15 +75,15 @@ impl Xmit {
         sysctl: &Sysctls,
         net: &Net,
         skb: Skb<'_>,
-        pkt: &Packet,
+        pkt: &Packet<'_>,
         conn: &Conn,
     ) -> Verdict {
         match self {
             Xmit::Nat => nat::xmit(net, skb, pkt, conn),
-            Xmit::DirectRoute => dr::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
-            Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, &pkt.iph, conn, MtuCheck::Packet),
+            Xmit::DirectRoute => dr::xmit(net, skb, pkt.iph, conn, MtuCheck::Packet),
+            Xmit::Tunnel => tunnel::xmit(sysctl, net, skb, pkt.iph, conn, MtuCheck::Packet),
             Xmit::LocalNode => send_or_cont(net, skb, OutRoute::Local, conn),
-            Xmit::Bypass => bypass::xmit(net, skb, &pkt.iph, conn, MtuCheck::Packet),
+            Xmit::Bypass => bypass::xmit(net, skb, pkt.iph, conn, MtuCheck::Packet),
         }
     }
 

@@ -455,10 +455,14 @@ pub(super) fn reply_icmp(
 
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
 pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+    // Everything routed passes here: an IPv4 packet's protocol is checked first, as C reads
+    // `ip_hdr(skb)->protocol` (IPv6 has its extension headers parsed first, as in C).
+    if IpHeader::ipv4_protocol(&skb).is_some_and(|protocol| protocol != uapi::ipproto::ICMP) {
+        return Verdict::Accept;
+    }
     if ipvs.sync.backup_only(&ipvs.sysctl) {
         return Verdict::Accept;
     }
-    // Everything routed passes here: the protocol is checked first, as in C.
     let Some(iph) = IpHeader::parse(&skb).filter(IpHeader::is_icmp) else {
         return Verdict::Accept;
     };

@@ -10,7 +10,10 @@ use super::{
     port_unreachable,
 };
 use crate::{
-    conn::PacketKey,
+    conn::{
+        ConnTable, //
+        PacketKey,
+    },
     ffi::{
         net::Net,
         netfilter::{
@@ -34,11 +37,14 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu,
+    rcu::{
+        self,
+        Guard, //
+    },
 };
 
 /// `ip_vs_out_hook`: real-server packets back to a client.
-pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
+pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let flags = skb.hook_flags();
     if flags.ipvs_property || !flags.has_dst {
         return Verdict::Accept;
@@ -47,7 +53,10 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
-    let Some(mut iph) = IpHeader::parse(&skb) else {
+    // The header is used where it was parsed, not moved: a move is a `rep movs`, each of
+    // whose steps the emulator dispatches as a block of its own.
+    let parsed = IpHeader::parse(&skb);
+    let Some(iph) = &parsed else {
         return Verdict::Accept;
     };
     let proto = Proto::lookup(iph.protocol);
@@ -55,24 +64,41 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
     // message or of a balanced protocol is reassembled first (without conntrack, nothing
     // defragments what the director forwards).
     if iph.is_fragment() && (iph.is_icmp() || proto.is_some()) {
-        (skb, iph) = match gather(net, hook, skb) {
-            Ok(whole) => whole,
-            Err(verdict) => return verdict,
+        return match gather(net, hook, skb) {
+            Ok((whole, iph)) => reply_whole(ipvs, net, hook, conns, &guard, whole, &iph, proto),
+            Err(verdict) => verdict,
         };
     }
+    reply_whole(ipvs, net, hook, conns, &guard, skb, iph, proto)
+}
+
+/// [`reply`] for a packet that is not a fragment (any more), whose header is `iph` and
+/// protocol `proto`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn reply_whole(
+    ipvs: &Ipvs,
+    net: &Net,
+    hook: HookPoint,
+    conns: &ConnTable,
+    guard: &Guard,
+    mut skb: Skb<'_>,
+    iph: &IpHeader,
+    proto: Option<Proto>,
+) -> Verdict {
     if iph.is_icmp() {
-        if let Some(verdict) = reply_icmp(ipvs, net, conns, &guard, &mut skb, &iph, hook) {
+        if let Some(verdict) = reply_icmp(ipvs, net, conns, guard, &mut skb, iph, hook) {
             return verdict;
         }
     }
     let Some(proto) = proto else {
         return Verdict::Accept;
     };
-    let Some(l4) = proto.parse(&skb, &iph) else {
+    let Some(l4) = proto.parse(&skb, iph) else {
         return Verdict::Accept;
     };
     let pkt = Packet { iph, proto, l4 };
-    let key = PacketKey::new(&pkt.iph, &pkt.l4);
+    let key = PacketKey::new(pkt.iph, &pkt.l4);
     if let Some(conn) = conns.out_get(&key) {
         // `handle_response`: only NAT rewrites; a packet from the virtual service of another
         // method's connection is counted and tracked as it is.
@@ -81,7 +107,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         {
             return Verdict::Drop;
         }
-        out_stats(ipvs, &guard, &conn, skb.len());
+        out_stats(ipvs, guard, &conn, skb.len());
         proto.state_transition(&ipvs.settings(), &conn, Direction::Output, &pkt.l4);
         nat::finish_response(&mut skb, &conn);
         conns.touch(&conn);
@@ -92,7 +118,7 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -
         && !proto.is_reset(&pkt.l4)
         && ipvs
             .real_servers
-            .has_real_service(&guard, key.af, key.protocol, &key.saddr, key.sport)
+            .has_real_service(guard, key.af, key.protocol, &key.saddr, key.sport)
     {
         port_unreachable(net, &mut skb, key.af);
         return Verdict::Drop;

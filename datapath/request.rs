@@ -61,11 +61,13 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     let Some((services, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
     };
-    let Some(iph) = IpHeader::parse(&skb) else {
+    // Used where it was parsed, not moved (see `reply`).
+    let parsed = IpHeader::parse(&skb);
+    let Some(iph) = &parsed else {
         return Verdict::Accept;
     };
     if iph.is_icmp() {
-        return request_icmp(ipvs, net, conns, &guard, skb, &iph, hook);
+        return request_icmp(ipvs, net, conns, &guard, skb, iph, hook);
     }
     let Some(proto) = Proto::lookup(iph.protocol) else {
         // Only a tunnel brings such a packet back (decapsulated): mark it so that its inner
@@ -78,7 +80,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     if iph.later_fragment() {
         return Verdict::Accept;
     }
-    let Some(l4) = proto.parse(&skb, &iph) else {
+    let Some(l4) = proto.parse(&skb, iph) else {
         // C: no ports, no connection, and `conn_schedule` drops the packet.
         return Verdict::Drop;
     };
@@ -86,7 +88,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         return Verdict::Drop;
     }
     let pkt = Packet { iph, proto, l4 };
-    let key = PacketKey::new(&pkt.iph, &pkt.l4);
+    let key = PacketKey::new(pkt.iph, &pkt.l4);
     let mut conn = conns.in_get(&key);
 
     // A new connection reusing the tuple of an old one (`conn_reuse_mode`, `expire_nodest_conn`).

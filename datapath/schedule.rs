@@ -79,7 +79,7 @@ pub(super) fn try_to_schedule(
     services: &ServiceTable,
     guard: &Guard,
     skb: &mut Skb<'_>,
-    pkt: &Packet,
+    pkt: &Packet<'_>,
     key: &PacketKey,
 ) -> Result<SlabArc<Conn>, Verdict> {
     match pkt.proto.schedule_check(&ipvs.sysctl, &pkt.l4) {
@@ -163,7 +163,7 @@ struct Request<'a> {
     /// The service the packet is for.
     service: &'a Service,
     /// The packet.
-    pkt: &'a Packet,
+    pkt: &'a Packet<'a>,
     /// Its tuple.
     key: &'a PacketKey,
     /// `IP_VS_CONN_F_NFCT` when conntrack=1.

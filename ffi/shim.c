@@ -125,7 +125,7 @@ bool rust_ipvs_skb_dst_sctp_crc(const struct sk_buff *skb);
 bool rust_ipvs_dst_sctp_crc(const struct dst_entry *dst);
 bool rust_ipvs_skb_rt_is_input(const struct sk_buff *skb);
 bool rust_ipvs_rt_sctp_crc(const struct rtable *rt);
-void rust_ipvs_ip_send_check(struct sk_buff *skb);
+void rust_ipvs_ip_send_check(void *iph);
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb);
 void rust_ipvs_skb_notrack(struct sk_buff *skb);
 void rust_ipvs_ct_alter_reply(struct sk_buff *skb, bool outin, const union nf_inet_addr *addr,
@@ -727,9 +727,9 @@ void rust_ipvs_icmp_update_csum(struct sk_buff *skb, unsigned int off)
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 }
 
-void rust_ipvs_ip_send_check(struct sk_buff *skb)
+void rust_ipvs_ip_send_check(void *iph)
 {
-	ip_send_check(ip_hdr(skb));
+	ip_send_check(iph);
 }
 
 bool rust_ipvs_skb_ct_confirmed(const struct sk_buff *skb)

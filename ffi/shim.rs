@@ -205,8 +205,8 @@ extern "C" {
     pub(crate) fn rust_ipvs_icmpv6_update_csum(skb: *mut bindings::sk_buff, off: c_uint);
     /// Recomputes the ICMP checksum of the header at `off`.
     pub(crate) fn rust_ipvs_icmp_update_csum(skb: *mut bindings::sk_buff, off: c_uint);
-    /// `ip_send_check(ip_hdr(skb))`.
-    pub(crate) fn rust_ipvs_ip_send_check(skb: *mut bindings::sk_buff);
+    /// `ip_send_check(iph)`: recomputes the checksum of the IPv4 header at `iph`.
+    pub(crate) fn rust_ipvs_ip_send_check(iph: *mut c_void);
     /// The packet's conntrack entry exists and is confirmed.
     pub(crate) fn rust_ipvs_skb_ct_confirmed(skb: *const bindings::sk_buff) -> bool;
     /// `ip_vs_notrack()`.

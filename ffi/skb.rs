@@ -841,9 +841,8 @@ impl Writable<'_, '_> {
         Ok(())
     }
 
-    /// Recomputes the checksum of the IPv4 header at the network header (`ip_send_check`).
-    pub(crate) fn ip_send_check(&mut self) -> Result {
-        let offset = self.skb.network_offset().ok_or(EINVAL)?;
+    /// Recomputes the checksum of the IPv4 header at `offset` (`ip_send_check`).
+    pub(crate) fn ip_send_check(&mut self, offset: usize) -> Result {
         let mut first = [0u8; 1];
         let ihl = match self.skb.read(offset, &mut first) {
             Some(&[ver_ihl]) => usize::from(ver_ihl & 0x0f) * 4,
@@ -853,9 +852,9 @@ impl Writable<'_, '_> {
             return Err(EINVAL);
         }
         self.check(offset, ihl)?;
-        // SAFETY: the whole IPv4 header, which the wrapper reads and writes through
-        // `ip_hdr(skb)`, lies in the private, linear part (checked above).
-        unsafe { shim::rust_ipvs_ip_send_check(self.skb.skb) };
+        // SAFETY: the whole IPv4 header, whose length the wrapper reads from it, lies in the
+        // private, linear part (checked above), from `skb->data + offset`.
+        unsafe { shim::rust_ipvs_ip_send_check((*self.skb.skb).data.add(offset).cast()) };
         Ok(())
     }
 }

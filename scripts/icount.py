@@ -72,11 +72,29 @@ def read_log(path, field):
     return units, stext, modules
 
 
+def blocks_of(counts_path, symbols, text):
+    """The blocks in symbols whose name contains text: [(name, offset, insns, entries)]."""
+    addrs = [a for a, _ in symbols]
+    found = []
+    with open(counts_path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) != 3:
+                continue
+            addr = int(parts[0], 16)
+            i = bisect.bisect_right(addrs, addr) - 1
+            if addr >= KERNEL_START and i >= 0 and text in symbols[i][1]:
+                found.append((symbols[i][1], addr - symbols[i][0], int(parts[1]), int(parts[2])))
+    return sorted(found)
+
+
 def attribute(counts_path, symbols):
-    """Instructions and entries by symbol name; user space as one entry."""
+    """Instructions, block entries and calls (entries of the block at the symbol's address)
+    by symbol name; user space as one entry."""
     addrs = [a for a, _ in symbols]
     insns = defaultdict(int)
     entries = defaultdict(int)
+    calls = defaultdict(int)
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
@@ -88,9 +106,11 @@ def attribute(counts_path, symbols):
             else:
                 i = bisect.bisect_right(addrs, addr) - 1
                 name = symbols[i][1] if i >= 0 else "[kernel, unknown]"
+                if i >= 0 and symbols[i][0] == addr:
+                    calls[name] += e
             insns[name] += n
             entries[name] += e
-    return insns, entries
+    return insns, entries, calls
 
 
 def main():
@@ -98,6 +118,9 @@ def main():
     parser.add_argument("--map", required=True, help="the guest kernel's System.map")
     parser.add_argument("--field", default="conns", help="the unit in icount-load lines")
     parser.add_argument("--top", type=int, default=40, help="symbols listed")
+    parser.add_argument("--blocks", metavar="TEXT",
+                        help="also list the blocks of the symbols whose name contains TEXT,"
+                        " as symbol+offset, to read against the disassembly")
     parser.add_argument("runs", nargs="+", help="LABEL=COUNTS:LOG")
     args = parser.parse_args()
 
@@ -111,11 +134,15 @@ def main():
         units, stext, modules = read_log(log_path, args.field)
         slide = stext - map_stext
         symbols = sorted([(a + slide, n) for a, n in map_symbols] + modules)
-        insns, entries = attribute(counts_path, symbols)
-        runs.append((label, units, insns, entries))
+        insns, entries, calls = attribute(counts_path, symbols)
+        runs.append((label, units, insns, entries, calls))
+        if args.blocks:
+            print(f"{label}: blocks of symbols containing {args.blocks!r}, per unit:")
+            for name, offset, n, e in blocks_of(counts_path, symbols, args.blocks):
+                print(f"  {name}+{offset:#x}: {n / units:.1f} instructions, {e / units:.2f} entries")
 
     print(f"per {args.field[:-1] if args.field.endswith('s') else args.field}:")
-    for label, units, insns, entries in runs:
+    for label, units, insns, entries, _ in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -127,17 +154,18 @@ def main():
               f" user space {user[0]:.0f} ({user[1]:.0f})")
 
     names = set()
-    for _, units, insns, _ in runs:
+    for _, units, insns, _, _ in runs:
         names.update(insns)
     def per(run, name):
         return run[2].get(name, 0) / run[1], run[3].get(name, 0) / run[1]
     ranked = sorted(names, key=lambda n: -max(per(r, n)[0] for r in runs))
-    header = "".join(f"{label:>18}" for label, *_ in runs)
+    header = "".join(f"{label:>24}" for label, *_ in runs)
     diffs = "".join(f"{label + '-' + runs[0][0]:>14}" for label, *_ in runs[1:])
-    print(f"\ninstructions (block entries) per unit, top {args.top}:")
+    print(f"\ninstructions (block entries) [calls] per unit, top {args.top}:")
     print(f"{header}{diffs}  symbol")
     for name in ranked[: args.top]:
-        cells = "".join(f"{per(r, name)[0]:10.0f} ({per(r, name)[1]:5.0f})" for r in runs)
+        cells = "".join(f"{per(r, name)[0]:10.0f} ({per(r, name)[1]:5.0f}) [{r[4].get(name, 0) / r[1]:3.0f}]"
+                        for r in runs)
         delta = "".join(f"{per(r, name)[0] - per(runs[0], name)[0]:14.0f}" for r in runs[1:])
         print(f"{cells}{delta}  {name}")
 

@@ -279,3 +279,14 @@ pub(crate) fn quoted_gre_len(gre: [u8; 4]) -> Option<usize> {
         GRE_WORD_LEN as usize
     })
 }
+
+/// The IPv4 header checksum `check` (as on the wire) once the TTL has dropped by one: updated
+/// for the change, not recomputed (`ip_decrease_ttl`, RFC 1624's incremental update).
+pub(crate) fn checksum_after_ttl_decrement(check: [u8; 2]) -> [u8; 2] {
+    // The TTL is the high byte of its 16-bit word: the sum loses 0x0100, so its complement
+    // gains 0x0100, with the end-around carry.
+    // Below 2^17: no overflow.
+    let sum = u32::from(u16::from_be_bytes(check)).wrapping_add(0x0100);
+    let sum = sum.wrapping_add(u32::from(sum >= 0xffff));
+    (sum as u16).to_be_bytes()
+}

@@ -68,7 +68,7 @@ const MODE: Mode = Mode {
 /// Writes the address at `field` of the IP header at `iph` and recomputes the header checksum.
 fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8; 4]) -> Result {
     w.write(iph.offset.checked_add(field).ok_or(EINVAL)?, &addr)?;
-    w.ip_send_check()
+    w.ip_send_check(iph.offset)
 }
 
 /// Writes the IPv6 address at `field` of the IPv6 header at `iph` (no header checksum).
@@ -83,7 +83,7 @@ fn set_ip6_addr(
 
 /// `ip_vs_nat_xmit` / `ip_vs_nat_xmit_v6`: DNAT a client packet to the real server and send
 /// it.
-pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet, conn: &Conn) -> Verdict {
+pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet<'_>, conn: &Conn) -> Verdict {
     let iph = &pkt.iph;
     let v6 = iph.af == uapi::AF_INET6;
     let Some(route) = route_to_real_server(net, &mut skb, iph, conn, MODE, MtuCheck::Packet) else {
@@ -163,7 +163,7 @@ pub(crate) fn snat_response(
     sysctl: &Sysctls,
     net: &Net,
     skb: &mut Skb<'_>,
-    pkt: &Packet,
+    pkt: &Packet<'_>,
     conn: &Conn,
     hook: HookPoint,
 ) -> Result {

@@ -20,11 +20,13 @@ use crate::{
         v4_of,
         IpHeader,
         NfInetAddr,
+        IPV4_CSUM_OFFSET,
         IPV4_TTL_OFFSET,
         IPV6_HOP_LIMIT_OFFSET,
     },
     service::Dest,
     uapi::AF_INET6,
+    xmit::encap,
 };
 use kernel::sync::atomic::Relaxed;
 
@@ -245,9 +247,14 @@ fn decrement_ttl(net: &Net, skb: &mut Skb<'_>, iph: &IpHeader) -> Option<()> {
             return None;
         }
         let mut w = skb.make_writable(iph.transport_offset).ok()?;
+        // `ip_decrease_ttl`: the header checksum is updated for the change.
+        let csum_at = iph.offset.checked_add(IPV4_CSUM_OFFSET)?;
+        let mut csum = [0u8; 2];
+        let csum = *<&[u8; 2]>::try_from(w.read(csum_at, &mut csum)?).ok()?;
         w.write(iph.offset.checked_add(IPV4_TTL_OFFSET)?, &[iph.ttl - 1])
             .ok()?;
-        w.ip_send_check().ok()?;
+        w.write(csum_at, &encap::checksum_after_ttl_decrement(csum))
+            .ok()?;
     }
     Some(())
 }

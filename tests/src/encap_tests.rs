@@ -169,3 +169,43 @@ fn quoted_gre_headers() {
     assert_eq!(quoted_gre_len([0x00, 0x01, 0x08, 0x00]), None);
     assert_eq!(quoted_gre_len([0x00, 0x00, 0x86, 0xdd]), None);
 }
+
+#[test]
+fn ttl_decrement_checksum() {
+    use crate::xmit::encap::checksum_after_ttl_decrement;
+    // The checksum of a header, recomputed after its TTL drops, is what the update gives.
+    let checksum = |h: &[u8; 20]| {
+        let mut sum: u32 = h
+            .chunks(2)
+            .enumerate()
+            .filter(|(i, _)| *i != 5)
+            .map(|(_, w)| u32::from(u16::from_be_bytes([w[0], w[1]])))
+            .sum();
+        while sum > 0xffff {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        (!(sum as u16)).to_be_bytes()
+    };
+    for (ttl, tos, addr) in [
+        (64u8, 0u8, 0x0a00_0001u32),
+        (2, 0xb8, 0xc0a8_0102),
+        (255, 0xff, 0xffff_fffe),
+        (1, 0, 0),
+    ] {
+        let mut h = [0u8; 20];
+        h[0] = 0x45;
+        h[1] = tos;
+        h[8] = ttl;
+        h[9] = 6;
+        h[12..16].copy_from_slice(&addr.to_be_bytes());
+        h[16..20].copy_from_slice(&(!addr).to_be_bytes());
+        let before = checksum(&h);
+        h[8] = ttl - 1;
+        let after = checksum(&h);
+        assert_eq!(
+            checksum_after_ttl_decrement(before),
+            after,
+            "ttl {ttl}, tos {tos:#x}"
+        );
+    }
+}
