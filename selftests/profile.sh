@@ -80,6 +80,13 @@ profiled() {
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
 }
 
+# When counting: where the kernel's text and the modules' functions are, for
+# scripts/icount.py (before the implementation unloads).
+icount_symbols() {
+	[ "${PROFILE_TOOL:-perf}" = icount ] || return 0
+	awk '$3 == "_stext" || ($2 ~ /^[tT]$/ && $4 ~ /^\[/) { print "icount-ksym", $0 }' /proc/kallsyms
+}
+
 # Whether the data part runs load $1 (PROFILE_LOADS: tcp,tcp6,udp,syn by default).
 load() {
 	case ",${PROFILE_LOADS:-tcp,tcp6,udp,syn}," in *",$1,"*) return 0 ;; esac
@@ -158,11 +165,7 @@ run() {
 		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" syn-flood \
 			--target $VIP:$tcp_port --count "$syns"
 	fi
-	if [ "${PROFILE_TOOL:-perf}" = icount ]; then
-		# Where the kernel's text and the modules' functions are, for scripts/icount.py.
-		awk '$3 == "_stext" || ($2 ~ /^[tT]$/ && $4 ~ /^\[/) { print "icount-ksym", $0 }' \
-			/proc/kallsyms
-	fi
+	icount_symbols
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
@@ -190,6 +193,7 @@ control() {
 		PER_FIELD=services profiled nsenter --net=/run/netns/$topo_ns_director bash -c \
 			"t0=\${EPOCHREALTIME/./}; $cmd && echo services=$n wall_ms=\$(((\${EPOCHREALTIME/./} - t0) / 1000))"
 	done
+	icount_symbols
 	topo_down
 	ipvs_unload
 	rm -f $rules
