@@ -160,7 +160,9 @@ impl Control {
     /// The service table for `len` services: the current one, or a resized copy published
     /// in its place when `len` crosses its thresholds or `svc_lfactor` changed (C's
     /// `svc_resize_work`, run here under the mutex). The first call publishes the first
-    /// table.
+    /// table. The old table is released after a grace period without waiting for it, as C's
+    /// resize does not hold up the request that grows the table (a restore of 10,000
+    /// services waited for a grace period at each of its ten resizes).
     fn table_for(&mut self, ipvs: &Ipvs, len: u32) -> Result<Arc<ServiceTable>> {
         let lfactor = ipvs.sysctl.get(Sysctl::SvcLfactor);
         let table = match &self.services {
@@ -171,7 +173,7 @@ impl Control {
             },
         };
         // Readers of the old table finish before it goes; its services are in the new one.
-        ipvs.services.replace(Some(table.clone()));
+        ipvs.services.replace_deferred(Some(table.clone()));
         self.services = Some(table.clone());
         Ok(table)
     }

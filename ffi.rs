@@ -41,13 +41,15 @@ macro_rules! hook_entry {
         /// # Safety
         ///
         /// Called by the C hook entry with the packet the hook owns, its live namespace, the
-        /// hook point and the value of this module's slot of that namespace.
+        /// hook point, the value of this module's slot of that namespace and the packet's hook
+        /// flags.
         #[no_mangle]
         unsafe extern "C" fn $name(
             skb: *mut kernel::bindings::sk_buff,
             net: *mut kernel::bindings::net,
             hook: kernel::ffi::c_uint,
             ipvs: *const kernel::ffi::c_void,
+            flags: kernel::ffi::c_uint,
         ) -> kernel::ffi::c_uint {
             // SAFETY: the C entry's arguments (function contract); the one state type.
             unsafe {
@@ -56,6 +58,7 @@ macro_rules! hook_entry {
                     net,
                     hook,
                     ipvs,
+                    flags,
                     $crate::ffi::netfilter::HookKind::$kind,
                 )
             }

@@ -42,7 +42,10 @@ use crate::{
             DeviceDown, //
             DeviceId,
         },
-        skb::Skb,
+        skb::{
+            HookFlags, //
+            Skb,
+        },
         sysctl::{
             SysctlRegistration, //
             SysctlWrites,
@@ -170,15 +173,15 @@ impl PernetState for NetState {
 }
 
 impl Hooks for NetState {
-    fn request(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
-        datapath::request(&self.ipvs, net, hook, skb)
+    fn request(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
+        datapath::request(&self.ipvs, net, hook, flags, skb)
     }
 
-    fn reply(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
-        datapath::reply(&self.ipvs, net, hook, skb)
+    fn reply(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
+        datapath::reply(&self.ipvs, net, hook, flags, skb)
     }
 
-    fn forward_icmp(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+    fn forward_icmp(&self, net: &Net, hook: HookPoint, _flags: HookFlags, skb: Skb<'_>) -> Verdict {
         datapath::forward_icmp(&self.ipvs, net, hook, skb)
     }
 }

@@ -20,7 +20,10 @@ use crate::{
             HookPoint, //
             Verdict,
         },
-        skb::Skb,
+        skb::{
+            HookFlags, //
+            Skb,
+        },
     },
     netns::Ipvs,
     packet::IpHeader,
@@ -44,8 +47,13 @@ use kernel::sync::{
 };
 
 /// `ip_vs_out_hook`: real-server packets back to a client.
-pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
-    let flags = skb.hook_flags();
+pub(crate) fn reply(
+    ipvs: &Ipvs,
+    net: &Net,
+    hook: HookPoint,
+    flags: HookFlags,
+    skb: Skb<'_>,
+) -> Verdict {
     if flags.ipvs_property || !flags.has_dst {
         return Verdict::Accept;
     }

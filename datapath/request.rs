@@ -21,6 +21,7 @@ use crate::{
             Verdict,
         },
         skb::{
+            HookFlags,
             Skb, //
             PACKET_HOST,
         },
@@ -45,8 +46,13 @@ use kernel::sync::{
 };
 
 /// `ip_vs_in_hook`: client packets to a virtual service.
-pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
-    let flags = skb.hook_flags();
+pub(crate) fn request(
+    ipvs: &Ipvs,
+    net: &Net,
+    hook: HookPoint,
+    flags: HookFlags,
+    mut skb: Skb<'_>,
+) -> Verdict {
     if flags.ipvs_property {
         return Verdict::Accept;
     }

@@ -10,7 +10,10 @@ use super::{
         PernetState,
     },
     shim,
-    skb::Skb,
+    skb::{
+        HookFlags, //
+        Skb,
+    },
 };
 use kernel::{
     bindings,
@@ -129,11 +132,11 @@ impl Drop for HookRegistration {
 /// `ip_vs_out_hook`, `ip_vs_forward_icmp`). Implemented by the per-namespace state.
 pub(crate) trait Hooks: PernetState {
     /// The request hook: LOCAL_IN priority 99 and LOCAL_OUT priority -98.
-    fn request(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+    fn request(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict;
     /// The reply hook: LOCAL_IN 98, LOCAL_OUT -99 and FORWARD 100.
-    fn reply(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+    fn reply(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict;
     /// The ICMP hook for routed traffic: FORWARD priority 99.
-    fn forward_icmp(&self, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict;
+    fn forward_icmp(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict;
 }
 
 /// Which of the [`Hooks`] a C hook entry runs.
@@ -163,6 +166,7 @@ pub(crate) unsafe fn run_hook<T: Hooks>(
     net: *mut bindings::net,
     hook: c_uint,
     ipvs: *const c_void,
+    flags: c_uint,
     kind: HookKind,
 ) -> c_uint {
     // SAFETY: `net` is the hook's live namespace (caller).
@@ -174,10 +178,11 @@ pub(crate) unsafe fn run_hook<T: Hooks>(
     let Some(ipvs) = (unsafe { net.state_at::<T>(ipvs) }) else {
         return Verdict::Accept.as_raw();
     };
+    let flags = HookFlags::from_raw(flags);
     match kind {
-        HookKind::Request => ipvs.request(net, hook, skb),
-        HookKind::Reply => ipvs.reply(net, hook, skb),
-        HookKind::ForwardIcmp => ipvs.forward_icmp(net, hook, skb),
+        HookKind::Request => ipvs.request(net, hook, flags, skb),
+        HookKind::Reply => ipvs.reply(net, hook, flags, skb),
+        HookKind::ForwardIcmp => ipvs.forward_icmp(net, hook, flags, skb),
     }
     .as_raw()
 }

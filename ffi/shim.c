@@ -51,13 +51,16 @@
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 
-/* The hooks' Rust side: the packet, its namespace, the hook point and the namespace's state. */
+/*
+ * The hooks' Rust side: the packet, its namespace, the hook point, the namespace's state and
+ * the packet's hook flags (rust_ipvs_skb_hook_flags).
+ */
 unsigned int rust_ipvs_request_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
-				    void *ipvs);
+				    void *ipvs, unsigned int flags);
 unsigned int rust_ipvs_reply_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
-				  void *ipvs);
+				  void *ipvs, unsigned int flags);
 unsigned int rust_ipvs_forward_icmp_hook(struct sk_buff *skb, struct net *net, unsigned int hook,
-					 void *ipvs);
+					 void *ipvs, unsigned int flags);
 int rust_ipvs_net_init(struct net *net);
 void rust_ipvs_net_exit(struct net *net);
 void rust_ipvs_net_pre_exit(struct net *net);
@@ -110,7 +113,6 @@ void rust_ipvs_proc_unregister(struct net *net);
 struct net *rust_ipvs_seq_net(struct seq_file *seq);
 struct net *rust_ipvs_seq_file_net(struct seq_file *seq);
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb);
-unsigned int rust_ipvs_skb_hook_flags(const struct sk_buff *skb);
 bool rust_ipvs_skb_has_dst(const struct sk_buff *skb);
 bool rust_ipvs_skb_from_local(const struct sk_buff *skb);
 u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
@@ -256,23 +258,31 @@ static inline void **rust_ipvs_slot(struct net *net)
 #define RUST_IPVS_STATE(net) (*rust_ipvs_slot(net))
 
 /* The hook entries (ip_vs_in_hook, ip_vs_out_hook, ip_vs_forward_icmp): one call into Rust each. */
+/* What every hook checks first, bit-packed: pkt_type, ipvs_property (bit 8), a route (bit 9). */
+static inline unsigned int rust_ipvs_skb_hook_flags(const struct sk_buff *skb)
+{
+	return skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9;
+}
+
 static unsigned int rust_ipvs_in_hook(void *priv, struct sk_buff *skb,
 				      const struct nf_hook_state *state)
 {
-	return rust_ipvs_request_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net));
+	return rust_ipvs_request_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net),
+				      rust_ipvs_skb_hook_flags(skb));
 }
 
 static unsigned int rust_ipvs_out_hook(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
-	return rust_ipvs_reply_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net));
+	return rust_ipvs_reply_hook(skb, state->net, state->hook, RUST_IPVS_STATE(state->net),
+				    rust_ipvs_skb_hook_flags(skb));
 }
 
 static unsigned int rust_ipvs_forward_icmp(void *priv, struct sk_buff *skb,
 					   const struct nf_hook_state *state)
 {
 	return rust_ipvs_forward_icmp_hook(skb, state->net, state->hook,
-					   RUST_IPVS_STATE(state->net));
+					   RUST_IPVS_STATE(state->net), rust_ipvs_skb_hook_flags(skb));
 }
 
 /* The C ip_vs hook set and priorities (ip_vs_core.c: ip_vs_ops4). */
@@ -627,11 +637,6 @@ struct net *rust_ipvs_seq_file_net(struct seq_file *seq)
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb)
 {
 	skb->ipvs_property = 1;
-}
-
-unsigned int rust_ipvs_skb_hook_flags(const struct sk_buff *skb)
-{
-	return skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9;
 }
 
 bool rust_ipvs_skb_has_dst(const struct sk_buff *skb)

@@ -155,7 +155,6 @@ extern "C" {
     pub(crate) fn rust_ipvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     /// `skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9`: what every
     /// hook checks first, in one call.
-    pub(crate) fn rust_ipvs_skb_hook_flags(skb: *const bindings::sk_buff) -> c_uint;
     /// `skb_dst(skb) != NULL`.
     pub(crate) fn rust_ipvs_skb_has_dst(skb: *const bindings::sk_buff) -> bool;
     /// No device or a loopback device: sent by this host.

@@ -30,15 +30,30 @@ use kernel::{
 /// `PACKET_HOST`: addressed to this host.
 pub(crate) const PACKET_HOST: u8 = 0;
 
-/// The packet facts every hook checks first (see [`Skb::hook_flags`]).
+/// The packet facts every hook checks first, which the C hook entry reads with the packet
+/// (`rust_ipvs_skb_hook_flags`: bit fields the bindings do not reach, read inline there
+/// rather than by a call per hook).
 #[derive(Clone, Copy)]
 pub(crate) struct HookFlags {
     /// `skb->pkt_type`.
     pub(crate) pkt_type: u8,
-    /// IPVS handled the packet already.
+    /// IPVS handled the packet already (`skb->ipvs_property`).
     pub(crate) ipvs_property: bool,
     /// The packet has a route attached.
     pub(crate) has_dst: bool,
+}
+
+impl HookFlags {
+    /// The flags as the C hook entry packs them: `pkt_type` in the low byte, then
+    /// `ipvs_property` and whether a route is attached.
+    #[inline]
+    pub(crate) fn from_raw(raw: u32) -> Self {
+        HookFlags {
+            pkt_type: (raw & 0xff) as u8,
+            ipvs_property: raw & (1 << 8) != 0,
+            has_dst: raw & (1 << 9) != 0,
+        }
+    }
 }
 
 /// An skb owned by the running netfilter hook.
@@ -172,20 +187,6 @@ impl<'a> Skb<'a> {
     pub(crate) fn set_ipvs_property(&mut self) {
         // SAFETY: `skb` is owned by the hook (type invariant).
         unsafe { shim::rust_ipvs_skb_set_ipvs_property(self.skb) };
-    }
-
-    /// What a hook checks first, read together: whether IPVS handled the packet already
-    /// (`skb->ipvs_property`), `skb->pkt_type`, and [`Skb::has_dst`].
-    #[inline]
-    pub(crate) fn hook_flags(&self) -> HookFlags {
-        // SAFETY: `skb` is valid (type invariant).
-        let raw = unsafe { shim::rust_ipvs_skb_hook_flags(self.skb) };
-        HookFlags {
-            // The low byte is `pkt_type`.
-            pkt_type: (raw & 0xff) as u8,
-            ipvs_property: raw & (1 << 8) != 0,
-            has_dst: raw & (1 << 9) != 0,
-        }
     }
 
     /// The packet has a route attached.
