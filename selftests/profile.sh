@@ -8,7 +8,8 @@
 # (30000) new UDP flows, and a spoofed SYN flood of PROFILE_SYNS (30000). Each report gives the
 # samples in total, of the module and idle, per completed connection (absolute costs, which
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
-# the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed.
+# the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed
+# (PROFILE_CONTROL, e.g. restore, reports only those steps).
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows; PROFILE_LOADS (tcp,tcp6,udp,syn) the
@@ -182,6 +183,17 @@ control() {
 	topo_up
 	local what cmd
 	for what in restore list save flush; do
+		# PROFILE_CONTROL picks the steps reported (all four run: each needs the one before).
+		case ",${PROFILE_CONTROL:-restore,list,save,flush}," in
+		*",$what,"*) ;;
+		*)
+			case $what in
+			restore) nsenter --net=/run/netns/$topo_ns_director ipvsadm -R <$rules ;;
+			flush) nsenter --net=/run/netns/$topo_ns_director ipvsadm -C ;;
+			esac
+			continue
+			;;
+		esac
 		case $what in
 		restore) cmd="ipvsadm -R <$rules" ;;
 		list) cmd="ipvsadm -Ln >/dev/null" ;;
