@@ -32,6 +32,34 @@ pub(crate) mod sock;
 pub(crate) mod sysctl;
 pub(crate) mod timer;
 
+/// The field of type `F` at byte `offset` of `entry`: what an intrusive list's link or an
+/// object's embedded count is found by.
+///
+/// # Safety
+///
+/// `offset` is the offset of a field of type `F` in `T` (as [`checked_offset_of`] gives).
+#[inline(always)]
+unsafe fn field_at<T, F>(entry: &T, offset: usize) -> &F {
+    // SAFETY: per the function's contract the pointer is to that field of `entry`, borrowed for
+    // as long as `entry`.
+    unsafe {
+        &*core::ptr::from_ref(entry)
+            .cast::<u8>()
+            .add(offset)
+            .cast::<F>()
+    }
+}
+
+/// `offset_of!($type, $field)`, checked at compile time to be a field of type `$field_type`
+/// (for the unsafe traits whose contract is such an offset).
+macro_rules! checked_offset_of {
+    ($type:ty, $field:ident, $field_type:ty) => {{
+        let _: fn(&$type) -> &$field_type = |e| &e.$field;
+        core::mem::offset_of!($type, $field)
+    }};
+}
+pub(crate) use checked_offset_of;
+
 /// Defines the Rust side `$name` of one of shim.c's netfilter hook entries, which runs the
 /// `$kind` hook of the module's state type `$state`.
 macro_rules! hook_entry {

@@ -100,10 +100,8 @@ macro_rules! impl_chained {
         // initialiser below fails to compile otherwise).
         unsafe impl $crate::ffi::rculist::Chained for $type {
             type Ref = $ref;
-            const LINK_OFFSET: usize = {
-                let _: fn(&$type) -> &$crate::ffi::rculist::ChainLink = |e| &e.$field;
-                core::mem::offset_of!($type, $field)
-            };
+            const LINK_OFFSET: usize =
+                $crate::ffi::checked_offset_of!($type, $field, $crate::ffi::rculist::ChainLink);
         }
     };
 }
@@ -112,13 +110,8 @@ pub(crate) use impl_chained;
 /// The link of `entry`.
 fn link_of<T: Chained>(entry: &T) -> &ChainLink {
     // SAFETY: `T::LINK_OFFSET` is the offset of a `ChainLink` field in `T` (`Chained`
-    // contract), so the pointer is to that field of `entry`, borrowed for as long as `entry`.
-    unsafe {
-        &*ptr::from_ref(entry)
-            .cast::<u8>()
-            .add(T::LINK_OFFSET)
-            .cast::<ChainLink>()
-    }
+    // contract).
+    unsafe { super::field_at(entry, T::LINK_OFFSET) }
 }
 
 /// The entry whose link's node is `node`.
@@ -508,9 +501,14 @@ pub(crate) struct ReleaseBarrier;
 
 impl Drop for ReleaseBarrier {
     fn drop(&mut self) {
-        rcu::rcu_barrier();
-        // A released table releases what is still on its chains with callbacks of their own,
-        // queued by the callbacks the first barrier waited for.
-        rcu::rcu_barrier();
+        wait_for_releases();
     }
+}
+
+/// Waits for every queued release of a chain reference or of a replaced value, and for the
+/// releases those queue in turn: a released table releases what is still on its chains with
+/// callbacks of their own, queued by the callbacks the first barrier waits for.
+pub(crate) fn wait_for_releases() {
+    rcu::rcu_barrier();
+    rcu::rcu_barrier();
 }

@@ -25,6 +25,10 @@ use kernel::{
     prelude::*,
     str::CStr,
     sync::{
+        atomic::{
+            Relaxed, //
+            Release,
+        },
         rcu,
         Arc,
         ArcBorrow,
@@ -102,10 +106,8 @@ macro_rules! impl_slab_counted {
         // SAFETY: the offset is computed from the field, which has type `Refcount` (the
         // initialiser below fails to compile otherwise).
         unsafe impl $crate::ffi::slab::SlabCounted for $type {
-            const REFCOUNT_OFFSET: usize = {
-                let _: fn(&$type) -> &kernel::sync::Refcount = |e| &e.$field;
-                core::mem::offset_of!($type, $field)
-            };
+            const REFCOUNT_OFFSET: usize =
+                $crate::ffi::checked_offset_of!($type, $field, kernel::sync::Refcount);
         }
     };
 }
@@ -115,13 +117,8 @@ pub(crate) use impl_slab_counted;
 #[inline(always)]
 fn refcount_of<T: SlabCounted>(object: &T) -> &Refcount {
     // SAFETY: `T::REFCOUNT_OFFSET` is the offset of a `Refcount` field in `T` (`SlabCounted`
-    // contract), so the pointer is to that field of `object`, borrowed for as long as `object`.
-    unsafe {
-        &*ptr::from_ref(object)
-            .cast::<u8>()
-            .add(T::REFCOUNT_OFFSET)
-            .cast::<Refcount>()
-    }
+    // contract).
+    unsafe { super::field_at(object, T::REFCOUNT_OFFSET) }
 }
 
 /// The static handle of a slab cache of `T`s: empty until [`SlabCache::register`] and after
@@ -156,18 +153,15 @@ impl<T: SlabCounted> SlabCache<T> {
             align: core::mem::align_of::<T>() as u32,
             ..Default::default()
         };
+        let name = name.as_char_ptr();
         // SAFETY: `name` is a NUL-terminated string that outlives the cache (`'static`), and
         // `args` a valid argument block for the call.
-        let cache =
-            unsafe { bindings::__kmem_cache_create_args(name.as_char_ptr(), size, &mut args, 0) };
+        let cache = unsafe { bindings::__kmem_cache_create_args(name, size, &mut args, 0) };
         if cache.is_null() {
             return Err(ENOMEM);
         }
-        if self
-            .cache
-            .cmpxchg(ptr::null_mut(), cache, kernel::sync::atomic::Relaxed)
-            .is_err()
-        {
+        // Release: an allocation that reads the pointer (`load_rcu`) sees the cache created.
+        if self.cache.cmpxchg(ptr::null_mut(), cache, Release).is_err() {
             // SAFETY: the cache was just created and has no objects.
             unsafe { bindings::kmem_cache_destroy(cache) };
             return Err(EBUSY);
@@ -218,15 +212,11 @@ pub(crate) struct SlabCacheRegistration<T: SlabCounted + 'static> {
 
 impl<T: SlabCounted> Drop for SlabCacheRegistration<T> {
     fn drop(&mut self) {
-        let cache = self.handle.cache.load(kernel::sync::atomic::Relaxed);
-        self.handle
-            .cache
-            .store(ptr::null_mut(), kernel::sync::atomic::Relaxed);
-        // Allocations that read the cache before it was cleared are done after a grace period;
-        // releases queued with `call_rcu` (and those they queue in turn) after two barriers.
+        let cache = self.handle.cache.xchg(ptr::null_mut(), Relaxed);
+        // Allocations that read the cache before it was cleared are done after a grace period,
+        // and the objects' releases queued with `call_rcu` after `wait_for_releases`.
         rcu::synchronize_rcu();
-        rcu::rcu_barrier();
-        rcu::rcu_barrier();
+        super::rculist::wait_for_releases();
         // SAFETY: the cache was created by `register` and no allocation uses it any more
         // (above). An object still alive would be reported by the kernel and the cache kept.
         unsafe { bindings::kmem_cache_destroy(cache) };
@@ -279,13 +269,13 @@ impl<T: SlabCounted> Drop for SlabArc<T> {
         if !refcount_of(&**self).dec_and_test() {
             return;
         }
+        let object = self.object.as_ptr();
         // SAFETY: the count went to zero: this was the last reference (invariant), so nothing
-        // else uses the `T`, which is dropped in place, and the object goes back to its slab
-        // cache (`kfree` finds the cache of a `kmem_cache_alloc` object).
-        unsafe {
-            ptr::drop_in_place(self.object.as_ptr());
-            bindings::kfree(self.object.as_ptr().cast());
-        }
+        // else uses the `T`, which is dropped in place.
+        unsafe { ptr::drop_in_place(object) };
+        // SAFETY: the object, whose `T` was just dropped, goes back to its slab cache (`kfree`
+        // finds the cache of a `kmem_cache_alloc` object).
+        unsafe { bindings::kfree(object.cast()) };
     }
 }
 

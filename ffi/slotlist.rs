@@ -76,10 +76,8 @@ macro_rules! impl_slotted {
         // initialiser below fails to compile otherwise).
         unsafe impl $crate::ffi::slotlist::Slotted for $type {
             type Ref = $ref;
-            const SLOT_LINK_OFFSET: usize = {
-                let _: fn(&$type) -> &$crate::ffi::slotlist::SlotLink = |e| &e.$field;
-                core::mem::offset_of!($type, $field)
-            };
+            const SLOT_LINK_OFFSET: usize =
+                $crate::ffi::checked_offset_of!($type, $field, $crate::ffi::slotlist::SlotLink);
         }
     };
 }
@@ -88,13 +86,8 @@ pub(crate) use impl_slotted;
 /// The link of `entry`.
 fn link_of<T: Slotted>(entry: &T) -> &SlotLink {
     // SAFETY: `T::SLOT_LINK_OFFSET` is the offset of a `SlotLink` field in `T` (`Slotted`
-    // contract), so the pointer is to that field of `entry`, borrowed for as long as `entry`.
-    unsafe {
-        &*ptr::from_ref(entry)
-            .cast::<u8>()
-            .add(T::SLOT_LINK_OFFSET)
-            .cast::<SlotLink>()
-    }
+    // contract).
+    unsafe { super::field_at(entry, T::SLOT_LINK_OFFSET) }
 }
 
 /// The entry whose link's node is `node`.

@@ -72,44 +72,45 @@ def read_log(path, field):
     return units, stext, modules
 
 
-def blocks_of(counts_path, symbols, text):
-    """The blocks in symbols whose name contains text: [(name, offset, insns, entries)]."""
+def blocks(counts_path, symbols):
+    """Each counted block: (address, instructions, entries, its symbol's (address, name) or
+    None for user space and addresses below every symbol)."""
     addrs = [a for a, _ in symbols]
-    found = []
-    with open(counts_path) as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) != 3:
-                continue
-            addr = int(parts[0], 16)
-            i = bisect.bisect_right(addrs, addr) - 1
-            if addr >= KERNEL_START and i >= 0 and text in symbols[i][1]:
-                found.append((symbols[i][1], addr - symbols[i][0], int(parts[1]), int(parts[2])))
-    return sorted(found)
-
-
-def attribute(counts_path, symbols):
-    """Instructions, block entries and calls (entries of the block at the symbol's address)
-    by symbol name; user space as one entry."""
-    addrs = [a for a, _ in symbols]
-    insns = defaultdict(int)
-    entries = defaultdict(int)
-    calls = defaultdict(int)
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
             if len(parts) != 3:
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
-            if addr < KERNEL_START:
-                name = "[user space]"
-            else:
-                i = bisect.bisect_right(addrs, addr) - 1
-                name = symbols[i][1] if i >= 0 else "[kernel, unknown]"
-                if i >= 0 and symbols[i][0] == addr:
-                    calls[name] += e
-            insns[name] += n
-            entries[name] += e
+            i = bisect.bisect_right(addrs, addr) - 1
+            symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
+            yield addr, n, e, symbol
+
+
+def blocks_of(counts_path, symbols, text):
+    """The blocks in symbols whose name contains text: [(name, offset, insns, entries)]."""
+    return sorted((symbol[1], addr - symbol[0], n, e)
+                  for addr, n, e, symbol in blocks(counts_path, symbols)
+                  if symbol and text in symbol[1])
+
+
+def attribute(counts_path, symbols):
+    """Instructions, block entries and calls (entries of the block at the symbol's address)
+    by symbol name; user space as one entry."""
+    insns = defaultdict(int)
+    entries = defaultdict(int)
+    calls = defaultdict(int)
+    for addr, n, e, symbol in blocks(counts_path, symbols):
+        if addr < KERNEL_START:
+            name = "[user space]"
+        elif symbol is None:
+            name = "[kernel, unknown]"
+        else:
+            name = symbol[1]
+            if symbol[0] == addr:
+                calls[name] += e
+        insns[name] += n
+        entries[name] += e
     return insns, entries, calls
 
 
