@@ -337,22 +337,26 @@ impl Conn {
     /// new state, whether the destination counts it as active, and its timeout in seconds.
     ///
     /// Most packets leave the state as it is: they only restart the timeout, without the
-    /// lock, unless the state changed meanwhile. A change is computed again under the lock
-    /// from the state found there, so that two CPUs moving the connection at once (a FIN
-    /// each way) do not lose one of the moves.
+    /// lock, unless the state changed meanwhile. A change is made under the lock, computed
+    /// again from the state found there if another CPU moved it meanwhile, so that two CPUs
+    /// moving the connection at once (a FIN each way) do not lose one of the moves.
     pub(crate) fn transition(&self, next: impl Fn(u32) -> (u32, bool, u32)) {
         let hz = u64::from(bindings::CONFIG_HZ);
-        let current = self.state();
-        let (state, _, timeout_secs) = next(current);
-        if state == current {
+        let seen = self.state();
+        let mut computed = next(seen);
+        let (state, _, timeout_secs) = computed;
+        if state == seen {
             self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
-            if self.state() == current {
+            if self.state() == seen {
                 return;
             }
         }
         let _guard = self.transition.lock();
         let current = self.state();
-        let (state, active, timeout_secs) = next(current);
+        if current != seen {
+            computed = next(current);
+        }
+        let (state, active, timeout_secs) = computed;
         if state != current {
             let f = self.flags.load(Relaxed);
             // Once released, the destination no longer counts the connection (`dead` is set
@@ -369,7 +373,7 @@ impl Conn {
                     self.flags.store(f & !flags::INACTIVE, Relaxed);
                 }
             }
-            self.state.store(state as u16 as i16, Relaxed);
+            self.set_state(state as u16);
         }
         self.set_timeout(u64::from(timeout_secs).saturating_mul(hz));
     }

@@ -123,7 +123,7 @@ impl IpHeader {
     ///
     /// The packet path parses every packet in every hook: an IPv4 header is read once, the
     /// first 20 bytes serving for the version and the whole header (an IPv6 header is longer).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse(skb: &Skb<'_>) -> Option<Self> {
         let offset = skb.network_offset()?;
         let mut raw = [0u8; IPV4_MIN_HEADER];
@@ -188,7 +188,7 @@ impl IpHeader {
     }
 
     /// Decodes the first 20 bytes `raw` of an IPv4 header at `offset`.
-    #[inline]
+    #[inline(always)]
     fn decode_v4(raw: &[u8; IPV4_MIN_HEADER], offset: usize) -> Option<Self> {
         let [ver_ihl, tos, _, _, _, _, frag_hi, frag_lo, ttl, protocol, _, _, s0, s1, s2, s3, d0, d1, d2, d3] =
             *raw;

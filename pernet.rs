@@ -172,15 +172,19 @@ impl PernetState for NetState {
     }
 }
 
+// The hook bodies are inlined into their entries (`ffi::hook_entry!`): one call per hook.
 impl Hooks for NetState {
+    #[inline(always)]
     fn request(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
         datapath::request(&self.ipvs, net, hook, flags, skb)
     }
 
+    #[inline(always)]
     fn reply(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
         datapath::reply(&self.ipvs, net, hook, flags, skb)
     }
 
+    #[inline(always)]
     fn forward_icmp(&self, net: &Net, hook: HookPoint, _flags: HookFlags, skb: Skb<'_>) -> Verdict {
         datapath::forward_icmp(&self.ipvs, net, hook, skb)
     }

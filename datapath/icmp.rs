@@ -454,6 +454,7 @@ pub(super) fn reply_icmp(
 }
 
 /// ICMP errors routed through the director (`ip_vs_forward_icmp`).
+#[inline(always)]
 pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     // Everything routed passes here: an IPv4 packet's protocol is checked first, as C reads
     // `ip_hdr(skb)->protocol` (IPv6 has its extension headers parsed first, as in C).

@@ -47,6 +47,7 @@ use kernel::sync::{
 };
 
 /// `ip_vs_out_hook`: real-server packets back to a client.
+#[inline(always)]
 pub(crate) fn reply(
     ipvs: &Ipvs,
     net: &Net,

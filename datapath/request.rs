@@ -46,6 +46,7 @@ use kernel::sync::{
 };
 
 /// `ip_vs_in_hook`: client packets to a virtual service.
+#[inline(always)]
 pub(crate) fn request(
     ipvs: &Ipvs,
     net: &Net,

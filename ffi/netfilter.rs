@@ -25,54 +25,51 @@ use kernel::{
     prelude::*,
 };
 
-/// A netfilter verdict.
+/// A netfilter verdict, represented by its `NF_*` value (no conversion at each hook's
+/// return).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub(crate) enum Verdict {
     /// Let the packet continue (`NF_ACCEPT`).
-    Accept,
+    Accept = bindings::NF_ACCEPT,
     /// Drop the packet (`NF_DROP`).
-    Drop,
+    Drop = bindings::NF_DROP,
     /// The packet was taken over, for example re-sent after NAT (`NF_STOLEN`).
-    Stolen,
+    Stolen = bindings::NF_STOLEN,
 }
 
 impl Verdict {
     /// The `NF_*` value netfilter expects.
+    #[inline(always)]
     fn as_raw(self) -> c_uint {
-        match self {
-            Verdict::Accept => bindings::NF_ACCEPT,
-            Verdict::Drop => bindings::NF_DROP,
-            Verdict::Stolen => bindings::NF_STOLEN,
-        }
+        self as c_uint
     }
 }
 
-/// The netfilter hook point a packet is seen at (`enum nf_inet_hooks`).
+/// The netfilter hook point a packet is seen at (`enum nf_inet_hooks`), represented by its
+/// value; [`HookPoint::Other`] stands for `NF_INET_POST_ROUTING`, which IPVS treats like
+/// LOCAL_OUT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub(crate) enum HookPoint {
     /// `NF_INET_LOCAL_IN`: packets addressed to this host.
-    LocalIn,
+    LocalIn = bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
     /// `NF_INET_FORWARD`: packets routed through this host.
-    Forward,
+    Forward = bindings::nf_inet_hooks_NF_INET_FORWARD,
     /// `NF_INET_LOCAL_OUT`: packets sent by this host.
-    LocalOut,
+    LocalOut = bindings::nf_inet_hooks_NF_INET_LOCAL_OUT,
     /// Any other hook; the module registers none.
-    Other,
+    Other = bindings::nf_inet_hooks_NF_INET_POST_ROUTING,
 }
 
 impl HookPoint {
-    /// The `nf_inet_hooks` value of the hook; [`HookPoint::Other`] maps to
-    /// `NF_INET_POST_ROUTING`, which IPVS treats like LOCAL_OUT.
+    /// The `nf_inet_hooks` value of the hook.
     pub(crate) fn to_raw(self) -> c_uint {
-        match self {
-            HookPoint::LocalIn => bindings::nf_inet_hooks_NF_INET_LOCAL_IN,
-            HookPoint::Forward => bindings::nf_inet_hooks_NF_INET_FORWARD,
-            HookPoint::LocalOut => bindings::nf_inet_hooks_NF_INET_LOCAL_OUT,
-            HookPoint::Other => bindings::nf_inet_hooks_NF_INET_POST_ROUTING,
-        }
+        self as c_uint
     }
 
     /// Decodes `nf_hook_state::hook`.
+    #[inline(always)]
     fn from_raw(hook: c_uint) -> Self {
         match hook {
             bindings::nf_inet_hooks_NF_INET_LOCAL_IN => HookPoint::LocalIn,
