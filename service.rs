@@ -270,6 +270,10 @@ pub(crate) struct ServiceConfig {
     pub(crate) netmask: u32,
 }
 
+/// The room a service's destination list starts with (it doubles when full): most services
+/// have a few real servers.
+const MIN_DEST_ROOM: usize = 4;
+
 /// The destination list and scheduler of a service, under the service's lock.
 pub(crate) struct Scheduling {
     /// The scheduler, or [`None`] for the "none" scheduler.
@@ -360,50 +364,62 @@ impl Service {
     /// Inserts `dest` at the head of the list and tells the scheduler (`list_add_rcu`,
     /// `add_dest`). Allocates before taking the lock.
     pub(crate) fn add_dest(&self, dest: Arc<Dest>) -> Result {
-        let count = self.dest_count();
-        let mut list = KVec::with_capacity(count.saturating_add(1), GFP_KERNEL)?;
+        // The list only changes under the namespace's control mutex, which the caller holds:
+        // room made outside the lock is still there under it. A full list moves into one
+        // twice as large (C links destinations in a list; this allocates once per doubling).
+        let (len, capacity) = {
+            let scheduling = self.scheduling.lock();
+            (scheduling.dests.len(), scheduling.dests.capacity())
+        };
+        let mut grown = if len < capacity {
+            None
+        } else {
+            let room = capacity.saturating_mul(2).max(MIN_DEST_ROOM);
+            Some(KVec::with_capacity(room, GFP_KERNEL)?)
+        };
         let mut scheduling = self.scheduling.lock();
-        // The list only changes under the namespace's control mutex, which the caller holds,
-        // so `count` is still its length and the pushes below cannot need memory.
-        list.push_within_capacity(dest).map_err(|_| ENOMEM)?;
-        for d in scheduling.dests.iter() {
-            list.push_within_capacity(d.clone()).map_err(|_| ENOMEM)?;
+        if let Some(list) = grown.as_mut() {
+            if list.capacity() <= scheduling.dests.len() {
+                return Err(ENOMEM);
+            }
+            for d in scheduling.dests.drain_all() {
+                // Cannot fail: the new list has room for all (checked above).
+                let _ = list.push_within_capacity(d);
+            }
+            core::mem::swap(&mut scheduling.dests, list);
         }
-        core::mem::swap(&mut scheduling.dests, &mut list);
+        // Newest first, as C's `list_add_rcu` at the head.
+        scheduling
+            .dests
+            .insert_within_capacity(0, dest)
+            .map_err(|_| ENOMEM)?;
         let Scheduling { scheduler, dests } = &mut *scheduling;
         if let Some(s) = scheduler {
             s.dest_added(dests, 0);
         }
         drop(scheduling);
-        // The old list (references only) is dropped outside the lock.
-        drop(list);
+        // The old list, emptied, is freed outside the lock.
+        drop(grown);
         Ok(())
     }
 
     /// Unlinks `dest` from the list and tells the scheduler (`__ip_vs_unlink_dest`, `del_dest`).
     pub(crate) fn remove_dest(&self, dest: &Arc<Dest>) -> Result {
-        let count = self.dest_count();
-        let mut list = KVec::with_capacity(count, GFP_KERNEL)?;
         let mut scheduling = self.scheduling.lock();
-        let mut removed = None;
-        for (i, d) in scheduling.dests.iter().enumerate() {
-            if Arc::ptr_eq(d, dest) {
-                removed = Some(i);
-            } else {
-                list.push_within_capacity(d.clone()).map_err(|_| ENOMEM)?;
-            }
-        }
-        let Some(index) = removed else {
-            return Err(ENOENT);
-        };
-        core::mem::swap(&mut scheduling.dests, &mut list);
+        let index = scheduling
+            .dests
+            .iter()
+            .position(|d| Arc::ptr_eq(d, dest))
+            .ok_or(ENOENT)?;
+        let removed = scheduling.dests.remove(index).map_err(|_| ENOENT)?;
         let Scheduling { scheduler, dests } = &mut *scheduling;
         if let Some(s) = scheduler {
             s.dest_removed(dests, index);
         }
         drop(scheduling);
         dest.make_unavailable();
-        drop(list);
+        // The list's reference is dropped outside the lock.
+        drop(removed);
         Ok(())
     }
 

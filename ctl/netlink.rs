@@ -50,13 +50,35 @@ use kernel::{
 /// Copies an address attribute the way `nla_memcpy` into a `union nf_inet_addr` does: at most
 /// 16 bytes, the rest zero (moby/ipvs sends 4-byte IPv4 addresses). For IPv4 only the first four
 /// bytes count, as C compares them (`ip_vs_addr_equal`); the rest is cleared.
+#[inline]
 fn inet_addr_from(af: u16, payload: &[u8]) -> NfInetAddr {
-    let len = if af == uapi::AF_INET6 { 16 } else { 4 };
-    let mut addr = [0u8; 16];
-    for (dst, src) in addr.iter_mut().zip(payload).take(len) {
+    if af == uapi::AF_INET6 {
+        return leading_bytes::<16>(payload);
+    }
+    let [a, b, c, d] = leading_bytes::<4>(payload);
+    [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+}
+
+/// The first `N` bytes of `payload`, zero-padded when it is shorter (as `nla_memcpy` into a
+/// zeroed value): a whole chunk is read with fixed-size loads, not a `memcpy` call.
+#[inline(always)]
+fn leading_bytes<const N: usize>(payload: &[u8]) -> [u8; N] {
+    match payload.first_chunk::<N>() {
+        Some(chunk) => *chunk,
+        None => short_payload(payload),
+    }
+}
+
+/// [`leading_bytes`] of a payload shorter than `N` bytes (which the policies rule out for
+/// fixed-size attributes): what there is, zero-padded.
+#[cold]
+#[inline(never)]
+fn short_payload<const N: usize>(payload: &[u8]) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    for (dst, src) in bytes.iter_mut().zip(payload) {
         *dst = *src;
     }
-    addr
+    bytes
 }
 
 /// A parsed service attribute (`struct ip_vs_service_user_kern` and the lookup).
@@ -84,29 +106,25 @@ struct FullService<'a> {
 }
 
 /// Reads a `u16` attribute (`nla_get_u16`); the policy guarantees its length.
+#[inline(always)]
 fn get_u16(attr: Attr<'_>) -> u16 {
-    let mut bytes = [0u8; 2];
-    for (dst, src) in bytes.iter_mut().zip(attr.payload()) {
-        *dst = *src;
-    }
-    u16::from_ne_bytes(bytes)
+    u16::from_ne_bytes(leading_bytes(attr.payload()))
 }
 
 /// Reads a `__be16` attribute as a host-order value (`ntohs(nla_get_be16())`).
+#[inline]
 fn get_be16(attr: Attr<'_>) -> u16 {
     u16::from_be(get_u16(attr))
 }
 
 /// Reads a `u32` attribute (`nla_get_u32`).
+#[inline(always)]
 fn get_u32(attr: Attr<'_>) -> u32 {
-    let mut bytes = [0u8; 4];
-    for (dst, src) in bytes.iter_mut().zip(attr.payload()) {
-        *dst = *src;
-    }
-    u32::from_ne_bytes(bytes)
+    u32::from_ne_bytes(leading_bytes(attr.payload()))
 }
 
 /// Reads a `u8` attribute (`nla_get_u8`).
+#[inline]
 fn get_u8(attr: Attr<'_>) -> u8 {
     attr.payload().first().copied().unwrap_or(0)
 }
@@ -287,10 +305,7 @@ fn set_daemon(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>) -> R
         }
         Some(Group::V4(addr))
     } else if let Some(a) = attrs.get(daemon_attr::MCAST_GROUP6) {
-        let mut addr = [0u8; 16];
-        for (dst, src) in addr.iter_mut().zip(a.payload()) {
-            *dst = *src;
-        }
+        let addr = leading_bytes::<16>(a.payload());
         if addr[0] != 0xff {
             return Err(EINVAL);
         }
