@@ -13,6 +13,13 @@ where RUN is LABEL=COUNTS:LOG. Prints, per run, the instructions and block entri
 (per connection for --field conns) in the kernel, in the IPVS modules and in user space, then
 the symbols with the most instructions per unit, side by side, with the difference of each run
 from the first.
+
+A run's counts include the guest's boot and set-up, which a per-unit figure spreads over the
+units. RUN as LABEL=COUNTS:LOG,COUNTS2:LOG2 (the same load at two sizes, say 5,000 and 2,500
+services) gives the slope instead: the difference of the two counts over the difference of
+their units, what one more unit costs, fixed costs cancelled. The boot's calibration loops
+(calibrate_delay and the like) run until the host's clock says stop, so they differ between
+runs by millions of instructions: they are listed but left out of the kernel's total.
 """
 
 import argparse
@@ -23,6 +30,10 @@ from collections import defaultdict
 
 # Modules whose code is "the implementation" (C ip_vs and its schedulers, or rust_ipvs).
 IPVS_MODULES = re.compile(r"^\[(ip_vs\w*|rust_ipvs)\]$")
+# Boot-time loops that run for a time, not a count of work: left out of the kernel total.
+BOOT_CALIBRATION = {"delay_read_timer", "calibrate_delay", "calibrate_delay_converge",
+                    "pit_hpet_ptimer_calibrate_cpu", "calibrate_APIC_clock", "delay_tsc",
+                    "delay_loop", "pit_calibrate_tsc", "native_calibrate_tsc"}
 # Where x86-64 kernel addresses begin.
 KERNEL_START = 0xFFFF800000000000
 
@@ -129,30 +140,48 @@ def main():
     runs = []
     for spec in args.runs:
         label, _, paths = spec.partition("=")
-        counts_path, _, log_path = paths.partition(":")
-        if not (label and counts_path and log_path):
-            sys.exit(f"{spec}: expected LABEL=COUNTS:LOG")
-        units, stext, modules = read_log(log_path, args.field)
-        slide = stext - map_stext
-        symbols = sorted([(a + slide, n) for a, n in map_symbols] + modules)
-        insns, entries, calls = attribute(counts_path, symbols)
+        measured = []
+        for pair in paths.split(","):
+            counts_path, _, log_path = pair.partition(":")
+            if not (label and counts_path and log_path):
+                sys.exit(f"{spec}: expected LABEL=COUNTS:LOG[,COUNTS:LOG]")
+            units, stext, modules = read_log(log_path, args.field)
+            slide = stext - map_stext
+            symbols = sorted([(a + slide, n) for a, n in map_symbols] + modules)
+            measured.append((units, attribute(counts_path, symbols)))
+            if args.blocks:
+                print(f"{label} ({units} units): blocks of symbols containing {args.blocks!r},"
+                      " per unit:")
+                for name, offset, n, e in blocks_of(counts_path, symbols, args.blocks):
+                    print(f"  {name}+{offset:#x}: {n / units:.1f} instructions,"
+                          f" {e / units:.2f} entries")
+        if len(measured) > 2:
+            sys.exit(f"{spec}: one run, or two of different sizes")
+        units, (insns, entries, calls) = measured[0]
+        if len(measured) == 2:
+            small_units, small = measured[1]
+            if small_units == units:
+                sys.exit(f"{spec}: the two runs have the same number of units")
+            insns, entries, calls = (
+                {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
+                for big, less in zip((insns, entries, calls), small))
+            units -= small_units
         runs.append((label, units, insns, entries, calls))
-        if args.blocks:
-            print(f"{label}: blocks of symbols containing {args.blocks!r}, per unit:")
-            for name, offset, n, e in blocks_of(counts_path, symbols, args.blocks):
-                print(f"  {name}+{offset:#x}: {n / units:.1f} instructions, {e / units:.2f} entries")
 
-    print(f"per {args.field[:-1] if args.field.endswith('s') else args.field}:")
+    unit = args.field[:-1] if args.field.endswith("s") else args.field
+    print(f"per {unit} (a slope where a run has two counts):")
     for label, units, insns, entries, _ in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
-        kernel = total(lambda k: k != "[user space]")
+        kernel = total(lambda k: k != "[user space]" and k not in BOOT_CALIBRATION)
+        boot = total(lambda k: k in BOOT_CALIBRATION)
         module = total(lambda k: IPVS_MODULES.match(k.split(" ")[-1]) is not None)
         user = total(lambda k: k == "[user space]")
         print(f"  {label}: {units} units; instructions (block entries): kernel {kernel[0]:.0f}"
               f" ({kernel[1]:.0f}), IPVS module {module[0]:.0f} ({module[1]:.0f}),"
-              f" user space {user[0]:.0f} ({user[1]:.0f})")
+              f" user space {user[0]:.0f} ({user[1]:.0f}); boot calibration (left out)"
+              f" {boot[0]:.0f}")
 
     names = set()
     for _, units, insns, _, _ in runs:
