@@ -265,7 +265,7 @@ impl Tick for NetState {
         }
         let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
         if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {
-            ctl::estimate(&self.ipvs);
+            ctl::estimate(&self.control, &self.ipvs);
         }
     }
 
