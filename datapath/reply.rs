@@ -46,7 +46,8 @@ use kernel::sync::{
     },
 };
 
-/// `ip_vs_out_hook`: real-server packets back to a client.
+/// `ip_vs_out_hook`: real-server packets back to a client. The checks of the hook flags are
+/// inlined into the hook's entry (see `request`).
 #[inline(always)]
 pub(crate) fn reply(
     ipvs: &Ipvs,
@@ -58,6 +59,12 @@ pub(crate) fn reply(
     if flags.ipvs_property || !flags.has_dst {
         return Verdict::Accept;
     }
+    reply_packet(ipvs, net, hook, skb)
+}
+
+/// [`reply`] for a packet the hook flags let through.
+#[inline(never)]
+fn reply_packet(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = rcu::read_lock();
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;
