@@ -14,8 +14,14 @@ mod request;
 mod schedule;
 
 pub(crate) use icmp::forward_icmp;
-pub(crate) use reply::reply;
-pub(crate) use request::request;
+pub(crate) use reply::{
+    reply, //
+    reply_wanted,
+};
+pub(crate) use request::{
+    request, //
+    request_wanted,
+};
 
 use crate::{
     conn::Conn,

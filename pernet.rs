@@ -172,16 +172,23 @@ impl PernetState for NetState {
     }
 }
 
-// The hook bodies are inlined into their entries (`ffi::hook_entry!`): one call per hook.
+// Inlined into their entries (`ffi::hook_entry!`): the hook-flag checks pass or stop a
+// packet there, and the hook's body is one call.
 impl Hooks for NetState {
     #[inline(always)]
     fn request(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
-        datapath::request(&self.ipvs, net, hook, flags, skb)
+        if !datapath::request_wanted(hook, flags) {
+            return Verdict::Accept;
+        }
+        datapath::request(&self.ipvs, net, hook, skb)
     }
 
     #[inline(always)]
     fn reply(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {
-        datapath::reply(&self.ipvs, net, hook, flags, skb)
+        if !datapath::reply_wanted(flags) {
+            return Verdict::Accept;
+        }
+        datapath::reply(&self.ipvs, net, hook, skb)
     }
 
     #[inline(always)]

@@ -46,25 +46,17 @@ use kernel::sync::{
     },
 };
 
-/// `ip_vs_out_hook`: real-server packets back to a client. The checks of the hook flags are
-/// inlined into the hook's entry (see `request`).
+/// The first check of `ip_vs_out_hook`, on the hook flags alone: not a packet IPVS sent
+/// out, and one with a route. Made in the hook's entry, before the call to [`reply`] (see
+/// `request_wanted`).
 #[inline(always)]
-pub(crate) fn reply(
-    ipvs: &Ipvs,
-    net: &Net,
-    hook: HookPoint,
-    flags: HookFlags,
-    skb: Skb<'_>,
-) -> Verdict {
-    if flags.ipvs_property || !flags.has_dst {
-        return Verdict::Accept;
-    }
-    reply_packet(ipvs, net, hook, skb)
+pub(crate) fn reply_wanted(flags: HookFlags) -> bool {
+    !flags.ipvs_property && flags.has_dst
 }
 
-/// [`reply`] for a packet the hook flags let through.
+/// `ip_vs_out_hook`: real-server packets back to a client, for a packet [`reply_wanted`].
 #[inline(never)]
-fn reply_packet(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
+pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = rcu::read_lock();
     let Some((_, conns)) = ipvs.tables(&guard) else {
         return Verdict::Accept;

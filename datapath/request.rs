@@ -45,29 +45,20 @@ use kernel::sync::{
     rcu,
 };
 
-/// `ip_vs_in_hook`: client packets to a virtual service. The checks of the hook flags are
-/// inlined into the hook's entry, where half the calls end (a packet IPVS sent out passes
-/// LOCAL_OUT marked): they cost no more than a call there.
+/// The first checks of `ip_vs_in_hook`, on the hook flags alone: not a packet IPVS sent out,
+/// addressed to this host (or sent by it), with a route. Made in the hook's entry, before
+/// the call to [`request`]: half the calls end here (a packet IPVS sent out passes LOCAL_OUT
+/// marked).
 #[inline(always)]
-pub(crate) fn request(
-    ipvs: &Ipvs,
-    net: &Net,
-    hook: HookPoint,
-    flags: HookFlags,
-    skb: Skb<'_>,
-) -> Verdict {
-    if flags.ipvs_property {
-        return Verdict::Accept;
-    }
-    if (flags.pkt_type != PACKET_HOST && hook != HookPoint::LocalOut) || !flags.has_dst {
-        return Verdict::Accept;
-    }
-    request_packet(ipvs, net, hook, skb)
+pub(crate) fn request_wanted(hook: HookPoint, flags: HookFlags) -> bool {
+    !flags.ipvs_property
+        && (flags.pkt_type == PACKET_HOST || hook == HookPoint::LocalOut)
+        && flags.has_dst
 }
 
-/// [`request`] for a packet the hook flags let through.
+/// `ip_vs_in_hook`: client packets to a virtual service, for a packet [`request_wanted`].
 #[inline(never)]
-fn request_packet(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
+pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
     // A backup director that only backs up passes everything (`sysctl_backup_only`).
     if ipvs.sync.backup_only(&ipvs.sysctl) {
         return Verdict::Accept;
