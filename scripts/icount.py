@@ -84,34 +84,37 @@ def read_log(path, field):
 
 
 def blocks(counts_path, symbols):
-    """Each counted block: (address, instructions, entries, its symbol's (address, name) or
-    None for user space and addresses below every symbol)."""
+    """Each counted block: (address, instructions, entries, translations, its symbol's
+    (address, name) or None for user space and addresses below every symbol). Counts written
+    before the plugin counted translations have none (0)."""
     addrs = [a for a, _ in symbols]
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) != 3:
+            if len(parts) not in (3, 4):
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
+            t = int(parts[3]) if len(parts) == 4 else 0
             i = bisect.bisect_right(addrs, addr) - 1
             symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
-            yield addr, n, e, symbol
+            yield addr, n, e, t, symbol
 
 
 def blocks_of(counts_path, symbols, text):
     """The blocks in symbols whose name contains text: [(name, offset, insns, entries)]."""
     return sorted((symbol[1], addr - symbol[0], n, e)
-                  for addr, n, e, symbol in blocks(counts_path, symbols)
+                  for addr, n, e, _, symbol in blocks(counts_path, symbols)
                   if symbol and text in symbol[1])
 
 
 def attribute(counts_path, symbols):
-    """Instructions, block entries and calls (entries of the block at the symbol's address)
-    by symbol name; user space as one entry."""
+    """Instructions, block entries, calls (entries of the block at the symbol's address) and
+    translations by symbol name; user space as one entry."""
     insns = defaultdict(int)
     entries = defaultdict(int)
     calls = defaultdict(int)
-    for addr, n, e, symbol in blocks(counts_path, symbols):
+    translations = defaultdict(int)
+    for addr, n, e, t, symbol in blocks(counts_path, symbols):
         if addr < KERNEL_START:
             name = "[user space]"
         elif symbol is None:
@@ -122,7 +125,8 @@ def attribute(counts_path, symbols):
                 calls[name] += e
         insns[name] += n
         entries[name] += e
-    return insns, entries, calls
+        translations[name] += t
+    return insns, entries, calls, translations
 
 
 def main():
@@ -157,20 +161,20 @@ def main():
                           f" {e / units:.2f} entries")
         if len(measured) > 2:
             sys.exit(f"{spec}: one run, or two of different sizes")
-        units, (insns, entries, calls) = measured[0]
+        units, (insns, entries, calls, translations) = measured[0]
         if len(measured) == 2:
             small_units, small = measured[1]
             if small_units == units:
                 sys.exit(f"{spec}: the two runs have the same number of units")
-            insns, entries, calls = (
+            insns, entries, calls, translations = (
                 {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
-                for big, less in zip((insns, entries, calls), small))
+                for big, less in zip((insns, entries, calls, translations), small))
             units -= small_units
-        runs.append((label, units, insns, entries, calls))
+        runs.append((label, units, insns, entries, calls, translations))
 
     unit = args.field[:-1] if args.field.endswith("s") else args.field
     print(f"per {unit} (a slope where a run has two counts):")
-    for label, units, insns, entries, _ in runs:
+    for label, units, insns, entries, _, translations in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -182,9 +186,18 @@ def main():
               f" ({kernel[1]:.0f}), IPVS module {module[0]:.0f} ({module[1]:.0f}),"
               f" user space {user[0]:.0f} ({user[1]:.0f}); boot calibration (left out)"
               f" {boot[0]:.0f}")
+        # Translations are counted whole, not per unit: most blocks are translated once, and
+        # a block translated again and again (a write to its page, a full code buffer) costs
+        # TCG far more than running it.
+        def translated(pred):
+            return sum(v for k, v in translations.items() if pred(k))
+        print(f"    translations (whole run): kernel"
+              f" {translated(lambda k: k != '[user space]'):.0f}, IPVS module"
+              f" {translated(lambda k: IPVS_MODULES.match(k.split(' ')[-1]) is not None):.0f},"
+              f" user space {translated(lambda k: k == '[user space]'):.0f}")
 
     names = set()
-    for _, units, insns, _, _ in runs:
+    for _, units, insns, *_ in runs:
         names.update(insns)
     def per(run, name):
         return run[2].get(name, 0) / run[1], run[3].get(name, 0) / run[1]

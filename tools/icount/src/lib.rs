@@ -10,8 +10,8 @@
 //! added inline by the generated code; no callback runs per block.
 //!
 //! Load it with `-plugin libicount.so,out=FILE` (`scripts/vm.sh --icount FILE`); when QEMU
-//! exits it writes one line per block ever entered, `ADDRESS INSTRUCTIONS ENTRIES` (the address
-//! in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
+//! exits it writes one line per block ever entered, `ADDRESS INSTRUCTIONS ENTRIES TRANSLATIONS`
+//! (the address in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
 //! added without atomics: a rare lost update is noise far below what the counts compare.
 //!
 //! Written against QEMU's plugin API version 1 (QEMU 7.2, Debian 12's): the few functions used
@@ -65,6 +65,9 @@ struct Counters {
     insns: u64,
     /// Times a block starting here was entered.
     entries: u64,
+    /// Times a block starting here was translated (more than once when TCG threw the
+    /// translation away: its code buffer filled, or a write hit the page).
+    translations: u64,
 }
 
 /// Counters the generated code adds to: leaked, so they stay put and outlive every block.
@@ -106,6 +109,9 @@ extern "C" fn translated(_id: PluginId, tb: *mut Tb) {
         .blocks
         .entry(vaddr)
         .or_insert_with(|| CountersAt(Box::into_raw(Box::default())));
+    // SAFETY: leaked counters; translations are counted under the state's lock, and the
+    // generated code never touches this field.
+    unsafe { (*counters.0).translations += 1 };
     // SAFETY: the counters are leaked, so they outlive every block that adds to them; only
     // their addresses are taken here.
     let (insns_at, entries_at) =
@@ -129,7 +135,7 @@ extern "C" fn exited(_id: PluginId, _userdata: *mut c_void) {
             // SAFETY: leaked counters; the guest has stopped, so nothing adds to them now.
             let c = unsafe { std::ptr::read_volatile(counters.0) };
             if c.entries != 0 {
-                writeln!(w, "{vaddr:x} {} {}", c.insns, c.entries)?;
+                writeln!(w, "{vaddr:x} {} {} {}", c.insns, c.entries, c.translations)?;
             }
         }
         w.flush()
