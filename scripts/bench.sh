@@ -12,7 +12,8 @@
 # Settings, passed to the guest: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000),
 # BENCH_THREADS (2), BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2),
 # BENCH_PREFILL (none; e.g. 100000: the throughput runs again with the table holding that
-# many connections). The guest runner allows the
+# many connections), BENCH_LOADS (tcp,udp,tcp6,udp6; e.g. tcp: IPv4 CRR alone),
+# BENCH_IMPLS (c,rust,nft; e.g. c,rust: no nftables column). The guest runner allows the
 # benchmark 3000 s: keep BENCH_ROUNDS * (12 * BENCH_SECONDS + 60) + BENCH_MEM_ROUNDS * 120 well
 # below that (each prefill adds a throughput run and about 20 s per 100,000 connections).
 # Other QEMU guests on the machine skew the figures: run it on an otherwise idle host.
@@ -27,7 +28,7 @@ vm_args=()
 case "${1:-}" in
 --kvm) vm_args+=(--kvm) ;;
 "") ;;
--h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 *) die "unknown argument $1 (see --help)" ;;
 esac
 
@@ -51,7 +52,7 @@ cleanup() { [ ${#staged[@]} -eq 0 ] || rm -f "${staged[@]}"; }
 trap cleanup EXIT
 {
 	for v in BENCH_ROUNDS BENCH_SECONDS BENCH_CONNS BENCH_THREADS BENCH_MEM_ROUNDS BENCH_PREFILL \
-		BENCH_SERVICES BENCH_CTL_ROUNDS; do
+		BENCH_SERVICES BENCH_CTL_ROUNDS BENCH_LOADS BENCH_IMPLS; do
 		[ -z "${!v:-}" ] || printf '%s=%q\n' "$v" "${!v}"
 	done
 } >"$top/selftests/.bench-env"

@@ -31,7 +31,9 @@
 # Every output line of interest starts with "bench: "; the last one is "bench: done".
 # Settings (environment, or /selftests/.bench-env written by scripts/bench.sh):
 #   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000), BENCH_THREADS (2),
-#   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2), BENCH_PREFILL ()
+#   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2), BENCH_PREFILL (),
+#   BENCH_LOADS (tcp,udp,tcp6,udp6: the throughput runs measured; e.g. tcp for a CRR-only
+#   comparison), BENCH_IMPLS (c,rust,nft: the implementations the throughput runs rotate over)
 . ./lib.sh
 . ./topology.sh
 # shellcheck disable=SC1091
@@ -236,10 +238,16 @@ prefill() {
 	b "prefill: $out, $(ipvs_conn_count UDP) UDP connections in the table"
 }
 
+# Whether BENCH_LOADS asks for load $1 (tcp, udp, tcp6, udp6).
+load_wanted() {
+	case ",${BENCH_LOADS:-tcp,udp,tcp6,udp6}," in *",$1,"*) return 0 ;; esac
+	return 1
+}
+
 # One throughput run of implementation $1 in round $2, with $3 connections prefilled (the
 # metrics of a prefilled run are named METRIC@COUNT).
 throughput_run() {
-	local impl=$1 round=$2 fill=${3:-0} out conns cps errs rx0 rx1 sent pps fsecs rx_pps tconns at=
+	local impl=$1 round=$2 fill=${3:-0} out conns cps errs at=
 	[ "$fill" -gt 0 ] && at=@$fill
 	if [ "$impl" = nft ]; then
 		nft_load
@@ -253,17 +261,35 @@ throughput_run() {
 		fail "$impl: warm-up tcp-crr failed"
 	settle 1
 
-	out=$(in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds "$secs" --threads "$threads") ||
-		fail "$impl: tcp-crr failed: $out"
-	b "round $round$at $impl: $out"
-	conns=$(field conns "$out")
-	cps=$(field cps "$out")
-	errs=$(field errors "$out")
-	[ "${conns:-0}" -gt 0 ] || fail "$impl: no TCP connection completed: $out"
-	record tcp_crr_cps$at "$impl" "$cps"
-	record tcp_crr_errors$at "$impl" "$errs"
-	settle 1
+	if load_wanted tcp; then
+		out=$(in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds "$secs" \
+			--threads "$threads") || fail "$impl: tcp-crr failed: $out"
+		b "round $round$at $impl: $out"
+		conns=$(field conns "$out")
+		cps=$(field cps "$out")
+		errs=$(field errors "$out")
+		[ "${conns:-0}" -gt 0 ] || fail "$impl: no TCP connection completed: $out"
+		record tcp_crr_cps$at "$impl" "$cps"
+		record tcp_crr_errors$at "$impl" "$errs"
+		settle 1
+	fi
 
+	load_wanted udp && udp_flood_run "$impl" "$round" "$fill"
+	load_wanted tcp6 && tcp6_run "$impl" "$round" "$fill"
+	load_wanted udp6 && udp6_run "$impl" "$round" "$fill"
+
+	if [ "$impl" = nft ]; then
+		nft_unload
+	else
+		in_director ipvsadm -C
+		ipvs_unload
+	fi
+}
+
+# The UDP flood of a throughput run (implementation $1, round $2, $3 prefilled).
+udp_flood_run() {
+	local impl=$1 round=$2 fill=${3:-0} out rx0 rx1 sent pps fsecs rx_pps tconns at=
+	[ "$fill" -gt 0 ] && at=@$fill
 	rx0=$(udp_received)
 	out=$(in_client "$bench" udp-flood --target $VIP:$udp_port --seconds "$secs" \
 		--threads "$threads" --source $client_sources) || fail "$impl: udp-flood failed: $out"
@@ -284,15 +310,25 @@ throughput_run() {
 	record udp_flood_sent_pps$at "$impl" "$pps"
 	record udp_flood_rx_pps$at "$impl" "$rx_pps"
 	record udp_flood_udp_conns$at "$impl" "$tconns"
-
-	# IPv6: the same two measurements through the IPv6 services.
 	settle 1
+}
+
+# The IPv6 TCP CRR of a throughput run (implementation $1, round $2, $3 prefilled).
+tcp6_run() {
+	local impl=$1 round=$2 fill=${3:-0} out at=
+	[ "$fill" -gt 0 ] && at=@$fill
 	out=$(in_client "$bench" tcp-crr --target "[$VIP6]:$tcp_port" --seconds "$secs" \
 		--threads "$threads") || fail "$impl: IPv6 tcp-crr failed: $out"
 	b "round $round$at $impl: IPv6 $out"
 	[ "$(field conns "$out")" -gt 0 ] || fail "$impl: no IPv6 TCP connection completed: $out"
 	record tcp_crr6_cps$at "$impl" "$(field cps "$out")"
 	settle 1
+}
+
+# The IPv6 UDP flood of a throughput run (implementation $1, round $2, $3 prefilled).
+udp6_run() {
+	local impl=$1 round=$2 fill=${3:-0} out rx0 rx1 fsecs rx_pps at=
+	[ "$fill" -gt 0 ] && at=@$fill
 	rx0=$(udp_received)
 	out=$(in_client "$bench" udp-flood --target "[$VIP6]:$udp_port" --seconds "$secs" \
 		--threads "$threads" --source $client_sources6) || fail "$impl: IPv6 udp-flood failed: $out"
@@ -304,13 +340,7 @@ throughput_run() {
 	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no IPv6 datagram"
 	record udp_flood6_sent_pps$at "$impl" "$(field pps "$out")"
 	record udp_flood6_rx_pps$at "$impl" "$rx_pps"
-
-	if [ "$impl" = nft ]; then
-		nft_unload
-	else
-		in_director ipvsadm -C
-		ipvs_unload
-	fi
+	settle 1
 }
 
 # Seconds that "$@" takes, to the millisecond.
@@ -435,10 +465,10 @@ done
 
 # The order rotates per round: c rust nft, rust nft c, nft c rust, ... The nftables mode runs
 # without prefill (its table is conntrack's, which IPVS connections do not fill).
-impls=(c rust nft)
+IFS=, read -r -a impls <<<"${BENCH_IMPLS:-c,rust,nft}"
 for round in $(seq "$rounds"); do
 	order=
-	for i in 0 1 2; do order="$order ${impls[$(((round - 1 + i) % 3))]}"; done
+	for i in "${!impls[@]}"; do order="$order ${impls[$(((round - 1 + i) % ${#impls[@]}))]}"; done
 	for impl in $order; do
 		for fill in $prefills; do
 			[ "$impl" = nft ] && [ "$fill" -gt 0 ] && continue
