@@ -701,28 +701,29 @@ impl ConnTable {
         [current, next]
     }
 
-    /// Finds a live connection on the chain of a client tuple matching `pred`.
+    /// Finds a live connection on the chain of a client tuple matching `pred`, in the
+    /// caller's read-side section (the packet path's hooks hold one for the whole packet).
     fn find(
         &self,
+        guard: &rcu::Guard,
         tuple: (u16, u8, &NfInetAddr, u16),
         pred: impl Fn(&Conn) -> bool,
     ) -> Option<SlabArc<Conn>> {
         let now = jiffies();
-        let guard = rcu::read_lock();
-        let [current, resized] = self.tables(&guard);
+        let [current, resized] = self.tables(guard);
         let resizing = resized.is_some();
         // The current table, then the one being filled by a resize (no iterator: this runs
         // for every packet).
-        if let Some(found) = current.and_then(|t| t.find(&guard, tuple, now, resizing, &pred)) {
+        if let Some(found) = current.and_then(|t| t.find(guard, tuple, now, resizing, &pred)) {
             return Some(found);
         }
-        resized.and_then(|t| t.find(&guard, tuple, now, resizing, &pred))
+        resized.and_then(|t| t.find(guard, tuple, now, resizing, &pred))
     }
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
-    pub(crate) fn in_get(&self, key: &PacketKey) -> Option<SlabArc<Conn>> {
-        self.find((key.af, key.protocol, &key.saddr, key.sport), |c| {
+    pub(crate) fn in_get(&self, guard: &rcu::Guard, key: &PacketKey) -> Option<SlabArc<Conn>> {
+        self.find(guard, (key.af, key.protocol, &key.saddr, key.sport), |c| {
             c.cport == key.sport
                 && c.vport == key.dport
                 && c.protocol == key.protocol
@@ -734,9 +735,14 @@ impl ConnTable {
     }
 
     /// `ip_vs_ct_in_get`: a valid persistence template of family `af`.
-    pub(crate) fn template_get(&self, af: u16, key: &TemplateKey) -> Option<SlabArc<Conn>> {
+    pub(crate) fn template_get(
+        &self,
+        guard: &rcu::Guard,
+        af: u16,
+        key: &TemplateKey,
+    ) -> Option<SlabArc<Conn>> {
         let caddr = nf_inet_of(key.client_addr);
-        self.find((af, key.protocol, &caddr, key.client_port), |c| {
+        self.find(guard, (af, key.protocol, &caddr, key.client_port), |c| {
             let candidate = TemplateKey {
                 protocol: c.protocol,
                 client_addr: sched_addr(c.af, &c.caddr),
@@ -754,8 +760,8 @@ impl ConnTable {
     /// `conn_out_get`: the connection of a packet back to a client: from the real server of
     /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
     /// service), from the virtual address and port, as C 7.3 matches them.
-    pub(crate) fn out_get(&self, key: &PacketKey) -> Option<SlabArc<Conn>> {
-        self.find((key.af, key.protocol, &key.daddr, key.dport), |c| {
+    pub(crate) fn out_get(&self, guard: &rcu::Guard, key: &PacketKey) -> Option<SlabArc<Conn>> {
+        self.find(guard, (key.af, key.protocol, &key.daddr, key.dport), |c| {
             // The client side first: plain fields, which rule out the chain's other entries
             // before any atomic load.
             if c.cport != key.dport

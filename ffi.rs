@@ -32,6 +32,18 @@ pub(crate) mod sock;
 pub(crate) mod sysctl;
 pub(crate) mod timer;
 
+/// A C function's return value as a [`Result`]: a negative errno is the error (the kernel
+/// crate's `to_result`, which is compiled out of line in the kernel crate; the packet path
+/// checks several such values per packet, and the error is built only when there is one).
+#[inline(always)]
+fn errno_result(ret: kernel::ffi::c_int) -> kernel::error::Result {
+    if ret < 0 {
+        Err(kernel::error::Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
 /// The field of type `F` at byte `offset` of `entry`: what an intrusive list's link or an
 /// object's embedded count is found by.
 ///

@@ -933,7 +933,7 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
             virtual_addr: sched_addr(af, &c.vaddr),
             virtual_port: c.vport,
         };
-        conns.template_get(af, &key)
+        conns.template_get(&guard, af, &key)
     } else {
         let key = PacketKey {
             af,
@@ -943,7 +943,7 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
             daddr: c.vaddr,
             dport: c.vport,
         };
-        match conns.in_get(&key) {
+        match conns.in_get(&guard, &key) {
             // The master moved the client to another real server: the old connection goes,
             // unless this is the old one's expiry message.
             Some(cp) if cp.dport() != c.dport || cp.daddr != c.daddr => {

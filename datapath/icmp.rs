@@ -313,7 +313,7 @@ fn translate_request_icmp(
     };
     // The embedded packet went virtual service -> client: its addresses are reversed.
     let key = PacketKey::new(&err.inner, &err.inner_ports).inverse();
-    let Some(conn) = conns.in_get(&key) else {
+    let Some(conn) = conns.in_get(guard, &key) else {
         return Some(Verdict::Accept);
     };
     let xmit = Xmit::of(&conn);
@@ -356,7 +356,7 @@ fn tunnel_error(
     };
     let Some(conn) = tables
         .conns
-        .in_get(&PacketKey::new(&err.inner, &err.inner_ports))
+        .in_get(tables.guard, &PacketKey::new(&err.inner, &err.inner_ports))
     else {
         return Verdict::Accept;
     };
@@ -445,7 +445,7 @@ pub(super) fn reply_icmp(
     };
     // The embedded packet went client -> real server: the reply's key, reversed.
     let key = PacketKey::new(&err.inner, &err.inner_ports).inverse();
-    let conn = conns.out_get(&key)?;
+    let conn = conns.out_get(guard, &key)?;
     let verdict = nat::icmp_response(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
     if verdict == Verdict::Accept {
         out_stats(ipvs, guard, &conn, skb.len());

@@ -107,7 +107,7 @@ fn reply_whole(
     };
     let pkt = Packet { iph, proto, l4 };
     let key = PacketKey::new(pkt.iph, &pkt.l4);
-    if let Some(conn) = conns.out_get(&key) {
+    if let Some(conn) = conns.out_get(guard, &key) {
         // `handle_response`: only NAT rewrites; a packet from the virtual service of another
         // method's connection is counted and tracked as it is.
         if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ

@@ -95,7 +95,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     }
     let pkt = Packet { iph, proto, l4 };
     let key = PacketKey::new(pkt.iph, &pkt.l4);
-    let mut conn = conns.in_get(&key);
+    let mut conn = conns.in_get(&guard, &key);
 
     // A new connection reusing the tuple of an old one (`conn_reuse_mode`, `expire_nodest_conn`).
     if let (true, Some(cp)) = (proto.is_new_conn(&pkt.l4), &conn) {

@@ -107,6 +107,7 @@ pub(super) fn try_to_schedule(
     let request = Request {
         ipvs,
         conns,
+        guard,
         service: &service,
         pkt,
         key,
@@ -160,6 +161,8 @@ struct Request<'a> {
     ipvs: &'a Ipvs,
     /// Its connection table.
     conns: &'a ConnTable,
+    /// The hook's read-side section, which the lookups of the tables run in.
+    guard: &'a Guard,
     /// The service the packet is for.
     service: &'a Service,
     /// The packet.
@@ -183,7 +186,7 @@ impl Request<'_> {
             return Scheduled::Ignored;
         }
         // Do not schedule replies from a local real server.
-        if skb.is_from_local() && self.conns.in_get(&key.inverse()).is_some() {
+        if skb.is_from_local() && self.conns.in_get(self.guard, &key.inverse()).is_some() {
             return Scheduled::Ignored;
         }
         let service = self.service;
@@ -227,19 +230,22 @@ impl Request<'_> {
         let expire_quiescent = self.ipvs.sysctl.enabled(Sysctl::ExpireQuiescentTemplate);
         // `ip_vs_check_template`: a template whose server is gone (or quiesced, with
         // expire_quiescent_template) is invalidated and the client rescheduled.
-        let template = self.conns.template_get(key.af, &tkey).filter(|ct| {
-            let usable = ct.dest.as_ref().is_some_and(|d| {
-                persist::template_usable(
-                    d.available.load(Relaxed),
-                    d.weight.load(Relaxed),
-                    expire_quiescent,
-                )
+        let template = self
+            .conns
+            .template_get(self.guard, key.af, &tkey)
+            .filter(|ct| {
+                let usable = ct.dest.as_ref().is_some_and(|d| {
+                    persist::template_usable(
+                        d.available.load(Relaxed),
+                        d.weight.load(Relaxed),
+                        expire_quiescent,
+                    )
+                });
+                if !usable {
+                    ct.set_dport(persist::INVALID_TEMPLATE_DPORT);
+                }
+                usable
             });
-            if !usable {
-                ct.set_dport(persist::INVALID_TEMPLATE_DPORT);
-            }
-            usable
-        });
         let (template, dest) = match template.and_then(|ct| ct.dest.clone().map(|d| (ct, d))) {
             Some(found) => found,
             None => {

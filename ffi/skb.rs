@@ -8,6 +8,7 @@
 //! `skb_store_bits`.
 
 use super::{
+    errno_result,
     net::Net, //
     netfilter::HookPoint,
     shim,
@@ -15,10 +16,7 @@ use super::{
 use core::marker::PhantomData;
 use kernel::{
     bindings,
-    error::{
-        from_err_ptr, //
-        to_result,
-    },
+    error::from_err_ptr,
     ffi::{
         c_int, //
         c_uint,
@@ -140,7 +138,7 @@ impl<'a> Skb<'a> {
     pub(crate) fn make_writable(&mut self, len: usize) -> Result<Writable<'_, 'a>> {
         let raw_len = c_uint::try_from(len).map_err(|_| EINVAL)?;
         // SAFETY: `skb` is valid and owned by the hook (type invariant).
-        to_result(unsafe { bindings::skb_ensure_writable(self.skb, raw_len) })?;
+        errno_result(unsafe { bindings::skb_ensure_writable(self.skb, raw_len) })?;
         // INVARIANT: `skb_ensure_writable` succeeded for `len` bytes, and the view borrows the
         // skb mutably, so nothing can share or reallocate its head while the view lives.
         Ok(Writable { skb: self, len })
@@ -290,7 +288,7 @@ impl<'a> Skb<'a> {
             return Err(EINVAL);
         }
         // SAFETY: `net` is alive and the skb owned by the hook, with a route (checked above).
-        to_result(unsafe { shim::rust_ipvs_route_me_harder6(net.as_ptr(), self.skb) })
+        errno_result(unsafe { shim::rust_ipvs_route_me_harder6(net.as_ptr(), self.skb) })
     }
 
     /// Tells the sender its destination is unreachable (`dst_link_failure`, the `err_unreach`
@@ -320,7 +318,7 @@ impl<'a> Skb<'a> {
         }
         // SAFETY: `net` is alive and the skb owned by the hook (invariants), with a route
         // (checked above), whose flags the wrapper reads.
-        to_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
+        errno_result(unsafe { shim::rust_ipvs_route_me_harder(net.as_ptr(), self.skb) })
     }
 
     /// Whether the device of the packet's current route computes SCTP CRC32c
@@ -414,7 +412,7 @@ impl<'a> Skb<'a> {
         let linear = c_uint::try_from(linear).map_err(|_| EINVAL)?;
         // SAFETY: the skb is owned by the hook (type invariant); the wrapper checks the
         // lengths against the packet itself.
-        to_result(unsafe { shim::rust_ipvs_skb_pull_network(self.skb, len, linear) })
+        errno_result(unsafe { shim::rust_ipvs_skb_pull_network(self.skb, len, linear) })
     }
 
     /// Sets the transport header `offset` bytes after the network header.
@@ -561,7 +559,7 @@ impl TunnelSkb {
                 return Err(EINVAL);
             }
             shim::rust_ipvs_skb_push_transport(self.skb, len);
-            to_result(bindings::skb_store_bits(
+            errno_result(bindings::skb_store_bits(
                 self.skb,
                 0,
                 header.as_ptr().cast::<c_void>(),
