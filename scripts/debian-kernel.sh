@@ -276,10 +276,12 @@ debian_copy_module_sources() {
 	done
 	# By content, not time: a changed file gets a new mtime and is rebuilt, an unchanged one is
 	# not (sources from an older commit must still replace newer ones).
-	rsync -r --checksum --delete --prune-empty-dirs "${args[@]}" --exclude='/*/' \
+	# Kbuild also reads hot-path.txt and runs scripts/hot-text.sh (the text's order).
+	rsync -r --checksum --delete --prune-empty-dirs "${args[@]}" --include='/scripts/' \
+		--include='/scripts/hot-text.sh' --exclude='/scripts/*' --exclude='/*/' \
 		--exclude='/Makefile' --exclude='*.mod.c' --include='*/' --include='*.rs' \
 		--include='*.c' --include='*.h' --include='*.S' --include='Kbuild' --include='Makefile' \
-		--exclude='*' \
+		--include='/hot-path.txt' --exclude='*' \
 		"$src/" "$dest/"
 }
 
