@@ -91,6 +91,70 @@ macro_rules! impl_inline_access {
 
 impl_inline_access!(bool, i16, i32, u32, u64, usize);
 
+/// Implements relaxed [`Atomic::fetch_add`], [`Atomic::fetch_sub`] and [`Atomic::cmpxchg`]
+/// for each type given, as calls to the C helpers the kernel type's operations end in
+/// (`atomic_fetch_add_relaxed` and the like, the same instructions): the kernel type reaches
+/// them through `AtomicRepr::as_ptr`, a function of its own in the kernel crate, called out
+/// of line before each helper.
+macro_rules! impl_inline_rmw {
+    ($($t:ty => $c:ty, $ct:ty, $add:ident, $sub:ident, $try_cmpxchg:ident);* $(;)?) => {$(
+        #[allow(dead_code, reason = "each type gets the three operations; not all are used")]
+        impl Atomic<$t> {
+            /// Adds `v` (wrapping) and returns the value before (`atomic_fetch_add_relaxed`).
+            #[inline(always)]
+            pub(crate) fn fetch_add(&self, v: $t, _: Relaxed) -> $t {
+                // `value_ptr` is the aligned address of the value, which has the layout of
+                // the C counter (`atomic_t` is an `int`, `atomic64_t` an `s64`: the kernel
+                // type's representation of this type), and every access to it is atomic.
+                // SAFETY: the pointer is valid and aligned for the counter for the call.
+                unsafe {
+                    kernel::bindings::$add(v as $c, self.value_ptr().cast::<$ct>()) as $t
+                }
+            }
+
+            /// Subtracts `v` (wrapping) and returns the value before
+            /// (`atomic_fetch_sub_relaxed`).
+            #[inline(always)]
+            pub(crate) fn fetch_sub(&self, v: $t, _: Relaxed) -> $t {
+                // SAFETY: as in `fetch_add`.
+                unsafe {
+                    kernel::bindings::$sub(v as $c, self.value_ptr().cast::<$ct>()) as $t
+                }
+            }
+
+            /// Sets `new` if the value is `old`: `Ok(old)`, or `Err` with the value found
+            /// (the kernel type's `cmpxchg`, by `atomic_try_cmpxchg_relaxed`).
+            #[inline(always)]
+            pub(crate) fn cmpxchg(&self, old: $t, new: $t, _: Relaxed) -> Result<$t, $t> {
+                let mut found = old as $c;
+                // SAFETY: as in `fetch_add`; `found` is a local the helper writes the value it
+                // found to when the exchange fails.
+                let exchanged = unsafe {
+                    kernel::bindings::$try_cmpxchg(
+                        self.value_ptr().cast::<$ct>(),
+                        &mut found,
+                        new as $c,
+                    )
+                };
+                if exchanged {
+                    Ok(old)
+                } else {
+                    Err(found as $t)
+                }
+            }
+        }
+    )*};
+}
+
+impl_inline_rmw!(
+    i32 => kernel::ffi::c_int, kernel::bindings::atomic_t, atomic_fetch_add_relaxed,
+        atomic_fetch_sub_relaxed, atomic_try_cmpxchg_relaxed;
+    u32 => kernel::ffi::c_int, kernel::bindings::atomic_t, atomic_fetch_add_relaxed,
+        atomic_fetch_sub_relaxed, atomic_try_cmpxchg_relaxed;
+    u64 => kernel::bindings::s64, kernel::bindings::atomic64_t, atomic64_fetch_add_relaxed,
+        atomic64_fetch_sub_relaxed, atomic64_try_cmpxchg_relaxed;
+);
+
 impl<T: AtomicType> Deref for Atomic<T> {
     type Target = atomic::Atomic<T>;
 
