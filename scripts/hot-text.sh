@@ -17,7 +17,7 @@ nm=$1 list=$2
 shift 2
 symbols=$("$nm" --defined-only "$@" | awk '$2 ~ /^[tT]$/ { print $3 }' | sort -u)
 
-patterns=$(grep -v -e '^#' -e '^$' "$list")
+patterns=$(grep -v -e '^#' -e '^$' "$list" || true)
 placed=$(printf '%s\n' "$patterns" | while IFS= read -r pattern; do
 	printf '%s\n' "$symbols" | grep -E -e "$pattern" || true
 done)
