@@ -9,8 +9,8 @@
 # The objects are compiled with one section per function (.text.<symbol>). A pattern that
 # matches no function is skipped and named in a comment of the script: the compiler inlined
 # the function (which then goes with its caller; which functions stay out of line differs
-# between the perf and debug kernels and between compilers: Debian's rustc 1.85 inlines five
-# more), or it was renamed and hot-path.txt needs the new name.
+# between the perf and debug kernels and between compilers: with Debian's rustc 1.85, 15
+# patterns match nothing), or it was renamed and hot-path.txt needs the new name.
 set -eu
 
 nm=$1 list=$2
