@@ -32,6 +32,7 @@
 //! connection's `transition` lock is never taken under either; a resize holds one chain's lock
 //! at a time).
 
+use crate::ffi::rcu::{self, ReadSection};
 use crate::{
     ffi::{
         bhlock::{
@@ -94,12 +95,7 @@ use kernel::{
     alloc::KVBox,
     bindings,
     prelude::*,
-    sync::{
-        atomic::Relaxed,
-        rcu, //
-        Arc,
-        Refcount,
-    },
+    sync::{atomic::Relaxed, Arc, Refcount},
 };
 
 /// [`Conn::expires`] of a connection claimed for removal: lookups no longer return it.
@@ -595,7 +591,7 @@ impl ConnBuckets {
     /// published its next table.
     fn find(
         &self,
-        guard: &rcu::Guard,
+        guard: &ReadSection,
         tuple: (u16, u8, &NfInetAddr, u16),
         now: u64,
         resizing: bool,
@@ -692,7 +688,7 @@ impl ConnTable {
     }
 
     /// The tables to walk: the current one, and the next one during a resize.
-    fn tables<'g>(&self, guard: &'g rcu::Guard) -> [Option<&'g ConnBuckets>; 2] {
+    fn tables<'g>(&self, guard: &'g ReadSection) -> [Option<&'g ConnBuckets>; 2] {
         let current = self.current.get(guard);
         let next = self
             .next
@@ -705,7 +701,7 @@ impl ConnTable {
     /// caller's read-side section (the packet path's hooks hold one for the whole packet).
     fn find(
         &self,
-        guard: &rcu::Guard,
+        guard: &ReadSection,
         tuple: (u16, u8, &NfInetAddr, u16),
         pred: impl Fn(&Conn) -> bool,
     ) -> Option<SlabArc<Conn>> {
@@ -722,7 +718,7 @@ impl ConnTable {
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
-    pub(crate) fn in_get(&self, guard: &rcu::Guard, key: &PacketKey) -> Option<SlabArc<Conn>> {
+    pub(crate) fn in_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find(guard, (key.af, key.protocol, &key.saddr, key.sport), |c| {
             c.cport == key.sport
                 && c.vport == key.dport
@@ -737,7 +733,7 @@ impl ConnTable {
     /// `ip_vs_ct_in_get`: a valid persistence template of family `af`.
     pub(crate) fn template_get(
         &self,
-        guard: &rcu::Guard,
+        guard: &ReadSection,
         af: u16,
         key: &TemplateKey,
     ) -> Option<SlabArc<Conn>> {
@@ -760,7 +756,7 @@ impl ConnTable {
     /// `conn_out_get`: the connection of a packet back to a client: from the real server of
     /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
     /// service), from the virtual address and port, as C 7.3 matches them.
-    pub(crate) fn out_get(&self, guard: &rcu::Guard, key: &PacketKey) -> Option<SlabArc<Conn>> {
+    pub(crate) fn out_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find(guard, (key.af, key.protocol, &key.daddr, key.dport), |c| {
             // The client side first: plain fields, which rule out the chain's other entries
             // before any atomic load.

@@ -9,6 +9,7 @@
 pub(crate) mod netlink;
 pub(crate) mod proc;
 
+use crate::ffi::rcu;
 use crate::{
     conn::ConnTable,
     ffi::{
@@ -49,7 +50,6 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed, //
-        rcu,
         Arc,
         Mutex,
     },

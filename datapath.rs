@@ -23,6 +23,7 @@ pub(crate) use request::{
     request_wanted,
 };
 
+use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::Conn,
     ffi::{
@@ -48,7 +49,6 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu::Guard,
 };
 
 /// Reassembles the datagram of the fragment `skb` (`ip_vs_gather_frags`): the whole datagram
@@ -83,7 +83,7 @@ fn conn_stats(ipvs: &Ipvs, service: &Service, dest: &Dest) {
 /// and the namespace's; none while the destination is not available (deleted, on the trash
 /// list), as in C. Inside the hook's read-side section `guard`.
 #[inline]
-fn count_packet(ipvs: &Ipvs, conn: &Conn, guard: &Guard, count: impl Fn(&Stats)) {
+fn count_packet(ipvs: &Ipvs, conn: &Conn, guard: &ReadSection, count: impl Fn(&Stats)) {
     let Some(dest) = conn.dest.as_deref().filter(|d| d.available.load(Relaxed)) else {
         return;
     };
@@ -96,13 +96,13 @@ fn count_packet(ipvs: &Ipvs, conn: &Conn, guard: &Guard, count: impl Fn(&Stats))
 
 /// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
 #[inline]
-fn in_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
+fn in_stats(ipvs: &Ipvs, guard: &ReadSection, conn: &Conn, bytes: u32) {
     count_packet(ipvs, conn, guard, |stats| stats.count_in(bytes));
 }
 
 /// Counts a real server packet (`ip_vs_out_stats`), inside the hook's read-side section
 /// `guard`.
 #[inline]
-fn out_stats(ipvs: &Ipvs, guard: &Guard, conn: &Conn, bytes: u32) {
+fn out_stats(ipvs: &Ipvs, guard: &ReadSection, conn: &Conn, bytes: u32) {
     count_packet(ipvs, conn, guard, |stats| stats.count_out(bytes));
 }

@@ -7,6 +7,7 @@
 //!
 //! The packet path takes no namespace-wide lock.
 
+use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::ConnTable,
     defense::Defense,
@@ -26,7 +27,7 @@ use crate::{
     sync::SyncState,
     sysctl::Sysctls,
 };
-use kernel::{prelude::*, sync::rcu::Guard};
+use kernel::prelude::*;
 
 /// The shared per-namespace state.
 pub(crate) struct Ipvs {
@@ -76,7 +77,10 @@ impl Ipvs {
 
     /// The service snapshot and connection table the packet path works with, once the first
     /// service exists (C: `ipvs->enable`); valid for the read-side section of `guard`.
-    pub(crate) fn tables<'g>(&self, guard: &'g Guard) -> Option<(&'g ServiceTable, &'g ConnTable)> {
+    pub(crate) fn tables<'g>(
+        &self,
+        guard: &'g ReadSection,
+    ) -> Option<(&'g ServiceTable, &'g ConnTable)> {
         Some((self.services.get(guard)?, self.conns.get(guard)?))
     }
 }

@@ -6,6 +6,7 @@
 //! [`crate::ctl`], the timer to connection expiry and the rate estimator.
 
 use crate::ffi::atomic::Atomic;
+use crate::ffi::rcu;
 use crate::{
     ctl::{
         self, //
@@ -66,12 +67,7 @@ use crate::{
 use kernel::{
     new_mutex,
     prelude::*,
-    sync::{
-        atomic::Relaxed,
-        rcu, //
-        Arc,
-        Mutex,
-    },
+    sync::{atomic::Relaxed, Arc, Mutex},
 };
 
 /// Everything rust_ipvs keeps for one network namespace.

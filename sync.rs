@@ -29,6 +29,7 @@ pub(crate) mod policy;
 pub(crate) mod wire;
 
 use crate::ffi::atomic::Atomic;
+use crate::ffi::rcu::{self, ReadSection};
 use crate::{
     conn::{
         Conn, //
@@ -78,7 +79,7 @@ use core::fmt::Write;
 use kernel::{
     bindings,
     prelude::*,
-    sync::{atomic::Relaxed, rcu, Arc},
+    sync::{atomic::Relaxed, Arc},
 };
 use wire::{
     MessageBuf, //
@@ -641,10 +642,9 @@ pub(crate) fn stop_all(daemons: &mut Daemons, ipvs: &Ipvs) {
 
 /// Counts a client packet of `conn` and, on a master, sends the connection when it should
 /// (the end of `ip_vs_in_hook`): a one-packet connection counts in its template.
-pub(crate) fn count_and_sync(ipvs: &Ipvs, conn: &Conn) {
+pub(crate) fn count_and_sync(ipvs: &Ipvs, rcu: &ReadSection, conn: &Conn) {
     let one_packet = conn.flags.load(Relaxed) & flags::ONE_PACKET != 0;
-    let guard = rcu::read_lock();
-    let Some(master) = ipvs.sync.master.get(&guard) else {
+    let Some(master) = ipvs.sync.master.get(rcu) else {
         conn.count_in_packet();
         return;
     };
@@ -1020,7 +1020,7 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
 /// `ip_vs_find_dest`: the backup's real server for an entry: of the service of its virtual
 /// address (or firewall mark), by address and port (port 0 for a non-NAT firewall-mark
 /// service).
-fn find_dest(ipvs: &Ipvs, guard: &rcu::Guard, af: u16, c: &SyncConn) -> Option<Arc<Dest>> {
+fn find_dest(ipvs: &Ipvs, guard: &ReadSection, af: u16, c: &SyncConn) -> Option<Arc<Dest>> {
     let services = ipvs.services.get(guard)?;
     let key = ServiceKey {
         af,

@@ -4,6 +4,7 @@
 //! requirements, errno values and reply layouts.
 
 use super::Control;
+use crate::ffi::rcu;
 use crate::{
     ffi::genl::{
         Attr, //
@@ -42,7 +43,6 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed, //
-        rcu,
         Mutex,
     },
 };

@@ -4,6 +4,7 @@
 //! `ip_vs_stats_show`): `ipvsadm -L -c` parses `ip_vs_conn`.
 
 use super::Control;
+use crate::ffi::rcu;
 use crate::{
     conn::Conn,
     ffi::percpu::possible_cpus,
@@ -30,7 +31,6 @@ use kernel::{
     bindings,
     sync::{
         atomic::Relaxed, //
-        rcu,
         Arc,
         Mutex,
     },

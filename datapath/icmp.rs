@@ -10,6 +10,7 @@ use super::{
     in_stats,
     out_stats,
 };
+use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::{
         ConnTable, //
@@ -56,13 +57,7 @@ use crate::{
         nat, Xmit,
     },
 };
-use kernel::sync::{
-    atomic::Relaxed, //
-    rcu::{
-        self, //
-        Guard,
-    },
-};
+use kernel::sync::atomic::Relaxed;
 
 /// What an ICMP packet is to IPVS.
 enum Icmp {
@@ -160,7 +155,7 @@ pub(super) fn request_icmp(
     ipvs: &Ipvs,
     net: &Net,
     conns: &ConnTable,
-    guard: &Guard,
+    guard: &ReadSection,
     mut skb: Skb<'_>,
     iph: &IpHeader,
     hook: HookPoint,
@@ -187,7 +182,7 @@ struct Tables<'a> {
     /// The connections.
     conns: &'a ConnTable,
     /// The hook's read-side section.
-    guard: &'a Guard,
+    guard: &'a ReadSection,
 }
 
 /// The encapsulation in front of the packet an ICMP error quotes, when that packet is one the
@@ -433,7 +428,7 @@ pub(super) fn reply_icmp(
     ipvs: &Ipvs,
     net: &Net,
     conns: &ConnTable,
-    guard: &Guard,
+    guard: &ReadSection,
     skb: &mut Skb<'_>,
     iph: &IpHeader,
     hook: HookPoint,
@@ -467,9 +462,9 @@ pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>
     let Some(iph) = IpHeader::parse(&skb).filter(IpHeader::is_icmp) else {
         return Verdict::Accept;
     };
-    let guard = rcu::read_lock();
-    let Some((_, conns)) = ipvs.tables(&guard) else {
+    let guard = skb.rcu();
+    let Some((_, conns)) = ipvs.tables(guard) else {
         return Verdict::Accept;
     };
-    request_icmp(ipvs, net, conns, &guard, skb, &iph, hook)
+    request_icmp(ipvs, net, conns, guard, skb, &iph, hook)
 }

@@ -9,6 +9,7 @@ use super::{
     out_stats,
     port_unreachable,
 };
+use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::{
         ConnTable, //
@@ -40,10 +41,6 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu::{
-        self,
-        Guard, //
-    },
 };
 
 /// The first check of `ip_vs_out_hook`, on the hook flags alone: not a packet IPVS sent
@@ -57,8 +54,8 @@ pub(crate) fn reply_wanted(flags: HookFlags) -> bool {
 /// `ip_vs_out_hook`: real-server packets back to a client, for a packet [`reply_wanted`].
 #[inline(never)]
 pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
-    let guard = rcu::read_lock();
-    let Some((_, conns)) = ipvs.tables(&guard) else {
+    let guard = skb.rcu();
+    let Some((_, conns)) = ipvs.tables(guard) else {
         return Verdict::Accept;
     };
     // The header is used where it was parsed, not moved: a move is a `rep movs`, each of
@@ -73,11 +70,11 @@ pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Ve
     // defragments what the director forwards).
     if iph.is_fragment() && (iph.is_icmp() || proto.is_some()) {
         return match gather(net, hook, skb) {
-            Ok((whole, iph)) => reply_whole(ipvs, net, hook, conns, &guard, whole, &iph, proto),
+            Ok((whole, iph)) => reply_whole(ipvs, net, hook, conns, guard, whole, &iph, proto),
             Err(verdict) => verdict,
         };
     }
-    reply_whole(ipvs, net, hook, conns, &guard, skb, iph, proto)
+    reply_whole(ipvs, net, hook, conns, guard, skb, iph, proto)
 }
 
 /// [`reply`] for a packet that is not a fragment (any more), whose header is `iph` and
@@ -89,7 +86,7 @@ fn reply_whole(
     net: &Net,
     hook: HookPoint,
     conns: &ConnTable,
-    guard: &Guard,
+    guard: &ReadSection,
     mut skb: Skb<'_>,
     iph: &IpHeader,
     proto: Option<Proto>,

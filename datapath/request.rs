@@ -42,7 +42,6 @@ use crate::{
 };
 use kernel::sync::{
     atomic::Relaxed, //
-    rcu,
 };
 
 /// The first checks of `ip_vs_in_hook`, on the hook flags alone: not a packet IPVS sent out,
@@ -63,8 +62,8 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     if ipvs.sync.backup_only(&ipvs.sysctl) {
         return Verdict::Accept;
     }
-    let guard = rcu::read_lock();
-    let Some((services, conns)) = ipvs.tables(&guard) else {
+    let guard = skb.rcu();
+    let Some((services, conns)) = ipvs.tables(guard) else {
         return Verdict::Accept;
     };
     // Used where it was parsed, not moved (see `reply`).
@@ -73,7 +72,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         return Verdict::Accept;
     };
     if iph.is_icmp() {
-        return request_icmp(ipvs, net, conns, &guard, skb, iph, hook);
+        return request_icmp(ipvs, net, conns, guard, skb, iph, hook);
     }
     let Some(proto) = Proto::lookup(iph.protocol) else {
         // Only a tunnel brings such a packet back (decapsulated): mark it so that its inner
@@ -95,7 +94,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
     }
     let pkt = Packet { iph, proto, l4 };
     let key = PacketKey::new(pkt.iph, &pkt.l4);
-    let mut conn = conns.in_get(&guard, &key);
+    let mut conn = conns.in_get(guard, &key);
 
     // A new connection reusing the tuple of an old one (`conn_reuse_mode`, `expire_nodest_conn`).
     if let (true, Some(cp)) = (proto.is_new_conn(&pkt.l4), &conn) {
@@ -141,15 +140,15 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
 
     let conn: SlabArc<Conn> = match conn {
         Some(conn) => conn,
-        None => match try_to_schedule(ipvs, conns, services, &guard, &mut skb, &pkt, &key) {
+        None => match try_to_schedule(ipvs, conns, services, guard, &mut skb, &pkt, &key) {
             Ok(conn) => conn,
             Err(verdict) => return verdict,
         },
     };
-    in_stats(ipvs, &guard, &conn, skb.len());
+    in_stats(ipvs, guard, &conn, skb.len());
     proto.state_transition(&ipvs.settings(), &conn, Direction::Input, &pkt.l4);
     let verdict = Xmit::of(&conn).transmit(&ipvs.sysctl, net, skb, &pkt, &conn);
-    crate::sync::count_and_sync(ipvs, &conn);
+    crate::sync::count_and_sync(ipvs, guard, &conn);
     conns.touch(&conn);
     conns.put_one_packet(&conn);
     verdict

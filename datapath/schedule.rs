@@ -9,6 +9,7 @@ use super::{
     conn_stats, //
     port_unreachable,
 };
+use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::{
         Conn, //
@@ -66,7 +67,6 @@ use kernel::{
     bindings,
     sync::{
         atomic::Relaxed, //
-        rcu::Guard,
         Arc,
     },
 };
@@ -77,7 +77,7 @@ pub(super) fn try_to_schedule(
     ipvs: &Ipvs,
     conns: &ConnTable,
     services: &ServiceTable,
-    guard: &Guard,
+    guard: &ReadSection,
     skb: &mut Skb<'_>,
     pkt: &Packet<'_>,
     key: &PacketKey,
@@ -162,7 +162,7 @@ struct Request<'a> {
     /// Its connection table.
     conns: &'a ConnTable,
     /// The hook's read-side section, which the lookups of the tables run in.
-    guard: &'a Guard,
+    guard: &'a ReadSection,
     /// The service the packet is for.
     service: &'a Service,
     /// The packet.

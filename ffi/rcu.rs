@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! An RCU-protected, replaceable [`Arc`]: the packet path reads the current value without a
-//! lock; the control path publishes a new value and frees the old one after a grace period.
+//! RCU read-side sections, and an RCU-protected, replaceable [`Arc`]: the packet path reads
+//! the current value without a lock; the control path publishes a new value and frees the old
+//! one after a grace period.
 
 use super::atomic::Atomic;
-use core::mem::offset_of;
+use core::{
+    marker::PhantomData,
+    mem::offset_of,
+    ops::Deref, //
+};
 use kernel::{
     alloc::flags::GFP_KERNEL,
     bindings,
@@ -16,6 +21,50 @@ use kernel::{
     },
     types::Opaque,
 };
+
+/// Proof that the code holding a reference to it runs inside an RCU read-side critical
+/// section: what the read-side accessors take, and what bounds the lifetime of what they
+/// return. Entered with [`read_lock`], or assumed for a netfilter hook's packet
+/// ([`super::skb::Skb::rcu`]: the netfilter core runs every hook inside a section, which C's
+/// `ip_vs` relies on too), so that a packet costs no `rcu_read_lock` call of its own (out of
+/// line in the kernel's Rust helpers).
+///
+/// Only references to it exist, each with the lifetime of the section it was made for.
+pub(crate) struct ReadSection(PhantomData<*mut ()>);
+
+impl ReadSection {
+    /// The section the caller runs in, for `'a`.
+    ///
+    /// # Safety
+    ///
+    /// The caller runs inside an RCU read-side critical section that lasts for `'a`.
+    #[inline(always)]
+    pub(crate) unsafe fn assume<'a>() -> &'a ReadSection {
+        /// The one value: a zero-sized proof, lent with the lifetime of its section.
+        const SECTION: ReadSection = ReadSection(PhantomData);
+        &SECTION
+    }
+}
+
+/// A read-side section entered by [`read_lock`] and left when this is dropped; it dereferences
+/// to the [`ReadSection`] the read-side accessors take.
+pub(crate) struct ReadLock(rcu::Guard);
+
+impl Deref for ReadLock {
+    type Target = ReadSection;
+
+    #[inline(always)]
+    fn deref(&self) -> &ReadSection {
+        // SAFETY: the guard holds the section for as long as `self` is borrowed.
+        unsafe { ReadSection::assume() }
+    }
+}
+
+/// Enters an RCU read-side section (`rcu_read_lock`), left when the result is dropped.
+#[inline(always)]
+pub(crate) fn read_lock() -> ReadLock {
+    ReadLock(rcu::read_lock())
+}
 
 /// An RCU-protected pointer to an `Arc<T>`, or null.
 ///
@@ -42,17 +91,17 @@ impl<T: Send + Sync> RcuArc<T> {
         }
     }
 
-    /// The current value, valid while the read-side section of `_guard` lasts.
-    pub(crate) fn get<'g>(&self, _guard: &'g rcu::Guard) -> Option<&'g T> {
+    /// The current value, valid while the read-side section `_rcu` lasts.
+    pub(crate) fn get<'g>(&self, _rcu: &'g ReadSection) -> Option<&'g T> {
         let ptr = self.ptr.load_rcu();
         // SAFETY: a non-null pointer owns an `Arc` reference (type invariant) and is released
-        // only after a grace period, which cannot end while `_guard` is held.
+        // only after a grace period, which cannot end while `_rcu`'s section lasts.
         unsafe { ptr.as_ref() }
     }
 
     /// A counted reference to the current value, usable outside a read-side section.
     pub(crate) fn get_arc(&self) -> Option<Arc<T>> {
-        let guard = rcu::read_lock();
+        let guard = read_lock();
         let value = self.get(&guard)?;
         // SAFETY: `value` is the contents of a live `Arc` (type invariant) for the guard's
         // lifetime; `ArcBorrow::from_raw` needs exactly that, and `into` takes a new reference.

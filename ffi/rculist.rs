@@ -12,6 +12,7 @@
 //! `__ip_vs_conn_get`.
 
 use super::atomic::Atomic;
+use super::rcu::ReadSection;
 use super::shim::{
     rust_ipvs_hlist_add_head_rcu,
     rust_ipvs_hlist_del_rcu,
@@ -258,7 +259,7 @@ impl<T: Chained> Chain<T> {
     /// it is in flight tries again ([`is_linked`]).
     pub(crate) fn move_all<'a>(
         &self,
-        _guard: &rcu::Guard,
+        _rcu: &ReadSection,
         moves: &MoveCount,
         destination: impl Fn(&T) -> Option<&'a Chain<T>>,
     ) -> usize
@@ -309,8 +310,8 @@ impl<T: Chained> Chain<T> {
         moved
     }
 
-    /// The entries, newest first, valid while the read-side section of `_guard` lasts.
-    pub(crate) fn iter<'g>(&'g self, _guard: &'g rcu::Guard) -> ChainIter<'g, T> {
+    /// The entries, newest first, valid while the read-side section `_rcu` lasts.
+    pub(crate) fn iter<'g>(&'g self, _rcu: &'g ReadSection) -> ChainIter<'g, T> {
         ChainIter {
             // SAFETY: `head` is this chain's initialised `hlist_head`, read under RCU.
             next: unsafe { first_rcu(self.head.get()) },

@@ -15,6 +15,7 @@
 //! (device events), and under the control mutex (edits, removals).
 
 use super::atomic::Atomic;
+use super::rcu::ReadSection;
 use super::{
     net::Net,
     shim,
@@ -33,12 +34,9 @@ use kernel::{
     alloc::flags::GFP_ATOMIC,
     bindings,
     prelude::*,
-    sync::{
-        atomic::{
-            Relaxed, //
-            Release,
-        },
-        rcu,
+    sync::atomic::{
+        Relaxed, //
+        Release,
     },
     types::Opaque,
 };
@@ -122,11 +120,11 @@ impl RouteCache {
         })
     }
 
-    /// The valid entry of family `v6`, if any, read under `_guard` (`__ip_vs_dst_check`).
-    fn valid<'g>(&self, _guard: &'g rcu::Guard, v6: bool) -> Option<&'g Entry> {
+    /// The valid entry of family `v6`, if any, read in the section `_rcu` (`__ip_vs_dst_check`).
+    fn valid<'g>(&self, _rcu: &'g ReadSection, v6: bool) -> Option<&'g Entry> {
         let entry = self.entry.load_rcu();
         // SAFETY: a published entry is freed only after a grace period (type invariant), which
-        // cannot end while `_guard` is held.
+        // cannot end while `_rcu`'s section lasts.
         let entry = unsafe { entry.as_ref() }?;
         // SAFETY: the entry holds its route (`Entry`'s invariant).
         let valid = unsafe { shim::rust_ipvs_dst_check(entry.dst, entry.cookie) };
@@ -147,9 +145,15 @@ impl RouteCache {
     /// Publishes the route `dst` (which the caller keeps its own reference to) with `saddr`,
     /// unless its device is down or `cacheable` says no (a destination being removed): C
     /// must not attach a route then. A failed allocation empties the cache.
-    fn store(&self, dst: *mut shim::DstEntry, saddr: [u8; 16], v6: bool, cacheable: bool) {
-        let _guard = rcu::read_lock();
-        // SAFETY: `dst` is a held route (caller), whose device is read under RCU.
+    fn store(
+        &self,
+        _rcu: &ReadSection,
+        dst: *mut shim::DstEntry,
+        saddr: [u8; 16],
+        v6: bool,
+        cacheable: bool,
+    ) {
+        // SAFETY: `dst` is a held route (caller), whose device is read in the section `_rcu`.
         if !cacheable || unsafe { shim::rust_ipvs_dst_dev_is_down(dst) } {
             return;
         }
@@ -180,26 +184,24 @@ impl RouteCache {
         self.publish(KBox::into_raw(entry));
     }
 
-    /// The IPv4 route to `daddr` and the source address chosen for it, from the cache or
-    /// looked up and cached (the `dest` branch of `__ip_vs_get_out_rt`). `cacheable` is asked
+    /// The IPv4 route to `daddr` and the source address chosen for it, from the cache (read in
+    /// the section `rcu`) or looked up and cached (the `dest` branch of `__ip_vs_get_out_rt`). `cacheable` is asked
     /// under the cache's lock, so that a destination being removed, which empties its cache
     /// under that lock after it stops being available, never keeps a route.
     pub(crate) fn route(
         &self,
         net: &Net,
+        rcu: &ReadSection,
         daddr: [u8; 4],
         lookup: Lookup,
         cacheable: impl Fn() -> bool,
     ) -> Result<(Route, [u8; 4])> {
-        {
-            let guard = rcu::read_lock();
-            if let Some(entry) = self.valid(&guard, false) {
-                let [a, b, c, d, ..] = entry.saddr;
-                let saddr = [a, b, c, d];
-                // SAFETY: the entry's route is a valid IPv4 route while `guard` is held
-                // (`Entry`'s invariant and `valid`).
-                return Ok((unsafe { Route::hold(entry.dst) }, saddr));
-            }
+        if let Some(entry) = self.valid(rcu, false) {
+            let [a, b, c, d, ..] = entry.saddr;
+            let saddr = [a, b, c, d];
+            // SAFETY: the entry's route is a valid IPv4 route while `rcu`'s section lasts
+            // (`Entry`'s invariant and `valid`).
+            return Ok((unsafe { Route::hold(entry.dst) }, saddr));
         }
         let _lock = self.lock.lock();
         let (route, saddr) = match Route::output(net, daddr, lookup) {
@@ -211,7 +213,7 @@ impl RouteCache {
         };
         let [a, b, c, d] = saddr;
         let cached = [a, b, c, d, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        self.store(route.dst(), cached, false, cacheable());
+        self.store(rcu, route.dst(), cached, false, cacheable());
         Ok((route, saddr))
     }
 
@@ -219,17 +221,15 @@ impl RouteCache {
     pub(crate) fn route6(
         &self,
         net: &Net,
+        rcu: &ReadSection,
         daddr: &[u8; 16],
         known_nh: bool,
         cacheable: impl Fn() -> bool,
     ) -> Result<(Route6, [u8; 16])> {
-        {
-            let guard = rcu::read_lock();
-            if let Some(entry) = self.valid(&guard, true) {
-                // SAFETY: the entry's route is valid while `guard` is held (`Entry`'s
-                // invariant and `valid`).
-                return Ok((unsafe { Route6::hold(entry.dst) }, entry.saddr));
-            }
+        if let Some(entry) = self.valid(rcu, true) {
+            // SAFETY: the entry's route is valid while `rcu`'s section lasts (`Entry`'s
+            // invariant and `valid`).
+            return Ok((unsafe { Route6::hold(entry.dst) }, entry.saddr));
         }
         let _lock = self.lock.lock();
         let (route, saddr) = match Route6::output(net, daddr, known_nh) {
@@ -239,7 +239,7 @@ impl RouteCache {
                 return Err(e);
             }
         };
-        self.store(route.dst(), saddr, true, cacheable());
+        self.store(rcu, route.dst(), saddr, true, cacheable());
         Ok((route, saddr))
     }
 

@@ -7,6 +7,7 @@
 //! fails instead of reading past the end; writes go through `skb_ensure_writable` and
 //! `skb_store_bits`.
 
+use super::rcu::ReadSection;
 use super::{
     errno_result,
     net::Net, //
@@ -58,7 +59,8 @@ impl HookFlags {
 ///
 /// # Invariants
 ///
-/// `skb` is valid and owned by the hook for `'a`; it is not shared with another context.
+/// `skb` is valid and owned by the hook for `'a`; it is not shared with another context. The
+/// hook runs inside an RCU read-side section for `'a`.
 pub(crate) struct Skb<'a> {
     /// The packet.
     skb: *mut bindings::sk_buff,
@@ -71,13 +73,23 @@ impl<'a> Skb<'a> {
     ///
     /// # Safety
     ///
-    /// `skb` is the packet netfilter passed to the running hook, valid for `'a`.
+    /// `skb` is the packet netfilter passed to the running hook, valid for `'a`, and the hook
+    /// runs inside an RCU read-side section for `'a` (netfilter runs every hook inside one:
+    /// `nf_hook` holds `rcu_read_lock` around `nf_hook_slow`, and a queued packet is
+    /// reinjected from inside one, as the hook list it walks is itself RCU-protected).
     pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Self {
-        // INVARIANT: the caller passes the hook's own skb.
+        // INVARIANT: the caller passes the hook's own skb, inside the hook's section.
         Skb {
             skb,
             _hook: PhantomData,
         }
+    }
+
+    /// The RCU read-side section the hook runs in, for as long as the hook runs.
+    #[inline(always)]
+    pub(crate) fn rcu(&self) -> &'a ReadSection {
+        // SAFETY: the hook runs inside a read-side section for `'a` (type invariant).
+        unsafe { ReadSection::assume() }
     }
 
     /// `skb->len`: bytes from the network header on, at the IPv4 hooks.

@@ -178,7 +178,7 @@ impl<T: SlabCounted> SlabCache<T> {
     {
         // The registration's drop clears the handle and waits for a grace period before it
         // destroys the cache: a cache read in this section stays alive through the allocation.
-        let _guard = rcu::read_lock();
+        let _guard = super::rcu::read_lock();
         let cache = self.cache.load_rcu();
         if cache.is_null() {
             return Err(ENOMEM);

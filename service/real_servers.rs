@@ -16,6 +16,7 @@ use super::{
     DestConfig,
     ServiceKey,
 };
+use crate::ffi::rcu::{self, ReadSection};
 use crate::{
     ffi::rculist::{
         impl_chained,
@@ -34,7 +35,6 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed, //
-        rcu::Guard,
         Arc,
     },
 };
@@ -174,7 +174,7 @@ impl RealServers {
         else {
             return;
         };
-        let guard = kernel::sync::rcu::read_lock();
+        let guard = rcu::read_lock();
         let found = chain
             .iter(&guard)
             .find(|e| Arc::ptr_eq(&e.dest, dest))
@@ -197,7 +197,7 @@ impl RealServers {
     /// mark service (`ip_vs_has_real_service`).
     pub(crate) fn has_real_service(
         &self,
-        guard: &Guard,
+        guard: &ReadSection,
         af: u16,
         protocol: u8,
         addr: &NfInetAddr,
@@ -218,7 +218,7 @@ impl RealServers {
     /// GRE), the most recently hashed first (`ip_vs_find_tunnel`).
     pub(crate) fn find_tunnel(
         &self,
-        guard: &Guard,
+        guard: &ReadSection,
         af: u16,
         addr: &NfInetAddr,
         tun_port: u16,

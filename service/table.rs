@@ -11,6 +11,7 @@
 //! doubling or halving, so an add or delete costs O(1) amortised.
 
 use crate::ffi::atomic::Atomic;
+use crate::ffi::rcu::{self, ReadSection};
 use crate::{
     ffi::rculist::{
         entry_ref,
@@ -41,7 +42,6 @@ use kernel::{
     prelude::*,
     sync::{
         atomic::Relaxed,
-        rcu::Guard,
         Arc, //
         ArcBorrow,
     },
@@ -210,7 +210,7 @@ impl ServiceTable {
             return false;
         };
         let node = {
-            let guard = kernel::sync::rcu::read_lock();
+            let guard = rcu::read_lock();
             chain
                 .iter(&guard)
                 .find(|n| core::ptr::eq(&*n.service, service))
@@ -246,7 +246,7 @@ impl ServiceTable {
     /// address and port.
     pub(crate) fn get<'g>(
         &'g self,
-        guard: &'g Guard,
+        guard: &'g ReadSection,
         key: &ServiceKey,
     ) -> Option<ArcBorrow<'g, Service>> {
         let chain = self.chain_of(key)?;
@@ -273,7 +273,7 @@ impl ServiceTable {
     /// privilege to bind (`unprivileged`), then a port-zero service of the address.
     pub(crate) fn find<'g>(
         &'g self,
-        guard: &'g Guard,
+        guard: &'g ReadSection,
         packet: &ServiceKey,
         unprivileged: impl Fn(u16) -> bool,
     ) -> Option<ArcBorrow<'g, Service>> {
@@ -318,7 +318,7 @@ impl ServiceTable {
     /// Every service, chain by chain (C's table order), for the read-side section of `guard`.
     pub(crate) fn iter<'g>(
         &'g self,
-        guard: &'g Guard,
+        guard: &'g ReadSection,
     ) -> impl Iterator<Item = ArcBorrow<'g, Service>> + 'g {
         self.chains
             .iter()
@@ -330,7 +330,7 @@ impl ServiceTable {
     /// the control mutex, under which the table does not change.
     pub(crate) fn collect(&self) -> Result<KVec<Arc<Service>>> {
         let mut list = KVec::with_capacity(self.len() as usize, GFP_KERNEL)?;
-        let guard = kernel::sync::rcu::read_lock();
+        let guard = rcu::read_lock();
         for service in self.iter(&guard) {
             list.push_within_capacity(service.into())
                 .map_err(|_| ENOMEM)?;

@@ -4,6 +4,7 @@
 //! `decrement_ttl` and `ensure_mtu_is_adequate`), shared by the transmitters, which differ in
 //! the route modes they pass.
 
+use crate::ffi::rcu::ReadSection;
 use crate::{
     ffi::{
         net::Net,
@@ -114,6 +115,7 @@ struct Found {
 /// `__ip_vs_route_output_v6`; [`None`] when there is no route (the caller tells the sender).
 fn lookup(
     net: &Net,
+    rcu: &ReadSection,
     dest: Option<&Dest>,
     daf: u16,
     daddr: &NfInetAddr,
@@ -125,7 +127,7 @@ fn lookup(
         let (route, saddr) = match dest {
             Some(d) => d
                 .route_cache
-                .route6(net, &d.addr, lookup.known_nh, cacheable),
+                .route6(net, rcu, &d.addr, lookup.known_nh, cacheable),
             None => Route6::output(net, daddr, lookup.known_nh),
         }
         .ok()?;
@@ -136,7 +138,9 @@ fn lookup(
         })
     } else {
         let (route, saddr) = match dest {
-            Some(d) => d.route_cache.route(net, v4_of(&d.addr), lookup, cacheable),
+            Some(d) => d
+                .route_cache
+                .route(net, rcu, v4_of(&d.addr), lookup, cacheable),
             // "For such unconfigured boxes avoid many route lookups for performance reasons
             // because we do not remember saddr": no source binding without a destination.
             None => Route::output(
@@ -177,7 +181,7 @@ pub(crate) fn out_route(
     mtu_check: MtuCheck,
 ) -> Option<OutRoute> {
     let v6 = iph.af == AF_INET6;
-    let Some(found) = lookup(net, dest, daf, daddr, mode.lookup) else {
+    let Some(found) = lookup(net, skb.rcu(), dest, daf, daddr, mode.lookup) else {
         // `err_unreach`: the packet's own route tells its sender.
         if v6 {
             skb.link_failure6();
