@@ -7,11 +7,7 @@
 //!
 //! Not for use with interrupts disabled (`spin_unlock_bh` would enable bottom halves there).
 
-use super::shim::{
-    rust_ipvs_spin_lock_bh, //
-    rust_ipvs_spin_trylock_bh,
-    rust_ipvs_spin_unlock_bh,
-};
+use super::shim::rust_ipvs_spin_trylock_bh;
 use kernel::{bindings, sync::lock::Backend};
 
 /// A spinlock taken with bottom halves disabled. Create one with [`new_spinlock_bh`].
@@ -48,9 +44,24 @@ unsafe impl Backend for SpinLockBhBackend {
         unsafe { bindings::__spin_lock_init(ptr, name, key) }
     }
 
+    /// `spin_lock_bh`: without `PREEMPT_RT` it is `_raw_spin_lock_bh` of the lock's
+    /// `raw_spinlock`, called directly (the packet path takes a connection's lock on every
+    /// packet, and the shim's wrapper would be one more call and return); the shim's
+    /// `spin_lock_bh` where the kernel defines it otherwise.
+    #[inline(always)]
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
+        #[cfg(not(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_LOCK_BH)))]
+        // SAFETY: `ptr` is an initialised lock (the trait's contract); without `PREEMPT_RT` a
+        // `spinlock_t` is a union whose first member is its `raw_spinlock` (C's
+        // `spinlock_check` returns `&lock->rlock`), so `ptr` is also that lock's address.
+        unsafe {
+            bindings::_raw_spin_lock_bh(ptr.cast())
+        }
+        #[cfg(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_LOCK_BH))]
         // SAFETY: `ptr` is an initialised lock (the trait's contract).
-        unsafe { rust_ipvs_spin_lock_bh(ptr) }
+        unsafe {
+            super::shim::rust_ipvs_spin_lock_bh(ptr)
+        }
     }
 
     unsafe fn try_lock(ptr: *mut Self::State) -> Option<Self::GuardState> {
@@ -58,9 +69,20 @@ unsafe impl Backend for SpinLockBhBackend {
         (unsafe { rust_ipvs_spin_trylock_bh(ptr) } != 0).then_some(())
     }
 
+    /// `spin_unlock_bh`, called as [`SpinLockBhBackend::lock`] calls its counterpart.
+    #[inline(always)]
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
+        #[cfg(not(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_UNLOCK_BH)))]
+        // SAFETY: the caller owns the lock (the trait's contract), whose `raw_spinlock` is at
+        // its address (see `lock`).
+        unsafe {
+            bindings::_raw_spin_unlock_bh(ptr.cast())
+        }
+        #[cfg(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_UNLOCK_BH))]
         // SAFETY: the caller owns the lock (the trait's contract).
-        unsafe { rust_ipvs_spin_unlock_bh(ptr) }
+        unsafe {
+            super::shim::rust_ipvs_spin_unlock_bh(ptr)
+        }
     }
 
     /// Called by every lock's guard: a call to the C helper (`lockdep_assert_held`) only

@@ -535,9 +535,11 @@ extern "C" {
         old: *mut bindings::hlist_head,
         new: *mut bindings::hlist_head,
     );
-    /// `spin_lock_bh()`.
+    /// `spin_lock_bh()` (where it is not `_raw_spin_lock_bh`, see `bhlock`).
+    #[cfg(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_LOCK_BH))]
     pub(crate) fn rust_ipvs_spin_lock_bh(lock: *mut bindings::spinlock_t);
-    /// `spin_unlock_bh()`.
+    /// `spin_unlock_bh()` (where it is not `_raw_spin_unlock_bh`, see `bhlock`).
+    #[cfg(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_UNLOCK_BH))]
     pub(crate) fn rust_ipvs_spin_unlock_bh(lock: *mut bindings::spinlock_t);
     /// `spin_trylock_bh()`.
     pub(crate) fn rust_ipvs_spin_trylock_bh(lock: *mut bindings::spinlock_t) -> c_int;
