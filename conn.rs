@@ -300,6 +300,7 @@ impl Conn {
     /// Restarts the timer with the current timeout (`ip_vs_conn_put`), unless the connection
     /// was claimed for removal; the new expiry, if it was restarted. [`ConnTable::touch`] also
     /// moves the connection on the wheel when that is earlier than its slot.
+    #[inline(always)]
     fn restart(&self) -> Option<u64> {
         let restarted = jiffies().wrapping_add(self.timeout()).max(1);
         let mut expires = self.expires.load(Relaxed);
@@ -718,6 +719,7 @@ impl ConnTable {
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
+    #[inline(always)]
     pub(crate) fn in_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find(guard, (key.af, key.protocol, &key.saddr, key.sport), |c| {
             c.cport == key.sport
@@ -756,6 +758,7 @@ impl ConnTable {
     /// `conn_out_get`: the connection of a packet back to a client: from the real server of
     /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
     /// service), from the virtual address and port, as C 7.3 matches them.
+    #[inline(always)]
     pub(crate) fn out_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
         self.find(guard, (key.af, key.protocol, &key.daddr, key.dport), |c| {
             // The client side first: plain fields, which rule out the chain's other entries
@@ -961,6 +964,7 @@ impl ConnTable {
 
     /// Restarts `conn`'s timer (`ip_vs_conn_put`) and, when it now expires before the tick
     /// would visit its wheel slot (a state with a shorter timeout), files it earlier.
+    #[inline(always)]
     pub(crate) fn touch(&self, conn: &Conn) {
         let Some(expires) = conn.restart() else {
             return;

@@ -95,14 +95,14 @@ fn count_packet(ipvs: &Ipvs, conn: &Conn, guard: &ReadSection, count: impl Fn(&S
 }
 
 /// Counts a client packet (`ip_vs_in_stats`), inside the hook's read-side section `guard`.
-#[inline]
+#[inline(always)]
 fn in_stats(ipvs: &Ipvs, guard: &ReadSection, conn: &Conn, bytes: u32) {
     count_packet(ipvs, conn, guard, |stats| stats.count_in(bytes));
 }
 
 /// Counts a real server packet (`ip_vs_out_stats`), inside the hook's read-side section
 /// `guard`.
-#[inline]
+#[inline(always)]
 fn out_stats(ipvs: &Ipvs, guard: &ReadSection, conn: &Conn, bytes: u32) {
     count_packet(ipvs, conn, guard, |stats| stats.count_out(bytes));
 }

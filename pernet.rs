@@ -168,8 +168,8 @@ impl PernetState for NetState {
     }
 }
 
-// Inlined into their entries (`ffi::hook_entry!`): the hook-flag checks pass or stop a
-// packet there, and the hook's body is one call.
+// Inlined into their entries (`ffi::hook_entry!`) with the hooks' bodies: the hook-flag checks
+// pass or stop a packet there.
 impl Hooks for NetState {
     #[inline(always)]
     fn request(&self, net: &Net, hook: HookPoint, flags: HookFlags, skb: Skb<'_>) -> Verdict {

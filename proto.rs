@@ -222,7 +222,7 @@ impl Proto {
     }
 
     /// See [`Protocol::parse`].
-    #[inline]
+    #[inline(always)]
     pub(crate) fn parse(self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         with_proto!(self, p => p.parse(skb, iph))
     }
@@ -265,6 +265,7 @@ impl Proto {
     }
 
     /// See [`Protocol::state_transition`].
+    #[inline(always)]
     pub(crate) fn state_transition(
         self,
         ns: &NetSettings<'_>,
@@ -374,6 +375,7 @@ fn rewrite_port(
 /// The direction whose table a packet of `conn` moves it by: a connection whose replies
 /// bypass the director (`IP_VS_CONN_F_NOOUTPUT`) uses the input-only table until a reply
 /// shows up, which clears the flag (`set_tcp_state`, `set_sctp_state`).
+#[inline(always)]
 fn table_direction(conn: &Conn, direction: Direction) -> Direction {
     let no_output = conn.flags.load(Relaxed) & uapi::conn_flags::NOOUTPUT != 0;
     if no_output && direction == Direction::Output {

@@ -642,6 +642,7 @@ pub(crate) fn stop_all(daemons: &mut Daemons, ipvs: &Ipvs) {
 
 /// Counts a client packet of `conn` and, on a master, sends the connection when it should
 /// (the end of `ip_vs_in_hook`): a one-packet connection counts in its template.
+#[inline(always)]
 pub(crate) fn count_and_sync(ipvs: &Ipvs, rcu: &ReadSection, conn: &Conn) {
     let one_packet = conn.flags.load(Relaxed) & flags::ONE_PACKET != 0;
     let Some(master) = ipvs.sync.master.get(rcu) else {

@@ -115,6 +115,7 @@ impl Xmit {
 /// Detaches conntrack, or for `conntrack=1` NAT connections makes its reply direction
 /// describe the real flow (`ip_vs_notrack` / `ip_vs_update_conntrack`): `outin` for client
 /// packets after DNAT, else for replies after SNAT.
+#[inline(always)]
 pub(crate) fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
     let f = conn.flags.load(Relaxed);
     if f & conn_flags::NFCT == 0 {

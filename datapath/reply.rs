@@ -44,7 +44,7 @@ use kernel::sync::{
 };
 
 /// The first check of `ip_vs_out_hook`, on the hook flags alone: not a packet IPVS sent
-/// out, and one with a route. Made in the hook's entry, before the call to [`reply`] (see
+/// out, and one with a route. Made in the hook's entry, before [`reply`]'s body (see
 /// `request_wanted`).
 #[inline(always)]
 pub(crate) fn reply_wanted(flags: HookFlags) -> bool {
@@ -52,7 +52,8 @@ pub(crate) fn reply_wanted(flags: HookFlags) -> bool {
 }
 
 /// `ip_vs_out_hook`: real-server packets back to a client, for a packet [`reply_wanted`].
-#[inline(never)]
+/// Inlined into the hook's entry, as [`super::request`].
+#[inline(always)]
 pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = skb.rcu();
     let Some((_, conns)) = ipvs.tables(guard) else {

@@ -46,7 +46,7 @@ use kernel::sync::{
 
 /// The first checks of `ip_vs_in_hook`, on the hook flags alone: not a packet IPVS sent out,
 /// addressed to this host (or sent by it), with a route. Made in the hook's entry, before
-/// the call to [`request`]: half the calls end here (a packet IPVS sent out passes LOCAL_OUT
+/// [`request`]'s body: half the calls end here (a packet IPVS sent out passes LOCAL_OUT
 /// marked).
 #[inline(always)]
 pub(crate) fn request_wanted(hook: HookPoint, flags: HookFlags) -> bool {
@@ -56,7 +56,9 @@ pub(crate) fn request_wanted(hook: HookPoint, flags: HookFlags) -> bool {
 }
 
 /// `ip_vs_in_hook`: client packets to a virtual service, for a packet [`request_wanted`].
-#[inline(never)]
+/// Inlined into the hook's entry: under QEMU's TCG a call's return is an indirect jump looked
+/// up in a hash, dearer than the entry's larger prologue for the packets it passes at once.
+#[inline(always)]
 pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
     // A backup director that only backs up passes everything (`sysctl_backup_only`).
     if ipvs.sync.backup_only(&ipvs.sysctl) {

@@ -264,7 +264,7 @@ impl<T: SlabCounted> Clone for SlabArc<T> {
 }
 
 impl<T: SlabCounted> Drop for SlabArc<T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if !refcount_of(&**self).dec_and_test() {
             return;
