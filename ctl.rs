@@ -51,7 +51,6 @@ use kernel::{
     sync::{
         atomic::Relaxed, //
         Arc,
-        Mutex,
     },
 };
 
@@ -523,13 +522,14 @@ fn empty_services(
 /// Updates the rates of every service and destination of a namespace, and of its totals:
 /// the estimator's two-second tick, from the namespace's timer work (process context).
 ///
-/// The services are taken as counted references under the mutex and estimated outside it
-/// and outside any RCU read-side section, rescheduling every [`ESTIMATES_PER_RESCHED`]
-/// services (C's kthreads estimate chain by chain with `cond_resched_rcu`): 10,000 services
-/// are 40,000 estimations, which neither hold up a grace period nor a control request. Only
-/// without memory for the references are they walked in one read-side section.
-pub(crate) fn estimate(control: &Mutex<Control>, ipvs: &Ipvs) {
-    let services = control.lock().all_services();
+/// The services are taken as counted references in a read-side section, without the control
+/// mutex ([`ServiceTable::snapshot`]), and estimated outside it, rescheduling every
+/// [`ESTIMATES_PER_RESCHED`] services (C's kthreads estimate chain by chain with
+/// `cond_resched_rcu`): 10,000 services are 40,000 estimations, which neither hold up a grace
+/// period nor a control request. Only without memory for the references are they walked in
+/// one read-side section.
+pub(crate) fn estimate(ipvs: &Ipvs) {
+    let services = ServiceTable::snapshot(&ipvs.services);
     match services {
         Ok(services) => {
             for (i, service) in services.iter().enumerate() {
@@ -564,9 +564,9 @@ fn estimate_service(service: &Service) {
 
 /// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per
 /// service), in process context: the services are walked outside the RCU read section and
-/// the mutex, on counted references.
-pub(crate) fn expire_locality(control: &Mutex<Control>, ipvs: &Ipvs) {
-    let Ok(services) = control.lock().all_services() else {
+/// the mutex, on counted references ([`ServiceTable::snapshot`]).
+pub(crate) fn expire_locality(ipvs: &Ipvs) {
+    let Ok(services) = ServiceTable::snapshot(&ipvs.services) else {
         return;
     };
     let now = jiffies();

@@ -268,14 +268,14 @@ impl Tick for NetState {
         }
         let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
         if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {
-            ctl::estimate(&self.control, &self.ipvs);
+            ctl::estimate(&self.ipvs);
         }
     }
 
     /// Collects the stale entries of the lblc and lblcr caches, and frees the trashed
     /// destinations unused for a trash period.
     fn minute(&self) {
-        ctl::expire_locality(&self.control, &self.ipvs);
+        ctl::expire_locality(&self.ipvs);
         self.control.lock().expire_trash(jiffies());
     }
 }
