@@ -247,8 +247,7 @@ load_wanted() {
 # One throughput run of implementation $1 in round $2, with $3 connections prefilled (the
 # metrics of a prefilled run are named METRIC@COUNT).
 throughput_run() {
-	local impl=$1 round=$2 fill=${3:-0} out conns cps errs at=
-	[ "$fill" -gt 0 ] && at=@$fill
+	local impl=$1 round=$2 fill=${3:-0}
 	if [ "$impl" = nft ]; then
 		nft_load
 	else
@@ -261,22 +260,12 @@ throughput_run() {
 		fail "$impl: warm-up tcp-crr failed"
 	settle 1
 
-	if load_wanted tcp; then
-		out=$(in_client "$bench" tcp-crr --target $VIP:$tcp_port --seconds "$secs" \
-			--threads "$threads") || fail "$impl: tcp-crr failed: $out"
-		b "round $round$at $impl: $out"
-		conns=$(field conns "$out")
-		cps=$(field cps "$out")
-		errs=$(field errors "$out")
-		[ "${conns:-0}" -gt 0 ] || fail "$impl: no TCP connection completed: $out"
-		record tcp_crr_cps$at "$impl" "$cps"
-		record tcp_crr_errors$at "$impl" "$errs"
-		settle 1
-	fi
-
-	load_wanted udp && udp_flood_run "$impl" "$round" "$fill"
-	load_wanted tcp6 && tcp6_run "$impl" "$round" "$fill"
-	load_wanted udp6 && udp6_run "$impl" "$round" "$fill"
+	load_wanted tcp && crr_run "$impl" "$round" "$fill" "" $VIP:$tcp_port tcp_crr_cps tcp_crr_errors
+	load_wanted udp && flood_run "$impl" "$round" "$fill" "" $VIP:$udp_port "$client_sources" \
+		udp_flood udp_flood_udp_conns
+	load_wanted tcp6 && crr_run "$impl" "$round" "$fill" "IPv6 " "[$VIP6]:$tcp_port" tcp_crr6_cps
+	load_wanted udp6 && flood_run "$impl" "$round" "$fill" "IPv6 " "[$VIP6]:$udp_port" \
+		"$client_sources6" udp_flood6
 
 	if [ "$impl" = nft ]; then
 		nft_unload
@@ -286,60 +275,53 @@ throughput_run() {
 	fi
 }
 
-# The UDP flood of a throughput run (implementation $1, round $2, $3 prefilled).
-udp_flood_run() {
-	local impl=$1 round=$2 fill=${3:-0} out rx0 rx1 sent pps fsecs rx_pps tconns at=
+# One TCP connect/request/close measurement of a throughput run: implementation $1, round
+# $2, $3 connections prefilled, logged with the prefix $4 ("IPv6 " or none), to $5
+# (address:port); records the rate as $6 and, if $7 is given, the errors as $7.
+crr_run() {
+	local impl=$1 round=$2 fill=$3 label=$4 target=$5 metric=$6 errors_metric=${7:-}
+	local out conns at=
+	[ "$fill" -gt 0 ] && at=@$fill
+	out=$(in_client "$bench" tcp-crr --target "$target" --seconds "$secs" \
+		--threads "$threads") || fail "$impl: ${label}tcp-crr failed: $out"
+	b "round $round$at $impl: $label$out"
+	conns=$(field conns "$out")
+	[ "${conns:-0}" -gt 0 ] || fail "$impl: no ${label}TCP connection completed: $out"
+	record "$metric$at" "$impl" "$(field cps "$out")"
+	[ -z "$errors_metric" ] || record "$errors_metric$at" "$impl" "$(field errors "$out")"
+	settle 1
+}
+
+# One UDP flood of a throughput run (a new flow per datagram): implementation $1, round $2,
+# $3 connections prefilled, logged with the prefix $4, to $5 from the sources $6; records the
+# rates sent and received as ${7}_sent_pps and ${7}_rx_pps and, if $8 is given, the UDP
+# connections it left in the table (conntrack's for nft) as $8.
+flood_run() {
+	local impl=$1 round=$2 fill=$3 label=$4 target=$5 sources=$6 prefix=$7 conns_metric=${8:-}
+	local out rx0 rx1 sent fsecs rx_pps count shown= at=
 	[ "$fill" -gt 0 ] && at=@$fill
 	rx0=$(udp_received)
-	out=$(in_client "$bench" udp-flood --target $VIP:$udp_port --seconds "$secs" \
-		--threads "$threads" --source $client_sources) || fail "$impl: udp-flood failed: $out"
+	out=$(in_client "$bench" udp-flood --target "$target" --seconds "$secs" \
+		--threads "$threads" --source $sources) || fail "$impl: ${label}udp-flood failed: $out"
 	sleep 1 # the servers' counters are written every 100 ms
 	rx1=$(udp_received)
-	sent=$(field sent "$out")
-	pps=$(field pps "$out")
 	fsecs=$(field secs "$out")
 	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
-	if [ "$impl" = nft ]; then
-		tconns=$(in_director cat /proc/sys/net/netfilter/nf_conntrack_count)
-	else
-		tconns=$(($(ipvs_conn_count UDP) - fill))
+	if [ -n "$conns_metric" ]; then
+		if [ "$impl" = nft ]; then
+			count=$(in_director cat /proc/sys/net/netfilter/nf_conntrack_count)
+		else
+			count=$(($(ipvs_conn_count UDP) - fill))
+		fi
+		shown=" udp_conns=$count"
 	fi
-	b "round $round$at $impl: $out received=$((rx1 - rx0)) rx_pps=$rx_pps udp_conns=$tconns"
-	[ "${sent:-0}" -gt 0 ] || fail "$impl: udp-flood sent nothing: $out"
-	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no datagram"
-	record udp_flood_sent_pps$at "$impl" "$pps"
-	record udp_flood_rx_pps$at "$impl" "$rx_pps"
-	record udp_flood_udp_conns$at "$impl" "$tconns"
-	settle 1
-}
-
-# The IPv6 TCP CRR of a throughput run (implementation $1, round $2, $3 prefilled).
-tcp6_run() {
-	local impl=$1 round=$2 fill=${3:-0} out at=
-	[ "$fill" -gt 0 ] && at=@$fill
-	out=$(in_client "$bench" tcp-crr --target "[$VIP6]:$tcp_port" --seconds "$secs" \
-		--threads "$threads") || fail "$impl: IPv6 tcp-crr failed: $out"
-	b "round $round$at $impl: IPv6 $out"
-	[ "$(field conns "$out")" -gt 0 ] || fail "$impl: no IPv6 TCP connection completed: $out"
-	record tcp_crr6_cps$at "$impl" "$(field cps "$out")"
-	settle 1
-}
-
-# The IPv6 UDP flood of a throughput run (implementation $1, round $2, $3 prefilled).
-udp6_run() {
-	local impl=$1 round=$2 fill=${3:-0} out rx0 rx1 fsecs rx_pps at=
-	[ "$fill" -gt 0 ] && at=@$fill
-	rx0=$(udp_received)
-	out=$(in_client "$bench" udp-flood --target "[$VIP6]:$udp_port" --seconds "$secs" \
-		--threads "$threads" --source $client_sources6) || fail "$impl: IPv6 udp-flood failed: $out"
-	sleep 1
-	rx1=$(udp_received)
-	fsecs=$(field secs "$out")
-	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
-	b "round $round$at $impl: IPv6 $out received=$((rx1 - rx0)) rx_pps=$rx_pps"
-	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no IPv6 datagram"
-	record udp_flood6_sent_pps$at "$impl" "$(field pps "$out")"
-	record udp_flood6_rx_pps$at "$impl" "$rx_pps"
+	b "round $round$at $impl: $label$out received=$((rx1 - rx0)) rx_pps=$rx_pps$shown"
+	sent=$(field sent "$out")
+	[ "${sent:-0}" -gt 0 ] || fail "$impl: ${label}udp-flood sent nothing: $out"
+	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no ${label}datagram"
+	record "${prefix}_sent_pps$at" "$impl" "$(field pps "$out")"
+	record "${prefix}_rx_pps$at" "$impl" "$rx_pps"
+	[ -z "$conns_metric" ] || record "$conns_metric$at" "$impl" "$count"
 	settle 1
 }
 
