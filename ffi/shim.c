@@ -117,8 +117,6 @@ bool rust_ipvs_skb_has_dst(const struct sk_buff *skb);
 bool rust_ipvs_skb_from_local(const struct sk_buff *skb);
 u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
 int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
-void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to, bool pseudohdr);
-void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to);
 bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb);
 void rust_ipvs_skb_set_csum_unnecessary(struct sk_buff *skb);
 bool rust_ipvs_skb_is_gso(const struct sk_buff *skb);
@@ -658,17 +656,6 @@ u32 rust_ipvs_skb_mark(const struct sk_buff *skb)
 int rust_ipvs_skb_network_offset(const struct sk_buff *skb)
 {
 	return skb_network_offset(skb);
-}
-
-void rust_ipvs_l4_csum_replace4(struct sk_buff *skb, unsigned int off, __be32 from, __be32 to,
-				bool pseudohdr)
-{
-	inet_proto_csum_replace4((__sum16 *)(skb->data + off), skb, from, to, pseudohdr);
-}
-
-void rust_ipvs_l4_csum_replace2(struct sk_buff *skb, unsigned int off, __be16 from, __be16 to)
-{
-	inet_proto_csum_replace2((__sum16 *)(skb->data + off), skb, from, to, false);
 }
 
 bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb)

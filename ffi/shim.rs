@@ -163,21 +163,6 @@ extern "C" {
     pub(crate) fn rust_ipvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
     /// `skb_network_offset(skb)`.
     pub(crate) fn rust_ipvs_skb_network_offset(skb: *const bindings::sk_buff) -> c_int;
-    /// `inet_proto_csum_replace4()` on the checksum at `skb->data + off`.
-    pub(crate) fn rust_ipvs_l4_csum_replace4(
-        skb: *mut bindings::sk_buff,
-        off: c_uint,
-        from: u32,
-        to: u32,
-        pseudohdr: bool,
-    );
-    /// `inet_proto_csum_replace2()` on the checksum at `skb->data + off`.
-    pub(crate) fn rust_ipvs_l4_csum_replace2(
-        skb: *mut bindings::sk_buff,
-        off: c_uint,
-        from: u16,
-        to: u16,
-    );
     /// `skb->ip_summed == CHECKSUM_PARTIAL`: the transport checksum is left to the device.
     pub(crate) fn rust_ipvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
     /// `skb->ip_summed = CHECKSUM_UNNECESSARY`.

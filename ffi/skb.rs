@@ -717,17 +717,12 @@ impl Writable<'_, '_> {
         pseudo: bool,
     ) -> Result {
         let off = self.check(csum_offset, 2)?;
-        // SAFETY: the two checksum bytes lie in the private, linear part (type invariant,
-        // checked above), where the wrapper writes through `skb->data + off`.
-        unsafe {
-            shim::rust_ipvs_l4_csum_replace4(
-                self.skb.skb,
-                off,
-                u32::from_ne_bytes(from),
-                u32::from_ne_bytes(to),
-                pseudo,
-            )
-        };
+        self.csum_replace(
+            off,
+            u32::from_ne_bytes(from),
+            u32::from_ne_bytes(to),
+            pseudo,
+        );
         Ok(())
     }
 
@@ -739,16 +734,24 @@ impl Writable<'_, '_> {
         to: [u8; 2],
     ) -> Result {
         let off = self.check(csum_offset, 2)?;
-        // SAFETY: as in `csum_replace4`.
-        unsafe {
-            shim::rust_ipvs_l4_csum_replace2(
-                self.skb.skb,
-                off,
-                u16::from_ne_bytes(from),
-                u16::from_ne_bytes(to),
-            )
-        };
+        // C's `inet_proto_csum_replace2` passes the two values on, widened, to the function
+        // below.
+        let (from, to) = (u16::from_ne_bytes(from), u16::from_ne_bytes(to));
+        self.csum_replace(off, u32::from(from), u32::from(to), false);
         Ok(())
+    }
+
+    /// `inet_proto_csum_replace4` of the checksum at `off`, which [`Writable::check`] found in
+    /// the private, linear part: an exported function, called without a wrapper.
+    #[inline(always)]
+    fn csum_replace(&mut self, off: u32, from: u32, to: u32, pseudo: bool) {
+        // SAFETY: the skb is a live packet owned by the hook (type invariant of `Skb`), and
+        // the two checksum bytes at `skb->data + off` lie in its private, linear part (the
+        // caller checked them), where the function reads and writes them.
+        unsafe {
+            let sum = (*self.skb.skb).data.add(off as usize).cast();
+            bindings::inet_proto_csum_replace4(sum, self.skb.skb, from, to, pseudo)
+        }
     }
 
     /// Writes `CSUM_MANGLED_0` (0xffff, the other ones' complement zero) over a transport
