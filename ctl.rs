@@ -523,14 +523,13 @@ fn empty_services(
 /// the estimator's two-second tick, from the namespace's timer work (process context).
 ///
 /// The services are taken as counted references in a read-side section, without the control
-/// mutex ([`ServiceTable::snapshot`]), and estimated outside it, rescheduling every
+/// mutex ([`ServiceTable::collect`] of the published table), and estimated outside it, rescheduling every
 /// [`ESTIMATES_PER_RESCHED`] services (C's kthreads estimate chain by chain with
 /// `cond_resched_rcu`): 10,000 services are 40,000 estimations, which neither hold up a grace
 /// period nor a control request. Only without memory for the references are they walked in
 /// one read-side section.
 pub(crate) fn estimate(ipvs: &Ipvs) {
-    let services = ServiceTable::snapshot(&ipvs.services);
-    match services {
+    match published_services(ipvs) {
         Ok(services) => {
             for (i, service) in services.iter().enumerate() {
                 estimate_service(service);
@@ -551,6 +550,14 @@ pub(crate) fn estimate(ipvs: &Ipvs) {
     ipvs.total.estimate();
 }
 
+/// Counted references to the services of the published table, without the control mutex
+/// ([`ServiceTable::collect`]); none before the first service.
+fn published_services(ipvs: &Ipvs) -> Result<KVec<Arc<Service>>> {
+    ipvs.services
+        .get_arc()
+        .map_or_else(|| Ok(KVec::new()), |table| table.collect())
+}
+
 /// Services estimated between two chances to reschedule.
 const ESTIMATES_PER_RESCHED: usize = 64;
 
@@ -564,9 +571,9 @@ fn estimate_service(service: &Service) {
 
 /// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per
 /// service), in process context: the services are walked outside the RCU read section and
-/// the mutex, on counted references ([`ServiceTable::snapshot`]).
+/// the mutex, on counted references ([`published_services`]).
 pub(crate) fn expire_locality(ipvs: &Ipvs) {
-    let Ok(services) = ServiceTable::snapshot(&ipvs.services) else {
+    let Ok(services) = published_services(ipvs) else {
         return;
     };
     let now = jiffies();

@@ -11,7 +11,7 @@
 //! doubling or halving, so an add or delete costs O(1) amortised.
 
 use crate::ffi::atomic::Atomic;
-use crate::ffi::rcu::{self, RcuArc, ReadSection};
+use crate::ffi::rcu::{self, ReadSection};
 use crate::{
     ffi::rculist::{
         entry_ref,
@@ -326,38 +326,20 @@ impl ServiceTable {
             .map(|node| entry_ref(node).service.as_arc_borrow())
     }
 
-    /// Counted references to every service, in table order; allocates, so the caller holds
-    /// the control mutex, under which the table does not change.
+    /// Counted references to every service, in table order, taken in one read-side section;
+    /// allocates (the list first, outside the section). Under the control mutex the table does
+    /// not change; without it (the rate estimator, the locality caches' expiry, which then do
+    /// not hold up the control requests, as C's estimator kthreads do not take the service
+    /// mutex), services added meanwhile fit in some room, and `ENOMEM` says more were.
     pub(crate) fn collect(&self) -> Result<KVec<Arc<Service>>> {
-        let mut list = KVec::with_capacity(self.len() as usize, GFP_KERNEL)?;
+        /// Room for services added between the count and the walk.
+        const ROOM: usize = 64;
+        let capacity = (self.len() as usize).saturating_add(ROOM);
+        let mut list = KVec::with_capacity(capacity, GFP_KERNEL)?;
         let guard = rcu::read_lock();
         for service in self.iter(&guard) {
             list.push_within_capacity(service.into())
                 .map_err(|_| ENOMEM)?;
-        }
-        Ok(list)
-    }
-
-    /// Counted references to the services of the table published in `services`, taken in
-    /// one read-side section without the control mutex, for the periodic work (the rate
-    /// estimator, the locality caches' expiry), which then does not hold up the control
-    /// requests (C's estimator kthreads do not take the service mutex either). A service
-    /// added meanwhile is left out once the list is full (its count when the walk began,
-    /// and some room): the next period sees it. `ENOMEM` without memory for the list.
-    pub(crate) fn snapshot(services: &RcuArc<ServiceTable>) -> Result<KVec<Arc<Service>>> {
-        /// Room for services added between the count and the walk.
-        const ROOM: usize = 64;
-        let len = services
-            .get(&rcu::read_lock())
-            .map_or(0, |t| t.len() as usize);
-        let mut list = KVec::with_capacity(len.saturating_add(ROOM), GFP_KERNEL)?;
-        let guard = rcu::read_lock();
-        if let Some(table) = services.get(&guard) {
-            for service in table.iter(&guard) {
-                if list.push_within_capacity(service.into()).is_err() {
-                    break;
-                }
-            }
         }
         Ok(list)
     }
