@@ -47,13 +47,14 @@ unsafe impl Backend for SpinLockBhBackend {
     /// `spin_lock_bh`: without `PREEMPT_RT` it is `_raw_spin_lock_bh` of the lock's
     /// `raw_spinlock`, called directly (the packet path takes a connection's lock on every
     /// packet, and the shim's wrapper would be one more call and return); the shim's
-    /// `spin_lock_bh` where the kernel defines it otherwise.
+    /// `spin_lock_bh` where the kernel defines it otherwise. Without `PREEMPT_RT` a
+    /// `spinlock_t` is a union whose first member is its `raw_spinlock` (C's `spinlock_check`
+    /// returns `&lock->rlock`): the two have one address.
     #[inline(always)]
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
         #[cfg(not(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_LOCK_BH)))]
-        // SAFETY: `ptr` is an initialised lock (the trait's contract); without `PREEMPT_RT` a
-        // `spinlock_t` is a union whose first member is its `raw_spinlock` (C's
-        // `spinlock_check` returns `&lock->rlock`), so `ptr` is also that lock's address.
+        // SAFETY: `ptr` is an initialised lock (the trait's contract), its `raw_spinlock` at
+        // the same address (above).
         unsafe {
             bindings::_raw_spin_lock_bh(ptr.cast())
         }
@@ -73,8 +74,8 @@ unsafe impl Backend for SpinLockBhBackend {
     #[inline(always)]
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
         #[cfg(not(any(CONFIG_PREEMPT_RT, CONFIG_INLINE_SPIN_UNLOCK_BH)))]
-        // SAFETY: the caller owns the lock (the trait's contract), whose `raw_spinlock` is at
-        // its address (see `lock`).
+        // SAFETY: the caller owns the lock (the trait's contract), its `raw_spinlock` at the
+        // same address (see `lock`).
         unsafe {
             bindings::_raw_spin_unlock_bh(ptr.cast())
         }

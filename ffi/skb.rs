@@ -745,12 +745,12 @@ impl Writable<'_, '_> {
     /// the private, linear part: an exported function, called without a wrapper.
     #[inline(always)]
     fn csum_replace(&mut self, off: u32, from: u32, to: u32, pseudo: bool) {
-        // SAFETY: the skb is a live packet owned by the hook (type invariant of `Skb`), and
-        // the two checksum bytes at `skb->data + off` lie in its private, linear part (the
-        // caller checked them), where the function reads and writes them.
+        let skb = self.skb.skb;
+        // SAFETY: a live packet the hook owns (`Skb`'s invariant), whose checksum at
+        // `skb->data + off` the caller found in the private, linear part the function rewrites.
         unsafe {
-            let sum = (*self.skb.skb).data.add(off as usize).cast();
-            bindings::inet_proto_csum_replace4(sum, self.skb.skb, from, to, pseudo)
+            let sum = (*skb).data.add(off as usize).cast();
+            bindings::inet_proto_csum_replace4(sum, skb, from, to, pseudo)
         }
     }
 
