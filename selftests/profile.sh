@@ -12,7 +12,8 @@
 # (PROFILE_CONTROL, e.g. restore, reports only those steps).
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
-# PROFILE_TOP (25) how many symbols each list shows; PROFILE_LOADS (tcp,tcp6,udp,syn) the
+# PROFILE_TOP (25) how many symbols each list shows; PROFILE_CALLERS=SYM the call chains
+# that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn) the
 # data part's loads (or flood: the benchmark's UDP flood, a new flow per datagram, for
 # PROFILE_SECONDS).
 #
@@ -77,6 +78,12 @@ profiled() {
 			awk '/\/(ip_vs|rust_ipvs|ip_vs_rr)\.ko\)$/ { n[$2]++ }
 				END { for (s in n) printf "  %6d %s\n", n[s], s }' |
 			sort -rn | head -"$PROFILE_HOT"
+	fi
+	if [ -n "${PROFILE_CALLERS:-}" ]; then
+		# Where the named symbol's samples came from: its callers' chains.
+		echo "callers of $PROFILE_CALLERS:"
+		perf report -i $data --stdio --no-children -S "$PROFILE_CALLERS" -G \
+			--kallsyms=/proc/kallsyms 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
 	fi
 	rm -f $data /tmp/perf.$$.dso /tmp/perf.$$.sym
 }

@@ -12,6 +12,7 @@
 
 use crate::ffi::atomic::Atomic;
 use crate::ffi::rcu::{self, ReadSection};
+use crate::ffi::timer::cond_resched;
 use crate::{
     ffi::rculist::{
         entry_ref,
@@ -55,6 +56,10 @@ pub(crate) const LIMITS: SizeLimits = SizeLimits {
 
 /// The FTP data port, whose packets an FTP service takes (C: `FTPDATA`).
 pub(crate) const FTP_DATA_PORT: u16 = 20;
+
+/// The chains a read-side section of [`ServiceTable::for_each_in_sections`] walks at most:
+/// a sparse table's empty chains cost a load each.
+const CHAINS_PER_SECTION: usize = 1024;
 
 /// A service's entry in one table: a copy of its key, compared before the service itself is
 /// read, and a counted reference to it.
@@ -326,11 +331,42 @@ impl ServiceTable {
             .map(|node| entry_ref(node).service.as_arc_borrow())
     }
 
+    /// Calls `f` with every service, chain by chain, in read-side sections of at most
+    /// `services_per_section` services (or [`CHAINS_PER_SECTION`] chains), rescheduling
+    /// between them: a walk of a whole table that neither allocates nor holds up a grace
+    /// period (C's estimator kthreads walk their chains with `cond_resched_rcu`). A chain is
+    /// always walked within one section. The caller holds the table (it may be replaced by a
+    /// resize meanwhile): services added to a chain already walked, or after a resize, are not
+    /// seen this time; a service removed meanwhile may still be (it lives while seen).
+    pub(crate) fn for_each_in_sections(
+        &self,
+        services_per_section: usize,
+        mut f: impl FnMut(&Service),
+    ) {
+        let mut chains = self.chains.iter().peekable();
+        while chains.peek().is_some() {
+            {
+                let guard = rcu::read_lock();
+                let (mut services, mut walked) = (0usize, 0usize);
+                while services < services_per_section && walked < CHAINS_PER_SECTION {
+                    let Some(chain) = chains.next() else {
+                        break;
+                    };
+                    walked += 1;
+                    for node in chain.iter(&guard) {
+                        f(&entry_ref(node).service);
+                        services += 1;
+                    }
+                }
+            }
+            cond_resched();
+        }
+    }
+
     /// Counted references to every service, in table order, taken in one read-side section;
     /// allocates (the list first, outside the section). Under the control mutex the table does
-    /// not change; without it (the rate estimator, the locality caches' expiry, which then do
-    /// not hold up the control requests, as C's estimator kthreads do not take the service
-    /// mutex), services added meanwhile fit in some room, and `ENOMEM` says more were.
+    /// not change; without it (the locality caches' expiry, which then does not hold up the
+    /// control requests), services added meanwhile fit in some room, and `ENOMEM` says more were.
     pub(crate) fn collect(&self) -> Result<KVec<Arc<Service>>> {
         /// Room for services added between the count and the walk.
         const ROOM: usize = 64;
