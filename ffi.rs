@@ -23,6 +23,7 @@ pub(crate) mod proc;
 pub(crate) mod random;
 pub(crate) mod rcu;
 pub(crate) mod rculist;
+pub(crate) mod refcount;
 pub(crate) mod route_cache;
 mod shim;
 pub(crate) mod skb;

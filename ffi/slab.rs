@@ -254,7 +254,7 @@ impl<T: SlabCounted> Deref for SlabArc<T> {
 impl<T: SlabCounted> Clone for SlabArc<T> {
     #[inline]
     fn clone(&self) -> Self {
-        refcount_of(&**self).inc();
+        super::refcount::inc(refcount_of(&**self));
         // INVARIANT: the count now includes the new reference (it saturates, never wrapping to
         // zero).
         SlabArc {
@@ -266,7 +266,7 @@ impl<T: SlabCounted> Clone for SlabArc<T> {
 impl<T: SlabCounted> Drop for SlabArc<T> {
     #[inline(always)]
     fn drop(&mut self) {
-        if !refcount_of(&**self).dec_and_test() {
+        if !super::refcount::dec_and_test(refcount_of(&**self)) {
             return;
         }
         let object = self.object.as_ptr();
@@ -303,7 +303,7 @@ unsafe impl<T: SlabCounted> Counted for SlabArc<T> {
     unsafe fn clone_raw(target: *const T) -> Self {
         // SAFETY: a live reference keeps `target`, an initialised `T`, alive for the call
         // (contract).
-        refcount_of(unsafe { &*target }).inc();
+        super::refcount::inc(refcount_of(unsafe { &*target }));
         // INVARIANT: the count includes the reference just added.
         SlabArc {
             // SAFETY: `target` points to a live object, so is not null.
