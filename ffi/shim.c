@@ -113,10 +113,10 @@ void rust_ipvs_proc_unregister(struct net *net);
 struct net *rust_ipvs_seq_net(struct seq_file *seq);
 struct net *rust_ipvs_seq_file_net(struct seq_file *seq);
 void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb);
-bool rust_ipvs_skb_has_dst(const struct sk_buff *skb);
+extern const size_t rust_ipvs_skb_refdst_at;
 bool rust_ipvs_skb_from_local(const struct sk_buff *skb);
 u32 rust_ipvs_skb_mark(const struct sk_buff *skb);
-int rust_ipvs_skb_network_offset(const struct sk_buff *skb);
+extern const size_t rust_ipvs_skb_network_header_at;
 bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb);
 void rust_ipvs_skb_set_csum_unnecessary(struct sk_buff *skb);
 bool rust_ipvs_skb_is_gso(const struct sk_buff *skb);
@@ -637,10 +637,9 @@ void rust_ipvs_skb_set_ipvs_property(struct sk_buff *skb)
 	skb->ipvs_property = 1;
 }
 
-bool rust_ipvs_skb_has_dst(const struct sk_buff *skb)
-{
-	return skb_dst(skb) != NULL;
-}
+/* Where `_skb_refdst` lies in struct sk_buff (in an anonymous union, as network_header). */
+const size_t rust_ipvs_skb_refdst_at = offsetof(struct sk_buff, _skb_refdst);
+static_assert(sizeof_field(struct sk_buff, _skb_refdst) == sizeof(unsigned long));
 
 /* ip_vs_schedule: "!skb->dev || skb->dev->flags & IFF_LOOPBACK" (a local sender). */
 bool rust_ipvs_skb_from_local(const struct sk_buff *skb)
@@ -653,10 +652,12 @@ u32 rust_ipvs_skb_mark(const struct sk_buff *skb)
 	return skb->mark;
 }
 
-int rust_ipvs_skb_network_offset(const struct sk_buff *skb)
-{
-	return skb_network_offset(skb);
-}
+/*
+ * Where `network_header` lies in struct sk_buff: it is in the `headers` struct group, an
+ * anonymous union that bindgen names by its position, which changes between kernels.
+ */
+const size_t rust_ipvs_skb_network_header_at = offsetof(struct sk_buff, network_header);
+static_assert(sizeof_field(struct sk_buff, network_header) == sizeof(u16));
 
 bool rust_ipvs_skb_csum_partial(const struct sk_buff *skb)
 {

@@ -155,14 +155,16 @@ extern "C" {
     pub(crate) fn rust_ipvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
     /// `skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9`: what every
     /// hook checks first, in one call.
-    /// `skb_dst(skb) != NULL`.
-    pub(crate) fn rust_ipvs_skb_has_dst(skb: *const bindings::sk_buff) -> bool;
+    /// The offset of `_skb_refdst` (an `unsigned long`) in `struct sk_buff`, in an anonymous
+    /// union as `network_header` is.
+    pub(crate) static rust_ipvs_skb_refdst_at: usize;
     /// No device or a loopback device: sent by this host.
     pub(crate) fn rust_ipvs_skb_from_local(skb: *const bindings::sk_buff) -> bool;
     /// `skb->mark`.
     pub(crate) fn rust_ipvs_skb_mark(skb: *const bindings::sk_buff) -> u32;
-    /// `skb_network_offset(skb)`.
-    pub(crate) fn rust_ipvs_skb_network_offset(skb: *const bindings::sk_buff) -> c_int;
+    /// The offset of `network_header` (a `u16`) in `struct sk_buff`, which the bindings name
+    /// differently in each kernel (it is in an anonymous union).
+    pub(crate) static rust_ipvs_skb_network_header_at: usize;
     /// `skb->ip_summed == CHECKSUM_PARTIAL`: the transport checksum is left to the device.
     pub(crate) fn rust_ipvs_skb_csum_partial(skb: *const bindings::sk_buff) -> bool;
     /// `skb->ip_summed = CHECKSUM_UNNECESSARY`.

@@ -102,8 +102,23 @@ impl<'a> Skb<'a> {
     /// Offset of the network header from `skb->data`.
     #[inline]
     pub(crate) fn network_offset(&self) -> Option<usize> {
-        // SAFETY: `skb` is valid (type invariant).
-        usize::try_from(unsafe { shim::rust_ipvs_skb_network_offset(self.skb) }).ok()
+        // SAFETY: a constant of the shim, never written.
+        let at = unsafe { shim::rust_ipvs_skb_network_header_at };
+        let skb = self.skb;
+        // SAFETY: `skb` is valid (type invariant) and `at` is the offset of its `u16`
+        // `network_header` (the shim's constant); `head` and `data` are plain fields.
+        let (head, data, header) = unsafe {
+            (
+                (*skb).head,
+                (*skb).data,
+                skb.cast::<u8>().add(at).cast::<u16>().read(),
+            )
+        };
+        // `skb_network_offset`: `skb->head + skb->network_header - skb->data`, None if
+        // negative.
+        head.addr()
+            .wrapping_add(usize::from(header))
+            .checked_sub(data.addr())
     }
 
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`) into `buf`; `None` if the packet
@@ -202,8 +217,13 @@ impl<'a> Skb<'a> {
     /// The packet has a route attached.
     #[inline]
     pub(crate) fn has_dst(&self) -> bool {
-        // SAFETY: `skb` is valid (type invariant).
-        unsafe { shim::rust_ipvs_skb_has_dst(self.skb) }
+        // SAFETY: a constant of the shim, never written.
+        let at = unsafe { shim::rust_ipvs_skb_refdst_at };
+        // SAFETY: `skb` is valid (type invariant) and `at` is the offset of its `unsigned
+        // long` `_skb_refdst` (the shim's constant).
+        let refdst = unsafe { self.skb.cast::<u8>().add(at).cast::<usize>().read() };
+        // `skb_dst(skb) != NULL`: the pointer without the no-reference bit.
+        refdst & !(bindings::SKB_DST_NOREF as usize) != 0
     }
 
     /// Sent by this host (no device, or loopback).
