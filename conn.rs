@@ -337,6 +337,7 @@ impl Conn {
     /// lock, unless the state changed meanwhile. A change is made under the lock, computed
     /// again from the state found there if another CPU moved it meanwhile, so that two CPUs
     /// moving the connection at once (a FIN each way) do not lose one of the moves.
+    #[inline(always)]
     pub(crate) fn transition(&self, next: impl Fn(u32) -> (u32, bool, u32)) {
         let hz = u64::from(bindings::CONFIG_HZ);
         let seen = self.state();
@@ -700,6 +701,7 @@ impl ConnTable {
 
     /// Finds a live connection on the chain of a client tuple matching `pred`, in the
     /// caller's read-side section (the packet path's hooks hold one for the whole packet).
+    #[inline(always)]
     fn find(
         &self,
         guard: &ReadSection,
@@ -709,12 +711,18 @@ impl ConnTable {
         let now = jiffies();
         let [current, resized] = self.tables(guard);
         let resizing = resized.is_some();
-        // The current table, then the one being filled by a resize (no iterator: this runs
-        // for every packet).
-        if let Some(found) = current.and_then(|t| t.find(guard, tuple, now, resizing, &pred)) {
-            return Some(found);
+        // The current table, then the one being filled by a resize (no iterator and no
+        // closure, which would stay out of line around the inner call: this runs for every
+        // packet).
+        if let Some(table) = current {
+            if let Some(found) = table.find(guard, tuple, now, resizing, &pred) {
+                return Some(found);
+            }
         }
-        resized.and_then(|t| t.find(guard, tuple, now, resizing, &pred))
+        match resized {
+            Some(table) => table.find(guard, tuple, now, resizing, &pred),
+            None => None,
+        }
     }
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and

@@ -341,6 +341,7 @@ struct AddrChange<'a> {
 /// (`tcp_fast_csum_update`, `udp_fast_csum_update`, or their `_partial_` forms for a checksum
 /// the device completes). A UDP checksum of 0 (`zero_is_none`: none was computed) is computed
 /// in full, as C's UDP handlers do; one an update makes 0 is written as 0xffff.
+#[inline(always)]
 fn rewrite_port(
     w: &mut Writable<'_, '_>,
     iph: &IpHeader,

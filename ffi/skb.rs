@@ -123,7 +123,7 @@ impl<'a> Skb<'a> {
 
     /// Copies `buf.len()` bytes at `offset` (from `skb->data`) into `buf`; `None` if the packet
     /// is shorter (`skb_header_pointer`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         // The linear part first, copied inline (`skb_header_pointer`'s fast path): the packet
         // path reads headers many times per packet.
@@ -709,6 +709,7 @@ impl Writable<'_, '_> {
     }
 
     /// Reads `buf.len()` bytes at `offset` (see [`Skb::read`]).
+    #[inline(always)]
     pub(crate) fn read<'b>(&self, offset: usize, buf: &'b mut [u8]) -> Option<&'b [u8]> {
         self.skb.read(offset, buf)
     }
@@ -729,6 +730,7 @@ impl Writable<'_, '_> {
 
     /// Updates the transport checksum at `csum_offset` for a 4-byte field change, including
     /// the pseudo-header when `pseudo` (`inet_proto_csum_replace4`).
+    #[inline(always)]
     pub(crate) fn csum_replace4(
         &mut self,
         csum_offset: usize,
@@ -747,6 +749,7 @@ impl Writable<'_, '_> {
     }
 
     /// Updates the transport checksum at `csum_offset` for a 2-byte field change.
+    #[inline(always)]
     pub(crate) fn csum_replace2(
         &mut self,
         csum_offset: usize,
@@ -876,6 +879,7 @@ impl Writable<'_, '_> {
     }
 
     /// Recomputes the checksum of the IPv4 header at `offset` (`ip_send_check`).
+    #[inline(always)]
     pub(crate) fn ip_send_check(&mut self, offset: usize) -> Result {
         let mut first = [0u8; 1];
         let ihl = match self.skb.read(offset, &mut first) {

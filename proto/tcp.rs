@@ -46,7 +46,7 @@ pub(crate) struct Tcp;
 impl Protocol for Tcp {
     const NAT_HEADER_LEN: usize = CSUM_OFFSET + 2;
 
-    #[inline]
+    #[inline(always)]
     fn parse(&self, skb: &Skb<'_>, iph: &IpHeader) -> Option<Transport> {
         let mut raw = [0u8; HEADER_LEN];
         // Flags need the whole fixed header, as `skb_header_pointer(sizeof(tcphdr))`; the
@@ -104,6 +104,7 @@ impl Protocol for Tcp {
         l4.tcp_flags().is_some_and(|f| f & FLAG_RST != 0)
     }
 
+    #[inline(always)]
     fn state_transition(
         &self,
         ns: &NetSettings<'_>,

@@ -254,6 +254,7 @@ const SECURE_INPUT_ONLY: Table = [
 ///
 /// `direction` is the table's direction, after [`Direction::for_table`]. A packet with none of
 /// RST, SYN, FIN and ACK moves the connection to CLOSE.
+#[inline(always)]
 pub(crate) fn next_state(
     tables: TableSet,
     direction: Direction,

@@ -66,6 +66,7 @@ const MODE: Mode = Mode {
 };
 
 /// Writes the address at `field` of the IP header at `iph` and recomputes the header checksum.
+#[inline(always)]
 fn set_ip_addr(w: &mut Writable<'_, '_>, iph: &IpHeader, field: usize, addr: [u8; 4]) -> Result {
     w.write(iph.offset.checked_add(field).ok_or(EINVAL)?, &addr)?;
     w.ip_send_check(iph.offset)
