@@ -169,8 +169,6 @@ void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt);
 void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
-int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff,
-			    int *flags);
 struct dst_entry *rust_ipvs_route_output6(struct net *net, const struct in6_addr *daddr,
 					  bool known_nh, struct in6_addr *saddr);
 bool rust_ipvs_dst_is_local6(const struct dst_entry *dst);
@@ -1126,13 +1124,6 @@ int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
 }
 
 /* The upper-layer header of an IPv6 packet (ip_vs_fill_iph_skb_off: ipv6_find_hdr). */
-int rust_ipvs_ipv6_find_hdr(struct sk_buff *skb, unsigned int *offset, unsigned short *fragoff,
-			    int *flags)
-{
-	*flags = 0;
-	return ipv6_find_hdr(skb, offset, -1, fragoff, flags);
-}
-
 /* The end of ip_vs_nat_icmp_v6(): the ICMPv6 checksum at off, left to the device. */
 void rust_ipvs_icmpv6_update_csum(struct sk_buff *skb, unsigned int off)
 {

@@ -387,14 +387,6 @@ extern "C" {
     pub(crate) fn rust_ipvs_port_requires_bind_service(net: *mut bindings::net, port: u16) -> bool;
     /// `consume_skb()`.
     pub(crate) fn rust_ipvs_consume_skb(skb: *mut bindings::sk_buff);
-    /// `ipv6_find_hdr(skb, offset, -1, fragoff, &flags)`: the upper-layer protocol, or a
-    /// negative errno; `*offset` becomes its header's offset.
-    pub(crate) fn rust_ipvs_ipv6_find_hdr(
-        skb: *mut bindings::sk_buff,
-        offset: *mut c_uint,
-        fragoff: *mut u16,
-        flags: *mut c_int,
-    ) -> c_int;
     /// `__ip_vs_route_output_v6()`: a held route and its source address, or null.
     pub(crate) fn rust_ipvs_route_output6(
         net: *mut bindings::net,
@@ -583,4 +575,21 @@ extern "C" {
     ) -> c_int;
     /// `nr_free_buffer_pages()`.
     pub(crate) fn rust_ipvs_nr_free_buffer_pages() -> core::ffi::c_ulong;
+}
+
+// Exported kernel functions whose headers the kernel's bindings do not include
+// (`net/ipv6.h`), declared as the kernel declares them.
+extern "C" {
+    /// `ipv6_find_hdr()`: the protocol of the header of type `target` (-1: the upper layer)
+    /// after the extension headers from `*offset` (0: the network header), or a negative
+    /// errno; `*offset` becomes that header's offset, `*fragoff` the fragment offset and
+    /// `*flags` has `IP6_FH_F_FRAG` set past a fragment header (it is read as input too:
+    /// 0 here).
+    pub(crate) fn ipv6_find_hdr(
+        skb: *const bindings::sk_buff,
+        offset: *mut c_uint,
+        target: c_int,
+        fragoff: *mut u16,
+        flags: *mut c_int,
+    ) -> c_int;
 }

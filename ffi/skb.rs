@@ -271,9 +271,8 @@ impl<'a> Skb<'a> {
         let mut flags: c_int = 0;
         // SAFETY: `skb` is valid (type invariant); the call reads headers with
         // `skb_header_pointer` and writes the three locals.
-        let protocol = unsafe {
-            shim::rust_ipvs_ipv6_find_hdr(self.skb, &mut offset, &mut fragoff, &mut flags)
-        };
+        let protocol =
+            unsafe { shim::ipv6_find_hdr(self.skb, &mut offset, -1, &mut fragoff, &mut flags) };
         let protocol = u8::try_from(protocol).ok()?;
         // `IP6_FH_F_FRAG`.
         let fragment = flags & 1 != 0;
