@@ -1123,7 +1123,6 @@ int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb)
 		       dst_output);
 }
 
-/* The upper-layer header of an IPv6 packet (ip_vs_fill_iph_skb_off: ipv6_find_hdr). */
 /* The end of ip_vs_nat_icmp_v6(): the ICMPv6 checksum at off, left to the device. */
 void rust_ipvs_icmpv6_update_csum(struct sk_buff *skb, unsigned int off)
 {

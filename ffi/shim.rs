@@ -153,8 +153,6 @@ pub(crate) struct Timer {
 extern "C" {
     /// `skb->ipvs_property = 1`.
     pub(crate) fn rust_ipvs_skb_set_ipvs_property(skb: *mut bindings::sk_buff);
-    /// `skb->pkt_type | skb->ipvs_property << 8 | (skb_dst(skb) != NULL) << 9`: what every
-    /// hook checks first, in one call.
     /// The offset of `_skb_refdst` (an `unsigned long`) in `struct sk_buff`, in an anonymous
     /// union as `network_header` is.
     pub(crate) static rust_ipvs_skb_refdst_at: usize;
