@@ -719,10 +719,7 @@ impl ConnTable {
                 return Some(found);
             }
         }
-        match resized {
-            Some(table) => table.find(guard, tuple, now, resizing, &pred),
-            None => None,
-        }
+        resized?.find(guard, tuple, now, resizing, &pred)
     }
 
     /// `conn_in_get`: the connection of a client packet, whose source is the client and

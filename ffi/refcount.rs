@@ -61,18 +61,26 @@ pub(crate) fn dec_and_test(count: &Refcount) -> bool {
     count.dec_and_test()
 }
 
+/// The `refcount_t` inside `count`: `Refcount` is a transparent `Opaque<refcount_t>`, whose
+/// `UnsafeCell` allows writing through a shared reference; a `refcount_t` is an `atomic_t`,
+/// an `int`, at the same address.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn raw(count: &Refcount) -> *mut kernel::bindings::refcount_t {
+    core::ptr::from_ref(count)
+        .cast_mut()
+        .cast::<kernel::bindings::refcount_t>()
+}
+
 /// Adds `delta` to the counter of `count` atomically and returns its previous value
 /// (`arch_atomic_fetch_add`: `lock xadd`, which the compiler also treats as a barrier).
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn fetch_add(count: &Refcount, delta: i32) -> i32 {
-    // `Refcount` is a transparent `Opaque<refcount_t>`, and a `refcount_t` is an `atomic_t`,
-    // an `int`: the address of `count` is that of the counter, which the `Opaque` (an
-    // `UnsafeCell`) allows writing through a shared reference.
-    let counter = core::ptr::from_ref(count).cast_mut().cast::<i32>();
+    let counter = raw(count).cast::<i32>();
     let mut value = delta;
-    // SAFETY: `counter` points to the live, aligned `int` of `count` (above); the instruction
-    // reads and writes only those four bytes, atomically.
+    // SAFETY: `counter` points to the live, aligned `int` of `count` ([`raw`]); the
+    // instruction reads and writes only those four bytes, atomically.
     unsafe {
         core::arch::asm!(
             "lock xaddl {value:e}, ({counter})",
@@ -90,10 +98,7 @@ fn fetch_add(count: &Refcount, delta: i32) -> i32 {
 #[cold]
 #[inline(never)]
 fn warn_saturate(count: &Refcount, kind: kernel::bindings::refcount_saturation_type) {
-    let counter = core::ptr::from_ref(count)
-        .cast_mut()
-        .cast::<kernel::bindings::refcount_t>();
-    // SAFETY: `counter` is the live `refcount_t` of `count` (see `fetch_add`); the function
-    // stores a saturated value into it and warns.
-    unsafe { kernel::bindings::refcount_warn_saturate(counter, kind) };
+    // SAFETY: `raw(count)` is the live `refcount_t` of `count`; the function stores a
+    // saturated value into it and warns.
+    unsafe { kernel::bindings::refcount_warn_saturate(raw(count), kind) };
 }

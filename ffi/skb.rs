@@ -269,11 +269,11 @@ impl<'a> Skb<'a> {
         let mut offset = c_uint::try_from(offset).ok()?;
         let mut fragoff: u16 = 0;
         let mut flags: c_int = 0;
+        let skb = self.skb;
         // SAFETY: `skb` is valid (type invariant); the call reads headers with
         // `skb_header_pointer` and writes the three locals.
-        let protocol =
-            unsafe { shim::ipv6_find_hdr(self.skb, &mut offset, -1, &mut fragoff, &mut flags) };
-        let protocol = u8::try_from(protocol).ok()?;
+        let found = unsafe { shim::ipv6_find_hdr(skb, &mut offset, -1, &mut fragoff, &mut flags) };
+        let protocol = u8::try_from(found).ok()?;
         // `IP6_FH_F_FRAG`.
         let fragment = flags & 1 != 0;
         Some((protocol, usize::try_from(offset).ok()?, fragoff, fragment))
