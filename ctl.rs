@@ -139,8 +139,7 @@ impl Control {
     /// The service with this key (`__ip_vs_service_find` / `__ip_vs_svc_fwm_find`).
     pub(crate) fn find_service(&self, key: &ServiceKey) -> Option<Arc<Service>> {
         let guard = rcu::read_lock();
-        let service = self.services.as_ref()?.get(&guard, key)?;
-        Some(service.into())
+        Some(self.services.as_ref()?.get(&guard, key)?.counted())
     }
 
     /// Number of services.
@@ -156,20 +155,29 @@ impl Control {
         }
     }
 
-    /// The service table for `len` services: the current one, or a resized copy published
-    /// in its place when `len` crosses its thresholds or `svc_lfactor` changed (C's
-    /// `svc_resize_work`, run here under the mutex). The first call publishes the first
-    /// table. The old table is released after a grace period without waiting for it, as C's
-    /// resize does not hold up the request that grows the table (a restore of 10,000
-    /// services waited for a grace period at each of its ten resizes).
+    /// The service table for `len` services: the current one, or, when `len` crosses its
+    /// thresholds or `svc_lfactor` changed, one of the new size that the services moved
+    /// into, published in its place (C's `svc_resize_work`, run here under the mutex). The
+    /// first call publishes the first table. The old, emptied table is released after a grace
+    /// period without waiting for it, as C's resize does not hold up the request that grows
+    /// the table (a restore of 10,000 services would wait for a grace period at each of its
+    /// thirteen resizes).
     fn table_for(&mut self, ipvs: &Ipvs, len: u32) -> Result<Arc<ServiceTable>> {
         let lfactor = ipvs.sysctl.get(Sysctl::SvcLfactor);
         let table = match &self.services {
             None => ServiceTable::first(lfactor)?,
-            Some(table) => match table.resize_for(len, lfactor) {
-                None => return Ok(table.clone()),
-                Some(size) => table.resized(size, lfactor)?,
-            },
+            Some(table) => {
+                let Some(size) = table.resize_for(len, lfactor) else {
+                    return Ok(table.clone());
+                };
+                // A failed allocation keeps the current table, which serves as well (C's
+                // resize work tries again later).
+                let Ok(next) = ServiceTable::new(size, lfactor) else {
+                    return Ok(table.clone());
+                };
+                table.move_into(next.clone());
+                next
+            }
         };
         // Readers of the old table finish before it goes; its services are in the new one.
         ipvs.services.replace_deferred(Some(table.clone()));
@@ -511,7 +519,7 @@ fn empty_services(
     ipvs.real_servers.clear();
     let guard = rcu::read_lock();
     for service in table.iter(&guard) {
-        let service: Arc<Service> = service.into();
+        let service = service.counted();
         for dest in service.remove_all_dests() {
             each(&service, dest);
         }

@@ -22,6 +22,10 @@ use crate::{
             SpinLockBh,
         },
         rcu::RcuArc,
+        rculist::{
+            impl_chained, //
+            ChainLink,
+        },
         route_cache::RouteCache,
     },
     packet::{
@@ -270,6 +274,8 @@ pub(crate) struct ServiceConfig {
     pub(crate) netmask: u32,
 }
 
+impl_chained!(Service, link);
+
 /// The room a service's destination list starts with (it doubles when full): most services
 /// have a few real servers.
 const MIN_DEST_ROOM: usize = 4;
@@ -285,6 +291,8 @@ pub(crate) struct Scheduling {
 /// A virtual service.
 #[pin_data]
 pub(crate) struct Service {
+    /// Its place on its chain of the namespace's [`ServiceTable`] (C: `s_list`).
+    link: ChainLink,
     /// What identifies the service.
     pub(crate) key: ServiceKey,
     /// Flags (`IP_VS_SVC_F_*`), HASHED included.
@@ -310,6 +318,7 @@ impl Service {
         let stats = Arc::new(Stats::new()?, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Service {
+                link: ChainLink::new(),
                 key,
                 flags: Atomic::new(config.flags | uapi::svc_flags::HASHED),
                 timeout: Atomic::new(config.timeout),

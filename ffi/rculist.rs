@@ -15,9 +15,7 @@ use super::atomic::Atomic;
 use super::rcu::ReadSection;
 use super::shim::{
     rust_ipvs_hlist_add_head_rcu,
-    rust_ipvs_hlist_del_rcu,
-    rust_ipvs_read_seqcount_begin, //
-    rust_ipvs_read_seqcount_retry,
+    rust_ipvs_hlist_del_rcu, //
     rust_ipvs_seqcount_init,
     rust_ipvs_write_seqcount_begin,
     rust_ipvs_write_seqcount_end,
@@ -362,8 +360,8 @@ pub(crate) struct MoveCount {
     seq: Opaque<bindings::seqcount_t>,
 }
 
-// SAFETY: the count is changed only by `Chain::move_all`, with interrupts off, and read with
-// `read_seqcount_begin`/`read_seqcount_retry`, which are safe from any context.
+// SAFETY: the count is changed only by `Chain::move_all`, with interrupts off, and read once
+// at a time (`READ_ONCE`) by `read_begin`/`moved_since`, which are safe from any context.
 unsafe impl Send for MoveCount {}
 // SAFETY: as above.
 unsafe impl Sync for MoveCount {}
@@ -377,18 +375,49 @@ impl MoveCount {
         })
     }
 
-    /// Starts a read (`read_seqcount_begin`): waits while a move runs.
+    /// The count, read once (`READ_ONCE(s->sequence)`).
+    #[inline(always)]
+    fn sequence(&self) -> u32 {
+        let seq = self.seq.get();
+        // SAFETY: `seq` was initialised by `new` and lives as long as `self`; a volatile read
+        // is `READ_ONCE`, which pairs with the writer's `WRITE_ONCE` in `do_write_seqcount_*`.
+        unsafe { ptr::read_volatile(&raw const (*seq).sequence) }
+    }
+
+    /// Starts a read (`raw_read_seqcount_begin`, inline: every service lookup of the packet
+    /// path starts one): waits while a move runs.
+    #[inline(always)]
     pub(crate) fn read_begin(&self) -> u32 {
-        // SAFETY: `seq` was initialised by `new`.
-        unsafe { rust_ipvs_read_seqcount_begin(self.seq.get()) }
+        loop {
+            let start = self.sequence();
+            if start & 1 == 0 {
+                read_barrier();
+                return start;
+            }
+            core::hint::spin_loop();
+        }
     }
 
     /// Whether entries moved since [`MoveCount::read_begin`] returned `start`
-    /// (`read_seqcount_retry`).
+    /// (`read_seqcount_retry`). Reads after it are ordered after its read of the count, so a
+    /// reader that then looks for the table entries moved to finds it published.
+    #[inline(always)]
     pub(crate) fn moved_since(&self, start: u32) -> bool {
-        // SAFETY: `seq` was initialised by `new`.
-        unsafe { rust_ipvs_read_seqcount_retry(self.seq.get(), start) }
+        read_barrier();
+        let moved = self.sequence() != start;
+        read_barrier();
+        moved
     }
+}
+
+/// `smp_rmb()`: loads before it are done before loads after it. A compiler barrier on
+/// x86-64, whose loads are not reordered with other loads (as C's `smp_rmb` there).
+#[inline(always)]
+pub(crate) fn read_barrier() {
+    #[cfg(target_arch = "x86_64")]
+    core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    #[cfg(not(target_arch = "x86_64"))]
+    kernel::sync::barrier::smp_mb(kernel::sync::barrier::Read);
 }
 
 /// An entry of a [`Chain`], borrowed for an RCU read-side section: a reference, and a counted
@@ -412,13 +441,6 @@ impl<T: Chained> Clone for ChainRef<'_, T> {
 
 impl<T: Chained> Copy for ChainRef<'_, T> {}
 
-impl<'g, T: Chained> ChainRef<'g, T> {
-    /// The entry, for the whole section.
-    pub(crate) fn get(self) -> &'g T {
-        self.entry
-    }
-}
-
 impl<T: Chained> core::ops::Deref for ChainRef<'_, T> {
     type Target = T;
 
@@ -435,11 +457,6 @@ impl<T: Chained> ChainRef<'_, T> {
         // invariant).
         unsafe { T::Ref::clone_raw(self.entry) }
     }
-}
-
-/// The entry a [`ChainRef`] borrows, for the whole section.
-pub(crate) fn entry_ref<T: Chained>(entry: ChainRef<'_, T>) -> &'_ T {
-    entry.get()
 }
 
 /// An iterator over a [`Chain`] inside an RCU read-side section.

@@ -209,8 +209,6 @@ int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
 void rust_ipvs_seqcount_init(seqcount_t *s);
 void *rust_ipvs_alloc_percpu(size_t size, size_t align);
 void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v);
-unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s);
-bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start);
 void rust_ipvs_write_seqcount_begin(seqcount_t *s);
 void rust_ipvs_write_seqcount_end(seqcount_t *s);
 unsigned long rust_ipvs_totalram_pages(void);
@@ -1474,16 +1472,6 @@ void rust_ipvs_this_cpu_add_u64(u64 *p, u64 v)
 void rust_ipvs_seqcount_init(seqcount_t *s)
 {
 	seqcount_init(s);
-}
-
-unsigned int rust_ipvs_read_seqcount_begin(const seqcount_t *s)
-{
-	return read_seqcount_begin(s);
-}
-
-bool rust_ipvs_read_seqcount_retry(const seqcount_t *s, unsigned int start)
-{
-	return read_seqcount_retry(s, start);
 }
 
 void rust_ipvs_write_seqcount_begin(seqcount_t *s)

@@ -478,13 +478,6 @@ extern "C" {
 extern "C" {
     /// `seqcount_init()`.
     pub(crate) fn rust_ipvs_seqcount_init(s: *mut bindings::seqcount_t);
-    /// `read_seqcount_begin()`.
-    pub(crate) fn rust_ipvs_read_seqcount_begin(s: *const bindings::seqcount_t) -> c_uint;
-    /// `read_seqcount_retry()`.
-    pub(crate) fn rust_ipvs_read_seqcount_retry(
-        s: *const bindings::seqcount_t,
-        start: c_uint,
-    ) -> bool;
     /// `write_seqcount_begin()`.
     pub(crate) fn rust_ipvs_write_seqcount_begin(s: *mut bindings::seqcount_t);
     /// `write_seqcount_end()`.

@@ -5,7 +5,8 @@
 # service takes the FTP data port and the unprivileged ports of its address, not the
 # privileged ones; a non-persistent FTP service lets the packets it cannot schedule pass;
 # 300 services restored at once (the table grows) and deleted down to three (it shrinks),
-# serving throughout; the svc_lfactor sysctl and its range.
+# serving throughout; new UDP flows to a service while 1000 others are restored and deleted,
+# none missing it as the table resizes under them; the svc_lfactor sysctl and its range.
 . ./lib.sh
 . ./topology.sh
 
@@ -76,7 +77,40 @@ scenario() {
 	for port in $(seq 10000 10296); do echo "-D -t $VIP:$port"; done | in_director ipvsadm -R
 	echo "3 services: $(in_director ipvsadm -Ln | grep -c '^TCP') listed,$(requests 10297 10298 10299 10000)"
 	in_director ipvsadm -S -n
+
+	# Lookups while the table resizes: new UDP flows to one service for six seconds, and
+	# meanwhile 1000 services restored and deleted again (the table grows and shrinks through
+	# its sizes, its services moving each time). A datagram whose lookup missed the service
+	# would reach the director's own stack, which counts it in Udp NoPorts.
+	in_director ipvsadm -C
+	in_director sysctl -qw net.ipv4.vs.svc_lfactor=-3
+	in_director ipvsadm -A -u $VIP:9000 -s rr
+	for rs in "${topo_real_servers[@]}"; do in_director ipvsadm -a -u $VIP:9000 -r $(rs_addr $rs):9000 -m; done
+	rules=""
+	for port in $(seq 20000 20999); do
+		rules="$rules-A -t $VIP:$port -s rr
+-a -t $VIP:$port -r $(rs_addr rs1):8080 -m
+"
+	done
+	local deletes noports0 flood
+	deletes=$(for port in $(seq 20000 20999); do echo "-D -t $VIP:$port"; done)
+	noports0=$(udp_noports)
+	in_client ipvsbench udp-flood --target $VIP:9000 --seconds 6 >/dev/null &
+	flood=$!
+	wait_until 10 eval "in_director ipvsadm -Ln -u $VIP:9000 --stats | awk '/-> / { n += \$3 } END { exit n == 0 }'"
+	while :; do
+		echo -n "$rules" | in_director ipvsadm -R
+		echo "$deletes" | in_director ipvsadm -R
+		kill -0 $flood 2>/dev/null || break
+	done
+	wait $flood
+	echo "lookups while the table resizes: missed=$(($(udp_noports) - noports0)) services=$(in_director ipvsadm -Ln | grep -c '^[TU][CD]P')"
 	topo_down
+}
+
+# The director's Udp NoPorts: datagrams for a local port with no socket.
+udp_noports() {
+	in_director awk '/^Udp:/ { if (seen) print $3; seen = 1 }' /proc/net/snmp
 }
 
 differential "service lookup" scenario
@@ -89,5 +123,7 @@ echo "$got" | grep -q "^300 services: 300 listed, 10000=rs2-8080 10150=rs2-8080 
 	fail "300 services"
 echo "$got" | grep -q "^3 services: 3 listed, 10297=rs2-8080 10298=rs3-8080 10299=rs1-8080 10000=refused$" ||
 	fail "3 services"
+echo "$got" | grep -q "^lookups while the table resizes: missed=0 services=1$" ||
+	fail "lookups while the table resizes"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -4,21 +4,25 @@
 //! of address services by protocol, address and port and of firewall-mark services by mark,
 //! sized for its number of services as C 7.3 sizes it (`svc_lfactor`).
 //!
-//! Services change only under the namespace's control mutex, so a change is one insertion or
-//! removal on one chain, which readers never wait for. A resize builds a whole new table
-//! beside the old one, publishes it and frees the old one after a grace period (C moves the
-//! entries instead, under a sequence count, to keep its memory flat); it happens once per
-//! doubling or halving, so an add or delete costs O(1) amortised.
+//! A service is linked into its chain by the link it embeds (C: `s_list`), so an add or a
+//! delete is one insertion or removal on one chain, made under the namespace's control mutex,
+//! which readers never wait for. A resize (C: `svc_resize_work_handler`) moves the services
+//! into a table of the new size under the same mutex, as C does: the next table is published
+//! in the current one first (C: `t->new_tbl`), then each chain's services move in a write
+//! section of its stripe's [`MoveCount`]; a lookup that a move disturbed walks its chain again,
+//! and one that found nothing goes on to the next table. Nothing is allocated per service and
+//! nobody waits for a grace period; the emptied table is freed a grace period after the next
+//! one replaces it.
 
 use crate::ffi::atomic::Atomic;
-use crate::ffi::rcu::{self, ReadSection};
+use crate::ffi::rcu::{self, RcuArc, ReadSection};
 use crate::ffi::timer::cond_resched;
 use crate::{
     ffi::rculist::{
-        entry_ref,
-        impl_chained,
+        read_barrier,
         Chain, //
-        ChainLink,
+        ChainRef,
+        MoveCount,
     },
     hash::{
         mix::{
@@ -44,7 +48,6 @@ use kernel::{
     sync::{
         atomic::Relaxed,
         Arc, //
-        ArcBorrow,
     },
 };
 
@@ -61,18 +64,8 @@ pub(crate) const FTP_DATA_PORT: u16 = 20;
 /// a sparse table's empty chains cost a load each.
 const CHAINS_PER_SECTION: usize = 1024;
 
-/// A service's entry in one table: a copy of its key, compared before the service itself is
-/// read, and a counted reference to it.
-struct ServiceNode {
-    /// Its place on its chain.
-    link: ChainLink,
-    /// The service's key.
-    key: ServiceKey,
-    /// The service.
-    service: Arc<Service>,
-}
-
-impl_chained!(ServiceNode, link);
+/// The chains a resize moves between two chances to reschedule.
+const CHAINS_PER_RESCHED: usize = 64;
 
 /// Services of one address family by what a lookup must try (C: `fwm_services`,
 /// `nonfwm_services`, `ftpsvc_counter` and `nullsvc_counter`).
@@ -111,6 +104,19 @@ impl FamilyCounts {
         [Some(&self.addressed), by_port]
     }
 
+    /// Takes the counts of `other` (a resize's next table, before it is published).
+    fn copy_from(&self, other: &FamilyCounts) {
+        let pairs = [
+            (&self.marked, &other.marked),
+            (&self.addressed, &other.addressed),
+            (&self.ftp, &other.ftp),
+            (&self.port_zero, &other.port_zero),
+        ];
+        for (to, from) in pairs {
+            to.store(from.load(Relaxed), Relaxed);
+        }
+    }
+
     /// Counts `key` in (`delta` 1) or out (`delta` -1).
     fn count(&self, key: &ServiceKey, delta: i32) {
         for counter in self.of(key).into_iter().flatten() {
@@ -126,11 +132,16 @@ pub(crate) struct ServiceTable {
     /// Its size and load factor.
     shape: Shape,
     /// The chains, `shape.size` of them.
-    chains: Pin<KVBox<[Chain<ServiceNode>]>>,
+    chains: Pin<KVBox<[Chain<Service>]>>,
+    /// The move counts of the chains, one per 64 as C's `seqc` (at most 256), a power of two.
+    moves: Pin<KVBox<[MoveCount]>>,
     /// IPv4 and IPv6 services by kind.
     families: [FamilyCounts; 2],
     /// Services in the table.
     len: Atomic<u32>,
+    /// The table a resize moves the services to (C: `t->new_tbl`), published before the
+    /// first one moves; empty until then.
+    next: RcuArc<ServiceTable>,
 }
 
 /// The index of `af` in [`ServiceTable::families`] (C: `ip_vs_af_index`).
@@ -142,13 +153,17 @@ impl ServiceTable {
     /// An empty table of `size` buckets (a power of two) sized with `lfactor`.
     pub(crate) fn new(size: u32, lfactor: i32) -> Result<Arc<Self>> {
         let chains = KVBox::pin_slice(|_| Chain::new(), size as usize, GFP_KERNEL)?;
+        let stripes = (size >> 6).clamp(1, 256) as usize;
+        let moves = KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?;
         Ok(Arc::new(
             ServiceTable {
                 seed: crate::ffi::timer::random_u32(),
                 shape: Shape { size, lfactor },
                 chains,
+                moves,
                 families: [FamilyCounts::new(), FamilyCounts::new()],
                 len: Atomic::new(0),
+                next: RcuArc::new(),
             },
             GFP_KERNEL,
         )?)
@@ -177,30 +192,24 @@ impl ServiceTable {
         sizing::resize_target(self.shape, len, lfactor, LIMITS)
     }
 
-    /// The chain of `key`.
-    fn chain_of(&self, key: &ServiceKey) -> Option<&Chain<ServiceNode>> {
+    /// The chain of `key` and its move count.
+    #[inline]
+    fn chain_of(&self, key: &ServiceKey) -> Option<(&Chain<Service>, &MoveCount)> {
         let hash = if key.fwmark != 0 {
             hash_mark(self.seed, key.af, key.fwmark)
         } else {
             hash_addr_port(self.seed, key.af, key.protocol as u8, &key.addr, key.port)
-        };
-        let mask = self.shape.size.wrapping_sub(1);
-        self.chains.get((hash & mask) as usize)
+        } as usize;
+        let chain = self.chains.get(hash & self.chains.len().wrapping_sub(1))?;
+        let moves = self.moves.get(hash & self.moves.len().wrapping_sub(1))?;
+        Some((chain, moves))
     }
 
-    /// Adds `service` (`ip_vs_svc_hash`). Allocates; the caller holds the control mutex.
+    /// Adds `service` (`ip_vs_svc_hash`); the caller holds the control mutex. `EEXIST` if
+    /// the service is or was in a table.
     pub(crate) fn insert(&self, service: &Arc<Service>) -> Result {
-        let node = Arc::new(
-            ServiceNode {
-                link: ChainLink::new(),
-                key: service.key,
-                service: service.clone(),
-            },
-            GFP_KERNEL,
-        )?;
-        self.chain_of(&service.key)
-            .ok_or(EINVAL)?
-            .push_front(node)?;
+        let (chain, _) = self.chain_of(&service.key).ok_or(EINVAL)?;
+        chain.push_front(service.clone())?;
         if let Some(family) = self.families.get(family_index(service.key.af)) {
             family.count(&service.key, 1);
         }
@@ -211,20 +220,10 @@ impl ServiceTable {
     /// Takes `service` out (`ip_vs_svc_unhash`); readers still walking its chain see it until
     /// their read-side section ends. Whether it was in the table.
     pub(crate) fn remove(&self, service: &Service) -> bool {
-        let Some(chain) = self.chain_of(&service.key) else {
+        let Some((chain, _)) = self.chain_of(&service.key) else {
             return false;
         };
-        let node = {
-            let guard = rcu::read_lock();
-            chain
-                .iter(&guard)
-                .find(|n| core::ptr::eq(&*n.service, service))
-                .map(|n| n.counted())
-        };
-        let Some(node) = node else {
-            return false;
-        };
-        if !chain.remove(&node) {
+        if !chain.remove(service) {
             return false;
         }
         if let Some(family) = self.families.get(family_index(service.key.af)) {
@@ -234,16 +233,67 @@ impl ServiceTable {
         true
     }
 
-    /// A copy of this table with `size` buckets and load factor `lfactor`, holding the same
-    /// services, for the resize. Allocates; the caller holds the control mutex.
-    pub(crate) fn resized(&self, size: u32, lfactor: i32) -> Result<Arc<Self>> {
-        let table = Self::new(size, lfactor)?;
-        // Collected first: inserting allocates, which may sleep, so not in a read-side
-        // section.
-        for service in self.collect()?.iter() {
-            table.insert(service)?;
+    /// Moves every service into `next`, an empty table of another size, which then holds
+    /// them (C: `svc_resize_work_handler`); the caller holds the control mutex and publishes
+    /// `next` in this table's place afterwards. `next` is published in this table first, so
+    /// that a lookup that misses a moved service here finds it there.
+    pub(crate) fn move_into(&self, next: Arc<ServiceTable>) {
+        for (to, from) in next.families.iter().zip(self.families.iter()) {
+            to.copy_from(from);
         }
-        Ok(table)
+        next.len.store(self.len(), Relaxed);
+        // Nothing was published before: this does not wait for a grace period.
+        self.next.replace(Some(next.clone()));
+        for (index, chain) in self.chains.iter().enumerate() {
+            let Some(moves) = self.moves.get(index & self.moves.len().wrapping_sub(1)) else {
+                continue;
+            };
+            {
+                let guard = rcu::read_lock();
+                chain.move_all(&guard, moves, |s| next.chain_of(&s.key).map(|(c, _)| c));
+            }
+            if index % CHAINS_PER_RESCHED == CHAINS_PER_RESCHED - 1 {
+                cond_resched();
+            }
+        }
+    }
+
+    /// The table a resize moved this one's services to, read after a walk of this one
+    /// (C: `ip_vs_rht_for_each_table_rcu`): published before the first service moved, so a
+    /// walk that missed a moved service sees it.
+    #[inline]
+    fn next_table<'g>(&self, guard: &'g ReadSection) -> Option<&'g ServiceTable> {
+        read_barrier();
+        self.next.get(guard)
+    }
+
+    /// The service with exactly `key` on its chain of this table, the walk repeated when a
+    /// resize moved services off the chain meanwhile (C: `ip_vs_rht_walk_bucket_rcu`).
+    #[inline]
+    fn get_here<'g>(
+        &'g self,
+        guard: &'g ReadSection,
+        key: &ServiceKey,
+    ) -> Option<ChainRef<'g, Service>> {
+        let (chain, moves) = self.chain_of(key)?;
+        loop {
+            let start = moves.read_begin();
+            let found = chain.iter(guard).find(|s| {
+                let k = &s.key;
+                if key.fwmark != 0 {
+                    k.fwmark == key.fwmark && k.af == key.af
+                } else {
+                    k.port == key.port
+                        && k.fwmark == 0
+                        && k.protocol == key.protocol
+                        && k.af == key.af
+                        && k.addr == key.addr
+                }
+            });
+            if found.is_some() || !moves.moved_since(start) {
+                return found;
+            }
+        }
     }
 
     /// The service with exactly `key` (`__ip_vs_service_find`, `__ip_vs_svc_fwm_find`): a
@@ -253,22 +303,14 @@ impl ServiceTable {
         &'g self,
         guard: &'g ReadSection,
         key: &ServiceKey,
-    ) -> Option<ArcBorrow<'g, Service>> {
-        let chain = self.chain_of(key)?;
-        let node = chain.iter(guard).find(|n| {
-            let k = &n.key;
-            if key.fwmark != 0 {
-                k.fwmark == key.fwmark && k.af == key.af
-            } else {
-                k.port == key.port
-                    && k.fwmark == 0
-                    && k.protocol == key.protocol
-                    && k.af == key.af
-                    && k.addr == key.addr
+    ) -> Option<ChainRef<'g, Service>> {
+        let mut table = self;
+        loop {
+            if let Some(service) = table.get_here(guard, key) {
+                return Some(service);
             }
-        })?;
-        // The node, and so its reference to the service, lives for the read-side section.
-        Some(entry_ref(node).service.as_arc_borrow())
+            table = table.next_table(guard)?;
+        }
     }
 
     /// The service a packet is for (`ip_vs_service_find`); `packet` holds its family,
@@ -281,7 +323,7 @@ impl ServiceTable {
         guard: &'g ReadSection,
         packet: &ServiceKey,
         unprivileged: impl Fn(u16) -> bool,
-    ) -> Option<ArcBorrow<'g, Service>> {
+    ) -> Option<ChainRef<'g, Service>> {
         let family = self.families.get(family_index(packet.af))?;
         if packet.fwmark != 0 && family.marked.load(Relaxed) != 0 {
             let key = ServiceKey {
@@ -320,15 +362,26 @@ impl ServiceTable {
         None
     }
 
-    /// Every service, chain by chain (C's table order), for the read-side section of `guard`.
+    /// Every service, chain by chain (C's table order), for the read-side section of `guard`;
+    /// then, should a resize have moved services meanwhile, those of the table they moved to
+    /// (C: `ip_vs_rht_walk_buckets_rcu`): each service in the table throughout is seen at
+    /// least once. Under the control mutex no resize runs, and each is seen once.
     pub(crate) fn iter<'g>(
         &'g self,
         guard: &'g ReadSection,
-    ) -> impl Iterator<Item = ArcBorrow<'g, Service>> + 'g {
-        self.chains
-            .iter()
-            .flat_map(move |chain| chain.iter(guard))
-            .map(|node| entry_ref(node).service.as_arc_borrow())
+    ) -> impl Iterator<Item = ChainRef<'g, Service>> + 'g {
+        // Not `successors`, which would read the next table before this one is walked.
+        let mut walked: Option<&'g ServiceTable> = None;
+        core::iter::from_fn(move || {
+            let table = match walked {
+                None => self,
+                Some(last) => last.next_table(guard)?,
+            };
+            walked = Some(table);
+            Some(table)
+        })
+        .flat_map(move |table| table.chains.iter())
+        .flat_map(move |chain| chain.iter(guard))
     }
 
     /// Calls `f` with every service, chain by chain, in read-side sections of at most
@@ -353,8 +406,8 @@ impl ServiceTable {
                         break;
                     };
                     walked += 1;
-                    for node in chain.iter(&guard) {
-                        f(&entry_ref(node).service);
+                    for service in chain.iter(&guard) {
+                        f(&service);
                         services += 1;
                     }
                 }
@@ -374,7 +427,7 @@ impl ServiceTable {
         let mut list = KVec::with_capacity(capacity, GFP_KERNEL)?;
         let guard = rcu::read_lock();
         for service in self.iter(&guard) {
-            list.push_within_capacity(service.into())
+            list.push_within_capacity(service.counted())
                 .map_err(|_| ENOMEM)?;
         }
         Ok(list)
