@@ -254,7 +254,9 @@ impl<T: Chained> Chain<T> {
     ///
     /// Locks this chain and each destination chain in turn, never both: no lock order to keep
     /// with the writers of either table. A removal that finds the entry on neither chain while
-    /// it is in flight tries again ([`is_linked`]).
+    /// it is in flight tries again ([`is_linked`]). A chain found empty is left at once, no
+    /// write section begun (C: `hlist_bl_empty`), so the caller must make sure that nothing
+    /// is added to it meanwhile: most chains of a table being resized are empty.
     pub(crate) fn move_all<'a>(
         &self,
         _rcu: &ReadSection,
@@ -264,6 +266,10 @@ impl<T: Chained> Chain<T> {
     where
         T: 'a,
     {
+        // SAFETY: `head` is this chain's initialised `hlist_head`, read under RCU.
+        if unsafe { first_rcu(self.head.get()) }.is_null() {
+            return 0;
+        }
         // Interrupts stay off for the whole write section: no reader on this CPU can spin on
         // it, and it is not preempted.
         let irq = local_interrupt_disable();

@@ -249,6 +249,7 @@ impl ServiceTable {
                 continue;
             };
             {
+                // Nothing is added to this table meanwhile: the caller holds the mutex.
                 let guard = rcu::read_lock();
                 chain.move_all(&guard, moves, |s| next.chain_of(&s.key).map(|(c, _)| c));
             }
