@@ -17,6 +17,7 @@ use crate::{
     netns::Ipvs,
     packet::NfInetAddr,
     service::{
+        table::Cursor,
         Dest, //
         DestConfig,
         Service,
@@ -632,26 +633,37 @@ fn fill_daemon(w: &mut Writer<'_>, state: u32, c: &DaemonConfig) -> Result {
 }
 
 /// Dumps every service (`ip_vs_genl_dump_services`), in the table's order, under the mutex
-/// as C holds its `service_mutex`.
+/// as C holds its `service_mutex`. `args[0]` counts the services dumped (C's resume point);
+/// `args[1..4]` say where the last message stopped in which table, so that the next one goes
+/// on from there rather than walking the chains before it again; after a resize, it counts.
 fn dump_services(control: &Mutex<Control>, dump: &mut Dump<'_>) {
-    let start = usize::try_from(dump.args()[0]).unwrap_or(0);
-    let mut index = start;
-    {
-        let control = control.lock();
-        if let Some(table) = &control.services {
-            let guard = rcu::read_lock();
-            for service in table.iter(&guard).skip(start) {
-                if dump
-                    .entry(cmd::NEW_SERVICE, |w| fill_service(w, &service))
-                    .is_err()
-                {
-                    break;
-                }
-                index += 1;
-            }
-        }
-    }
-    dump.args()[0] = index as kernel::ffi::c_long;
+    let args = *dump.args();
+    let mut index = usize::try_from(args[0]).unwrap_or(0);
+    let control = control.lock();
+    let Some(table) = &control.services else {
+        return;
+    };
+    let guard = rcu::read_lock();
+    let saved = Cursor {
+        seed: args[1] as u32,
+        chain: usize::try_from(args[2]).unwrap_or(usize::MAX),
+        skip: usize::try_from(args[3]).unwrap_or(0),
+    };
+    let start = if index != 0 && table.owns(&saved) {
+        saved
+    } else {
+        table.cursor_at(&guard, index)
+    };
+    let end = table.walk_from(&guard, start, |service| {
+        let filled = dump.entry(cmd::NEW_SERVICE, |w| fill_service(w, service));
+        index += usize::from(filled.is_ok());
+        filled.is_ok()
+    });
+    let args = dump.args();
+    args[0] = index as kernel::ffi::c_long;
+    args[1] = end.seed as kernel::ffi::c_long;
+    args[2] = end.chain as kernel::ffi::c_long;
+    args[3] = end.skip as kernel::ffi::c_long;
 }
 
 /// Dumps the destinations of the service named in the request (`ip_vs_genl_dump_dests`); an
