@@ -44,6 +44,7 @@ use crate::{
         rculist::{
             impl_chained,
             is_linked,
+            Buckets,
             Chain, //
             ChainLink,
             MoveCount,
@@ -92,7 +93,6 @@ mod wheel;
 
 use crate::ffi::atomic::Atomic;
 use kernel::{
-    alloc::KVBox,
     bindings,
     prelude::*,
     sync::{atomic::Relaxed, Arc, Refcount},
@@ -537,24 +537,19 @@ struct ConnBuckets {
     seed: u32,
     /// Its size and load factor.
     shape: Shape,
-    /// The chains, `shape.size` of them.
-    chains: Pin<KVBox<[Chain<Conn>]>>,
-    /// The move counts, a power of two of them.
-    moves: Pin<KVBox<[MoveCount]>>,
+    /// The chains, `shape.size` of them, and their move counts.
+    buckets: Buckets<Conn>,
 }
 
 impl ConnBuckets {
     /// An empty table of `size` chains (a power of two) sized with `lfactor`.
     fn new(size: u32, lfactor: i32) -> Result<Arc<Self>> {
-        let chains = KVBox::pin_slice(|_| Chain::new(), size as usize, GFP_KERNEL)?;
-        let stripes = (size >> 6).clamp(1, 256) as usize;
-        let moves = KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?;
+        let buckets = Buckets::new(size as usize)?;
         Ok(Arc::new(
             ConnBuckets {
                 seed: random_u32(),
                 shape: Shape { size, lfactor },
-                chains,
-                moves,
+                buckets,
             },
             GFP_KERNEL,
         )?)
@@ -570,12 +565,8 @@ impl ConnBuckets {
         caddr: &NfInetAddr,
         cport: u16,
     ) -> Option<(&Chain<Conn>, &MoveCount)> {
-        let hash = hash_addr_port(self.seed, af, protocol, caddr, cport) as usize;
-        let chain = self
-            .chains
-            .get(hash & (self.chains.len().wrapping_sub(1)))?;
-        let moves = self.moves.get(hash & (self.moves.len().wrapping_sub(1)))?;
-        Some((chain, moves))
+        let hash = hash_addr_port(self.seed, af, protocol, caddr, cport);
+        self.buckets.slot(hash as usize)
     }
 
     /// The chain `conn` belongs on in this table.
@@ -1090,11 +1081,12 @@ impl ConnTable {
             return;
         };
         let now = jiffies();
-        let mask = table.chains.len().wrapping_sub(1);
+        let mask = table.buckets.chains().len().wrapping_sub(1);
         let mut doomed: KVec<SlabArc<Conn>> = KVec::new();
-        for index in 0..table.chains.len() >> 5 {
+        for index in 0..table.buckets.chains().len() >> 5 {
             let Some(chain) = table
-                .chains
+                .buckets
+                .chains()
                 .get((start as usize).wrapping_add(index) & mask)
             else {
                 continue;
@@ -1155,21 +1147,9 @@ impl ConnTable {
         };
         // Once every reader sees it, new connections go to the next table only.
         self.next.replace(Some(next.clone()));
-        for (index, chain) in current.chains.iter().enumerate() {
-            let Some(moves) = current
-                .moves
-                .get(index & (current.moves.len().wrapping_sub(1)))
-            else {
-                continue;
-            };
-            {
-                let guard = rcu::read_lock();
-                chain.move_all(&guard, moves, |c| next.chain_of(c));
-            }
-            if index % 64 == 63 {
-                crate::ffi::timer::cond_resched();
-            }
-        }
+        // No connection is added to the current table after the grace period `replace` waited
+        // for.
+        current.buckets.move_all(|c| next.chain_of(c));
         // Lookups find everything in the next table now: it becomes the current one.
         self.current.replace(Some(next));
         self.next.replace(None);
@@ -1185,7 +1165,7 @@ impl ConnTable {
             .into_iter()
             .flatten()
         {
-            for chain in table.chains.iter() {
+            for chain in table.buckets.chains().iter() {
                 // Collect this chain's connections under RCU, then release them one by one.
                 {
                     let guard = rcu::read_lock();
@@ -1215,7 +1195,7 @@ impl ConnTable {
         let chain = self
             .current
             .get(&guard)
-            .and_then(|t| t.chains.get(usize::try_from(index).ok()?));
+            .and_then(|t| t.buckets.chains().get(usize::try_from(index).ok()?));
         for c in chain.into_iter().flat_map(|chain| chain.iter(&guard)) {
             f(&c);
         }

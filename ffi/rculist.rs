@@ -27,6 +27,7 @@ use core::{
     ptr,
 };
 use kernel::{
+    alloc::KVBox,
     bindings,
     interrupt::local_interrupt_disable,
     new_spinlock_irq,
@@ -320,6 +321,61 @@ impl<T: Chained> Chain<T> {
             // SAFETY: `head` is this chain's initialised `hlist_head`, read under RCU.
             next: unsafe { first_rcu(self.head.get()) },
             _entries: PhantomData,
+        }
+    }
+}
+
+/// The chains of one generation of a resizable RCU hash table and the move counts of their
+/// stripes, one per 64 chains and at most 256 (C: `struct ip_vs_rht`'s `buckets` and `seqc`).
+pub(crate) struct Buckets<T: Chained> {
+    /// The chains, a power of two of them.
+    chains: Pin<KVBox<[Chain<T>]>>,
+    /// The move counts, a power of two of them.
+    moves: Pin<KVBox<[MoveCount]>>,
+}
+
+impl<T: Chained> Buckets<T> {
+    /// `size` empty chains (a power of two).
+    pub(crate) fn new(size: usize) -> Result<Self> {
+        let stripes = (size >> 6).clamp(1, 256);
+        Ok(Buckets {
+            chains: KVBox::pin_slice(|_| Chain::new(), size, GFP_KERNEL)?,
+            moves: KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?,
+        })
+    }
+
+    /// The chains, in order.
+    pub(crate) fn chains(&self) -> &[Chain<T>] {
+        &self.chains
+    }
+
+    /// The chain of `hash` and the move count of its stripe.
+    #[inline]
+    pub(crate) fn slot(&self, hash: usize) -> Option<(&Chain<T>, &MoveCount)> {
+        let chain = self.chains.get(hash & self.chains.len().wrapping_sub(1))?;
+        let moves = self.moves.get(hash & self.moves.len().wrapping_sub(1))?;
+        Some((chain, moves))
+    }
+
+    /// Moves every entry to the chain `destination` picks for it, of another table, chain by
+    /// chain ([`Chain::move_all`]), with a chance to reschedule every 64 chains (C's resize
+    /// works). Process context; the caller makes sure that nothing is added to these chains
+    /// meanwhile.
+    pub(crate) fn move_all<'a>(&self, destination: impl Fn(&T) -> Option<&'a Chain<T>>)
+    where
+        T: 'a,
+    {
+        for (index, chain) in self.chains.iter().enumerate() {
+            let Some(moves) = self.moves.get(index & self.moves.len().wrapping_sub(1)) else {
+                continue;
+            };
+            {
+                let guard = super::rcu::read_lock();
+                chain.move_all(&guard, moves, &destination);
+            }
+            if index % 64 == 63 {
+                super::timer::cond_resched();
+            }
         }
     }
 }

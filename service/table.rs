@@ -20,6 +20,7 @@ use crate::ffi::timer::cond_resched;
 use crate::{
     ffi::rculist::{
         read_barrier,
+        Buckets,
         Chain, //
         ChainRef,
         MoveCount,
@@ -43,7 +44,6 @@ use crate::{
     uapi,
 };
 use kernel::{
-    alloc::KVBox,
     prelude::*,
     sync::{
         atomic::Relaxed,
@@ -63,9 +63,6 @@ pub(crate) const FTP_DATA_PORT: u16 = 20;
 /// The chains a read-side section of [`ServiceTable::for_each_in_sections`] walks at most:
 /// a sparse table's empty chains cost a load each.
 const CHAINS_PER_SECTION: usize = 1024;
-
-/// The chains a resize moves between two chances to reschedule.
-const CHAINS_PER_RESCHED: usize = 64;
 
 /// Services of one address family by what a lookup must try (C: `fwm_services`,
 /// `nonfwm_services`, `ftpsvc_counter` and `nullsvc_counter`).
@@ -131,10 +128,8 @@ pub(crate) struct ServiceTable {
     seed: u32,
     /// Its size and load factor.
     shape: Shape,
-    /// The chains, `shape.size` of them.
-    chains: Pin<KVBox<[Chain<Service>]>>,
-    /// The move counts of the chains, one per 64 as C's `seqc` (at most 256), a power of two.
-    moves: Pin<KVBox<[MoveCount]>>,
+    /// The chains, `shape.size` of them, and their move counts.
+    buckets: Buckets<Service>,
     /// IPv4 and IPv6 services by kind.
     families: [FamilyCounts; 2],
     /// Services in the table.
@@ -164,15 +159,12 @@ pub(crate) fn family_index(af: u16) -> usize {
 impl ServiceTable {
     /// An empty table of `size` buckets (a power of two) sized with `lfactor`.
     pub(crate) fn new(size: u32, lfactor: i32) -> Result<Arc<Self>> {
-        let chains = KVBox::pin_slice(|_| Chain::new(), size as usize, GFP_KERNEL)?;
-        let stripes = (size >> 6).clamp(1, 256) as usize;
-        let moves = KVBox::pin_slice(|_| MoveCount::new(), stripes, GFP_KERNEL)?;
+        let buckets = Buckets::new(size as usize)?;
         Ok(Arc::new(
             ServiceTable {
                 seed: crate::ffi::timer::random_u32(),
                 shape: Shape { size, lfactor },
-                chains,
-                moves,
+                buckets,
                 families: [FamilyCounts::new(), FamilyCounts::new()],
                 len: Atomic::new(0),
                 next: RcuArc::new(),
@@ -211,10 +203,8 @@ impl ServiceTable {
             hash_mark(self.seed, key.af, key.fwmark)
         } else {
             hash_addr_port(self.seed, key.af, key.protocol as u8, &key.addr, key.port)
-        } as usize;
-        let chain = self.chains.get(hash & self.chains.len().wrapping_sub(1))?;
-        let moves = self.moves.get(hash & self.moves.len().wrapping_sub(1))?;
-        Some((chain, moves))
+        };
+        self.buckets.slot(hash as usize)
     }
 
     /// Adds `service` (`ip_vs_svc_hash`); the caller holds the control mutex. `EEXIST` if
@@ -256,19 +246,9 @@ impl ServiceTable {
         next.len.store(self.len(), Relaxed);
         // Nothing was published before: this does not wait for a grace period.
         self.next.replace(Some(next.clone()));
-        for (index, chain) in self.chains.iter().enumerate() {
-            let Some(moves) = self.moves.get(index & self.moves.len().wrapping_sub(1)) else {
-                continue;
-            };
-            {
-                // Nothing is added to this table meanwhile: the caller holds the mutex.
-                let guard = rcu::read_lock();
-                chain.move_all(&guard, moves, |s| next.chain_of(&s.key).map(|(c, _)| c));
-            }
-            if index % CHAINS_PER_RESCHED == CHAINS_PER_RESCHED - 1 {
-                cond_resched();
-            }
-        }
+        // Nothing is added to this table meanwhile: the caller holds the mutex.
+        self.buckets
+            .move_all(|s| next.chain_of(&s.key).map(|(c, _)| c));
     }
 
     /// The table a resize moved this one's services to, read after a walk of this one
@@ -393,7 +373,7 @@ impl ServiceTable {
             walked = Some(table);
             Some(table)
         })
-        .flat_map(move |table| table.chains.iter())
+        .flat_map(move |table| table.buckets.chains().iter())
         .flat_map(move |chain| chain.iter(guard))
     }
 
@@ -401,7 +381,7 @@ impl ServiceTable {
     /// [`ServiceTable::walk_from`] starts from there, found by counting (C's dumps resume so).
     pub(crate) fn cursor_at(&self, guard: &ReadSection, index: usize) -> Cursor {
         let mut left = index;
-        for (chain_index, chain) in self.chains.iter().enumerate() {
+        for (chain_index, chain) in self.buckets.chains().iter().enumerate() {
             let on_chain = chain.iter(guard).take(left.saturating_add(1)).count();
             if on_chain > left {
                 return Cursor {
@@ -414,7 +394,7 @@ impl ServiceTable {
         }
         Cursor {
             seed: self.seed,
-            chain: self.chains.len(),
+            chain: self.buckets.chains().len(),
             skip: 0,
         }
     }
@@ -431,7 +411,7 @@ impl ServiceTable {
         mut f: impl FnMut(&Service) -> bool,
     ) -> Cursor {
         let mut skip = cursor.skip;
-        for (chain_index, chain) in self.chains.iter().enumerate().skip(cursor.chain) {
+        for (chain_index, chain) in self.buckets.chains().iter().enumerate().skip(cursor.chain) {
             for (position, service) in chain.iter(guard).enumerate().skip(skip) {
                 if !f(&service) {
                     return Cursor {
@@ -445,14 +425,14 @@ impl ServiceTable {
         }
         Cursor {
             seed: self.seed,
-            chain: self.chains.len(),
+            chain: self.buckets.chains().len(),
             skip: 0,
         }
     }
 
     /// Whether `cursor` was taken in this table (another one after a resize).
     pub(crate) fn owns(&self, cursor: &Cursor) -> bool {
-        cursor.seed == self.seed && cursor.chain <= self.chains.len()
+        cursor.seed == self.seed && cursor.chain <= self.buckets.chains().len()
     }
 
     /// Calls `f` with every service, chain by chain, in read-side sections of at most
@@ -467,7 +447,7 @@ impl ServiceTable {
         services_per_section: usize,
         mut f: impl FnMut(&Service),
     ) {
-        let mut chains = self.chains.iter().peekable();
+        let mut chains = self.buckets.chains().iter().peekable();
         while chains.peek().is_some() {
             {
                 let guard = rcu::read_lock();
