@@ -578,10 +578,9 @@ impl ConnBuckets {
     }
 
     /// Finds a live connection matching `pred` on the chain of a client tuple, at `now`.
-    /// With `resizing`, a walk that entries moved under is repeated (C:
-    /// `ip_vs_rht_walk_bucket_rcu`); without, no entry can move during the caller's
-    /// read-side section, since a resize moves entries only a grace period after it
-    /// published its next table.
+    /// With `resizing`, a walk that entries moved under is repeated ([`Chain::find`]);
+    /// without, no entry can move during the caller's read-side section, since a resize
+    /// moves entries only a grace period after it published its next table.
     fn find(
         &self,
         guard: &ReadSection,
@@ -592,19 +591,12 @@ impl ConnBuckets {
     ) -> Option<SlabArc<Conn>> {
         let (af, protocol, caddr, cport) = tuple;
         let (chain, moves) = self.chain(af, protocol, caddr, cport)?;
-        loop {
-            let start = resizing.then(|| moves.read_begin());
-            // Newest first, as C orders a chain: when two connections share a reply tuple
-            // (one client port reaching one real server through two virtual services), the
-            // reply belongs to the newer one.
-            let found = chain
-                .iter(guard)
-                .find(|c| pred(c) && c.hold(now))
-                .map(|c| c.counted());
-            if found.is_some() || !start.is_some_and(|start| moves.moved_since(start)) {
-                return found;
-            }
-        }
+        // Newest first, as C orders a chain: when two connections share a reply tuple (one
+        // client port reaching one real server through two virtual services), the reply
+        // belongs to the newer one.
+        chain
+            .find(guard, resizing.then_some(moves), |c| pred(c) && c.hold(now))
+            .map(|c| c.counted())
     }
 }
 

@@ -315,6 +315,25 @@ impl<T: Chained> Chain<T> {
         moved
     }
 
+    /// The first entry, newest first, that `pred` accepts. With `moves`, the count of this
+    /// chain's stripe, a walk that a resize moved entries under is repeated (C:
+    /// `ip_vs_rht_walk_bucket_rcu`); without, the caller knows no entry can move meanwhile.
+    #[inline(always)]
+    pub(crate) fn find<'g>(
+        &'g self,
+        guard: &'g ReadSection,
+        moves: Option<&MoveCount>,
+        mut pred: impl FnMut(&T) -> bool,
+    ) -> Option<ChainRef<'g, T>> {
+        loop {
+            let start = moves.map(MoveCount::read_begin);
+            let found = self.iter(guard).find(|entry| pred(entry));
+            if found.is_some() || !moves.zip(start).is_some_and(|(m, s)| m.moved_since(s)) {
+                return found;
+            }
+        }
+    }
+
     /// The entries, newest first, valid while the read-side section `_rcu` lasts.
     pub(crate) fn iter<'g>(&'g self, _rcu: &'g ReadSection) -> ChainIter<'g, T> {
         ChainIter {
@@ -461,14 +480,11 @@ impl MoveCount {
     }
 
     /// Whether entries moved since [`MoveCount::read_begin`] returned `start`
-    /// (`read_seqcount_retry`). Reads after it are ordered after its read of the count, so a
-    /// reader that then looks for the table entries moved to finds it published.
+    /// (`read_seqcount_retry`).
     #[inline(always)]
     pub(crate) fn moved_since(&self, start: u32) -> bool {
         read_barrier();
-        let moved = self.sequence() != start;
-        read_barrier();
-        moved
+        self.sequence() != start
     }
 }
 

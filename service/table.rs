@@ -269,24 +269,19 @@ impl ServiceTable {
         key: &ServiceKey,
     ) -> Option<ChainRef<'g, Service>> {
         let (chain, moves) = self.chain_of(key)?;
-        loop {
-            let start = moves.read_begin();
-            let found = chain.iter(guard).find(|s| {
-                let k = &s.key;
-                if key.fwmark != 0 {
-                    k.fwmark == key.fwmark && k.af == key.af
-                } else {
-                    k.port == key.port
-                        && k.fwmark == 0
-                        && k.protocol == key.protocol
-                        && k.af == key.af
-                        && k.addr == key.addr
-                }
-            });
-            if found.is_some() || !moves.moved_since(start) {
-                return found;
+        // Always with the move count: a resize moves services without waiting for readers.
+        chain.find(guard, Some(moves), |s| {
+            let k = &s.key;
+            if key.fwmark != 0 {
+                k.fwmark == key.fwmark && k.af == key.af
+            } else {
+                k.port == key.port
+                    && k.fwmark == 0
+                    && k.protocol == key.protocol
+                    && k.af == key.af
+                    && k.addr == key.addr
             }
-        }
+        })
     }
 
     /// The service with exactly `key` (`__ip_vs_service_find`, `__ip_vs_svc_fwm_find`): a
