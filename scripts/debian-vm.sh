@@ -148,18 +148,31 @@ fi
 mkdir -p "$(dirname "$log_file")"
 accel_args=(-accel tcg -cpu max)
 [ "$accel" = kvm ] && accel_args=(-accel kvm -cpu host)
-log "booting Debian's $rel under $accel (timeout ${timeout_s}s, log $log_file)"
-start=$(date +%s)
-set +e
-timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
-	-m 2048 -smp 2 -nographic -no-reboot -net none \
-	-kernel "$vmlinuz" -initrd "$work/initrd.cpio" \
-	-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M" \
-	</dev/null 2>&1 | sed -u 's/\r//g' | tee "$log_file" | sed -u -n \
-	-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' \
-	-e '/^# \(load\|ctl\|traffic\|reference\|unload\|SKIP\|FAIL\)/p'
-qemu_rc=${PIPESTATUS[0]}
-set -e
-log "guest ran for $(($(date +%s) - start)) s"
+# One boot of the guest into $log_file; its QEMU exit status in qemu_rc.
+boot() {
+	log "booting Debian's $rel under $accel (timeout ${timeout_s}s, log $log_file)"
+	start=$(date +%s)
+	set +e
+	timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 "${accel_args[@]}" \
+		-m 2048 -smp 2 -nographic -no-reboot -net none \
+		-kernel "$vmlinuz" -initrd "$work/initrd.cpio" \
+		-append "console=ttyS0 loglevel=4 panic=-1 oops=panic log_buf_len=16M" \
+		</dev/null 2>&1 | sed -u 's/\r//g' | tee "$log_file" | sed -u -n \
+		-e '/^\(ok\|not ok\) [0-9]/p' -e '/^# rust_ipvs:/p' \
+		-e '/^# \(load\|ctl\|traffic\|reference\|unload\|SKIP\|FAIL\)/p'
+	qemu_rc=${PIPESTATUS[0]}
+	set -e
+	log "guest ran for $(($(date +%s) - start)) s"
+}
+boot
+# Debian's kernel under TCG with two vCPUs now and then traps in its own boot-time text
+# patching (an int3 oops in sched_clock_cpu during the initcalls, seen in 2 of 34 boots),
+# before init starts the harness and long before the module is loaded: that boot, and only
+# that one, is tried once more. An oops once the harness runs fails the test as before.
+if ! grep -q '^TAP version' "$log_file" && grep -q 'Oops: int3' "$log_file"; then
+	mv "$log_file" "$log_file.boot-oops"
+	log "the stock kernel oopsed while booting, before the harness (kept in $log_file.boot-oops): booting again"
+	boot
+fi
 
 exec "$here/judge.sh" "$log_file" tests "$qemu_rc" debian_kernel.sh
