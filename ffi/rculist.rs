@@ -147,6 +147,37 @@ unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
     drop(unsafe { T::Ref::from_raw(entry) });
 }
 
+/// Drops the references a chain held on a batch of at most [`CLEAR_BATCH`] entries that
+/// [`Chain::clear`] took off it together, after a grace period.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of the [`ChainLink`] of the first `T` of such a batch, linked to
+/// the others by their nodes' `next` (a batch shorter than [`CLEAR_BATCH`] ends with a null
+/// `next`); their chain references came from [`Counted::into_raw`].
+unsafe extern "C" fn release_batch<T: Chained>(head: *mut bindings::callback_head) {
+    // SAFETY: per the function's contract, `head` is the RCU head of a batch's first entry,
+    // whose node sits at these offsets in the same `ChainLink`.
+    let mut node = unsafe {
+        head.cast::<u8>()
+            .sub(offset_of!(ChainLink, rcu))
+            .add(offset_of!(ChainLink, node))
+            .cast::<bindings::hlist_node>()
+    };
+    for _ in 0..CLEAR_BATCH {
+        if node.is_null() {
+            break;
+        }
+        // SAFETY: `node` is in the batch (contract): its entry is alive until the reference
+        // dropped below, and nothing changes its `next` since it left the chain.
+        let next = unsafe { (*node).next };
+        // SAFETY: the batch's references came from `Counted::into_raw` (contract) and, the
+        // grace period being over, no reader still uses its entries without its own reference.
+        drop(unsafe { T::Ref::from_raw(entry_of::<T>(node)) });
+        node = next;
+    }
+}
+
 /// One hash chain: an RCU list of counted references to `T`, newest first.
 ///
 /// # Invariants
@@ -224,26 +255,54 @@ impl<T: Chained> Chain<T> {
         true
     }
 
-    /// Removes every entry, newest first (as [`Chain::remove`] each), taking the lock once per
-    /// [`CLEAR_BATCH`] entries rather than looking each one up.
+    /// Removes every entry, newest first, [`CLEAR_BATCH`] at a time: a batch leaves the chain
+    /// in one step under one lock hold (the entry after it becomes the chain's first, as
+    /// `__hlist_del` of the whole batch), and the chain's references to it are dropped
+    /// together after a grace period, one `call_rcu` per batch on its first entry's RCU head
+    /// ([`release_batch`]) where [`Chain::remove`] queues one per entry. A reader inside a
+    /// batch walks on through it into the rest of the chain, as past a node `hlist_del_rcu`
+    /// took off.
     pub(crate) fn clear(&self) {
         loop {
-            let _guard = self.lock.lock();
-            for _ in 0..CLEAR_BATCH {
+            let first = {
+                let _guard = self.lock.lock();
                 // SAFETY: `head` is initialised; under the lock no writer changes it.
-                let node = unsafe { (*self.head.get()).first };
-                if node.is_null() {
+                let first = unsafe { (*self.head.get()).first };
+                if first.is_null() {
                     return;
                 }
-                // SAFETY: a node on this chain is the node of a `T` whose reference the chain
-                // owns (type invariant), alive until that reference goes.
-                let link = link_of(unsafe { &*entry_of::<T>(node) });
-                link.state.store(REMOVED, Relaxed);
-                // SAFETY: `node` is linked on this chain, whose lock is held.
-                unsafe { rust_ipvs_hlist_del_rcu(node) };
-                // Its state is now `REMOVED`, so its RCU head is queued once.
-                // SAFETY: the chain's reference came from `Counted::into_raw` (type invariant).
-                unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
+                let mut after = first;
+                for _ in 0..CLEAR_BATCH {
+                    if after.is_null() {
+                        break;
+                    }
+                    // SAFETY: a node on this chain is the node of a `T` whose reference the
+                    // chain owns (type invariant), alive until that reference goes.
+                    link_of(unsafe { &*entry_of::<T>(after) })
+                        .state
+                        .store(REMOVED, Relaxed);
+                    // SAFETY: `after` is on this chain, whose lock is held.
+                    after = unsafe { (*after).next };
+                }
+                let head = self.head.get();
+                // SAFETY: `head` is initialised and `after`, when not null, is on this chain,
+                // whose lock is held; the batch before `after` leaves it (`WRITE_ONCE`s as
+                // `__hlist_del`'s, readers reading `first` once).
+                unsafe {
+                    ptr::write_volatile(&raw mut (*head).first, after);
+                    if !after.is_null() {
+                        ptr::write_volatile(&raw mut (*after).pprev, &raw mut (*head).first);
+                    }
+                }
+                first
+            };
+            // SAFETY: `first` heads a batch of at most `CLEAR_BATCH` entries just taken off
+            // this chain, whose references (from `Counted::into_raw`, type invariant) pass to
+            // the callback; they are all `REMOVED`, so no other path queues or relinks them, and
+            // the first's RCU head is queued once.
+            unsafe {
+                let link = link_of(&*entry_of::<T>(first));
+                bindings::call_rcu(link.rcu.get(), Some(release_batch::<T>));
             }
         }
     }
@@ -399,7 +458,8 @@ impl<T: Chained> Buckets<T> {
     }
 }
 
-/// Entries [`Chain::clear`] removes per lock hold (interrupts are off meanwhile).
+/// Entries [`Chain::clear`] removes per lock hold (interrupts are off meanwhile) and releases
+/// per `call_rcu`.
 const CLEAR_BATCH: usize = 64;
 
 #[pinned_drop]
