@@ -231,7 +231,7 @@ impl Control {
             // IPv6 fragments are reassembled before the hooks (C enables it here too).
             ipvs.net.get().enable_ipv6_defrag()?;
         }
-        let service = Service::new(key, scheduler, config)?;
+        let service = Service::new(key, scheduler, config, &ipvs.stats_pool)?;
         self.start_conn_table(ipvs)?;
         let table = self.table_for(ipvs, self.service_count().saturating_add(1))?;
         table.insert(&service)?;
@@ -383,7 +383,7 @@ impl Control {
             if af == uapi::AF_INET6 {
                 ipvs.net.get().enable_ipv6_defrag()?;
             }
-            let dest = Dest::new(af, *addr, port, config)?;
+            let dest = Dest::new(af, *addr, port, config, &ipvs.stats_pool)?;
             let entry = ipvs.real_servers.prepare(&dest, config, &service.key)?;
             // Nothing was published before: this does not wait for a grace period.
             dest.service_stats.replace(Some(service.stats.clone()));

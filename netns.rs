@@ -23,7 +23,10 @@ use crate::{
         real_servers::RealServers, //
         ServiceTable,
     },
-    stats::Stats,
+    stats::{
+        Stats, //
+        StatsPool,
+    },
     sync::SyncState,
     sysctl::Sysctls,
 };
@@ -33,6 +36,8 @@ use kernel::prelude::*;
 pub(crate) struct Ipvs {
     /// Protocol timeouts.
     pub(crate) timeouts: Timeouts,
+    /// The per-CPU counters of the namespace's statistics.
+    pub(crate) stats_pool: Pin<KBox<StatsPool>>,
     /// Totals of every service (`ipvs->tot_stats`).
     pub(crate) total: Stats,
     /// Sysctl settings.
@@ -54,9 +59,11 @@ pub(crate) struct Ipvs {
 impl Ipvs {
     /// The state of a new namespace: C's defaults, no services.
     pub(crate) fn new(net: NetRef) -> Result<Self> {
+        let stats_pool = KBox::pin_init(StatsPool::new(), GFP_KERNEL)?;
         Ok(Ipvs {
             timeouts: Timeouts::new(),
-            total: Stats::new()?,
+            total: Stats::new(&stats_pool)?,
+            stats_pool,
             sysctl: Sysctls::new(net.get().is_init())?,
             defense: Defense::new(),
             services: RcuArc::new(),

@@ -73,7 +73,9 @@ use kernel::{
 /// Everything rust_ipvs keeps for one network namespace.
 ///
 /// Lock order: [`NetState::control`] is the outermost lock, then (sync daemons) RTNL, then a
-/// service's scheduling lock, then a destination's route cache lock. The `NETDEV_DOWN`
+/// service's scheduling lock, then a destination's route cache lock; the statistics' pool
+/// mutex ([`crate::ffi::percpu::PerCpuPool`]) is taken under the control mutex or alone, and
+/// nothing under it but the per-CPU allocator's own locks. The `NETDEV_DOWN`
 /// notifier, called under RTNL, takes no control mutex: it walks the services under RCU.
 #[pin_data]
 pub(crate) struct NetState {
@@ -272,10 +274,12 @@ impl Tick for NetState {
         }
     }
 
-    /// Collects the stale entries of the lblc and lblcr caches, and frees the trashed
-    /// destinations unused for a trash period.
+    /// Collects the stale entries of the lblc and lblcr caches, frees the trashed
+    /// destinations unused for a trash period and the per-CPU counter blocks no statistics
+    /// use.
     fn minute(&self) {
         ctl::expire_locality(&self.ipvs);
         self.control.lock().expire_trash(jiffies());
+        self.ipvs.stats_pool.shrink();
     }
 }

@@ -40,7 +40,10 @@ use crate::{
         lblc, //
         Scheduler,
     },
-    stats::Stats,
+    stats::{
+        Stats, //
+        StatsPool,
+    },
     uapi,
 };
 use kernel::{
@@ -131,12 +134,13 @@ pub(crate) struct Dest {
 }
 
 impl Dest {
-    /// A new destination with `config` applied.
+    /// A new destination with `config` applied, its counters from `pool`.
     pub(crate) fn new(
         af: u16,
         addr: NfInetAddr,
         port: u16,
         config: &DestConfig,
+        pool: &StatsPool,
     ) -> Result<Arc<Self>> {
         let dest = Arc::pin_init(
             try_pin_init!(Dest {
@@ -157,7 +161,7 @@ impl Dest {
                 active_conns: Atomic::new(0),
                 inactive_conns: Atomic::new(0),
                 persist_conns: Atomic::new(0),
-                stats: Stats::new()?,
+                stats: Stats::new(pool)?,
                 service_stats: RcuArc::new(),
                 route_cache <- RouteCache::new(),
             }),
@@ -309,13 +313,14 @@ pub(crate) struct Service {
 }
 
 impl Service {
-    /// A new service with no destinations.
+    /// A new service with no destinations, its counters from `pool`.
     pub(crate) fn new(
         key: ServiceKey,
         scheduler: Option<Scheduler>,
         config: &ServiceConfig,
+        pool: &StatsPool,
     ) -> Result<Arc<Self>> {
-        let stats = Arc::new(Stats::new()?, GFP_KERNEL)?;
+        let stats = Arc::new(Stats::new(pool)?, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Service {
                 link: ChainLink::new(),

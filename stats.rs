@@ -11,7 +11,10 @@
 pub(crate) mod estimator;
 
 use crate::ffi::atomic::Atomic;
-use crate::ffi::percpu::PerCpuCounters;
+use crate::ffi::percpu::{
+    PerCpuCounters, //
+    PerCpuPool,
+};
 use estimator::{
     next_average, //
     reported_rate,
@@ -75,11 +78,14 @@ pub(crate) struct StatsSnapshot {
     pub(crate) outbps: u64,
 }
 
+/// Where a namespace's [`Stats`] take their per-CPU counters from.
+pub(crate) type StatsPool = PerCpuPool<5>;
+
 impl Stats {
-    /// Zeroed counters.
-    pub(crate) fn new() -> Result<Self> {
+    /// Zeroed counters, from `pool`.
+    pub(crate) fn new(pool: &StatsPool) -> Result<Self> {
         Ok(Stats {
-            counters: PerCpuCounters::new()?,
+            counters: pool.alloc()?,
             zero_point: [const { Atomic::new(0) }; 5],
             est: Estimator {
                 last: [const { Atomic::new(0) }; 5],

@@ -6,19 +6,195 @@
 //!
 //! On 64-bit machines a copy is read whole; a 32-bit reader may see a copy mid-update (C
 //! guards that with `u64_stats_sync`), which only skews one reading.
+//!
+//! Sets of counters come from a [`PerCpuPool`], which takes them [`BLOCK_SETS`] at a time
+//! from the per-CPU allocator: C allocates each `ip_vs_stats`'s `cpustats` with
+//! `alloc_percpu`, whose search of its chunks' bitmaps was a sixth of the kernel's
+//! instructions per service of an `ipvsadm -R` (four sets per service of three real servers).
 
 use super::shim;
 use core::ptr::NonNull;
-use kernel::{bindings, ffi::c_ulong, prelude::*};
+use kernel::{
+    bindings,
+    ffi::c_ulong,
+    new_mutex,
+    prelude::*,
+    sync::{
+        atomic::{
+            Atomic,
+            Full, //
+            Relaxed,
+        },
+        Arc, //
+        Mutex,
+    },
+};
 
-/// `N` counters per CPU.
+/// The sets of counters of one per-CPU allocation of a [`PerCpuPool`]: one bit each in
+/// [`Block::free`].
+const BLOCK_SETS: usize = u64::BITS as usize;
+
+/// [`BLOCK_SETS`] sets of `N` counters from one `__alloc_percpu`, handed out one at a time.
 ///
 /// # Invariants
 ///
-/// `base` is the per-CPU address of a `[u64; N]` from `__alloc_percpu`, freed on drop.
+/// `base` is the per-CPU address of a `[[u64; N]; BLOCK_SETS]` from `__alloc_percpu`, freed on
+/// drop. A set whose bit in `free` is clear belongs to one [`PerCpuCounters`], which holds a
+/// reference to the block.
+struct Block<const N: usize> {
+    /// The per-CPU address of the sets.
+    base: NonNull<u64>,
+    /// Bit `i` set: set `i` is free.
+    free: Atomic<u64>,
+}
+
+// SAFETY: the per-CPU memory is only reached through the `PerCpuCounters` that own its sets
+// (whose accesses are safe from any thread), and `free` is atomic.
+unsafe impl<const N: usize> Send for Block<N> {}
+// SAFETY: as above.
+unsafe impl<const N: usize> Sync for Block<N> {}
+
+impl<const N: usize> Block<N> {
+    /// A block of free sets, at zero.
+    fn new() -> Result<Self> {
+        // SAFETY: no preconditions; per-CPU memory comes zeroed.
+        let base = unsafe {
+            shim::rust_ipvs_alloc_percpu(
+                core::mem::size_of::<[[u64; N]; BLOCK_SETS]>(),
+                core::mem::align_of::<u64>(),
+            )
+        };
+        // INVARIANT: allocated above, every set free.
+        Ok(Block {
+            base: NonNull::new(base.cast::<u64>()).ok_or(ENOMEM)?,
+            free: Atomic::new(u64::MAX),
+        })
+    }
+
+    /// The per-CPU address of set `index`.
+    fn set(&self, index: usize) -> *mut u64 {
+        // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
+        self.base.as_ptr().wrapping_add(index.wrapping_mul(N))
+    }
+
+    /// Takes a free set, if there is one: its index.
+    fn take(&self) -> Option<usize> {
+        let mut free = self.free.load(Relaxed);
+        while free != 0 {
+            let index = free.trailing_zeros();
+            match self.free.cmpxchg(free, free & !(1 << index), Full) {
+                Ok(_) => return Some(index as usize),
+                Err(now) => free = now,
+            }
+        }
+        None
+    }
+
+    /// Gives set `index` back.
+    fn give_back(&self, index: usize) {
+        let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
+        let mut free = self.free.load(Relaxed);
+        while let Err(now) = self.free.cmpxchg(free, free | bit, Full) {
+            free = now;
+        }
+    }
+
+    /// Whether no set is taken.
+    fn unused(&self) -> bool {
+        self.free.load(Relaxed) == u64::MAX
+    }
+}
+
+impl<const N: usize> Drop for Block<N> {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `__alloc_percpu` (type invariant), freed once here; no set is
+        // in use, since each `PerCpuCounters` holds a reference to its block.
+        unsafe { bindings::free_percpu(self.base.as_ptr().cast()) };
+    }
+}
+
+/// The blocks of a [`PerCpuPool`].
+struct Blocks<const N: usize> {
+    /// Every block the pool hands sets out of.
+    blocks: KVec<Arc<Block<N>>>,
+    /// The block the last set came from, where the next one is looked for first.
+    hint: usize,
+}
+
+/// Sets of `N` per-CPU counters, taken from per-CPU allocations of [`BLOCK_SETS`] sets (a
+/// slab of per-CPU memory). A block stays in use while one of its sets does; the pool keeps
+/// unused blocks until [`PerCpuPool::shrink`].
+#[pin_data]
+pub(crate) struct PerCpuPool<const N: usize> {
+    /// The blocks, changed by allocations and shrinks (process context).
+    #[pin]
+    blocks: Mutex<Blocks<N>>,
+}
+
+impl<const N: usize> PerCpuPool<N> {
+    /// A pool with no blocks.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(PerCpuPool {
+            blocks <- new_mutex!(Blocks {
+                blocks: KVec::new(),
+                hint: 0,
+            }),
+        })
+    }
+
+    /// A set of counters at zero on every possible CPU (process context): a free set of the
+    /// blocks, looked for from the last one's block on, or the first of a new block.
+    pub(crate) fn alloc(&self) -> Result<PerCpuCounters<N>> {
+        let mut guard = self.blocks.lock();
+        let state = &mut *guard;
+        let count = state.blocks.len();
+        for step in 0..count {
+            let index = (state.hint + step) % count;
+            let Some(block) = state.blocks.get(index) else {
+                continue;
+            };
+            if let Some(set) = block.take() {
+                state.hint = index;
+                let counters = PerCpuCounters::of_block(block.clone(), set);
+                // A set given back keeps the counts of its last user.
+                counters.zero();
+                return Ok(counters);
+            }
+        }
+        state.blocks.reserve(1, GFP_KERNEL)?;
+        let block = Arc::new(Block::new()?, GFP_KERNEL)?;
+        let set = block.take().ok_or(ENOMEM)?;
+        state.hint = state.blocks.len();
+        state.blocks.push(block.clone(), GFP_KERNEL)?;
+        Ok(PerCpuCounters::of_block(block, set))
+    }
+
+    /// Frees the blocks none of whose sets is in use, but one (kept for the next
+    /// allocations): the periodic work calls it.
+    pub(crate) fn shrink(&self) {
+        let mut guard = self.blocks.lock();
+        let mut kept_unused = false;
+        guard.blocks.retain(|block| {
+            if !block.unused() {
+                return true;
+            }
+            !core::mem::replace(&mut kept_unused, true)
+        });
+        guard.hint = 0;
+    }
+}
+
+/// `N` counters per CPU: a set of a [`PerCpuPool`]'s block.
+///
+/// # Invariants
+///
+/// `base` is the per-CPU address of a set of `block` whose bit in its `free` mask is clear,
+/// given back on drop; no other `PerCpuCounters` has it.
 pub(crate) struct PerCpuCounters<const N: usize> {
     /// The per-CPU address of the counters.
-    base: NonNull<u64>,
+    base: *mut u64,
+    /// The block the set is part of, kept while the set is in use.
+    block: Arc<Block<N>>,
 }
 
 // SAFETY: the counters are only changed by `this_cpu_add` (local to the CPU that runs it) and
@@ -28,19 +204,31 @@ unsafe impl<const N: usize> Send for PerCpuCounters<N> {}
 unsafe impl<const N: usize> Sync for PerCpuCounters<N> {}
 
 impl<const N: usize> PerCpuCounters<N> {
-    /// Counters at zero on every possible CPU.
-    pub(crate) fn new() -> Result<Self> {
-        // SAFETY: no preconditions; per-CPU memory comes zeroed.
-        let base = unsafe {
-            shim::rust_ipvs_alloc_percpu(
-                core::mem::size_of::<[u64; N]>(),
-                core::mem::align_of::<u64>(),
-            )
-        };
-        // INVARIANT: allocated above, for `[u64; N]`.
-        Ok(PerCpuCounters {
-            base: NonNull::new(base.cast::<u64>()).ok_or(ENOMEM)?,
-        })
+    /// Set `index` of `block`, just taken from its free mask.
+    fn of_block(block: Arc<Block<N>>, index: usize) -> Self {
+        // INVARIANT: the caller took set `index`, below `BLOCK_SETS` (a bit of the mask).
+        PerCpuCounters {
+            base: block.set(index),
+            block,
+        }
+    }
+
+    /// The index of this set in its block.
+    fn index(&self) -> usize {
+        (self.base as usize).wrapping_sub(self.block.base.as_ptr() as usize)
+            / core::mem::size_of::<[u64; N]>()
+    }
+
+    /// Sets the counters of every possible CPU to zero; the set was just taken, so no CPU adds
+    /// to it meanwhile.
+    fn zero(&self) {
+        for cpu in possible_cpus() {
+            if let Some(copy) = per_cpu_ptr(self.base, cpu) {
+                // SAFETY: `copy` is CPU `cpu`'s `[u64; N]` of this set (type invariant), which
+                // nothing else reaches yet.
+                unsafe { core::ptr::write_bytes(copy.cast_mut(), 0, N) };
+            }
+        }
     }
 
     /// Adds `value` to counter `index` of the running CPU (nothing for an index past `N`).
@@ -49,7 +237,7 @@ impl<const N: usize> PerCpuCounters<N> {
         if index < N {
             // SAFETY: a per-CPU address of a counter below `N` of this live set (type
             // invariant; index checked above).
-            unsafe { this_cpu_add(self.base.as_ptr().wrapping_add(index), value) };
+            unsafe { this_cpu_add(self.base.wrapping_add(index), value) };
         }
     }
 
@@ -61,7 +249,7 @@ impl<const N: usize> PerCpuCounters<N> {
             return;
         }
         // Per-CPU addresses are offsets, not pointers into one object: `wrapping_add`.
-        let base = self.base.as_ptr();
+        let base = self.base;
         // SAFETY: both are per-CPU addresses of counters below `N` of this live set (type
         // invariant; indices checked above).
         unsafe {
@@ -93,7 +281,7 @@ impl<const N: usize> PerCpuCounters<N> {
     /// possible), read in place, in one tight loop: no copy of a CPU's counters is made.
     #[inline(always)]
     fn add_cpu(&self, cpu: u32, total: &mut [u64; N]) {
-        let Some(copy) = per_cpu_ptr(self.base.as_ptr(), cpu) else {
+        let Some(copy) = per_cpu_ptr(self.base, cpu) else {
             return;
         };
         for (index, sum) in total.iter_mut().enumerate() {
@@ -107,8 +295,7 @@ impl<const N: usize> PerCpuCounters<N> {
 
 impl<const N: usize> Drop for PerCpuCounters<N> {
     fn drop(&mut self) {
-        // SAFETY: allocated by `__alloc_percpu` (type invariant), freed once here.
-        unsafe { bindings::free_percpu(self.base.as_ptr().cast()) };
+        self.block.give_back(self.index());
     }
 }
 
