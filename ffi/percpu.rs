@@ -153,9 +153,8 @@ impl<const N: usize> PerCpuPool<N> {
             let Some(block) = state.blocks.get(index) else {
                 continue;
             };
-            if let Some(set) = block.take() {
+            if let Some(counters) = PerCpuCounters::take_from(block) {
                 state.hint = index;
-                let counters = PerCpuCounters::of_block(block.clone(), set);
                 // A set given back keeps the counts of its last user.
                 counters.zero();
                 return Ok(counters);
@@ -163,10 +162,11 @@ impl<const N: usize> PerCpuPool<N> {
         }
         state.blocks.reserve(1, GFP_KERNEL)?;
         let block = Arc::new(Block::new()?, GFP_KERNEL)?;
-        let set = block.take().ok_or(ENOMEM)?;
+        // A new block's sets are free and at zero.
+        let counters = PerCpuCounters::take_from(&block).ok_or(ENOMEM)?;
         state.hint = state.blocks.len();
-        state.blocks.push(block.clone(), GFP_KERNEL)?;
-        Ok(PerCpuCounters::of_block(block, set))
+        state.blocks.push(block, GFP_KERNEL)?;
+        Ok(counters)
     }
 
     /// Frees the blocks none of whose sets is in use, but one (kept for the next
@@ -204,13 +204,14 @@ unsafe impl<const N: usize> Send for PerCpuCounters<N> {}
 unsafe impl<const N: usize> Sync for PerCpuCounters<N> {}
 
 impl<const N: usize> PerCpuCounters<N> {
-    /// Set `index` of `block`, just taken from its free mask.
-    fn of_block(block: Arc<Block<N>>, index: usize) -> Self {
-        // INVARIANT: the caller took set `index`, below `BLOCK_SETS` (a bit of the mask).
-        PerCpuCounters {
+    /// A free set of `block`, taken, if it has one.
+    fn take_from(block: &Arc<Block<N>>) -> Option<Self> {
+        let index = block.take()?;
+        // INVARIANT: set `index`, a bit of the mask (below `BLOCK_SETS`), was just taken.
+        Some(PerCpuCounters {
             base: block.set(index),
-            block,
-        }
+            block: block.clone(),
+        })
     }
 
     /// The index of this set in its block.
