@@ -87,6 +87,20 @@ ratio() {
 		else printf "%.3f\n", r / c }'
 }
 
+# The ratios rust / c of each round (the two runs of a round are neighbours in time, so a
+# host whose speed drifts over the rounds moves both), and their median: "r1,r2,... median";
+# nothing unless both have the same number of positive samples.
+paired_ratios() {
+	awk -v c="$1" -v r="$2" 'BEGIN {
+		n = split(c, cs, " "); if (split(r, rs, " ") != n || n == 0) exit
+		for (i = 1; i <= n; i++) { if (cs[i] + 0 <= 0) exit; v[i] = rs[i] / cs[i] }
+		for (i = 1; i <= n; i++) { list = list (i > 1 ? "," : "") sprintf("%.3f", v[i]) }
+		for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		printf "%s %.3f\n", list, m }'
+}
+
 # Extracts key=value from a line of ipvsbench output.
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; }
 
@@ -408,16 +422,18 @@ memory_run() {
 # Prints one metric: samples, medians and the ratio rust/C; where the nftables mode was
 # measured (throughput), its median and the ratio rust/nft too.
 report() {
-	local metric=$1 mc mr mn
+	local metric=$1 mc mr mn pairs
 	# shellcheck disable=SC2086
 	mc=$(median ${samples[$metric.c]})
 	# shellcheck disable=SC2086
 	mr=$(median ${samples[$metric.rust]})
 	# shellcheck disable=SC2086
 	mn=$(median ${samples[$metric.nft]})
+	pairs=$(paired_ratios "${samples[$metric.c]}" "${samples[$metric.rust]}")
 	b "$metric c=[${samples[$metric.c]// /,}] rust=[${samples[$metric.rust]// /,}]" \
 		"${samples[$metric.nft]:+nft=[${samples[$metric.nft]// /,}] }median c=$mc rust=$mr" \
-		"${samples[$metric.nft]:+nft=$mn }ratio=$(ratio "$mc" "$mr")"
+		"${samples[$metric.nft]:+nft=$mn }ratio=$(ratio "$mc" "$mr")" \
+		"${pairs:+pairs=[${pairs% *}] pair_median=${pairs##* }}"
 	table+=("$(printf '%-30s %12s %12s %8s %12s %8s' "$metric" "$mc" "$mr" "$(ratio "$mc" "$mr")" \
 		"$mn" "$(ratio "$mn" "$mr")")")
 }
