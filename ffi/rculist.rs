@@ -285,25 +285,24 @@ impl<T: Chained> Chain<T> {
                     after = unsafe { (*after).next };
                 }
                 let head = self.head.get();
-                // SAFETY: `head` is initialised and `after`, when not null, is on this chain,
-                // whose lock is held; the batch before `after` leaves it (`WRITE_ONCE`s as
-                // `__hlist_del`'s, readers reading `first` once).
-                unsafe {
-                    ptr::write_volatile(&raw mut (*head).first, after);
-                    if !after.is_null() {
-                        ptr::write_volatile(&raw mut (*after).pprev, &raw mut (*head).first);
-                    }
+                // SAFETY: `head` is initialised and this chain's lock is held: the batch before
+                // `after` leaves the chain (a `WRITE_ONCE` as `__hlist_del`'s; readers read
+                // `first` once).
+                unsafe { ptr::write_volatile(&raw mut (*head).first, after) };
+                if !after.is_null() {
+                    // SAFETY: `after` is on this chain, whose lock is held; it is now the first.
+                    unsafe { ptr::write_volatile(&raw mut (*after).pprev, &raw mut (*head).first) };
                 }
                 first
             };
+            // SAFETY: `first` is the node of a `T` of the batch, alive until the chain's
+            // reference, now the batch's, is released below.
+            let link = link_of(unsafe { &*entry_of::<T>(first) });
             // SAFETY: `first` heads a batch of at most `CLEAR_BATCH` entries just taken off
             // this chain, whose references (from `Counted::into_raw`, type invariant) pass to
             // the callback; they are all `REMOVED`, so no other path queues or relinks them, and
             // the first's RCU head is queued once.
-            unsafe {
-                let link = link_of(&*entry_of::<T>(first));
-                bindings::call_rcu(link.rcu.get(), Some(release_batch::<T>));
-            }
+            unsafe { bindings::call_rcu(link.rcu.get(), Some(release_batch::<T>)) };
         }
     }
 
