@@ -44,16 +44,6 @@ scenario() {
 	seq=""
 	for i in 1 2 3 4; do seq="$seq $(udp_request 53)"; done
 	echo "udp 53:$seq"
-	# An SCTP service (Kubernetes' protocol: SCTP), its associations balanced.
-	local sctp=sctp:$VIP:132:rr
-	for rs in rs1 rs2 rs3; do
-		in_rs $rs ipvsbench server --tcp-port 9080 --udp-port 9053 --sctp-port 8132 --threads 1 \
-			--reply "$rs"$'\n' --wait-close </dev/null >/dev/null 2>&1 &
-	done
-	step add-service $sctp
-	for rs in rs1 rs2 rs3; do step add-dest $sctp $(rs_addr $rs):8132:1:masq; done
-	for rs in rs1 rs2 rs3; do wait_until 10 sctp_listening $rs 8132; done
-	echo "sctp 132: $(in_client ipvsbench sequence --sctp --target $VIP:132 --count 6 --timeout-ms 3000 2>&1)"
 	# An endpoint terminating: weight 0 (new connections avoid it), then gone.
 	step update-dest $web $(rs_addr rs2):80:0:masq
 	seq=""
@@ -79,6 +69,17 @@ scenario() {
 	step get-config
 	step set-config 800 100 200
 	step get-config
+	# An SCTP service (Kubernetes' protocol: SCTP), its associations balanced, just before the
+	# listing: closed associations expire after 10 s, and their count is compared.
+	local sctp=sctp:$VIP:132:rr
+	for rs in rs1 rs2 rs3; do
+		in_rs $rs ipvsbench server --tcp-port 9080 --udp-port 9053 --sctp-port 8132 --threads 1 \
+			--reply "$rs"$'\n' --wait-close </dev/null >/dev/null 2>&1 &
+	done
+	step add-service $sctp
+	for rs in rs1 rs2 rs3; do step add-dest $sctp $(rs_addr $rs):8132:1:masq; done
+	for rs in rs1 rs2 rs3; do wait_until 10 sctp_listening $rs 8132; done
+	echo "sctp 132: $(in_client ipvsbench sequence --sctp --target $VIP:132 --count 6 --timeout-ms 3000 2>&1)"
 	table
 	seq=""
 	for i in 1 2 3 4; do seq="$seq $(tcp_request 80)"; done
