@@ -46,6 +46,8 @@ struct Block<const N: usize> {
     base: NonNull<u64>,
     /// Bit `i` set: set `i` is free.
     free: Atomic<u64>,
+    /// The free sets of the pool's blocks, which a set given back adds to.
+    pool_free: Arc<Atomic<isize>>,
 }
 
 // SAFETY: the per-CPU memory is only reached through the `PerCpuCounters` that own its sets
@@ -55,8 +57,9 @@ unsafe impl<const N: usize> Send for Block<N> {}
 unsafe impl<const N: usize> Sync for Block<N> {}
 
 impl<const N: usize> Block<N> {
-    /// A block of free sets, at zero.
-    fn new() -> Result<Self> {
+    /// A block of free sets, at zero, of the pool whose free sets `pool_free` counts (the
+    /// caller adds the new block's).
+    fn new(pool_free: &Arc<Atomic<isize>>) -> Result<Self> {
         // SAFETY: no preconditions; per-CPU memory comes zeroed.
         let base = unsafe {
             shim::rust_ipvs_alloc_percpu(
@@ -68,6 +71,7 @@ impl<const N: usize> Block<N> {
         Ok(Block {
             base: NonNull::new(base.cast::<u64>()).ok_or(ENOMEM)?,
             free: Atomic::new(u64::MAX),
+            pool_free: pool_free.clone(),
         })
     }
 
@@ -90,13 +94,14 @@ impl<const N: usize> Block<N> {
         None
     }
 
-    /// Gives set `index` back.
+    /// Gives set `index` back, then counts it among the pool's free sets.
     fn give_back(&self, index: usize) {
         let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
         let mut free = self.free.load(Relaxed);
         while let Err(now) = self.free.cmpxchg(free, free | bit, Full) {
             free = now;
         }
+        self.pool_free.fetch_add(1, Full);
     }
 
     /// Whether no set is taken.
@@ -113,6 +118,9 @@ impl<const N: usize> Drop for Block<N> {
     }
 }
 
+/// The sets of a [`Block`], as the pool's count of free sets adds them.
+const BLOCK_SETS_COUNTED: isize = BLOCK_SETS as isize;
+
 /// The blocks of a [`PerCpuPool`].
 struct Blocks<const N: usize> {
     /// Every block the pool hands sets out of.
@@ -124,36 +132,49 @@ struct Blocks<const N: usize> {
 /// Sets of `N` per-CPU counters, taken from per-CPU allocations of [`BLOCK_SETS`] sets (a
 /// slab of per-CPU memory). A block stays in use while one of its sets does; the pool keeps
 /// unused blocks until [`PerCpuPool::shrink`].
+///
+/// An allocation takes from the block of the last one; only when that block is full and the
+/// pool's count of free sets says another block has one does it look through the others, so
+/// a pool that only grows (a restore of 10,000 services) never walks its blocks.
 #[pin_data]
 pub(crate) struct PerCpuPool<const N: usize> {
     /// The blocks, changed by allocations and shrinks (process context).
     #[pin]
     blocks: Mutex<Blocks<N>>,
+    /// The free sets of the blocks: added to when a block is allocated and when a set is given
+    /// back (in any context, after its bit is set, so it never counts a set not free yet),
+    /// taken from under the mutex when a set is taken or a block freed. Shared with the
+    /// blocks, which may outlive the pool.
+    free: Arc<Atomic<isize>>,
 }
 
 impl<const N: usize> PerCpuPool<N> {
     /// A pool with no blocks.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(PerCpuPool {
+    pub(crate) fn new() -> impl PinInit<Self, Error> {
+        try_pin_init!(PerCpuPool {
             blocks <- new_mutex!(Blocks {
                 blocks: KVec::new(),
                 hint: 0,
             }),
+            free: Arc::new(Atomic::new(0), GFP_KERNEL)?,
         })
     }
 
     /// A set of counters at zero on every possible CPU (process context): a free set of the
-    /// blocks, looked for from the last one's block on, or the first of a new block.
+    /// last one's block, else of another block if the pool has free sets, else the first of
+    /// a new block.
     pub(crate) fn alloc(&self) -> Result<PerCpuCounters<N>> {
         let mut guard = self.blocks.lock();
         let state = &mut *guard;
         let count = state.blocks.len();
-        for step in 0..count {
+        let others = if self.free.load(Relaxed) > 0 { count } else { 1 };
+        for step in 0..others.min(count) {
             let index = (state.hint + step) % count;
             let Some(block) = state.blocks.get(index) else {
                 continue;
             };
             if let Some(counters) = PerCpuCounters::take_from(block) {
+                self.free.fetch_sub(1, Relaxed);
                 state.hint = index;
                 // A set given back keeps the counts of its last user.
                 counters.zero();
@@ -161,9 +182,10 @@ impl<const N: usize> PerCpuPool<N> {
             }
         }
         state.blocks.reserve(1, GFP_KERNEL)?;
-        let block = Arc::new(Block::new()?, GFP_KERNEL)?;
+        let block = Arc::new(Block::new(&self.free)?, GFP_KERNEL)?;
         // A new block's sets are free and at zero.
         let counters = PerCpuCounters::take_from(&block).ok_or(ENOMEM)?;
+        self.free.fetch_add(BLOCK_SETS_COUNTED - 1, Relaxed);
         state.hint = state.blocks.len();
         state.blocks.push(block, GFP_KERNEL)?;
         Ok(counters)
@@ -174,12 +196,18 @@ impl<const N: usize> PerCpuPool<N> {
     pub(crate) fn shrink(&self) {
         let mut guard = self.blocks.lock();
         let mut kept_unused = false;
+        let mut freed = 0;
         guard.blocks.retain(|block| {
-            if !block.unused() {
+            if !block.unused() || !core::mem::replace(&mut kept_unused, true) {
                 return true;
             }
-            !core::mem::replace(&mut kept_unused, true)
+            freed += 1;
+            false
         });
+        // An unused block's sets were all counted free, but for a give-back whose count has
+        // yet to land: the count is low until it does, and an allocation meanwhile may take
+        // a new block where another had a free set.
+        self.free.fetch_sub(freed * BLOCK_SETS_COUNTED, Relaxed);
         guard.hint = 0;
     }
 }
