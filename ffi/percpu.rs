@@ -167,7 +167,11 @@ impl<const N: usize> PerCpuPool<N> {
         let mut guard = self.blocks.lock();
         let state = &mut *guard;
         let count = state.blocks.len();
-        let others = if self.free.load(Relaxed) > 0 { count } else { 1 };
+        let others = if self.free.load(Relaxed) > 0 {
+            count
+        } else {
+            1
+        };
         for step in 0..others.min(count) {
             let index = (state.hint + step) % count;
             let Some(block) = state.blocks.get(index) else {

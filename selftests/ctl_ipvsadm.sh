@@ -120,28 +120,4 @@ if [ "$want" != "$got" ]; then
 	fail "ipvsadm output differs between ip_vs (C, <) and rust_ipvs (>)"
 fi
 log "ipvsadm: $(echo "$got" | grep -c '^\$') commands, output identical to the C ip_vs"
-
-# The statistics' per-CPU counters are reused: three restores of 1,000 services of three real
-# servers (4,000 sets of counters, 63 blocks of the pool) with a flush after each take the
-# per-CPU memory of one (a few blocks more at most: the first sets of a restore may be taken
-# before the grace period that gives the flushed ones back ends). A pool that took a new block
-# whenever its last one was full, or that lost count of the sets given back, takes up to three
-# times as much (less if its once-a-minute shrink falls between the restores).
-percpu_kb() { awk '/^Percpu:/ { print $2 }' /proc/meminfo; }
-services_rules 1000 >/tmp/rules.$$
-IPVS_IMPL=rust ipvs_load
-before=$(percpu_kb)
-for round in 1 2 3; do
-	ipvsadm -R </tmp/rules.$$ || fail "restore $round of 1,000 services"
-	[ "$round" = 1 ] && first=$(percpu_kb)
-	ipvsadm -C || fail "flush $round"
-done
-after=$(percpu_kb)
-ipvs_unload
-rm -f /tmp/rules.$$
-log "per-CPU memory: ${before} kB, ${first} kB after the first restore, ${after} kB after the third"
-[ $((first - before)) -ge 100 ] ||
-	fail "the first restore took $((first - before)) kB of per-CPU memory: too little to measure"
-[ $((after - first)) -lt $(((first - before) / 8)) ] ||
-	fail "per-CPU counters not reused: $((after - first)) kB more after two more restores"
 exit $ksft_pass
