@@ -8,6 +8,7 @@
 
 pub(crate) mod netlink;
 pub(crate) mod proc;
+mod trash;
 
 use crate::ffi::rcu;
 use crate::{
@@ -52,6 +53,7 @@ use kernel::{
         Arc,
     },
 };
+use trash::Trash;
 
 /// Control-plane state of a namespace, changed only under its control mutex.
 pub(crate) struct Control {
@@ -68,7 +70,7 @@ pub(crate) struct Control {
     /// only under the control mutex.
     pub(crate) services: Option<Arc<ServiceTable>>,
     /// Deleted destinations, kept for an add of the same one to revive.
-    pub(crate) dest_trash: KVec<TrashedDest>,
+    dest_trash: Trash,
     /// The sync daemons' settings.
     pub(crate) daemons: crate::sync::Daemons,
 }
@@ -90,38 +92,6 @@ pub(crate) struct TornDown {
 /// (`IP_VS_DEST_TRASH_PERIOD`).
 const DEST_TRASH_PERIOD_SECS: u64 = 120;
 
-/// A deleted destination (C: an entry of `ipvs->dest_trash`). Connections and templates may
-/// still use it; an add of the same destination to a service with the same key revives it,
-/// with its connections and counters, until it has been unused for
-/// [`DEST_TRASH_PERIOD_SECS`].
-pub(crate) struct TrashedDest {
-    /// The service it was deleted from (C: `dest->svc`, to which it keeps a reference).
-    service: Arc<Service>,
-    /// The destination.
-    dest: Arc<Dest>,
-    /// When it was first found unused, in jiffies; 0 until then (`dest->idle_start`).
-    idle_start: u64,
-}
-
-impl TrashedDest {
-    /// Whether this is the destination `af`/`addr`/`port` of a service with `key`
-    /// (`ip_vs_trash_get_dest`: a firewall-mark service matches by mark and protocol, an
-    /// address service by protocol, address and port).
-    fn is(&self, key: &ServiceKey, af: u16, addr: &NfInetAddr, port: u16) -> bool {
-        let old = &self.service.key;
-        let same_service = old.fwmark == key.fwmark
-            && old.protocol == key.protocol
-            && (key.fwmark != 0
-                || (old.af == key.af && old.addr == key.addr && old.port == key.port));
-        same_service && self.dest.af == af && self.dest.addr == *addr && self.dest.port == port
-    }
-
-    /// Whether connections or templates still use the destination.
-    fn in_use(&self) -> bool {
-        self.dest.total_conns() != 0 || self.dest.persist_conns.load(Relaxed) != 0
-    }
-}
-
 impl Control {
     /// No services, no hooks.
     pub(crate) fn new() -> Self {
@@ -131,7 +101,7 @@ impl Control {
             gc: None,
             sysctls: None,
             services: None,
-            dest_trash: KVec::new(),
+            dest_trash: Trash::new(),
             daemons: crate::sync::Daemons::new(),
         }
     }
@@ -314,7 +284,7 @@ impl Control {
     /// Deletes a service and moves its destinations to the trash (`ip_vs_del_service`).
     pub(crate) fn del_service(&mut self, ipvs: &Ipvs, service: &Arc<Service>) -> Result {
         // Everything that can fail comes before the service leaves the table.
-        self.dest_trash.reserve(service.dest_count(), GFP_KERNEL)?;
+        self.dest_trash.reserve(service.dest_count())?;
         let table = self.services.as_ref().ok_or(ESRCH)?;
         if !table.remove(service) {
             return Err(ESRCH);
@@ -339,11 +309,13 @@ impl Control {
             let guard = rcu::read_lock();
             table.iter(&guard).map(|s| s.dest_count()).sum()
         };
-        if let Err(e) = self.dest_trash.reserve(dests, GFP_KERNEL) {
+        if let Err(e) = self.dest_trash.reserve(dests) {
             self.services = Some(table);
-            return Err(e.into());
+            return Err(e);
         }
-        empty_services(ipvs, &table, |service, dest| self.push_trash(service, dest));
+        empty_services(ipvs, &table, |service, dest| {
+            self.dest_trash.push(service, dest)
+        });
         drop(table);
         // With no table left, this unpublishes it (deferred) and unregisters the hooks.
         self.shrink_table(ipvs);
@@ -365,11 +337,7 @@ impl Control {
         if service.find_dest(af, addr, port).is_some() {
             return Err(EEXIST);
         }
-        let Some(index) = self
-            .dest_trash
-            .iter()
-            .position(|t| t.is(&service.key, af, addr, port))
-        else {
+        let Some(trashed) = self.dest_trash.take(&service.key, af, addr, port) else {
             // `ip_vs_new_dest`: an IPv4 real server is an address of this host or one routed
             // to as unicast.
             if af == uapi::AF_INET
@@ -391,13 +359,16 @@ impl Control {
             ipvs.real_servers.publish(entry);
             return Ok(());
         };
-        let entry = match self.dest_trash.get(index) {
-            Some(trashed) => ipvs
-                .real_servers
-                .prepare(&trashed.dest, config, &service.key)?,
-            None => return Err(EINVAL),
+        let entry = match ipvs
+            .real_servers
+            .prepare(&trashed.dest, config, &service.key)
+        {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.dest_trash.put_back(trashed);
+                return Err(e);
+            }
         };
-        let trashed = self.dest_trash.remove(index).map_err(|_| EINVAL)?;
         let dest = trashed.dest.clone();
         // `__ip_vs_update_dest`: counters restart in another service object.
         if !Arc::ptr_eq(&trashed.service, service) {
@@ -416,8 +387,8 @@ impl Control {
                 let old_stats = trashed.service.stats.clone();
                 trashed.dest.service_stats.replace_deferred(Some(old_stats));
             }
-            // The slot it left is free: this cannot need memory.
-            let _ = self.dest_trash.push(trashed, GFP_KERNEL);
+            // The room it left is still there: this cannot need memory.
+            self.dest_trash.put_back(trashed);
             return Err(e);
         }
         ipvs.real_servers.publish(entry);
@@ -434,7 +405,7 @@ impl Control {
         port: u16,
     ) -> Result {
         let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
-        self.dest_trash.reserve(1, GFP_KERNEL)?;
+        self.dest_trash.reserve(1)?;
         service.remove_dest(&dest)?;
         self.trash(ipvs, service, [dest]);
         Ok(())
@@ -451,18 +422,8 @@ impl Control {
     ) {
         for dest in dests {
             ipvs.real_servers.remove(&dest);
-            self.push_trash(service, dest);
+            self.dest_trash.push(service, dest);
         }
-    }
-
-    /// Puts `dest`, unlinked from `service` and unhashed, in the trash, whose capacity the
-    /// caller reserved: this neither allocates nor sleeps.
-    fn push_trash(&mut self, service: &Arc<Service>, dest: Arc<Dest>) {
-        let _ = self.dest_trash.push_within_capacity(TrashedDest {
-            service: service.clone(),
-            dest,
-            idle_start: 0,
-        });
     }
 
     /// Frees the trashed destinations unused for a trash period (`ip_vs_dest_trash_expire`,
@@ -470,16 +431,7 @@ impl Control {
     /// time, a pass a period later frees it.
     pub(crate) fn expire_trash(&mut self, now: u64) {
         let period = DEST_TRASH_PERIOD_SECS.saturating_mul(crate::sched::hz());
-        self.dest_trash.retain(|t| {
-            if t.in_use() {
-                return true;
-            }
-            if t.idle_start == 0 {
-                t.idle_start = now.max(1);
-                return true;
-            }
-            crate::sched::lblc::time_before(now, t.idle_start.wrapping_add(period))
-        });
+        self.dest_trash.expire(now, period);
     }
 
     /// Takes the hooks and the service table out, for namespace teardown outside the lock;

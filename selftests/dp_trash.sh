@@ -2,7 +2,8 @@
 # Destinations deleted while a connection uses them wait on C's trash list: an open TCP
 # connection through a real server that is deleted stops (its packets are dropped) and carries
 # on once the same server is added back, with its active count, also when the whole service
-# was deleted and added again. Differential against the C ip_vs.
+# was deleted and added again; a whole configuration flushed and added again brings every real
+# server back with its connections. Differential against the C ip_vs.
 . ./lib.sh
 . ./topology.sh
 
@@ -70,5 +71,51 @@ differential "trashed destinations" scenario
 echo "$got" | grep -q '^and then: five$' || fail "the connection did not survive the service's re-creation"
 echo "$got" | grep -A1 '^counters of the re-created service:$' | grep -q "^TCP $VIP:7 0 + +$" ||
 	fail "a revived destination's packets count in its new service"
+
+# A configuration reloaded (`ipvsadm -C` then the services added again, in another order):
+# every real server comes back from the trash, each with the connections it had. 40 UDP
+# services of three real servers, with 1 to 3 connections each (79 in all), so that the trash
+# holds 120 destinations and revivals take them out of its middle.
+reload_services=40
+# The real servers' connection counts of every service, one line per real server, sorted.
+udp_dests() {
+	in_director ipvsadm -Ln | awk '$1 == "UDP" { svc = $2 } $1 == "->" && svc { print svc, $2, $5, $6 }' |
+		sort
+}
+reload_scenario() {
+	local i rs port
+	topo_up
+	for rs in rs1 rs2 rs3; do
+		in_rs $rs socat -u UDP-RECV:5000 /dev/null </dev/null >/dev/null 2>&1 &
+	done
+	for i in $(seq 0 $((reload_services - 1))); do
+		in_director ipvsadm -A -u $VIP:$((1000 + i)) -s rr
+		for rs in rs1 rs2 rs3; do
+			in_director ipvsadm -a -u $VIP:$((1000 + i)) -r $(rs_addr $rs):5000 -m
+		done
+	done
+	# Service i gets i % 3 + 1 connections (a socket, so a source port, each).
+	in_client bash -c "for i in \$(seq 0 $((reload_services - 1))); do
+		for c in \$(seq 0 \$((i % 3))); do echo x >/dev/udp/$VIP/\$((1000 + i)); done
+	done"
+	wait_until 10 eval "[ \$(in_director ipvsadm -Lnc | grep -c '^UDP') -ge 79 ]"
+	local before
+	before=$(udp_dests)
+	in_director ipvsadm -C
+	for i in $(seq $((reload_services - 1)) -1 0); do
+		in_director ipvsadm -A -u $VIP:$((1000 + i)) -s rr
+		for rs in rs3 rs2 rs1; do
+			in_director ipvsadm -a -u $VIP:$((1000 + i)) -r $(rs_addr $rs):5000 -m
+		done
+	done
+	echo "connections per real server before the flush and after the reload:"
+	udp_dests
+	echo "connections: $(udp_dests | awk '{ n += $3 + $4 } END { print n }')"
+	[ "$(udp_dests)" = "$before" ] || echo "reload changed the connection counts"
+	topo_down
+}
+differential "reloaded configuration" reload_scenario
+echo "$got" | grep -q "^connections: 79$" || fail "revived real servers lost connections"
+echo "$got" | grep -q "^reload changed" && fail "the reload changed the connection counts"
 log "identical to the C ip_vs"
 exit $ksft_pass
