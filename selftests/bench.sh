@@ -20,8 +20,10 @@
 # service (fixed cost, e.g. the hash table).
 # Then the control plane, per implementation (interleaved): BENCH_SERVICES TCP services with
 # three real servers each restored by `ipvsadm -R` (one netlink message per service and per
-# real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`, and
-# flushed by `ipvsadm -C`; seconds each (lower is better).
+# real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`,
+# flushed by `ipvsadm -C`, and restored again (ctl_reload_s: `ipvsadm -C; ipvsadm -R`, a
+# configuration reloaded, where every real server comes back from the trash the flush put it
+# in); seconds each (lower is better).
 #
 # With BENCH_PREFILL set (connection counts, e.g. "100000"), the throughput runs are repeated
 # with the connection table holding that many idle UDP connections (to another service, from
@@ -350,7 +352,7 @@ seconds_of() {
 
 # One control-plane run of implementation $1 in round $2.
 control_run() {
-	local impl=$1 round=$2 restore list save flush listed
+	local impl=$1 round=$2 restore list save flush reload listed
 	IPVS_IMPL=$impl ipvs_load
 	restore=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$)
 	listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
@@ -358,11 +360,14 @@ control_run() {
 	list=$(seconds_of in_director ipvsadm -Ln)
 	save=$(seconds_of in_director ipvsadm -S -n)
 	flush=$(seconds_of in_director ipvsadm -C)
-	b "ctl $round $impl: services=$nservices restore=$restore list=$list save=$save flush=$flush"
+	reload=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$)
+	in_director ipvsadm -C
+	b "ctl $round $impl: services=$nservices restore=$restore list=$list save=$save flush=$flush reload=$reload"
 	record ctl_restore_s "$impl" "$restore"
 	record ctl_list_s "$impl" "$list"
 	record ctl_save_s "$impl" "$save"
 	record ctl_flush_s "$impl" "$flush"
+	record ctl_reload_s "$impl" "$reload"
 	ipvs_unload
 }
 
@@ -500,7 +505,8 @@ for fill in $prefills; do
 done
 for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
-	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s; do
+	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s \
+	ctl_reload_s; do
 	report $metric
 done
 b "$(printf '%-30s %12s %12s %8s %12s %8s' metric c_median rust_median rust/c nft_median rust/nft)"
