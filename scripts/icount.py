@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Instructions executed per unit of work, by guest symbol, from `scripts/vm.sh --icount`.
 
-A run is the counts file the plugin wrote (tools/icount: "ADDRESS INSTRUCTIONS ENTRIES" per
+A run is the counts file the plugin wrote (tools/icount: "ADDRESS INSTRUCTIONS ENTRIES ..." per
 translation block) and the guest's log from `profile.sh` with PROFILE_TOOL=icount, which has
 the loads' counts ("icount-load: ... conns=N") and the symbols ("icount-ksym ADDRESS TYPE NAME
 [MODULE]", with the kernel's _stext). Kernel symbols come from the kernel build's System.map,
@@ -84,20 +84,21 @@ def read_log(path, field):
 
 
 def blocks(counts_path, symbols):
-    """Each counted block: (address, instructions, entries, translations, its symbol's
-    (address, name) or None for user space and addresses below every symbol). Counts written
-    before the plugin counted translations have none (0)."""
+    """Each counted block: (address, instructions, entries, (translations, atomics,
+    divisions), its symbol's (address, name) or None for user space and addresses below every
+    symbol). Counts written before the plugin counted translations, atomics and divisions have
+    none (0)."""
     addrs = [a for a, _ in symbols]
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) not in (3, 4):
+            if not 3 <= len(parts) <= 6:
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
-            t = int(parts[3]) if len(parts) == 4 else 0
+            extra = tuple(int(p) for p in parts[3:]) + (0,) * (6 - len(parts))
             i = bisect.bisect_right(addrs, addr) - 1
             symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
-            yield addr, n, e, t, symbol
+            yield addr, n, e, extra, symbol
 
 
 def blocks_of(counts_path, symbols, text):
@@ -108,13 +109,15 @@ def blocks_of(counts_path, symbols, text):
 
 
 def attribute(counts_path, symbols):
-    """Instructions, block entries, calls (entries of the block at the symbol's address) and
-    translations by symbol name; user space as one entry."""
+    """Instructions, block entries, calls (entries of the block at the symbol's address),
+    translations, atomics and divisions by symbol name; user space as one entry."""
     insns = defaultdict(int)
     entries = defaultdict(int)
     calls = defaultdict(int)
     translations = defaultdict(int)
-    for addr, n, e, t, symbol in blocks(counts_path, symbols):
+    atomics = defaultdict(int)
+    divisions = defaultdict(int)
+    for addr, n, e, (t, a, d), symbol in blocks(counts_path, symbols):
         if addr < KERNEL_START:
             name = "[user space]"
         elif symbol is None:
@@ -126,7 +129,9 @@ def attribute(counts_path, symbols):
         insns[name] += n
         entries[name] += e
         translations[name] += t
-    return insns, entries, calls, translations
+        atomics[name] += a
+        divisions[name] += d
+    return insns, entries, calls, translations, atomics, divisions
 
 
 def main():
@@ -161,20 +166,20 @@ def main():
                           f" {e / units:.2f} entries")
         if len(measured) > 2:
             sys.exit(f"{spec}: one run, or two of different sizes")
-        units, (insns, entries, calls, translations) = measured[0]
+        units, counts = measured[0]
         if len(measured) == 2:
             small_units, small = measured[1]
             if small_units == units:
                 sys.exit(f"{spec}: the two runs have the same number of units")
-            insns, entries, calls, translations = (
+            counts = tuple(
                 {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
-                for big, less in zip((insns, entries, calls, translations), small))
+                for big, less in zip(counts, small))
             units -= small_units
-        runs.append((label, units, insns, entries, calls, translations))
+        runs.append((label, units) + tuple(counts))
 
     unit = args.field[:-1] if args.field.endswith("s") else args.field
     print(f"per {unit} (a slope where a run has two counts):")
-    for label, units, insns, entries, _, translations in runs:
+    for label, units, insns, entries, _, translations, atomics, divisions in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -195,6 +200,16 @@ def main():
               f" {translated(lambda k: k != '[user space]'):.0f}, IPVS module"
               f" {translated(lambda k: IPVS_MODULES.match(k.split(' ')[-1]) is not None):.0f},"
               f" user space {translated(lambda k: k == '[user space]'):.0f}")
+        # Locked read-modify-writes and divisions: each a helper call under TCG (and a
+        # locked one a cache line owned exclusively on hardware).
+        def helpers(pred):
+            return (sum(v for k, v in atomics.items() if pred(k)) / units,
+                    sum(v for k, v in divisions.items() if pred(k)) / units)
+        for area, pred in (("kernel", lambda k: k != "[user space]"),
+                           ("IPVS module", lambda k: IPVS_MODULES.match(k.split(" ")[-1])
+                            is not None)):
+            a, d = helpers(pred)
+            print(f"    {area}: {a:.1f} atomics, {d:.1f} divisions")
 
     names = set()
     for _, units, insns, *_ in runs:
@@ -211,6 +226,19 @@ def main():
                         for r in runs)
         delta = "".join(f"{per(r, name)[0] - per(runs[0], name)[0]:14.0f}" for r in runs[1:])
         print(f"{cells}{delta}  {name}")
+
+    # The symbols that run the most atomics and divisions, where any run counted them.
+    def helpers_of(run, name):
+        return run[6].get(name, 0) / run[1], run[7].get(name, 0) / run[1]
+    busy = [n for n in names if any(any(helpers_of(r, n)) for r in runs)]
+    if busy:
+        busy.sort(key=lambda n: -max(sum(helpers_of(r, n)) for r in runs))
+        print(f"\natomics / divisions per unit, top {min(args.top, len(busy))}:")
+        print(f"{header}  symbol")
+        for name in busy[: args.top]:
+            cells = "".join(f"{helpers_of(r, name)[0]:14.2f} /{helpers_of(r, name)[1]:7.2f} "
+                            for r in runs)
+            print(f"{cells}  {name}")
 
 
 if __name__ == "__main__":

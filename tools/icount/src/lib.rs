@@ -9,9 +9,14 @@
 //! emulation dispatches, which TCG pays for more than for straight-line code). The counters are
 //! added inline by the generated code; no callback runs per block.
 //!
+//! Some instructions cost TCG far more than their count says: a locked read-modify-write (an
+//! atomic, C's `refcount_inc` or Rust's `Arc::clone`) and a division each call a helper
+//! function. The plugin decodes each block's instructions once, at translation, and counts
+//! those two kinds as well.
+//!
 //! Load it with `-plugin libicount.so,out=FILE` (`scripts/vm.sh --icount FILE`); when QEMU
-//! exits it writes one line per block ever entered, `ADDRESS INSTRUCTIONS ENTRIES TRANSLATIONS`
-//! (the address in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
+//! exits it writes one line per block ever entered, `ADDRESS INSTRUCTIONS ENTRIES TRANSLATIONS
+//! ATOMICS DIVISIONS` (the address in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
 //! added without atomics: a rare lost update is noise far below what the counts compare.
 //!
 //! Written against QEMU's plugin API version 1 (QEMU 7.2, Debian 12's): the few functions used
@@ -34,6 +39,12 @@ struct Tb {
     _opaque: [u8; 0],
 }
 
+/// One instruction of a block being translated (`struct qemu_plugin_insn`), opaque.
+#[repr(C)]
+struct Insn {
+    _opaque: [u8; 0],
+}
+
 /// `QEMU_PLUGIN_INLINE_ADD_U64`, the one inline operation of `enum qemu_plugin_op`.
 const INLINE_ADD_U64: c_int = 0;
 
@@ -45,6 +56,9 @@ extern "C" {
     fn qemu_plugin_register_vcpu_tb_exec_inline(tb: *mut Tb, op: c_int, ptr: *mut c_void, imm: u64);
     fn qemu_plugin_tb_n_insns(tb: *const Tb) -> usize;
     fn qemu_plugin_tb_vaddr(tb: *const Tb) -> u64;
+    fn qemu_plugin_tb_get_insn(tb: *const Tb, idx: usize) -> *mut Insn;
+    fn qemu_plugin_insn_data(insn: *const Insn) -> *const c_void;
+    fn qemu_plugin_insn_size(insn: *const Insn) -> usize;
     fn qemu_plugin_register_atexit_cb(
         id: PluginId,
         cb: extern "C" fn(id: PluginId, userdata: *mut c_void),
@@ -68,6 +82,75 @@ struct Counters {
     /// Times a block starting here was translated (more than once when TCG threw the
     /// translation away: its code buffer filled, or a write hit the page).
     translations: u64,
+    /// Locked read-modify-writes executed ([`Kind::Atomic`]).
+    atomics: u64,
+    /// Divisions executed ([`Kind::Division`]).
+    divisions: u64,
+}
+
+/// The kinds of x86-64 instruction TCG runs through a helper function, counted apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A `lock`-prefixed instruction, or an `xchg` with memory (locked without the prefix).
+    Atomic,
+    /// `div` or `idiv` (opcodes F6 and F7 with a ModRM reg field of 6 or 7).
+    Division,
+    /// Anything else.
+    Other,
+}
+
+/// The kind of the x86-64 instruction whose bytes are `code`.
+fn kind(code: &[u8]) -> Kind {
+    let mut locked = false;
+    let mut i = 0;
+    // Legacy prefixes, then at most one REX prefix.
+    while let Some(&byte) = code.get(i) {
+        match byte {
+            0xF0 => locked = true,
+            0xF2 | 0xF3 | 0x2E | 0x36 | 0x3E | 0x26 | 0x64 | 0x65 | 0x66 | 0x67 => {}
+            _ => break,
+        }
+        i += 1;
+    }
+    if locked {
+        return Kind::Atomic;
+    }
+    if matches!(code.get(i), Some(0x40..=0x4F)) {
+        i += 1;
+    }
+    let (Some(&opcode), Some(&modrm)) = (code.get(i), code.get(i + 1)) else {
+        return Kind::Other;
+    };
+    let (mode, reg) = (modrm >> 6, (modrm >> 3) & 7);
+    match opcode {
+        0x86 | 0x87 if mode != 3 => Kind::Atomic,
+        0xF6 | 0xF7 if reg >= 6 => Kind::Division,
+        _ => Kind::Other,
+    }
+}
+
+/// How many instructions of each counted kind the block `tb` has: (atomics, divisions).
+///
+/// # Safety
+///
+/// `tb` is the block QEMU is translating, valid for the translation callback.
+unsafe fn kinds_in(tb: *const Tb, insns: usize) -> (u64, u64) {
+    let (mut atomics, mut divisions) = (0, 0);
+    for idx in 0..insns {
+        // SAFETY: `idx` is below the block's instruction count; the instruction and its bytes
+        // are QEMU's, valid during the translation callback (function contract).
+        let code = unsafe {
+            let insn = qemu_plugin_tb_get_insn(tb, idx);
+            let data = qemu_plugin_insn_data(insn).cast::<u8>();
+            std::slice::from_raw_parts(data, qemu_plugin_insn_size(insn))
+        };
+        match kind(code) {
+            Kind::Atomic => atomics += 1,
+            Kind::Division => divisions += 1,
+            Kind::Other => {}
+        }
+    }
+    (atomics, divisions)
 }
 
 /// Counters the generated code adds to: leaked, so they stay put and outlive every block.
@@ -112,14 +195,27 @@ extern "C" fn translated(_id: PluginId, tb: *mut Tb) {
     // SAFETY: leaked counters; translations are counted under the state's lock, and the
     // generated code never touches this field.
     unsafe { (*counters.0).translations += 1 };
+    // SAFETY: QEMU passes the block being translated, valid for this call.
+    let (atomics, divisions) = unsafe { kinds_in(tb, insns) };
     // SAFETY: the counters are leaked, so they outlive every block that adds to them; only
     // their addresses are taken here.
-    let (insns_at, entries_at) =
-        unsafe { (&raw mut (*counters.0).insns, &raw mut (*counters.0).entries) };
-    // SAFETY: as above.
-    unsafe {
-        qemu_plugin_register_vcpu_tb_exec_inline(tb, INLINE_ADD_U64, insns_at.cast(), insns as u64);
-        qemu_plugin_register_vcpu_tb_exec_inline(tb, INLINE_ADD_U64, entries_at.cast(), 1);
+    let (insns_at, entries_at, atomics_at, divisions_at) = unsafe {
+        (
+            &raw mut (*counters.0).insns,
+            &raw mut (*counters.0).entries,
+            &raw mut (*counters.0).atomics,
+            &raw mut (*counters.0).divisions,
+        )
+    };
+    let adds = [
+        (insns_at, insns as u64),
+        (entries_at, 1),
+        (atomics_at, atomics),
+        (divisions_at, divisions),
+    ];
+    for (at, imm) in adds.into_iter().filter(|&(_, imm)| imm != 0) {
+        // SAFETY: as above; `tb` is the block being translated.
+        unsafe { qemu_plugin_register_vcpu_tb_exec_inline(tb, INLINE_ADD_U64, at.cast(), imm) };
     }
 }
 
@@ -135,7 +231,11 @@ extern "C" fn exited(_id: PluginId, _userdata: *mut c_void) {
             // SAFETY: leaked counters; the guest has stopped, so nothing adds to them now.
             let c = unsafe { std::ptr::read_volatile(counters.0) };
             if c.entries != 0 {
-                writeln!(w, "{vaddr:x} {} {} {}", c.insns, c.entries, c.translations)?;
+                writeln!(
+                    w,
+                    "{vaddr:x} {} {} {} {} {}",
+                    c.insns, c.entries, c.translations, c.atomics, c.divisions
+                )?;
             }
         }
         w.flush()
