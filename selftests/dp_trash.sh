@@ -82,18 +82,24 @@ udp_dests() {
 	in_director ipvsadm -Ln | awk '$1 == "UDP" { svc = $2 } $1 == "->" && svc { print svc, $2, $5, $6 }' |
 		sort
 }
+# The `ipvsadm -R` rules of those services, their real servers in the order given, for the
+# service indices on standard input.
+reload_rules() {
+	local i rs
+	while read -r i; do
+		echo "-A -u $VIP:$((1000 + i)) -s rr"
+		for rs in "$@"; do
+			echo "-a -u $VIP:$((1000 + i)) -r $(rs_addr $rs):5000 -m"
+		done
+	done
+}
 reload_scenario() {
-	local i rs port
+	local rs
 	topo_up
 	for rs in rs1 rs2 rs3; do
 		in_rs $rs socat -u UDP-RECV:5000 /dev/null </dev/null >/dev/null 2>&1 &
 	done
-	for i in $(seq 0 $((reload_services - 1))); do
-		in_director ipvsadm -A -u $VIP:$((1000 + i)) -s rr
-		for rs in rs1 rs2 rs3; do
-			in_director ipvsadm -a -u $VIP:$((1000 + i)) -r $(rs_addr $rs):5000 -m
-		done
-	done
+	seq 0 $((reload_services - 1)) | reload_rules rs1 rs2 rs3 | in_director ipvsadm -R
 	# Service i gets i % 3 + 1 connections (a socket, so a source port, each).
 	in_client bash -c "for i in \$(seq 0 $((reload_services - 1))); do
 		for c in \$(seq 0 \$((i % 3))); do echo x >/dev/udp/$VIP/\$((1000 + i)); done
@@ -102,12 +108,7 @@ reload_scenario() {
 	local before
 	before=$(udp_dests)
 	in_director ipvsadm -C
-	for i in $(seq $((reload_services - 1)) -1 0); do
-		in_director ipvsadm -A -u $VIP:$((1000 + i)) -s rr
-		for rs in rs3 rs2 rs1; do
-			in_director ipvsadm -a -u $VIP:$((1000 + i)) -r $(rs_addr $rs):5000 -m
-		done
-	done
+	seq $((reload_services - 1)) -1 0 | reload_rules rs3 rs2 rs1 | in_director ipvsadm -R
 	echo "connections per real server before the flush and after the reload:"
 	udp_dests
 	echo "connections: $(udp_dests | awk '{ n += $3 + $4 } END { print n }')"
