@@ -85,17 +85,17 @@ def read_log(path, field):
 
 def blocks(counts_path, symbols):
     """Each counted block: (address, instructions, entries, (translations, atomics,
-    divisions), its symbol's (address, name) or None for user space and addresses below every
-    symbol). Counts written before the plugin counted translations, atomics and divisions have
-    none (0)."""
+    divisions, 16-byte atomics), its symbol's (address, name) or None for user space and
+    addresses below every symbol). Counts written before the plugin counted the later columns
+    have none (0)."""
     addrs = [a for a, _ in symbols]
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
-            if not 3 <= len(parts) <= 6:
+            if not 3 <= len(parts) <= 7:
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
-            extra = tuple(int(p) for p in parts[3:]) + (0,) * (6 - len(parts))
+            extra = tuple(int(p) for p in parts[3:]) + (0,) * (7 - len(parts))
             i = bisect.bisect_right(addrs, addr) - 1
             symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
             yield addr, n, e, extra, symbol
@@ -110,14 +110,16 @@ def blocks_of(counts_path, symbols, text):
 
 def attribute(counts_path, symbols):
     """Instructions, block entries, calls (entries of the block at the symbol's address),
-    translations, atomics and divisions by symbol name; user space as one entry."""
+    translations, atomics, divisions and 16-byte atomics by symbol name; user space as one
+    entry."""
     insns = defaultdict(int)
     entries = defaultdict(int)
     calls = defaultdict(int)
     translations = defaultdict(int)
     atomics = defaultdict(int)
     divisions = defaultdict(int)
-    for addr, n, e, (t, a, d), symbol in blocks(counts_path, symbols):
+    wide = defaultdict(int)
+    for addr, n, e, (t, a, d, w), symbol in blocks(counts_path, symbols):
         if addr < KERNEL_START:
             name = "[user space]"
         elif symbol is None:
@@ -131,7 +133,8 @@ def attribute(counts_path, symbols):
         translations[name] += t
         atomics[name] += a
         divisions[name] += d
-    return insns, entries, calls, translations, atomics, divisions
+        wide[name] += w
+    return insns, entries, calls, translations, atomics, divisions, wide
 
 
 def main():
@@ -179,7 +182,7 @@ def main():
 
     unit = args.field[:-1] if args.field.endswith("s") else args.field
     print(f"per {unit} (a slope where a run has two counts):")
-    for label, units, insns, entries, _, translations, atomics, divisions in runs:
+    for label, units, insns, entries, _, translations, atomics, divisions, wide in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -201,15 +204,16 @@ def main():
               f" {translated(lambda k: IPVS_MODULES.match(k.split(' ')[-1]) is not None):.0f},"
               f" user space {translated(lambda k: k == '[user space]'):.0f}")
         # Locked read-modify-writes and divisions: each a helper call under TCG (and a
-        # locked one a cache line owned exclusively on hardware).
+        # locked one a cache line owned exclusively on hardware); a 16-byte one may stop
+        # every other vCPU.
         def helpers(pred):
-            return (sum(v for k, v in atomics.items() if pred(k)) / units,
-                    sum(v for k, v in divisions.items() if pred(k)) / units)
+            return tuple(sum(v for k, v in counts.items() if pred(k)) / units
+                         for counts in (atomics, wide, divisions))
         for area, pred in (("kernel", lambda k: k != "[user space]"),
                            ("IPVS module", lambda k: IPVS_MODULES.match(k.split(" ")[-1])
                             is not None)):
-            a, d = helpers(pred)
-            print(f"    {area}: {a:.1f} atomics, {d:.1f} divisions")
+            a, w, d = helpers(pred)
+            print(f"    {area}: {a:.1f} atomics ({w:.2f} of 16 bytes), {d:.1f} divisions")
 
     names = set()
     for _, units, insns, *_ in runs:
@@ -229,15 +233,16 @@ def main():
 
     # The symbols that run the most atomics and divisions, where any run counted them.
     def helpers_of(run, name):
-        return run[6].get(name, 0) / run[1], run[7].get(name, 0) / run[1]
+        return (run[6].get(name, 0) / run[1], run[7].get(name, 0) / run[1],
+                run[8].get(name, 0) / run[1])
     busy = [n for n in names if any(any(helpers_of(r, n)) for r in runs)]
     if busy:
         busy.sort(key=lambda n: -max(sum(helpers_of(r, n)) for r in runs))
-        print(f"\natomics / divisions per unit, top {min(args.top, len(busy))}:")
+        print(f"\natomics / divisions / 16-byte atomics per unit, top {min(args.top, len(busy))}:")
         print(f"{header}  symbol")
         for name in busy[: args.top]:
-            cells = "".join(f"{helpers_of(r, name)[0]:14.2f} /{helpers_of(r, name)[1]:7.2f} "
-                            for r in runs)
+            cells = "".join(f"{helpers_of(r, name)[0]:10.2f} /{helpers_of(r, name)[1]:6.2f}"
+                            f" /{helpers_of(r, name)[2]:6.2f}" for r in runs)
             print(f"{cells}  {name}")
 
 

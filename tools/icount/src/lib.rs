@@ -16,7 +16,7 @@
 //!
 //! Load it with `-plugin libicount.so,out=FILE` (`scripts/vm.sh --icount FILE`); when QEMU
 //! exits it writes one line per block ever entered, `ADDRESS INSTRUCTIONS ENTRIES TRANSLATIONS
-//! ATOMICS DIVISIONS` (the address in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
+//! ATOMICS DIVISIONS WIDE_ATOMICS` (the address in hex), for `scripts/icount.py` to add up by guest symbol. The counts of several vCPUs are
 //! added without atomics: a rare lost update is noise far below what the counts compare.
 //!
 //! Written against QEMU's plugin API version 1 (QEMU 7.2, Debian 12's): the few functions used
@@ -86,6 +86,9 @@ struct Counters {
     atomics: u64,
     /// Divisions executed ([`Kind::Division`]).
     divisions: u64,
+    /// Locked 16-byte compare-exchanges executed ([`Kind::WideAtomic`]), also counted in
+    /// `atomics`.
+    wide_atomics: u64,
 }
 
 /// The kinds of x86-64 instruction TCG runs through a helper function, counted apart.
@@ -93,6 +96,9 @@ struct Counters {
 enum Kind {
     /// A `lock`-prefixed instruction, or an `xchg` with memory (locked without the prefix).
     Atomic,
+    /// `lock cmpxchg16b` (SLUB's freelist updates): without 128-bit atomics in the host's
+    /// QEMU build, TCG runs it with every other vCPU stopped (`cpu_exec_step_atomic`).
+    WideAtomic,
     /// `div` or `idiv` (opcodes F6 and F7 with a ModRM reg field of 6 or 7).
     Division,
     /// Anything else.
@@ -112,45 +118,55 @@ fn kind(code: &[u8]) -> Kind {
         }
         i += 1;
     }
-    if locked {
-        return Kind::Atomic;
-    }
+    let rex_w = matches!(code.get(i), Some(rex @ 0x40..=0x4F) if rex & 8 != 0);
     if matches!(code.get(i), Some(0x40..=0x4F)) {
         i += 1;
     }
     let (Some(&opcode), Some(&modrm)) = (code.get(i), code.get(i + 1)) else {
-        return Kind::Other;
+        return if locked { Kind::Atomic } else { Kind::Other };
     };
     let (mode, reg) = (modrm >> 6, (modrm >> 3) & 7);
+    // `0F C7 /1` with REX.W: cmpxchg16b.
+    let cmpxchg16b = opcode == 0x0F
+        && code.get(i + 1) == Some(&0xC7)
+        && rex_w
+        && code.get(i + 2).is_some_and(|m| (m >> 3) & 7 == 1);
     match opcode {
+        _ if locked && cmpxchg16b => Kind::WideAtomic,
+        _ if locked => Kind::Atomic,
         0x86 | 0x87 if mode != 3 => Kind::Atomic,
         0xF6 | 0xF7 if reg >= 6 => Kind::Division,
         _ => Kind::Other,
     }
 }
 
-/// How many instructions of each counted kind the block `tb` has: (atomics, divisions).
+/// How many instructions of each counted kind the block `tb` has: (atomics, divisions, wide
+/// atomics), a wide atomic counted as an atomic too.
 ///
 /// # Safety
 ///
 /// `tb` is the block QEMU is translating, valid for the translation callback.
-unsafe fn kinds_in(tb: *const Tb, insns: usize) -> (u64, u64) {
-    let (mut atomics, mut divisions) = (0, 0);
+unsafe fn kinds_in(tb: *const Tb, insns: usize) -> (u64, u64, u64) {
+    let (mut atomics, mut divisions, mut wide) = (0, 0, 0);
     for idx in 0..insns {
-        // SAFETY: `idx` is below the block's instruction count; the instruction and its bytes
-        // are QEMU's, valid during the translation callback (function contract).
-        let code = unsafe {
-            let insn = qemu_plugin_tb_get_insn(tb, idx);
-            let data = qemu_plugin_insn_data(insn).cast::<u8>();
-            std::slice::from_raw_parts(data, qemu_plugin_insn_size(insn))
-        };
+        // SAFETY: `idx` is below the block's instruction count, and `tb` valid for the
+        // translation callback (function contract).
+        let insn = unsafe { qemu_plugin_tb_get_insn(tb, idx) };
+        // SAFETY: `insn` is an instruction of `tb`, valid during the callback.
+        let (data, size) = unsafe { (qemu_plugin_insn_data(insn), qemu_plugin_insn_size(insn)) };
+        // SAFETY: QEMU's copy of the instruction's `size` bytes, which lives as long as `insn`.
+        let code = unsafe { std::slice::from_raw_parts(data.cast::<u8>(), size) };
         match kind(code) {
             Kind::Atomic => atomics += 1,
+            Kind::WideAtomic => {
+                atomics += 1;
+                wide += 1;
+            }
             Kind::Division => divisions += 1,
             Kind::Other => {}
         }
     }
-    (atomics, divisions)
+    (atomics, divisions, wide)
 }
 
 /// Counters the generated code adds to: leaked, so they stay put and outlive every block.
@@ -196,15 +212,16 @@ extern "C" fn translated(_id: PluginId, tb: *mut Tb) {
     // generated code never touches this field.
     unsafe { (*counters.0).translations += 1 };
     // SAFETY: QEMU passes the block being translated, valid for this call.
-    let (atomics, divisions) = unsafe { kinds_in(tb, insns) };
+    let (atomics, divisions, wide) = unsafe { kinds_in(tb, insns) };
     // SAFETY: the counters are leaked, so they outlive every block that adds to them; only
     // their addresses are taken here.
-    let (insns_at, entries_at, atomics_at, divisions_at) = unsafe {
+    let (insns_at, entries_at, atomics_at, divisions_at, wide_at) = unsafe {
         (
             &raw mut (*counters.0).insns,
             &raw mut (*counters.0).entries,
             &raw mut (*counters.0).atomics,
             &raw mut (*counters.0).divisions,
+            &raw mut (*counters.0).wide_atomics,
         )
     };
     let adds = [
@@ -212,6 +229,7 @@ extern "C" fn translated(_id: PluginId, tb: *mut Tb) {
         (entries_at, 1),
         (atomics_at, atomics),
         (divisions_at, divisions),
+        (wide_at, wide),
     ];
     for (at, imm) in adds.into_iter().filter(|&(_, imm)| imm != 0) {
         // SAFETY: as above; `tb` is the block being translated.
@@ -233,8 +251,8 @@ extern "C" fn exited(_id: PluginId, _userdata: *mut c_void) {
             if c.entries != 0 {
                 writeln!(
                     w,
-                    "{vaddr:x} {} {} {} {} {}",
-                    c.insns, c.entries, c.translations, c.atomics, c.divisions
+                    "{vaddr:x} {} {} {} {} {} {}",
+                    c.insns, c.entries, c.translations, c.atomics, c.divisions, c.wide_atomics
                 )?;
             }
         }
