@@ -285,9 +285,9 @@ impl<T: Chained> Chain<T> {
                     after = unsafe { (*after).next };
                 }
                 let head = self.head.get();
-                // SAFETY: `head` is initialised and this chain's lock is held: the batch before
-                // `after` leaves the chain (a `WRITE_ONCE` as `__hlist_del`'s; readers read
-                // `first` once).
+                // The batch before `after` leaves the chain (a `WRITE_ONCE` as `__hlist_del`'s;
+                // readers read `first` once).
+                // SAFETY: `head` is initialised and this chain's lock is held.
                 unsafe { ptr::write_volatile(&raw mut (*head).first, after) };
                 if !after.is_null() {
                     // SAFETY: `after` is on this chain, whose lock is held; it is now the first.
@@ -298,10 +298,10 @@ impl<T: Chained> Chain<T> {
             // SAFETY: `first` is the node of a `T` of the batch, alive until the chain's
             // reference, now the batch's, is released below.
             let link = link_of(unsafe { &*entry_of::<T>(first) });
+            // The batch's references (from `Counted::into_raw`, type invariant) pass to the
+            // callback; its entries are all `REMOVED`, so no other path queues or relinks them.
             // SAFETY: `first` heads a batch of at most `CLEAR_BATCH` entries just taken off
-            // this chain, whose references (from `Counted::into_raw`, type invariant) pass to
-            // the callback; they are all `REMOVED`, so no other path queues or relinks them, and
-            // the first's RCU head is queued once.
+            // this chain, and its RCU head is queued once, here.
             unsafe { bindings::call_rcu(link.rcu.get(), Some(release_batch::<T>)) };
         }
     }
