@@ -83,7 +83,7 @@ fn identity_hash(key: &ServiceKey, af: u16, addr: &NfInetAddr, port: u16) -> u32
     hash_addr_port(service, af, 0, addr, port)
 }
 
-/// The fewest chains a trash has once it has had an entry.
+/// The fewest chains a trash has once it has had room for an entry.
 const MIN_HEADS: usize = 16;
 
 /// The trash: [`TrashedDest`]s chained by [`identity_hash`].
@@ -127,7 +127,8 @@ impl Trash {
             let mut heads = KVec::with_capacity(wanted, GFP_KERNEL)?;
             heads.resize(wanted, 0, GFP_KERNEL)?;
             self.heads = heads;
-            self.relink();
+            // The next search chains every entry on the new heads.
+            self.chained = 0;
         }
         Ok(())
     }
@@ -136,10 +137,7 @@ impl Trash {
     /// ([`Trash::reserve`]): this neither allocates nor sleeps, and drops nothing but an
     /// entry for which there was no room. It is chained by the next search.
     pub(crate) fn push(&mut self, service: &Arc<Service>, dest: Arc<Dest>) {
-        if self.entries.len() >= self.heads.len() {
-            return;
-        }
-        let _ = self.entries.push_within_capacity(TrashedDest {
+        self.put_back(TrashedDest {
             service: service.clone(),
             dest,
             idle_start: 0,
@@ -148,7 +146,8 @@ impl Trash {
         });
     }
 
-    /// Puts `entry`, just taken out by [`Trash::take`], back (its room is still there).
+    /// Puts `entry`, just taken out by [`Trash::take`], back (its room is still there), to
+    /// be chained by the next search.
     pub(crate) fn put_back(&mut self, entry: TrashedDest) {
         if self.entries.len() < self.heads.len() {
             let _ = self.entries.push_within_capacity(entry);
@@ -246,8 +245,6 @@ impl Trash {
     /// every half period): the first pass that finds one unused starts its idle time, a pass
     /// a period later frees it.
     pub(crate) fn expire(&mut self, now: u64, period: u64) {
-        // Every entry hashed, so that the chains can be rebuilt.
-        self.chain_new_entries();
         let before = self.entries.len();
         self.entries.retain(|t| {
             if t.in_use() {
@@ -260,28 +257,20 @@ impl Trash {
             crate::sched::lblc::time_before(now, t.idle_start.wrapping_add(period))
         });
         if self.entries.len() != before {
-            self.relink();
-            self.chained = self.entries.len();
+            self.unchain_all();
         }
     }
 
     /// Empties the trash.
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
-        self.chained = 0;
-        self.heads.iter_mut().for_each(|head| *head = 0);
+        self.unchain_all();
     }
 
-    /// Rebuilds every chain from the hashes of the chained entries.
-    fn relink(&mut self) {
+    /// Empties every chain: entries moved or gone, the next search chains them all again.
+    fn unchain_all(&mut self) {
         self.heads.iter_mut().for_each(|head| *head = 0);
-        let heads = self.heads.len();
-        for (index, entry) in self.entries.iter_mut().enumerate().take(self.chained) {
-            if let Some(head) = self.heads.get_mut(chain(entry.hash, heads)) {
-                entry.next = *head;
-                *head = index as u32 + 1;
-            }
-        }
+        self.chained = 0;
     }
 }
 
