@@ -167,12 +167,13 @@ impl<const N: usize> PerCpuPool<N> {
         let mut guard = self.blocks.lock();
         let state = &mut *guard;
         let count = state.blocks.len();
-        let others = if self.free.load(Relaxed) > 0 {
+        // The last set's block only, unless the count says another block has a free set.
+        let tries = if self.free.load(Relaxed) > 0 {
             count
         } else {
-            1
+            count.min(1)
         };
-        for step in 0..others.min(count) {
+        for step in 0..tries {
             let index = (state.hint + step) % count;
             let Some(block) = state.blocks.get(index) else {
                 continue;
