@@ -110,7 +110,7 @@ fn write_service(out: &mut SeqFile, service: &Service) -> fmt::Result {
     } else {
         write!(
             out,
-            "{}  {}:{:04X} {sched} {ops}",
+            "{}  {}:{:04X} {sched} {ops} ",
             proto::name(key.protocol),
             ProcAddr(key.af, &key.addr),
             key.port

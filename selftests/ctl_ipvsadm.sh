@@ -1,7 +1,9 @@
 #!/bin/bash
 # Debian's unmodified ipvsadm against rust_ipvs, with the C ip_vs as the oracle: the same script
 # of ipvsadm commands runs once with each module loaded (never both) and every command's output
-# and exit status must be identical.
+# and exit status must be identical. /proc/net/ip_vs is compared too, byte for byte, each service
+# with its real servers as one block and the blocks sorted: C lists them in the order of its
+# randomly keyed service hash.
 . ./lib.sh
 
 # Runs every ipvsadm command the tools use, printing each with its output and status.
@@ -43,7 +45,14 @@ ipvsadm -A -t 10.0.0.4:80 -s lblcr
 ipvsadm -a -t 10.0.0.4:80 -r 10.0.1.5:80 -m
 ipvsadm -E -t 10.0.0.4:80 -s lblc
 ipvsadm -A -t 10.0.0.5:80 -s lblc -b flag-1
+ipvsadm -A -u 10.0.0.6:53 -s rr -o
+ipvsadm -A -t 10.0.0.6:80 -s rr -o
+ipvsadm -A -f 9 -s wlc -o
+ipvsadm -A -f 4294967295 -s rr -p 5 -M 0.0.0.0
+ipvsadm -a -f 4294967295 -r 10.0.1.9:0 -m -w 65536
+ipvsadm -a -f 4294967295 -r 0.0.0.0:80 -m
 ipvsadm -Ln
+cat /proc/net/ip_vs | awk 'NR <= 3 { print; next } /^  ->/ { b = b "|" $0; next } { if (b) print b; b = $0 } END { if (b) print b }' | sort
 ipvsadm -Ln --nosort -t 10.0.0.1:80
 ipvsadm -Ln --stats
 ipvsadm -Ln --rate
