@@ -1400,7 +1400,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "nat_icmp_send", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "ignore_tunneled", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE },
+	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The sync daemon's sysctls (net.ipv4.vs.sync_* and backup_only) in a new namespace: their
 # defaults, the values each accepts and the errno of those it refuses, as C's handlers
-# (proc_do_sync_threshold, proc_do_sync_ports, the min/max and jiffies handlers).
+# (proc_do_sync_threshold, proc_do_sync_ports, the min/max and jiffies handlers); then
+# run_estimation, the load factors and the locality expirations.
 # Differential against the C ip_vs.
 . ./lib.sh
 
@@ -58,6 +59,24 @@ body() {
 	for s in sync_version sync_ports sync_persist_mode sync_sock_size sync_retries backup_only; do
 		r $s
 	done
+	# Other handlers: run_estimation takes any integer (proc_dointvec), the load factors -8
+	# to 8, the expirations are jiffies shown in seconds.
+	w run_estimation 2
+	r run_estimation
+	w run_estimation -1
+	r run_estimation
+	w run_estimation 0
+	r run_estimation
+	w conn_lfactor -9
+	w conn_lfactor 8
+	w svc_lfactor 9
+	w svc_lfactor -8
+	r conn_lfactor
+	r svc_lfactor
+	w lblc_expiration -1
+	w lblcr_expiration 70
+	r lblc_expiration
+	r lblcr_expiration
 }
 
 differential "sync sysctls" scenario
