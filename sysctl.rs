@@ -3,8 +3,8 @@
 //! `net.ipv4.vs.*` of a namespace: the values the packet path and the control plane read, as
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
-//! Only sysctls that act as in C are registered. Those of features rust_ipvs does not have yet
-//! (`schedule_icmp`) come with them.
+//! Only sysctls that act as in C are registered: not the estimator kthreads' `est_nice` and
+//! `est_cpulist` (the estimator here runs as the namespace's timer work).
 //!
 //! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
 //! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
@@ -86,19 +86,22 @@ pub(crate) enum Sysctl {
     SyncRetries = 28,
     /// `backup_only`: a backup director does not balance (its hooks pass everything).
     BackupOnly = 29,
+    /// `schedule_icmp`: an ICMP error about a packet of no connection schedules the quoted
+    /// packet's connection and is forwarded to its real server.
+    ScheduleIcmp = 30,
     /// `sync_threshold`, first value: the client packet that sends a connection first.
-    SyncThreshold = 30,
+    SyncThreshold = 31,
     /// `sync_threshold`, second value (`sync_period`): and every so many packets after. Not an
     /// entry of its own: the `sync_threshold` entry reads and writes both.
-    SyncPeriod = 31,
+    SyncPeriod = 32,
 }
 
 /// Number of values.
-pub(crate) const COUNT: usize = 32;
+pub(crate) const COUNT: usize = 33;
 
 /// Number of entries of the registered table: every value but [`Sysctl::SyncPeriod`], which
 /// the `sync_threshold` entry covers with [`Sysctl::SyncThreshold`] (they are adjacent).
-pub(crate) const TABLE_LEN: usize = 31;
+pub(crate) const TABLE_LEN: usize = 32;
 
 /// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
 pub(crate) const CONN_MAX: i32 = 1 << 30;
@@ -151,6 +154,7 @@ const DEFAULTS: [i32; COUNT] = [
     0,    // sync_refresh_period
     0,    // sync_retries
     0,    // backup_only
+    0,    // schedule_icmp
     3,    // sync_threshold
     50,   // sync_period
 ];

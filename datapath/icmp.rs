@@ -9,6 +9,7 @@ use super::{
     gather, //
     in_stats,
     out_stats,
+    schedule::schedule_new,
 };
 use crate::ffi::rcu::ReadSection;
 use crate::{
@@ -42,7 +43,9 @@ use crate::{
     service::{
         real_servers::RealServers, //
         Dest,
+        ServiceTable,
     },
+    sysctl::Sysctl,
     uapi::{
         self, //
         fwd,
@@ -151,9 +154,11 @@ fn embedded(skb: &Skb<'_>, iph: &IpHeader, inner_offset: usize) -> Icmp {
 /// `ip_vs_in_icmp`: an ICMP error sent to the virtual service (or routed through the
 /// director) about a packet the director sent to a client; a fragment is reassembled first,
 /// and what is unrelated is accepted.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn request_icmp(
     ipvs: &Ipvs,
     net: &Net,
+    services: &ServiceTable,
     conns: &ConnTable,
     guard: &ReadSection,
     mut skb: Skb<'_>,
@@ -169,6 +174,7 @@ pub(super) fn request_icmp(
     }
     let tables = Tables {
         real_servers: &ipvs.real_servers,
+        services,
         conns,
         guard,
     };
@@ -179,6 +185,8 @@ pub(super) fn request_icmp(
 struct Tables<'a> {
     /// The real servers, for the tunnel destinations.
     real_servers: &'a RealServers,
+    /// The services, which `schedule_icmp` schedules the quoted packet's connection by.
+    services: &'a ServiceTable,
     /// The connections.
     conns: &'a ConnTable,
     /// The hook's read-side section.
@@ -308,8 +316,18 @@ fn translate_request_icmp(
     };
     // The embedded packet went virtual service -> client: its addresses are reversed.
     let key = PacketKey::new(&err.inner, &err.inner_ports).inverse();
-    let Some(conn) = conns.in_get(guard, &key) else {
-        return Some(Verdict::Accept);
+    let conn = match conns.in_get(guard, &key) {
+        Some(conn) => conn,
+        // `schedule_icmp`: the connection the quoted packet would have had is scheduled, and
+        // the error goes to its real server (C: `ip_vs_try_to_schedule` from `ip_vs_in_icmp`).
+        None if ipvs.sysctl.enabled(Sysctl::ScheduleIcmp) => {
+            let proto = Proto::lookup(err.inner.protocol)?;
+            match schedule_new(ipvs, conns, tables.services, guard, &mut skb, proto, &key) {
+                Ok(conn) => conn,
+                Err(verdict) => return Some(verdict),
+            }
+        }
+        None => return Some(Verdict::Accept),
     };
     let xmit = Xmit::of(&conn);
     if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ
@@ -463,8 +481,8 @@ pub(crate) fn forward_icmp(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>
         return Verdict::Accept;
     };
     let guard = skb.rcu();
-    let Some((_, conns)) = ipvs.tables(guard) else {
+    let Some((services, conns)) = ipvs.tables(guard) else {
         return Verdict::Accept;
     };
-    request_icmp(ipvs, net, conns, guard, skb, &iph, hook)
+    request_icmp(ipvs, net, services, conns, guard, skb, &iph, hook)
 }

@@ -74,7 +74,7 @@ pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>)
         return Verdict::Accept;
     };
     if iph.is_icmp() {
-        return request_icmp(ipvs, net, conns, guard, skb, iph, hook);
+        return request_icmp(ipvs, net, services, conns, guard, skb, iph, hook);
     }
     let Some(proto) = Proto::lookup(iph.protocol) else {
         // Only a tunnel brings such a packet back (decapsulated): mark it so that its inner

@@ -35,6 +35,7 @@ use crate::{
     },
     proto::{
         Packet, //
+        Proto,
         ScheduleCheck,
     },
     sched::{
@@ -87,6 +88,23 @@ pub(super) fn try_to_schedule(
         ScheduleCheck::Pass => return Err(Verdict::Accept),
         ScheduleCheck::Drop => return Err(Verdict::Drop),
     }
+    schedule_new(ipvs, conns, services, guard, skb, pkt.proto, key)
+}
+
+/// The part of [`try_to_schedule`] after the protocol's look at the packet's header: the
+/// service of `key` (the tuple of a client packet of protocol `proto`), a real server for it
+/// and the new connection. An ICMP error whose quoted packet has no connection comes here
+/// directly under `schedule_icmp` (C's `conn_schedule` skips the header checks for an ICMP
+/// error: only the quoted ports are there).
+pub(super) fn schedule_new(
+    ipvs: &Ipvs,
+    conns: &ConnTable,
+    services: &ServiceTable,
+    guard: &ReadSection,
+    skb: &mut Skb<'_>,
+    proto: Proto,
+    key: &PacketKey,
+) -> Result<SlabArc<Conn>, Verdict> {
     let net = ipvs.net.get();
     let packet = ServiceKey {
         af: key.af,
@@ -109,7 +127,7 @@ pub(super) fn try_to_schedule(
         conns,
         guard,
         service: &service,
-        pkt,
+        proto,
         key,
         // `ip_vs_conn_new`: conntrack=1 keeps conntrack for the connection.
         nfct: if ipvs.sysctl.enabled(Sysctl::Conntrack) {
@@ -165,8 +183,8 @@ struct Request<'a> {
     guard: &'a ReadSection,
     /// The service the packet is for.
     service: &'a Service,
-    /// The packet.
-    pkt: &'a Packet<'a>,
+    /// The packet's protocol.
+    proto: Proto,
     /// Its tuple.
     key: &'a PacketKey,
     /// `IP_VS_CONN_F_NFCT` when conntrack=1.
@@ -344,7 +362,7 @@ impl Request<'_> {
     /// allows it.
     fn one_packet_flag(&self) -> u32 {
         let ops = self.service.flags.load(Relaxed) & svc_flags::ONEPACKET != 0;
-        if ops && self.pkt.proto.one_packet_scheduling() {
+        if ops && self.proto.one_packet_scheduling() {
             conn_flags::ONE_PACKET
         } else {
             0

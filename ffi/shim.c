@@ -1420,6 +1420,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "sync_refresh_period", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "sync_retries", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
 	{ .procname = "backup_only", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "schedule_icmp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "sync_threshold", .maxlen = 2 * sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_sync_threshold },
 };
 
