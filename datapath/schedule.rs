@@ -95,7 +95,9 @@ pub(super) fn try_to_schedule(
 /// service of `key` (the tuple of a client packet of protocol `proto`), a real server for it
 /// and the new connection. An ICMP error whose quoted packet has no connection comes here
 /// directly under `schedule_icmp` (C's `conn_schedule` skips the header checks for an ICMP
-/// error: only the quoted ports are there).
+/// error: only the quoted ports are there). Inlined, so that a new connection's path has the
+/// one call it had before the split (`try_to_schedule` is in `hot-path.txt`).
+#[inline(always)]
 pub(super) fn schedule_new(
     ipvs: &Ipvs,
     conns: &ConnTable,
