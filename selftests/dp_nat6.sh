@@ -4,7 +4,8 @@
 # one prefix, a director-local client, a service without real servers answering "port
 # unreachable" and a 2 MB upload intact; a real server's ICMPv6 port unreachable translated
 # for the client; a direct routing rr sequence; the connections in ipvsadm -Lcn and the
-# counters.
+# counters; with schedule_icmp, a client's ICMPv6 errors about packets of no connection
+# scheduled to the real servers.
 . ./lib.sh
 . ./topology6.sh
 
@@ -68,8 +69,37 @@ scenario() {
 	list_connections6
 	echo "== counters"
 	stats_counts6
+	echo "== schedule_icmp"
+	# A client's port unreachable about a packet of no connection, quoting [VIP]:80 (TCP) and
+	# [VIP]:53 (UDP) to its port 40021, 40022: scheduled, and sent on to the real server (the
+	# raw socket fills in the checksum).
+	in_director sysctl -qw net.ipv4.vs.schedule_icmp=1
+	for rs in "${RS[@]}"; do
+		in_rs $rs nft add table ip6 errs
+		in_rs $rs nft add chain ip6 errs in '{ type filter hook input priority 0; }'
+		in_rs $rs nft add rule ip6 errs in icmpv6 type destination-unreachable counter
+	done
+	local quote proto port cport
+	for quote in 06:0050:9c55 11:0035:9c56; do
+		IFS=: read -r proto port cport <<<"$quote"
+		printf "$(echo "0104000000000000600000000008${proto}40fd000000000000000000000000000001fd000000000000000000000000000002${port}${cport}00000000" |
+			sed 's/../\\x&/g')" | in_client socat -u - "IP6-SENDTO:[$VIP]:58" 2>&1
+	done
+	wait_until 10 errors6_are 2
+	echo "received: $(errors6)"
 	topology_down
 }
+
+# The ICMPv6 destination-unreachable messages each real server received.
+errors6() {
+	local rs
+	for rs in "${RS[@]}"; do
+		echo -n "$rs:$(in_rs $rs nft list chain ip6 errs in | sed -n 's/.*packets \([0-9]*\).*/\1/p') "
+	done
+}
+
+# Whether the real servers received $1 of them in all.
+errors6_are() { [ "$(errors6 | tr ' ' '\n' | awk -F: '{ s += $2 } END { print s }')" = "$1" ]; }
 
 differential "IPv6 NAT" scenario
 echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
