@@ -330,17 +330,22 @@ fn translate_request_icmp(
         None => return Some(Verdict::Accept),
     };
     let xmit = Xmit::of(&conn);
-    if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ
+    let verdict = if conn.flags.load(Relaxed) & fwd::MASK == fwd::MASQ
         && !skb.checksum_ok(err.icmp_offset, iph.af)
     {
-        return Some(Verdict::Drop);
-    }
-    in_stats(ipvs, guard, &conn, skb.len());
-    let verdict = xmit.transmit_icmp(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
-    // C counts the error as a packet of a connection it forwards unchanged.
-    if xmit != Xmit::Nat {
-        conn.count_in_packet();
-    }
+        Verdict::Drop
+    } else {
+        in_stats(ipvs, guard, &conn, skb.len());
+        let verdict = xmit.transmit_icmp(&ipvs.sysctl, net, skb, iph, &err, &conn, hook);
+        // C counts the error as a packet of a connection it forwards unchanged.
+        if xmit != Xmit::Nat {
+            conn.count_in_packet();
+        }
+        verdict
+    };
+    // A one-packet connection the error scheduled ends with it (C: `ip_vs_conn_put` of the
+    // new connection, dropped or sent).
+    conns.put_one_packet(&conn);
     Some(verdict)
 }
 

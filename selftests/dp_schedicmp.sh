@@ -3,7 +3,8 @@
 # of no connection (port unreachable, quoting a packet from the virtual service to the client)
 # is left alone while the sysctl is 0; with 1 the quoted packet's connection is scheduled (rr:
 # each error to the next real server, TCP and UDP) and the error reaches that real server,
-# rewritten by NAT. A quote with a bad ICMP checksum still schedules, and is then dropped.
+# rewritten by NAT. A quote with a bad ICMP checksum still schedules, and is then dropped; a
+# one-packet service's connection ends with its error.
 . ./lib.sh
 . ./topology.sh
 
@@ -48,6 +49,12 @@ scenario() {
 	icmp_error 17 53 40003
 	wait_until 10 received_all 3
 	icmp_error 6 80 40004 4660
+	# A one-packet service's connection ends with the error it was scheduled for.
+	in_director ipvsadm -A -u $VIP:54 -s rr -o
+	in_director ipvsadm -a -u $VIP:54 -r $(rs_addr rs1):53 -m
+	icmp_error 17 54 40005
+	wait_until 10 received_all 4
+	echo "one-packet: $(in_director ipvsadm -Ln -u $VIP:54 | awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $5, $6 }'), $(($(in_director cat /proc/net/ip_vs_conn | grep -c ' 0036 '))) listed"
 	echo "received: $(received)"
 	# The connections an error makes see no state transition and expire within seconds (the
 	# debug kernel's process starts outlast them): their counts stand for them.
@@ -60,6 +67,7 @@ differential "schedule_icmp" scenario
 echo "$got" | grep -q '^schedule_icmp=0: 0 connections$' || fail "an ICMP error scheduled with schedule_icmp=0"
 echo "$got" | grep -q '^UDP 10.0.0.1:53 1 1 0$' || fail "the UDP error's connection and packet counted"
 echo "$got" | grep -q '^TCP 10.0.0.1:80 3 2 0$' || fail "the TCP errors' connections and packets counted"
-echo "$got" | grep -q '^received: rs1:0 rs2:1 rs3:2 $' || fail "the errors at their real servers"
+echo "$got" | grep -q '^received: rs1:1 rs2:1 rs3:2 $' || fail "the errors at their real servers"
+echo "$got" | grep -q '^one-packet: 0 0, 0 listed$' || fail "a one-packet connection left by its error"
 log "identical to the C ip_vs"
 exit $ksft_pass
