@@ -74,11 +74,7 @@ scenario() {
 	# [VIP]:53 (UDP) to its port 40021, 40022: scheduled, and sent on to the real server (the
 	# raw socket fills in the checksum).
 	in_director sysctl -qw net.ipv4.vs.schedule_icmp=1
-	for rs in "${RS[@]}"; do
-		in_rs $rs nft add table ip6 errs
-		in_rs $rs nft add chain ip6 errs in '{ type filter hook input priority 0; }'
-		in_rs $rs nft add rule ip6 errs in icmpv6 type destination-unreachable counter
-	done
+	for rs in "${RS[@]}"; do count_unreachables ip6 in_rs $rs; done
 	local quote proto port cport
 	for quote in 06:0050:9c55 11:0035:9c56; do
 		IFS=: read -r proto port cport <<<"$quote"
@@ -94,7 +90,7 @@ scenario() {
 errors6() {
 	local rs
 	for rs in "${RS[@]}"; do
-		echo -n "$rs:$(in_rs $rs nft list chain ip6 errs in | sed -n 's/.*packets \([0-9]*\).*/\1/p') "
+		echo -n "$rs:$(unreachables ip6 in_rs $rs) "
 	done
 }
 

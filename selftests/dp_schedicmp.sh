@@ -24,7 +24,7 @@ icmp_error() {
 received() {
 	local rs
 	for rs in "${topo_real_servers[@]}"; do
-		echo -n "$rs:$(in_rs $rs nft list chain ip errs in | sed -n 's/.*packets \([0-9]*\).*/\1/p') "
+		echo -n "$rs:$(unreachables ip in_rs $rs) "
 	done
 	echo
 }
@@ -36,11 +36,7 @@ scenario() {
 	topo_up
 	rr_services_up
 	local rs
-	for rs in "${topo_real_servers[@]}"; do
-		in_rs $rs nft add table ip errs
-		in_rs $rs nft add chain ip errs in '{ type filter hook input priority 0; }'
-		in_rs $rs nft add rule ip errs in icmp type destination-unreachable counter
-	done
+	for rs in "${topo_real_servers[@]}"; do count_unreachables ip in_rs $rs; done
 	icmp_error 6 80 40001
 	echo "schedule_icmp=0: $(($(in_director ipvsadm -Lcn | wc -l) - 2)) connections"
 	in_director sysctl -qw net.ipv4.vs.schedule_icmp=1
@@ -54,7 +50,7 @@ scenario() {
 	in_director ipvsadm -a -u $VIP:54 -r $(rs_addr rs1):53 -m
 	icmp_error 17 54 40005
 	wait_until 10 received_all 4
-	echo "one-packet: $(in_director ipvsadm -Ln -u $VIP:54 | awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $5, $6 }'), $(($(in_director cat /proc/net/ip_vs_conn | grep -c ' 0036 '))) listed"
+	echo "one-packet: $(in_director ipvsadm -Ln -u $VIP:54 | awk '$1 == "->" && $2 != "RemoteAddress:Port" { print $5, $6 }'), $(in_director cat /proc/net/ip_vs_conn | grep -c ' 0036 ') listed"
 	echo "received: $(received)"
 	# The connections an error makes see no state transition and expire within seconds (the
 	# debug kernel's process starts outlast them): their counts stand for them.

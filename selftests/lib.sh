@@ -178,6 +178,25 @@ in_ns() {
 	nsenter --net=/run/netns/$ns "$cmd" "$@"
 }
 
+# Starts counting the ICMP destination-unreachable messages (family ip) or ICMPv6 ones (ip6)
+# that a host receives, in an nft counter: count_unreachables FAMILY COMMAND..., where
+# COMMAND... runs a command there (in_rs rs1, say).
+count_unreachables() {
+	local family=$1 proto=icmp
+	shift
+	[ "$family" = ip6 ] && proto=icmpv6
+	printf '%s\n' "add table $family unreach" \
+		"add chain $family unreach in { type filter hook input priority 0; }" \
+		"add rule $family unreach in $proto type destination-unreachable counter" | "$@" nft -f -
+}
+
+# How many count_unreachables has counted: unreachables FAMILY COMMAND...
+unreachables() {
+	local family=$1
+	shift
+	"$@" nft list chain "$family" unreach in | sed -n 's/.*packets \([0-9]*\).*/\1/p'
+}
+
 # Runs ip commands (each argument one, as "link set lo up") in one ip process (one is about
 # 75 ms under TCG), in namespace NS or with "-" in the test's own; fails the test on an error.
 ip_batch() {
