@@ -6,6 +6,7 @@
 //! Every change runs under the namespace's control mutex (which holds [`Control`]); the
 //! packet path never takes it. Lock order: control mutex, then a service's scheduling lock.
 
+pub(crate) mod estimator;
 pub(crate) mod netlink;
 pub(crate) mod proc;
 mod trash;
@@ -73,6 +74,8 @@ pub(crate) struct Control {
     dest_trash: Trash,
     /// The sync daemons' settings.
     pub(crate) daemons: crate::sync::Daemons,
+    /// The rate estimator's thread.
+    pub(crate) estimator: estimator::EstimatorThread,
 }
 
 /// What [`Control::flush_into`] takes out of a namespace being dismantled, to be dropped
@@ -103,6 +106,7 @@ impl Control {
             services: None,
             dest_trash: Trash::new(),
             daemons: crate::sync::Daemons::new(),
+            estimator: estimator::EstimatorThread::new(),
         }
     }
 
@@ -180,7 +184,7 @@ impl Control {
     }
 
     /// Adds a service (`ip_vs_add_service`). The first one allocates the connection table,
-    /// starts its expiry timer and registers the hooks.
+    /// starts its expiry timer and the estimator, and registers the hooks.
     pub(crate) fn add_service(
         &mut self,
         ipvs: &Ipvs,
@@ -215,6 +219,7 @@ impl Control {
                 }
             }
         }
+        self.estimator.enable(ipvs);
         Ok(())
     }
 
@@ -434,9 +439,10 @@ impl Control {
         self.dest_trash.expire(now, period);
     }
 
-    /// Takes the hooks and the service table out, for namespace teardown outside the lock;
-    /// the destinations leave `ipvs`'s real-server table.
+    /// Stops the estimator and takes the hooks and the service table out, for namespace
+    /// teardown outside the lock; the destinations leave `ipvs`'s real-server table.
     pub(crate) fn flush_into(&mut self, ipvs: &Ipvs) -> TornDown {
+        self.estimator.disable();
         let services = self.services.take();
         if let Some(table) = &services {
             empty_services(ipvs, table, |_, dest| drop(dest));
@@ -482,7 +488,7 @@ fn empty_services(
 }
 
 /// Updates the rates of every service and destination of a namespace, and of its totals:
-/// the estimator's two-second tick, from the namespace's timer work (process context).
+/// the estimator's two-second period, in its thread ([`estimator::run`]).
 ///
 /// The published table is walked without the control mutex, in read-side sections of
 /// [`ESTIMATES_PER_SECTION`] services with a chance to reschedule between them

@@ -367,6 +367,36 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::sysctl::write::<$state>(net, index, value) }
         }
 
+        /// A write of `est_cpulist`: the CPUs parsed, limited to the writer's.
+        ///
+        /// # Safety
+        ///
+        /// As [`rust_ipvs_sysctl_write`]; `cpus` is a valid mask for the call.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_est_cpulist_write(
+            net: *mut kernel::bindings::net,
+            cpus: *const kernel::bindings::cpumask,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the handler's namespace and mask (function contract); the one state
+            // type.
+            unsafe { $crate::ffi::sysctl::write_cpulist::<$state>(net, cpus) }
+        }
+
+        /// A read of `est_cpulist`: copies the CPUs set into `cpus`, false if none was set.
+        ///
+        /// # Safety
+        ///
+        /// As [`rust_ipvs_sysctl_write`]; `cpus` is a valid, writable mask for the call.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_est_cpulist_read(
+            net: *mut kernel::bindings::net,
+            cpus: *mut kernel::bindings::cpumask,
+        ) -> bool {
+            // SAFETY: the handler's namespace and mask (function contract); the one state
+            // type.
+            unsafe { $crate::ffi::sysctl::read_cpulist::<$state>(net, cpus) }
+        }
+
         /// The namespace's once-a-minute callback, in process context.
         ///
         /// # Safety

@@ -11,6 +11,7 @@ use crate::ffi::rcu::ReadSection;
 use crate::{
     conn::ConnTable,
     defense::Defense,
+    ffi::atomic::Atomic,
     ffi::{
         net::NetRef, //
         rcu::RcuArc,
@@ -30,7 +31,7 @@ use crate::{
     sync::SyncState,
     sysctl::Sysctls,
 };
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::atomic::Relaxed};
 
 /// The shared per-namespace state.
 pub(crate) struct Ipvs {
@@ -54,7 +55,13 @@ pub(crate) struct Ipvs {
     pub(crate) sync: SyncState,
     /// The namespace itself.
     pub(crate) net: NetRef,
+    /// The namespace's generation, in the order namespaces got their state since the module
+    /// loaded (C: `ipvs->gen`), which names its threads.
+    pub(crate) generation: u32,
 }
+
+/// The generation of the next namespace's state (C: `ipvs_netns_cnt`).
+static NEXT_GENERATION: Atomic<u32> = Atomic::new(0);
 
 impl Ipvs {
     /// The state of a new namespace: C's defaults, no services.
@@ -71,6 +78,7 @@ impl Ipvs {
             real_servers: RealServers::new()?,
             sync: SyncState::new(),
             net,
+            generation: NEXT_GENERATION.fetch_add(1, Relaxed),
         })
     }
 

@@ -3,9 +3,9 @@
 //! A namespace's whole state ([`NetState`]): the control plane's configuration and the state
 //! it shares with the packet path, and the binding layer's callbacks for it, which hand each
 //! event down: packets to [`crate::datapath`], generic netlink requests and /proc reads to
-//! [`crate::ctl`], the timer to connection expiry and the rate estimator.
+//! [`crate::ctl`], the timer to connection expiry and the defense, the threads to the sync
+//! daemons and the rate estimator.
 
-use crate::ffi::atomic::Atomic;
 use crate::ffi::rcu;
 use crate::{
     ctl::{
@@ -65,9 +65,10 @@ use crate::{
     },
 };
 use kernel::{
+    cpumask::Cpumask,
     new_mutex,
     prelude::*,
-    sync::{atomic::Relaxed, Arc, Mutex},
+    sync::{Arc, Mutex},
 };
 
 /// Everything rust_ipvs keeps for one network namespace.
@@ -84,8 +85,6 @@ pub(crate) struct NetState {
     control: Mutex<Control>,
     /// What the packet path reads.
     ipvs: Ipvs,
-    /// Seconds the timer has run, which paces the rate estimator.
-    ticks: Atomic<u64>,
 }
 
 /// `ip_vs_dst_event`: the services' destinations forget routes through a device going down
@@ -110,7 +109,6 @@ impl PernetState for NetState {
             pin_init!(NetState {
                 control <- new_mutex!(Control::new()),
                 ipvs,
-                ticks: Atomic::new(0),
             }),
             GFP_KERNEL,
         )
@@ -232,32 +230,54 @@ impl ProcFiles for NetState {
 }
 
 impl SysctlWrites for NetState {
-    /// `conn_max` and the defense modes, under the control mutex (C: the service mutex, and
-    /// `update_defense_level` after a mode changed).
+    /// `conn_max`, the defense modes and the estimator's settings, under the control mutex
+    /// (C: the service mutex, `update_defense_level` after a mode changed, and the
+    /// estimator's restart after its setting changed).
     fn write(&self, index: usize, value: i32, privileged: bool) -> Result {
-        let _control = self.control.lock();
-        if self.ipvs.sysctl.write(index, value, privileged)? == Written::DefenseMode {
-            self.ipvs.defense.update(&self.ipvs.sysctl);
+        let mut control = self.control.lock();
+        match self.ipvs.sysctl.write(index, value, privileged)? {
+            Written::Value => {}
+            Written::DefenseMode => self.ipvs.defense.update(&self.ipvs.sysctl),
+            Written::Estimator => control.estimator.restart(&self.ipvs),
         }
         Ok(())
+    }
+
+    /// Under the control mutex (C: `est_mutex`).
+    fn write_cpulist(&self, cpus: &Cpumask) -> Result {
+        self.control.lock().estimator.set_cpus(&self.ipvs, cpus)
+    }
+
+    fn read_cpulist(&self, cpus: &mut Cpumask) -> bool {
+        match self.control.lock().estimator.cpus() {
+            Some(set) => {
+                set.copy(cpus);
+                true
+            }
+            None => false,
+        }
     }
 }
 
 impl Threads for NetState {
     fn run_thread(&self, kind: ThreadKind, id: u32) {
-        crate::sync::run_thread(&self.ipvs, kind, id);
+        match kind {
+            ThreadKind::Master => crate::sync::run_master_thread(&self.ipvs, id),
+            ThreadKind::Backup => crate::sync::run_backup_thread(&self.ipvs, id),
+            ThreadKind::Estimator => ctl::estimator::run(&self.ipvs),
+        }
     }
 }
 
 impl Tick for NetState {
     /// Expires connections, resizes the connection table if its count calls for it, updates
-    /// the defense level and drops entries at random under `drop_entry` (C's defense work)
-    /// and, every other second, updates the rates (C's estimator period is two seconds) unless
-    /// `run_estimation` is 0.
+    /// the defense level and drops entries at random under `drop_entry` (C's defense work),
+    /// and retries a failed start of the estimator thread (C's reload work).
     fn tick(&self) {
         {
-            let _control = self.control.lock();
+            let mut control = self.control.lock();
             self.ipvs.defense.update(&self.ipvs.sysctl);
+            control.estimator.start(&self.ipvs);
         }
         if let Some(conns) = self.ipvs.conns.get_arc() {
             let net = self.ipvs.net.get();
@@ -267,10 +287,6 @@ impl Tick for NetState {
                 let defense = &self.ipvs.defense;
                 conns.drop_random(random_u32(), net, |c, now| defense.entry_to_drop(c, now));
             }
-        }
-        let odd = self.ticks.fetch_add(1, Relaxed) % 2 == 1;
-        if odd && self.ipvs.sysctl.enabled(Sysctl::RunEstimation) {
-            ctl::estimate(&self.ipvs);
         }
     }
 

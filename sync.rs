@@ -46,6 +46,7 @@ use crate::{
             self, //
             KThread,
             ThreadKind,
+            ThreadSpec,
         },
         net::Net,
         proc::SeqFile,
@@ -308,6 +309,7 @@ impl<P: Send + Sync> Daemon<P> {
     /// wakes them: each finds its port there.
     fn launch(
         net: &Net,
+        generation: u32,
         kind: ThreadKind,
         config: DaemonConfig,
         maxlen: usize,
@@ -317,8 +319,15 @@ impl<P: Send + Sync> Daemon<P> {
         let count = u32::try_from(ports.len()).map_err(|_| EINVAL)?;
         let mut threads = KVec::with_capacity(ports.len(), GFP_KERNEL)?;
         for id in 0..count {
+            let spec = ThreadSpec {
+                kind,
+                generation,
+                id,
+                nice: 0,
+                cpus: None,
+            };
             threads.push(
-                KThread::start::<crate::pernet::NetState>(net, kind, id)?,
+                KThread::start::<crate::pernet::NetState>(net, &spec)?,
                 GFP_KERNEL,
             )?;
         }
@@ -585,6 +594,7 @@ pub(crate) fn start(
             }
             Daemon::launch(
                 net,
+                ipvs.generation,
                 ThreadKind::Master,
                 config,
                 maxlen,
@@ -604,6 +614,7 @@ pub(crate) fn start(
             }
             Daemon::launch(
                 net,
+                ipvs.generation,
                 ThreadKind::Backup,
                 config,
                 maxlen,
@@ -772,32 +783,30 @@ fn sync_conn_of(conn: &Conn) -> SyncConn {
     }
 }
 
-/// The body of a namespace's sync thread `id` of `kind`.
-pub(crate) fn run_thread(ipvs: &Ipvs, kind: ThreadKind, id: u32) {
-    match kind {
-        ThreadKind::Master => {
-            if let Some(port) = wait_for(|| {
-                let guard = rcu::read_lock();
-                ipvs.sync
-                    .master
-                    .get(&guard)?
-                    .ports
-                    .get(id as usize)
-                    .cloned()
-            }) {
-                run_master(&port, &ipvs.sync.counters);
-            }
-        }
-        ThreadKind::Backup => {
-            if let Some((port, syncid, maxlen)) = wait_for(|| {
-                let guard = rcu::read_lock();
-                let backup = ipvs.sync.backup.get(&guard)?;
-                let port = backup.ports.get(id as usize).cloned()?;
-                Some((port, backup.config.syncid as u8, backup.maxlen))
-            }) {
-                run_backup(ipvs, &port, syncid, maxlen);
-            }
-        }
+/// The body of a namespace's master sync thread `id`.
+pub(crate) fn run_master_thread(ipvs: &Ipvs, id: u32) {
+    if let Some(port) = wait_for(|| {
+        let guard = rcu::read_lock();
+        ipvs.sync
+            .master
+            .get(&guard)?
+            .ports
+            .get(id as usize)
+            .cloned()
+    }) {
+        run_master(&port, &ipvs.sync.counters);
+    }
+}
+
+/// The body of a namespace's backup sync thread `id`.
+pub(crate) fn run_backup_thread(ipvs: &Ipvs, id: u32) {
+    if let Some((port, syncid, maxlen)) = wait_for(|| {
+        let guard = rcu::read_lock();
+        let backup = ipvs.sync.backup.get(&guard)?;
+        let port = backup.ports.get(id as usize).cloned()?;
+        Some((port, backup.config.syncid as u8, backup.maxlen))
+    }) {
+        run_backup(ipvs, &port, syncid, maxlen);
     }
 }
 

@@ -3,13 +3,11 @@
 //! `net.ipv4.vs.*` of a namespace: the values the packet path and the control plane read, as
 //! Rust atomics the registered table (shim.c, [`crate::ffi::sysctl`]) points at.
 //!
-//! Only sysctls that act as in C are registered: not the estimator kthreads' `est_nice` and
-//! `est_cpulist` (the estimator here runs as the namespace's timer work).
-//!
-//! `conn_max` and the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) are written
-//! through [`Sysctls::write`], which checks them as C's handlers do; in a namespace of an
-//! unprivileged user namespace, `run_estimation` and the load factors are read-only
-//! ([`READ_ONLY_UNPRIVILEGED`]).
+//! `conn_max`, the defense modes (`drop_entry`, `drop_packet`, `secure_tcp`) and the
+//! estimator's `run_estimation` and `est_nice` are written through [`Sysctls::write`], which
+//! checks them as C's handlers do; `est_cpulist`, a CPU list, is the estimator thread's
+//! ([`crate::ctl::estimator`]). In a namespace of an unprivileged user namespace, the
+//! estimator's settings and the load factors are read-only ([`READ_ONLY_UNPRIVILEGED`]).
 
 use crate::ffi::atomic::Atomic;
 use kernel::{
@@ -89,19 +87,32 @@ pub(crate) enum Sysctl {
     /// `schedule_icmp`: an ICMP error about a packet of no connection schedules the quoted
     /// packet's connection and is forwarded to its real server.
     ScheduleIcmp = 30,
+    /// `est_nice`: the estimator thread's nice level (-20 to 19).
+    EstNice = 31,
     /// `sync_threshold`, first value: the client packet that sends a connection first.
-    SyncThreshold = 31,
+    SyncThreshold = 32,
     /// `sync_threshold`, second value (`sync_period`): and every so many packets after. Not an
     /// entry of its own: the `sync_threshold` entry reads and writes both.
-    SyncPeriod = 32,
+    SyncPeriod = 33,
 }
 
 /// Number of values.
-pub(crate) const COUNT: usize = 33;
+pub(crate) const COUNT: usize = 34;
 
-/// Number of entries of the registered table: every value but [`Sysctl::SyncPeriod`], which
-/// the `sync_threshold` entry covers with [`Sysctl::SyncThreshold`] (they are adjacent).
-pub(crate) const TABLE_LEN: usize = 32;
+/// Number of the registered table's entries over values: every value but
+/// [`Sysctl::SyncPeriod`], which the `sync_threshold` entry covers with
+/// [`Sysctl::SyncThreshold`] (they are adjacent). The table's last entry, `est_cpulist`, is
+/// over no value.
+pub(crate) const TABLE_LEN: usize = 33;
+
+/// The index of the `est_cpulist` entry in the table, after those over values.
+const EST_CPULIST_ENTRY: usize = TABLE_LEN;
+
+/// The lowest nice level (`MIN_NICE`).
+const MIN_NICE: i32 = -20;
+
+/// The highest nice level (`MAX_NICE`).
+const MAX_NICE: i32 = 19;
 
 /// The largest `conn_max` (C: `IP_VS_CONN_MAX` on 64-bit).
 pub(crate) const CONN_MAX: i32 = 1 << 30;
@@ -109,6 +120,8 @@ pub(crate) const CONN_MAX: i32 = 1 << 30;
 /// The sysctls a namespace owned by an unprivileged user namespace may only read, as bits of
 /// [`Sysctl`] indices (C makes them 0444 there).
 pub(crate) const READ_ONLY_UNPRIVILEGED: u64 = (1 << Sysctl::RunEstimation as u64)
+    | (1 << Sysctl::EstNice as u64)
+    | (1 << EST_CPULIST_ENTRY as u64)
     | (1 << Sysctl::SvcLfactor as u64)
     | (1 << Sysctl::ConnLfactor as u64)
     | (1 << Sysctl::SyncQlenMax as u64)
@@ -155,6 +168,7 @@ const DEFAULTS: [i32; COUNT] = [
     0,    // sync_retries
     0,    // backup_only
     0,    // schedule_icmp
+    0,    // est_nice (IPVS_EST_NICE)
     3,    // sync_threshold
     50,   // sync_period
 ];
@@ -178,6 +192,9 @@ pub(crate) enum Written {
     Value,
     /// A defense mode: the defense level is updated at once (C: `proc_do_defense_mode`).
     DefenseMode,
+    /// A setting of the estimator thread, which restarts with it (C:
+    /// `ip_vs_est_reload_start`).
+    Estimator,
 }
 
 impl Sysctls {
@@ -244,6 +261,9 @@ impl Sysctls {
     ///   also sets the namespace's limit; up to that limit for others; EINVAL beyond.
     /// - `drop_entry`, `drop_packet`, `secure_tcp` (`proc_do_defense_mode`): 0 to 3, EINVAL
     ///   otherwise; a change updates the defense level.
+    /// - `run_estimation` (`ipvs_proc_run_estimation`): any value; `est_nice`
+    ///   (`ipvs_proc_est_nice`): -20 to 19, EINVAL otherwise; a change restarts the
+    ///   estimator.
     pub(crate) fn write(&self, index: usize, value: i32, privileged: bool) -> Result<Written> {
         let slot = self.values.get(index).ok_or(EINVAL)?;
         if index == Sysctl::ConnMax as usize {
@@ -284,6 +304,16 @@ impl Sysctls {
                 slot.store(value, Relaxed);
             }
             return Ok(Written::Value);
+        }
+        if index == Sysctl::RunEstimation as usize || index == Sysctl::EstNice as usize {
+            if index == Sysctl::EstNice as usize && !(MIN_NICE..=MAX_NICE).contains(&value) {
+                return Err(EINVAL);
+            }
+            if slot.load(Relaxed) == value {
+                return Ok(Written::Value);
+            }
+            slot.store(value, Relaxed);
+            return Ok(Written::Estimator);
         }
         // Every other sysctl is written by the kernel's own handlers.
         Err(EINVAL)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Kernel threads of a namespace (the sync daemon's, C: `kthread_run` of
-//! `sync_thread_master` and `sync_thread_backup`): each runs its namespace state's
-//! [`Threads::run_thread`] until it is stopped, which dropping its [`KThread`] does.
+//! `sync_thread_master` and `sync_thread_backup`, and the rate estimator's, C:
+//! `ip_vs_est_kthread_start`): each runs its namespace state's [`Threads::run_thread`] until
+//! it is stopped, which dropping its [`KThread`] does.
 
 use super::{
     net::{
@@ -13,6 +14,10 @@ use super::{
 };
 use kernel::{
     bindings,
+    cpumask::{
+        Cpumask, //
+        CpumaskVar,
+    },
     error::from_err_ptr,
     ffi::{
         c_int, //
@@ -28,6 +33,63 @@ pub(crate) enum ThreadKind {
     Master,
     /// A backup's receiver (`ipvs-b:…`).
     Backup,
+    /// The rate estimator (`ipvs-e:…`).
+    Estimator,
+}
+
+impl ThreadKind {
+    /// The letter of the kind in the thread's name.
+    fn tag(self) -> u8 {
+        match self {
+            ThreadKind::Master => b'm',
+            ThreadKind::Backup => b'b',
+            ThreadKind::Estimator => b'e',
+        }
+    }
+}
+
+/// A set of CPUs a thread may be placed on, owned (`cpumask_var_t`).
+pub(crate) struct CpuSet(CpumaskVar);
+
+// SAFETY: the mask is memory its owner allocated and frees, bound to no task or CPU
+// (`CpumaskVar` is not `Send` only because it holds a pointer where masks are allocated).
+unsafe impl Send for CpuSet {}
+// SAFETY: a shared reference only reads the mask.
+unsafe impl Sync for CpuSet {}
+
+// No pointer into the mask outlives a call (`kthread_affine_preferred` copies it), so it may
+// move.
+impl Unpin for CpuSet {}
+
+impl CpuSet {
+    /// A copy of `cpus`.
+    pub(crate) fn try_clone(cpus: &Cpumask) -> Result<Self> {
+        Ok(CpuSet(CpumaskVar::try_clone(cpus)?))
+    }
+
+    /// Replaces the set by `cpus`.
+    pub(crate) fn set(&mut self, cpus: &Cpumask) {
+        cpus.copy(&mut self.0);
+    }
+
+    /// The set.
+    pub(crate) fn cpus(&self) -> &Cpumask {
+        &self.0
+    }
+}
+
+/// How a thread is named and placed: C names it `ipvs-<kind>:<generation>:<id>`.
+pub(crate) struct ThreadSpec<'a> {
+    /// Its kind.
+    pub(crate) kind: ThreadKind,
+    /// The generation of its namespace (C: `ipvs->gen`, the namespace's order of creation).
+    pub(crate) generation: u32,
+    /// Its number among the threads of its kind.
+    pub(crate) id: u32,
+    /// Its nice level (`set_user_nice`).
+    pub(crate) nice: i32,
+    /// The CPUs it prefers (`kthread_affine_preferred`), or any.
+    pub(crate) cpus: Option<&'a Cpumask>,
 }
 
 /// What a namespace's threads run.
@@ -67,32 +129,35 @@ unsafe impl Send for KThread {}
 unsafe impl Sync for KThread {}
 
 impl KThread {
-    /// Starts thread `id` of `kind` for `net`, whose state is a `T`. The caller drops the
+    /// Starts the thread of `spec` for `net`, whose state is a `T`. The caller drops the
     /// handle before `net`'s exit ends.
-    pub(crate) fn start<T: Threads>(net: &Net, kind: ThreadKind, id: u32) -> Result<Self> {
+    pub(crate) fn start<T: Threads>(net: &Net, spec: &ThreadSpec<'_>) -> Result<Self> {
         let args = KBox::new(
             Args {
                 net: net.as_ptr(),
-                kind,
-                id,
+                kind: spec.kind,
+                id: spec.id,
             },
             GFP_KERNEL,
         )?;
         let data = core::ptr::from_ref::<Args>(&args)
             .cast_mut()
             .cast::<c_void>();
-        let tag = match kind {
-            ThreadKind::Master => b'm',
-            ThreadKind::Backup => b'b',
-        };
+        let preferred = spec
+            .cpus
+            .map_or(core::ptr::null(), |cpus| cpus.as_raw().cast_const());
         // SAFETY: `main::<T>` reads `data`, which `args` keeps alive and unmoved (it is boxed)
-        // for as long as this handle, which stops the thread before freeing it.
+        // for as long as this handle, which stops the thread before freeing it; `preferred` is
+        // null or a mask valid for the call (`kthread_affine_preferred` copies it).
         let task = unsafe {
             shim::rust_ipvs_kthread_run(
                 main::<T>,
                 data,
-                tag as core::ffi::c_char,
-                c_int::try_from(id).unwrap_or(c_int::MAX),
+                spec.kind.tag() as core::ffi::c_char,
+                c_int::try_from(spec.generation).unwrap_or(c_int::MAX),
+                c_int::try_from(spec.id).unwrap_or(c_int::MAX),
+                spec.nice,
+                preferred,
             )
         };
         let task = from_err_ptr(task)?;
@@ -128,13 +193,22 @@ pub(crate) fn prepare_to_sleep() {
     unsafe { shim::rust_ipvs_set_current_interruptible() };
 }
 
-/// Marks the current task running again after [`prepare_to_sleep`], without sleeping.
+/// Marks the current task as about to sleep without counting as load (`TASK_IDLE`, as C's
+/// estimator): a wake-up after this, before [`sleep`], makes the sleep return at once.
+pub(crate) fn prepare_to_idle() {
+    // SAFETY: no preconditions.
+    unsafe { shim::rust_ipvs_set_current_idle() };
+}
+
+/// Marks the current task running again after [`prepare_to_sleep`] or [`prepare_to_idle`],
+/// without sleeping.
 pub(crate) fn cancel_sleep() {
     // SAFETY: no preconditions.
     unsafe { shim::rust_ipvs_set_current_running() };
 }
 
-/// Sleeps up to `jiffies` after [`prepare_to_sleep`] (`schedule_timeout`), less if woken.
+/// Sleeps up to `jiffies` after [`prepare_to_sleep`] or [`prepare_to_idle`]
+/// (`schedule_timeout`), less if woken.
 pub(crate) fn sleep(jiffies: u64) {
     let timeout = kernel::ffi::c_long::try_from(jiffies).unwrap_or(kernel::ffi::c_long::MAX);
     // SAFETY: process context (the threads started here), no lock held.

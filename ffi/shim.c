@@ -48,6 +48,7 @@
 #include <linux/kthread.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/isolation.h>
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 
@@ -77,6 +78,8 @@ int rust_ipvs_proc_sync_stats_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
 void rust_ipvs_minute(struct net *net);
 int rust_ipvs_sysctl_write(struct net *net, unsigned int index, int value);
+int rust_ipvs_est_cpulist_write(struct net *net, const struct cpumask *cpus);
+bool rust_ipvs_est_cpulist_read(struct net *net, struct cpumask *cpus);
 int rust_ipvs_genl_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (ffi/shim.rs). */
@@ -213,8 +216,10 @@ void rust_ipvs_write_seqcount_begin(seqcount_t *s);
 void rust_ipvs_write_seqcount_end(seqcount_t *s);
 unsigned long rust_ipvs_totalram_pages(void);
 void rust_ipvs_cond_resched(void);
-struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int id);
+struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int gen,
+					  int id, int nice, const struct cpumask *preferred);
 void rust_ipvs_set_current_interruptible(void);
+void rust_ipvs_set_current_idle(void);
 void rust_ipvs_set_current_running(void);
 bool rust_ipvs_sock_readable(struct socket *sock);
 void rust_ipvs_sock_wait_readable(struct socket *sock);
@@ -1301,8 +1306,8 @@ u32 rust_ipvs_random_u32(void)
 
 /*
  * The namespace's periodic callbacks, in process context: rust_ipvs_tick() every second
- * (connection expiry, the connection table's resize, rate estimation: C's resize work and
- * estimator kthreads), rust_ipvs_minute() every minute (the lblc and lblcr caches, C's
+ * (connection expiry, the connection table's resize: C's resize work, and the defense work),
+ * rust_ipvs_minute() every minute (the lblc and lblcr caches, C's
  * CHECK_EXPIRE_INTERVAL).
  */
 struct rust_ipvs_gc {
@@ -1386,6 +1391,50 @@ static int rust_ipvs_proc_sync_threshold(const struct ctl_table *table, int writ
 	return rc;
 }
 
+/*
+ * ipvs_proc_est_cpulist(): the estimator's CPUs, a CPU list; a write is limited to the
+ * writer's allowed CPUs and handed to Rust (rust_ipvs_est_cpulist_write()); a read shows the
+ * list set, or the kthread housekeeping CPUs before any was.
+ */
+static int rust_ipvs_proc_est_cpulist(const struct ctl_table *table, int write, void *buffer,
+				      size_t *lenp, loff_t *ppos)
+{
+	cpumask_var_t cpus;
+	int ret;
+
+	/* Ignore both read and write(append) if *ppos not 0 */
+	if (*ppos || !*lenp) {
+		*lenp = 0;
+		return 0;
+	}
+	if (!zalloc_cpumask_var(&cpus, GFP_KERNEL))
+		return -ENOMEM;
+	if (write) {
+		/* proc_sys_call_handler() appends terminator */
+		ret = cpulist_parse(buffer, cpus);
+		if (!ret) {
+			cpumask_and(cpus, cpus, &current->cpus_mask);
+			ret = rust_ipvs_est_cpulist_write(table->extra2, cpus);
+		}
+		if (ret >= 0)
+			*ppos += *lenp;
+	} else {
+		if (!rust_ipvs_est_cpulist_read(table->extra2, cpus)) {
+			/* HK_TYPE_KTHREAD cpumask needs RCU protection */
+			rcu_read_lock();
+			cpumask_copy(cpus, housekeeping_cpumask(HK_TYPE_KTHREAD));
+			rcu_read_unlock();
+		}
+		/* proc_sys_call_handler() allocates 1 byte for terminator */
+		ret = scnprintf(buffer, *lenp + 1, "%*pbl\n", cpumask_pr_args(cpus));
+		*lenp = ret;
+		*ppos += *lenp;
+		ret = 0;
+	}
+	free_cpumask_var(cpus);
+	return ret;
+}
+
 static int rust_ipvs_lfactor_min = -8;
 static int rust_ipvs_lfactor_max = 8;
 
@@ -1400,7 +1449,7 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "nat_icmp_send", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "conn_reuse_mode", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "ignore_tunneled", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
-	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
@@ -1421,7 +1470,10 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "sync_retries", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_THREE },
 	{ .procname = "backup_only", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "schedule_icmp", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
+	{ .procname = "est_nice", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "sync_threshold", .maxlen = 2 * sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_sync_threshold },
+	/* Not an int the module owns: the last entry, past the n data pointers. */
+	{ .procname = "est_cpulist", .maxlen = NR_CPUS, .mode = 0644, .proc_handler = rust_ipvs_proc_est_cpulist },
 };
 
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
@@ -1430,21 +1482,24 @@ int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n,
 	struct ctl_table *tbl;
 	unsigned int i;
 
-	if (n != ARRAY_SIZE(rust_ipvs_vars))
+	if (n + 1 != ARRAY_SIZE(rust_ipvs_vars))
 		return -EINVAL;
 	tbl = kmemdup(rust_ipvs_vars, sizeof(rust_ipvs_vars), GFP_KERNEL);
 	if (!tbl)
 		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		tbl[i].data = data[i];
+	for (i = 0; i < ARRAY_SIZE(rust_ipvs_vars); i++) {
+		if (i < n)
+			tbl[i].data = data[i];
 		if (read_only & BIT_ULL(i))
 			tbl[i].mode = 0444;
 		if (tbl[i].proc_handler == rust_ipvs_proc_checked) {
 			tbl[i].extra1 = (void *)(uintptr_t)i;
 			tbl[i].extra2 = net;
 		}
+		if (tbl[i].proc_handler == rust_ipvs_proc_est_cpulist)
+			tbl[i].extra2 = net;
 	}
-	*hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, n);
+	*hdr = register_net_sysctl_sz(net, "net/ipv4/vs", tbl, ARRAY_SIZE(rust_ipvs_vars));
 	if (!*hdr) {
 		kfree(tbl);
 		return -ENOMEM;
@@ -1556,23 +1611,36 @@ int rust_ipvs_spin_trylock_bh(spinlock_t *lock)
 }
 
 /*
- * The sync daemon's threads and sockets (ip_vs_sync.c): kthread_run() with a reference on
- * the task (so that stopping never races the thread's exit), the socket waits of
+ * The namespace's threads and the sync daemon's sockets (ip_vs_sync.c, ip_vs_est.c): a
+ * thread named as C's ("ipvs-<kind>:<namespace generation>:<id>"), with a reference on the
+ * task (so that stopping never races the thread's exit) and its nice level and preferred CPUs
+ * (NULL: any) set before it first runs, as ip_vs_est_kthread_start(); the socket waits of
  * sync_thread_master() and sync_thread_backup(), setsockopt() on a kernel socket, and the
  * interface lookup of start_sync_thread().
  */
-struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int id)
+struct task_struct *rust_ipvs_kthread_run(int (*fn)(void *), void *data, char kind, int gen,
+					  int id, int nice, const struct cpumask *preferred)
 {
-	struct task_struct *task = kthread_run(fn, data, "ipvs-%c:0:%d", kind, id);
+	struct task_struct *task = kthread_create(fn, data, "ipvs-%c:%d:%d", kind, gen, id);
 
-	if (!IS_ERR(task))
-		get_task_struct(task);
+	if (IS_ERR(task))
+		return task;
+	get_task_struct(task);
+	set_user_nice(task, nice);
+	if (preferred)
+		kthread_affine_preferred(task, preferred);
+	wake_up_process(task);
 	return task;
 }
 
 void rust_ipvs_set_current_interruptible(void)
 {
 	set_current_state(TASK_INTERRUPTIBLE);
+}
+
+void rust_ipvs_set_current_idle(void)
+{
+	set_current_state(TASK_IDLE);
 }
 
 void rust_ipvs_set_current_running(void)

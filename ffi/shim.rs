@@ -515,19 +515,24 @@ extern "C" {
     pub(crate) fn rust_ipvs_spin_trylock_bh(lock: *mut bindings::spinlock_t) -> c_int;
 }
 
-// The sync daemon's threads and sockets (see ffi/kthread.rs and ffi/sock.rs).
+// The namespace's threads and the sync daemon's sockets (see ffi/kthread.rs and ffi/sock.rs).
 #[allow(improper_ctypes)]
 extern "C" {
-    /// `kthread_run(fn, data, "ipvs-<kind>:0:<id>")` with a reference on the task, or an
-    /// `ERR_PTR`.
+    /// `kthread_create(fn, data, "ipvs-<kind>:<gen>:<id>")` with a reference on the task,
+    /// `nice` and, unless null, the `preferred` CPUs set before it is woken; or an `ERR_PTR`.
     pub(crate) fn rust_ipvs_kthread_run(
         thread: unsafe extern "C" fn(*mut c_void) -> c_int,
         data: *mut c_void,
         kind: core::ffi::c_char,
+        gen: c_int,
         id: c_int,
+        nice: c_int,
+        preferred: *const bindings::cpumask,
     ) -> *mut bindings::task_struct;
     /// `set_current_state(TASK_INTERRUPTIBLE)`.
     pub(crate) fn rust_ipvs_set_current_interruptible();
+    /// `set_current_state(TASK_IDLE)`.
+    pub(crate) fn rust_ipvs_set_current_idle();
     /// `__set_current_state(TASK_RUNNING)`.
     pub(crate) fn rust_ipvs_set_current_running();
     /// Whether a datagram is queued on the UDP socket.

@@ -12,7 +12,7 @@ use super::{
     },
     shim,
 };
-use kernel::{bindings, error::to_result, prelude::*, sync::Arc};
+use kernel::{bindings, cpumask::Cpumask, error::to_result, prelude::*, sync::Arc};
 
 /// The registered `net/ipv4/vs` table of a namespace.
 ///
@@ -80,12 +80,20 @@ impl<const N: usize> Drop for SysctlRegistration<N> {
 }
 
 /// The writes of the sysctls C checks with handlers of its own (`conn_max`, the defense
-/// modes): shim.c parses the number, the namespace's state checks and stores it.
+/// modes, the estimator's settings): shim.c parses the number or the CPU list, the
+/// namespace's state checks and stores it.
 pub(crate) trait SysctlWrites: PernetState {
     /// A write of `value` to the entry at `index` of the table, by a writer with
     /// `CAP_NET_ADMIN` in the initial user namespace when `privileged`; the error is the
     /// write's.
     fn write(&self, index: usize, value: i32, privileged: bool) -> Result;
+
+    /// A write of `est_cpulist`: `cpus`, already limited to the writer's allowed CPUs.
+    fn write_cpulist(&self, cpus: &Cpumask) -> Result;
+
+    /// A read of `est_cpulist`: copies the CPUs last written into `cpus`, or returns false if
+    /// none were.
+    fn read_cpulist(&self, cpus: &mut Cpumask) -> bool;
 }
 
 /// The sysctl write callback of a namespace.
@@ -113,4 +121,47 @@ pub(crate) unsafe fn write<T: SysctlWrites>(
         Ok(()) => 0,
         Err(e) => e.to_errno(),
     }
+}
+
+/// The `est_cpulist` write callback of a namespace.
+///
+/// # Safety
+///
+/// As [`write`]; `cpus` points to a valid mask for the call.
+pub(crate) unsafe fn write_cpulist<T: SysctlWrites>(
+    net: *mut bindings::net,
+    cpus: *const bindings::cpumask,
+) -> core::ffi::c_int {
+    // SAFETY: the namespace outlives its table's handlers (caller).
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    let Some(state) = (unsafe { net.state::<T>() }) else {
+        return EINVAL.to_errno();
+    };
+    // SAFETY: `cpus` is a valid mask, not written for the call (caller).
+    let cpus = unsafe { Cpumask::from_raw(cpus) };
+    match state.write_cpulist(cpus) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// The `est_cpulist` read callback of a namespace.
+///
+/// # Safety
+///
+/// As [`write`]; `cpus` points to a valid mask that nothing else uses for the call.
+pub(crate) unsafe fn read_cpulist<T: SysctlWrites>(
+    net: *mut bindings::net,
+    cpus: *mut bindings::cpumask,
+) -> bool {
+    // SAFETY: the namespace outlives its table's handlers (caller).
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    let Some(state) = (unsafe { net.state::<T>() }) else {
+        return false;
+    };
+    // SAFETY: `cpus` is a valid mask, ours alone for the call (caller).
+    let cpus = unsafe { Cpumask::from_raw_mut(cpus) };
+    state.read_cpulist(cpus)
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry and table
-//! resize, rate estimation) every second and [`Tick::minute`] (the locality caches) every
+//! resize, the defense) every second and [`Tick::minute`] (the locality caches) every
 //! minute, both in process context, until dropped; and the clock, random numbers, the
 //! scheduler's yield and the memory size.
 
