@@ -66,6 +66,7 @@ use crate::{
     },
     hash::{
         mix::hash_addr_port,
+        report::ChainLengths,
         sizing::{
             self, //
             Shape,
@@ -1177,6 +1178,27 @@ impl ConnTable {
                 crate::ffi::timer::cond_resched();
             }
         }
+    }
+
+    /// The current table's size and load factor.
+    pub(crate) fn shape(&self) -> Option<Shape> {
+        let guard = rcu::read_lock();
+        self.current.get(&guard).map(|t| t.shape)
+    }
+
+    /// The lengths of the chains of the current table and, during a resize, of the next one
+    /// (`/proc/net/ip_vs_status`); process context.
+    pub(crate) fn chain_lengths(&self) -> ChainLengths {
+        let mut lengths = ChainLengths::default();
+        for table in [self.current.get_arc(), self.next.get_arc()]
+            .into_iter()
+            .flatten()
+        {
+            table
+                .buckets
+                .chain_lengths(ChainLengths::CAP, |len| lengths.add(len));
+        }
+        lengths
     }
 
     /// Calls `f` for every connection and template on chain `index` of the current table,

@@ -513,7 +513,7 @@ fn published_services(ipvs: &Ipvs) -> Result<KVec<Arc<Service>>> {
 }
 
 /// Services estimated in one read-side section, between two chances to reschedule.
-const ESTIMATES_PER_SECTION: usize = 64;
+pub(crate) const ESTIMATES_PER_SECTION: usize = 64;
 
 /// One estimation of a service's destinations and of the service.
 fn estimate_service(service: &Service) {

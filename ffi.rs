@@ -339,6 +339,34 @@ macro_rules! callbacks {
             }
         }
 
+        /// `show` of /proc/net/ip_vs_status.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_status_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Status) }
+        }
+
+        /// `show` of /proc/net/ip_vs_app.
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_proc_app_show(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Apps) }
+        }
+
         /// The namespace timer's callback.
         ///
         /// # Safety

@@ -227,6 +227,14 @@ impl ProcFiles for NetState {
     fn sync_stats(&self, out: &mut SeqFile) {
         self.ipvs.sync.write_stats(out)
     }
+
+    fn status(&self, out: &mut SeqFile) {
+        ctl::proc::status(&self.control, &self.ipvs, out)
+    }
+
+    fn apps(&self, out: &mut SeqFile) {
+        ctl::proc::apps(out)
+    }
 }
 
 impl SysctlWrites for NetState {

@@ -120,6 +120,11 @@ impl EstimatorThread {
         Ok(())
     }
 
+    /// Whether the thread runs.
+    pub(crate) fn running(&self) -> bool {
+        self.thread.is_some()
+    }
+
     /// The CPUs `est_cpulist` set, if it was written.
     pub(crate) fn cpus(&self) -> Option<&Cpumask> {
         self.cpus.as_ref().map(CpuSet::cpus)

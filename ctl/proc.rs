@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The /proc/net files in the C formats (`ip_vs_info_seq_show`, `ip_vs_conn_seq_show`,
-//! `ip_vs_stats_show`): `ipvsadm -L -c` parses `ip_vs_conn`.
+//! `ip_vs_stats_show`, `ip_vs_status_show`, `ip_vs_app_seq_show`): `ipvsadm -L -c` parses
+//! `ip_vs_conn`.
 
 use super::Control;
 use crate::ffi::rcu;
@@ -13,6 +14,7 @@ use crate::{
         SeqFile,
     },
     ffi::timer::jiffies,
+    hash::sizing::Shape,
     netns::Ipvs,
     packet::NfInetAddr,
     proto,
@@ -267,4 +269,60 @@ pub(crate) fn stats_per_cpu(ipvs: &Ipvs, out: &mut SeqFile) {
     }
     let rates = "     Conns/s   Pkts/s   Pkts/s          Bytes/s          Bytes/s";
     write_counts_and_rates(out, &ipvs.total.snapshot(), "  ~ ", rates, "    ");
+}
+
+/// /proc/net/ip_vs_status (C 7.3's `ip_vs_status_show`): the connection count and table
+/// (size, bits, load factor) with its chain lengths, the same for the services, then the
+/// estimator: its thread slots (one thread here, once started), the services it estimates per
+/// read-side section (C: the estimators of a chain) and the estimators it runs (every
+/// service's, every real server's and the totals; C: what a thread can run).
+pub(crate) fn status(control: &Mutex<Control>, ipvs: &Ipvs, out: &mut SeqFile) {
+    let conns = ipvs.conns.get_arc();
+    let count = conns.as_ref().map_or(0, |t| t.count.load(Relaxed));
+    let _ = writeln!(out, "Conns:\t{count}");
+    let _ = write_table_shape(out, "Conn", conns.as_ref().and_then(|t| t.shape()));
+    if let Some(conns) = conns.filter(|_| count != 0) {
+        let _ = conns.chain_lengths().write(out, "Conn");
+    }
+    let services = ipvs.services.get_arc();
+    let count = services.as_ref().map_or(0, |t| t.len());
+    let _ = writeln!(out, "Services:\t{count}");
+    let _ = write_table_shape(out, "Service", services.as_ref().map(|t| t.shape()));
+    let mut estimators = 1usize;
+    if let Some(services) = services.filter(|_| count != 0) {
+        let _ = services.chain_lengths().write(out, "Service");
+        services.for_each_in_sections(super::ESTIMATES_PER_SECTION, |service| {
+            estimators = estimators
+                .saturating_add(1)
+                .saturating_add(service.dest_count());
+        });
+    }
+    let threads = u32::from(control.lock().estimator.running());
+    let _ = write!(
+        out,
+        "Stats thread slots:\t{threads} (max 1)\n\
+         Stats chain max len:\t{}\n\
+         Stats thread ests:\t{estimators}\n",
+        super::ESTIMATES_PER_SECTION
+    );
+}
+
+/// The line of /proc/net/ip_vs_status about a table's shape: its size, bits and load factor,
+/// zeros when there is no table.
+fn write_table_shape(out: &mut SeqFile, what: &str, shape: Option<Shape>) -> fmt::Result {
+    let Shape { size, lfactor } = shape.unwrap_or(Shape {
+        size: 0,
+        lfactor: 0,
+    });
+    let bits = size.checked_ilog2().unwrap_or(0);
+    writeln!(
+        out,
+        "{what} buckets:\t{size} ({bits} bits, lfactor {lfactor})"
+    )
+}
+
+/// /proc/net/ip_vs_app: the application helpers (C: `ip_vs_app_seq_show`), of which there are
+/// none: the header alone, as C shows it without `ip_vs_ftp`.
+pub(crate) fn apps(out: &mut SeqFile) {
+    let _ = out.write_str("prot port    usecnt name\n");
 }

@@ -88,6 +88,10 @@ pub(crate) trait ProcFiles: PernetState {
     fn stats_per_cpu(&self, out: &mut SeqFile);
     /// `/proc/net/ip_vs_sync_stats` (rust_ipvs only).
     fn sync_stats(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_status`.
+    fn status(&self, out: &mut SeqFile);
+    /// `/proc/net/ip_vs_app`.
+    fn apps(&self, out: &mut SeqFile);
 }
 
 /// Which of the [`ProcFiles`] a `show` callback writes.
@@ -101,6 +105,10 @@ pub(crate) enum ProcFile {
     StatsPerCpu,
     /// [`ProcFiles::sync_stats`].
     SyncStats,
+    /// [`ProcFiles::status`].
+    Status,
+    /// [`ProcFiles::apps`].
+    Apps,
 }
 
 /// Which listing a record of [`ProcFiles::list_record`] belongs to.
@@ -209,6 +217,8 @@ pub(crate) unsafe fn show<T: ProcFiles>(seq: *mut bindings::seq_file, file: Proc
             ProcFile::Stats => ipvs.stats(out),
             ProcFile::StatsPerCpu => ipvs.stats_per_cpu(out),
             ProcFile::SyncStats => ipvs.sync_stats(out),
+            ProcFile::Status => ipvs.status(out),
+            ProcFile::Apps => ipvs.apps(out),
         }
     }
     0

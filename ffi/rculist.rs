@@ -434,6 +434,22 @@ impl<T: Chained> Buckets<T> {
         Some((chain, moves))
     }
 
+    /// Calls `each` with the length of every chain, counted up to `cap`, in read-side sections
+    /// of 64 chains with a chance to reschedule between them (C's `ip_vs_status_show` walk).
+    /// Process context. Entries that a resize moves meanwhile may be counted twice or not at
+    /// all, as C's walk may count them.
+    pub(crate) fn chain_lengths(&self, cap: usize, mut each: impl FnMut(usize)) {
+        for (index, chain) in self.chains.iter().enumerate() {
+            {
+                let guard = super::rcu::read_lock();
+                each(chain.iter(&guard).take(cap).count());
+            }
+            if index % 64 == 63 {
+                super::timer::cond_resched();
+            }
+        }
+    }
+
     /// Moves every entry to the chain `destination` picks for it, of another table, chain by
     /// chain ([`Chain::move_all`]), with a chance to reschedule every 64 chains (C's resize
     /// works). Process context; the caller makes sure that nothing is added to these chains

@@ -75,6 +75,8 @@ int rust_ipvs_proc_conns_sync_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_stats_percpu_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_sync_stats_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_status_show(struct seq_file *seq, void *v);
+int rust_ipvs_proc_app_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
 void rust_ipvs_minute(struct net *net);
 int rust_ipvs_sysctl_write(struct net *net, unsigned int index, int value);
@@ -595,6 +597,8 @@ static const struct seq_operations rust_ipvs_conns_sync_seq_ops = {
 
 void rust_ipvs_proc_unregister(struct net *net)
 {
+	remove_proc_entry("ip_vs_app", net->proc_net);
+	remove_proc_entry("ip_vs_status", net->proc_net);
 	remove_proc_entry("ip_vs_sync_stats", net->proc_net);
 	remove_proc_entry("ip_vs_stats_percpu", net->proc_net);
 	remove_proc_entry("ip_vs_stats", net->proc_net);
@@ -614,7 +618,11 @@ int rust_ipvs_proc_register(struct net *net)
 	    !proc_create_net_single("ip_vs_stats_percpu", 0, net->proc_net,
 				    rust_ipvs_proc_stats_percpu_show, NULL) ||
 	    !proc_create_net_single("ip_vs_sync_stats", 0, net->proc_net,
-				    rust_ipvs_proc_sync_stats_show, NULL)) {
+				    rust_ipvs_proc_sync_stats_show, NULL) ||
+	    !proc_create_net_single("ip_vs_status", 0440, net->proc_net,
+				    rust_ipvs_proc_status_show, NULL) ||
+	    !proc_create_net_single("ip_vs_app", 0, net->proc_net, rust_ipvs_proc_app_show,
+				    NULL)) {
 		rust_ipvs_proc_unregister(net);
 		return -ENOMEM;
 	}

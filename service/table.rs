@@ -30,6 +30,7 @@ use crate::{
             hash_addr_port, //
             hash_mark,
         },
+        report::ChainLengths,
         sizing::{
             self, //
             Shape,
@@ -460,6 +461,24 @@ impl ServiceTable {
             }
             cond_resched();
         }
+    }
+
+    /// The table's size and load factor.
+    pub(crate) fn shape(&self) -> Shape {
+        self.shape
+    }
+
+    /// The lengths of its chains and, during a resize, of the next table's
+    /// (`/proc/net/ip_vs_status`).
+    pub(crate) fn chain_lengths(&self) -> ChainLengths {
+        let mut lengths = ChainLengths::default();
+        self.buckets
+            .chain_lengths(ChainLengths::CAP, |len| lengths.add(len));
+        if let Some(next) = self.next.get_arc() {
+            next.buckets
+                .chain_lengths(ChainLengths::CAP, |len| lengths.add(len));
+        }
+        lengths
     }
 
     /// Counted references to every service, in table order, taken in one read-side section;

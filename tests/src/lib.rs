@@ -86,8 +86,12 @@ mod stats {
 )]
 #[path = "../../hash"]
 mod hash {
-    #[allow(dead_code, reason = "the tests use the sizing rule only")]
+    #[allow(
+        dead_code,
+        reason = "the tests use the sizing rule and the report only"
+    )]
     pub(crate) mod mix;
+    pub(crate) mod report;
     pub(crate) mod sizing;
 }
 
@@ -178,6 +182,8 @@ mod lblc_tests;
 mod mh_tests;
 #[cfg(test)]
 mod persist_tests;
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod rr_tests;
 #[cfg(test)]
