@@ -16,6 +16,7 @@ pub(crate) mod atomic;
 pub(crate) mod bhlock;
 pub(crate) mod genl;
 pub(crate) mod kthread;
+pub(crate) mod log;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod percpu;

@@ -48,6 +48,10 @@ use crate::{
             ThreadKind,
             ThreadSpec,
         },
+        log::{
+            ipvs_err, //
+            ipvs_info,
+        },
         net::Net,
         proc::SeqFile,
         rcu::RcuArc,
@@ -278,7 +282,7 @@ impl MasterPort {
                     }
                 }
                 Err(e) => {
-                    pr_err!("IPVS: ip_vs_send_async error {}\n", e.to_errno());
+                    ipvs_err!("ip_vs_send_async error {}\n", e.to_errno());
                     return true;
                 }
             }
@@ -288,6 +292,8 @@ impl MasterPort {
 
 /// A running daemon: its ports (`P`: [`MasterPort`] or [`BackupPort`]) and their threads.
 pub(crate) struct Daemon<P> {
+    /// Master or backup.
+    kind: ThreadKind,
     /// Its settings.
     config: DaemonConfig,
     /// The largest message.
@@ -296,6 +302,21 @@ pub(crate) struct Daemon<P> {
     ports: KVec<Arc<P>>,
     /// Their threads, stopped when the daemon is dropped.
     threads: KVec<KThread>,
+}
+
+impl<P> Drop for Daemon<P> {
+    /// Logs each thread's stop as C's `stop_sync_thread` does; dropping the threads stops
+    /// them.
+    fn drop(&mut self) {
+        let state = if self.kind == ThreadKind::Master {
+            "master"
+        } else {
+            "backup"
+        };
+        for thread in self.threads.iter() {
+            ipvs_info!("stopping {} sync thread {} ...\n", state, thread.pid());
+        }
+    }
 }
 
 /// A running master daemon.
@@ -333,6 +354,7 @@ impl<P: Send + Sync> Daemon<P> {
         }
         let daemon = Arc::new(
             Daemon {
+                kind,
                 config,
                 maxlen,
                 ports,
@@ -344,16 +366,6 @@ impl<P: Send + Sync> Daemon<P> {
         for thread in daemon.threads.iter() {
             thread.wake();
         }
-        let state = if kind == ThreadKind::Master {
-            "MASTER"
-        } else {
-            "BACKUP"
-        };
-        pr_info!(
-            "IPVS: sync thread started: state = {}, syncid = {}\n",
-            state,
-            config.syncid
-        );
         Ok(())
     }
 }
@@ -391,7 +403,7 @@ impl Master {
                         outbox.current = Some(message);
                     }
                 }
-                None => pr_err!("IPVS: ip_vs_sync_buff_create failed.\n"),
+                None => ipvs_err!("ip_vs_sync_buff_create failed.\n"),
             }
         }
         if wake {
@@ -549,7 +561,10 @@ pub(crate) fn start(
         config.ttl = 1;
     }
     let dev = Interface::lookup(net, config.ifname()).inspect_err(|_| {
-        pr_err!("IPVS: Unknown mcast interface\n");
+        ipvs_err!(
+            "Unknown mcast interface: {}\n",
+            core::str::from_utf8(config.ifname()).unwrap_or("")
+        );
     })?;
     let ipv6 = matches!(config.group, Some(Group::V6(_)));
     let hlen: u32 = if ipv6 { 40 + 8 } else { 20 + 8 };
@@ -785,28 +800,42 @@ fn sync_conn_of(conn: &Conn) -> SyncConn {
 
 /// The body of a namespace's master sync thread `id`.
 pub(crate) fn run_master_thread(ipvs: &Ipvs, id: u32) {
-    if let Some(port) = wait_for(|| {
+    if let Some((port, config)) = wait_for(|| {
         let guard = rcu::read_lock();
-        ipvs.sync
-            .master
-            .get(&guard)?
-            .ports
-            .get(id as usize)
-            .cloned()
+        let master = ipvs.sync.master.get(&guard)?;
+        Some((master.ports.get(id as usize).cloned()?, master.config))
     }) {
+        log_started(ThreadKind::Master, &config, id);
         run_master(&port, &ipvs.sync.counters);
     }
 }
 
+/// Logs a sync thread's start as C's thread bodies do.
+fn log_started(kind: ThreadKind, config: &DaemonConfig, id: u32) {
+    let state = if kind == ThreadKind::Master {
+        "MASTER"
+    } else {
+        "BACKUP"
+    };
+    ipvs_info!(
+        "sync thread started: state = {}, mcast_ifn = {}, syncid = {}, id = {}\n",
+        state,
+        core::str::from_utf8(config.ifname()).unwrap_or(""),
+        config.syncid,
+        id
+    );
+}
+
 /// The body of a namespace's backup sync thread `id`.
 pub(crate) fn run_backup_thread(ipvs: &Ipvs, id: u32) {
-    if let Some((port, syncid, maxlen)) = wait_for(|| {
+    if let Some((port, config, maxlen)) = wait_for(|| {
         let guard = rcu::read_lock();
         let backup = ipvs.sync.backup.get(&guard)?;
         let port = backup.ports.get(id as usize).cloned()?;
-        Some((port, backup.config.syncid as u8, backup.maxlen))
+        Some((port, backup.config, backup.maxlen))
     }) {
-        run_backup(ipvs, &port, syncid, maxlen);
+        log_started(ThreadKind::Backup, &config, id);
+        run_backup(ipvs, &port, config.syncid as u8, maxlen);
     }
 }
 
@@ -870,7 +899,7 @@ fn run_backup(ipvs: &Ipvs, port: &BackupPort, syncid: u8, maxlen: usize) {
                 Ok(_) => break,
                 Err(e) => {
                     if e != EAGAIN {
-                        pr_err!("IPVS: receiving message error\n");
+                        ipvs_err!("receiving message error\n");
                     }
                     break;
                 }
@@ -918,7 +947,7 @@ fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
         }
     };
     if crate::ffi::net::ratelimit() {
-        pr_err!("IPVS: BACKUP, Dropping buffer, {}\n", why);
+        ipvs_err!("BACKUP, Dropping buffer, {}\n", why);
     }
 }
 

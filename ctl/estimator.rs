@@ -20,6 +20,7 @@ use crate::{
             ThreadKind,
             ThreadSpec,
         },
+        log::ipvs_info,
         timer::jiffies,
     },
     netns::Ipvs,
@@ -60,10 +61,11 @@ impl EstimatorThread {
         }
     }
 
-    /// Stops the thread for good: the namespace is being dismantled.
+    /// Stops the thread for good, silently (C: `ip_vs_est_kthread_destroy`): the namespace is
+    /// being dismantled.
     pub(crate) fn disable(&mut self) {
         self.enabled = false;
-        self.stop();
+        self.thread = None;
     }
 
     /// Stops the thread and starts it again with the current settings, unless they stop it
@@ -90,7 +92,7 @@ impl EstimatorThread {
             cpus: self.cpus(),
         };
         if let Ok(thread) = KThread::start::<crate::pernet::NetState>(ipvs.net.get(), &spec) {
-            pr_info!("IPVS: starting estimator thread 0...\n");
+            ipvs_info!("starting estimator thread 0...\n");
             self.thread = Some(thread);
         }
     }
@@ -98,7 +100,7 @@ impl EstimatorThread {
     /// Stops the thread, if it runs (`ip_vs_est_kthread_stop`).
     fn stop(&mut self) {
         if let Some(thread) = self.thread.take() {
-            pr_info!("IPVS: stopping estimator thread 0...\n");
+            ipvs_info!("stopping estimator thread 0...\n");
             drop(thread);
         }
     }

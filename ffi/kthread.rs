@@ -165,6 +165,13 @@ impl KThread {
         Ok(KThread { task, _args: args })
     }
 
+    /// The thread's process ID (`task_pid_nr`).
+    pub(crate) fn pid(&self) -> i32 {
+        // SAFETY: we hold a reference on the task (type invariant), whose `pid` is set at
+        // creation and never changes.
+        unsafe { (*self.task).pid }
+    }
+
     /// Wakes the thread if it sleeps (`wake_up_process`); any context.
     pub(crate) fn wake(&self) {
         // SAFETY: we hold a reference on the task (type invariant).

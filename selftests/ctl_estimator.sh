@@ -4,7 +4,8 @@
 # "ipvs-e:<namespace generation>:0" at the nice level and on the CPUs the sysctls set,
 # stopped by run_estimation 0 or an empty CPU list and restarted by a change; the values and
 # errno each sysctl takes; read-only in a namespace of an unprivileged user namespace; a
-# second namespace's thread under its own generation. (dp_stats checks the rates.)
+# second namespace's thread under its own generation; what is logged. (dp_stats checks the
+# rates.)
 # Differential against the C ip_vs.
 . ./lib.sh
 
@@ -44,7 +45,8 @@ w() {
 r() { echo "$1: $(cat $vs/$1)"; }
 
 scenario() {
-	local all cpu0 first
+	local all cpu0 first logged until
+	logged=$(dmesg | wc -l)
 	all=$(cat $vs/est_cpulist)
 	cpu0="ipvs-e:0:0 nice=0 cpus=0"
 	first="ipvs-e:0:0 nice=0 cpus=$all"
@@ -89,6 +91,9 @@ scenario() {
 	in_ns $ns ipvsadm -A -u 10.0.0.2:53 -s wlc
 	settle "$first
 ipvs-e:1:0 nice=0 cpus=$all"
+	# What was logged so far (a namespace's teardown, which runs later, logs nothing in
+	# rust_ipvs; C may log "stop unused estimator thread" then).
+	until=$(dmesg | wc -l)
 	ip netns del $ns
 
 	# An unprivileged user namespace's own namespace reads them, cannot write them.
@@ -98,6 +103,9 @@ ipvs-e:1:0 nice=0 cpus=$all"
 		echo 1 >$vs/est_nice 2>/dev/null && echo written || echo refused
 		echo 0 >$vs/est_cpulist 2>/dev/null && echo written || echo refused")
 	settle "$first"
+	echo "logged:"
+	dmesg | head -n $until | tail -n +$((logged + 1)) | grep -E 'IPVS: (starting|stopping) estimator' |
+		sed -E 's/^\[[^]]*\] //' | uniq -c
 }
 
 differential "estimator thread" scenario

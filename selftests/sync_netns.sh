@@ -4,7 +4,9 @@
 # daemon is per namespace). Differential against the C ip_vs: the daemons as `ipvsadm -L
 # --daemon` shows them, and the connections and persistence templates the backup holds once
 # it caught up with the master (`ipvsadm -Lcn` without ports and expiry), in version 1 and
-# version 0 messages, then over an IPv6 group with other settings; the daemons' errors.
+# version 0 messages, then over an IPv6 group with other settings; the daemons' errors; their
+# threads' names ("ipvs-m:<namespace generation>:<id>") and what they log when started and
+# stopped.
 . ./lib.sh
 . ./topology.sh
 
@@ -35,7 +37,17 @@ services() {
 	done
 }
 
+# The sync threads' names, sorted.
+sync_threads() {
+	local comm name
+	for comm in /proc/[0-9]*/comm; do
+		{ read -r name <$comm; } 2>/dev/null && [[ $name == ipvs-[mb]:* ]] && echo $name
+	done | sort | paste -sd ' '
+}
+
 scenario() {
+	local logged
+	logged=$(dmesg | wc -l)
 	topo_up
 	ns_add $ns_backup
 	ip link add sy0 netns $topo_ns_director type veth peer name sy1 netns $ns_backup
@@ -49,6 +61,7 @@ scenario() {
 	in_director ipvsadm --start-daemon master --mcast-interface sy0 --syncid 7
 	echo "master: $(in_director ipvsadm -L --daemon)"
 	echo "backup: $(in_backup ipvsadm -L --daemon)"
+	echo "threads: $(sync_threads)"
 	echo "second master: $(in_director ipvsadm --start-daemon master --mcast-interface sy0 2>&1)"
 	echo "unknown interface: $(in_backup ipvsadm --start-daemon master --mcast-interface nosuch 2>&1)"
 
@@ -87,6 +100,10 @@ scenario() {
 	in_director ipvsadm --stop-daemon master
 	in_backup ipvsadm --stop-daemon backup
 	echo "daemons: $(in_director ipvsadm -L --daemon)$(in_backup ipvsadm -L --daemon)"
+	echo "threads: $(sync_threads)"
+	# What the daemons logged (thread IDs masked; the threads log their starts in any order).
+	dmesg | tail -n +$((logged + 1)) | grep -E 'IPVS: (sync thread|stopping [mb]|Unknown mcast)' |
+		sed -E 's/^\[[^]]*\] //; s/thread [0-9]+ /thread PID /' | sort
 	ip netns del $ns_backup
 	topo_down
 }
