@@ -14,6 +14,10 @@ mod trash;
 use crate::ffi::rcu;
 use crate::{
     conn::ConnTable,
+    ffi::log::{
+        ipvs_err, //
+        ipvs_info,
+    },
     ffi::{
         net::AddrType,
         netfilter::HookRegistration,
@@ -190,14 +194,11 @@ impl Control {
         ipvs: &Ipvs,
         key: ServiceKey,
         sched_name: &[u8],
-        with_pe: bool,
+        pe_name: Option<&[u8]>,
         config: &ServiceConfig,
     ) -> Result {
         let scheduler = bind_scheduler(sched_name)?;
-        // No persistence engine (such as sip) is available: C's lookup fails with ENOENT.
-        if with_pe {
-            return Err(ENOENT);
-        }
+        check_no_pe(pe_name)?;
         if key.af == uapi::AF_INET6 {
             if !(1..=128).contains(&config.netmask) {
                 return Err(EINVAL);
@@ -269,15 +270,13 @@ impl Control {
         &mut self,
         service: &Service,
         sched_name: &[u8],
-        with_pe: bool,
+        pe_name: Option<&[u8]>,
         config: &ServiceConfig,
     ) -> Result {
         if sched_name != b"none" && !Scheduler::exists(sched_name) {
-            return Err(ENOENT);
+            return Err(scheduler_not_found(sched_name));
         }
-        if with_pe {
-            return Err(ENOENT);
-        }
+        check_no_pe(pe_name)?;
         if service.key.af == uapi::AF_INET6 && !(1..=128).contains(&config.netmask) {
             return Err(EINVAL);
         }
@@ -338,7 +337,7 @@ impl Control {
         port: u16,
         config: &DestConfig,
     ) -> Result {
-        check_dest_config(config)?;
+        check_dest_config(config, "ip_vs_add_dest")?;
         if service.find_dest(af, addr, port).is_some() {
             return Err(EEXIST);
         }
@@ -553,15 +552,50 @@ fn bind_scheduler(name: &[u8]) -> Result<Option<Scheduler>> {
     if name == b"none" {
         return Ok(None);
     }
-    Scheduler::by_name(name, &[]).map(Some)
+    Scheduler::by_name(name, &[]).map(Some).map_err(|e| {
+        if e == ENOENT {
+            scheduler_not_found(name)
+        } else {
+            e
+        }
+    })
 }
 
-/// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` do.
-fn check_dest_config(config: &DestConfig) -> Result {
+/// ENOENT for a scheduler of no such name, logged as C does.
+fn scheduler_not_found(name: &[u8]) -> Error {
+    ipvs_info!("Scheduler module ip_vs_{} not found\n", name_str(name));
+    ENOENT
+}
+
+/// Refuses a persistence engine (C: `ip_vs_pe_getbyname`): none (such as sip) is available,
+/// and C's lookup fails with ENOENT, logged as C does.
+fn check_no_pe(pe_name: Option<&[u8]>) -> Result {
+    match pe_name {
+        Some(name) => {
+            ipvs_info!(
+                "persistence engine module ip_vs_pe_{} not found\n",
+                name_str(name)
+            );
+            Err(ENOENT)
+        }
+        None => Ok(()),
+    }
+}
+
+/// A name from a request, for a log line.
+fn name_str(name: &[u8]) -> &str {
+    core::str::from_utf8(name).unwrap_or("?")
+}
+
+/// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` (`func`) do, logging
+/// what C logs.
+fn check_dest_config(config: &DestConfig, func: &str) -> Result {
     if config.weight < 0 {
+        ipvs_err!("{func}(): server weight less than zero\n");
         return Err(ERANGE);
     }
     if config.l_threshold > config.u_threshold {
+        ipvs_err!("{func}(): lower threshold is higher than upper threshold\n");
         return Err(ERANGE);
     }
     if config.u_threshold > i32::MAX as u32 {
@@ -569,6 +603,7 @@ fn check_dest_config(config: &DestConfig) -> Result {
     }
     // IP_VS_CONN_F_TUNNEL_TYPE_GUE needs a port.
     if config.tun_type == 1 && config.tun_port == 0 {
+        ipvs_err!("{func}(): tunnel port is zero\n");
         return Err(EINVAL);
     }
     Ok(())
@@ -584,7 +619,7 @@ pub(crate) fn edit_dest(
     port: u16,
     config: &DestConfig,
 ) -> Result {
-    check_dest_config(config)?;
+    check_dest_config(config, "ip_vs_edit_dest")?;
     let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
     let rehash = dest.fwd_method.load(Relaxed) != config.fwd_method & uapi::fwd::MASK
         || dest.tun_type.load(Relaxed) != u32::from(config.tun_type)

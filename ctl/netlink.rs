@@ -349,13 +349,7 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            return control.add_service(
-                ipvs,
-                svc.key,
-                full.sched_name,
-                full.pe_name.is_some(),
-                &config,
-            );
+            return control.add_service(ipvs, svc.key, full.sched_name, full.pe_name, &config);
         }
         (_, None) => return Err(ESRCH),
         (_, Some(service)) => service,
@@ -393,7 +387,7 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
                 timeout: full.timeout,
                 netmask: full.netmask,
             };
-            control.edit_service(&service, full.sched_name, full.pe_name.is_some(), &config)
+            control.edit_service(&service, full.sched_name, full.pe_name, &config)
         }
         (cmd::DEL_SERVICE, _) => control.del_service(ipvs, &service),
         (cmd::NEW_DEST, Some(d)) => {

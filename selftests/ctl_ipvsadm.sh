@@ -1,15 +1,16 @@
 #!/bin/bash
 # Debian's unmodified ipvsadm against rust_ipvs, with the C ip_vs as the oracle: the same script
 # of ipvsadm commands runs once with each module loaded (never both) and every command's output
-# and exit status must be identical. /proc/net/ip_vs is compared too, byte for byte, each service
+# and exit status must be identical, and so must what the module logs meanwhile. /proc/net/ip_vs is compared too, byte for byte, each service
 # with its real servers as one block and the blocks sorted: C lists them in the order of its
 # randomly keyed service hash.
 . ./lib.sh
 
 # Runs every ipvsadm command the tools use, printing each with its output and status.
 ipvsadm_script() {
-	local save
+	local save logged
 	save=$(mktemp)
+	logged=$(dmesg | wc -l)
 	while IFS= read -r line; do
 		[ -z "$line" ] && continue
 		echo "\$ $line"
@@ -115,6 +116,12 @@ ipvsadm -C
 ipvsadm -Ln
 EOS
 	rm -f "$save"
+	# What the module logged meanwhile (C: the refused schedulers and real-server settings),
+	# but for C's estimator calibration ("using max N ests per chain", a measurement, logged
+	# when it ends).
+	echo "logged:"
+	dmesg | tail -n +$((logged + 1)) | grep 'IPVS: ' | grep -v 'ests per chain' |
+		sed -E 's/^\[[^]]*\] //'
 }
 
 IPVS_IMPL=c ipvs_load
