@@ -13,8 +13,8 @@
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows; PROFILE_CALLERS=SYM the call chains
-# that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn) the
-# data part's loads (or flood: the benchmark's UDP flood, a new flow per datagram, for
+# that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn; also flood and flood6) the
+# data part's loads (or flood, flood6: the benchmark's UDP flood over IPv4 or IPv6, a new flow per datagram, for
 # PROFILE_SECONDS).
 #
 # PROFILE_TOOL=icount counts instead of sampling: run it with `scripts/vm.sh --icount FILE`,
@@ -31,6 +31,7 @@ secs=${PROFILE_SECONDS:-10}
 tcp_port=8080
 udp_port=9000
 client_sources=10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6
+client_sources6=fd00::3,fd00::4,fd00::5,fd00::6
 command -v perf >/dev/null || skip "no perf in the guest (install linux-perf on the host)"
 bench=$(command -v ipvsbench)
 [ -x "$bench" ] || skip "no ipvsbench in the guest"
@@ -125,14 +126,16 @@ run() {
 	IPVS_IMPL=$impl ipvs_load
 	topo_up
 	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
-	topo_ipv6_up
+	topo_ipv6_up ${client_sources6//,/ }
 	in_director ipvsadm -A -t $VIP:$tcp_port -s rr
 	in_director ipvsadm -A -u $VIP:$udp_port -s rr
 	in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr
+	in_director ipvsadm -A -u "[$VIP6]:$udp_port" -s rr
 	for rs in "${topo_real_servers[@]}"; do
 		in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
 		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
 		in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m
+		in_director ipvsadm -a -u "[$VIP6]:$udp_port" -r "[$(rs_addr6 $rs)]:$udp_port" -m
 		in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 			--count-file /tmp/profile_$rs.count </dev/null >/dev/null 2>&1 &
 	done
@@ -167,6 +170,11 @@ run() {
 		echo "=== $impl: UDP flood (a new flow per datagram), $secs s"
 		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-flood \
 			--target $VIP:$udp_port --seconds "$secs" --threads 2 --source $client_sources
+	fi
+	if load flood6; then
+		echo "=== $impl: IPv6 UDP flood (a new flow per datagram), $secs s"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-flood \
+			--target "[$VIP6]:$udp_port" --seconds "$secs" --threads 2 --source $client_sources6
 	fi
 	if load syn; then
 		echo "=== $impl: $syns spoofed SYNs"
