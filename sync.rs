@@ -930,24 +930,38 @@ fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
         wire::Dropped::HeaderTooShort => 0,
         wire::Dropped::BadSize => 1,
         wire::Dropped::OtherSyncId => 2,
-        wire::Dropped::Truncated => 3,
-        wire::Dropped::UnknownVersion => 4,
-        wire::Dropped::BadEntry => 5,
+        wire::Dropped::Truncated
+        | wire::Dropped::PastBuffer
+        | wire::Dropped::V0Truncated
+        | wire::Dropped::V0OptionsTruncated => 3,
+        wire::Dropped::UnknownVersion(_) => 4,
+        wire::Dropped::BadEntry(_) => 5,
     };
     if let Some(count) = counters.dropped.get(index) {
         count.fetch_add(1, Relaxed);
     }
-    let why = match dropped {
-        wire::Dropped::Truncated => "too small",
-        wire::Dropped::UnknownVersion => "Unknown version",
-        wire::Dropped::BadEntry => "error in decoding",
-        // C only logs these at debug level.
-        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId => {
-            return
+    // C only logs these at debug level.
+    if matches!(
+        dropped,
+        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId
+    ) || !crate::ffi::net::ratelimit()
+    {
+        return;
+    }
+    match dropped {
+        wire::Dropped::Truncated => ipvs_err!("BACKUP, Dropping buffer, too small\n"),
+        wire::Dropped::PastBuffer => ipvs_err!("BACKUP, Dropping buffer, msg > buffer\n"),
+        wire::Dropped::V0Truncated => ipvs_err!("BACKUP v0, bogus conn\n"),
+        wire::Dropped::V0OptionsTruncated => {
+            ipvs_err!("BACKUP v0, Dropping buffer bogus conn options\n")
         }
-    };
-    if crate::ffi::net::ratelimit() {
-        ipvs_err!("BACKUP, Dropping buffer, {}\n", why);
+        wire::Dropped::UnknownVersion(version) => {
+            ipvs_err!("BACKUP, Dropping buffer, Unknown version {version}\n")
+        }
+        wire::Dropped::BadEntry(code) => {
+            ipvs_err!("BACKUP, Dropping buffer, Err: {code} in decoding\n")
+        }
+        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId => {}
     }
 }
 

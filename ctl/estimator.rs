@@ -61,11 +61,14 @@ impl EstimatorThread {
         }
     }
 
-    /// Stops the thread for good, silently (C: `ip_vs_est_kthread_destroy`): the namespace is
-    /// being dismantled.
+    /// Stops the thread for good (C: `ip_vs_est_kthread_destroy`): the namespace is being
+    /// dismantled.
     pub(crate) fn disable(&mut self) {
         self.enabled = false;
-        self.thread = None;
+        if let Some(thread) = self.thread.take() {
+            ipvs_info!("stop unused estimator thread 0...\n");
+            drop(thread);
+        }
     }
 
     /// Stops the thread and starts it again with the current settings, unless they stop it

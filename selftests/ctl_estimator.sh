@@ -91,8 +91,8 @@ scenario() {
 	in_ns $ns ipvsadm -A -u 10.0.0.2:53 -s wlc
 	settle "$first
 ipvs-e:1:0 nice=0 cpus=$all"
-	# What was logged so far (a namespace's teardown, which runs later, logs nothing in
-	# rust_ipvs; C may log "stop unused estimator thread" then).
+	# What was logged so far (a namespace's teardown, which runs later, logs "stop unused
+	# estimator thread 0...").
 	until=$(dmesg | wc -l)
 	ip netns del $ns
 

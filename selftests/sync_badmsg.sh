@@ -4,7 +4,7 @@
 # unknown mandatory options, flags, protocols, states; truncated, oversized, version 0 and
 # version 1, IPv4 and IPv6 entries). Differential against the C ip_vs: the connections and
 # templates the backup created (`ipvsadm -Lcn`), so exactly the ones C accepts, no splat;
-# and rust_ipvs's counters of what was received, applied, skipped and dropped.
+# what it logs of the drops; and rust_ipvs's counters of what was received, applied, skipped and dropped.
 . ./lib.sh
 
 ns_m=fm$$
@@ -63,6 +63,12 @@ view() {
 has_conn() { view | grep -q "$1"; }
 
 scenario() {
+	local logged cost
+	# Every drop logged: net_ratelimit's budget is shared by the whole guest (and by the C
+	# run just before).
+	cost=$(sysctl -n net.core.message_cost)
+	sysctl -qw net.core.message_cost=0
+	logged=$(dmesg | wc -l)
 	ns_add $ns_m
 	ns_add $ns_b
 	ip link add sy0 netns $ns_m type veth peer name sy1 netns $ns_b
@@ -118,6 +124,9 @@ scenario() {
 	# The last message accepted: once it is there, everything before was processed.
 	send "$(msg1 7 1 "$(entry4 0 6 0 5 1022 80 80 0 100 10.0.0.99 $V $R)")"
 	wait_until 20 has_conn 10.0.0.99
+	# What the backup logged of the drops (C: IP_VS_ERR_RL).
+	dmesg | tail -n +$((logged + 1)) | grep 'IPVS: BACKUP' | sed -E 's/^\[[^]]*\] //'
+	sysctl -qw net.core.message_cost=$cost
 	# rust_ipvs counts what it received, applied, skipped and dropped (C has no counters).
 	in_b cat /proc/net/ip_vs_sync_stats >/tmp/sync_stats.$$ 2>/dev/null
 	view

@@ -289,12 +289,21 @@ pub(crate) enum Dropped {
     BadSize,
     /// Another sync ID's message (ignored, not an error).
     OtherSyncId,
-    /// An entry runs past the end of the message.
+    /// A version-1 entry's fixed part runs past the end of the message ("too small").
     Truncated,
-    /// An entry of an unknown entry-format version.
-    UnknownVersion,
-    /// An entry that cannot be decoded: unknown type, bad option lengths, an option twice.
-    BadEntry,
+    /// A version-1 entry's size runs past the end of the message ("msg > buffer").
+    PastBuffer,
+    /// A version-0 entry runs past the end of the message ("bogus conn").
+    V0Truncated,
+    /// A version-0 entry's sequence options run past the end of the message.
+    V0OptionsTruncated,
+    /// An entry of an unknown entry-format version (the version).
+    UnknownVersion(u16),
+    /// An entry that cannot be decoded, with C's error code (`ip_vs_proc_sync_conn`): -10 an
+    /// unknown type, -20 shorter than its fixed part, -30 an option's header past its end,
+    /// -40 an option of length 0 or past its end, -50/-60/-70 a bad or repeated sequence,
+    /// engine-data or engine-name option.
+    BadEntry(i32),
 }
 
 /// What a message held.
@@ -349,13 +358,13 @@ pub(crate) fn parse(
         for _ in 0..count {
             let end = at.saturating_add(ENTRY_V0);
             if end > buf.len() {
-                return Err((Dropped::Truncated, parsed));
+                return Err((Dropped::V0Truncated, parsed));
             }
-            let entry = decode_v0(buf, at).ok_or((Dropped::Truncated, parsed))?;
+            let entry = decode_v0(buf, at).ok_or((Dropped::V0Truncated, parsed))?;
             at = if entry.flags & flags::SEQ_MASK != 0 {
                 let full = end.saturating_add(SEQ_OPTIONS);
                 if full > buf.len() {
-                    return Err((Dropped::Truncated, parsed));
+                    return Err((Dropped::V0OptionsTruncated, parsed));
                 }
                 full
             } else {
@@ -375,15 +384,15 @@ pub(crate) fn parse(
         let size = usize::from(ver_size & 0x0fff);
         let end = at.saturating_add(size);
         if end > buf.len() {
-            return Err((Dropped::Truncated, parsed));
+            return Err((Dropped::PastBuffer, parsed));
         }
         if ver_size >> 12 != 0 {
-            return Err((Dropped::UnknownVersion, parsed));
+            return Err((Dropped::UnknownVersion(ver_size >> 12), parsed));
         }
         let entry = buf.get(at..end).unwrap_or(&[]);
         match decode_v1(entry) {
             Ok(conn) => accept(conn, &mut parsed),
-            Err(()) => return Err((Dropped::BadEntry, parsed)),
+            Err(code) => return Err((Dropped::BadEntry(code), parsed)),
         }
         // The next entry starts 4-byte aligned.
         at = at.saturating_add((size.saturating_add(3)) & !3);
@@ -427,34 +436,34 @@ fn decode_v0(buf: &[u8], at: usize) -> Option<SyncConn> {
     })
 }
 
-/// Decodes one version-1 entry with its options (`ip_vs_proc_sync_conn`): `Err` when the
-/// message must be dropped from here on, `Ok(None)` when C skips the entry.
-fn decode_v1(entry: &[u8]) -> Result<Option<SyncConn>, ()> {
-    let kind = *entry.first().ok_or(())?;
+/// Decodes one version-1 entry with its options (`ip_vs_proc_sync_conn`): `Err` with C's
+/// code when the message must be dropped from here on, `Ok(None)` when C skips the entry.
+fn decode_v1(entry: &[u8]) -> Result<Option<SyncConn>, i32> {
+    let kind = *entry.first().ok_or(-10)?;
     let (ipv6, fixed, alen) = if kind & TYPE_INET6 != 0 {
         (true, ENTRY_V6, 16)
     } else if kind == 0 {
         (false, ENTRY_V4, 4)
     } else {
-        return Err(());
+        return Err(-10);
     };
     if fixed > entry.len() {
-        return Err(());
+        return Err(-20);
     }
     let a = |i: usize| {
         let at = i.checked_mul(alen).and_then(|off| off.checked_add(24));
-        at.and_then(|at| addr(entry, at, alen)).ok_or(())
+        at.and_then(|at| addr(entry, at, alen)).ok_or(-20)
     };
     let conn = SyncConn {
         ipv6,
-        protocol: *entry.get(1).ok_or(())?,
-        flags: be32(entry, 4).ok_or(())?,
-        state: be16(entry, 8).ok_or(())?,
-        cport: be16(entry, 10).ok_or(())?,
-        vport: be16(entry, 12).ok_or(())?,
-        dport: be16(entry, 14).ok_or(())?,
-        fwmark: be32(entry, 16).ok_or(())?,
-        timeout_secs: be32(entry, 20).ok_or(())?,
+        protocol: *entry.get(1).ok_or(-20)?,
+        flags: be32(entry, 4).ok_or(-20)?,
+        state: be16(entry, 8).ok_or(-20)?,
+        cport: be16(entry, 10).ok_or(-20)?,
+        vport: be16(entry, 12).ok_or(-20)?,
+        dport: be16(entry, 14).ok_or(-20)?,
+        fwmark: be32(entry, 16).ok_or(-20)?,
+        timeout_secs: be32(entry, 20).ok_or(-20)?,
         caddr: a(0)?,
         vaddr: a(1)?,
         daddr: a(2)?,
@@ -466,29 +475,29 @@ fn decode_v1(entry: &[u8]) -> Result<Option<SyncConn>, ()> {
     let mut at = fixed;
     while at < entry.len() {
         let (Some(&ptype), Some(&plen)) = (entry.get(at), entry.get(at.saturating_add(1))) else {
-            return Err(());
+            return Err(-30);
         };
         let plen = usize::from(plen);
         at = at.saturating_add(2);
         if plen == 0 || at.saturating_add(plen) > entry.len() {
-            return Err(());
+            return Err(-40);
         }
         match ptype & !OPT_F_PARAM {
             OPT_SEQ_DATA => {
                 if plen != SEQ_OPTIONS || seen_seq {
-                    return Err(());
+                    return Err(-50);
                 }
                 seen_seq = true;
             }
             OPT_PE_DATA => {
                 if seen_pe_data {
-                    return Err(());
+                    return Err(-60);
                 }
                 seen_pe_data = true;
             }
             OPT_PE_NAME => {
                 if plen > PENAME_MAXLEN || seen_pe_name {
-                    return Err(());
+                    return Err(-70);
                 }
                 seen_pe_name = true;
             }

@@ -215,7 +215,7 @@ fn entry_level_drops_keep_earlier_entries() {
     assert_eq!(
         r,
         Err((
-            Dropped::Truncated,
+            Dropped::PastBuffer,
             Parsed {
                 conns: 1,
                 skipped: 0
@@ -228,14 +228,14 @@ fn entry_level_drops_keep_earlier_entries() {
     bad[10] = 0x10;
     assert_eq!(
         collect(&bad, 0).0,
-        Err((Dropped::UnknownVersion, Parsed::default()))
+        Err((Dropped::UnknownVersion(1), Parsed::default()))
     );
     // A type with other bits than INET6's.
     let mut bad = message_v1(&[tcp4()]);
     bad[8] = 2;
     assert_eq!(
         collect(&bad, 0).0,
-        Err((Dropped::BadEntry, Parsed::default()))
+        Err((Dropped::BadEntry(-10), Parsed::default()))
     );
     // More entries counted than present.
     let mut bad = message_v1(&[tcp4()]);
@@ -281,17 +281,17 @@ fn options_are_checked_as_c() {
     let twice = [seq(1), seq(1)].concat();
     assert_eq!(
         collect(&with_options(&twice), 0).0,
-        Err((Dropped::BadEntry, Parsed::default()))
+        Err((Dropped::BadEntry(-50), Parsed::default()))
     );
     // Wrong length, zero length, running past the entry.
     assert!(collect(&with_options(&[1, 4, 0, 0, 0, 0]), 0).0.is_err());
     assert_eq!(
         collect(&with_options(&[9, 0, 0, 0]), 0).0,
-        Err((Dropped::BadEntry, Parsed::default()))
+        Err((Dropped::BadEntry(-40), Parsed::default()))
     );
     assert_eq!(
         collect(&with_options(&[0x49, 8, 0, 0]), 0).0,
-        Err((Dropped::BadEntry, Parsed::default()))
+        Err((Dropped::BadEntry(-40), Parsed::default()))
     );
     // An unknown optional parameter is passed over; a mandatory one skips the entry.
     assert_eq!(
@@ -315,8 +315,8 @@ fn options_are_checked_as_c() {
             0
         )
         .0,
-        Err((Dropped::BadEntry, Parsed::default())),
-        "the name option runs past the entry"
+        Err((Dropped::BadEntry(-40), Parsed::default())),
+        "an option of length 0 after the name"
     );
     assert!(
         collect(&with_options(&[2, 2, 1, 2, 3, 3, b's', b'i', b'p', 0]), 0)
@@ -410,7 +410,7 @@ fn v0_truncation_and_options() {
     bytes[4 + 20] |= 0x06;
     assert_eq!(
         collect(&bytes, 0).0,
-        Err((Dropped::Truncated, Parsed::default()))
+        Err((Dropped::V0OptionsTruncated, Parsed::default()))
     );
     bytes.extend_from_slice(&[0; 24]);
     let size = bytes.len() as u16;
@@ -426,7 +426,7 @@ fn v0_truncation_and_options() {
     assert_eq!(
         collect(&bytes, 0).0,
         Err((
-            Dropped::Truncated,
+            Dropped::V0Truncated,
             Parsed {
                 conns: 1,
                 skipped: 0
