@@ -923,6 +923,11 @@ fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
     counters
         .skipped
         .fetch_add(u64::from(parsed.skipped), Relaxed);
+    for _ in 0..parsed.invalid_pe {
+        if crate::ffi::net::ratelimit() {
+            ipvs_err!("BACKUP, Invalid PE parameters\n");
+        }
+    }
     let Some(dropped) = dropped else {
         return;
     };

@@ -103,8 +103,10 @@ scenario() {
 	send "$(msg1 7 1 "$(entry4 0 6 0 1 1009 80 80 0 100 10.0.0.58 $V $R "$seq$seq")")"
 	send "$(msg1 7 2 "$(entry4 0 6 0 1 1010 80 80 0 100 10.0.0.59 $V $R '\x09\x02\x00\x00')$(entry4 0 6 0 1 1011 80 80 0 100 10.0.0.60 $V $R)")"
 	send "$(msg1 7 1 "$(entry4 0 6 0 1 1012 80 80 0 100 10.0.0.61 $V $R '\x49\x02\x00\x00')")"
-	# Persistence-engine data (no engine here, nor in C without ip_vs_pe_sip): skipped.
+	# Persistence-engine data (no engine here, nor in C without ip_vs_pe_sip): skipped;
+	# without the engine's name, skipped and reported.
 	send "$(msg1 7 1 "$(entry4 0 6 0 1 1013 80 80 0 100 10.0.0.62 $V $R '\x02\x02\xab\xcd\x03\x03sip')")"
+	send "$(msg1 7 1 "$(entry4 0 6 0 1 1023 80 80 0 100 10.0.0.74 $V $R '\x02\x02\xab\xcd')")"
 	# Flags and states: ONE_PACKET; a template without client port and NO_CPORT; TCP state
 	# 11; an unknown protocol; UDP state 1; a template state 2.
 	send "$(msg1 7 1 "$(entry4 0 6 $((0x2000)) 1 1014 80 80 0 100 10.0.0.63 $V $R)")"
@@ -138,9 +140,9 @@ scenario() {
 }
 
 differential "backup fed crafted sync messages" scenario
-expect_eq "rust_ipvs's sync counters" "received 25
+expect_eq "rust_ipvs's sync counters" "received 26
 applied 8
-skipped 8
+skipped 9
 dropped_header 1
 dropped_size 2
 dropped_syncid 1

@@ -314,6 +314,20 @@ pub(crate) struct Parsed {
     /// Entries skipped, as C skips them: invalid flags, an unknown protocol or state, an
     /// unknown mandatory option, a persistence engine's data (none is available here).
     pub(crate) skipped: u32,
+    /// Of the skipped, those with engine data but no engine name, which C reports ("Invalid
+    /// PE parameters").
+    pub(crate) invalid_pe: u32,
+}
+
+/// The persistence-engine options of a version-1 entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PeOptions {
+    /// No engine data.
+    None,
+    /// Engine data and the engine's name.
+    Named,
+    /// Engine data without a name.
+    Unnamed,
 }
 
 /// Checks a received message `buf` for a backup of sync ID `syncid` (0: any) as
@@ -343,14 +357,19 @@ pub(crate) fn parse(
     let is_v1 = buf.get(5) == Some(&PROTO_VERSION)
         && buf.first() == Some(&0)
         && buf.get(6..8) == Some(&[0, 0][..]);
-    let mut accept = |conn: Option<SyncConn>, parsed: &mut Parsed| match conn
+    // The flags, protocol and state are checked before the engine options, as C does.
+    let mut accept = |conn: Option<SyncConn>, pe: PeOptions, parsed: &mut Parsed| match conn
         .and_then(|c| backup_flags(c, &states))
     {
-        Some(c) => {
+        Some(c) if pe == PeOptions::None => {
             each(&c);
             parsed.conns = parsed.conns.saturating_add(1);
         }
-        None => parsed.skipped = parsed.skipped.saturating_add(1),
+        Some(_) if pe == PeOptions::Unnamed => {
+            parsed.skipped = parsed.skipped.saturating_add(1);
+            parsed.invalid_pe = parsed.invalid_pe.saturating_add(1);
+        }
+        _ => parsed.skipped = parsed.skipped.saturating_add(1),
     };
     if !is_v1 {
         let count = buf.first().copied().unwrap_or(0);
@@ -370,7 +389,7 @@ pub(crate) fn parse(
             } else {
                 end
             };
-            accept(Some(entry), &mut parsed);
+            accept(Some(entry), PeOptions::None, &mut parsed);
         }
         return Ok(parsed);
     }
@@ -391,7 +410,8 @@ pub(crate) fn parse(
         }
         let entry = buf.get(at..end).unwrap_or(&[]);
         match decode_v1(entry) {
-            Ok(conn) => accept(conn, &mut parsed),
+            Ok(Some((conn, pe))) => accept(Some(conn), pe, &mut parsed),
+            Ok(None) => accept(None, PeOptions::None, &mut parsed),
             Err(code) => return Err((Dropped::BadEntry(code), parsed)),
         }
         // The next entry starts 4-byte aligned.
@@ -437,8 +457,9 @@ fn decode_v0(buf: &[u8], at: usize) -> Option<SyncConn> {
 }
 
 /// Decodes one version-1 entry with its options (`ip_vs_proc_sync_conn`): `Err` with C's
-/// code when the message must be dropped from here on, `Ok(None)` when C skips the entry.
-fn decode_v1(entry: &[u8]) -> Result<Option<SyncConn>, i32> {
+/// code when the message must be dropped from here on, `Ok(None)` when C skips the entry for
+/// an unknown mandatory option; the entry's engine options with it otherwise.
+fn decode_v1(entry: &[u8]) -> Result<Option<(SyncConn, PeOptions)>, i32> {
     let kind = *entry.first().ok_or(-10)?;
     let (ipv6, fixed, alen) = if kind & TYPE_INET6 != 0 {
         (true, ENTRY_V6, 16)
@@ -509,8 +530,10 @@ fn decode_v1(entry: &[u8]) -> Result<Option<SyncConn>, i32> {
     }
     // Persistence-engine data needs its engine (C: `__ip_vs_pe_getbyname`, or "Invalid PE
     // parameters" without a name); none is available here.
-    if seen_pe_data {
-        return Ok(None);
-    }
-    Ok(Some(conn))
+    let pe = match (seen_pe_data, seen_pe_name) {
+        (false, _) => PeOptions::None,
+        (true, true) => PeOptions::Named,
+        (true, false) => PeOptions::Unnamed,
+    };
+    Ok(Some((conn, pe)))
 }

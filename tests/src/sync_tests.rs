@@ -109,7 +109,8 @@ fn v1_ipv6_entry_after_ipv4_is_aligned_and_sized() {
         r,
         Ok(Parsed {
             conns: 2,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     assert_eq!(got[1].caddr, c6.caddr);
@@ -127,7 +128,8 @@ fn v1_round_trip_keeps_backup_flags() {
         r,
         Ok(Parsed {
             conns: 2,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     // BACKUP_MASK | SYNC: HASHED and NOOUTPUT's neighbours dropped, SYNC added.
@@ -156,7 +158,8 @@ fn v0_entry_is_c_layout_and_round_trips() {
         r,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     assert_eq!(
@@ -176,7 +179,8 @@ fn a_full_buffer_refuses_and_stays_valid() {
         collect(m.bytes(), 1).0,
         Ok(Parsed {
             conns: 2,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
 }
@@ -201,7 +205,8 @@ fn message_level_drops() {
         collect(&good, 0).0,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
 }
@@ -218,7 +223,8 @@ fn entry_level_drops_keep_earlier_entries() {
             Dropped::PastBuffer,
             Parsed {
                 conns: 1,
-                skipped: 0
+                skipped: 0,
+                invalid_pe: 0
             }
         ))
     );
@@ -246,7 +252,8 @@ fn entry_level_drops_keep_earlier_entries() {
             Dropped::Truncated,
             Parsed {
                 conns: 1,
-                skipped: 0
+                skipped: 0,
+                invalid_pe: 0
             }
         ))
     );
@@ -275,7 +282,8 @@ fn options_are_checked_as_c() {
         collect(&with_options(&seq(1)), 0).0,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     let twice = [seq(1), seq(1)].concat();
@@ -298,14 +306,16 @@ fn options_are_checked_as_c() {
         collect(&with_options(&[0x49, 2, 0, 0]), 0).0,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     assert_eq!(
         collect(&with_options(&[9, 2, 0, 0]), 0).0,
         Ok(Parsed {
             conns: 0,
-            skipped: 1
+            skipped: 1,
+            invalid_pe: 0
         })
     );
     // Persistence-engine data: no engine here, the entry is skipped; a name alone is ignored.
@@ -327,14 +337,28 @@ fn options_are_checked_as_c() {
         collect(&with_options(&[2, 2, 1, 2]), 0).0,
         Ok(Parsed {
             conns: 0,
-            skipped: 1
+            skipped: 1,
+            invalid_pe: 1
         })
     );
     assert_eq!(
         collect(&with_options(&[3, 2, b's', b'i']), 0).0,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
+        })
+    );
+    // An entry C skips for its flags is not reported for its engine data: C checks the
+    // flags first.
+    let mut one_packet = with_options(&[2, 2, 1, 2]);
+    one_packet[12..16].copy_from_slice(&0x2000u32.to_be_bytes());
+    assert_eq!(
+        collect(&one_packet, 0).0,
+        Ok(Parsed {
+            conns: 0,
+            skipped: 1,
+            invalid_pe: 0
         })
     );
     // A name longer than IP_VS_PENAME_MAXLEN.
@@ -354,6 +378,7 @@ fn entries_c_skips() {
     let one_skipped = Ok(Parsed {
         conns: 1,
         skipped: 1,
+        invalid_pe: 0,
     });
     assert_eq!(skip(&|c| c.flags |= 0x2000), one_skipped, "ONE_PACKET");
     assert_eq!(
@@ -388,7 +413,8 @@ fn entries_c_skips() {
         }),
         Ok(Parsed {
             conns: 2,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     // NO_CPORT without TEMPLATE is allowed.
@@ -396,7 +422,8 @@ fn entries_c_skips() {
         skip(&|c| c.flags |= 0x0800),
         Ok(Parsed {
             conns: 2,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
 }
@@ -419,7 +446,8 @@ fn v0_truncation_and_options() {
         collect(&bytes, 0).0,
         Ok(Parsed {
             conns: 1,
-            skipped: 0
+            skipped: 0,
+            invalid_pe: 0
         })
     );
     bytes[0] = 2;
@@ -429,7 +457,8 @@ fn v0_truncation_and_options() {
             Dropped::V0Truncated,
             Parsed {
                 conns: 1,
-                skipped: 0
+                skipped: 0,
+                invalid_pe: 0
             }
         ))
     );
