@@ -73,8 +73,19 @@ struct RustIpvs {
     _pernet: ffi::net::PernetRegistration,
     /// Waits for the connections' deferred releases (`call_rcu`).
     _releases: ffi::rculist::ReleaseBarrier,
-    /// The connections' slab cache; dropped last, when every connection is gone.
+    /// The connections' slab cache; dropped when every connection is gone.
     _conn_cache: ffi::slab::SlabCacheRegistration<conn::Conn>,
+    /// Logs the unload once everything else is gone.
+    _unloaded: UnloadLog,
+}
+
+/// Logs "ipvs unloaded." when dropped, as C's `ip_vs_cleanup` does at its end.
+struct UnloadLog;
+
+impl Drop for UnloadLog {
+    fn drop(&mut self) {
+        ffi::log::ipvs_info!("ipvs unloaded.\n");
+    }
 }
 
 impl kernel::Module for RustIpvs {
@@ -83,6 +94,15 @@ impl kernel::Module for RustIpvs {
         let pernet = ffi::net::PernetRegistration::new()?;
         let netdev = ffi::route_cache::NetdevNotifier::register()?;
         let genl = ffi::genl::FamilyRegistration::new()?;
+        // What C logs at load (`ip_vs_protocol_init`, `ip_vs_conn_init`, `ip_vs_init`): the
+        // largest connection table, of 8-byte chain heads.
+        let conn_tab_size = 1u64 << conn::table_limits(conn_tab_bits()).max_bits;
+        ffi::log::ipvs_info!("Registered protocols (TCP, UDP, SCTP)\n");
+        ffi::log::ipvs_info!(
+            "Connection hash table configured (size={conn_tab_size}, memory={}Kbytes)\n",
+            conn_tab_size * 8 / 1024
+        );
+        ffi::log::ipvs_info!("ipvs loaded.\n");
         pr_info!("IPVS (Rust) loaded\n");
         Ok(RustIpvs {
             _genl: genl,
@@ -90,6 +110,7 @@ impl kernel::Module for RustIpvs {
             _pernet: pernet,
             _releases: ffi::rculist::ReleaseBarrier,
             _conn_cache: conn_cache,
+            _unloaded: UnloadLog,
         })
     }
 }

@@ -1,7 +1,27 @@
 #!/bin/bash
 # rust_ipvs loads and unloads 20 times (4 on the debug kernel, where a cycle takes 9 s under
-# TCG), with namespaces present, and leaks nothing.
+# TCG), with namespaces present, and leaks nothing; it logs its load and unload as the C ip_vs
+# does (perf kernel).
 . ./lib.sh
+
+# What implementation $1 logs when loaded then unloaded: C's lines of ip_vs.ko itself (not
+# of its scheduler modules).
+load_log() {
+	local logged
+	logged=$(dmesg | wc -l)
+	IPVS_IMPL=$1 ipvs_load
+	ipvs_unload
+	dmesg | tail -n +$((logged + 1)) |
+		grep -E 'IPVS: (Registered protocols|Connection hash table|ipvs (un)?loaded)' |
+		sed -E 's/^\[[^]]*\] //'
+}
+
+if ! debug_kernel; then
+	want=$(load_log c)
+	got=$(load_log rust)
+	echo "$got"
+	[ "$want" = "$got" ] || fail "load and unload logged differently: C ip_vs: $want"
+fi
 
 cycles=20
 debug_kernel && cycles=4
