@@ -108,6 +108,26 @@ macro_rules! hook_entry {
     };
 }
 
+/// Defines the Rust side `$name` of the `show` callback of a single-record /proc file at
+/// `$path`, which writes [`proc::ProcFile::$file`] of the module's state type `$state`.
+macro_rules! proc_show_entry {
+    ($state:ty, $name:ident, $file:ident, $path:literal) => {
+        #[doc = concat!("`show` of ", $path, ".")]
+        ///
+        /// # Safety
+        ///
+        /// Called by the seq_file core with a `seq_file` of this file.
+        #[no_mangle]
+        unsafe extern "C" fn $name(
+            seq: *mut kernel::bindings::seq_file,
+            _v: *mut kernel::ffi::c_void,
+        ) -> kernel::ffi::c_int {
+            // SAFETY: the seq_file core's argument (function contract); the one state type.
+            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::$file) }
+        }
+    };
+}
+
 /// Defines the C callbacks shim.c calls (pernet init and exit, the hooks, generic netlink,
 /// the proc files, the timer) for the module's per-namespace state type `$state`, which
 /// implements every callback trait of this layer.
@@ -213,19 +233,38 @@ macro_rules! callbacks {
             unsafe { $crate::ffi::genl::dumpit::<$state>(skb, cb) }
         }
 
-        /// `show` of /proc/net/ip_vs.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_services_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Services) }
-        }
+        // The single-record /proc files.
+        $crate::ffi::proc_show_entry!(
+            $state,
+            rust_ipvs_proc_services_show,
+            Services,
+            "/proc/net/ip_vs"
+        );
+        $crate::ffi::proc_show_entry!(
+            $state,
+            rust_ipvs_proc_stats_show,
+            Stats,
+            "/proc/net/ip_vs_stats"
+        );
+        $crate::ffi::proc_show_entry!(
+            $state,
+            rust_ipvs_proc_stats_percpu_show,
+            StatsPerCpu,
+            "/proc/net/ip_vs_stats_percpu"
+        );
+        $crate::ffi::proc_show_entry!(
+            $state,
+            rust_ipvs_proc_sync_stats_show,
+            SyncStats,
+            "/proc/net/ip_vs_sync_stats"
+        );
+        $crate::ffi::proc_show_entry!(
+            $state,
+            rust_ipvs_proc_status_show,
+            Status,
+            "/proc/net/ip_vs_status"
+        );
+        $crate::ffi::proc_show_entry!($state, rust_ipvs_proc_app_show, Apps, "/proc/net/ip_vs_app");
 
         /// `start` of the connection listings.
         ///
@@ -292,80 +331,6 @@ macro_rules! callbacks {
                     $crate::ffi::proc::ProcList::ConnsSync,
                 )
             }
-        }
-
-        /// `show` of /proc/net/ip_vs_stats.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_stats_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Stats) }
-        }
-
-        /// `show` of /proc/net/ip_vs_stats_percpu.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_stats_percpu_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe {
-                $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::StatsPerCpu)
-            }
-        }
-
-        /// `show` of /proc/net/ip_vs_sync_stats.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_sync_stats_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe {
-                $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::SyncStats)
-            }
-        }
-
-        /// `show` of /proc/net/ip_vs_status.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_status_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Status) }
-        }
-
-        /// `show` of /proc/net/ip_vs_app.
-        ///
-        /// # Safety
-        ///
-        /// Called by the seq_file core with a `seq_file` of this file.
-        #[no_mangle]
-        unsafe extern "C" fn rust_ipvs_proc_app_show(
-            seq: *mut kernel::bindings::seq_file,
-            _v: *mut kernel::ffi::c_void,
-        ) -> kernel::ffi::c_int {
-            // SAFETY: the seq_file core's argument (function contract); the one state type.
-            unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::Apps) }
         }
 
         /// The namespace timer's callback.
@@ -441,3 +406,4 @@ macro_rules! callbacks {
 }
 pub(crate) use callbacks;
 pub(crate) use hook_entry;
+pub(crate) use proc_show_entry;

@@ -146,9 +146,10 @@ impl KThread {
         let preferred = spec
             .cpus
             .map_or(core::ptr::null(), |cpus| cpus.as_raw().cast_const());
-        // SAFETY: `main::<T>` reads `data`, which `args` keeps alive and unmoved (it is boxed)
-        // for as long as this handle, which stops the thread before freeing it; `preferred` is
-        // null or a mask valid for the call (`kthread_affine_preferred` copies it).
+        // `main::<T>` reads `data`, which `args` keeps alive and unmoved (it is boxed) for as
+        // long as this handle, which stops the thread before freeing it; `preferred` is null
+        // or a mask valid for the call (`kthread_affine_preferred` copies it).
+        // SAFETY: `data` outlives the thread and `preferred` the call, as said above.
         let task = unsafe {
             shim::rust_ipvs_kthread_run(
                 main::<T>,
