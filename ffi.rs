@@ -108,10 +108,11 @@ macro_rules! hook_entry {
     };
 }
 
-/// Defines the Rust side `$name` of the `show` callback of a single-record /proc file at
-/// `$path`, which writes [`proc::ProcFile::$file`] of the module's state type `$state`.
-macro_rules! proc_show_entry {
-    ($state:ty, $name:ident, $file:ident, $path:literal) => {
+/// Defines the Rust side of the `show` callback of each single-record /proc file: `$name`
+/// for the file at `$path`, which writes [`proc::ProcFile`] `$file` of the module's state
+/// type `$state`.
+macro_rules! proc_show_entries {
+    ($state:ty; $($name:ident => $file:ident, $path:literal;)+) => {$(
         #[doc = concat!("`show` of ", $path, ".")]
         ///
         /// # Safety
@@ -125,7 +126,7 @@ macro_rules! proc_show_entry {
             // SAFETY: the seq_file core's argument (function contract); the one state type.
             unsafe { $crate::ffi::proc::show::<$state>(seq, $crate::ffi::proc::ProcFile::$file) }
         }
-    };
+    )+};
 }
 
 /// Defines the C callbacks shim.c calls (pernet init and exit, the hooks, generic netlink,
@@ -234,37 +235,15 @@ macro_rules! callbacks {
         }
 
         // The single-record /proc files.
-        $crate::ffi::proc_show_entry!(
-            $state,
-            rust_ipvs_proc_services_show,
-            Services,
-            "/proc/net/ip_vs"
-        );
-        $crate::ffi::proc_show_entry!(
-            $state,
-            rust_ipvs_proc_stats_show,
-            Stats,
-            "/proc/net/ip_vs_stats"
-        );
-        $crate::ffi::proc_show_entry!(
-            $state,
-            rust_ipvs_proc_stats_percpu_show,
-            StatsPerCpu,
-            "/proc/net/ip_vs_stats_percpu"
-        );
-        $crate::ffi::proc_show_entry!(
-            $state,
-            rust_ipvs_proc_sync_stats_show,
-            SyncStats,
-            "/proc/net/ip_vs_sync_stats"
-        );
-        $crate::ffi::proc_show_entry!(
-            $state,
-            rust_ipvs_proc_status_show,
-            Status,
-            "/proc/net/ip_vs_status"
-        );
-        $crate::ffi::proc_show_entry!($state, rust_ipvs_proc_app_show, Apps, "/proc/net/ip_vs_app");
+        $crate::ffi::proc_show_entries! {
+            $state;
+            rust_ipvs_proc_services_show => Services, "/proc/net/ip_vs";
+            rust_ipvs_proc_stats_show => Stats, "/proc/net/ip_vs_stats";
+            rust_ipvs_proc_stats_percpu_show => StatsPerCpu, "/proc/net/ip_vs_stats_percpu";
+            rust_ipvs_proc_sync_stats_show => SyncStats, "/proc/net/ip_vs_sync_stats";
+            rust_ipvs_proc_status_show => Status, "/proc/net/ip_vs_status";
+            rust_ipvs_proc_app_show => Apps, "/proc/net/ip_vs_app";
+        }
 
         /// `start` of the connection listings.
         ///
@@ -406,4 +385,4 @@ macro_rules! callbacks {
 }
 pub(crate) use callbacks;
 pub(crate) use hook_entry;
-pub(crate) use proc_show_entry;
+pub(crate) use proc_show_entries;
