@@ -74,11 +74,11 @@ IPVS_IMPL=rust ipvs_load
 got=$(script)
 echo "$got"
 expect_eq "ipvsctl against C ip_vs and rust_ipvs" "$want" "$got"
-echo "$got" | grep -q '^save = ipvsadm -S -n: yes$' || fail "ipvsctl save differs from ipvsadm -S -n"
-echo "$got" | grep -q '^restored = saved: yes$' || fail "ipvsctl restore did not round-trip"
-echo "$got" | grep -q '^json parses: 7$' || fail "ipvsctl --json"
-echo "$got" | grep -q '^watch screens: 3$' || fail "ipvsctl watch refreshes"
-echo "$got" | grep -q '^watch json: \[1,7\] \[2,7\] $' || fail "ipvsctl watch --json"
+got_has '^save = ipvsadm -S -n: yes$' "ipvsctl save differs from ipvsadm -S -n"
+got_has '^restored = saved: yes$' "ipvsctl restore did not round-trip"
+got_has '^json parses: 7$' "ipvsctl --json"
+got_has '^watch screens: 3$' "ipvsctl watch refreshes"
+got_has '^watch json: \[1,7\] \[2,7\] $' "ipvsctl watch --json"
 
 # Namespaces: a service in one is invisible in another; deleting the namespace frees it.
 ns=ctl$$
@@ -168,7 +168,7 @@ for line in "in_a daemons: [$master]" "in_b daemons: [$backup]" \
 	"Daemon has already run" "No such device" "No daemon is running"; do
 	echo "$got" | grep -qxF "$line" || fail "ipvsctl daemon: no line \"$line\""
 done
-echo "$got" | grep -q '!= ipvsadm' && fail "ipvsctl daemon list differs from ipvsadm -L --daemon"
+got_lacks '!= ipvsadm' "ipvsctl daemon list differs from ipvsadm -L --daemon"
 [ "$(echo "$got" | grep -c ": ipvsctl = ipvsadm$")" = 10 ] || fail "ipvsctl daemon: listings missing"
 log "ipvsctl daemon: as ipvsadm, under both modules"
 log "namespace isolation and teardown: clean"

@@ -67,6 +67,6 @@ scenario() {
 }
 
 differential "bad packets" scenario
-echo "$got" | grep -q '^udp checksum at the real server: 0:0 ' || fail "a UDP checksum of 0 left as no checksum"
+got_has '^udp checksum at the real server: 0:0 ' "a UDP checksum of 0 left as no checksum"
 log "identical to the C ip_vs"
 exit $ksft_pass

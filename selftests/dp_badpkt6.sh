@@ -86,8 +86,8 @@ scenario() {
 }
 
 differential "bad IPv6 packets" scenario
-echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
-echo "$got" | grep -q '^after bad packets: rs[123]$' || fail "the service after bad packets"
-echo "$got" | grep -q '^fragmented udp: rs[123]$' || fail "a fragmented datagram"
+got_lacks '^FAIL' "a sequence failed"
+got_has '^after bad packets: rs[123]$' "the service after bad packets"
+got_has '^fragmented udp: rs[123]$' "a fragmented datagram"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -70,10 +70,10 @@ scenario() {
 }
 
 differential "local real servers and cache bypass" scenario
-echo "$got" | grep -q '^NAT: director-nat$' || fail "NAT to a local real server"
-echo "$got" | grep -q '^local node: director-local$' || fail "local node"
-echo "$got" | grep -q '^cache_bypass=1, TCP: rs1$' || fail "TCP cache bypass"
-echo "$got" | grep -q '^cache_bypass=1, UDP: rs2$' || fail "UDP cache bypass"
-echo "$got" | grep -q '^cache_bypass=0: .*Connection refused$' || fail "port unreachable without bypass"
+got_has '^NAT: director-nat$' "NAT to a local real server"
+got_has '^local node: director-local$' "local node"
+got_has '^cache_bypass=1, TCP: rs1$' "TCP cache bypass"
+got_has '^cache_bypass=1, UDP: rs2$' "UDP cache bypass"
+got_has '^cache_bypass=0: .*Connection refused$' "port unreachable without bypass"
 log "identical to the C ip_vs"
 exit $ksft_pass

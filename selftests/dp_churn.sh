@@ -134,9 +134,9 @@ scenario() {
 }
 
 differential "endpoint churn" scenario
-echo "$got" | grep -q '^== start:  1:echoed 2:echoed 3:echoed$' || fail "open connections echo"
-echo "$got" | grep -q '^== rs2 at weight 0:  1:echoed 2:echoed 3:echoed;' || fail "weight 0 keeps connections"
-echo "$got" | grep -q '^== service re-created:  1:echoed 2:echoed 3:echoed;' ||
-	fail "connections survive the service's re-creation"
+got_has '^== start:  1:echoed 2:echoed 3:echoed$' "open connections echo"
+got_has '^== rs2 at weight 0:  1:echoed 2:echoed 3:echoed;' "weight 0 keeps connections"
+got_has '^== service re-created:  1:echoed 2:echoed 3:echoed;' \
+	"connections survive the service's re-creation"
 log "identical to the C ip_vs"
 exit $ksft_pass

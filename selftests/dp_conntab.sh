@@ -76,10 +76,10 @@ scenario() {
 }
 
 differential "connection table size" scenario
-echo "$got" | grep -q '^2000 connections: size=4096 size=4096, 2000 in the table$' || fail "grown table"
-echo "$got" | grep -q '^counted: 2000 connections, 6000 packets$' || fail "lookups across the resize"
-echo "$got" | grep -q '^ip_vs_conn: 2001 lines$' || fail "/proc/net/ip_vs_conn"
-echo "$got" | grep -q '^ip_vs_conn_sync: 2001 lines$' || fail "/proc/net/ip_vs_conn_sync"
+got_has '^2000 connections: size=4096 size=4096, 2000 in the table$' "grown table"
+got_has '^counted: 2000 connections, 6000 packets$' "lookups across the resize"
+got_has '^ip_vs_conn: 2001 lines$' "/proc/net/ip_vs_conn"
+got_has '^ip_vs_conn_sync: 2001 lines$' "/proc/net/ip_vs_conn_sync"
 # A connection takes 184 bytes of rust_ipvs's own slab cache (C: 320 of ip_vs_conn); the
 # debug kernel's lock and slab debugging make both bigger.
 if ! debug_kernel; then

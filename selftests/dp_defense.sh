@@ -163,11 +163,11 @@ scenario() {
 
 figures=/tmp/defense_figures.$$
 differential "defense" scenario
-echo "$got" | grep -q '^legitimate client served during the flood: yes$' ||
-	fail "no legitimate request served during the flood"
+got_has '^legitimate client served during the flood: yes$' \
+	"no legitimate request served during the flood"
 if [ $flood -ge 100000 ]; then
-	echo "$got" | grep -q '^slab growth within 512 B per connection: yes$' ||
-		fail "the flood's memory grew by more than 512 B per connection"
+	got_has '^slab growth within 512 B per connection: yes$' \
+		"the flood's memory grew by more than 512 B per connection"
 fi
 log "identical to the C ip_vs; the flood of $flood SYNs:"
 cat $figures

@@ -46,6 +46,6 @@ scenario() {
 }
 
 differential "expiry of 10,000 connections" scenario
-echo "$got" | grep -q '^connections left: 0$' || fail "connections left after expiry"
+got_has '^connections left: 0$' "connections left after expiry"
 log "identical to the C ip_vs"
 exit $ksft_pass

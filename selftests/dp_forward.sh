@@ -184,25 +184,25 @@ scenario() {
 }
 
 differential "direct routing" "scenario -g"
-echo "$got" | grep -q '^tcp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' ||
-	fail "DR: every TCP request served"
-echo "$got" | grep -q '^udp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' ||
-	fail "DR: every UDP request served"
-echo "$got" | grep -q '^--- 2 MB upload: identical$' || fail "DR: upload intact"
+got_has '^tcp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' \
+	"DR: every TCP request served"
+got_has '^udp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' \
+	"DR: every UDP request served"
+got_has '^--- 2 MB upload: identical$' "DR: upload intact"
 echo "$got" | grep -A1 "^--- the client's ICMP error" | grep -q 'RS1-MAC.*proto ICMP' ||
 	fail "DR: the client's ICMP error about a connection forwarded to its real server"
-echo "$got" | grep -q '172.16.0.2.43001 > 192.168.50.1.5353: \[udp sum ok\]' ||
-	fail "DR: the datagram reaches rs1's MAC with the virtual address, checksum intact"
+got_has '172.16.0.2.43001 > 192.168.50.1.5353: \[udp sum ok\]' \
+	"DR: the datagram reaches rs1's MAC with the virtual address, checksum intact"
 
 differential "IP-in-IP tunnel" "scenario -i"
-echo "$got" | grep -q '^udp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' ||
-	fail "TUN: every UDP request served"
-echo "$got" | grep -q 'length 67: (tos 0xa,ECT(0), ttl 63, .* proto IPIP (4), length 53)' ||
-	fail "TUN: the datagram reaches rs1 in IP-in-IP, ECN CE encapsulated as ECT(0)"
-echo "$got" | grep -q '^ *172.16.0.1 > 172.16.0.11: (tos 0xb,CE, ttl 63, ' ||
-	fail "TUN: the outer header from the director to rs1, the inner packet's TOS kept"
-echo "$got" | grep -q '^--- 2 MB upload with pmtu_disc=0: identical$' ||
-	fail "TUN: upload intact without path MTU discovery"
+got_has '^udp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' \
+	"TUN: every UDP request served"
+got_has 'length 67: (tos 0xa,ECT(0), ttl 63, .* proto IPIP (4), length 53)' \
+	"TUN: the datagram reaches rs1 in IP-in-IP, ECN CE encapsulated as ECT(0)"
+got_has '^ *172.16.0.1 > 172.16.0.11: (tos 0xb,CE, ttl 63, ' \
+	"TUN: the outer header from the director to rs1, the inner packet's TOS kept"
+got_has '^--- 2 MB upload with pmtu_disc=0: identical$' \
+	"TUN: upload intact without path MTU discovery"
 
 # GUE and GRE, with and without their checksums (and GUE's remote checksum offload): the
 # encapsulation header in hex, with GUE's UDP source port (a hash of the sender socket's
@@ -215,9 +215,9 @@ for tun in "gue --tun-port 6080" "gue --tun-port 6080 --tun-csum" \
 	*) export ENCAP_LEN=4 ENCAP_MASK= ;;
 	esac
 	differential "tunnel type $tun" "scenario -i --tun-type $tun"
-	echo "$got" | grep -q '^tcp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' ||
-		fail "$tun: every TCP request served"
-	echo "$got" | grep -q '^--- 2 MB upload: identical$' || fail "$tun: upload intact"
+	got_has '^tcp: rs[123] rs[123] rs[123] rs[123] rs[123] rs[123]$' \
+		"$tun: every TCP request served"
+	got_has '^--- 2 MB upload: identical$' "$tun: upload intact"
 done
 log "identical to the C ip_vs"
 exit $ksft_pass

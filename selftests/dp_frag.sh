@@ -46,9 +46,9 @@ scenario() {
 }
 
 differential "fragmented replies" scenario
-echo "$got" | grep -q '^60 KB UDP answer: identical$' || fail "the fragmented answer translated"
-echo "$got" | grep -q '^fragmented port unreachable: .*Connection refused$' ||
-	fail "the fragmented ICMP error translated"
+got_has '^60 KB UDP answer: identical$' "the fragmented answer translated"
+got_has '^fragmented port unreachable: .*Connection refused$' \
+	"the fragmented ICMP error translated"
 rm -f $big
 log "identical to the C ip_vs"
 exit $ksft_pass

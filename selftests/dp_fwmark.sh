@@ -38,8 +38,8 @@ scenario() {
 }
 
 differential "fwmark services" scenario
-echo "$got" | grep -q '^tcp, mark 7 (ports 9000 and 9001): rs3 rs2 rs1 rs3 rs2 rs1$' || fail "fwmark TCP sequence"
-echo "$got" | grep -q '^udp, mark 8: rs3 rs2 rs1$' || fail "fwmark UDP sequence"
+got_has '^tcp, mark 7 (ports 9000 and 9001): rs3 rs2 rs1 rs3 rs2 rs1$' "fwmark TCP sequence"
+got_has '^udp, mark 8: rs3 rs2 rs1$' "fwmark UDP sequence"
 echo "$got" | grep -qE '^tcp, mark 9, persistent: (rs[123]) \1 \1 \1$' || fail "persistent fwmark service"
 log "identical to the C ip_vs"
 exit $ksft_pass

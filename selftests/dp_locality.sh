@@ -88,6 +88,6 @@ scenario() {
 }
 
 differential "lblc and lblcr" scenario
-echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
+got_lacks '^FAIL' "a sequence failed"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -50,8 +50,8 @@ scenario() {
 }
 
 differential "conntrack=1 with MASQUERADE" scenario
-echo "$got" | grep -q '^tcp: rs2 saw 172.16.0.1$' || fail "masqueraded TCP"
-echo "$got" | grep -q '^udp: rs2 saw 172.16.0.1$' || fail "masqueraded UDP"
-echo "$got" | grep -q '^200 KB upload: identical$' || fail "masqueraded upload"
+got_has '^tcp: rs2 saw 172.16.0.1$' "masqueraded TCP"
+got_has '^udp: rs2 saw 172.16.0.1$' "masqueraded UDP"
+got_has '^200 KB upload: identical$' "masqueraded upload"
 log "identical to the C ip_vs"
 exit $ksft_pass

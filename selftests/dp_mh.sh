@@ -64,8 +64,8 @@ scenario() {
 }
 
 differential "mh across two directors" scenario
-echo "$got" | grep -q '^director B: the same$' || fail "the two directors map clients differently"
+got_has '^director B: the same$' "the two directors map clients differently"
 [ "$(echo "$got" | sed -n 's/^director A: //p' | wc -w)" = $NCLIENTS ] || fail "a request failed"
-echo "$got" | grep -q 'still on rs3: 0$' || fail "clients still reach the deleted real server"
+got_has 'still on rs3: 0$' "clients still reach the deleted real server"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -82,11 +82,11 @@ scenario() {
 }
 
 differential "NAT scenario" scenario
-echo "$got" | grep -q '^tcp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "TCP backend sequence"
-echo "$got" | grep -q '^shared reply tuple: rs1 rs1$' || fail "replies on a shared reply tuple"
-echo "$got" | grep -q '^udp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' || fail "UDP backend sequence"
-echo "$got" | grep -q '^10 MB transfer: identical$' || fail "10 MB transfer"
-echo "$got" | grep -q "^$concurrent concurrent connections: $concurrent answered\$" || fail "concurrent connections"
-echo "$got" | grep -q '^no destination: Connection refused$' || fail "ICMP port unreachable"
+got_has '^tcp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' "TCP backend sequence"
+got_has '^shared reply tuple: rs1 rs1$' "replies on a shared reply tuple"
+got_has '^udp rr: rs3 rs2 rs1 rs3 rs2 rs1 rs3 rs2 rs1$' "UDP backend sequence"
+got_has '^10 MB transfer: identical$' "10 MB transfer"
+got_has "^$concurrent concurrent connections: $concurrent answered\$" "concurrent connections"
+got_has '^no destination: Connection refused$' "ICMP port unreachable"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -98,11 +98,11 @@ errors6() {
 errors6_are() { [ "$(errors6 | tr ' ' '\n' | awk -F: '{ s += $2 } END { print s }')" = "$1" ]; }
 
 differential "IPv6 NAT" scenario
-echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
+got_lacks '^FAIL' "a sequence failed"
 expect_eq "TCP rr" "rs3 rs2 rs1 rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== TCP rr$/{n;p}')"
 expect_eq "DR rr" "rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== direct routing$/{n;p}')"
-echo "$got" | grep -q '^identical$' || fail "the upload arrived damaged"
-echo "$got" | grep -q '^from a real server: .*Connection refused$' || fail "ICMPv6 from a real server"
+got_has '^identical$' "the upload arrived damaged"
+got_has '^from a real server: .*Connection refused$' "ICMPv6 from a real server"
 echo "$got" | sed -n '/^== persistence/{n;p}' | {
 	read -r a b c d e f
 	[ "$a $b $c $d $e $f" = "$a $a $a $a $a $a" ] || fail "a /64 not kept on one server: $a $b $c $d $e $f"

@@ -69,13 +69,13 @@ scenario() {
 }
 
 differential "director-local client, ICMP and nat_icmp_send" scenario
-echo "$got" | grep -q '^client on the director: rs3 rs2 rs1 rs3$' || fail "client on the director"
-echo "$got" | grep -q '^closed real server port: Connection refused$' || fail "ICMP from a real server"
-echo "$got" | grep -q "^nat_icmp_send=0: client received 'from rs1', rs1 saw ''$" || fail "nat_icmp_send=0"
-echo "$got" | grep -q "^nat_icmp_send=1: client received '', rs1 saw 'Connection refused'$" ||
-	fail "nat_icmp_send=1"
-echo "$got" | grep -q '^lone ACKs: TCP [A-Z_]* 10.0.0.2:4243$' || fail "sloppy_tcp"
-echo "$got" | grep -q '^one-packet connections listed: 0$' || fail "one-packet connections listed"
+got_has '^client on the director: rs3 rs2 rs1 rs3$' "client on the director"
+got_has '^closed real server port: Connection refused$' "ICMP from a real server"
+got_has "^nat_icmp_send=0: client received 'from rs1', rs1 saw ''$" "nat_icmp_send=0"
+got_has "^nat_icmp_send=1: client received '', rs1 saw 'Connection refused'$" \
+	"nat_icmp_send=1"
+got_has '^lone ACKs: TCP [A-Z_]* 10.0.0.2:4243$' "sloppy_tcp"
+got_has '^one-packet connections listed: 0$' "one-packet connections listed"
 echo "$got" | grep -A3 '^UDP 10.0.0.1:5454' | grep -q '^-> 172.16.0.13:53 2 2' || fail "one-packet scheduling"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -85,7 +85,7 @@ differential "connection reuse" scenario
 # sometimes answers the reused-port SYN only after its retransmission, C has done so once.
 log "reused-port SYN answered after: C $(cat /tmp/reuse_ms.$$.c) ms, rust_ipvs $(cat /tmp/reuse_ms.$$.rust) ms"
 rm -f /tmp/reuse_ms.$$.*
-echo "$got" | grep -q '^UDP conntrack entries while connected: 1$' || fail "UDP conntrack entry"
-echo "$got" | grep -q '^UDP conntrack entries after expiry: 0$' || fail "conntrack dropped on expiry"
+got_has '^UDP conntrack entries while connected: 1$' "UDP conntrack entry"
+got_has '^UDP conntrack entries after expiry: 0$' "conntrack dropped on expiry"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -57,18 +57,18 @@ cache_scenario() {
 }
 
 differential "route scenario" scenario
-echo "$got" | grep -q '^300 KB upload across a 1280-byte link: identical$' || fail "PMTU upload"
-echo "$got" | grep -q "^client's path MTU to the VIP: mtu 1280$" || fail "fragmentation needed"
-echo "$got" | grep -q '^unroutable real server: No route to host$' || fail "host unreachable"
-echo "$got" | grep -q '^TTL 1: No route to host$' || fail "time exceeded"
-echo "$got" | grep -q '^TTL 2: rs2$' || fail "TTL 2 forwarded"
+got_has '^300 KB upload across a 1280-byte link: identical$' "PMTU upload"
+got_has "^client's path MTU to the VIP: mtu 1280$" "fragmentation needed"
+got_has '^unroutable real server: No route to host$' "host unreachable"
+got_has '^TTL 1: No route to host$' "time exceeded"
+got_has '^TTL 2: rs2$' "TTL 2 forwarded"
 differential "route cache scenario" cache_scenario
-echo "$got" | grep -q '^cached: rs1 rs1$' || fail "cached route"
-echo "$got" | grep -q '^blackhole route: No route to host$' || fail "routing change"
-echo "$got" | grep -q '^route back: rs1$' || fail "route back"
-echo "$got" | grep -q '^link down: No route to host$' || fail "link down"
-echo "$got" | grep -q '^link up: rs1$' || fail "link up"
-echo "$got" | grep -q '^edited: rs1$' || fail "edited"
-echo "$got" | grep -q '^link deleted: No route to host$' || fail "link deleted"
+got_has '^cached: rs1 rs1$' "cached route"
+got_has '^blackhole route: No route to host$' "routing change"
+got_has '^route back: rs1$' "route back"
+got_has '^link down: No route to host$' "link down"
+got_has '^link up: rs1$' "link up"
+got_has '^edited: rs1$' "edited"
+got_has '^link deleted: No route to host$' "link deleted"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -90,7 +90,7 @@ scenario() {
 }
 
 differential "scheduling scenario" scenario
-echo "$got" | grep -q '^FAIL' && fail "a round failed"
+got_lacks '^FAIL' "a round failed"
 # Stickiness: every client of the /32 persistent service saw one backend.
 echo "$got" | sed -n '/^== persistent \/32$/,/^==/p' | grep '^client' | while read -r _ _ a b c; do
 	[ "$a" = "$b" ] && [ "$b" = "$c" ] || fail "client not sticky: $a $b $c"

@@ -255,16 +255,16 @@ scenario() {
 }
 
 differential "IPv6 scheduling and clients" scenario
-echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
+got_lacks '^FAIL' "a sequence failed"
 expect_eq "dual stack" "IPv4: rs3 rs2 rs1 rs3 rs2 rs1 
 IPv6: rs3 rs2 rs1 rs3 rs2 rs1 " "$(echo "$got" | grep '^IPv[46]: ')"
 expect_eq "held connections" "    334 rs3
     333 rs1
     333 rs2" "$(echo "$got" | sed -n '/^== 1000 held/,/^[^ ]/p' | grep '^ *[0-9]* rs' | sort -k1,1nr -k2)"
-echo "$got" | grep -q '^conntrack entries while the connection lives: 1$' || fail "no conntrack entry"
-echo "$got" | grep -q '^conntrack entries after it expired: 0$' || fail "conntrack entry not dropped"
-echo "$got" | grep -q '^cache_bypass=1, TCP: rs1$' || fail "IPv6 TCP cache bypass"
-echo "$got" | grep -q '^quoted source: fd010000000000000000000000000011 port 1f75$' ||
-	fail "the client's ICMPv6 error translated for rs1"
+got_has '^conntrack entries while the connection lives: 1$' "no conntrack entry"
+got_has '^conntrack entries after it expired: 0$' "conntrack entry not dropped"
+got_has '^cache_bypass=1, TCP: rs1$' "IPv6 TCP cache bypass"
+got_has '^quoted source: fd010000000000000000000000000011 port 1f75$' \
+	"the client's ICMPv6 error translated for rs1"
 log "identical to the C ip_vs"
 exit $ksft_pass

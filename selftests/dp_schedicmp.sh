@@ -60,10 +60,10 @@ scenario() {
 }
 
 differential "schedule_icmp" scenario
-echo "$got" | grep -q '^schedule_icmp=0: 0 connections$' || fail "an ICMP error scheduled with schedule_icmp=0"
-echo "$got" | grep -q '^UDP 10.0.0.1:53 1 1 0$' || fail "the UDP error's connection and packet counted"
-echo "$got" | grep -q '^TCP 10.0.0.1:80 3 2 0$' || fail "the TCP errors' connections and packets counted"
-echo "$got" | grep -q '^received: rs1:1 rs2:1 rs3:2 $' || fail "the errors at their real servers"
-echo "$got" | grep -q '^one-packet: 0 0, 0 listed$' || fail "a one-packet connection left by its error"
+got_has '^schedule_icmp=0: 0 connections$' "an ICMP error scheduled with schedule_icmp=0"
+got_has '^UDP 10.0.0.1:53 1 1 0$' "the UDP error's connection and packet counted"
+got_has '^TCP 10.0.0.1:80 3 2 0$' "the TCP errors' connections and packets counted"
+got_has '^received: rs1:1 rs2:1 rs3:2 $' "the errors at their real servers"
+got_has '^one-packet: 0 0, 0 listed$' "a one-packet connection left by its error"
 log "identical to the C ip_vs"
 exit $ksft_pass

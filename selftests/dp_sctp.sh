@@ -179,7 +179,7 @@ scenario() {
 }
 
 differential "SCTP scenario" scenario
-echo "$got" | grep -q '^FAIL' && fail "a sequence failed"
+got_lacks '^FAIL' "a sequence failed"
 # Destinations are listed newest first (ipvsadm sorts them): rr starts with rs3.
 expect_eq "rr sequence" "rs3 rs2 rs1 rs3 rs2 rs1" "$(echo "$got" | sed -n '/^== rr$/{n;p}')"
 # Persistence: each client keeps its first real server.
@@ -187,7 +187,7 @@ echo "$got" | sed -n '/^== persistence$/{n;p}' | {
 	read -r a b c d e f
 	[ "$a $c $e" = "$a $a $a" ] && [ "$b $d $f" = "$b $b $b" ] || fail "not sticky: $a $b $c $d $e $f"
 }
-echo "$got" | grep -q '^identical$' || fail "the upload arrived damaged"
-echo "$got" | grep -q '^N SCTP packets, 0 bad CRC32c, 0 truncated$' || fail "bad CRC32c on the wire"
+got_has '^identical$' "the upload arrived damaged"
+got_has '^N SCTP packets, 0 bad CRC32c, 0 truncated$' "bad CRC32c on the wire"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -90,15 +90,15 @@ scenario() {
 }
 
 differential "counters and rates" scenario
-echo "$got" | grep -q '^rates under traffic: TCP 10.0.0.1:80 + + + + +; -> 172.16.0.11:80 + + + + +; totals + + + + +$' ||
-	fail "rates under traffic"
-echo "$got" | grep -q '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: yes; ~ is zero: no; rows are zero: no$' ||
-	fail "per-CPU counters under traffic"
-echo "$got" | grep -q '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: no; ~ is zero: yes; rows are zero: no$' ||
-	fail "per-CPU counters after zero"
-echo "$got" | grep -q '^rates after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||
-	fail "rates after zero"
-echo "$got" | grep -q '^counters after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' ||
-	fail "counters after zero"
+got_has '^rates under traffic: TCP 10.0.0.1:80 + + + + +; -> 172.16.0.11:80 + + + + +; totals + + + + +$' \
+	"rates under traffic"
+got_has '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: yes; ~ is zero: no; rows are zero: no$' \
+	"per-CPU counters under traffic"
+got_has '^cpu rows: [0-9]* of [0-9]*; rows add up to ~: no; ~ is zero: yes; rows are zero: no$' \
+	"per-CPU counters after zero"
+got_has '^rates after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' \
+	"rates after zero"
+got_has '^counters after zero: TCP 10.0.0.1:80 0 0 0 0 0; -> 172.16.0.11:80 0 0 0 0 0; totals 0 0 0 0 0$' \
+	"counters after zero"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -116,17 +116,17 @@ udp_noports() {
 }
 
 differential "service lookup" scenario
-echo "$got" | grep -q '^port zero: 8080=\(rs[123]\)-8080 5000=\1-5000 8080=\1-8080 443=\1-443 8443=rs2-8443$' ||
-	fail "port-zero service"
+got_has '^port zero: 8080=\(rs[123]\)-8080 5000=\1-5000 8080=\1-8080 443=\1-443 8443=rs2-8443$' \
+	"port-zero service"
 echo "$got" | grep -qE '^persistent ftp: 21=(rs[123])-21 20=\1-20 5000=\1-5000 443=refused 21=\1-21$' ||
 	fail "persistent FTP service"
-echo "$got" | grep -q '^ftp: 21=rs1-21 5000=refused 20=refused$' || fail "FTP service"
-echo "$got" | grep -q "^300 services: 300 listed, 10000=rs2-8080 10150=rs2-8080 10299=rs1-8080$" ||
-	fail "300 services"
-echo "$got" | grep -q "^3 services: 3 listed, 10297=rs2-8080 10298=rs3-8080 10299=rs1-8080 10000=refused$" ||
-	fail "3 services"
-echo "$got" | grep -q "^300 services listed once each: 300$" || fail "300 services listed once each"
-echo "$got" | grep -q "^lookups while the table resizes: missed=0 services=1$" ||
-	fail "lookups while the table resizes"
+got_has '^ftp: 21=rs1-21 5000=refused 20=refused$' "FTP service"
+got_has "^300 services: 300 listed, 10000=rs2-8080 10150=rs2-8080 10299=rs1-8080$" \
+	"300 services"
+got_has "^3 services: 3 listed, 10297=rs2-8080 10298=rs3-8080 10299=rs1-8080 10000=refused$" \
+	"3 services"
+got_has "^300 services listed once each: 300$" "300 services listed once each"
+got_has "^lookups while the table resizes: missed=0 services=1$" \
+	"lookups while the table resizes"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -68,7 +68,7 @@ scenario() {
 }
 
 differential "trashed destinations" scenario
-echo "$got" | grep -q '^and then: five$' || fail "the connection did not survive the service's re-creation"
+got_has '^and then: five$' "the connection did not survive the service's re-creation"
 echo "$got" | grep -A1 '^counters of the re-created service:$' | grep -q "^TCP $VIP:7 0 + +$" ||
 	fail "a revived destination's packets count in its new service"
 
@@ -116,7 +116,7 @@ reload_scenario() {
 	topo_down
 }
 differential "reloaded configuration" reload_scenario
-echo "$got" | grep -q "^connections: 79$" || fail "revived real servers lost connections"
-echo "$got" | grep -q "^reload changed" && fail "the reload changed the connection counts"
+got_has "^connections: 79$" "revived real servers lost connections"
+got_lacks "^reload changed" "the reload changed the connection counts"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -148,8 +148,8 @@ scenario() {
 }
 
 differential "router errors about tunnel packets" scenario
-echo "$got" | grep -q '^upload: identical$' || fail "the upload failed"
-echo "$got" | grep -q "^IP ${VIPS[0]} > 172.16.0.2: ICMP ${VIPS[0]} unreachable - need to frag (mtu 1480)$" ||
-	fail "the router's error about IP-in-IP not translated"
+got_has '^upload: identical$' "the upload failed"
+got_has "^IP ${VIPS[0]} > 172.16.0.2: ICMP ${VIPS[0]} unreachable - need to frag (mtu 1480)$" \
+	"the router's error about IP-in-IP not translated"
 log "identical to the C ip_vs"
 exit $ksft_pass

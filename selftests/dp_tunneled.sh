@@ -31,8 +31,8 @@ scenario() {
 }
 
 differential "ignore_tunneled" scenario
-echo "$got" | grep -q '^ignore_tunneled=0: rs3$' || fail "tunneled SYN scheduled"
-echo "$got" | grep -q '^ignore_tunneled=1: rs2$' || fail "tunneled SYN after the scrubbed mark"
-echo "$got" | grep -q '^connections: 3$' || fail "one connection per tunneled SYN"
+got_has '^ignore_tunneled=0: rs3$' "tunneled SYN scheduled"
+got_has '^ignore_tunneled=1: rs2$' "tunneled SYN after the scrubbed mark"
+got_has '^connections: 3$' "one connection per tunneled SYN"
 log "identical to the C ip_vs"
 exit $ksft_pass

@@ -190,7 +190,7 @@ differential "keepalived" scenario
 echo "$got" | grep -A1 '^== rs2 and rs3 failing' |
 	grep -q "^port 80 real servers: $(rs_addr rs1):80 3 $(rs_addr rs2):80 0$" ||
 	fail "failed checks: rs2 inhibited (weight 0), rs3 removed"
-echo "$got" | grep -q '^port 80: rs1 rs1 rs1 rs1 rs1 rs1$' || fail "only rs1 serves while the others fail"
+got_has '^port 80: rs1 rs1 rs1 rs1 rs1 rs1$' "only rs1 serves while the others fail"
 [ "$(echo "$got" | sed -n '/^== keepalived stopped/,$p' | wc -l)" = 1 ] ||
 	fail "keepalived removes its services on exit"
 log "identical to the C ip_vs"

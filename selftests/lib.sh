@@ -77,6 +77,17 @@ expect_eq() {
 	fi
 }
 
+# Fails the test with message $2 unless the output in $got (what `differential` left, or what
+# the test captured there) has a line matching the basic regular expression $1.
+got_has() {
+	grep -q -- "$1" <<<"$got" || fail "$2"
+}
+
+# Fails the test with message $2 if the output in $got has a line matching $1.
+got_lacks() {
+	! grep -q -- "$1" <<<"$got" || fail "$2"
+}
+
 # Whether this is the debug kernel (KASAN, lockdep, kmemleak: the debug set's kernel).
 debug_kernel() { [ -e /sys/kernel/debug/kmemleak ]; }
 

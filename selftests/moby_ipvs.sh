@@ -95,8 +95,8 @@ differential "moby/ipvs" scenario
 for rs in rs1 rs2 rs3; do
 	[ "$(echo "$got" | grep '^port 80:' | grep -o $rs | wc -l)" = 2 ] || fail "rr over the endpoints"
 done
-echo "$got" | grep -q '^port 80, rs2 at weight 0: rs[13] rs[13] rs[13] rs[13]$' || fail "weight 0 avoided"
-echo "$got" | grep -q '^sctp 132: rs3 rs2 rs1 rs3 rs2 rs1$' || fail "rr over SCTP endpoints"
+got_has '^port 80, rs2 at weight 0: rs[13] rs[13] rs[13] rs[13]$' "weight 0 avoided"
+got_has '^sctp 132: rs3 rs2 rs1 rs3 rs2 rs1$' "rr over SCTP endpoints"
 [ "$(echo "$got" | tail -1)" = "-- list" ] || fail "flush leaves no service"
 log "identical to the C ip_vs"
 exit $ksft_pass
