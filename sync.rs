@@ -143,6 +143,11 @@ impl DaemonConfig {
         self.ifname.get(..end).unwrap_or(&[])
     }
 
+    /// The interface name for a log line (C prints its bytes as they are).
+    fn ifname_str(&self) -> &str {
+        core::str::from_utf8(self.ifname()).unwrap_or("")
+    }
+
     /// The group and port of thread `id`.
     fn group_addr(&self, id: u32) -> GroupAddr {
         let port = self.port.wrapping_add(id as u16);
@@ -561,10 +566,7 @@ pub(crate) fn start(
         config.ttl = 1;
     }
     let dev = Interface::lookup(net, config.ifname()).inspect_err(|_| {
-        ipvs_err!(
-            "Unknown mcast interface: {}\n",
-            core::str::from_utf8(config.ifname()).unwrap_or("")
-        );
+        ipvs_err!("Unknown mcast interface: {}\n", config.ifname_str());
     })?;
     let ipv6 = matches!(config.group, Some(Group::V6(_)));
     let hlen: u32 = if ipv6 { 40 + 8 } else { 20 + 8 };
@@ -820,7 +822,7 @@ fn log_started(kind: ThreadKind, config: &DaemonConfig, id: u32) {
     ipvs_info!(
         "sync thread started: state = {}, mcast_ifn = {}, syncid = {}, id = {}\n",
         state,
-        core::str::from_utf8(config.ifname()).unwrap_or(""),
+        config.ifname_str(),
         config.syncid,
         id
     );
