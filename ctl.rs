@@ -163,6 +163,24 @@ impl Control {
         Ok(table)
     }
 
+    /// Resizes the service table, if there is one, for a new `svc_lfactor` (C's
+    /// `ipvs_proc_svc_lfactor` queues the resize work at once).
+    pub(crate) fn refit_services(&mut self, ipvs: &Ipvs) {
+        if self.services.is_some() {
+            // A failed allocation keeps the current table, as in `table_for`.
+            let _ = self.table_for(ipvs, self.service_count());
+        }
+    }
+
+    /// Runs the namespace's tick now, if it runs at all (from the first service on): the
+    /// connection table's resize after `conn_lfactor` changed (C's
+    /// `ipvs_proc_conn_lfactor` queues the resize work at once).
+    pub(crate) fn run_tick_now(&self) {
+        if let Some(gc) = &self.gc {
+            gc.run_now();
+        }
+    }
+
     /// Shrinks the table after deletions, when its thresholds say so; a failed allocation
     /// keeps the bigger table, which serves as well. A family's hooks go with its last
     /// service (`ip_vs_unregister_hooks`).

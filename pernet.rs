@@ -238,15 +238,18 @@ impl ProcFiles for NetState {
 }
 
 impl SysctlWrites for NetState {
-    /// `conn_max`, the defense modes and the estimator's settings, under the control mutex
-    /// (C: the service mutex, `update_defense_level` after a mode changed, and the
-    /// estimator's restart after its setting changed).
+    /// `conn_max`, the defense modes, the estimator's settings and the load factors, under
+    /// the control mutex (C: the service mutex, `update_defense_level` after a mode changed,
+    /// the estimator's restart after its setting changed, a table's resize after its load
+    /// factor was written).
     fn write(&self, index: usize, value: i32, privileged: bool) -> Result {
         let mut control = self.control.lock();
         match self.ipvs.sysctl.write(index, value, privileged)? {
             Written::Value => {}
             Written::DefenseMode => self.ipvs.defense.update(&self.ipvs.sysctl),
             Written::Estimator => control.estimator.restart(&self.ipvs),
+            Written::ServiceTable => control.refit_services(&self.ipvs),
+            Written::ConnTable => control.run_tick_now(),
         }
         Ok(())
     }

@@ -195,6 +195,12 @@ pub(crate) enum Written {
     /// A setting of the estimator thread, which restarts with it (C:
     /// `ip_vs_est_reload_start`).
     Estimator,
+    /// `svc_lfactor`: the service table is resized for it at once (C:
+    /// `ipvs_proc_svc_lfactor` queues the resize work).
+    ServiceTable,
+    /// `conn_lfactor`: the connection table is resized for it at once (C:
+    /// `ipvs_proc_conn_lfactor` queues the resize work).
+    ConnTable,
 }
 
 impl Sysctls {
@@ -314,6 +320,18 @@ impl Sysctls {
             }
             slot.store(value, Relaxed);
             return Ok(Written::Estimator);
+        }
+        if index == Sysctl::SvcLfactor as usize || index == Sysctl::ConnLfactor as usize {
+            // Within -8..8 (C's handlers); a table is resized for the value even unchanged.
+            if !(-8..=8).contains(&value) {
+                return Err(EINVAL);
+            }
+            slot.store(value, Relaxed);
+            return Ok(if index == Sysctl::SvcLfactor as usize {
+                Written::ServiceTable
+            } else {
+                Written::ConnTable
+            });
         }
         // Every other sysctl is written by the kernel's own handlers.
         Err(EINVAL)

@@ -242,6 +242,7 @@ void rust_ipvs_spin_lock_bh(spinlock_t *lock);
 void rust_ipvs_spin_unlock_bh(spinlock_t *lock);
 int rust_ipvs_spin_trylock_bh(spinlock_t *lock);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
+void rust_ipvs_gc_kick(struct rust_ipvs_gc *gc);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
 			      struct ctl_table_header **hdr);
@@ -1354,6 +1355,12 @@ struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 	return gc;
 }
 
+/* The tick at once (C's mod_delayed_work(..., 0) of its resize work). */
+void rust_ipvs_gc_kick(struct rust_ipvs_gc *gc)
+{
+	mod_delayed_work(system_dfl_long_wq, &gc->tick, 0);
+}
+
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 {
 	cancel_delayed_work_sync(&gc->tick);
@@ -1443,9 +1450,6 @@ static int rust_ipvs_proc_est_cpulist(const struct ctl_table *table, int write, 
 	return ret;
 }
 
-static int rust_ipvs_lfactor_min = -8;
-static int rust_ipvs_lfactor_max = 8;
-
 static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "conn_max", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "conntrack", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
@@ -1460,8 +1464,8 @@ static const struct ctl_table rust_ipvs_vars[] = {
 	{ .procname = "run_estimation", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "lblc_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
 	{ .procname = "lblcr_expiration", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_jiffies },
-	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
-	{ .procname = "conn_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec_minmax, .extra1 = &rust_ipvs_lfactor_min, .extra2 = &rust_ipvs_lfactor_max },
+	{ .procname = "svc_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
+	{ .procname = "conn_lfactor", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },
 	{ .procname = "amemthresh", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "am_droprate", .maxlen = sizeof(int), .mode = 0644, .proc_handler = proc_dointvec },
 	{ .procname = "drop_entry", .maxlen = sizeof(int), .mode = 0644, .proc_handler = rust_ipvs_proc_checked },

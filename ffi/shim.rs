@@ -358,6 +358,8 @@ extern "C" {
     pub(crate) fn rust_ipvs_random_u32() -> u32;
     /// Starts the per-namespace expiry timer.
     pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut Timer;
+    /// Runs its tick at once (and every second from then on).
+    pub(crate) fn rust_ipvs_gc_kick(gc: *mut Timer);
     /// Stops it; returns after a running callback finished.
     pub(crate) fn rust_ipvs_gc_stop(gc: *mut Timer);
 }

@@ -40,6 +40,13 @@ impl Timer {
         // INVARIANT: started above.
         Ok(Timer { timer })
     }
+
+    /// Runs the tick now rather than at the end of its second (C: the resize work queued
+    /// at once after a load factor changed).
+    pub(crate) fn run_now(&self) {
+        // SAFETY: started and not stopped (type invariant).
+        unsafe { shim::rust_ipvs_gc_kick(self.timer) };
+    }
 }
 
 impl Drop for Timer {

@@ -5,7 +5,7 @@
 # lines in order (the chain lengths depend on each table's random hash seed and on C's two
 # hash nodes per NAT connection, so only their labels are compared, and that they account
 # for every chain; the estimator's figures depend on C's kthread calibration: labels only);
-# ip_vs_app byte for byte.
+# ip_vs_app byte for byte; the tables resized at once for new load factors.
 . ./lib.sh
 . ./topology.sh
 
@@ -50,6 +50,14 @@ scenario() {
 	status
 	for i in $(seq 6); do tcp_request >/dev/null; done
 	echo "-- 6 connections"
+	status
+	# A load factor written resizes its table at once (C queues the resize work at once).
+	echo "svc_lfactor 9: $(in_director sysctl -w net.ipv4.vs.svc_lfactor=9 2>&1)"
+	echo "conn_lfactor -9: $(in_director sysctl -w net.ipv4.vs.conn_lfactor=-9 2>&1)"
+	in_director sysctl -qw net.ipv4.vs.svc_lfactor=2 net.ipv4.vs.conn_lfactor=3
+	wait_until 5 in_director grep -q 'Service buckets:.*lfactor 2)' /proc/net/ip_vs_status
+	wait_until 5 in_director grep -q 'Conn buckets:.*lfactor 3)' /proc/net/ip_vs_status
+	echo "-- svc_lfactor 2, conn_lfactor 3"
 	status
 	topo_down
 }
