@@ -131,7 +131,12 @@ pub(crate) fn conntrack(skb: &mut Skb<'_>, conn: &Conn, outin: bool) {
 
 /// Marks the packet as IPVS's and sends it along `route`, or lets it continue to this host
 /// (`ip_vs_nat_send_or_cont`, `ip_vs_send_or_cont`; `ip_vs_null_xmit` for the local node).
-pub(crate) fn send_or_cont(net: &Net, mut skb: Skb<'_>, route: OutRoute, conn: &Conn) -> Verdict {
+pub(crate) fn send_or_cont(
+    net: &Net,
+    mut skb: Skb<'_>,
+    route: OutRoute<'_>,
+    conn: &Conn,
+) -> Verdict {
     skb.set_ipvs_property();
     conntrack(&mut skb, conn, true);
     match route {

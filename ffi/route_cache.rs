@@ -8,8 +8,10 @@
 //! check (`dst_check`, which fails once the route is obsolete: a routing change, a device
 //! gone). Writers (a packet that found no valid entry, the control path resetting the cache)
 //! serialise on the cache's lock; a replaced entry releases its route after a grace period.
-//! Each packet takes its own reference to the cached route (C attaches it without one,
-//! `skb_dst_set_noref`): the packet path's route types stay owned.
+//! A packet takes the cached route without a reference of its own (C: `skb_dst_set_noref`):
+//! the route is borrowed for the read-side section it was read in ([`Route`]'s lifetime),
+//! which the kernel's release of a route waits for (`dst_release` frees it after a grace
+//! period).
 //!
 //! Lock order: the cache's lock is innermost; it is taken in softirq (packets), under RTNL
 //! (device events), and under the control mutex (edits, removals).
@@ -188,20 +190,20 @@ impl RouteCache {
     /// the section `rcu`) or looked up and cached (the `dest` branch of `__ip_vs_get_out_rt`). `cacheable` is asked
     /// under the cache's lock, so that a destination being removed, which empties its cache
     /// under that lock after it stops being available, never keeps a route.
-    pub(crate) fn route(
+    pub(crate) fn route<'g>(
         &self,
         net: &Net,
-        rcu: &ReadSection,
+        rcu: &'g ReadSection,
         daddr: [u8; 4],
         lookup: Lookup,
         cacheable: impl Fn() -> bool,
-    ) -> Result<(Route, [u8; 4])> {
+    ) -> Result<(Route<'g>, [u8; 4])> {
         if let Some(entry) = self.valid(rcu, false) {
             let [a, b, c, d, ..] = entry.saddr;
             let saddr = [a, b, c, d];
-            // SAFETY: the entry's route is a valid IPv4 route while `rcu`'s section lasts
-            // (`Entry`'s invariant and `valid`).
-            return Ok((unsafe { Route::hold(entry.dst) }, saddr));
+            // SAFETY: a valid IPv4 route (`valid`) whose memory outlives `rcu`'s section: the
+            // kernel frees a route a grace period after its last reference (`dst_release`).
+            return Ok((unsafe { Route::cached(rcu, entry.dst) }, saddr));
         }
         let _lock = self.lock.lock();
         let (route, saddr) = match Route::output(net, daddr, lookup) {
@@ -218,18 +220,17 @@ impl RouteCache {
     }
 
     /// [`RouteCache::route`] for an IPv6 real server (`__ip_vs_get_out_rt_v6`).
-    pub(crate) fn route6(
+    pub(crate) fn route6<'g>(
         &self,
         net: &Net,
-        rcu: &ReadSection,
+        rcu: &'g ReadSection,
         daddr: &[u8; 16],
         known_nh: bool,
         cacheable: impl Fn() -> bool,
-    ) -> Result<(Route6, [u8; 16])> {
+    ) -> Result<(Route6<'g>, [u8; 16])> {
         if let Some(entry) = self.valid(rcu, true) {
-            // SAFETY: the entry's route is valid while `rcu`'s section lasts (`Entry`'s
-            // invariant and `valid`).
-            return Ok((unsafe { Route6::hold(entry.dst) }, entry.saddr));
+            // SAFETY: a valid route (`valid`) whose memory outlives `rcu`'s section, as above.
+            return Ok((unsafe { Route6::cached(rcu, entry.dst) }, entry.saddr));
         }
         let _lock = self.lock.lock();
         let (route, saddr) = match Route6::output(net, daddr, known_nh) {

@@ -170,7 +170,7 @@ void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct, bool
 bool rust_ipvs_rt_is_local(const struct rtable *rt);
 unsigned int rust_ipvs_rt_mtu(const struct rtable *rt);
 void rust_ipvs_rt_put(struct rtable *rt);
-void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt);
+void rust_ipvs_skb_attach_dst(struct sk_buff *skb, struct dst_entry *dst, bool noref);
 void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
 int rust_ipvs_send_local_out(struct net *net, struct sk_buff *skb);
@@ -190,7 +190,6 @@ struct net *rust_ipvs_dev_net(const struct net_device *dev);
 int rust_ipvs_register_netdev_notifier(void);
 void rust_ipvs_unregister_netdev_notifier(void);
 bool rust_ipvs_skb_dst_is_local6(const struct sk_buff *skb);
-void rust_ipvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst);
 int rust_ipvs_send_local_out6(struct net *net, struct sk_buff *skb);
 void rust_ipvs_icmpv6_send(struct net *net, struct sk_buff *skb, u8 type, u8 code, u32 info,
 			   bool output_dev);
@@ -1102,10 +1101,14 @@ void rust_ipvs_unregister_netdev_notifier(void)
 	unregister_netdevice_notifier(&rust_ipvs_netdev_notifier);
 }
 
-void rust_ipvs_skb_set_rt(struct sk_buff *skb, struct rtable *rt)
+/* The end of __ip_vs_get_out_rt(): a cached route (noref) is attached without a reference. */
+void rust_ipvs_skb_attach_dst(struct sk_buff *skb, struct dst_entry *dst, bool noref)
 {
 	skb_dst_drop(skb);
-	skb_dst_set(skb, &rt->dst);
+	if (noref)
+		skb_dst_set_noref(skb, dst);
+	else
+		skb_dst_set(skb, dst);
 }
 
 /* The err_unreach of __ip_vs_get_out_rt(): ICMP host unreachable to the sender. */
@@ -1187,12 +1190,6 @@ void rust_ipvs_dst_release(struct dst_entry *dst)
 bool rust_ipvs_skb_dst_is_local6(const struct sk_buff *skb)
 {
 	return rust_ipvs_dst_is_local6(skb_dst(skb));
-}
-
-void rust_ipvs_skb_set_dst(struct sk_buff *skb, struct dst_entry *dst)
-{
-	skb_dst_drop(skb);
-	skb_dst_set(skb, dst);
 }
 
 int rust_ipvs_send_local_out6(struct net *net, struct sk_buff *skb)

@@ -331,8 +331,13 @@ extern "C" {
     pub(crate) fn rust_ipvs_register_netdev_notifier() -> c_int;
     /// `unregister_netdevice_notifier()` of that notifier.
     pub(crate) fn rust_ipvs_unregister_netdev_notifier();
-    /// Replaces the skb's route with `rt`, taking over its reference.
-    pub(crate) fn rust_ipvs_skb_set_rt(skb: *mut bindings::sk_buff, rt: *mut RtTable);
+    /// Replaces the skb's route with `dst`: `skb_dst_set()`, taking over its reference, or
+    /// with `noref` `skb_dst_set_noref()`, valid for the caller's read-side section.
+    pub(crate) fn rust_ipvs_skb_attach_dst(
+        skb: *mut bindings::sk_buff,
+        dst: *mut DstEntry,
+        noref: bool,
+    );
     /// `dst_link_failure()`: ICMP host unreachable to the sender.
     pub(crate) fn rust_ipvs_dst_link_failure(skb: *mut bindings::sk_buff);
     /// `ip_vs_exceeds_mtu()`.
@@ -402,8 +407,6 @@ extern "C" {
     pub(crate) fn rust_ipvs_dst_release(dst: *mut DstEntry);
     /// `__ip_vs_is_local_route6()` of the packet's route.
     pub(crate) fn rust_ipvs_skb_dst_is_local6(skb: *const bindings::sk_buff) -> bool;
-    /// `skb_dst_drop()`, then `skb_dst_set()`: the reference passes to the packet.
-    pub(crate) fn rust_ipvs_skb_set_dst(skb: *mut bindings::sk_buff, dst: *mut DstEntry);
     /// The IPv6 `ip_vs_nat_send_or_cont()` send: LOCAL_OUT, then `dst_output`.
     pub(crate) fn rust_ipvs_send_local_out6(
         net: *mut bindings::net,

@@ -401,12 +401,8 @@ impl<'a> Skb<'a> {
     /// Attaches `route` and sends the packet through LOCAL_OUT to it (the end of
     /// `__ip_vs_get_out_rt`, then `ip_vs_nat_send_or_cont`); the hook must then return
     /// [`super::netfilter::Verdict::Stolen`].
-    pub(crate) fn send_local_out(self, net: &Net, route: Route) {
-        let rt = route.rt;
-        core::mem::forget(route);
-        // SAFETY: the skb is owned by the hook (type invariant) and `rt` a held route whose
-        // reference passes to the skb (`route` is forgotten, so it is not put twice).
-        unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
+    pub(crate) fn send_local_out(mut self, net: &Net, route: Route<'_>) {
+        self.attach(route.into_dst());
         // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
         // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out(net.as_ptr(), self.skb) };
@@ -415,15 +411,23 @@ impl<'a> Skb<'a> {
     /// Attaches the IPv6 `route` and sends the packet through LOCAL_OUT to it (the IPv6
     /// `ip_vs_nat_send_or_cont`); the hook must then return
     /// [`super::netfilter::Verdict::Stolen`].
-    pub(crate) fn send_local_out6(self, net: &Net, route: Route6) {
-        let dst = route.dst;
-        core::mem::forget(route);
-        // SAFETY: the skb is owned by the hook (type invariant) and `dst` a held route whose
-        // reference passes to the skb (`route` is forgotten, so it is not released twice).
-        unsafe { shim::rust_ipvs_skb_set_dst(self.skb, dst) };
+    pub(crate) fn send_local_out6(mut self, net: &Net, route: Route6<'_>) {
+        self.attach(route.into_dst());
         // SAFETY: the skb now has an output route; ownership passes to the stack, and `self`
         // is consumed so it is not used again.
         unsafe { shim::rust_ipvs_send_local_out6(net.as_ptr(), self.skb) };
+    }
+
+    /// Replaces the packet's route with one given up by `Route::into_dst` or
+    /// `Route6::into_dst`: with its reference, or, for a cached route, without one (C:
+    /// `skb_dst_set_noref`). Only for a packet the caller then hands to the stack or to a
+    /// [`TunnelSkb`] of the route's section: the stack takes a reference of its own before
+    /// a packet leaves the read-side section (`skb_dst_force` when it is queued).
+    fn attach(&mut self, (dst, held): (*mut shim::DstEntry, bool)) {
+        // SAFETY: the skb is owned by the hook (type invariant); `dst` is a valid route whose
+        // reference, if `held`, passes to the skb, and which otherwise stays valid for the
+        // hook's read-side section (`into_dst`).
+        unsafe { shim::rust_ipvs_skb_attach_dst(self.skb, dst, !held) };
     }
 
     /// Frees the packet as used, not dropped (`consume_skb`); the hook must then return
@@ -465,14 +469,14 @@ impl<'a> Skb<'a> {
 }
 
 /// The route a tunnelled packet leaves by, of the real server's family: the outer header's.
-pub(crate) enum TunnelRoute {
+pub(crate) enum TunnelRoute<'g> {
     /// An IPv4 route: the outer header is IPv4.
-    V4(Route),
+    V4(Route<'g>),
     /// An IPv6 route: the outer header is IPv6.
-    V6(Route6),
+    V6(Route6<'g>),
 }
 
-impl TunnelRoute {
+impl TunnelRoute<'_> {
     /// Bytes the route's device reserves in front of the network header
     /// (`LL_RESERVED_SPACE`).
     pub(crate) fn link_headroom(&self) -> u32 {
@@ -492,29 +496,17 @@ impl Skb<'_> {
     /// `headroom` bytes in front (the packet may be copied), and `gso_type` (`SKB_GSO_*`) set
     /// up for segmentation. The hook's packet is consumed: the hook must return
     /// [`super::netfilter::Verdict::Stolen`]; [`None`] when it was freed.
-    pub(crate) fn into_tunnel(
-        self,
-        route: TunnelRoute,
+    pub(crate) fn into_tunnel<'g>(
+        mut self,
+        route: TunnelRoute<'g>,
         headroom: u32,
         gso_type: u32,
         inner_protocol: u8,
-    ) -> Option<TunnelSkb> {
+    ) -> Option<TunnelSkb<'g>> {
         let v6 = matches!(route, TunnelRoute::V6(_));
         match route {
-            TunnelRoute::V4(route) => {
-                let rt = route.rt;
-                core::mem::forget(route);
-                // `route` is forgotten, so its reference passes to the skb and is not put
-                // twice.
-                // SAFETY: the skb is owned by the hook (type invariant), `rt` a held route.
-                unsafe { shim::rust_ipvs_skb_set_rt(self.skb, rt) };
-            }
-            TunnelRoute::V6(route) => {
-                let dst = route.dst;
-                core::mem::forget(route);
-                // SAFETY: as above, for the IPv6 route's reference.
-                unsafe { shim::rust_ipvs_skb_set_dst(self.skb, dst) };
-            }
+            TunnelRoute::V4(route) => self.attach(route.into_dst()),
+            TunnelRoute::V6(route) => self.attach(route.into_dst()),
         }
         // SAFETY: the hook's skb, consumed by the call (`self` is not used after it); the
         // packet it returns is private to this function.
@@ -531,7 +523,11 @@ impl Skb<'_> {
         // SAFETY: as above; the call only moves header offsets.
         unsafe { shim::rust_ipvs_skb_tunnel_inner(skb, inner_protocol) };
         // INVARIANT: `skb` is owned here and given to the new value alone.
-        Some(TunnelSkb { skb, v6 })
+        Some(TunnelSkb {
+            skb,
+            v6,
+            _route: PhantomData,
+        })
     }
 }
 
@@ -540,15 +536,18 @@ impl Skb<'_> {
 ///
 /// # Invariants
 ///
-/// `skb` is a valid packet with a route that this value owns alone.
-pub(crate) struct TunnelSkb {
+/// `skb` is a valid packet with a route that this value owns alone; the route is valid for
+/// `'g` (a cached route attached without a reference).
+pub(crate) struct TunnelSkb<'g> {
     /// The packet.
     skb: *mut bindings::sk_buff,
     /// Its route, and so the outer header, is IPv6.
     v6: bool,
+    /// The read-side section its route is valid for.
+    _route: PhantomData<&'g ReadSection>,
 }
 
-impl TunnelSkb {
+impl TunnelSkb<'_> {
     /// `skb->len`: bytes from `skb->data` on.
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `skb` is valid (type invariant).
@@ -677,7 +676,7 @@ impl TunnelSkb {
     }
 }
 
-impl Drop for TunnelSkb {
+impl Drop for TunnelSkb<'_> {
     fn drop(&mut self) {
         // SAFETY: the packet is owned by this value alone (type invariant) and freed once.
         unsafe { shim::rust_ipvs_kfree_skb(self.skb) };
@@ -896,15 +895,21 @@ impl Writable<'_, '_> {
     }
 }
 
-/// A held output route (`struct rtable`), released when dropped unless attached to a packet
-/// with [`Skb::set_route`].
+/// An output route (`struct rtable`): one looked up, whose reference this value holds and
+/// releases when dropped unless it was attached to a packet, or a destination's cached route,
+/// borrowed for the read-side section `'g` (C attaches those with `skb_dst_set_noref`).
 ///
 /// # Invariants
 ///
-/// `rt` is a valid route this value holds one reference to.
-pub(crate) struct Route {
+/// `rt` is a valid route; this value holds one reference to it when `held`, and otherwise
+/// it stays valid until the read-side section `'g` ends.
+pub(crate) struct Route<'g> {
     /// The route.
     rt: *mut shim::RtTable,
+    /// Whether this value holds a reference.
+    held: bool,
+    /// The read-side section a cached route is borrowed for.
+    _section: PhantomData<&'g ReadSection>,
 }
 
 /// How [`Route::output`] looks a route up (C: `IP_VS_RT_MODE_KNOWN_NH` and
@@ -918,7 +923,7 @@ pub(crate) struct Lookup {
     pub(crate) connect: bool,
 }
 
-impl Route {
+impl<'g> Route<'g> {
     /// Looks up the route to `daddr` in `net` (`do_output_route4`), with the source address
     /// it selected.
     pub(crate) fn output(net: &Net, daddr: [u8; 4], lookup: Lookup) -> Result<(Self, [u8; 4])> {
@@ -936,23 +941,35 @@ impl Route {
         // INVARIANT: a route that is not an error pointer comes with a reference.
         let route = Route {
             rt: from_err_ptr(rt)?,
+            held: true,
+            _section: PhantomData,
         };
         Ok((route, saddr.to_ne_bytes()))
     }
 
-    /// A new reference to the IPv4 route `dst` (a cached one).
+    /// The cached IPv4 route `dst`, borrowed for the read-side section `_rcu`.
     ///
     /// # Safety
     ///
-    /// `dst` is a valid IPv4 route (a `struct rtable`'s) for the duration of the call.
-    pub(super) unsafe fn hold(dst: *mut shim::DstEntry) -> Self {
-        // SAFETY: `dst` is valid (caller); the reference taken is this value's.
-        unsafe { shim::rust_ipvs_dst_hold(dst) };
-        // INVARIANT: `dst` is an rtable's, and the reference just taken is owned here.
+    /// `dst` is a valid IPv4 route (a `struct rtable`'s) that stays valid until `_rcu`'s
+    /// section ends (its holder releases it only after a grace period).
+    pub(super) unsafe fn cached(_rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
+        // INVARIANT: valid for the section `'g` (caller), no reference held.
         Route {
             // SAFETY: `dst` is an IPv4 route, embedded in its `struct rtable` (caller).
             rt: unsafe { shim::rust_ipvs_dst_rtable(dst) },
+            held: false,
+            _section: PhantomData,
         }
+    }
+
+    /// Gives the route up for [`Skb::attach`]: its `dst_entry`, and whether its reference
+    /// goes with it.
+    fn into_dst(self) -> (*mut shim::DstEntry, bool) {
+        let given = (self.dst(), self.held);
+        // Not dropped: the reference, if held, is the packet's now.
+        core::mem::forget(self);
+        given
     }
 
     /// The route as a `dst_entry`, valid while this value lives.
@@ -987,24 +1004,32 @@ impl Route {
     }
 }
 
-impl Drop for Route {
+impl Drop for Route<'_> {
     fn drop(&mut self) {
-        // SAFETY: this value holds a reference (type invariant), released once here.
-        unsafe { shim::rust_ipvs_rt_put(self.rt) };
+        if self.held {
+            // SAFETY: this value holds a reference (type invariant), released once here.
+            unsafe { shim::rust_ipvs_rt_put(self.rt) };
+        }
     }
 }
 
-/// A held IPv6 route (`struct rt6_info`, through its `dst_entry`).
+/// An IPv6 route (`struct rt6_info`, through its `dst_entry`), held or borrowed as a
+/// [`Route`].
 ///
 /// # Invariants
 ///
-/// `dst` is a valid route this value holds one reference to.
-pub(crate) struct Route6 {
+/// `dst` is a valid route; this value holds one reference to it when `held`, and otherwise
+/// it stays valid until the read-side section `'g` ends.
+pub(crate) struct Route6<'g> {
     /// The route.
     dst: *mut shim::DstEntry,
+    /// Whether this value holds a reference.
+    held: bool,
+    /// The read-side section a cached route is borrowed for.
+    _section: PhantomData<&'g ReadSection>,
 }
 
-impl Route6 {
+impl<'g> Route6<'g> {
     /// Looks up the route to `daddr` in `net` (`__ip_vs_route_output_v6`), with `daddr` as
     /// the next hop when `known_nh`, and the source address for it.
     pub(crate) fn output(net: &Net, daddr: &[u8; 16], known_nh: bool) -> Result<(Self, [u8; 16])> {
@@ -1017,19 +1042,35 @@ impl Route6 {
             return Err(ENETUNREACH);
         }
         // INVARIANT: a non-null route comes with a reference.
-        Ok((Route6 { dst }, saddr))
+        let route = Route6 {
+            dst,
+            held: true,
+            _section: PhantomData,
+        };
+        Ok((route, saddr))
     }
 
-    /// A new reference to the IPv6 route `dst` (a cached one).
+    /// The cached IPv6 route `dst`, borrowed for the read-side section `_rcu`.
     ///
     /// # Safety
     ///
-    /// `dst` is a valid IPv6 route for the duration of the call.
-    pub(super) unsafe fn hold(dst: *mut shim::DstEntry) -> Self {
-        // SAFETY: `dst` is valid (caller); the reference taken is this value's.
-        unsafe { shim::rust_ipvs_dst_hold(dst) };
-        // INVARIANT: the reference just taken is owned here.
-        Route6 { dst }
+    /// `dst` is a valid IPv6 route that stays valid until `_rcu`'s section ends (its holder
+    /// releases it only after a grace period).
+    pub(super) unsafe fn cached(_rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
+        // INVARIANT: valid for the section `'g` (caller), no reference held.
+        Route6 {
+            dst,
+            held: false,
+            _section: PhantomData,
+        }
+    }
+
+    /// Gives the route up for [`Skb::attach`], as [`Route::into_dst`].
+    fn into_dst(self) -> (*mut shim::DstEntry, bool) {
+        let given = (self.dst, self.held);
+        // Not dropped: the reference, if held, is the packet's now.
+        core::mem::forget(self);
+        given
     }
 
     /// The route, valid while this value lives.
@@ -1056,9 +1097,11 @@ impl Route6 {
     }
 }
 
-impl Drop for Route6 {
+impl Drop for Route6<'_> {
     fn drop(&mut self) {
-        // SAFETY: this value holds a reference (type invariant), released once here.
-        unsafe { shim::rust_ipvs_dst_release(self.dst) };
+        if self.held {
+            // SAFETY: this value holds a reference (type invariant), released once here.
+            unsafe { shim::rust_ipvs_dst_release(self.dst) };
+        }
     }
 }

@@ -119,14 +119,14 @@ pub(crate) fn xmit(net: &Net, mut skb: Skb<'_>, pkt: &Packet<'_>, conn: &Conn) -
 /// The route to `conn`'s real server ([`out_route`]), refusing to DNAT a packet that came
 /// in from a link to a loopback address ("stopping DNAT to loopback address" of
 /// `ip_vs_nat_xmit` and `ip_vs_icmp_xmit`, both families).
-fn route_to_real_server(
+fn route_to_real_server<'a>(
     net: &Net,
-    skb: &mut Skb<'_>,
+    skb: &mut Skb<'a>,
     iph: &IpHeader,
     conn: &Conn,
     mode: Mode,
     mtu_check: MtuCheck,
-) -> Option<OutRoute> {
+) -> Option<OutRoute<'a>> {
     // Whether the packet came in from a link, asked before its route is replaced.
     let from_world = if iph.af == uapi::AF_INET6 {
         !skb.is_from_local()

@@ -66,20 +66,20 @@ pub(crate) enum MtuCheck {
 }
 
 /// Where [`out_route`] sends a packet.
-pub(crate) enum OutRoute {
+pub(crate) enum OutRoute<'g> {
     /// The real server is this host: the packet keeps its route and continues.
     Local,
     /// Through LOCAL_OUT along the IPv4 `route`, from `saddr` when the mode binds one.
     Remote {
         /// The route, not yet attached to the packet.
-        route: Route,
+        route: Route<'g>,
         /// The source address the lookup selected.
         saddr: [u8; 4],
     },
     /// Through LOCAL_OUT along the IPv6 `route`.
     Remote6 {
         /// The route, not yet attached to the packet.
-        route: Route6,
+        route: Route6<'g>,
         /// The source address the lookup selected.
         saddr: NfInetAddr,
     },
@@ -101,9 +101,9 @@ const IPV6_OUTER_LEN: u32 = 40;
 const IPV6_LOOPBACK: NfInetAddr = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
 
 /// A route just looked up, of the real server's family.
-struct Found {
+struct Found<'g> {
     /// What the packet will be sent along.
-    remote: OutRoute,
+    remote: OutRoute<'g>,
     /// The route delivers to this host.
     local: bool,
     /// The route's MTU.
@@ -113,14 +113,14 @@ struct Found {
 /// The route to `daddr` of family `daf`: from `dest`'s cache when the packet is of a
 /// connection bound to a real server (C's `dest_dst`), else `do_output_route4` or
 /// `__ip_vs_route_output_v6`; [`None`] when there is no route (the caller tells the sender).
-fn lookup(
+fn lookup<'g>(
     net: &Net,
-    rcu: &ReadSection,
+    rcu: &'g ReadSection,
     dest: Option<&Dest>,
     daf: u16,
     daddr: &NfInetAddr,
     lookup: Lookup,
-) -> Option<Found> {
+) -> Option<Found<'g>> {
     // A destination removed from its service (in the trash) caches nothing.
     let cacheable = || dest.is_some_and(|d| d.available.load(Relaxed));
     if daf == AF_INET6 {
@@ -170,16 +170,16 @@ fn lookup(
 /// or hop limit decreased. `dest` is the connection's real server (C: `cp->dest`), whose
 /// route is cached; a tunnelled packet needs one.
 #[expect(clippy::too_many_arguments)]
-pub(crate) fn out_route(
+pub(crate) fn out_route<'a>(
     net: &Net,
-    skb: &mut Skb<'_>,
+    skb: &mut Skb<'a>,
     iph: &IpHeader,
     dest: Option<&Dest>,
     daf: u16,
     daddr: &NfInetAddr,
     mode: Mode,
     mtu_check: MtuCheck,
-) -> Option<OutRoute> {
+) -> Option<OutRoute<'a>> {
     let v6 = iph.af == AF_INET6;
     let Some(found) = lookup(net, skb.rcu(), dest, daf, daddr, mode.lookup) else {
         // `err_unreach`: the packet's own route tells its sender.

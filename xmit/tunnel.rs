@@ -103,7 +103,7 @@ fn gso_type(encap: Encap, partial: bool, outer_v6: bool) -> u32 {
 /// `inner` (`ipvs_gue_encap`, `ipvs_gre_encap`), for a tunnel from `saddr` to `daddr`.
 fn push_encap(
     net: &Net,
-    skb: &mut TunnelSkb,
+    skb: &mut TunnelSkb<'_>,
     encap: Encap,
     inner_v6: bool,
     saddr: &NfInetAddr,
