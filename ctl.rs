@@ -174,7 +174,9 @@ impl Control {
 
     /// Runs the namespace's tick now, if it runs at all (from the first service on): the
     /// connection table's resize after `conn_lfactor` changed (C's
-    /// `ipvs_proc_conn_lfactor` queues the resize work at once).
+    /// `ipvs_proc_conn_lfactor` queues the resize work at once). The rest of the tick runs
+    /// with it: no expiry second is due yet, the defense level is updated again, and with
+    /// `drop_entry` on one more random sample of the table is checked for entries to drop.
     pub(crate) fn run_tick_now(&self) {
         if let Some(gc) = &self.gc {
             gc.run_now();

@@ -418,16 +418,14 @@ impl<'a> Skb<'a> {
         unsafe { shim::rust_ipvs_send_local_out6(net.as_ptr(), self.skb) };
     }
 
-    /// Replaces the packet's route with one given up by `Route::into_dst` or
-    /// `Route6::into_dst`: with its reference, or, for a cached route, without one (C:
-    /// `skb_dst_set_noref`). Only for a packet the caller then hands to the stack or to a
-    /// [`TunnelSkb`] of the route's section: the stack takes a reference of its own before
-    /// a packet leaves the read-side section (`skb_dst_force` when it is queued).
-    fn attach(&mut self, (dst, held): (*mut shim::DstEntry, bool)) {
-        // SAFETY: the skb is owned by the hook (type invariant); `dst` is a valid route whose
-        // reference, if `held`, passes to the skb, and which otherwise stays valid for the
-        // hook's read-side section (`into_dst`).
-        unsafe { shim::rust_ipvs_skb_attach_dst(self.skb, dst, !held) };
+    /// Replaces the packet's route with `route`: with its reference, or, for a cached route,
+    /// without one (C: `skb_dst_set_noref`). Only for a packet the caller then hands to the
+    /// stack or to a [`TunnelSkb`] of the route's section: the stack takes a reference of
+    /// its own before a packet leaves the read-side section (`skb_dst_force` when queued).
+    fn attach(&mut self, route: GivenRoute<'_>) {
+        // SAFETY: the skb is owned by the hook (type invariant); `route` is as `GivenRoute`'s
+        // invariant says, its reference (if held) passing to the skb.
+        unsafe { shim::rust_ipvs_skb_attach_dst(self.skb, route.dst, !route.held) };
     }
 
     /// Frees the packet as used, not dropped (`consume_skb`); the hook must then return
@@ -912,6 +910,21 @@ pub(crate) struct Route<'g> {
     _section: PhantomData<&'g ReadSection>,
 }
 
+/// A [`Route`] or [`Route6`] given up to be attached to a packet ([`Skb::attach`]).
+///
+/// # Invariants
+///
+/// `dst` is a valid route; the reference to it that this value carries, when `held`, must
+/// be passed on; otherwise it stays valid until the read-side section `'g` ends.
+struct GivenRoute<'g> {
+    /// The route.
+    dst: *mut shim::DstEntry,
+    /// Whether a reference goes with it.
+    held: bool,
+    /// The read-side section a cached route is borrowed for.
+    _section: PhantomData<&'g ReadSection>,
+}
+
 /// How [`Route::output`] looks a route up (C: `IP_VS_RT_MODE_KNOWN_NH` and
 /// `IP_VS_RT_MODE_CONNECT`).
 #[derive(Clone, Copy)]
@@ -963,10 +976,14 @@ impl<'g> Route<'g> {
         }
     }
 
-    /// Gives the route up for [`Skb::attach`]: its `dst_entry`, and whether its reference
-    /// goes with it.
-    fn into_dst(self) -> (*mut shim::DstEntry, bool) {
-        let given = (self.dst(), self.held);
+    /// Gives the route up for [`Skb::attach`].
+    fn into_dst(self) -> GivenRoute<'g> {
+        // INVARIANT: the route and its reference, if held, as this value had them.
+        let given = GivenRoute {
+            dst: self.dst(),
+            held: self.held,
+            _section: PhantomData,
+        };
         // Not dropped: the reference, if held, is the packet's now.
         core::mem::forget(self);
         given
@@ -1065,9 +1082,14 @@ impl<'g> Route6<'g> {
         }
     }
 
-    /// Gives the route up for [`Skb::attach`], as [`Route::into_dst`].
-    fn into_dst(self) -> (*mut shim::DstEntry, bool) {
-        let given = (self.dst, self.held);
+    /// Gives the route up for [`Skb::attach`].
+    fn into_dst(self) -> GivenRoute<'g> {
+        // INVARIANT: the route and its reference, if held, as this value had them.
+        let given = GivenRoute {
+            dst: self.dst,
+            held: self.held,
+            _section: PhantomData,
+        };
         // Not dropped: the reference, if held, is the packet's now.
         core::mem::forget(self);
         given
