@@ -15,7 +15,8 @@ use crate::ffi::rcu;
 use crate::{
     conn::ConnTable,
     ffi::log::{
-        ipvs_err, //
+        self, //
+        ipvs_err,
         ipvs_info,
     },
     ffi::{
@@ -583,7 +584,7 @@ fn bind_scheduler(name: &[u8]) -> Result<Option<Scheduler>> {
 
 /// ENOENT for a scheduler of no such name, logged as C does.
 fn scheduler_not_found(name: &[u8]) -> Error {
-    ipvs_info!("Scheduler module ip_vs_{} not found\n", name_str(name));
+    ipvs_info!("Scheduler module ip_vs_{} not found\n", log::name(name));
     ENOENT
 }
 
@@ -594,17 +595,12 @@ fn check_no_pe(pe_name: Option<&[u8]>) -> Result {
         Some(name) => {
             ipvs_info!(
                 "persistence engine module ip_vs_pe_{} not found\n",
-                name_str(name)
+                log::name(name)
             );
             Err(ENOENT)
         }
         None => Ok(()),
     }
-}
-
-/// A name from a request, for a log line.
-fn name_str(name: &[u8]) -> &str {
-    core::str::from_utf8(name).unwrap_or("?")
 }
 
 /// Checks destination settings as `ip_vs_add_dest` / `ip_vs_edit_dest` (`func`) do, logging

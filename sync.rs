@@ -49,7 +49,8 @@ use crate::{
             ThreadSpec,
         },
         log::{
-            ipvs_err, //
+            self, //
+            ipvs_err,
             ipvs_info,
         },
         net::Net,
@@ -141,11 +142,6 @@ impl DaemonConfig {
     pub(crate) fn ifname(&self) -> &[u8] {
         let end = self.ifname.iter().position(|&b| b == 0).unwrap_or(16);
         self.ifname.get(..end).unwrap_or(&[])
-    }
-
-    /// The interface name for a log line (C prints its bytes as they are).
-    fn ifname_str(&self) -> &str {
-        core::str::from_utf8(self.ifname()).unwrap_or("")
     }
 
     /// The group and port of thread `id`.
@@ -566,7 +562,7 @@ pub(crate) fn start(
         config.ttl = 1;
     }
     let dev = Interface::lookup(net, config.ifname()).inspect_err(|_| {
-        ipvs_err!("Unknown mcast interface: {}\n", config.ifname_str());
+        ipvs_err!("Unknown mcast interface: {}\n", log::name(config.ifname()));
     })?;
     let ipv6 = matches!(config.group, Some(Group::V6(_)));
     let hlen: u32 = if ipv6 { 40 + 8 } else { 20 + 8 };
@@ -822,7 +818,7 @@ fn log_started(kind: ThreadKind, config: &DaemonConfig, id: u32) {
     ipvs_info!(
         "sync thread started: state = {}, mcast_ifn = {}, syncid = {}, id = {}\n",
         state,
-        config.ifname_str(),
+        log::name(config.ifname()),
         config.syncid,
         id
     );
@@ -947,15 +943,10 @@ fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
     if let Some(count) = counters.dropped.get(index) {
         count.fetch_add(1, Relaxed);
     }
-    // C only logs these at debug level.
-    if matches!(
-        dropped,
-        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId
-    ) || !crate::ffi::net::ratelimit()
-    {
-        return;
-    }
     match dropped {
+        // C only logs these at debug level.
+        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId => {}
+        _ if !crate::ffi::net::ratelimit() => {}
         wire::Dropped::Truncated => ipvs_err!("BACKUP, Dropping buffer, too small\n"),
         wire::Dropped::PastBuffer => ipvs_err!("BACKUP, Dropping buffer, msg > buffer\n"),
         wire::Dropped::V0Truncated => ipvs_err!("BACKUP v0, bogus conn\n"),
@@ -968,7 +959,6 @@ fn process_message(ipvs: &Ipvs, message: &[u8], syncid: u8) {
         wire::Dropped::BadEntry(code) => {
             ipvs_err!("BACKUP, Dropping buffer, Err: {code} in decoding\n")
         }
-        wire::Dropped::HeaderTooShort | wire::Dropped::BadSize | wire::Dropped::OtherSyncId => {}
     }
 }
 

@@ -25,6 +25,12 @@ pub(crate) fn err(args: fmt::Arguments<'_>) {
     unsafe { call_printk(&format_strings::ERR, PREFIX, args) };
 }
 
+/// A name from a request or a setting (bytes, as C prints them with `%s`) for a log line;
+/// "?" if it is not UTF-8.
+pub(crate) fn name(bytes: &[u8]) -> &str {
+    core::str::from_utf8(bytes).unwrap_or("?")
+}
+
 /// `pr_info` of C's IPVS: a message at `KERN_INFO`, prefixed "IPVS: ".
 macro_rules! ipvs_info {
     ($($arg:tt)*) => {
