@@ -6,15 +6,17 @@
 # Installs what is missing (scripts/setup.sh), builds the perf kernel the first time (about
 # 10 minutes on 2 cores, then cached), boots a guest running selftests/bench.sh and prints its
 # "bench:" lines: TCP connect/request/close rate and UDP new-connection packet rate (IPv4 and
-# IPv6), memory per connection, each with every sample, the medians and the ratio rust/C;
-# the throughput rows also for kube-proxy's nftables mode (the nft column, rust/nft).
+# IPv6), established flows (TCP Mbit/s, UDP packets/s), memory per connection, each with
+# every sample, the medians and the ratio rust/C; the throughput rows also for kube-proxy's
+# nftables mode (the nft column, rust/nft).
 #
 # Settings, passed to the guest: BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000),
 # BENCH_THREADS (2), BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2),
 # BENCH_PREFILL (none; e.g. 100000: the throughput runs again with the table holding that
-# many connections), BENCH_LOADS (tcp,udp,tcp6,udp6; e.g. tcp: IPv4 CRR alone),
+# many connections), BENCH_LOADS (tcp,udp,tcp6,udp6,stream; e.g. tcp: IPv4 CRR alone;
+# stream6: the established flows over IPv6),
 # BENCH_IMPLS (c,rust,nft; e.g. c,rust: no nftables column). The guest runner allows the
-# benchmark 3000 s: keep BENCH_ROUNDS * (12 * BENCH_SECONDS + 60) + BENCH_MEM_ROUNDS * 120 well
+# benchmark 3000 s: keep BENCH_ROUNDS * (18 * BENCH_SECONDS + 60) + BENCH_MEM_ROUNDS * 120 well
 # below that (each prefill adds a throughput run and about 20 s per 100,000 connections).
 # Other QEMU guests on the machine skew the figures: run it on an otherwise idle host.
 set -euo pipefail
@@ -35,7 +37,7 @@ esac
 rounds=${BENCH_ROUNDS:-3}
 secs=${BENCH_SECONDS:-10}
 mem_rounds=${BENCH_MEM_ROUNDS:-1}
-budget=$((rounds * (12 * secs + 60) + mem_rounds * 120))
+budget=$((rounds * (18 * secs + 60) + mem_rounds * 120))
 [ "$budget" -lt 2800 ] ||
 	log "warning: about ${budget}s of guest work; the guest runner stops the benchmark after 3000 s"
 

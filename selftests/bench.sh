@@ -9,7 +9,11 @@
 #   - udp-flood: UDP datagrams, each from a new source tuple (every packet a new IPVS
 #                connection): sent/s by the client and received/s by the real servers;
 #   - the same two over IPv6 (VIP fd00::1, real servers fd01::11-13 on the same links):
-#     tcp_crr6_cps, udp_flood6_*.
+#     tcp_crr6_cps, udp_flood6_*;
+#   - established flows: tcp-stream, one TCP connection per client thread writing as fast as
+#     it can (Mbit/s the real servers read), and udp-stream, datagrams from one connected
+#     socket per thread (received/s): the per-packet cost of a connection IPVS already has
+#     (tcp_stream_mbps, udp_stream_*; over IPv6 with the load stream6).
 # The same throughput runs go through the services as kube-proxy's nftables mode programs them
 # (nft_rules: numgen random onto per-endpoint DNAT chains), the third column (nft).
 # Then the memory per connection, per implementation (interleaved too): udp-conns creates
@@ -34,8 +38,8 @@
 # Settings (environment, or /selftests/.bench-env written by scripts/bench.sh):
 #   BENCH_ROUNDS (3), BENCH_SECONDS (10), BENCH_CONNS (100000), BENCH_THREADS (2),
 #   BENCH_MEM_ROUNDS (1), BENCH_SERVICES (10000), BENCH_CTL_ROUNDS (2), BENCH_PREFILL (),
-#   BENCH_LOADS (tcp,udp,tcp6,udp6: the throughput runs measured; e.g. tcp for a CRR-only
-#   comparison), BENCH_IMPLS (c,rust,nft: the implementations the throughput runs rotate over)
+#   BENCH_LOADS (tcp,udp,tcp6,udp6,stream: the throughput runs measured; e.g. tcp for a CRR-only
+#   comparison; stream6 adds the established flows over IPv6), BENCH_IMPLS (c,rust,nft: the implementations the throughput runs rotate over)
 . ./lib.sh
 . ./topology.sh
 # shellcheck disable=SC1091
@@ -51,6 +55,7 @@ ctl_rounds=${BENCH_CTL_ROUNDS:-2}
 prefills="0 ${BENCH_PREFILL:-}"
 tcp_port=8080
 udp_port=9000
+stream_port=8090
 prefill_port=9001
 # The prefill's client addresses: 16 x 64512 source tuples.
 prefill_sources=$(printf '10.0.0.%d\n' $(seq 20 35) | paste -s -d,)
@@ -144,19 +149,23 @@ slab_growth() {
 		sort -rn
 }
 
-# The NAT services: TCP and UDP rr on the VIP, the three real servers masqueraded; with
-# "all", the same on the IPv6 VIP too.
+# The NAT services: UDP rr on the VIP, the three real servers masqueraded; with "all", TCP
+# (the CRR port and the stream port) too, and the same on the IPv6 VIP.
 configure() {
 	local what=$1 rs
 	if [ "$what" != udp ]; then
-		in_director ipvsadm -A -t $VIP:$tcp_port -s rr || fail "ipvsadm -A -t"
-		in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr || fail "ipvsadm -A -t (IPv6)"
+		for port in $tcp_port $stream_port; do
+			in_director ipvsadm -A -t $VIP:$port -s rr || fail "ipvsadm -A -t :$port"
+			in_director ipvsadm -A -t "[$VIP6]:$port" -s rr || fail "ipvsadm -A -t (IPv6) :$port"
+		done
 		in_director ipvsadm -A -u "[$VIP6]:$udp_port" -s rr || fail "ipvsadm -A -u (IPv6)"
 		for rs in "${topo_real_servers[@]}"; do
-			in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m ||
-				fail "ipvsadm -a -t"
-			in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m ||
-				fail "ipvsadm -a -t (IPv6)"
+			for port in $tcp_port $stream_port; do
+				in_director ipvsadm -a -t $VIP:$port -r "$(rs_addr $rs)":$port -m ||
+					fail "ipvsadm -a -t :$port"
+				in_director ipvsadm -a -t "[$VIP6]:$port" -r "[$(rs_addr6 $rs)]:$port" -m ||
+					fail "ipvsadm -a -t (IPv6) :$port"
+			done
 			in_director ipvsadm -a -u "[$VIP6]:$udp_port" -r "[$(rs_addr6 $rs)]:$udp_port" -m ||
 				fail "ipvsadm -a -u (IPv6)"
 		done
@@ -176,7 +185,7 @@ configure() {
 # and the filter hooks' checks of new connections against empty maps), in one table per
 # family: "ip" for the IPv4 services, "ip6" for the IPv6 ones.
 nft_rules() {
-	local family=$1 vip=$2 cidr=$3 addr_type=$4 rs proto port n i addr
+	local family=$1 vip=$2 cidr=$3 addr_type=$4 rs proto port service n i addr elements=
 	echo "table $family kube-proxy {"
 	echo "	chain mark-for-masquerade { meta mark set meta mark | 0x00004000; }"
 	echo "	chain masquerading { meta mark & 0x00004000 == 0 return; meta mark set meta mark ^ 0x00004000; masquerade fully-random; }"
@@ -189,25 +198,25 @@ nft_rules() {
 	echo "	chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; jump services; }"
 	echo "	chain nat-output { type nat hook output priority -100; policy accept; jump services; }"
 	echo "	chain nat-postrouting { type nat hook postrouting priority srcnat; policy accept; jump masquerading; }"
-	for proto in tcp udp; do
-		port=$tcp_port
-		[ $proto = udp ] && port=$udp_port
+	for service in tcp:$tcp_port udp:$udp_port tcp:$stream_port; do
+		proto=${service%:*} port=${service#*:}
 		n=0
 		for rs in "${topo_real_servers[@]}"; do
 			if [ "$family" = ip ]; then addr=$(rs_addr $rs); else addr=$(rs_addr6 $rs); fi
-			echo "	chain endpoint-$proto-$rs { $family saddr $addr jump mark-for-masquerade; meta l4proto $proto dnat to $([ $family = ip ] && echo "$addr" || echo "[$addr]"):$port; }"
+			echo "	chain endpoint-$proto$port-$rs { $family saddr $addr jump mark-for-masquerade; meta l4proto $proto dnat to $([ $family = ip ] && echo "$addr" || echo "[$addr]"):$port; }"
 			n=$((n + 1))
 		done
-		printf '	chain service-%s { %s daddr %s %s dport %s %s saddr != %s jump mark-for-masquerade; numgen random mod %d vmap { ' \
-			$proto $family "$vip" $proto $port $family "$cidr" $n
+		printf '	chain service-%s%s { %s daddr %s %s dport %s %s saddr != %s jump mark-for-masquerade; numgen random mod %d vmap { ' \
+			$proto $port $family "$vip" $proto $port $family "$cidr" $n
 		i=0
 		for rs in "${topo_real_servers[@]}"; do
-			printf '%s%d : goto endpoint-%s-%s' "$([ $i = 0 ] || echo ', ')" $i $proto $rs
+			printf '%s%d : goto endpoint-%s%s-%s' "$([ $i = 0 ] || echo ', ')" $i $proto $port $rs
 			i=$((i + 1))
 		done
 		echo ' }; }'
+		elements="${elements:+$elements, }$vip . $proto . $port : goto service-$proto$port"
 	done
-	echo "	map service-ips { type $addr_type . inet_proto . inet_service : verdict; elements = { $vip . tcp . $tcp_port : goto service-tcp, $vip . udp . $udp_port : goto service-udp }; }"
+	echo "	map service-ips { type $addr_type . inet_proto . inet_service : verdict; elements = { $elements }; }"
 	echo "	chain services { $family daddr . meta l4proto . th dport vmap @service-ips; }"
 	echo "}"
 }
@@ -254,9 +263,9 @@ prefill() {
 	b "prefill: $out, $(ipvs_conn_count UDP) UDP connections in the table"
 }
 
-# Whether BENCH_LOADS asks for load $1 (tcp, udp, tcp6, udp6).
+# Whether BENCH_LOADS asks for load $1 (tcp, udp, tcp6, udp6, stream, stream6).
 load_wanted() {
-	case ",${BENCH_LOADS:-tcp,udp,tcp6,udp6}," in *",$1,"*) return 0 ;; esac
+	case ",${BENCH_LOADS:-tcp,udp,tcp6,udp6,stream}," in *",$1,"*) return 0 ;; esac
 	return 1
 }
 
@@ -282,6 +291,9 @@ throughput_run() {
 	load_wanted tcp6 && crr_run "$impl" "$round" "$fill" "IPv6 " "[$VIP6]:$tcp_port" tcp_crr6_cps
 	load_wanted udp6 && flood_run "$impl" "$round" "$fill" "IPv6 " "[$VIP6]:$udp_port" \
 		"$client_sources6" udp_flood6
+	load_wanted stream && stream_run "$impl" "$round" "$fill" "" $VIP tcp_stream udp_stream
+	load_wanted stream6 && stream_run "$impl" "$round" "$fill" "IPv6 " "[$VIP6]" tcp_stream6 \
+		udp_stream6
 
 	if [ "$impl" = nft ]; then
 		nft_unload
@@ -338,6 +350,34 @@ flood_run() {
 	record "${prefix}_sent_pps$at" "$impl" "$(field pps "$out")"
 	record "${prefix}_rx_pps$at" "$impl" "$rx_pps"
 	[ -z "$conns_metric" ] || record "$conns_metric$at" "$impl" "$count"
+	settle 1
+}
+
+# The established-flow measurements of a throughput run: implementation $1, round $2, $3
+# connections prefilled, logged with the prefix $4, to the address $5 ("[...]" for IPv6):
+# tcp-stream to the stream port, recorded as ${6}_mbps, and udp-stream to the UDP port,
+# recorded as ${7}_sent_pps and ${7}_rx_pps.
+stream_run() {
+	local impl=$1 round=$2 fill=$3 label=$4 addr=$5 tcp_metric=$6 udp_metric=$7
+	local out rx0 rx1 rx_pps at=
+	[ "$fill" -gt 0 ] && at=@$fill
+	out=$(in_client "$bench" tcp-stream --target "$addr:$stream_port" --seconds "$secs" \
+		--threads "$threads") || fail "$impl: ${label}tcp-stream failed: $out"
+	b "round $round$at $impl: $label$out"
+	[ "$(field bytes "$out")" -gt 0 ] || fail "$impl: ${label}tcp-stream moved no byte: $out"
+	record "${tcp_metric}_mbps$at" "$impl" "$(field mbps "$out")"
+	settle 1
+	rx0=$(udp_received)
+	out=$(in_client "$bench" udp-stream --target "$addr:$udp_port" --seconds "$secs" \
+		--threads "$threads") || fail "$impl: ${label}udp-stream failed: $out"
+	sleep 1 # the servers' counters are written every 100 ms
+	rx1=$(udp_received)
+	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$(field secs "$out")" \
+		'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
+	b "round $round$at $impl: $label$out received=$((rx1 - rx0)) rx_pps=$rx_pps"
+	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no ${label}udp-stream datagram"
+	record "${udp_metric}_sent_pps$at" "$impl" "$(field pps "$out")"
+	record "${udp_metric}_rx_pps$at" "$impl" "$rx_pps"
 	settle 1
 }
 
@@ -428,6 +468,8 @@ memory_run() {
 # measured (throughput), its median and the ratio rust/nft too.
 report() {
 	local metric=$1 mc mr mn pairs
+	# A load BENCH_LOADS left out.
+	[ -n "${samples[$metric.c]:-}${samples[$metric.rust]:-}${samples[$metric.nft]:-}" ] || return 0
 	# shellcheck disable=SC2086
 	mc=$(median ${samples[$metric.c]})
 	# shellcheck disable=SC2086
@@ -456,7 +498,7 @@ done
 topo_ipv6_up ${client_sources6//,/ }
 for rs in "${topo_real_servers[@]}"; do
 	in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
-		--count-file /tmp/bench_$rs.count </dev/null >/dev/null 2>&1 &
+		--sink-port $stream_port --count-file /tmp/bench_$rs.count </dev/null >/dev/null 2>&1 &
 done
 for rs in "${topo_real_servers[@]}"; do
 	for _ in $(seq 50); do
@@ -502,6 +544,8 @@ for fill in $prefills; do
 	throughput_metrics="$throughput_metrics tcp_crr_cps$at tcp_crr_errors$at udp_flood_sent_pps$at"
 	throughput_metrics="$throughput_metrics udp_flood_rx_pps$at udp_flood_udp_conns$at"
 	throughput_metrics="$throughput_metrics tcp_crr6_cps$at udp_flood6_sent_pps$at udp_flood6_rx_pps$at"
+	throughput_metrics="$throughput_metrics tcp_stream_mbps$at udp_stream_sent_pps$at udp_stream_rx_pps$at"
+	throughput_metrics="$throughput_metrics tcp_stream6_mbps$at udp_stream6_sent_pps$at udp_stream6_rx_pps$at"
 done
 for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \

@@ -13,9 +13,9 @@
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows; PROFILE_CALLERS=SYM the call chains
-# that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn; also flood and flood6) the
-# data part's loads (or flood, flood6: the benchmark's UDP flood over IPv4 or IPv6, a new flow per datagram, for
-# PROFILE_SECONDS).
+# that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn; also flood and flood6: the benchmark's
+# UDP flood over IPv4 or IPv6, a new flow per datagram, and stream and stream6: datagrams of
+# established flows, one per client thread, each for PROFILE_SECONDS) the data part's loads.
 #
 # PROFILE_TOOL=icount counts instead of sampling: run it with `scripts/vm.sh --icount FILE`,
 # one implementation and one load per guest (PROFILE_IMPLS=rust PROFILE_LOADS=tcp, say); each
@@ -175,6 +175,16 @@ run() {
 		echo "=== $impl: IPv6 UDP flood (a new flow per datagram), $secs s"
 		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-flood \
 			--target "[$VIP6]:$udp_port" --seconds "$secs" --threads 2 --source $client_sources6
+	fi
+	if load stream; then
+		echo "=== $impl: UDP datagrams of established flows (one per thread), $secs s"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-stream \
+			--target $VIP:$udp_port --seconds "$secs" --threads 2
+	fi
+	if load stream6; then
+		echo "=== $impl: IPv6 UDP datagrams of established flows (one per thread), $secs s"
+		PER_FIELD=sent profiled nsenter --net=/run/netns/$topo_ns_client "$bench" udp-stream \
+			--target "[$VIP6]:$udp_port" --seconds "$secs" --threads 2
 	fi
 	if load syn; then
 		echo "=== $impl: $syns spoofed SYNs"

@@ -28,6 +28,13 @@ pub enum Command {
     UdpFlood(UdpFloodArgs),
     /// One UDP datagram from each of N distinct source tuples (for memory measurements).
     UdpConns(UdpConnsArgs),
+    /// One TCP connection per thread, each writing as fast as it can for the given time,
+    /// then closing and waiting for the server to close (the server's `--sink-port`): the
+    /// byte rate of established connections.
+    TcpStream(StreamArgs),
+    /// Datagrams from one connected socket per thread (one IPVS connection each) for the
+    /// given time: the packet rate of established connections.
+    UdpStream(StreamArgs),
     /// TCP connections one after another from chosen source tuples, printing the reply of
     /// each (the real server's name): the backend sequence a scheduler produces.
     Sequence(SequenceArgs),
@@ -103,6 +110,10 @@ pub struct ServerArgs {
     /// newline (what the real server saw of the client), besides counting it.
     #[arg(long)]
     pub udp_reply_peer: bool,
+    /// Also accept TCP connections on this port that are read until the client closes,
+    /// then closed (the sink of `tcp-stream`).
+    #[arg(long)]
+    pub sink_port: Option<u16>,
     /// Also accept SCTP associations on this port (one-to-one sockets), served like the TCP
     /// connections.
     #[arg(long)]
@@ -180,6 +191,24 @@ pub struct UdpFloodArgs {
     /// Payload bytes per datagram.
     #[arg(long, default_value_t = 16)]
     pub payload: usize,
+}
+
+/// Options of `tcp-stream` and `udp-stream`.
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// The virtual service, IP:PORT.
+    #[arg(long)]
+    pub target: SocketAddr,
+    /// How long to send.
+    #[arg(long, value_parser = parse_seconds)]
+    pub seconds: Seconds,
+    /// Sending threads, each with its own connection.
+    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
+    pub threads: usize,
+    /// Bytes per write (`tcp-stream`, default 65536) or per datagram (`udp-stream`, default
+    /// 16).
+    #[arg(long)]
+    pub payload: Option<usize>,
 }
 
 /// Options of `udp-conns`.

@@ -1,19 +1,22 @@
-//! The client workloads: `tcp-crr`, `udp-flood`, `udp-conns`, `sequence` and `udp-request`.
+//! The client workloads: `tcp-crr`, `udp-flood`, `udp-conns`, `tcp-stream`, `udp-stream`,
+//! `sequence` and `udp-request`.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpStream, UdpSocket};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{SequenceArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs, UdpRequestArgs};
+use crate::cli::{
+    SequenceArgs, StreamArgs, TcpCrrArgs, UdpConnsArgs, UdpFloodArgs, UdpRequestArgs,
+};
 use crate::plan::{per_second, strided, SourcePlan};
 
 /// What one worker thread did.
 #[derive(Clone, Copy, Debug, Default)]
 struct Tally {
-    /// Completed operations (connections, datagrams).
+    /// Completed operations (connections, datagrams; bytes for `tcp-stream`).
     ok: u64,
     /// Failed operations.
     errors: u64,
@@ -144,6 +147,84 @@ pub fn udp_flood(args: UdpFloodArgs) -> anyhow::Result<()> {
         tally.errors,
         tally.skipped,
         u8::from(wrapped)
+    );
+    Ok(())
+}
+
+/// How long connecting, one write and the wait for the server's close may take in
+/// `tcp-stream`.
+const STREAM_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// `tcp-stream`: one connection per thread writing `--payload` bytes at a time until the time
+/// is up; the rate counts the bytes the server has read when it closes.
+pub fn tcp_stream(args: StreamArgs) -> anyhow::Result<()> {
+    let chunk = vec![0x5a; args.payload.unwrap_or(65536).max(1)];
+    let deadline = Instant::now() + args.seconds.0;
+    let (tally, elapsed) = in_threads(args.threads, |_| {
+        let mut tally = Tally::default();
+        match stream_until(args.target, &chunk, deadline) {
+            Ok(bytes) => tally.ok = bytes,
+            Err(_) => tally.errors += 1,
+        }
+        tally
+    })?;
+    if tally.errors > 0 {
+        bail!("{} of {} connections failed", tally.errors, args.threads);
+    }
+    println!(
+        "tcp_stream bytes={} secs={:.3} mbps={:.1}",
+        tally.ok,
+        elapsed.as_secs_f64(),
+        per_second(tally.ok * 8, elapsed) / 1e6
+    );
+    Ok(())
+}
+
+/// Writes `chunk` over one connection to `target` until `deadline`, then closes its side and
+/// waits for the server to close: every byte counted has been read by then.
+fn stream_until(target: SocketAddr, chunk: &[u8], deadline: Instant) -> io::Result<u64> {
+    let mut stream = TcpStream::connect_timeout(&target, STREAM_TIMEOUT)?;
+    stream.set_write_timeout(Some(STREAM_TIMEOUT))?;
+    stream.set_read_timeout(Some(STREAM_TIMEOUT))?;
+    let mut bytes = 0u64;
+    while Instant::now() < deadline {
+        stream.write_all(chunk)?;
+        bytes += chunk.len() as u64;
+    }
+    stream.shutdown(Shutdown::Write)?;
+    io::copy(&mut stream, &mut io::sink())?;
+    Ok(bytes)
+}
+
+/// `udp-stream`: datagrams from one connected socket per thread until the time is up.
+pub fn udp_stream(args: StreamArgs) -> anyhow::Result<()> {
+    let payload = vec![0x5a; args.payload.unwrap_or(16)];
+    let deadline = Instant::now() + args.seconds.0;
+    let (tally, elapsed) = in_threads(args.threads, |_| {
+        let mut tally = Tally::default();
+        let socket = match UdpSocket::bind(any_source(args.target))
+            .and_then(|s| s.connect(args.target).map(|()| s))
+        {
+            Ok(socket) => socket,
+            Err(_) => {
+                tally.errors += 1;
+                return tally;
+            }
+        };
+        while Instant::now() < deadline {
+            match socket.send(&payload) {
+                Ok(_) => tally.ok += 1,
+                Err(_) => tally.errors += 1,
+            }
+        }
+        tally
+    })?;
+    println!(
+        "udp_stream sent={} pps={:.1} secs={:.3} errors={}",
+        tally.ok,
+        per_second(tally.ok, elapsed),
+        elapsed.as_secs_f64(),
+        tally.errors
     );
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! `server`: the real-server side. TCP (and SCTP with `--sctp-port`): accept, read the
-//! request, write a short reply, close.
+//! request, write a short reply, close; with `--sink-port`, connections read until the
+//! client closes (the sink of `tcp-stream`).
 //! UDP: count datagrams (and with `--udp-reply` answer each with the reply, with
 //! `--udp-reply-peer` the reply and the sender's address); the count goes to
 //! `--count-file` every 100 ms and to stdout on SIGINT/SIGTERM.
@@ -46,6 +47,11 @@ pub fn run(args: ServerArgs) -> anyhow::Result<()> {
             let wait_close = args.wait_close;
             thread::spawn(move || tcp_loop(&sctp, &sctp_reply, wait_close));
         }
+    }
+    if let Some(port) = args.sink_port {
+        let addr = SocketAddr::new(args.bind, port);
+        let sink = listen(addr).with_context(|| format!("TCP bind {addr}"))?;
+        thread::spawn(move || sink_loop(&sink));
     }
     for _ in 0..threads {
         let listener = listener.try_clone().context("cloning the TCP listener")?;
@@ -107,18 +113,32 @@ const HOLD_LIMIT: Duration = Duration::from_secs(600);
 /// `wait_close`, each connection gets a thread that replies and then waits for the client to
 /// close first, so that connections stay established for as long as the client holds them.
 fn tcp_loop(listener: &TcpListener, reply: &Arc<[u8]>, wait_close: bool) {
+    accept_loop(listener, |stream| {
+        if wait_close {
+            let reply = Arc::clone(reply);
+            thread::spawn(move || {
+                let _ = serve(&stream, &reply).and_then(|()| wait_for_close(stream));
+            });
+        } else {
+            // A client that went away mid-exchange is its problem, not the server's.
+            let _ = serve(&stream, reply);
+        }
+    })
+}
+
+/// Accepts connections forever, each read in its own thread until the client closes.
+fn sink_loop(listener: &TcpListener) {
+    accept_loop(listener, |stream| {
+        thread::spawn(move || wait_for_close(stream));
+    })
+}
+
+/// Hands every connection `listener` accepts to `handle`, forever; a failed accept is
+/// reported and retried after a pause.
+fn accept_loop(listener: &TcpListener, mut handle: impl FnMut(TcpStream)) -> ! {
     loop {
         match listener.accept() {
-            Ok((stream, _)) if wait_close => {
-                let reply = Arc::clone(reply);
-                thread::spawn(move || {
-                    let _ = serve(&stream, &reply).and_then(|()| wait_for_close(stream));
-                });
-            }
-            Ok((stream, _)) => {
-                // A client that went away mid-exchange is its problem, not the server's.
-                let _ = serve(&stream, reply);
-            }
+            Ok((stream, _)) => handle(stream),
             Err(err) => {
                 eprintln!("ipvsbench server: accept: {err}");
                 // EMFILE and friends: back off instead of spinning.
