@@ -82,6 +82,16 @@ pub(crate) const IPV4_DADDR_OFFSET: usize = 16;
 const IPV4_MIN_HEADER: usize = 20;
 /// Length of the fixed IPv6 header.
 const IPV6_HEADER: usize = 40;
+
+/// Offset of the next-header field in the IPv6 header.
+const IPV6_NEXT_HEADER_OFFSET: usize = 6;
+
+/// Whether `ipv6_find_hdr` walks past an IPv6 header whose next header is `next_header`
+/// (`ipv6_ext_hdr`, but for "no next header", where its walk ends as at an upper layer).
+fn ipv6_walks_past(next_header: u8) -> bool {
+    use uapi::ipproto::{AH, DSTOPTS, FRAGMENT, HOPOPTS, ROUTING};
+    matches!(next_header, HOPOPTS | ROUTING | FRAGMENT | AH | DSTOPTS)
+}
 /// Offset of the hop limit in the IPv6 header.
 pub(crate) const IPV6_HOP_LIMIT_OFFSET: usize = 7;
 /// Offset of the source address in the IPv6 header.
@@ -160,7 +170,14 @@ impl IpHeader {
         if raw[0] >> 4 != 6 {
             return None;
         }
-        let (protocol, transport_offset, fragoff, fragment) = skb.ipv6_upper_layer(offset)?;
+        let next_header = *raw.get(IPV6_NEXT_HEADER_OFFSET)?;
+        let (protocol, transport_offset, fragoff, fragment) = if ipv6_walks_past(next_header) {
+            skb.ipv6_upper_layer(offset)?
+        } else {
+            // No extension header: the upper layer follows, where `ipv6_find_hdr` stops at
+            // once.
+            (next_header, offset.checked_add(IPV6_HEADER)?, 0, false)
+        };
         let saddr = *raw.get(8..)?.first_chunk::<16>()?;
         let daddr = *raw.get(24..)?.first_chunk::<16>()?;
         let [b0, b1, ..] = *raw;

@@ -355,7 +355,10 @@ fn rewrite_port(
     let Some(csum) = l4.csum_offset else {
         return Ok(());
     };
-    if zero_is_none && !w.checksum_partial() {
+    // UDP's checksum, unless the device completes it (`CHECKSUM_PARTIAL`: the field holds a
+    // partial sum, where 0 means nothing).
+    let udp_checksum = zero_is_none && !w.checksum_partial();
+    if udp_checksum {
         let mut old = [0u8; 2];
         if w.read(csum, &mut old) == Some(&[0, 0]) {
             return w.udp_checksum_full(iph.transport_offset, iph.af, addr.after.0, addr.after.1);
@@ -367,7 +370,7 @@ fn rewrite_port(
     } else {
         w.csum_replace4(csum, v4_of(addr.from), v4_of(addr.to), true)?;
     }
-    if zero_is_none {
+    if udp_checksum {
         w.mangle_zero_csum(csum)?;
     }
     Ok(())

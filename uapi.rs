@@ -265,6 +265,16 @@ pub(crate) mod ipproto {
     pub(crate) const GRE: u8 = 47;
     pub(crate) const ICMPV6: u8 = 58;
     pub(crate) const SCTP: u8 = 132;
+    /// `NEXTHDR_HOP`: IPv6 hop-by-hop options.
+    pub(crate) const HOPOPTS: u8 = 0;
+    /// `NEXTHDR_ROUTING`: an IPv6 routing header.
+    pub(crate) const ROUTING: u8 = 43;
+    /// `NEXTHDR_FRAGMENT`: an IPv6 fragment header.
+    pub(crate) const FRAGMENT: u8 = 44;
+    /// `NEXTHDR_AUTH`: an authentication header.
+    pub(crate) const AH: u8 = 51;
+    /// `NEXTHDR_DEST`: IPv6 destination options.
+    pub(crate) const DSTOPTS: u8 = 60;
 }
 
 pub(crate) const SCHEDNAME_MAXLEN: usize = 16;

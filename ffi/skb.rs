@@ -775,13 +775,9 @@ impl Writable<'_, '_> {
 
     /// Writes `CSUM_MANGLED_0` (0xffff, the other ones' complement zero) over a transport
     /// checksum at `csum_offset` that an update made 0, for UDP, where 0 means "no
-    /// checksum" (`udp_fast_csum_update`). A checksum the device completes
-    /// (`CHECKSUM_PARTIAL`) holds a partial sum instead and stays as it is.
+    /// checksum" (`udp_fast_csum_update`). Not for a checksum the device completes
+    /// ([`Self::checksum_partial`]), which holds a partial sum instead.
     pub(crate) fn mangle_zero_csum(&mut self, csum_offset: usize) -> Result {
-        // SAFETY: `skb` is a live packet owned by the hook (type invariant of `Skb`).
-        if unsafe { shim::rust_ipvs_skb_csum_partial(self.skb.skb) } {
-            return Ok(());
-        }
         let mut csum = [0u8; 2];
         if self.read(csum_offset, &mut csum) == Some(&[0, 0]) {
             self.write(csum_offset, &[0xff, 0xff])?;
