@@ -169,7 +169,6 @@ void rust_ipvs_ip_select_ident(struct net *net, struct sk_buff *skb);
 void rust_ipvs_tunnel_send(struct net *net, struct sk_buff *skb, bool nfct, bool v6);
 bool rust_ipvs_rt_is_local(const struct rtable *rt);
 unsigned int rust_ipvs_rt_mtu(const struct rtable *rt);
-void rust_ipvs_rt_put(struct rtable *rt);
 void rust_ipvs_skb_attach_dst(struct sk_buff *skb, struct dst_entry *dst, bool noref);
 void rust_ipvs_dst_link_failure(struct sk_buff *skb);
 bool rust_ipvs_skb_exceeds_mtu(const struct sk_buff *skb, unsigned int mtu);
@@ -1027,11 +1026,6 @@ bool rust_ipvs_rt_is_local(const struct rtable *rt)
 unsigned int rust_ipvs_rt_mtu(const struct rtable *rt)
 {
 	return dst_mtu(&rt->dst);
-}
-
-void rust_ipvs_rt_put(struct rtable *rt)
-{
-	ip_rt_put(rt);
 }
 
 /* The destination route cache (ffi/route_cache.rs, C's dest_dst). */

@@ -306,8 +306,6 @@ extern "C" {
     pub(crate) fn rust_ipvs_rt_mtu(rt: *const RtTable) -> c_uint;
     /// The route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
     pub(crate) fn rust_ipvs_rt_sctp_crc(rt: *const RtTable) -> bool;
-    /// `ip_rt_put()`.
-    pub(crate) fn rust_ipvs_rt_put(rt: *mut RtTable);
     /// `&rt->dst`.
     pub(crate) fn rust_ipvs_rt_dst(rt: *mut RtTable) -> *mut DstEntry;
     /// `dst_rtable()`.

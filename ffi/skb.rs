@@ -422,10 +422,13 @@ impl<'a> Skb<'a> {
     /// without one (C: `skb_dst_set_noref`). Only for a packet the caller then hands to the
     /// stack or to a [`TunnelSkb`] of the route's section: the stack takes a reference of
     /// its own before a packet leaves the read-side section (`skb_dst_force` when queued).
-    fn attach(&mut self, route: GivenRoute<'_>) {
-        // SAFETY: the skb is owned by the hook (type invariant); `route` is as `GivenRoute`'s
-        // invariant says, its reference (if held) passing to the skb.
+    fn attach(&mut self, route: DstRef<'_>) {
+        // SAFETY: the skb is owned by the hook (type invariant); the route is valid and its
+        // reference, if held, passes to the skb (`DstRef`'s invariant), or it is valid for the
+        // section the packet is handed on in.
         unsafe { shim::rust_ipvs_skb_attach_dst(self.skb, route.dst, !route.held) };
+        // Not dropped: the reference, if held, is the packet's now.
+        core::mem::forget(route);
     }
 
     /// Frees the packet as used, not dropped (`consume_skb`); the hook must then return
@@ -480,8 +483,9 @@ impl TunnelRoute<'_> {
     pub(crate) fn link_headroom(&self) -> u32 {
         match self {
             TunnelRoute::V4(route) => route.link_headroom(),
-            // SAFETY: `dst` is valid (`Route6`'s invariant), and so is the device it holds.
-            TunnelRoute::V6(route) => unsafe { shim::rust_ipvs_dst_ll_reserved(route.dst) },
+            // SAFETY: the route is valid while `route` lives (`DstRef`'s invariant), and so is
+            // the device it holds.
+            TunnelRoute::V6(route) => unsafe { shim::rust_ipvs_dst_ll_reserved(route.dst()) },
         }
     }
 }
@@ -889,36 +893,74 @@ impl Writable<'_, '_> {
     }
 }
 
-/// An output route (`struct rtable`): one looked up, whose reference this value holds and
-/// releases when dropped unless it was attached to a packet, or a destination's cached route,
-/// borrowed for the read-side section `'g` (C attaches those with `skb_dst_set_noref`).
+/// A route not yet attached to a packet, the core of [`Route`] and [`Route6`]: one looked up,
+/// whose reference this value holds and releases when dropped unless it goes to a packet, or a
+/// destination's cached route, borrowed for the read-side section `'g` (C attaches those with
+/// `skb_dst_set_noref`).
 ///
 /// # Invariants
 ///
-/// `rt` is a valid route; this value holds one reference to it when `held`, and otherwise
+/// `dst` is a valid route; this value holds one reference to it when `held`, and otherwise
 /// it stays valid until the read-side section `'g` ends.
-pub(crate) struct Route<'g> {
+struct DstRef<'g> {
     /// The route.
-    rt: *mut shim::RtTable,
+    dst: *mut shim::DstEntry,
     /// Whether this value holds a reference.
     held: bool,
     /// The read-side section a cached route is borrowed for.
     _section: PhantomData<&'g ReadSection>,
 }
 
-/// A [`Route`] or [`Route6`] given up to be attached to a packet ([`Skb::attach`]).
+impl<'g> DstRef<'g> {
+    /// A route just looked up, with the reference the lookup took.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is a valid route, and the caller gives up one reference to it.
+    unsafe fn held(dst: *mut shim::DstEntry) -> Self {
+        // INVARIANT: valid, with its reference (caller).
+        DstRef {
+            dst,
+            held: true,
+            _section: PhantomData,
+        }
+    }
+
+    /// A cached route, borrowed for the read-side section `_rcu`.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is a valid route that stays valid until `_rcu`'s section ends (its holder releases
+    /// it only after a grace period).
+    unsafe fn borrowed(_rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
+        // INVARIANT: valid for the section `'g` (caller), no reference held.
+        DstRef {
+            dst,
+            held: false,
+            _section: PhantomData,
+        }
+    }
+}
+
+impl Drop for DstRef<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            // SAFETY: this value holds a reference (type invariant), released once here.
+            unsafe { shim::rust_ipvs_dst_release(self.dst) };
+        }
+    }
+}
+
+/// An IPv4 output route (`struct rtable`), held or borrowed as its [`DstRef`] says.
 ///
 /// # Invariants
 ///
-/// `dst` is a valid route; the reference to it that this value carries, when `held`, must
-/// be passed on; otherwise it stays valid until the read-side section `'g` ends.
-struct GivenRoute<'g> {
-    /// The route.
-    dst: *mut shim::DstEntry,
-    /// Whether a reference goes with it.
-    held: bool,
-    /// The read-side section a cached route is borrowed for.
-    _section: PhantomData<&'g ReadSection>,
+/// `rt` is the `struct rtable` that embeds `dst`'s route.
+pub(crate) struct Route<'g> {
+    /// The route as a `dst_entry`.
+    dst: DstRef<'g>,
+    /// The same route as a `struct rtable`.
+    rt: *mut shim::RtTable,
 }
 
 /// How [`Route::output`] looks a route up (C: `IP_VS_RT_MODE_KNOWN_NH` and
@@ -947,99 +989,73 @@ impl<'g> Route<'g> {
                 &mut saddr,
             )
         };
-        // INVARIANT: a route that is not an error pointer comes with a reference.
-        let route = Route {
-            rt: from_err_ptr(rt)?,
-            held: true,
-            _section: PhantomData,
-        };
-        Ok((route, saddr.to_ne_bytes()))
+        let rt = from_err_ptr(rt)?;
+        // SAFETY: a route that is not an error pointer is valid and comes with a reference,
+        // which goes to the `DstRef`; `rt` embeds its `dst_entry`.
+        let dst = unsafe { DstRef::held(shim::rust_ipvs_rt_dst(rt)) };
+        // INVARIANT: `rt` embeds `dst`.
+        Ok((Route { dst, rt }, saddr.to_ne_bytes()))
     }
 
-    /// The cached IPv4 route `dst`, borrowed for the read-side section `_rcu`.
+    /// The cached IPv4 route `dst`, borrowed for the read-side section `rcu`.
     ///
     /// # Safety
     ///
-    /// `dst` is a valid IPv4 route (a `struct rtable`'s) that stays valid until `_rcu`'s
+    /// `dst` is a valid IPv4 route (a `struct rtable`'s) that stays valid until `rcu`'s
     /// section ends (its holder releases it only after a grace period).
-    pub(super) unsafe fn cached(_rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
-        // INVARIANT: valid for the section `'g` (caller), no reference held.
+    pub(super) unsafe fn cached(rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
+        // INVARIANT: `rt` is the `struct rtable` embedding `dst`.
         Route {
             // SAFETY: `dst` is an IPv4 route, embedded in its `struct rtable` (caller).
             rt: unsafe { shim::rust_ipvs_dst_rtable(dst) },
-            held: false,
-            _section: PhantomData,
+            // SAFETY: valid for `rcu`'s section (caller).
+            dst: unsafe { DstRef::borrowed(rcu, dst) },
         }
     }
 
     /// Gives the route up for [`Skb::attach`].
-    fn into_dst(self) -> GivenRoute<'g> {
-        // INVARIANT: the route and its reference, if held, as this value had them.
-        let given = GivenRoute {
-            dst: self.dst(),
-            held: self.held,
-            _section: PhantomData,
-        };
-        // Not dropped: the reference, if held, is the packet's now.
-        core::mem::forget(self);
-        given
+    fn into_dst(self) -> DstRef<'g> {
+        self.dst
     }
 
     /// The route as a `dst_entry`, valid while this value lives.
     pub(super) fn dst(&self) -> *mut shim::DstEntry {
-        // SAFETY: `rt` is valid (type invariant).
-        unsafe { shim::rust_ipvs_rt_dst(self.rt) }
+        self.dst.dst
     }
 
     /// Bytes the route's device reserves in front of the network header
     /// (`LL_RESERVED_SPACE`).
     pub(crate) fn link_headroom(&self) -> u32 {
-        // SAFETY: `rt` is valid (type invariant), and so is the device it holds.
+        // SAFETY: `rt` embeds the route, valid while this value lives (invariants), and so is
+        // the device it holds.
         unsafe { shim::rust_ipvs_rt_ll_reserved(self.rt) }
     }
 
     /// Whether the route delivers to this host (`RTCF_LOCAL`).
     pub(crate) fn is_local(&self) -> bool {
-        // SAFETY: `rt` is valid (type invariant).
+        // SAFETY: `rt` embeds the route, valid while this value lives (invariants).
         unsafe { shim::rust_ipvs_rt_is_local(self.rt) }
     }
 
     /// The route's MTU (`dst_mtu`).
     pub(crate) fn mtu(&self) -> u32 {
-        // SAFETY: `rt` is valid (type invariant).
+        // SAFETY: `rt` embeds the route, valid while this value lives (invariants).
         unsafe { shim::rust_ipvs_rt_mtu(self.rt) }
     }
 
     /// Whether the route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
     pub(crate) fn offloads_sctp_crc(&self) -> bool {
-        // SAFETY: `rt` is valid (type invariant), and so is the device it holds.
+        // SAFETY: `rt` embeds the route, valid while this value lives (invariants), and so is
+        // the device it holds.
         unsafe { shim::rust_ipvs_rt_sctp_crc(self.rt) }
     }
 }
 
-impl Drop for Route<'_> {
-    fn drop(&mut self) {
-        if self.held {
-            // SAFETY: this value holds a reference (type invariant), released once here.
-            unsafe { shim::rust_ipvs_rt_put(self.rt) };
-        }
-    }
-}
-
-/// An IPv6 route (`struct rt6_info`, through its `dst_entry`), held or borrowed as a
-/// [`Route`].
-///
-/// # Invariants
-///
-/// `dst` is a valid route; this value holds one reference to it when `held`, and otherwise
-/// it stays valid until the read-side section `'g` ends.
+/// An IPv6 route (`struct rt6_info`, through its `dst_entry`), held or borrowed as its
+/// [`DstRef`] says.
 pub(crate) struct Route6<'g> {
     /// The route.
-    dst: *mut shim::DstEntry,
-    /// Whether this value holds a reference.
-    held: bool,
-    /// The read-side section a cached route is borrowed for.
-    _section: PhantomData<&'g ReadSection>,
+    dst: DstRef<'g>,
 }
 
 impl<'g> Route6<'g> {
@@ -1054,72 +1070,51 @@ impl<'g> Route6<'g> {
         if dst.is_null() {
             return Err(ENETUNREACH);
         }
-        // INVARIANT: a non-null route comes with a reference.
-        let route = Route6 {
-            dst,
-            held: true,
-            _section: PhantomData,
-        };
-        Ok((route, saddr))
+        // SAFETY: a non-null route is valid and comes with a reference, which goes to the
+        // `DstRef`.
+        let dst = unsafe { DstRef::held(dst) };
+        Ok((Route6 { dst }, saddr))
     }
 
-    /// The cached IPv6 route `dst`, borrowed for the read-side section `_rcu`.
+    /// The cached IPv6 route `dst`, borrowed for the read-side section `rcu`.
     ///
     /// # Safety
     ///
-    /// `dst` is a valid IPv6 route that stays valid until `_rcu`'s section ends (its holder
+    /// `dst` is a valid IPv6 route that stays valid until `rcu`'s section ends (its holder
     /// releases it only after a grace period).
-    pub(super) unsafe fn cached(_rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
-        // INVARIANT: valid for the section `'g` (caller), no reference held.
+    pub(super) unsafe fn cached(rcu: &'g ReadSection, dst: *mut shim::DstEntry) -> Self {
         Route6 {
-            dst,
-            held: false,
-            _section: PhantomData,
+            // SAFETY: valid for `rcu`'s section (caller).
+            dst: unsafe { DstRef::borrowed(rcu, dst) },
         }
     }
 
     /// Gives the route up for [`Skb::attach`].
-    fn into_dst(self) -> GivenRoute<'g> {
-        // INVARIANT: the route and its reference, if held, as this value had them.
-        let given = GivenRoute {
-            dst: self.dst,
-            held: self.held,
-            _section: PhantomData,
-        };
-        // Not dropped: the reference, if held, is the packet's now.
-        core::mem::forget(self);
-        given
+    fn into_dst(self) -> DstRef<'g> {
+        self.dst
     }
 
     /// The route, valid while this value lives.
     pub(super) fn dst(&self) -> *mut shim::DstEntry {
-        self.dst
+        self.dst.dst
     }
 
     /// Whether the route's device computes SCTP CRC32c (`NETIF_F_SCTP_CRC`).
     pub(crate) fn offloads_sctp_crc(&self) -> bool {
-        // SAFETY: `dst` is valid (type invariant), and so is the device it holds.
-        unsafe { shim::rust_ipvs_dst_sctp_crc(self.dst) }
+        // SAFETY: the route is valid while this value lives (`DstRef`'s invariant), and so is
+        // the device it holds.
+        unsafe { shim::rust_ipvs_dst_sctp_crc(self.dst()) }
     }
 
     /// Whether the route delivers to this host (`__ip_vs_is_local_route6`).
     pub(crate) fn is_local(&self) -> bool {
-        // SAFETY: `dst` is valid (type invariant).
-        unsafe { shim::rust_ipvs_dst_is_local6(self.dst) }
+        // SAFETY: the route is valid while this value lives (`DstRef`'s invariant).
+        unsafe { shim::rust_ipvs_dst_is_local6(self.dst()) }
     }
 
     /// The route's MTU (`dst_mtu`).
     pub(crate) fn mtu(&self) -> u32 {
-        // SAFETY: `dst` is valid (type invariant).
-        unsafe { shim::rust_ipvs_dst_mtu(self.dst) }
-    }
-}
-
-impl Drop for Route6<'_> {
-    fn drop(&mut self) {
-        if self.held {
-            // SAFETY: this value holds a reference (type invariant), released once here.
-            unsafe { shim::rust_ipvs_dst_release(self.dst) };
-        }
+        // SAFETY: the route is valid while this value lives (`DstRef`'s invariant).
+        unsafe { shim::rust_ipvs_dst_mtu(self.dst()) }
     }
 }
