@@ -152,18 +152,26 @@ pub struct SequenceArgs {
     pub sctp: bool,
 }
 
-/// Options of `tcp-crr`.
+/// What every timed load takes (`tcp-crr`, `udp-flood`, `tcp-stream`, `udp-stream`).
 #[derive(Debug, Args)]
-pub struct TcpCrrArgs {
+pub struct TimedLoad {
     /// The virtual service, IP:PORT.
     #[arg(long)]
     pub target: SocketAddr,
     /// How long to run.
     #[arg(long, value_parser = parse_seconds)]
     pub seconds: Seconds,
-    /// Client threads, each running the loop.
+    /// Client threads, each running the load.
     #[arg(long, default_value_t = 1, value_parser = parse_threads)]
     pub threads: usize,
+}
+
+/// Options of `tcp-crr`.
+#[derive(Debug, Args)]
+pub struct TcpCrrArgs {
+    /// Where, how long, how many threads.
+    #[command(flatten)]
+    pub load: TimedLoad,
     /// Connect and read timeout of one connection, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub timeout_ms: u64,
@@ -172,15 +180,9 @@ pub struct TcpCrrArgs {
 /// Options of `udp-flood`.
 #[derive(Debug, Args)]
 pub struct UdpFloodArgs {
-    /// The virtual service, IP:PORT.
-    #[arg(long)]
-    pub target: SocketAddr,
-    /// How long to run.
-    #[arg(long, value_parser = parse_seconds)]
-    pub seconds: Seconds,
-    /// Sender threads.
-    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
-    pub threads: usize,
+    /// Where, how long, how many threads.
+    #[command(flatten)]
+    pub load: TimedLoad,
     /// Source addresses to bind, with explicit ports from --port-range, cycling through every
     /// (address, port) pair; without it the kernel picks a random ephemeral port each time.
     #[arg(long = "source", value_delimiter = ',')]
@@ -196,15 +198,9 @@ pub struct UdpFloodArgs {
 /// Options of `tcp-stream` and `udp-stream`.
 #[derive(Debug, Args)]
 pub struct StreamArgs {
-    /// The virtual service, IP:PORT.
-    #[arg(long)]
-    pub target: SocketAddr,
-    /// How long to send.
-    #[arg(long, value_parser = parse_seconds)]
-    pub seconds: Seconds,
-    /// Sending threads, each with its own connection.
-    #[arg(long, default_value_t = 1, value_parser = parse_threads)]
-    pub threads: usize,
+    /// Where, how long, how many threads (each with its own connection).
+    #[command(flatten)]
+    pub load: TimedLoad,
     /// Bytes per write (`tcp-stream`, default 65536) or per datagram (`udp-stream`, default
     /// 16).
     #[arg(long)]

@@ -60,11 +60,11 @@ where
 /// `tcp-crr`: connect, send a request, read the reply until the server closes, close.
 pub fn tcp_crr(args: TcpCrrArgs) -> anyhow::Result<()> {
     let timeout = Duration::from_millis(args.timeout_ms.max(1));
-    let deadline = Instant::now() + args.seconds.0;
-    let (tally, elapsed) = in_threads(args.threads, |_| {
+    let deadline = Instant::now() + args.load.seconds.0;
+    let (tally, elapsed) = in_threads(args.load.threads, |_| {
         let mut tally = Tally::default();
         while Instant::now() < deadline {
-            match crr_once(args.target, timeout) {
+            match crr_once(args.load.target, timeout) {
                 Ok(()) => tally.ok += 1,
                 Err(_) => tally.errors += 1,
             }
@@ -122,17 +122,17 @@ fn record(tally: &mut Tally, result: io::Result<()>) {
 pub fn udp_flood(args: UdpFloodArgs) -> anyhow::Result<()> {
     let payload = vec![0x5a; args.payload];
     let plan = SourcePlan::new(args.sources.clone(), args.port_range);
-    let deadline = Instant::now() + args.seconds.0;
-    let threads = args.threads;
+    let deadline = Instant::now() + args.load.seconds.0;
+    let threads = args.load.threads;
     let (tally, elapsed) = in_threads(threads, |t| {
         let mut tally = Tally::default();
         let mut indices = strided(t, threads);
         while Instant::now() < deadline {
             let source = match (&plan, indices.next()) {
                 (Some(plan), Some(i)) => plan.nth(i),
-                _ => any_source(args.target),
+                _ => any_source(args.load.target),
             };
-            record(&mut tally, send_from(source, args.target, &payload));
+            record(&mut tally, send_from(source, args.load.target, &payload));
         }
         tally
     })?;
@@ -159,17 +159,21 @@ const STREAM_TIMEOUT: Duration = Duration::from_secs(10);
 /// is up; the rate counts the bytes the server has read when it closes.
 pub fn tcp_stream(args: StreamArgs) -> anyhow::Result<()> {
     let chunk = vec![0x5a; args.payload.unwrap_or(65536).max(1)];
-    let deadline = Instant::now() + args.seconds.0;
-    let (tally, elapsed) = in_threads(args.threads, |_| {
+    let deadline = Instant::now() + args.load.seconds.0;
+    let (tally, elapsed) = in_threads(args.load.threads, |_| {
         let mut tally = Tally::default();
-        match stream_until(args.target, &chunk, deadline) {
+        match stream_until(args.load.target, &chunk, deadline) {
             Ok(bytes) => tally.ok = bytes,
             Err(_) => tally.errors += 1,
         }
         tally
     })?;
     if tally.errors > 0 {
-        bail!("{} of {} connections failed", tally.errors, args.threads);
+        bail!(
+            "{} of {} connections failed",
+            tally.errors,
+            args.load.threads
+        );
     }
     println!(
         "tcp_stream bytes={} secs={:.3} mbps={:.1}",
@@ -199,11 +203,11 @@ fn stream_until(target: SocketAddr, chunk: &[u8], deadline: Instant) -> io::Resu
 /// `udp-stream`: datagrams from one connected socket per thread until the time is up.
 pub fn udp_stream(args: StreamArgs) -> anyhow::Result<()> {
     let payload = vec![0x5a; args.payload.unwrap_or(16)];
-    let deadline = Instant::now() + args.seconds.0;
-    let (tally, elapsed) = in_threads(args.threads, |_| {
+    let deadline = Instant::now() + args.load.seconds.0;
+    let (tally, elapsed) = in_threads(args.load.threads, |_| {
         let mut tally = Tally::default();
-        let socket = match UdpSocket::bind(any_source(args.target))
-            .and_then(|s| s.connect(args.target).map(|()| s))
+        let socket = match UdpSocket::bind(any_source(args.load.target))
+            .and_then(|s| s.connect(args.load.target).map(|()| s))
         {
             Ok(socket) => socket,
             Err(_) => {
