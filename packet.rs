@@ -82,9 +82,14 @@ pub(crate) const IPV4_DADDR_OFFSET: usize = 16;
 const IPV4_MIN_HEADER: usize = 20;
 /// Length of the fixed IPv6 header.
 const IPV6_HEADER: usize = 40;
-
 /// Offset of the next-header field in the IPv6 header.
 const IPV6_NEXT_HEADER_OFFSET: usize = 6;
+/// Offset of the hop limit in the IPv6 header.
+pub(crate) const IPV6_HOP_LIMIT_OFFSET: usize = 7;
+/// Offset of the source address in the IPv6 header.
+pub(crate) const IPV6_SADDR_OFFSET: usize = 8;
+/// Offset of the destination address in the IPv6 header.
+pub(crate) const IPV6_DADDR_OFFSET: usize = 24;
 
 /// Whether `ipv6_find_hdr` walks past an IPv6 header whose next header is `next_header`
 /// (`ipv6_ext_hdr`, but for "no next header", where its walk ends as at an upper layer).
@@ -92,12 +97,6 @@ fn ipv6_walks_past(next_header: u8) -> bool {
     use uapi::ipproto::{AH, DSTOPTS, FRAGMENT, HOPOPTS, ROUTING};
     matches!(next_header, HOPOPTS | ROUTING | FRAGMENT | AH | DSTOPTS)
 }
-/// Offset of the hop limit in the IPv6 header.
-pub(crate) const IPV6_HOP_LIMIT_OFFSET: usize = 7;
-/// Offset of the source address in the IPv6 header.
-pub(crate) const IPV6_SADDR_OFFSET: usize = 8;
-/// Offset of the destination address in the IPv6 header.
-pub(crate) const IPV6_DADDR_OFFSET: usize = 24;
 
 /// A parsed IP header (C: `struct ip_vs_iphdr`).
 #[derive(Clone, Copy)]
