@@ -343,9 +343,9 @@ mod tests {
         let Command::TcpCrr(a) = cli.command else {
             panic!("not tcp-crr: {cli:?}");
         };
-        assert_eq!(a.target, "10.0.0.1:8080".parse().expect("addr"));
-        assert_eq!(a.seconds, Seconds(Duration::from_millis(2500)));
-        assert_eq!(a.threads, 3);
+        assert_eq!(a.load.target, "10.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(a.load.seconds, Seconds(Duration::from_millis(2500)));
+        assert_eq!(a.load.threads, 3);
         assert_eq!(a.timeout_ms, 2000);
     }
 
@@ -389,11 +389,37 @@ mod tests {
         let Command::UdpFlood(a) = cli.command else {
             panic!("not udp-flood: {cli:?}");
         };
-        assert_eq!(a.seconds, Seconds(Duration::from_secs(10)));
-        assert_eq!(a.threads, 2);
+        assert_eq!(a.load.seconds, Seconds(Duration::from_secs(10)));
+        assert_eq!(a.load.threads, 2);
         assert_eq!(a.sources.len(), 3);
         assert_eq!(a.port_range, PortRange::DEFAULT);
         assert_eq!(a.payload, 16);
+    }
+
+    #[test]
+    fn stream_args() {
+        let cli =
+            parse(&["udp-stream", "--target", "[fd00::1]:9000", "--seconds", "3"]).expect("parses");
+        let Command::UdpStream(a) = cli.command else {
+            panic!("not udp-stream: {cli:?}");
+        };
+        assert_eq!(a.load.target, "[fd00::1]:9000".parse().expect("addr"));
+        assert_eq!(a.load.threads, 1);
+        assert_eq!(a.payload, None);
+        let cli = parse(&[
+            "tcp-stream",
+            "--target",
+            "10.0.0.1:8090",
+            "--seconds",
+            "1",
+            "--payload",
+            "1000",
+        ])
+        .expect("parses");
+        let Command::TcpStream(a) = cli.command else {
+            panic!("not tcp-stream: {cli:?}");
+        };
+        assert_eq!(a.payload, Some(1000));
     }
 
     #[test]
