@@ -423,9 +423,9 @@ impl<'a> Skb<'a> {
     /// stack or to a [`TunnelSkb`] of the route's section: the stack takes a reference of
     /// its own before a packet leaves the read-side section (`skb_dst_force` when queued).
     fn attach(&mut self, route: DstRef<'_>) {
-        // SAFETY: the skb is owned by the hook (type invariant); the route is valid and its
-        // reference, if held, passes to the skb (`DstRef`'s invariant), or it is valid for the
-        // section the packet is handed on in.
+        // The route is valid and its reference, if held, passes to the skb; a borrowed one
+        // stays valid for the section the packet is handed on in (`DstRef`'s invariant).
+        // SAFETY: the skb is owned by the hook (type invariant); the route as said above.
         unsafe { shim::rust_ipvs_skb_attach_dst(self.skb, route.dst, !route.held) };
         // Not dropped: the reference, if held, is the packet's now.
         core::mem::forget(route);
