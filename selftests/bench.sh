@@ -320,21 +320,32 @@ crr_run() {
 	settle 1
 }
 
+# Runs the UDP load "$3..." (an ipvsbench subcommand and its options) in the client for
+# implementation $1, logged with the prefix $2, and counts what the real servers received
+# meanwhile: sets udp_out (the load's line), udp_rx (datagrams received) and udp_rx_pps (per
+# second of the load). Fails when the load fails or nothing arrived.
+udp_measured() {
+	local impl=$1 label=$2 rx0
+	shift 2
+	rx0=$(udp_received)
+	udp_out=$(in_client "$bench" "$@") || fail "$impl: $label$1 failed: $udp_out"
+	sleep 1 # the servers' counters are written every 100 ms
+	udp_rx=$(($(udp_received) - rx0))
+	udp_rx_pps=$(awk -v n=$udp_rx -v s="$(field secs "$udp_out")" \
+		'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
+	[ "$udp_rx" -gt 0 ] || fail "$impl: the real servers received no ${label}$1 datagram"
+}
+
 # One UDP flood of a throughput run (a new flow per datagram): implementation $1, round $2,
 # $3 connections prefilled, logged with the prefix $4, to $5 from the sources $6; records the
 # rates sent and received as ${7}_sent_pps and ${7}_rx_pps and, if $8 is given, the UDP
 # connections it left in the table (conntrack's for nft) as $8.
 flood_run() {
 	local impl=$1 round=$2 fill=$3 label=$4 target=$5 sources=$6 prefix=$7 conns_metric=${8:-}
-	local out rx0 rx1 sent fsecs rx_pps count shown= at=
+	local sent count shown= at=
 	[ "$fill" -gt 0 ] && at=@$fill
-	rx0=$(udp_received)
-	out=$(in_client "$bench" udp-flood --target "$target" --seconds "$secs" \
-		--threads "$threads" --source $sources) || fail "$impl: ${label}udp-flood failed: $out"
-	sleep 1 # the servers' counters are written every 100 ms
-	rx1=$(udp_received)
-	fsecs=$(field secs "$out")
-	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$fsecs" 'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
+	udp_measured "$impl" "$label" udp-flood --target "$target" --seconds "$secs" \
+		--threads "$threads" --source $sources
 	if [ -n "$conns_metric" ]; then
 		if [ "$impl" = nft ]; then
 			count=$(in_director cat /proc/sys/net/netfilter/nf_conntrack_count)
@@ -343,12 +354,11 @@ flood_run() {
 		fi
 		shown=" udp_conns=$count"
 	fi
-	b "round $round$at $impl: $label$out received=$((rx1 - rx0)) rx_pps=$rx_pps$shown"
-	sent=$(field sent "$out")
-	[ "${sent:-0}" -gt 0 ] || fail "$impl: ${label}udp-flood sent nothing: $out"
-	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no ${label}datagram"
-	record "${prefix}_sent_pps$at" "$impl" "$(field pps "$out")"
-	record "${prefix}_rx_pps$at" "$impl" "$rx_pps"
+	b "round $round$at $impl: $label$udp_out received=$udp_rx rx_pps=$udp_rx_pps$shown"
+	sent=$(field sent "$udp_out")
+	[ "${sent:-0}" -gt 0 ] || fail "$impl: ${label}udp-flood sent nothing: $udp_out"
+	record "${prefix}_sent_pps$at" "$impl" "$(field pps "$udp_out")"
+	record "${prefix}_rx_pps$at" "$impl" "$udp_rx_pps"
 	[ -z "$conns_metric" ] || record "$conns_metric$at" "$impl" "$count"
 	settle 1
 }
@@ -359,7 +369,7 @@ flood_run() {
 # recorded as ${7}_sent_pps and ${7}_rx_pps.
 stream_run() {
 	local impl=$1 round=$2 fill=$3 label=$4 addr=$5 tcp_metric=$6 udp_metric=$7
-	local out rx0 rx1 rx_pps at=
+	local out at=
 	[ "$fill" -gt 0 ] && at=@$fill
 	out=$(in_client "$bench" tcp-stream --target "$addr:$stream_port" --seconds "$secs" \
 		--threads "$threads") || fail "$impl: ${label}tcp-stream failed: $out"
@@ -367,17 +377,11 @@ stream_run() {
 	[ "$(field bytes "$out")" -gt 0 ] || fail "$impl: ${label}tcp-stream moved no byte: $out"
 	record "${tcp_metric}_mbps$at" "$impl" "$(field mbps "$out")"
 	settle 1
-	rx0=$(udp_received)
-	out=$(in_client "$bench" udp-stream --target "$addr:$udp_port" --seconds "$secs" \
-		--threads "$threads") || fail "$impl: ${label}udp-stream failed: $out"
-	sleep 1 # the servers' counters are written every 100 ms
-	rx1=$(udp_received)
-	rx_pps=$(awk -v n=$((rx1 - rx0)) -v s="$(field secs "$out")" \
-		'BEGIN { printf "%.1f\n", (s > 0 ? n / s : 0) }')
-	b "round $round$at $impl: $label$out received=$((rx1 - rx0)) rx_pps=$rx_pps"
-	[ $((rx1 - rx0)) -gt 0 ] || fail "$impl: the real servers received no ${label}udp-stream datagram"
-	record "${udp_metric}_sent_pps$at" "$impl" "$(field pps "$out")"
-	record "${udp_metric}_rx_pps$at" "$impl" "$rx_pps"
+	udp_measured "$impl" "$label" udp-stream --target "$addr:$udp_port" --seconds "$secs" \
+		--threads "$threads"
+	b "round $round$at $impl: $label$udp_out received=$udp_rx rx_pps=$udp_rx_pps"
+	record "${udp_metric}_sent_pps$at" "$impl" "$(field pps "$udp_out")"
+	record "${udp_metric}_rx_pps$at" "$impl" "$udp_rx_pps"
 	settle 1
 }
 
