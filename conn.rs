@@ -62,6 +62,7 @@ use crate::{
         timer::{
             jiffies, //
             random_u32,
+            ResizeKick,
         },
     },
     hash::{
@@ -538,18 +539,23 @@ struct ConnBuckets {
     seed: u32,
     /// Its size and load factor.
     shape: Shape,
+    /// The count past which it should grow (C: `t->u_thresh`).
+    grow_at: u32,
     /// The chains, `shape.size` of them, and their move counts.
     buckets: Buckets<Conn>,
 }
 
 impl ConnBuckets {
-    /// An empty table of `size` chains (a power of two) sized with `lfactor`.
-    fn new(size: u32, lfactor: i32) -> Result<Arc<Self>> {
+    /// An empty table of `size` chains (a power of two) sized with `lfactor`, within
+    /// `limits`.
+    fn new(size: u32, lfactor: i32, limits: SizeLimits) -> Result<Arc<Self>> {
         let buckets = Buckets::new(size as usize)?;
+        let shape = Shape { size, lfactor };
         Ok(Arc::new(
             ConnBuckets {
                 seed: random_u32(),
-                shape: Shape { size, lfactor },
+                shape,
+                grow_at: sizing::grow_threshold(shape, limits),
                 buckets,
             },
             GFP_KERNEL,
@@ -625,7 +631,8 @@ pub(crate) fn table_limits(conn_tab_bits: i32) -> SizeLimits {
 /// while a resize runs the one its entries move to, where new entries go.
 ///
 /// Lookups walk the current table, then the next one; a chain walk that a move disturbed is
-/// repeated. The resize runs in process context (the namespace's tick), never two at once:
+/// repeated. The resize runs in process context (the namespace's resize work, kicked by the
+/// insert that takes the count past the table's threshold), never two at once:
 /// it publishes the next table, waits a grace period so that every new entry goes there,
 /// moves the current table's entries chain by chain, publishes the next table as the
 /// current one and frees the old one after another grace period.
@@ -643,11 +650,21 @@ pub(crate) struct ConnTable {
     wheel: Slots<Conn>,
     /// The last second whose slots the tick took.
     wheel_clock: Atomic<u64>,
+    /// Runs the resize work at once.
+    resize_kick: ResizeKick,
+    /// Whether an insert kicked the resize work since it last started (C:
+    /// `IP_VS_WORK_CONN_RESIZE`): one kick per crossing, not one per insert.
+    resize_kicked: Atomic<bool>,
 }
 
 impl ConnTable {
-    /// An empty table of the smallest size, sized with `lfactor` within `limits`.
-    pub(crate) fn new(limits: SizeLimits, lfactor: i32) -> Result<Arc<Self>> {
+    /// An empty table of the smallest size, sized with `lfactor` within `limits`, whose
+    /// growth runs the resize work through `resize_kick`.
+    pub(crate) fn new(
+        limits: SizeLimits,
+        lfactor: i32,
+        resize_kick: ResizeKick,
+    ) -> Result<Arc<Self>> {
         let size = sizing::desired_size(None, 0, lfactor, limits);
         let table = Arc::new(
             ConnTable {
@@ -657,13 +674,15 @@ impl ConnTable {
                 count: Atomic::new(0),
                 wheel: Slots::new(wheel::SLOTS)?,
                 wheel_clock: Atomic::new(jiffies() / HZ),
+                resize_kick,
+                resize_kicked: Atomic::new(false),
             },
             GFP_KERNEL,
         )?;
         // Nothing was published before: this does not wait for a grace period.
         table
             .current
-            .replace(Some(ConnBuckets::new(size, lfactor)?));
+            .replace(Some(ConnBuckets::new(size, lfactor, limits)?));
         Ok(table)
     }
 
@@ -911,8 +930,15 @@ impl ConnTable {
         } else {
             let guard = rcu::read_lock();
             let [current, next] = self.tables(&guard);
-            match next.or(current).and_then(|t| t.chain_of(&conn)) {
-                Some(chain) => chain.push_front(conn.clone()),
+            match next.or(current) {
+                Some(table) => match table.chain_of(&conn) {
+                    Some(chain) => {
+                        let pushed = chain.push_front(conn.clone());
+                        self.grow_if_full(table);
+                        pushed
+                    }
+                    None => Err(EINVAL),
+                },
                 None => Err(EINVAL),
             }
         };
@@ -927,6 +953,16 @@ impl ConnTable {
             ct.n_control.fetch_add(1, Relaxed);
         }
         Ok(conn)
+    }
+
+    /// Kicks the resize work when the count is past `table`'s threshold, once until the
+    /// work starts (C: `ip_vs_conn_hash`'s `mod_delayed_work`).
+    #[inline]
+    fn grow_if_full(&self, table: &ConnBuckets) {
+        let count = u32::try_from(self.count.load(Relaxed)).unwrap_or(0);
+        if count > table.grow_at && !self.resize_kicked.xchg(true, Relaxed) {
+            self.resize_kick.kick();
+        }
     }
 
     /// Releases a one-packet connection once its packet is sent (`ip_vs_conn_put` expires it
@@ -1125,18 +1161,21 @@ impl ConnTable {
     }
 
     /// Resizes the table when its count crossed a threshold or `lfactor` (`conn_lfactor`)
-    /// changed (C: `conn_resize_work_handler`); run by the namespace's tick, never twice at
-    /// once. A failed allocation keeps the current table, which serves as well.
-    pub(crate) fn resize(&self, lfactor: i32) {
+    /// changed (C: `conn_resize_work_handler`); run by the namespace's resize work, never
+    /// twice at once. False when the next table could not be allocated: the current one
+    /// serves meanwhile, and the work tries again.
+    pub(crate) fn resize(&self, lfactor: i32) -> bool {
+        // Inserts from here on kick the work again (C clears the flag first too).
+        self.resize_kicked.store(false, Relaxed);
         let Some(current) = self.current.get_arc() else {
-            return;
+            return true;
         };
         let count = u32::try_from(self.count.load(Relaxed)).unwrap_or(0);
         let Some(size) = sizing::resize_target(current.shape, count, lfactor, self.limits) else {
-            return;
+            return true;
         };
-        let Ok(next) = ConnBuckets::new(size, lfactor) else {
-            return;
+        let Ok(next) = ConnBuckets::new(size, lfactor, self.limits) else {
+            return false;
         };
         // Once every reader sees it, new connections go to the next table only.
         self.next.replace(Some(next.clone()));
@@ -1147,6 +1186,7 @@ impl ConnTable {
         self.current.replace(Some(next));
         self.next.replace(None);
         // The old table, empty, is freed with the last reference (`current` here).
+        true
     }
 
     /// Unlinks and releases every connection (service flush is not enough: C keeps

@@ -68,7 +68,8 @@ pub(crate) struct Control {
     pub(crate) hooks: [Option<HookRegistration>; 2],
     /// The namespace's /proc/net files, while registered.
     pub(crate) proc_files: Option<ProcRegistration>,
-    /// The connection expiry timer, running from the first service on.
+    /// The namespace's works (connection expiry and the defense, the connection table's
+    /// resize, the locality caches), running from the first service or backup daemon on.
     pub(crate) gc: Option<Timer>,
     /// The namespace's `net.ipv4.vs` sysctls, while registered.
     pub(crate) sysctls: Option<SysctlRegistration<{ sysctl::COUNT }>>,
@@ -90,7 +91,7 @@ pub(crate) struct TornDown {
     pub(crate) hooks: [Option<HookRegistration>; 2],
     /// The /proc/net files.
     pub(crate) proc_files: Option<ProcRegistration>,
-    /// The expiry timer.
+    /// The namespace's works.
     pub(crate) timer: Option<Timer>,
     /// The service table.
     pub(crate) services: Option<Arc<ServiceTable>>,
@@ -173,14 +174,11 @@ impl Control {
         }
     }
 
-    /// Runs the namespace's tick now, if it runs at all (from the first service on): the
-    /// connection table's resize after `conn_lfactor` changed (C's
-    /// `ipvs_proc_conn_lfactor` queues the resize work at once). The rest of the tick runs
-    /// with it: no expiry second is due yet, the defense level is updated again, and with
-    /// `drop_entry` on one more random sample of the table is checked for entries to drop.
-    pub(crate) fn run_tick_now(&self) {
+    /// Resizes the connection table now, if there is one, for a new `conn_lfactor` (C's
+    /// `ipvs_proc_conn_lfactor` queues the resize work at once).
+    pub(crate) fn resize_conns_now(&self) {
         if let Some(gc) = &self.gc {
-            gc.run_now();
+            gc.resize_kick().kick();
         }
     }
 
@@ -245,15 +243,18 @@ impl Control {
         Ok(())
     }
 
-    /// Allocates the connection table and starts its expiry timer, unless there already.
+    /// Starts the namespace's works and allocates the connection table, unless there
+    /// already.
     fn start_conn_table(&mut self, ipvs: &Ipvs) -> Result {
+        let gc = match &self.gc {
+            Some(gc) => gc,
+            None => self.gc.insert(Timer::start(ipvs.net.get())?),
+        };
         if ipvs.conns.get_arc().is_none() {
             let limits = crate::conn::table_limits(crate::conn_tab_bits());
             let lfactor = ipvs.sysctl.get(Sysctl::ConnLfactor);
-            ipvs.conns.replace(Some(ConnTable::new(limits, lfactor)?));
-        }
-        if self.gc.is_none() {
-            self.gc = Some(Timer::start(ipvs.net.get())?);
+            let table = ConnTable::new(limits, lfactor, gc.resize_kick())?;
+            ipvs.conns.replace(Some(table));
         }
         Ok(())
     }

@@ -381,6 +381,19 @@ macro_rules! callbacks {
             // SAFETY: the work's argument (function contract); the one state type.
             unsafe { $crate::ffi::timer::fire_minute::<$state>(net) }
         }
+
+        /// The namespace's resize work, in process context: whether to run it again at the
+        /// next jiffy.
+        ///
+        /// # Safety
+        ///
+        /// Called by the work of a live namespace, which is stopped before the namespace is
+        /// dismantled.
+        #[no_mangle]
+        unsafe extern "C" fn rust_ipvs_resize(net: *mut kernel::bindings::net) -> bool {
+            // SAFETY: the work's argument (function contract); the one state type.
+            unsafe { $crate::ffi::timer::fire_resize::<$state>(net) }
+        }
     };
 }
 pub(crate) use callbacks;

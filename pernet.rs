@@ -249,7 +249,7 @@ impl SysctlWrites for NetState {
             Written::DefenseMode => self.ipvs.defense.update(&self.ipvs.sysctl),
             Written::Estimator => control.estimator.restart(&self.ipvs),
             Written::ServiceTable => control.refit_services(&self.ipvs),
-            Written::ConnTable => control.run_tick_now(),
+            Written::ConnTable => control.resize_conns_now(),
         }
         Ok(())
     }
@@ -281,9 +281,9 @@ impl Threads for NetState {
 }
 
 impl Tick for NetState {
-    /// Expires connections, resizes the connection table if its count calls for it, updates
-    /// the defense level and drops entries at random under `drop_entry` (C's defense work),
-    /// and retries a failed start of the estimator thread (C's reload work).
+    /// Expires connections, updates the defense level and drops entries at random under
+    /// `drop_entry` (C's defense work), and retries a failed start of the estimator thread
+    /// (C's reload work).
     fn tick(&self) {
         {
             let mut control = self.control.lock();
@@ -293,7 +293,6 @@ impl Tick for NetState {
         if let Some(conns) = self.ipvs.conns.get_arc() {
             let net = self.ipvs.net.get();
             conns.expire(net, |kept| crate::sync::conn_kept(&self.ipvs, kept));
-            conns.resize(self.ipvs.sysctl.get(Sysctl::ConnLfactor));
             if self.ipvs.defense.drops_entries() {
                 let defense = &self.ipvs.defense;
                 conns.drop_random(random_u32(), net, |c, now| defense.entry_to_drop(c, now));
@@ -308,5 +307,14 @@ impl Tick for NetState {
         ctl::expire_locality(&self.ipvs);
         self.control.lock().expire_trash(jiffies());
         self.ipvs.stats_pool.shrink();
+    }
+
+    /// Grows or shrinks the connection table when its count or `conn_lfactor` calls for it
+    /// (C's `conn_resize_work_handler`).
+    fn resize(&self) -> bool {
+        self.ipvs
+            .conns
+            .get_arc()
+            .is_some_and(|conns| !conns.resize(self.ipvs.sysctl.get(Sysctl::ConnLfactor)))
     }
 }

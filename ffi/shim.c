@@ -79,6 +79,7 @@ int rust_ipvs_proc_status_show(struct seq_file *seq, void *v);
 int rust_ipvs_proc_app_show(struct seq_file *seq, void *v);
 void rust_ipvs_tick(struct net *net);
 void rust_ipvs_minute(struct net *net);
+bool rust_ipvs_resize(struct net *net);
 int rust_ipvs_sysctl_write(struct net *net, unsigned int index, int value);
 int rust_ipvs_est_cpulist_write(struct net *net, const struct cpumask *cpus);
 bool rust_ipvs_est_cpulist_read(struct net *net, struct cpumask *cpus);
@@ -240,8 +241,9 @@ void rust_ipvs_spin_lock_bh(spinlock_t *lock);
 void rust_ipvs_spin_unlock_bh(spinlock_t *lock);
 int rust_ipvs_spin_trylock_bh(spinlock_t *lock);
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net);
-void rust_ipvs_gc_kick(struct rust_ipvs_gc *gc);
+void rust_ipvs_gc_resize(struct rust_ipvs_gc *gc);
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc);
+void rust_ipvs_gc_free(struct rust_ipvs_gc *gc);
 int rust_ipvs_sysctl_register(struct net *net, int *const *data, unsigned int n, u64 read_only,
 			      struct ctl_table_header **hdr);
 void rust_ipvs_sysctl_unregister(struct ctl_table_header *hdr);
@@ -1305,14 +1307,16 @@ u32 rust_ipvs_random_u32(void)
 }
 
 /*
- * The namespace's periodic callbacks, in process context: rust_ipvs_tick() every second
- * (connection expiry, the connection table's resize: C's resize work, and the defense work),
- * rust_ipvs_minute() every minute (the lblc and lblcr caches, C's
- * CHECK_EXPIRE_INTERVAL).
+ * The namespace's works, in process context: rust_ipvs_tick() every second (connection
+ * expiry and the defense work), rust_ipvs_minute() every minute (the lblc and lblcr caches,
+ * C's CHECK_EXPIRE_INTERVAL), and rust_ipvs_resize() every two seconds or at once when kicked
+ * (C's conn_resize_work). Stopped by disabling them, so that a kick after the stop queues
+ * nothing; freed apart, by the last holder of the handle.
  */
 struct rust_ipvs_gc {
 	struct delayed_work tick;
 	struct delayed_work minute;
+	struct delayed_work resize;
 	struct net *net;
 };
 
@@ -1332,6 +1336,14 @@ static void rust_ipvs_gc_minute(struct work_struct *work)
 	queue_delayed_work(system_dfl_wq, &gc->minute, 60 * HZ);
 }
 
+static void rust_ipvs_gc_resize_fire(struct work_struct *work)
+{
+	struct rust_ipvs_gc *gc = container_of(to_delayed_work(work), struct rust_ipvs_gc, resize);
+	bool retry = rust_ipvs_resize(gc->net);
+
+	queue_delayed_work(system_dfl_long_wq, &gc->resize, retry ? 1 : 2 * HZ);
+}
+
 struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 {
 	struct rust_ipvs_gc *gc = kzalloc(sizeof(*gc), GFP_KERNEL);
@@ -1341,21 +1353,28 @@ struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 	gc->net = net;
 	INIT_DELAYED_WORK(&gc->tick, rust_ipvs_gc_fire);
 	INIT_DELAYED_WORK(&gc->minute, rust_ipvs_gc_minute);
+	INIT_DELAYED_WORK(&gc->resize, rust_ipvs_gc_resize_fire);
 	queue_delayed_work(system_dfl_long_wq, &gc->tick, HZ);
 	queue_delayed_work(system_dfl_wq, &gc->minute, 60 * HZ);
+	queue_delayed_work(system_dfl_long_wq, &gc->resize, 2 * HZ);
 	return gc;
 }
 
-/* The tick at once (C's mod_delayed_work(..., 0) of its resize work). */
-void rust_ipvs_gc_kick(struct rust_ipvs_gc *gc)
+/* The resize at once (C: mod_delayed_work(..., &ipvs->conn_resize_work, 0)); nothing once stopped. */
+void rust_ipvs_gc_resize(struct rust_ipvs_gc *gc)
 {
-	mod_delayed_work(system_dfl_long_wq, &gc->tick, 0);
+	mod_delayed_work(system_dfl_long_wq, &gc->resize, 0);
 }
 
 void rust_ipvs_gc_stop(struct rust_ipvs_gc *gc)
 {
-	cancel_delayed_work_sync(&gc->tick);
-	cancel_delayed_work_sync(&gc->minute);
+	disable_delayed_work_sync(&gc->tick);
+	disable_delayed_work_sync(&gc->minute);
+	disable_delayed_work_sync(&gc->resize);
+}
+
+void rust_ipvs_gc_free(struct rust_ipvs_gc *gc)
+{
 	kfree(gc);
 }
 

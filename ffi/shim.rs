@@ -142,7 +142,7 @@ pub(crate) struct DstEntry {
     _opaque: [u8; 0],
 }
 
-/// `struct rust_ipvs_gc` of shim.c: the connection expiry timer; only used by pointer.
+/// `struct rust_ipvs_gc` of shim.c: the namespace's periodic works; only used by pointer.
 #[repr(C)]
 pub(crate) struct Timer {
     _opaque: [u8; 0],
@@ -359,12 +359,14 @@ extern "C" {
     ) -> c_int;
     /// `get_random_u32()`.
     pub(crate) fn rust_ipvs_random_u32() -> u32;
-    /// Starts the per-namespace expiry timer.
+    /// Starts the per-namespace works.
     pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut Timer;
-    /// Runs its tick at once (and every second from then on).
-    pub(crate) fn rust_ipvs_gc_kick(gc: *mut Timer);
-    /// Stops it; returns after a running callback finished.
+    /// Runs the resize work at once; nothing once the works are stopped.
+    pub(crate) fn rust_ipvs_gc_resize(gc: *mut Timer);
+    /// Stops (disables) the works; returns after running callbacks finished.
     pub(crate) fn rust_ipvs_gc_stop(gc: *mut Timer);
+    /// Frees the works, stopped before.
+    pub(crate) fn rust_ipvs_gc_free(gc: *mut Timer);
 }
 
 // Sysctls (see ffi/sysctl.rs).

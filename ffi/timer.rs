@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The per-namespace timer: calls the module's [`Tick::tick`] (connection expiry and table
-//! resize, the defense) every second and [`Tick::minute`] (the locality caches) every
-//! minute, both in process context, until dropped; and the clock, random numbers, the
-//! scheduler's yield and the memory size.
+//! The per-namespace works: [`Tick::tick`] (connection expiry, the defense) every second,
+//! [`Tick::minute`] (the locality caches) every minute and [`Tick::resize`] (the connection
+//! table's size) every two seconds or at once when a [`ResizeKick`] asks, all in process
+//! context, until the [`Timer`] is dropped; and the clock, random numbers, the scheduler's
+//! yield and the memory size.
 
 use super::{
     net::{
@@ -12,47 +13,93 @@ use super::{
     },
     shim,
 };
-use kernel::{bindings, prelude::*};
+use kernel::{
+    bindings,
+    prelude::*,
+    sync::{
+        Arc, //
+        UniqueArc,
+    },
+};
 
-/// The running expiry timer of a namespace.
+/// The works of a namespace (shim.c's `struct rust_ipvs_gc`), freed with the last handle.
 ///
 /// # Invariants
 ///
-/// `timer` came from `rust_ipvs_gc_start` and has not been stopped.
-pub(crate) struct Timer {
-    /// The C timer object.
-    timer: *mut shim::Timer,
+/// `works` came from `rust_ipvs_gc_start` and is freed only here. Its works are stopped
+/// before this is dropped: the [`Timer`] that created it holds a reference until it stopped
+/// them.
+struct Works {
+    /// The C object.
+    works: *mut shim::Timer,
 }
 
-// SAFETY: the handle may be stopped from any task.
-unsafe impl Send for Timer {}
-// SAFETY: `&Timer` exposes nothing.
-unsafe impl Sync for Timer {}
+// SAFETY: the works may be kicked, stopped and freed from any task.
+unsafe impl Send for Works {}
+// SAFETY: the one operation through `&Works`, a kick, is `mod_delayed_work`, which may run
+// concurrently with itself and with the works.
+unsafe impl Sync for Works {}
+
+impl Drop for Works {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `rust_ipvs_gc_start` and stopped (type invariant); the last
+        // reference goes here, so nothing kicks it any more.
+        unsafe { shim::rust_ipvs_gc_free(self.works) };
+    }
+}
+
+/// The running works of a namespace; dropping this stops them.
+pub(crate) struct Timer {
+    /// The works, shared with the [`ResizeKick`]s handed out.
+    works: Arc<Works>,
+}
 
 impl Timer {
-    /// Starts the timer for `net`. The owner stops it (drops this) before `net` goes away.
+    /// Starts the works for `net`. The owner stops them (drops this) before `net` goes away.
     pub(crate) fn start(net: &Net) -> Result<Self> {
-        // SAFETY: `net` is alive; the callback is defined below.
-        let timer = unsafe { shim::rust_ipvs_gc_start(net.as_ptr()) };
-        if timer.is_null() {
+        // Allocated first: once started, the works must not be freed unstopped.
+        let slot = UniqueArc::<Works>::new_uninit(GFP_KERNEL)?;
+        // SAFETY: `net` is alive; the callbacks are defined below.
+        let works = unsafe { shim::rust_ipvs_gc_start(net.as_ptr()) };
+        if works.is_null() {
             return Err(ENOMEM);
         }
-        // INVARIANT: started above.
-        Ok(Timer { timer })
+        // INVARIANT: started above; the `Timer` made of it stops it when dropped.
+        Ok(Timer {
+            works: slot.write(Works { works }).into(),
+        })
     }
 
-    /// Runs the tick now rather than at the end of its second (C: the resize work queued
-    /// at once after a load factor changed).
-    pub(crate) fn run_now(&self) {
-        // SAFETY: started and not stopped (type invariant).
-        unsafe { shim::rust_ipvs_gc_kick(self.timer) };
+    /// A handle that runs the resize work at once.
+    pub(crate) fn resize_kick(&self) -> ResizeKick {
+        ResizeKick {
+            works: self.works.clone(),
+        }
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        // SAFETY: started and not stopped (type invariant); returns after running callbacks.
-        unsafe { shim::rust_ipvs_gc_stop(self.timer) };
+        // SAFETY: started (`Works` invariant); returns after running callbacks finished, and
+        // the works do not run again, kicked or not.
+        unsafe { shim::rust_ipvs_gc_stop(self.works.works) };
+    }
+}
+
+/// Runs a namespace's resize work at once (C: `mod_delayed_work` of `conn_resize_work`);
+/// nothing once its [`Timer`] stopped. Cheap to clone, callable from any context.
+#[derive(Clone)]
+pub(crate) struct ResizeKick {
+    /// The works, alive while this holds them.
+    works: Arc<Works>,
+}
+
+impl ResizeKick {
+    /// Queues the resize work to run now.
+    pub(crate) fn kick(&self) {
+        // SAFETY: the works are allocated while this holds a reference (`Works` invariant);
+        // kicking stopped (disabled) works queues nothing.
+        unsafe { shim::rust_ipvs_gc_resize(self.works.works) };
     }
 }
 
@@ -63,6 +110,10 @@ pub(crate) trait Tick: PernetState {
 
     /// Once a minute, in process context.
     fn minute(&self);
+
+    /// Every two seconds and when kicked, in process context, never twice at once: whether
+    /// to try again at the next jiffy (a resize failed for memory).
+    fn resize(&self) -> bool;
 }
 
 /// The timer callback of a namespace.
@@ -93,6 +144,19 @@ pub(crate) unsafe fn fire_minute<T: Tick>(net: *mut bindings::net) {
     if let Some(ipvs) = unsafe { net.state::<T>() } {
         ipvs.minute();
     }
+}
+
+/// The resize work of a namespace: whether to retry at once.
+///
+/// # Safety
+///
+/// `net` is a live namespace whose resize work ran; the work is stopped before the namespace
+/// is dismantled. `T` is the module's per-namespace state type.
+pub(crate) unsafe fn fire_resize<T: Tick>(net: *mut bindings::net) -> bool {
+    // SAFETY: the work is stopped before its namespace is dismantled.
+    let net = unsafe { Net::from_raw(net) };
+    // SAFETY: `T` is the module's state type (caller).
+    unsafe { net.state::<T>() }.is_some_and(|ipvs| ipvs.resize())
 }
 
 /// The current time in jiffies.

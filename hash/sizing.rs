@@ -65,6 +65,23 @@ pub(crate) fn desired_size(
     n.saturating_mul(2).clamp(min, max)
 }
 
+/// The number of entries past which a table of `shape` should grow (C's `u_thresh`, from
+/// `ip_vs_rht_set_thresholds`): an insert that takes the count past it asks for a resize at
+/// once instead of waiting for the periodic check. A table at the largest size never grows.
+pub(crate) fn grow_threshold(shape: Shape, limits: SizeLimits) -> u32 {
+    let max_bits = limits.max_bits.min(30);
+    if shape.size >= 1 << max_bits {
+        return i32::MAX.unsigned_abs();
+    }
+    let factor = shape.lfactor.unsigned_abs();
+    if shape.lfactor <= 0 {
+        shape.size >> factor.min(max_bits)
+    } else {
+        let factor = factor.min(30);
+        shape.size.min(1 << 30u32.saturating_sub(factor)) << factor
+    }
+}
+
 /// The size a table of `shape` should be resized to for `n` entries and load factor
 /// `lfactor`, or [`None`] while it fits (C's resize works, which compute the desired size
 /// every time: a threshold shortcut would miss the shrink of a full table).

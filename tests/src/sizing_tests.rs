@@ -6,6 +6,7 @@
 
 use crate::hash::sizing::{
     desired_size, //
+    grow_threshold,
     resize_target,
     Shape,
     SizeLimits,
@@ -83,6 +84,67 @@ fn desired_size_is_cs_for_every_load_factor() {
             }
         }
         assert_eq!(desired_size(None, 5, lfactor, SVC), 16);
+    }
+}
+
+/// `u_thresh` of `ip_vs_rht_set_thresholds`, line by line, in C's `int` arithmetic.
+fn c_u_thresh(size: i64, lfactor: i64, max_bits: i64) -> i64 {
+    if size >= 1 << max_bits {
+        i64::from(i32::MAX)
+    } else if lfactor <= 0 {
+        size >> (-lfactor).min(max_bits)
+    } else {
+        size.min(1 << (30 - lfactor)) << lfactor
+    }
+}
+
+/// The growth threshold is C's `u_thresh` for every load factor and size up to the largest,
+/// with the connection table's bounds (2^8 to 2^20 buckets) and the service table's.
+#[test]
+fn grow_threshold_is_cs_u_thresh() {
+    for limits in [
+        SVC,
+        SizeLimits {
+            min_bits: 8,
+            max_bits: 20,
+        },
+    ] {
+        for lfactor in -8..=8 {
+            for bits in limits.min_bits..=limits.max_bits {
+                let shape = Shape {
+                    size: 1 << bits,
+                    lfactor,
+                };
+                let want = c_u_thresh(1 << bits, i64::from(lfactor), i64::from(limits.max_bits));
+                assert_eq!(
+                    i64::from(grow_threshold(shape, limits)),
+                    want,
+                    "{shape:?} {limits:?}"
+                );
+            }
+        }
+    }
+}
+
+/// A table grown at its threshold is one `desired_size` leaves alone until the next one: the
+/// count one past `u_thresh` asks for a bigger table, the threshold itself does not.
+#[test]
+fn crossing_the_grow_threshold_asks_for_a_resize() {
+    let limits = SizeLimits {
+        min_bits: 8,
+        max_bits: 20,
+    };
+    for lfactor in -4..=2 {
+        for bits in 8..20 {
+            let shape = Shape {
+                size: 1 << bits,
+                lfactor,
+            };
+            let at = grow_threshold(shape, limits);
+            assert_eq!(resize_target(shape, at, lfactor, limits), None, "{shape:?}");
+            let grown = resize_target(shape, at + 1, lfactor, limits);
+            assert!(grown.is_some_and(|size| size > shape.size), "{shape:?}");
+        }
     }
 }
 
