@@ -27,7 +27,8 @@
 # real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`,
 # flushed by `ipvsadm -C`, and restored again (ctl_reload_s: `ipvsadm -C; ipvsadm -R`, a
 # configuration reloaded, where every real server comes back from the trash the flush put it
-# in); seconds each (lower is better).
+# in); seconds each (lower is better), wall clock (ctl_*_s) and the kernel CPU time of the
+# command (ctl_*_sys_s: the implementation's cost without ipvsadm's own user time).
 #
 # With BENCH_PREFILL set (connection counts, e.g. "100000"), the throughput runs are repeated
 # with the connection table holding that many idle UDP connections (to another service, from
@@ -385,33 +386,39 @@ stream_run() {
 	settle 1
 }
 
-# Seconds that "$@" takes, to the millisecond.
+# Seconds that "$@" takes, to the millisecond: "<wall clock> <kernel CPU>". The kernel time
+# (system time of the command and its children) is what the implementation costs; the wall
+# clock adds ipvsadm's own user time, the same code for both, about half of it.
 seconds_of() {
-	local t0 t1
-	t0=${EPOCHREALTIME/./}
-	"$@" >/dev/null || fail "failed: $*"
-	t1=${EPOCHREALTIME/./}
-	awk -v d=$((t1 - t0)) 'BEGIN { printf "%.3f\n", d / 1000000 }'
+	local TIMEFORMAT='%3R %3S' out
+	out=$({ time "$@" >/dev/null 2>&1 || echo failed; } 2>&1)
+	case $out in *failed*) fail "failed: $*" ;; esac
+	echo "$out"
 }
 
 # One control-plane run of implementation $1 in round $2.
 control_run() {
-	local impl=$1 round=$2 restore list save flush reload listed
+	local impl=$1 round=$2 listed step times line
 	IPVS_IMPL=$impl ipvs_load
-	restore=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$)
-	listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
-	[ "$listed" = "$nservices" ] || fail "$impl: $listed services listed, $nservices restored"
-	list=$(seconds_of in_director ipvsadm -Ln)
-	save=$(seconds_of in_director ipvsadm -S -n)
-	flush=$(seconds_of in_director ipvsadm -C)
-	reload=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$)
+	line="ctl $round $impl: services=$nservices"
+	for step in restore list save flush reload; do
+		case $step in
+		restore | reload) times=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$) ;;
+		list) times=$(seconds_of in_director ipvsadm -Ln) ;;
+		save) times=$(seconds_of in_director ipvsadm -S -n) ;;
+		flush) times=$(seconds_of in_director ipvsadm -C) ;;
+		esac
+		if [ $step = restore ]; then
+			listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
+			[ "$listed" = "$nservices" ] ||
+				fail "$impl: $listed services listed, $nservices restored"
+		fi
+		line="$line $step=${times% *}(sys ${times#* })"
+		record ctl_${step}_s "$impl" "${times% *}"
+		record ctl_${step}_sys_s "$impl" "${times#* }"
+	done
 	in_director ipvsadm -C
-	b "ctl $round $impl: services=$nservices restore=$restore list=$list save=$save flush=$flush reload=$reload"
-	record ctl_restore_s "$impl" "$restore"
-	record ctl_list_s "$impl" "$list"
-	record ctl_save_s "$impl" "$save"
-	record ctl_flush_s "$impl" "$flush"
-	record ctl_reload_s "$impl" "$reload"
+	b "$line"
 	ipvs_unload
 }
 
@@ -554,7 +561,7 @@ done
 for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
 	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s \
-	ctl_reload_s; do
+	ctl_reload_s ctl_restore_sys_s ctl_list_sys_s ctl_save_sys_s ctl_flush_sys_s ctl_reload_sys_s; do
 	report $metric
 done
 b "$(printf '%-30s %12s %12s %8s %12s %8s' metric c_median rust_median rust/c nft_median rust/nft)"
