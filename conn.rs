@@ -2,9 +2,13 @@
 
 //! The connection table of a namespace (C: `ip_vs_conn.c`).
 //!
-//! Each connection is hashed once, as in C's `ip_vs_conn_hashkey_conn`, by protocol, client
-//! address and client port: the keys of a client packet (`conn_in_get`) and of a real
-//! server's reply (`conn_out_get`, whose destination is the client) both lead to its chain.
+//! Each connection is hashed once, by protocol, client address and client port: the keys of
+//! a client packet (`conn_in_get`) and of a real server's reply (`conn_out_get`, whose
+//! destination is the client) both lead to its chain (C hashes a NAT connection twice, by
+//! the client's side and the real server's). The hash is keyed, with a random key per table,
+//! as C 7.3's `ip_vs_conn_hashkey` (SipHash-2-4 there, the kernel's hsiphash, SipHash-1-3,
+//! here: [`hash_tuple`]): clients choose the tuples, and must not be able to aim them at one
+//! chain.
 //! Chains are RCU lists ([`Chain`]): lookups on the packet path take no lock at all; creating
 //! and expiring connections take the one chain's spinlock. Entries are counted references;
 //! a connection holds a counted reference to its destination, which therefore outlives its
@@ -61,13 +65,16 @@ use crate::{
         },
         timer::{
             jiffies, //
-            random_u32,
+            random_u64,
             ResizeKick,
         },
     },
     hash::{
-        mix::hash_addr_port,
         report::ChainLengths,
+        siphash::{
+            hash_tuple, //
+            SipKey,
+        },
         sizing::{
             self, //
             Shape,
@@ -532,11 +539,11 @@ impl_slab_counted!(Conn, refcount);
 impl_slotted!(Conn, wheel_link, SlabArc<Conn>);
 
 /// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
-/// `conn_tab`): chains by client tuple, and the move counts that tell their readers a resize
+/// `conn_tab`): chains by the keyed hash of the client tuple, with a key of its own, and the move counts that tell their readers a resize
 /// moved entries off them (striped, one per 64 chains as C's `seqc`, at most 256).
 struct ConnBuckets {
-    /// Hash seed, random per table (C: `t->hash_key`).
-    seed: u32,
+    /// The hash key, random per table (C: `t->hash_key`).
+    key: SipKey,
     /// Its size and load factor.
     shape: Shape,
     /// The count past which it should grow (C: `t->u_thresh`).
@@ -553,7 +560,7 @@ impl ConnBuckets {
         let shape = Shape { size, lfactor };
         Ok(Arc::new(
             ConnBuckets {
-                seed: random_u32(),
+                key: SipKey([random_u64(), random_u64()]),
                 shape,
                 grow_at: sizing::grow_threshold(shape, limits),
                 buckets,
@@ -572,7 +579,7 @@ impl ConnBuckets {
         caddr: &NfInetAddr,
         cport: u16,
     ) -> Option<(&Chain<Conn>, &MoveCount)> {
-        let hash = hash_addr_port(self.seed, af, protocol, caddr, cport);
+        let hash = hash_tuple(&self.key, af, protocol, caddr, cport);
         self.buckets.slot(hash as usize)
     }
 

@@ -174,6 +174,12 @@ pub(crate) fn random_u32() -> u32 {
     unsafe { shim::rust_ipvs_random_u32() }
 }
 
+/// A random 64-bit value (`get_random_u64`), for hash keys.
+pub(crate) fn random_u64() -> u64 {
+    // SAFETY: no preconditions.
+    unsafe { bindings::get_random_u64() }
+}
+
 /// Lets other tasks run if they should (`cond_resched`); process context only, outside any
 /// RCU read-side section or spinlock.
 pub(crate) fn cond_resched() {

@@ -20,6 +20,10 @@ use super::dest_view::{
     DestView,
     InetAddr,
 };
+use crate::hash::siphash::{
+    hsiphash, //
+    SipKey,
+};
 use core::ops::DerefMut;
 
 /// The number of lookup slots (`IP_VS_MH_TAB_SIZE`): `primes[CONFIG_IP_VS_MH_TAB_INDEX - 8]`
@@ -41,10 +45,10 @@ const EMPTY: u16 = u16::MAX;
 
 /// The hsiphash key of the slot and offset hashes (`generate_hash_secret`: fixed, so that
 /// every director computes the same table).
-const HASH1: [u64; 2] = [2_654_435_761, 2_654_435_761];
+const HASH1: SipKey = SipKey([2_654_435_761, 2_654_435_761]);
 
 /// The hsiphash key of the skip hash.
-const HASH2: [u64; 2] = [2_654_446_892, 2_654_446_892];
+const HASH2: SipKey = SipKey([2_654_446_892, 2_654_446_892]);
 
 /// Maglev hashing state of one service (C: `struct ip_vs_mh_state`).
 pub(crate) struct MaglevHashing<S> {
@@ -273,50 +277,10 @@ fn gcd(mut a: i32, mut b: i32) -> i32 {
 
 /// The hash of an address, port and offset (`ip_vs_mh_hashkey`): hsiphash of the 32-bit sum
 /// `offset + port + folded address` under `key`.
-pub(crate) fn hash_key(addr: InetAddr, port: u16, key: &[u64; 2], offset: u32) -> u32 {
+pub(crate) fn hash_key(addr: InetAddr, port: u16, key: &SipKey, offset: u32) -> u32 {
     let value = offset
         .wrapping_add(u32::from(port))
         .wrapping_add(addr.fold());
     // C hashes the bytes of the `unsigned int` as they sit in memory.
     hsiphash(&value.to_ne_bytes(), key)
-}
-
-/// The kernel's `hsiphash()` of up to 7 bytes on a 64-bit kernel, where it is SipHash-1-3
-/// truncated to 32 bits (`lib/siphash.c`, `HPREAMBLE`, `HPOSTAMBLE`).
-pub(crate) fn hsiphash(data: &[u8; 4], key: &[u64; 2]) -> u32 {
-    let [k0, k1] = *key;
-    let mut v = [
-        0x736f_6d65_7073_6575 ^ k0,
-        0x646f_7261_6e64_6f6d ^ k1,
-        0x6c79_6765_6e65_7261 ^ k0,
-        0x7465_6462_7974_6573 ^ k1,
-    ];
-    // The length in the top byte, the bytes little-endian below it.
-    let b = (4u64 << 56) | u64::from(u32::from_le_bytes(*data));
-    v[3] ^= b;
-    sip_round(&mut v);
-    v[0] ^= b;
-    v[2] ^= 0xff;
-    sip_round(&mut v);
-    sip_round(&mut v);
-    sip_round(&mut v);
-    let [v0, v1, v2, v3] = v;
-    // `u32` return value of the `u64` expression: the low half.
-    ((v0 ^ v1) ^ (v2 ^ v3)) as u32
-}
-
-/// One SipHash round (`SIPHASH_PERMUTATION`).
-fn sip_round(v: &mut [u64; 4]) {
-    let [mut a, mut b, mut c, mut d] = *v;
-    a = a.wrapping_add(b);
-    b = b.rotate_left(13) ^ a;
-    a = a.rotate_left(32);
-    c = c.wrapping_add(d);
-    d = d.rotate_left(16) ^ c;
-    a = a.wrapping_add(d);
-    d = d.rotate_left(21) ^ a;
-    c = c.wrapping_add(b);
-    b = b.rotate_left(17) ^ c;
-    c = c.rotate_left(32);
-    *v = [a, b, c, d];
 }

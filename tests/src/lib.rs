@@ -92,6 +92,7 @@ mod hash {
     )]
     pub(crate) mod mix;
     pub(crate) mod report;
+    pub(crate) mod siphash;
     pub(crate) mod sizing;
 }
 
@@ -192,6 +193,8 @@ mod sched_tests;
 mod sctp_state_tests;
 #[cfg(test)]
 mod sh_tests;
+#[cfg(test)]
+mod siphash_tests;
 #[cfg(test)]
 mod sizing_tests;
 #[cfg(test)]
