@@ -15,7 +15,7 @@
 #     socket per thread (received/s): the per-packet cost of a connection IPVS already has
 #     (tcp_stream_mbps, udp_stream_*; over IPv6 with the load stream6).
 # The same throughput runs go through the services as kube-proxy's nftables mode programs them
-# (nft_rules: numgen random onto per-endpoint DNAT chains), the third column (nft).
+# (topology.sh's nft_rules: numgen random onto per-endpoint DNAT chains), the third column (nft).
 # Then the memory per connection, per implementation (interleaved too): udp-conns creates
 # BENCH_CONNS UDP connections; the delta of Slab, SUnreclaim and used memory (MemTotal -
 # MemFree) in /proc/meminfo divided by the connection count; with /proc/slabinfo (needs
@@ -179,66 +179,6 @@ configure() {
 }
 
 
-# The same services as kube-proxy's nftables mode programs them (pkg/proxy/nftables: a
-# "service-ips" verdict map on address . protocol . port, a chain per service picking an
-# endpoint with `numgen random mod N vmap`, a chain per endpoint that DNATs, the masquerade
-# mark for clients outside the cluster CIDR (the client here is inside: no SNAT, as IPVS NAT),
-# and the filter hooks' checks of new connections against empty maps), in one table per
-# family: "ip" for the IPv4 services, "ip6" for the IPv6 ones.
-nft_rules() {
-	local family=$1 vip=$2 cidr=$3 addr_type=$4 rs proto port service n i addr elements=
-	echo "table $family kube-proxy {"
-	echo "	chain mark-for-masquerade { meta mark set meta mark | 0x00004000; }"
-	echo "	chain masquerading { meta mark & 0x00004000 == 0 return; meta mark set meta mark ^ 0x00004000; masquerade fully-random; }"
-	echo "	map firewall-ips { type $addr_type . inet_proto . inet_service : verdict; }"
-	echo "	map no-endpoint-services { type $addr_type . inet_proto . inet_service : verdict; }"
-	echo "	chain firewall-check { $family daddr . meta l4proto . th dport vmap @firewall-ips; }"
-	echo "	chain service-endpoints-check { $family daddr . meta l4proto . th dport vmap @no-endpoint-services; }"
-	echo "	chain filter-prerouting { type filter hook prerouting priority dstnat - 10; policy accept; ct state new jump firewall-check; }"
-	echo "	chain filter-forward { type filter hook forward priority -110; policy accept; ct state new jump service-endpoints-check; }"
-	echo "	chain nat-prerouting { type nat hook prerouting priority dstnat; policy accept; jump services; }"
-	echo "	chain nat-output { type nat hook output priority -100; policy accept; jump services; }"
-	echo "	chain nat-postrouting { type nat hook postrouting priority srcnat; policy accept; jump masquerading; }"
-	for service in tcp:$tcp_port udp:$udp_port tcp:$stream_port; do
-		proto=${service%:*} port=${service#*:}
-		n=0
-		for rs in "${topo_real_servers[@]}"; do
-			if [ "$family" = ip ]; then addr=$(rs_addr $rs); else addr=$(rs_addr6 $rs); fi
-			echo "	chain endpoint-$proto$port-$rs { $family saddr $addr jump mark-for-masquerade; meta l4proto $proto dnat to $([ $family = ip ] && echo "$addr" || echo "[$addr]"):$port; }"
-			n=$((n + 1))
-		done
-		printf '	chain service-%s%s { %s daddr %s %s dport %s %s saddr != %s jump mark-for-masquerade; numgen random mod %d vmap { ' \
-			$proto $port $family "$vip" $proto $port $family "$cidr" $n
-		i=0
-		for rs in "${topo_real_servers[@]}"; do
-			printf '%s%d : goto endpoint-%s%s-%s' "$([ $i = 0 ] || echo ', ')" $i $proto $port $rs
-			i=$((i + 1))
-		done
-		echo ' }; }'
-		elements="${elements:+$elements, }$vip . $proto . $port : goto service-$proto$port"
-	done
-	echo "	map service-ips { type $addr_type . inet_proto . inet_service : verdict; elements = { $elements }; }"
-	echo "	chain services { $family daddr . meta l4proto . th dport vmap @service-ips; }"
-	echo "}"
-}
-
-# Loads the services of configure(all) as kube-proxy's nftables mode, instead of IPVS.
-nft_load() {
-	{
-		nft_rules ip $VIP 10.0.0.0/24 ipv4_addr
-		nft_rules ip6 $VIP6 fd00::/64 ipv6_addr
-	} >/tmp/bench_nft.$$
-	in_director nft -f /tmp/bench_nft.$$ || fail "nft -f: the kube-proxy ruleset"
-}
-
-# Removes the nftables services and their connections.
-nft_unload() {
-	in_director nft delete table ip kube-proxy 2>/dev/null
-	in_director nft delete table ip6 kube-proxy 2>/dev/null
-	in_director conntrack -F >/dev/null 2>&1
-	return 0
-}
-
 # Settles the machine before a measurement: pending RCU frees, timers, reclaimable caches,
 # and the empty slabs every cache keeps (freed objects of earlier runs would otherwise be
 # reused without growing Slab).
@@ -275,7 +215,7 @@ load_wanted() {
 throughput_run() {
 	local impl=$1 round=$2 fill=${3:-0}
 	if [ "$impl" = nft ]; then
-		nft_load
+		nft_load tcp:$tcp_port udp:$udp_port tcp:$stream_port
 	else
 		IPVS_IMPL=$impl ipvs_load
 		configure all

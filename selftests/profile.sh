@@ -12,7 +12,8 @@
 # (PROFILE_CONTROL, e.g. restore, reports only those steps).
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
-# PROFILE_TOP (25) how many symbols each list shows; PROFILE_CALLERS=SYM the call chains
+# PROFILE_TOP (25) how many symbols each list shows (nft: the same services as kube-proxy's
+# nftables mode programs them, topology.sh's nft_rules, data part only); PROFILE_CALLERS=SYM the call chains
 # that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn; also flood and flood6: the benchmark's
 # UDP flood over IPv4 or IPv6, a new flow per datagram, and stream and stream6: datagrams of
 # established flows, one per client thread, each for PROFILE_SECONDS) the data part's loads.
@@ -67,18 +68,21 @@ profiled() {
 	echo "commands:"
 	perf report -i $data --stdio --no-children -n --sort comm 2>/dev/null | grep -E '^ +[0-9.]+%' |
 		head -12 | awk '{ printf "  %6d %s\n", $2, $NF }'
-	echo "module symbols:"
-	perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
-		--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -"${PROFILE_TOP:-25}" |
-		awk '{ printf "  %6d %s\n", $2, $NF }'
-	if [ "${PROFILE_HOT:-0}" -gt 0 ]; then
-		# The module's hottest instructions, as symbol+offset (to read against
-		# `objdump -d rust_ipvs.ko` on the host).
-		echo "module hot spots:"
-		perf script -i $data -G -F ip,sym,symoff,dso --kallsyms=/proc/kallsyms 2>/dev/null |
-			awk '/\/(ip_vs|rust_ipvs|ip_vs_rr)\.ko\)$/ { n[$2]++ }
-				END { for (s in n) printf "  %6d %s\n", n[s], s }' |
-			sort -rn | head -"$PROFILE_HOT"
+	# No module for the nftables mode.
+	if [ -n "$(module_dsos)" ]; then
+		echo "module symbols:"
+		perf report -i $data --stdio --no-children -n --sort sym --dsos "$(module_dsos)" \
+			--kallsyms=/proc/kallsyms 2>/dev/null | grep -E '^ +[0-9.]+%' | head -"${PROFILE_TOP:-25}" |
+			awk '{ printf "  %6d %s\n", $2, $NF }'
+		if [ "${PROFILE_HOT:-0}" -gt 0 ]; then
+			# The module's hottest instructions, as symbol+offset (to read against
+			# `objdump -d rust_ipvs.ko` on the host).
+			echo "module hot spots:"
+			perf script -i $data -G -F ip,sym,symoff,dso --kallsyms=/proc/kallsyms 2>/dev/null |
+				awk '/\/(ip_vs|rust_ipvs|ip_vs_rr)\.ko\)$/ { n[$2]++ }
+					END { for (s in n) printf "  %6d %s\n", n[s], s }' |
+				sort -rn | head -"$PROFILE_HOT"
+		fi
 	fi
 	if [ -n "${PROFILE_CALLERS:-}" ]; then
 		# Where the named symbol's samples came from: its callers' chains.
@@ -121,21 +125,27 @@ run() {
 	local impl=$1 rs
 	case ${PROFILE_PARTS:-data,control} in
 	*data*) ;;
-	*) control "$impl"; return ;;
+	*) [ "$impl" = nft ] || control "$impl"; return ;;
 	esac
-	IPVS_IMPL=$impl ipvs_load
+	[ "$impl" = nft ] || IPVS_IMPL=$impl ipvs_load
 	topo_up
 	for a in ${client_sources//,/ }; do ip -n $topo_ns_client addr add $a/24 dev c0; done
 	topo_ipv6_up ${client_sources6//,/ }
-	in_director ipvsadm -A -t $VIP:$tcp_port -s rr
-	in_director ipvsadm -A -u $VIP:$udp_port -s rr
-	in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr
-	in_director ipvsadm -A -u "[$VIP6]:$udp_port" -s rr
+	if [ "$impl" = nft ]; then
+		nft_load tcp:$tcp_port udp:$udp_port
+	else
+		in_director ipvsadm -A -t $VIP:$tcp_port -s rr
+		in_director ipvsadm -A -u $VIP:$udp_port -s rr
+		in_director ipvsadm -A -t "[$VIP6]:$tcp_port" -s rr
+		in_director ipvsadm -A -u "[$VIP6]:$udp_port" -s rr
+		for rs in "${topo_real_servers[@]}"; do
+			in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
+			in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
+			in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m
+			in_director ipvsadm -a -u "[$VIP6]:$udp_port" -r "[$(rs_addr6 $rs)]:$udp_port" -m
+		done
+	fi
 	for rs in "${topo_real_servers[@]}"; do
-		in_director ipvsadm -a -t $VIP:$tcp_port -r "$(rs_addr $rs)":$tcp_port -m
-		in_director ipvsadm -a -u $VIP:$udp_port -r "$(rs_addr $rs)":$udp_port -m
-		in_director ipvsadm -a -t "[$VIP6]:$tcp_port" -r "[$(rs_addr6 $rs)]:$tcp_port" -m
-		in_director ipvsadm -a -u "[$VIP6]:$udp_port" -r "[$(rs_addr6 $rs)]:$udp_port" -m
 		in_rs $rs "$bench" server --bind :: --tcp-port $tcp_port --udp-port $udp_port \
 			--count-file /tmp/profile_$rs.count </dev/null >/dev/null 2>&1 &
 	done
@@ -192,10 +202,13 @@ run() {
 			--target $VIP:$tcp_port --count "$syns"
 	fi
 	icount_symbols
+	[ "$impl" = nft ] && nft_unload
 	topo_down
 	ipvs_unload
 	rm -f /tmp/profile_rs*.count
-	case ${PROFILE_PARTS:-data,control} in *control*) control "$impl" ;; esac
+	case ${PROFILE_PARTS:-data,control} in
+	*control*) [ "$impl" = nft ] || control "$impl" ;;
+	esac
 }
 
 # The control plane: PROFILE_SERVICES (5000) TCP services with three real servers each, as
