@@ -539,8 +539,9 @@ impl_slab_counted!(Conn, refcount);
 impl_slotted!(Conn, wheel_link, SlabArc<Conn>);
 
 /// One generation of a namespace's connection hash (C: a `struct ip_vs_rht` of
-/// `conn_tab`): chains by the keyed hash of the client tuple, with a key of its own, and the move counts that tell their readers a resize
-/// moved entries off them (striped, one per 64 chains as C's `seqc`, at most 256).
+/// `conn_tab`): chains by the hash of the client tuple with a key of its own, and the move
+/// counts that tell their readers a resize moved entries off them (striped, one per 64 chains
+/// as C's `seqc`, at most 256).
 struct ConnBuckets {
     /// The hash key, random per table (C: `t->hash_key`).
     key: SipKey,
@@ -937,15 +938,12 @@ impl ConnTable {
         } else {
             let guard = rcu::read_lock();
             let [current, next] = self.tables(&guard);
-            match next.or(current) {
-                Some(table) => match table.chain_of(&conn) {
-                    Some(chain) => {
-                        let pushed = chain.push_front(conn.clone());
-                        self.grow_if_full(table);
-                        pushed
-                    }
-                    None => Err(EINVAL),
-                },
+            match next.or(current).and_then(|t| Some((t, t.chain_of(&conn)?))) {
+                Some((table, chain)) => {
+                    let pushed = chain.push_front(conn.clone());
+                    self.grow_if_full(table);
+                    pushed
+                }
                 None => Err(EINVAL),
             }
         };
