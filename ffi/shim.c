@@ -1360,7 +1360,7 @@ struct rust_ipvs_gc *rust_ipvs_gc_start(struct net *net)
 	return gc;
 }
 
-/* The resize at once (C: mod_delayed_work(..., &ipvs->conn_resize_work, 0)); nothing once stopped. */
+/* The resize at once (C: mod_delayed_work() of conn_resize_work); nothing once stopped. */
 void rust_ipvs_gc_resize(struct rust_ipvs_gc *gc)
 {
 	mod_delayed_work(system_dfl_long_wq, &gc->resize, 0);

@@ -59,7 +59,8 @@ impl Timer {
     pub(crate) fn start(net: &Net) -> Result<Self> {
         // Allocated first: once started, the works must not be freed unstopped.
         let slot = UniqueArc::<Works>::new_uninit(GFP_KERNEL)?;
-        // SAFETY: `net` is alive; the callbacks are defined below.
+        // SAFETY: `net` is alive; the works' callbacks (`rust_ipvs_tick`, `rust_ipvs_minute`,
+        // `rust_ipvs_resize`) are defined by `ffi::callbacks!` for the module's state.
         let works = unsafe { shim::rust_ipvs_gc_start(net.as_ptr()) };
         if works.is_null() {
             return Err(ENOMEM);
