@@ -83,6 +83,9 @@ probe_through() {
 	shift 2
 	in_ns $ns_director ipvsadm -A -u $vip:5000 -s rr
 	in_ns $ns_director ipvsadm -a -u $vip:5000 -r $far:5000 "$@"
+	# The files go first: the previous probe's "listening on" would otherwise pass the wait
+	# below before this capture's shell truncates them (a probe then lost its first error).
+	rm -f /tmp/tunicmp_cap.$$ /tmp/tunicmp_caperr.$$
 	in_ns $ns_client tcpdump -t -nn -l -Z root -i cb icmp >/tmp/tunicmp_cap.$$ \
 		2>/tmp/tunicmp_caperr.$$ &
 	capture=$!
@@ -96,7 +99,7 @@ probe_through() {
 	kill $capture
 	wait $capture 2>/dev/null
 	sed 's/, length [0-9]*$//' /tmp/tunicmp_cap.$$
-	rm -f /tmp/tunicmp_cap.$$
+	rm -f /tmp/tunicmp_cap.$$ /tmp/tunicmp_caperr.$$
 	# C sums its counters on the estimator's tick, every 2 s.
 	wait_until 10 counted $vip
 	in_ns $ns_director ipvsadm -Ln --stats -u $vip:5000 | tail -n +4
