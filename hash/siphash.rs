@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The kernel's `hsiphash` on 64-bit kernels (SipHash-1-3, `lib/siphash.c`: `HPREAMBLE`,
-//! `HPOSTAMBLE`), inline and in safe Rust: of whole 64-bit words for the connection table's
-//! tuple hash, of four bytes for the mh scheduler's (`ip_vs_mh_hashkey`).
+//! `HPOSTAMBLE`), inline and in safe Rust: of the connection table's tuple, and of four bytes
+//! for the mh scheduler's hash (`ip_vs_mh_hashkey`).
 //!
 //! The connection table is keyed by what clients send: a keyed pseudo-random function with a
 //! random key per table, as C 7.3's `ip_vs_conn_hashkey` (`siphash_2u64`), keeps an attacker
@@ -75,24 +75,17 @@ impl State {
     }
 }
 
-/// hsiphash with `key` of `len` bytes: the little-endian `words`, then `tail`, the last
-/// `len % 8` bytes (little-endian, zero above them), with the length in the top byte of the
-/// last block.
+/// hsiphash with `key` of a message of `len` bytes: its whole little-endian `words`, then
+/// `tail`, its last `len % 8` bytes (little-endian, zero above them), which share the last
+/// block with the length in its top byte.
 #[inline(always)]
-fn hsiphash_blocks(key: &SipKey, words: &[u64], tail: u64, len: u64) -> u32 {
+pub(crate) fn hsiphash_blocks(key: &SipKey, words: &[u64], tail: u64, len: u64) -> u32 {
     let mut state = State::new(key);
     for &word in words {
         state.absorb(word);
     }
     state.absorb(len << 56 | tail);
     state.finish()
-}
-
-/// hsiphash with `key` of the little-endian bytes of `words` (C: `hsiphash_2u32(a, b)` is
-/// one word `b << 32 | a`, `hsiphash_4u32` two).
-#[inline(always)]
-pub(crate) fn hsiphash_words(key: &SipKey, words: &[u64]) -> u32 {
-    hsiphash_blocks(key, words, 0, (words.len() as u64).wrapping_mul(8))
 }
 
 /// hsiphash with `key` of four bytes (C: `hsiphash(data, 4, key)`, `hsiphash_1u32`).
@@ -102,18 +95,20 @@ pub(crate) fn hsiphash(data: &[u8; 4], key: &SipKey) -> u32 {
 }
 
 /// The hash of a connection's client tuple (`protocol`, the address of family `af`, `port`)
-/// with the table's `key`: hsiphash of one word for IPv4, three for IPv6.
+/// with the table's `key`: hsiphash of the address, the port (little-endian) and the
+/// protocol, 7 bytes for IPv4 and 19 for IPv6, whose last bytes share the length's block (a
+/// round fewer than whole words: 2 blocks for IPv4, 3 for IPv6).
 #[inline(always)]
 pub(crate) fn hash_tuple(key: &SipKey, af: u16, protocol: u8, addr: &[u8; 16], port: u16) -> u32 {
     let low = addr
         .first_chunk::<8>()
         .map_or(0, |b| u64::from_le_bytes(*b));
-    let ports = u64::from(protocol) << 16 | u64::from(port);
+    let port_protocol = u64::from(protocol) << 16 | u64::from(port);
     if af == AF_INET6 {
         let high = addr.last_chunk::<8>().map_or(0, |b| u64::from_le_bytes(*b));
-        hsiphash_words(key, &[ports, low, high])
+        hsiphash_blocks(key, &[low, high], port_protocol, 19)
     } else {
-        // The IPv4 address is the first four bytes, in the top half.
-        hsiphash_words(key, &[ports | low << 32])
+        // The IPv4 address is the first four bytes.
+        hsiphash_blocks(key, &[], port_protocol << 32 | low & 0xffff_ffff, 7)
     }
 }

@@ -2,12 +2,13 @@
 
 //! The connection table's and the mh scheduler's hsiphash (`hash/siphash.rs`) against the
 //! reference vectors of the kernel's own test (`lib/tests/siphash_kunit.c`, 64-bit): key
-//! 00..0f, messages 00 01 02 ... of every whole-word length the module hashes, and four bytes.
+//! 00..0f, messages 00 01 02 ... of every length up to 63 bytes, and four bytes.
 
+use crate::c_models::c_hsiphash;
 use crate::hash::siphash::{
     hash_tuple, //
     hsiphash,
-    hsiphash_words,
+    hsiphash_blocks,
     SipKey,
 };
 use std::vec::Vec;
@@ -84,46 +85,54 @@ const VECTORS: [u32; 64] = [
     0xb7bb_b3a8,
 ];
 
-/// The message of `words` whole words of the reference input (byte i is i), as the
-/// little-endian words hsiphash reads.
-fn message(words: usize) -> Vec<u64> {
-    (0..words)
-        .map(|w| {
-            let bytes: [u8; 8] = core::array::from_fn(|i| (w * 8 + i) as u8);
-            u64::from_le_bytes(bytes)
-        })
-        .collect()
+/// The reference message of `len` bytes (byte i is i) as hsiphash reads it: its whole
+/// little-endian words and its tail.
+fn message(len: usize) -> (Vec<u64>, u64) {
+    let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+    let mut chunks = bytes.chunks_exact(8);
+    let words = chunks
+        .by_ref()
+        .map(|w| u64::from_le_bytes(w.try_into().unwrap()))
+        .collect();
+    let tail = chunks
+        .remainder()
+        .iter()
+        .rev()
+        .fold(0u64, |acc, &b| acc << 8 | u64::from(b));
+    (words, tail)
 }
 
 #[test]
-fn hsiphash_of_words_matches_the_reference_vectors() {
-    for words in 0..=7 {
+fn hsiphash_of_every_length_matches_the_reference_vectors() {
+    for (len, &want) in VECTORS.iter().enumerate() {
+        let (words, tail) = message(len);
         assert_eq!(
-            hsiphash_words(&KEY, &message(words)),
-            VECTORS[words * 8],
-            "{words} words"
+            hsiphash_blocks(&KEY, &words, tail, len as u64),
+            want,
+            "{len} bytes"
         );
+        let bytes: Vec<u8> = (0..len).map(|i| i as u8).collect();
+        assert_eq!(c_hsiphash(&bytes, KEY.0), want, "the C model, {len} bytes");
     }
     assert_eq!(hsiphash(&[0, 1, 2, 3], &KEY), VECTORS[4]);
 }
 
-/// The IPv4 tuple is one word (protocol and port low, the address high), the IPv6 tuple
-/// three (protocol and port, then the address's halves).
+/// The IPv4 tuple is the 7 bytes address, port (little-endian), protocol; the IPv6 tuple
+/// the same 19 bytes.
 #[test]
-fn tuple_hash_is_hsiphash_of_the_tuple_words() {
+fn tuple_hash_is_hsiphash_of_the_tuple_bytes() {
     let mut addr = [0u8; 16];
     addr[..4].copy_from_slice(&[10, 0, 0, 2]);
-    let v4 = u64::from(u32::from_le_bytes([10, 0, 0, 2])) << 32 | 17 << 16 | 0x1234;
     assert_eq!(
         hash_tuple(&KEY, 2, 17, &addr, 0x1234),
-        hsiphash_words(&KEY, &[v4])
+        c_hsiphash(&[10, 0, 0, 2, 0x34, 0x12, 17], KEY.0)
     );
     let addr6: [u8; 16] = core::array::from_fn(|i| 0xf0 | i as u8);
-    let low = u64::from_le_bytes(addr6[..8].try_into().unwrap());
-    let high = u64::from_le_bytes(addr6[8..].try_into().unwrap());
+    let mut bytes6 = addr6.to_vec();
+    bytes6.extend_from_slice(&[80, 0, 6]);
     assert_eq!(
         hash_tuple(&KEY, 10, 6, &addr6, 80),
-        hsiphash_words(&KEY, &[6 << 16 | 80, low, high])
+        c_hsiphash(&bytes6, KEY.0)
     );
 }
 
