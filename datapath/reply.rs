@@ -52,8 +52,8 @@ pub(crate) fn reply_wanted(flags: HookFlags) -> bool {
 }
 
 /// `ip_vs_out_hook`: real-server packets back to a client, for a packet [`reply_wanted`].
-/// Inlined into the hook's entry, as [`super::request`].
-#[inline(always)]
+/// Out of line, reached by a tail call, as [`super::request`].
+#[inline(never)]
 pub(crate) fn reply(ipvs: &Ipvs, net: &Net, hook: HookPoint, skb: Skb<'_>) -> Verdict {
     let guard = skb.rcu();
     let Some((_, conns)) = ipvs.tables(guard) else {

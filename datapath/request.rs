@@ -56,9 +56,10 @@ pub(crate) fn request_wanted(hook: HookPoint, flags: HookFlags) -> bool {
 }
 
 /// `ip_vs_in_hook`: client packets to a virtual service, for a packet [`request_wanted`].
-/// Inlined into the hook's entry: under QEMU's TCG a call's return is an indirect jump looked
-/// up in a hash, dearer than the entry's larger prologue for the packets it passes at once.
-#[inline(always)]
+/// Out of line, reached from the hook's entry by a tail call (a jump: no second return,
+/// which under QEMU's TCG is an indirect jump looked up in a hash), so that the packets the
+/// entry passes at once do not pay this body's prologue (six registers saved, a large frame).
+#[inline(never)]
 pub(crate) fn request(ipvs: &Ipvs, net: &Net, hook: HookPoint, mut skb: Skb<'_>) -> Verdict {
     // A backup director that only backs up passes everything (`sysctl_backup_only`).
     if ipvs.sync.backup_only(&ipvs.sysctl) {
