@@ -431,32 +431,35 @@ impl Conn {
 }
 
 /// The tuple of a packet as the connection table looks it up (C: `struct ip_vs_conn_param`):
-/// a client packet's source is the client, a real server reply's destination is.
+/// a client packet's source is the client, a real server reply's destination is. It borrows
+/// the addresses of the parsed header it was made from (a packet's key is made for every
+/// packet: copying them cost four loads and four stores).
 #[derive(Clone, Copy)]
-pub(crate) struct PacketKey {
+pub(crate) struct PacketKey<'a> {
     /// Address family.
     pub(crate) af: u16,
     /// IP protocol.
     pub(crate) protocol: u8,
     /// Source address.
-    pub(crate) saddr: NfInetAddr,
+    pub(crate) saddr: &'a NfInetAddr,
     /// Source port.
     pub(crate) sport: u16,
     /// Destination address.
-    pub(crate) daddr: NfInetAddr,
+    pub(crate) daddr: &'a NfInetAddr,
     /// Destination port.
     pub(crate) dport: u16,
 }
 
-impl PacketKey {
+impl<'a> PacketKey<'a> {
     /// The key of a packet (`ip_vs_conn_fill_param_proto`).
-    pub(crate) fn new(iph: &IpHeader, l4: &Transport) -> Self {
+    #[inline(always)]
+    pub(crate) fn new(iph: &'a IpHeader, l4: &Transport) -> Self {
         PacketKey {
             af: iph.af,
             protocol: iph.protocol,
-            saddr: iph.saddr,
+            saddr: &iph.saddr,
             sport: l4.sport,
-            daddr: iph.daddr,
+            daddr: &iph.daddr,
             dport: l4.dport,
         }
     }
@@ -496,13 +499,13 @@ pub(crate) struct ConnParams {
 
 impl ConnParams {
     /// The connection of a client packet to `key`'s destination, sent on to `dport`.
-    pub(crate) fn for_packet(key: &PacketKey, dport: u16) -> Self {
+    pub(crate) fn for_packet(key: &PacketKey<'_>, dport: u16) -> Self {
         ConnParams {
             af: key.af,
             protocol: key.protocol,
-            caddr: key.saddr,
+            caddr: *key.saddr,
             cport: key.sport,
-            vaddr: key.daddr,
+            vaddr: *key.daddr,
             vport: key.dport,
             dport,
             fwmark: 0,
@@ -736,14 +739,14 @@ impl ConnTable {
     /// `conn_in_get`: the connection of a client packet, whose source is the client and
     /// destination the virtual service.
     #[inline(always)]
-    pub(crate) fn in_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
-        self.find(guard, (key.af, key.protocol, &key.saddr, key.sport), |c| {
+    pub(crate) fn in_get(&self, guard: &ReadSection, key: &PacketKey<'_>) -> Option<SlabArc<Conn>> {
+        self.find(guard, (key.af, key.protocol, key.saddr, key.sport), |c| {
             c.cport == key.sport
                 && c.vport == key.dport
                 && c.protocol == key.protocol
                 && c.af == key.af
-                && c.caddr == key.saddr
-                && c.vaddr == key.daddr
+                && c.caddr == *key.saddr
+                && c.vaddr == *key.daddr
                 && !c.is_template()
         })
     }
@@ -775,14 +778,18 @@ impl ConnTable {
     /// a NAT connection, or, for the other methods (whose real servers answer as the virtual
     /// service), from the virtual address and port, as C 7.3 matches them.
     #[inline(always)]
-    pub(crate) fn out_get(&self, guard: &ReadSection, key: &PacketKey) -> Option<SlabArc<Conn>> {
-        self.find(guard, (key.af, key.protocol, &key.daddr, key.dport), |c| {
+    pub(crate) fn out_get(
+        &self,
+        guard: &ReadSection,
+        key: &PacketKey<'_>,
+    ) -> Option<SlabArc<Conn>> {
+        self.find(guard, (key.af, key.protocol, key.daddr, key.dport), |c| {
             // The client side first: plain fields, which rule out the chain's other entries
             // before any atomic load.
             if c.cport != key.dport
                 || c.protocol != key.protocol
                 || c.af != key.af
-                || c.caddr != key.daddr
+                || c.caddr != *key.daddr
             {
                 return false;
             }
@@ -792,7 +799,7 @@ impl ConnTable {
             } else {
                 (&c.vaddr, c.vport)
             };
-            port == key.sport && *addr == key.saddr && conn_flags & flags::TEMPLATE == 0
+            port == key.sport && addr == key.saddr && conn_flags & flags::TEMPLATE == 0
         })
     }
 

@@ -988,9 +988,9 @@ fn apply(ipvs: &Ipvs, c: &SyncConn) {
         let key = PacketKey {
             af,
             protocol: c.protocol,
-            saddr: c.caddr,
+            saddr: &c.caddr,
             sport: c.cport,
-            daddr: c.vaddr,
+            daddr: &c.vaddr,
             dport: c.vport,
         };
         match conns.in_get(&guard, &key) {

@@ -124,7 +124,7 @@ fn reply_whole(
         && !proto.is_reset(&pkt.l4)
         && ipvs
             .real_servers
-            .has_real_service(guard, key.af, key.protocol, &key.saddr, key.sport)
+            .has_real_service(guard, key.af, key.protocol, key.saddr, key.sport)
     {
         port_unreachable(net, &mut skb, key.af);
         return Verdict::Drop;

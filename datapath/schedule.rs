@@ -81,7 +81,7 @@ pub(super) fn try_to_schedule(
     guard: &ReadSection,
     skb: &mut Skb<'_>,
     pkt: &Packet<'_>,
-    key: &PacketKey,
+    key: &PacketKey<'_>,
 ) -> Result<SlabArc<Conn>, Verdict> {
     match pkt.proto.schedule_check(&ipvs.sysctl, &pkt.l4) {
         ScheduleCheck::Schedule => {}
@@ -105,13 +105,13 @@ pub(super) fn schedule_new(
     guard: &ReadSection,
     skb: &mut Skb<'_>,
     proto: Proto,
-    key: &PacketKey,
+    key: &PacketKey<'_>,
 ) -> Result<SlabArc<Conn>, Verdict> {
     let net = ipvs.net.get();
     let packet = ServiceKey {
         af: key.af,
         protocol: u16::from(key.protocol),
-        addr: key.daddr,
+        addr: *key.daddr,
         port: key.dport,
         fwmark: skb.mark(),
     };
@@ -188,7 +188,7 @@ struct Request<'a> {
     /// The packet's protocol.
     proto: Proto,
     /// Its tuple.
-    key: &'a PacketKey,
+    key: &'a PacketKey<'a>,
     /// `IP_VS_CONN_F_NFCT` when conntrack=1.
     nfct: u32,
     /// `conn_max`.
@@ -242,8 +242,8 @@ impl Request<'_> {
         };
         let packet = PersistentPacket {
             protocol: key.protocol,
-            client_addr: sched_addr(key.af, &key.saddr),
-            virtual_addr: sched_addr(key.af, &key.daddr),
+            client_addr: sched_addr(key.af, key.saddr),
+            virtual_addr: sched_addr(key.af, key.daddr),
             virtual_port: key.dport,
         };
         let tkey = persist::template_key(&persistent, &packet);
@@ -334,9 +334,9 @@ impl Request<'_> {
         let key = self.key;
         // `ip_vs_addr_is_unicast`.
         let unicast = if key.af == uapi::AF_INET6 {
-            ipv6_is_unicast(&key.daddr)
+            ipv6_is_unicast(key.daddr)
         } else {
-            net.addr_type(v4_of(&key.daddr)) == AddrType::Unicast
+            net.addr_type(v4_of(key.daddr)) == AddrType::Unicast
         };
         if !self.ipvs.sysctl.enabled(Sysctl::CacheBypass)
             || self.service.key.fwmark == 0
@@ -375,9 +375,9 @@ impl Request<'_> {
     fn pick_dest(&self) -> Option<Arc<Dest>> {
         let service = self.service;
         let client = ClientInfo {
-            addr: sched_addr(self.key.af, &self.key.saddr),
+            addr: sched_addr(self.key.af, self.key.saddr),
             port: self.key.sport,
-            daddr: sched_addr(self.key.af, &self.key.daddr),
+            daddr: sched_addr(self.key.af, self.key.daddr),
             service_flags: service.flags.load(Relaxed),
         };
         let clock = LocalityClock {
