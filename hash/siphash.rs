@@ -8,8 +8,9 @@
 //! random key per table, as C 7.3's `ip_vs_conn_hashkey` (`siphash_2u64`), keeps an attacker
 //! who picks source addresses and ports from aiming them at one chain. SipHash-1-3 is the
 //! kernel's choice for hash tables whose hashes are not shown (`hsiphash`) and Rust's for its
-//! `HashMap`; a lookup pays about 190 instructions for SipHash-2-4 and 118 for it (C: 160 for
-//! `siphash_2u64`, out of line).
+//! `HashMap`. A lookup's hash and chain index cost about 90 instructions (`chain_of`, of the
+//! tuple's 7 bytes, on the -O2 perf kernel), SipHash-2-4 about 190; C's `siphash_2u64` 160,
+//! out of line.
 
 /// `AF_INET6`.
 const AF_INET6: u16 = 10;
