@@ -206,7 +206,6 @@ int rust_ipvs_skb_pull_network(struct sk_buff *skb, unsigned int len, unsigned i
 void rust_ipvs_skb_set_transport_header(struct sk_buff *skb, int offset);
 void rust_ipvs_ipv4_update_pmtu(struct net *net, struct sk_buff *skb, u32 mtu);
 int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb);
-u32 rust_ipvs_random_u32(void);
 bool rust_ipvs_port_requires_bind_service(struct net *net, unsigned short port);
 unsigned int rust_ipvs_inet_addr_type(struct net *net, __be32 addr);
 int rust_ipvs_nf_defrag_ipv6_enable(struct net *net);
@@ -1299,11 +1298,6 @@ int rust_ipvs_route_me_harder(struct net *net, struct sk_buff *skb)
 	if (!(skb_rtable(skb)->rt_flags & RTCF_LOCAL))
 		return ip_route_me_harder(net, skb->sk, skb, RTN_LOCAL);
 	return 0;
-}
-
-u32 rust_ipvs_random_u32(void)
-{
-	return get_random_u32();
 }
 
 /*

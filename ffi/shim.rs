@@ -357,8 +357,6 @@ extern "C" {
         net: *mut bindings::net,
         skb: *mut bindings::sk_buff,
     ) -> c_int;
-    /// `get_random_u32()`.
-    pub(crate) fn rust_ipvs_random_u32() -> u32;
     /// Starts the per-namespace works.
     pub(crate) fn rust_ipvs_gc_start(net: *mut bindings::net) -> *mut Timer;
     /// Runs the resize work at once; nothing once the works are stopped.

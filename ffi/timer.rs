@@ -169,10 +169,10 @@ pub(crate) fn jiffies() -> u64 {
     now as u64
 }
 
-/// A random 32-bit value (`get_random_u32`), for hash seeds.
+/// A random 32-bit value (`get_random_u32`).
 pub(crate) fn random_u32() -> u32 {
     // SAFETY: no preconditions.
-    unsafe { shim::rust_ipvs_random_u32() }
+    unsafe { bindings::get_random_u32() }
 }
 
 /// A random 64-bit value (`get_random_u64`), for hash keys.
