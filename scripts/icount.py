@@ -85,17 +85,18 @@ def read_log(path, field):
 
 def blocks(counts_path, symbols):
     """Each counted block: (address, instructions, entries, (translations, atomics,
-    divisions, 16-byte atomics), its symbol's (address, name) or None for user space and
+    divisions, 16-byte atomics, and with the cache model TLB misses, jump-cache lookups,
+    jump-cache misses and flushes), its symbol's (address, name) or None for user space and
     addresses below every symbol). Counts written before the plugin counted the later columns
     have none (0)."""
     addrs = [a for a, _ in symbols]
     with open(counts_path) as f:
         for line in f:
             parts = line.split()
-            if not 3 <= len(parts) <= 7:
+            if not 3 <= len(parts) <= 11:
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
-            extra = tuple(int(p) for p in parts[3:]) + (0,) * (7 - len(parts))
+            extra = tuple(int(p) for p in parts[3:]) + (0,) * (11 - len(parts))
             i = bisect.bisect_right(addrs, addr) - 1
             symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
             yield addr, n, e, extra, symbol
@@ -119,7 +120,8 @@ def attribute(counts_path, symbols):
     atomics = defaultdict(int)
     divisions = defaultdict(int)
     wide = defaultdict(int)
-    for addr, n, e, (t, a, d, w), symbol in blocks(counts_path, symbols):
+    caches = defaultdict(lambda: [0, 0, 0, 0])
+    for addr, n, e, (t, a, d, w, *model), symbol in blocks(counts_path, symbols):
         if addr < KERNEL_START:
             name = "[user space]"
         elif symbol is None:
@@ -134,7 +136,9 @@ def attribute(counts_path, symbols):
         atomics[name] += a
         divisions[name] += d
         wide[name] += w
-    return insns, entries, calls, translations, atomics, divisions, wide
+        if any(model):
+            caches[name] = [x + y for x, y in zip(caches[name], model)]
+    return insns, entries, calls, translations, atomics, divisions, wide, caches
 
 
 def main():
@@ -174,15 +178,18 @@ def main():
             small_units, small = measured[1]
             if small_units == units:
                 sys.exit(f"{spec}: the two runs have the same number of units")
-            counts = tuple(
-                {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
-                for big, less in zip(counts, small))
+            def minus(big, less):
+                if isinstance(big, defaultdict) and big.default_factory is not int:
+                    return {k: [x - y for x, y in zip(big.get(k, [0] * 4), less.get(k, [0] * 4))]
+                            for k in set(big) | set(less)}
+                return {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
+            counts = tuple(minus(big, less) for big, less in zip(counts, small))
             units -= small_units
         runs.append((label, units) + tuple(counts))
 
     unit = args.field[:-1] if args.field.endswith("s") else args.field
     print(f"per {unit} (a slope where a run has two counts):")
-    for label, units, insns, entries, _, translations, atomics, divisions, wide in runs:
+    for label, units, insns, entries, _, translations, atomics, divisions, wide, caches in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -214,6 +221,16 @@ def main():
                             is not None)):
             a, w, d = helpers(pred)
             print(f"    {area}: {a:.1f} atomics ({w:.2f} of 16 bytes), {d:.1f} divisions")
+        # The modelled soft TLB and jump cache (vm.sh --icount-tlb): the slow paths of TCG.
+        if caches:
+            for area, pred in (("kernel", lambda k: k != "[user space]"),
+                               ("IPVS module", lambda k: IPVS_MODULES.match(k.split(" ")[-1])
+                                is not None),
+                               ("user space", lambda k: k == "[user space]")):
+                m, l, jm, f = (sum(v[i] for k, v in caches.items() if pred(k)) / units
+                               for i in range(4))
+                print(f"    {area}: {m:.1f} TLB misses, {l:.1f} jump-cache lookups"
+                      f" ({jm:.1f} missed), {f:.2f} flushes")
 
     names = set()
     for _, units, insns, *_ in runs:
@@ -243,6 +260,19 @@ def main():
         for name in busy[: args.top]:
             cells = "".join(f"{helpers_of(r, name)[0]:10.2f} /{helpers_of(r, name)[1]:6.2f}"
                             f" /{helpers_of(r, name)[2]:6.2f}" for r in runs)
+            print(f"{cells}  {name}")
+
+    # The symbols whose loads and stores miss the modelled TLB the most.
+    if any(r[9] for r in runs):
+        def misses_of(run, name):
+            v = run[9].get(name, [0] * 4)
+            return v[0] / run[1], v[2] / run[1]
+        ranked = sorted(names, key=lambda n: -max(misses_of(r, n)[0] for r in runs))
+        print(f"\nTLB misses (jump-cache misses) per unit, top {args.top}:")
+        print(f"{header}  symbol")
+        for name in ranked[: args.top]:
+            cells = "".join(f"{misses_of(r, name)[0]:16.1f} ({misses_of(r, name)[1]:5.1f})"
+                            for r in runs)
             print(f"{cells}  {name}")
 
 

@@ -31,6 +31,8 @@
 #   --icount FILE  count the guest's instructions by translation block (tools/icount, a
 #                  QEMU plugin) and write them to FILE when the guest stops; for profile.sh
 #                  with PROFILE_TOOL=icount and scripts/icount.py (one guest, no shards)
+#   --icount-tlb   with --icount: also model TCG's soft TLB and jump cache and count their
+#                  misses and flushes by block (the guest runs several times slower)
 #
 # The run fails on: a timeout, a missing or failing result line, and any Oops, WARNING, BUG,
 # KASAN, lockdep or kmemleak report in the guest's kernel log.
@@ -55,6 +57,7 @@ guest_env=()
 tests=()
 smp_arg=""
 icount_file=""
+icount_args=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kdir=$2; shift 2 ;;
@@ -64,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--shards) shards=$2; shift 2 ;;
 	--smp) smp_arg=$2; shift 2 ;;
 	--icount) icount_file=$2; shift 2 ;;
+	--icount-tlb) icount_args=",tlb=on"; shift ;;
 	--debug-set) debug_set=1; shift ;;
 	--demo) mode=demo; shift ;;
 	--pair) pair=1; shift ;;
@@ -315,7 +319,7 @@ if [ "$shards" -eq 1 ]; then
 		[ "$accel" = tcg ] || die "--icount needs TCG"
 		log "building the instruction-count plugin (tools/icount)"
 		(cd "$top" && cargo build -q --release -p icount) || die "cannot build tools/icount"
-		plugin_args=(-plugin "$top/target/release/libicount.so,out=$(realpath -m "$icount_file")")
+		plugin_args=(-plugin "$top/target/release/libicount.so,out=$(realpath -m "$icount_file")$icount_args")
 	fi
 	log "booting $kver under $accel (timeout ${timeout_s}s, log $log_file)"
 	set +e
