@@ -109,6 +109,29 @@ def blocks_of(counts_path, symbols, text):
                   if symbol and text in symbol[1])
 
 
+def callers_of(counts_path, symbols, text):
+    """Calls to the functions whose name contains text: [(callee, caller, times)], most
+    first, the caller by its symbol."""
+    addrs = [a for a, _ in symbols]
+
+    def symbol_at(addr):
+        i = bisect.bisect_right(addrs, addr) - 1
+        if addr < KERNEL_START:
+            return None, "[user space]"
+        return (symbols[i] if i >= 0 else None), (symbols[i][1] if i >= 0 else "[unknown]")
+
+    found = defaultdict(int)
+    with open(counts_path + ".calls") as f:
+        for line in f:
+            caller, callee, times = line.split()
+            callee_sym, callee_name = symbol_at(int(callee, 16))
+            if callee_sym is None or callee_sym[0] != int(callee, 16) or text not in callee_name:
+                continue
+            found[(callee_name, symbol_at(int(caller, 16))[1])] += int(times)
+    return sorted(((callee, caller, n) for (callee, caller), n in found.items()),
+                  key=lambda t: -t[2])
+
+
 def attribute(counts_path, symbols):
     """Instructions, block entries, calls (entries of the block at the symbol's address),
     translations, atomics, divisions and 16-byte atomics by symbol name; user space as one
@@ -149,6 +172,9 @@ def main():
     parser.add_argument("--blocks", metavar="TEXT",
                         help="also list the blocks of the symbols whose name contains TEXT,"
                         " as symbol+offset, to read against the disassembly")
+    parser.add_argument("--callers", metavar="TEXT",
+                        help="also list who calls the functions whose name contains TEXT, per"
+                        " unit (from COUNTS.calls, written with vm.sh --icount-tlb)")
     parser.add_argument("runs", nargs="+", help="LABEL=COUNTS:LOG")
     args = parser.parse_args()
 
@@ -165,6 +191,11 @@ def main():
             slide = stext - map_stext
             symbols = sorted([(a + slide, n) for a, n in map_symbols] + modules)
             measured.append((units, attribute(counts_path, symbols)))
+            if args.callers:
+                print(f"{label} ({units} units): callers of functions containing"
+                      f" {args.callers!r}, per unit:")
+                for callee, caller, times in callers_of(counts_path, symbols, args.callers):
+                    print(f"  {times / units:10.2f}  {caller} -> {callee}")
             if args.blocks:
                 print(f"{label} ({units} units): blocks of symbols containing {args.blocks!r},"
                       " per unit:")
@@ -211,8 +242,8 @@ def main():
               f" {translated(lambda k: IPVS_MODULES.match(k.split(' ')[-1]) is not None):.0f},"
               f" user space {translated(lambda k: k == '[user space]'):.0f}")
         # Locked read-modify-writes and divisions: each a helper call under TCG (and a
-        # locked one a cache line owned exclusively on hardware); a 16-byte one may stop
-        # every other vCPU.
+        # locked one a cache line owned exclusively on hardware); a 16-byte one stops every
+        # other vCPU in a QEMU built without 128-bit host atomics (not this host's).
         def helpers(pred):
             return tuple(sum(v for k, v in counts.items() if pred(k)) / units
                          for counts in (atomics, wide, divisions))

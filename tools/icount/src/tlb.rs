@@ -19,7 +19,10 @@
 //! (64 to 2^22 entries, 256 at first). Kernel-half and user-half addresses are modelled as two
 //! MMU modes. Not modelled: read/write permission refills, `invlpg`, accesses across a page.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 /// log2 of a page.
 const PAGE_BITS: u32 = 12;
@@ -135,6 +138,10 @@ pub(crate) struct Vcpu {
     jump_cache: Vec<u64>,
     /// The block last entered, and whether it ended in a return or indirect branch.
     last_block: (u64, bool),
+    /// Whether the block last entered ended in a call.
+    last_called: bool,
+    /// Calls: times each (calling block, called block) pair was followed.
+    pub(crate) calls: HashMap<(u64, u64), u64>,
 }
 
 /// The jump cache's slot of a block address (`tb_jmp_cache_hash_func`).
@@ -154,6 +161,8 @@ impl Vcpu {
             tables: [Table::new(), Table::new()],
             jump_cache: vec![EMPTY; 1 << JUMP_CACHE_BITS],
             last_block: (EMPTY, true),
+            last_called: false,
+            calls: HashMap::new(),
         }
     }
 
@@ -172,11 +181,16 @@ impl Vcpu {
     }
 
     /// The block at `pc` is entered; `indirect_exit` says whether it ends in a return or
-    /// indirect branch. Returns (looked up, missed): whether TCG reached it through the jump
-    /// cache (not a chained direct branch from the same page), and whether the cache missed.
-    pub(crate) fn enter(&mut self, pc: u64, indirect_exit: bool) -> (bool, bool) {
+    /// indirect branch, `call_exit` whether in a call. Returns (looked up, missed): whether
+    /// TCG reached it through the jump cache (not a chained direct branch from the same page),
+    /// and whether the cache missed. A block entered after one that ended in a call is counted
+    /// as called from it (an interrupt in between makes a rare false edge).
+    pub(crate) fn enter(&mut self, pc: u64, indirect_exit: bool, call_exit: bool) -> (bool, bool) {
         let (last, last_indirect) = self.last_block;
         self.last_block = (pc, indirect_exit);
+        if std::mem::replace(&mut self.last_called, call_exit) {
+            *self.calls.entry((last, pc)).or_default() += 1;
+        }
         if !last_indirect && last >> PAGE_BITS == pc >> PAGE_BITS {
             return (false, false);
         }
@@ -221,11 +235,13 @@ mod tests {
     #[test]
     fn chained_branches_skip_the_jump_cache() {
         let mut vcpu = Vcpu::new();
-        assert_eq!(vcpu.enter(0x1000, false), (true, true));
-        assert_eq!(vcpu.enter(0x1040, true), (false, false));
-        assert_eq!(vcpu.enter(0x1000, false), (true, false));
-        assert_eq!(vcpu.enter(0x2000, false), (true, true));
+        assert_eq!(vcpu.enter(0x1000, false, false), (true, true));
+        assert_eq!(vcpu.enter(0x1040, true, false), (false, false));
+        assert_eq!(vcpu.enter(0x1000, false, true), (true, false));
+        assert_eq!(vcpu.enter(0x2000, false, false), (true, true));
         vcpu.flush();
-        assert_eq!(vcpu.enter(0x3000, false), (true, true));
+        assert_eq!(vcpu.enter(0x3000, false, false), (true, true));
+        assert_eq!(vcpu.calls.get(&(0x1000, 0x2000)), Some(&1));
+        assert_eq!(vcpu.calls.len(), 1);
     }
 }
