@@ -43,8 +43,13 @@ bench=$(command -v ipvsbench)
 profiled() {
 	local data=/tmp/perf.$$.data out total module idle n
 	if [ "${PROFILE_TOOL:-perf}" = icount ]; then
+		# With the context switches the command saw in the whole guest: under TCG each
+		# switch to another process's page tables empties the soft TLB and jump cache.
+		local ctxt0
+		ctxt0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 		out=$("$@")
-		echo "icount-load: $(echo "$out" | tail -1)"
+		echo "icount-load: $(echo "$out" | tail -1)" \
+			"ctxt=$(($(awk '$1 == "ctxt" { print $2 }' /proc/stat) - ctxt0))"
 		return
 	fi
 	out=$(perf record -q -a -g -e cpu-clock -o $data -- "$@" 2>/dev/null)
