@@ -97,9 +97,7 @@ def blocks(counts_path, symbols):
                 continue
             addr, n, e = int(parts[0], 16), int(parts[1]), int(parts[2])
             extra = tuple(int(p) for p in parts[3:]) + (0,) * (11 - len(parts))
-            i = bisect.bisect_right(addrs, addr) - 1
-            symbol = symbols[i] if addr >= KERNEL_START and i >= 0 else None
-            yield addr, n, e, extra, symbol
+            yield addr, n, e, extra, symbol_of(addrs, symbols, addr)
 
 
 def blocks_of(counts_path, symbols, text):
@@ -109,25 +107,33 @@ def blocks_of(counts_path, symbols, text):
                   if symbol and text in symbol[1])
 
 
+def symbol_of(addrs, symbols, addr):
+    """The (address, name) of the symbol addr is in, or None for user space and addresses
+    below every symbol; addrs are the symbols' addresses."""
+    i = bisect.bisect_right(addrs, addr) - 1
+    return symbols[i] if addr >= KERNEL_START and i >= 0 else None
+
+
+def name_of(addr, symbol):
+    """The name a block at addr in symbol is counted under."""
+    if addr < KERNEL_START:
+        return "[user space]"
+    return "[kernel, unknown]" if symbol is None else symbol[1]
+
+
 def callers_of(counts_path, symbols, text):
     """Calls to the functions whose name contains text: [(callee, caller, times)], most
     first, the caller by its symbol."""
     addrs = [a for a, _ in symbols]
-
-    def symbol_at(addr):
-        i = bisect.bisect_right(addrs, addr) - 1
-        if addr < KERNEL_START:
-            return None, "[user space]"
-        return (symbols[i] if i >= 0 else None), (symbols[i][1] if i >= 0 else "[unknown]")
-
     found = defaultdict(int)
     with open(counts_path + ".calls") as f:
         for line in f:
             caller, callee, times = line.split()
-            callee_sym, callee_name = symbol_at(int(callee, 16))
-            if callee_sym is None or callee_sym[0] != int(callee, 16) or text not in callee_name:
+            caller, callee, times = int(caller, 16), int(callee, 16), int(times)
+            symbol = symbol_of(addrs, symbols, callee)
+            if symbol is None or symbol[0] != callee or text not in symbol[1]:
                 continue
-            found[(callee_name, symbol_at(int(caller, 16))[1])] += int(times)
+            found[(symbol[1], name_of(caller, symbol_of(addrs, symbols, caller)))] += times
     return sorted(((callee, caller, n) for (callee, caller), n in found.items()),
                   key=lambda t: -t[2])
 
@@ -143,25 +149,22 @@ def attribute(counts_path, symbols):
     atomics = defaultdict(int)
     divisions = defaultdict(int)
     wide = defaultdict(int)
-    caches = defaultdict(lambda: [0, 0, 0, 0])
-    for addr, n, e, (t, a, d, w, *model), symbol in blocks(counts_path, symbols):
-        if addr < KERNEL_START:
-            name = "[user space]"
-        elif symbol is None:
-            name = "[kernel, unknown]"
-        else:
-            name = symbol[1]
-            if symbol[0] == addr:
-                calls[name] += e
+    # The cache model's counts: TLB misses, jump-cache lookups and misses, flushes.
+    model = tuple(defaultdict(int) for _ in range(4))
+    for addr, n, e, (t, a, d, w, *modelled), symbol in blocks(counts_path, symbols):
+        name = name_of(addr, symbol)
+        if symbol is not None and symbol[0] == addr:
+            calls[name] += e
         insns[name] += n
         entries[name] += e
         translations[name] += t
         atomics[name] += a
         divisions[name] += d
         wide[name] += w
-        if any(model):
-            caches[name] = [x + y for x, y in zip(caches[name], model)]
-    return insns, entries, calls, translations, atomics, divisions, wide, caches
+        for counts, v in zip(model, modelled):
+            if v:
+                counts[name] += v
+    return (insns, entries, calls, translations, atomics, divisions, wide) + model
 
 
 def main():
@@ -209,18 +212,15 @@ def main():
             small_units, small = measured[1]
             if small_units == units:
                 sys.exit(f"{spec}: the two runs have the same number of units")
-            def minus(big, less):
-                if isinstance(big, defaultdict) and big.default_factory is not int:
-                    return {k: [x - y for x, y in zip(big.get(k, [0] * 4), less.get(k, [0] * 4))]
-                            for k in set(big) | set(less)}
-                return {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
-            counts = tuple(minus(big, less) for big, less in zip(counts, small))
+            counts = tuple(
+                {k: big.get(k, 0) - less.get(k, 0) for k in set(big) | set(less)}
+                for big, less in zip(counts, small))
             units -= small_units
         runs.append((label, units) + tuple(counts))
 
     unit = args.field[:-1] if args.field.endswith("s") else args.field
     print(f"per {unit} (a slope where a run has two counts):")
-    for label, units, insns, entries, _, translations, atomics, divisions, wide, caches in runs:
+    for label, units, insns, entries, _, translations, atomics, divisions, wide, *model in runs:
         def total(pred):
             return (sum(v for k, v in insns.items() if pred(k)) / units,
                     sum(v for k, v in entries.items() if pred(k)) / units)
@@ -253,13 +253,13 @@ def main():
             a, w, d = helpers(pred)
             print(f"    {area}: {a:.1f} atomics ({w:.2f} of 16 bytes), {d:.1f} divisions")
         # The modelled soft TLB and jump cache (vm.sh --icount-tlb): the slow paths of TCG.
-        if caches:
+        if any(model):
             for area, pred in (("kernel", lambda k: k != "[user space]"),
                                ("IPVS module", lambda k: IPVS_MODULES.match(k.split(" ")[-1])
                                 is not None),
                                ("user space", lambda k: k == "[user space]")):
-                m, l, jm, f = (sum(v[i] for k, v in caches.items() if pred(k)) / units
-                               for i in range(4))
+                m, l, jm, f = (sum(v for k, v in counts.items() if pred(k)) / units
+                               for counts in model)
                 print(f"    {area}: {m:.1f} TLB misses, {l:.1f} jump-cache lookups"
                       f" ({jm:.1f} missed), {f:.2f} flushes")
 
@@ -296,8 +296,7 @@ def main():
     # The symbols whose loads and stores miss the modelled TLB the most.
     if any(r[9] for r in runs):
         def misses_of(run, name):
-            v = run[9].get(name, [0] * 4)
-            return v[0] / run[1], v[2] / run[1]
+            return run[9].get(name, 0) / run[1], run[11].get(name, 0) / run[1]
         ranked = sorted(names, key=lambda n: -max(misses_of(r, n)[0] for r in runs))
         print(f"\nTLB misses (jump-cache misses) per unit, top {args.top}:")
         print(f"{header}  symbol")

@@ -101,6 +101,7 @@ fi
 [ "$shards" -ge 1 ] 2>/dev/null || die "--shards takes a positive number"
 [ -z "$icount_file" ] || { [ "$pair" = 0 ] && [ "$shards" = 1 ]; } ||
 	die "--icount counts one guest: not with --pair or --shards"
+[ -z "$icount_args" ] || [ -n "$icount_file" ] || die "--icount-tlb goes with --icount FILE"
 [ -z "$smp_arg" ] || [ "$smp_arg" -ge 1 ] 2>/dev/null || die "--smp takes a positive number"
 if [ "$mode" != tests ]; then
 	shards=1
