@@ -239,6 +239,7 @@ impl Control {
                 }
             }
         }
+        service.stats.start_estimator();
         self.estimator.enable(ipvs);
         Ok(())
     }
@@ -315,6 +316,7 @@ impl Control {
         if !table.remove(service) {
             return Err(ESRCH);
         }
+        service.stats.stop_estimator();
         self.trash(ipvs, service, service.remove_all_dests());
         self.shrink_table(ipvs);
         Ok(())
@@ -502,27 +504,11 @@ fn empty_services(
     let guard = rcu::read_lock();
     for service in table.iter(&guard) {
         let service = service.counted();
+        service.stats.stop_estimator();
         for dest in service.remove_all_dests() {
             each(&service, dest);
         }
     }
-}
-
-/// Updates the rates of every service and destination of a namespace, and of its totals:
-/// the estimator's two-second period, in its thread ([`estimator::run`]).
-///
-/// The published table is walked without the control mutex, in read-side sections of
-/// [`ESTIMATES_PER_SECTION`] services with a chance to reschedule between them
-/// ([`ServiceTable::for_each_in_sections`]; C's kthreads estimate chain by chain with
-/// `cond_resched_rcu`): 10,000 services are 40,000 estimations, which neither hold up a grace
-/// period nor a control request, and the walk allocates nothing nor counts references (a list
-/// of 10,000 references was 80 KB of pages every two seconds, taken while a restore
-/// allocated).
-pub(crate) fn estimate(ipvs: &Ipvs) {
-    if let Some(table) = ipvs.services.get_arc() {
-        table.for_each_in_sections(ESTIMATES_PER_SECTION, estimate_service);
-    }
-    ipvs.total.estimate();
 }
 
 /// Counted references to the services of the published table, without the control mutex
@@ -531,17 +517,6 @@ fn published_services(ipvs: &Ipvs) -> Result<KVec<Arc<Service>>> {
     ipvs.services
         .get_arc()
         .map_or_else(|| Ok(KVec::new()), |table| table.collect())
-}
-
-/// Services estimated in one read-side section, between two chances to reschedule.
-pub(crate) const ESTIMATES_PER_SECTION: usize = 64;
-
-/// One estimation of a service's destinations and of the service.
-fn estimate_service(service: &Service) {
-    for dest in service.scheduling.lock().dests.iter() {
-        dest.stats.estimate();
-    }
-    service.stats.estimate();
 }
 
 /// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per

@@ -67,9 +67,12 @@ impl Ipvs {
     /// The state of a new namespace: C's defaults, no services.
     pub(crate) fn new(net: NetRef) -> Result<Self> {
         let stats_pool = KBox::pin_init(StatsPool::new(), GFP_KERNEL)?;
+        let total = Stats::new(&stats_pool)?;
+        // The totals' rates are estimated from the start (C: `ip_vs_control_net_init`).
+        total.start_estimator();
         Ok(Ipvs {
             timeouts: Timeouts::new(),
-            total: Stats::new(&stats_pool)?,
+            total,
             stats_pool,
             sysctl: Sysctls::new(net.get().is_init())?,
             defense: Defense::new(),

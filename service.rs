@@ -47,6 +47,7 @@ use crate::{
     uapi,
 };
 use kernel::{
+    alloc::kvec::InsertError,
     prelude::*,
     sync::{
         atomic::Relaxed,
@@ -403,10 +404,13 @@ impl Service {
             core::mem::swap(&mut scheduling.dests, list);
         }
         // Newest first, as C's `list_add_rcu` at the head.
-        scheduling
-            .dests
-            .insert_within_capacity(0, dest)
-            .map_err(|_| ENOMEM)?;
+        dest.stats.start_estimator();
+        if let Err(InsertError::IndexOutOfBounds(dest) | InsertError::OutOfCapacity(dest)) =
+            scheduling.dests.insert_within_capacity(0, dest)
+        {
+            dest.stats.stop_estimator();
+            return Err(ENOMEM);
+        }
         let Scheduling { scheduler, dests } = &mut *scheduling;
         if let Some(s) = scheduler {
             s.dest_added(dests, 0);
@@ -431,6 +435,7 @@ impl Service {
             s.dest_removed(dests, index);
         }
         drop(scheduling);
+        dest.stats.stop_estimator();
         dest.make_unavailable();
         // The list's reference is dropped outside the lock.
         drop(removed);
@@ -526,6 +531,7 @@ impl Service {
             core::mem::swap(&mut scheduling.dests, &mut list);
         }
         for d in list.iter() {
+            d.stats.stop_estimator();
             d.make_unavailable();
         }
         list

@@ -162,7 +162,7 @@ pub(crate) fn run(ipvs: &Ipvs) {
         if gap < -(8 * period as i64) {
             next = jiffies();
         }
-        super::estimate(ipvs);
+        crate::stats::estimate_all(&ipvs.stats_pool);
         next = next.wrapping_add(period);
     }
 }

@@ -288,22 +288,17 @@ pub(crate) fn status(control: &Mutex<Control>, ipvs: &Ipvs, out: &mut SeqFile) {
     let count = services.as_ref().map_or(0, |t| t.len());
     let _ = writeln!(out, "Services:\t{count}");
     let _ = write_table_shape(out, "Service", services.as_ref().map(|t| t.shape()));
-    let mut estimators = 1usize;
     if let Some(services) = services.filter(|_| count != 0) {
         let _ = services.chain_lengths().write(out, "Service");
-        services.for_each_in_sections(super::ESTIMATES_PER_SECTION, |service| {
-            estimators = estimators
-                .saturating_add(1)
-                .saturating_add(service.dest_count());
-        });
     }
+    let estimators = ipvs.stats_pool.listed_count();
     let threads = u32::from(control.lock().estimator.running());
     let _ = write!(
         out,
         "Stats thread slots:\t{threads} (max 1)\n\
          Stats chain max len:\t{}\n\
          Stats thread ests:\t{estimators}\n",
-        super::ESTIMATES_PER_SECTION
+        crate::stats::ESTIMATORS_PER_CHAIN
     );
 }
 

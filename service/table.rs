@@ -16,7 +16,6 @@
 
 use crate::ffi::atomic::Atomic;
 use crate::ffi::rcu::{self, RcuArc, ReadSection};
-use crate::ffi::timer::cond_resched;
 use crate::{
     ffi::rculist::{
         read_barrier,
@@ -60,10 +59,6 @@ pub(crate) const LIMITS: SizeLimits = SizeLimits {
 
 /// The FTP data port, whose packets an FTP service takes (C: `FTPDATA`).
 pub(crate) const FTP_DATA_PORT: u16 = 20;
-
-/// The chains a read-side section of [`ServiceTable::for_each_in_sections`] walks at most:
-/// a sparse table's empty chains cost a load each.
-const CHAINS_PER_SECTION: usize = 1024;
 
 /// Services of one address family by what a lookup must try (C: `fwm_services`,
 /// `nonfwm_services`, `ftpsvc_counter` and `nullsvc_counter`).
@@ -429,38 +424,6 @@ impl ServiceTable {
     /// Whether `cursor` was taken in this table (another one after a resize).
     pub(crate) fn owns(&self, cursor: &Cursor) -> bool {
         cursor.seed == self.seed && cursor.chain <= self.buckets.chains().len()
-    }
-
-    /// Calls `f` with every service, chain by chain, in read-side sections of at most
-    /// `services_per_section` services (or [`CHAINS_PER_SECTION`] chains), rescheduling
-    /// between them: a walk of a whole table that neither allocates nor holds up a grace
-    /// period (C's estimator kthreads walk their chains with `cond_resched_rcu`). A chain is
-    /// always walked within one section. The caller holds the table (it may be replaced by a
-    /// resize meanwhile): services added to a chain already walked, or after a resize, are not
-    /// seen this time; a service removed meanwhile may still be (it lives while seen).
-    pub(crate) fn for_each_in_sections(
-        &self,
-        services_per_section: usize,
-        mut f: impl FnMut(&Service),
-    ) {
-        let mut chains = self.buckets.chains().iter().peekable();
-        while chains.peek().is_some() {
-            {
-                let guard = rcu::read_lock();
-                let (mut services, mut walked) = (0usize, 0usize);
-                while services < services_per_section && walked < CHAINS_PER_SECTION {
-                    let Some(chain) = chains.next() else {
-                        break;
-                    };
-                    walked += 1;
-                    for service in chain.iter(&guard) {
-                        f(&service);
-                        services += 1;
-                    }
-                }
-            }
-            cond_resched();
-        }
     }
 
     /// The table's size and load factor.
