@@ -17,6 +17,8 @@
 # that lead to SYM; PROFILE_LOADS (tcp,tcp6,udp,syn; also flood and flood6: the benchmark's
 # UDP flood over IPv4 or IPv6, a new flow per datagram, and stream and stream6: datagrams of
 # established flows, one per client thread, each for PROFILE_SECONDS) the data part's loads.
+# PROFILE_SYSCTLS (e.g. net.ipv4.vs.run_estimation=0, comma-separated) are set in the
+# director's namespace after each load, before the control part.
 #
 # PROFILE_TOOL=icount counts instead of sampling: run it with `scripts/vm.sh --icount FILE`,
 # one implementation and one load per guest (PROFILE_IMPLS=rust PROFILE_LOADS=tcp, say); each
@@ -224,6 +226,10 @@ control() {
 	IPVS_IMPL=$impl ipvs_load
 	# In the director's namespace, as the benchmark runs them.
 	topo_up
+	local setting
+	for setting in ${PROFILE_SYSCTLS//,/ }; do
+		nsenter --net=/run/netns/$topo_ns_director sysctl -qw "$setting"
+	done
 	local what cmd
 	for what in restore list save flush; do
 		# PROFILE_CONTROL picks the steps reported (all four run: each needs the one before).
@@ -244,9 +250,10 @@ control() {
 		flush) cmd="ipvsadm -C" ;;
 		esac
 		echo "=== $impl: $what, $n services"
-		# The command's own wall time, in ms, after the service count.
+		# The command's own wall time and kernel CPU time, in ms, after the service count.
 		PER_FIELD=services profiled nsenter --net=/run/netns/$topo_ns_director bash -c \
-			"t0=\${EPOCHREALTIME/./}; $cmd && echo services=$n wall_ms=\$(((\${EPOCHREALTIME/./} - t0) / 1000))"
+			"TIMEFORMAT='%3R %3S'; t=\$({ time $cmd; } 2>&1) && set -- \${t//./} &&
+			echo services=$n wall_ms=\$((10#\$1)) sys_ms=\$((10#\$2))"
 	done
 	icount_symbols
 	topo_down
