@@ -309,6 +309,9 @@ pub(crate) struct Service {
     /// Destinations and scheduler state.
     #[pin]
     pub(crate) scheduling: SpinLockBh<Scheduling>,
+    /// The length of the destination list, stored under the lock whenever it changes
+    /// (C: `num_dests`): read without it.
+    num_dests: Atomic<u32>,
     /// Traffic counters, shared with its destinations' [`Dest::service_stats`].
     pub(crate) stats: Arc<Stats>,
 }
@@ -333,6 +336,7 @@ impl Service {
                     scheduler,
                     dests: KVec::new(),
                 }),
+                num_dests: Atomic::new(0),
                 stats,
             }),
             GFP_KERNEL,
@@ -371,9 +375,17 @@ impl Service {
             .cloned()
     }
 
-    /// Number of destinations.
+    /// Number of destinations (a flush counts every service's without taking a lock each).
     pub(crate) fn dest_count(&self) -> usize {
-        self.scheduling.lock().dests.len()
+        self.num_dests.load(Relaxed) as usize
+    }
+
+    /// Records the list's length after a change, under the lock.
+    fn count_dests(&self, scheduling: &Scheduling) {
+        self.num_dests.store(
+            u32::try_from(scheduling.dests.len()).unwrap_or(u32::MAX),
+            Relaxed,
+        );
     }
 
     /// Inserts `dest` at the head of the list and tells the scheduler (`list_add_rcu`,
@@ -411,6 +423,7 @@ impl Service {
             dest.stats.stop_estimator();
             return Err(ENOMEM);
         }
+        self.count_dests(&scheduling);
         let Scheduling { scheduler, dests } = &mut *scheduling;
         if let Some(s) = scheduler {
             s.dest_added(dests, 0);
@@ -430,6 +443,7 @@ impl Service {
             .position(|d| Arc::ptr_eq(d, dest))
             .ok_or(ENOENT)?;
         let removed = scheduling.dests.remove(index).map_err(|_| ENOENT)?;
+        self.count_dests(&scheduling);
         let Scheduling { scheduler, dests } = &mut *scheduling;
         if let Some(s) = scheduler {
             s.dest_removed(dests, index);
@@ -529,6 +543,7 @@ impl Service {
         {
             let mut scheduling = self.scheduling.lock();
             core::mem::swap(&mut scheduling.dests, &mut list);
+            self.count_dests(&scheduling);
         }
         for d in list.iter() {
             d.stats.stop_estimator();
