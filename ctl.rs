@@ -128,10 +128,10 @@ impl Control {
     }
 
     /// Counted references to every service, in the table's order.
-    pub(crate) fn all_services(&self) -> Result<KVec<Arc<Service>>> {
+    pub(crate) fn all_services(&self) -> Result<KVVec<Arc<Service>>> {
         match &self.services {
             Some(table) => table.collect(),
-            None => Ok(KVec::new()),
+            None => Ok(KVVec::new()),
         }
     }
 
@@ -513,10 +513,10 @@ fn empty_services(
 
 /// Counted references to the services of the published table, without the control mutex
 /// ([`ServiceTable::collect`]); none before the first service.
-fn published_services(ipvs: &Ipvs) -> Result<KVec<Arc<Service>>> {
+fn published_services(ipvs: &Ipvs) -> Result<KVVec<Arc<Service>>> {
     ipvs.services
         .get_arc()
-        .map_or_else(|| Ok(KVec::new()), |table| table.collect())
+        .map_or_else(|| Ok(KVVec::new()), |table| table.collect())
 }
 
 /// The periodic check of every lblc and lblcr cache of a namespace (C: a timer per

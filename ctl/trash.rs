@@ -94,10 +94,11 @@ const MIN_HEADS: usize = 16;
 /// the first `chained` entries is on exactly one chain, that of `heads[hash & (heads.len() -
 /// 1)]`, through the `next` links (indices into `entries`, plus one); the others are on none.
 pub(crate) struct Trash {
-    /// The entries, in no order.
-    entries: KVec<TrashedDest>,
+    /// The entries, in no order. Both arrays may be large (a flush puts every real server
+    /// in), so they come from `kvmalloc`: `kmalloc` gives at most 4 MB, 131,072 entries.
+    entries: KVVec<TrashedDest>,
     /// The first entry of each chain, plus one; 0 for an empty chain.
-    heads: KVec<u32>,
+    heads: KVVec<u32>,
     /// How many entries, from the first, are chained.
     chained: usize,
 }
@@ -106,8 +107,8 @@ impl Trash {
     /// An empty trash.
     pub(crate) const fn new() -> Self {
         Trash {
-            entries: KVec::new(),
-            heads: KVec::new(),
+            entries: KVVec::new(),
+            heads: KVVec::new(),
             chained: 0,
         }
     }
@@ -124,7 +125,7 @@ impl Trash {
             .ok_or(ENOMEM)?
             .max(MIN_HEADS);
         if wanted > self.heads.len() {
-            let mut heads = KVec::with_capacity(wanted, GFP_KERNEL)?;
+            let mut heads = KVVec::with_capacity(wanted, GFP_KERNEL)?;
             heads.resize(wanted, 0, GFP_KERNEL)?;
             self.heads = heads;
             // The next search chains every entry on the new heads.
