@@ -205,8 +205,11 @@ const BLOCK_SETS_COUNTED: isize = BLOCK_SETS as isize;
 /// The blocks of a [`PerCpuPool`].
 struct Blocks<const N: usize, S> {
     /// Every block the pool hands sets out of, each in the slot it was put in until freed:
-    /// a walk goes through the slots one at a time, without the lock in between.
-    blocks: KVec<Option<Arc<Block<N, S>>>>,
+    /// a walk goes through the slots one at a time, without the lock in between (from
+    /// `kvmalloc`: a million counter sets are 15,625 blocks).
+    blocks: KVVec<Option<Arc<Block<N, S>>>>,
+    /// The empty slots among them, which a new block takes before the list grows.
+    vacant: usize,
     /// The block the last set came from, where the next one is looked for first.
     hint: usize,
 }
@@ -235,7 +238,8 @@ impl<const N: usize, S: SetState> PerCpuPool<N, S> {
     pub(crate) fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(PerCpuPool {
             blocks <- new_mutex!(Blocks {
-                blocks: KVec::new(),
+                blocks: KVVec::new(),
+                vacant: 0,
                 hint: 0,
             }),
             free: Arc::new(Atomic::new(0), GFP_KERNEL)?,
@@ -269,8 +273,13 @@ impl<const N: usize, S: SetState> PerCpuPool<N, S> {
                 return Ok(counters);
             }
         }
-        // A slot a shrink emptied, else a new one at the end.
-        let slot = state.blocks.iter().position(Option::is_none);
+        // A slot a shrink emptied, else a new one at the end (a pool that only grows has no
+        // empty slot to look for).
+        let slot = if state.vacant > 0 {
+            state.blocks.iter().position(Option::is_none)
+        } else {
+            None
+        };
         if slot.is_none() {
             state.blocks.reserve(1, GFP_KERNEL)?;
         }
@@ -281,6 +290,7 @@ impl<const N: usize, S: SetState> PerCpuPool<N, S> {
         match slot.and_then(|index| Some((index, state.blocks.get_mut(index)?))) {
             Some((index, empty)) => {
                 *empty = Some(block);
+                state.vacant = state.vacant.saturating_sub(1);
                 state.hint = index;
             }
             None => {
@@ -344,6 +354,7 @@ impl<const N: usize, S: SetState> PerCpuPool<N, S> {
         // yet to land: the count is low until it does, and an allocation meanwhile may take
         // a new block where another had a free set.
         self.free.fetch_sub(freed * BLOCK_SETS_COUNTED, Relaxed);
+        guard.vacant = guard.vacant.saturating_add(freed as usize);
         guard.hint = 0;
     }
 }
