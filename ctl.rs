@@ -383,8 +383,8 @@ impl Control {
             let entry = ipvs.real_servers.prepare(&dest, config, &service.key)?;
             // Nothing was published before: this does not wait for a grace period.
             dest.service_stats.replace(Some(service.stats.clone()));
-            service.add_dest(dest)?;
-            ipvs.real_servers.publish(entry);
+            service.add_dest(dest.clone())?;
+            ipvs.real_servers.publish(&dest, entry);
             return Ok(());
         };
         let entry = match ipvs
@@ -419,7 +419,7 @@ impl Control {
             self.dest_trash.put_back(trashed);
             return Err(e);
         }
-        ipvs.real_servers.publish(entry);
+        ipvs.real_servers.publish(&trashed.dest, entry);
         Ok(())
     }
 
@@ -493,7 +493,7 @@ impl Control {
 }
 
 /// Takes every destination out of the services of `table` and out of the real-server table
-/// (emptied at once, not one chain walk per destination), handing each to `each` with its
+/// (emptied at once, its entries released by batches), handing each to `each` with its
 /// service.
 fn empty_services(
     ipvs: &Ipvs,
@@ -506,6 +506,7 @@ fn empty_services(
         let service = service.counted();
         service.stats.stop_estimator();
         for dest in service.remove_all_dests() {
+            ipvs.real_servers.forget(&dest);
             each(&service, dest);
         }
     }
@@ -624,7 +625,7 @@ pub(crate) fn edit_dest(
     if let Some(entry) = entry {
         ipvs.real_servers.remove(&dest);
         dest.apply(config);
-        ipvs.real_servers.publish(entry);
+        ipvs.real_servers.publish(&dest, entry);
     } else {
         dest.apply(config);
     }

@@ -48,10 +48,12 @@ use crate::{
 };
 use kernel::{
     alloc::kvec::InsertError,
+    new_spinlock,
     prelude::*,
     sync::{
         atomic::Relaxed,
         Arc, //
+        SpinLock,
     },
 };
 
@@ -132,6 +134,10 @@ pub(crate) struct Dest {
     /// The route its connections' packets leave by (C: `dest_dst`).
     #[pin]
     pub(crate) route_cache: RouteCache,
+    /// Where it is in the namespace's real-server table, if hashed there (C: `d_list`);
+    /// changed under the control mutex.
+    #[pin]
+    pub(crate) hashed: SpinLock<Option<real_servers::Hashed>>,
 }
 
 impl Dest {
@@ -165,6 +171,7 @@ impl Dest {
                 stats: Stats::new(pool)?,
                 service_stats: RcuArc::new(),
                 route_cache <- RouteCache::new(),
+                hashed <- new_spinlock!(None, "rust_ipvs_dest_hashed"),
             }),
             GFP_KERNEL,
         )?;

@@ -42,7 +42,6 @@ use crate::{
     proto::Proto,
     service::{
         real_servers::RealServers, //
-        Dest,
         ServiceTable,
     },
     sysctl::Sysctl,
@@ -223,19 +222,16 @@ fn tunnel_quote(tables: &Tables<'_>, skb: &Skb<'_>, outer: &IpHeader) -> Quoted 
             .real_servers
             .find_tunnel(tables.guard, outer.af, &outer.daddr, tun_port)
     };
-    let tun_type_of = |dest: &Dest| u8::try_from(dest.tun_type.load(Relaxed)).ok();
     match outer.protocol {
         ipproto::IPIP => {
             if outer.later_fragment() || !skb.route_is_local() {
                 return Quoted::Ignored;
             }
             match find(0) {
-                Some(dest) if tun_type_of(&dest) == Some(tun_type::IPIP) => {
-                    Quoted::Tunnel(TunnelQuote {
-                        outer: *outer,
-                        encap_len: 0,
-                    })
-                }
+                Some(tun_type::IPIP) => Quoted::Tunnel(TunnelQuote {
+                    outer: *outer,
+                    encap_len: 0,
+                }),
                 _ => Quoted::Ignored,
             }
         }
@@ -250,7 +246,7 @@ fn tunnel_quote(tables: &Tables<'_>, skb: &Skb<'_>, outer: &IpHeader) -> Quoted 
                 skb.read(at, &mut udp).and_then(|h| match *h {
                     [_, _, d0, d1, _, _, _, _, g0, g1, g2, g3] => {
                         find(u16::from_be_bytes([d0, d1]))
-                            .filter(|d| tun_type_of(d) == Some(tun_type::GUE))
+                            .filter(|&t| t == tun_type::GUE)
                             .and_then(|_| quoted_gue_len([g0, g1, g2, g3]))
                     }
                     _ => None,
@@ -259,7 +255,7 @@ fn tunnel_quote(tables: &Tables<'_>, skb: &Skb<'_>, outer: &IpHeader) -> Quoted 
                 let mut gre = [0u8; 4];
                 skb.read(at, &mut gre).and_then(|h| match *h {
                     [f0, f1, p0, p1] => find(0)
-                        .filter(|d| tun_type_of(d) == Some(tun_type::GRE))
+                        .filter(|&t| t == tun_type::GRE)
                         .and_then(|_| quoted_gre_len([f0, f1, p0, p1])),
                     _ => None,
                 })

@@ -2,9 +2,10 @@
 # The other ways through the director, differential against the C ip_vs: a client on the
 # director itself (request at LOCAL_OUT, reply at LOCAL_IN); a real server's ICMP port
 # unreachable reaching the client as if from the virtual service (ip_vs_out_icmp at FORWARD);
-# nat_icmp_send, which answers a real server's packet without a connection with ICMP port
-# unreachable and drops it instead of forwarding it; and sloppy_tcp, with which a lone ACK
-# starts a connection; one-packet scheduling.
+# nat_icmp_send, which answers a NAT real server's packet without a connection with ICMP port
+# unreachable and drops it instead of forwarding it (and stops when an edit makes it direct
+# routing); and sloppy_tcp, with which a lone ACK starts a connection; one-packet
+# scheduling.
 . ./lib.sh
 . ./topology.sh
 
@@ -29,9 +30,14 @@ scenario() {
 	echo "routed client after them: $(tcp_request)"
 	echo "closed real server port: $(echo ping | in_client socat -T 2 - UDP:$VIP:5353 2>&1 |
 		grep -o 'Connection refused' | head -1)"
+	# nat_icmp_send applies to NAT real servers (the real-server table, which an edit of the
+	# method hashes again): rs1's port 8888 as direct routing (1/-g), then NAT again (1/-m).
 	local mode
-	for mode in 0 1; do
-		in_director sysctl -qw net.ipv4.vs.nat_icmp_send=$mode
+	for mode in 0 1 1/-g 1/-m; do
+		case $mode in
+		*/*) in_director ipvsadm -e -u $VIP:8888 -r $(rs_addr rs1):8888 ${mode#*/} ;;
+		esac
+		in_director sysctl -qw net.ipv4.vs.nat_icmp_send=${mode%/*}
 		in_client timeout 4 socat -u UDP-RECV:7777 - >/tmp/client.$$ 2>/dev/null &
 		local receiver=$! rs_side
 		sleep 0.5
@@ -74,6 +80,10 @@ got_has '^closed real server port: Connection refused$' "ICMP from a real server
 got_has "^nat_icmp_send=0: client received 'from rs1', rs1 saw ''$" "nat_icmp_send=0"
 got_has "^nat_icmp_send=1: client received '', rs1 saw 'Connection refused'$" \
 	"nat_icmp_send=1"
+got_has "^nat_icmp_send=1/-g: client received 'from rs1', rs1 saw ''$" \
+	"nat_icmp_send=1, the real server edited to direct routing"
+got_has "^nat_icmp_send=1/-m: client received '', rs1 saw 'Connection refused'$" \
+	"nat_icmp_send=1, the real server edited back to NAT"
 got_has '^lone ACKs: TCP [A-Z_]* 10.0.0.2:4243$' "sloppy_tcp"
 got_has '^one-packet connections listed: 0$' "one-packet connections listed"
 echo "$got" | grep -A3 '^UDP 10.0.0.1:5454' | grep -q '^-> 172.16.0.13:53 2 2' || fail "one-packet scheduling"

@@ -16,7 +16,7 @@ use super::{
     DestConfig,
     ServiceKey,
 };
-use crate::ffi::rcu::{self, ReadSection};
+use crate::ffi::rcu::ReadSection;
 use crate::{
     ffi::rculist::{
         impl_chained,
@@ -33,10 +33,7 @@ use crate::{
 use kernel::{
     alloc::KVBox,
     prelude::*,
-    sync::{
-        atomic::Relaxed, //
-        Arc,
-    },
+    sync::Arc, //
 };
 
 /// `IP_VS_RTAB_BITS`.
@@ -44,16 +41,29 @@ const BITS: u32 = 4;
 /// `IP_VS_RTAB_SIZE`.
 const SIZE: usize = 1 << BITS;
 
-/// A destination on a chain, with the service attributes C copies into it.
+/// A destination on a chain: what C's lookups compare of it (`dest->af`, `addr`, `port`, its
+/// method and tunnel, and the service's `protocol` and `vfwmark` C copies into it). These do
+/// not change while the entry is on its chain: an edit of the method or the tunnel hashes the
+/// destination again, with a new entry.
 struct Entry {
     /// The chain link.
     link: ChainLink,
-    /// The destination.
-    dest: Arc<Dest>,
+    /// The destination's address family.
+    af: u16,
+    /// Its address.
+    addr: NfInetAddr,
+    /// Its port.
+    port: u16,
     /// Its service's protocol (`dest->protocol`).
     protocol: u16,
     /// Its service's firewall mark (`dest->vfwmark`).
     fwmark: u32,
+    /// Its forwarding method (`IP_VS_DFWD_METHOD`).
+    fwd_method: u32,
+    /// Its tunnel type.
+    tun_type: u8,
+    /// Its tunnel port.
+    tun_port: u16,
 }
 
 impl_chained!(Entry, link);
@@ -72,22 +82,22 @@ fn hash_port(port: u16, fwd_method: u32, tun: u8, tun_port: u16) -> Option<u16> 
     }
 }
 
-/// The port `dest` is hashed by as it is now: the control plane unhashes a destination
-/// before it changes what it is hashed by.
-fn current_hash_port(dest: &Dest) -> Option<u16> {
-    hash_port(
-        dest.port,
-        dest.fwd_method.load(Relaxed),
-        u8::try_from(dest.tun_type.load(Relaxed)).ok()?,
-        u16::try_from(dest.tun_port.load(Relaxed)).ok()?,
-    )
-}
-
 /// A destination's entry, allocated before the change that publishes it
 /// ([`RealServers::prepare`], [`RealServers::publish`]), so that publishing cannot fail.
 pub(crate) struct Prepared {
-    /// The chain and the entry, if the destination is hashed.
-    entry: Option<(usize, Arc<Entry>)>,
+    /// Where it goes, if the destination is hashed.
+    entry: Option<Hashed>,
+}
+
+/// Where a destination is hashed: its chain and its entry there. The destination keeps it
+/// ([`Dest::hashed`]) so that unhashing takes the entry off its chain at once, as C's
+/// `hlist_del_rcu` of `dest->d_list`, without a walk of the chain (all the real servers on
+/// one address and port share one).
+pub(crate) struct Hashed {
+    /// The chain's index.
+    chain: usize,
+    /// The entry on it.
+    entry: Arc<Entry>,
 }
 
 /// The chain of `addr:port` (`ip_vs_rs_hashkey`): an IPv6 address folded to a word first.
@@ -143,50 +153,59 @@ impl RealServers {
         let entry = Arc::new(
             Entry {
                 link: ChainLink::new(),
-                dest: dest.clone(),
+                af: dest.af,
+                addr: dest.addr,
+                port: dest.port,
                 protocol: service.protocol,
                 fwmark: service.fwmark,
+                fwd_method: config.fwd_method & fwd::MASK,
+                tun_type: config.tun_type,
+                tun_port: config.tun_port,
             },
             GFP_KERNEL,
         )?;
         Ok(Prepared {
-            entry: Some((bucket(dest.af, &dest.addr, port), entry)),
+            entry: Some(Hashed {
+                chain: bucket(dest.af, &dest.addr, port),
+                entry,
+            }),
         })
     }
 
-    /// Hashes a prepared entry; the caller holds the control mutex and unhashed the
-    /// destination before, if it was hashed.
-    pub(crate) fn publish(&self, prepared: Prepared) {
-        if let Some((index, entry)) = prepared.entry {
-            if let Some(chain) = self.chains.get(index) {
-                // A new entry is on no chain: this cannot fail.
-                let _ = chain.push_front(entry);
-            }
-        }
+    /// Hashes `dest` with its prepared entry; the caller holds the control mutex and unhashed
+    /// the destination before, if it was hashed.
+    pub(crate) fn publish(&self, dest: &Dest, prepared: Prepared) {
+        let Some(hashed) = prepared.entry else {
+            return;
+        };
+        let Some(chain) = self.chains.get(hashed.chain) else {
+            return;
+        };
+        // A new entry is on no chain: this cannot fail.
+        let _ = chain.push_front(hashed.entry.clone());
+        *dest.hashed.lock() = Some(hashed);
     }
 
     /// Unhashes `dest` (`ip_vs_rs_unhash`), if it is hashed; the caller holds the control
-    /// mutex, and `dest` still has the settings it was hashed with. The entry is freed after
-    /// a grace period. C unlinks its node at once; this walks the one chain it is on.
-    pub(crate) fn remove(&self, dest: &Arc<Dest>) {
-        let Some(chain) =
-            current_hash_port(dest).and_then(|port| self.chain(dest.af, &dest.addr, port))
-        else {
+    /// mutex. The entry is freed after a grace period.
+    pub(crate) fn remove(&self, dest: &Dest) {
+        let Some(hashed) = dest.hashed.lock().take() else {
             return;
         };
-        let guard = rcu::read_lock();
-        let found = chain
-            .iter(&guard)
-            .find(|e| Arc::ptr_eq(&e.dest, dest))
-            .map(|e| e.counted());
-        drop(guard);
-        if let Some(entry) = found {
-            chain.remove(&entry);
+        if let Some(chain) = self.chains.get(hashed.chain) {
+            chain.remove(&hashed.entry);
         }
     }
 
+    /// Forgets where `dest` was hashed, after [`RealServers::clear`] took every entry off its
+    /// chain.
+    pub(crate) fn forget(&self, dest: &Dest) {
+        drop(dest.hashed.lock().take());
+    }
+
     /// Unhashes every destination (a flush, namespace teardown), in one pass over the chains
-    /// where removing them one by one would walk a chain each time.
+    /// that releases their entries by batches; the caller then [`RealServers::forget`]s each
+    /// destination's entry.
     pub(crate) fn clear(&self) {
         for chain in self.chains.iter() {
             chain.clear();
@@ -205,33 +224,34 @@ impl RealServers {
     ) -> bool {
         self.chain(af, addr, port).is_some_and(|chain| {
             chain.iter(guard).any(|e| {
-                e.dest.port == port
-                    && e.dest.af == af
-                    && e.dest.addr == *addr
+                e.port == port
+                    && e.af == af
+                    && e.addr == *addr
                     && (e.protocol == u16::from(protocol) || e.fwmark != 0)
-                    && e.dest.fwd_method.load(Relaxed) & fwd::MASK == fwd::MASQ
+                    && e.fwd_method == fwd::MASQ
             })
         })
     }
 
-    /// The tunnel destination at `addr` whose tunnel port is `tun_port` (0 for IP-in-IP and
-    /// GRE), the most recently hashed first (`ip_vs_find_tunnel`).
+    /// The tunnel type of the tunnel destination at `addr` whose tunnel port is `tun_port` (0
+    /// for IP-in-IP and GRE), the most recently hashed first (`ip_vs_find_tunnel`, whose
+    /// callers then check the type).
     pub(crate) fn find_tunnel(
         &self,
         guard: &ReadSection,
         af: u16,
         addr: &NfInetAddr,
         tun_port: u16,
-    ) -> Option<Arc<Dest>> {
+    ) -> Option<u8> {
         let chain = self.chain(af, addr, tun_port)?;
         chain
             .iter(guard)
             .find(|e| {
-                e.dest.tun_port.load(Relaxed) == u32::from(tun_port)
-                    && e.dest.af == af
-                    && e.dest.addr == *addr
-                    && e.dest.fwd_method.load(Relaxed) & fwd::MASK == fwd::TUNNEL
+                e.tun_port == tun_port
+                    && e.af == af
+                    && e.addr == *addr
+                    && e.fwd_method == fwd::TUNNEL
             })
-            .map(|e| e.dest.clone())
+            .map(|e| e.tun_type)
     }
 }
