@@ -47,7 +47,6 @@ use crate::{
     uapi,
 };
 use kernel::{
-    alloc::kvec::InsertError,
     new_spinlock,
     prelude::*,
     sync::{
@@ -423,12 +422,12 @@ impl Service {
             core::mem::swap(&mut scheduling.dests, list);
         }
         // Newest first, as C's `list_add_rcu` at the head.
-        dest.stats.start_estimator();
-        if let Err(InsertError::IndexOutOfBounds(dest) | InsertError::OutOfCapacity(dest)) =
-            scheduling.dests.insert_within_capacity(0, dest)
-        {
-            dest.stats.stop_estimator();
+        if scheduling.dests.insert_within_capacity(0, dest).is_err() {
             return Err(ENOMEM);
+        }
+        // Its rates are estimated while it is in the list.
+        if let Some(added) = scheduling.dests.first() {
+            added.stats.start_estimator();
         }
         self.count_dests(&scheduling);
         let Scheduling { scheduler, dests } = &mut *scheduling;
