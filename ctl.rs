@@ -78,6 +78,9 @@ pub(crate) struct Control {
     pub(crate) services: Option<Arc<ServiceTable>>,
     /// Deleted destinations, kept for an add of the same one to revive.
     dest_trash: Trash,
+    /// The destinations of every service in the table (C's `num_dests` summed): the room a
+    /// flush makes in the trash, known without a walk of the services.
+    live_dests: usize,
     /// The sync daemons' settings.
     pub(crate) daemons: crate::sync::Daemons,
     /// The rate estimator's thread.
@@ -111,6 +114,7 @@ impl Control {
             sysctls: None,
             services: None,
             dest_trash: Trash::new(),
+            live_dests: 0,
             daemons: crate::sync::Daemons::new(),
             estimator: estimator::EstimatorThread::new(),
         }
@@ -317,7 +321,9 @@ impl Control {
             return Err(ESRCH);
         }
         service.stats.stop_estimator();
-        self.trash(ipvs, service, service.remove_all_dests());
+        let dests = service.remove_all_dests();
+        self.live_dests = self.live_dests.saturating_sub(dests.len());
+        self.trash(ipvs, service, dests);
         self.shrink_table(ipvs);
         Ok(())
     }
@@ -333,17 +339,14 @@ impl Control {
             return Ok(());
         };
         // Everything that can fail comes before a service leaves.
-        let dests = {
-            let guard = rcu::read_lock();
-            table.iter(&guard).map(|s| s.dest_count()).sum()
-        };
-        if let Err(e) = self.dest_trash.reserve(dests) {
+        if let Err(e) = self.dest_trash.reserve(self.live_dests) {
             self.services = Some(table);
             return Err(e);
         }
         empty_services(ipvs, &table, |service, dest| {
             self.dest_trash.push(service, dest)
         });
+        self.live_dests = 0;
         drop(table);
         // With no table left, this unpublishes it (deferred) and unregisters the hooks.
         self.shrink_table(ipvs);
@@ -384,6 +387,7 @@ impl Control {
             // Nothing was published before: this does not wait for a grace period.
             dest.service_stats.replace(Some(service.stats.clone()));
             service.add_dest(dest.clone())?;
+            self.live_dests = self.live_dests.saturating_add(1);
             ipvs.real_servers.publish(&dest, entry);
             return Ok(());
         };
@@ -419,6 +423,7 @@ impl Control {
             self.dest_trash.put_back(trashed);
             return Err(e);
         }
+        self.live_dests = self.live_dests.saturating_add(1);
         ipvs.real_servers.publish(&trashed.dest, entry);
         Ok(())
     }
@@ -435,6 +440,7 @@ impl Control {
         let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
         self.dest_trash.reserve(1)?;
         service.remove_dest(&dest)?;
+        self.live_dests = self.live_dests.saturating_sub(1);
         self.trash(ipvs, service, [dest]);
         Ok(())
     }
@@ -470,6 +476,7 @@ impl Control {
         if let Some(table) = &services {
             empty_services(ipvs, table, |_, dest| drop(dest));
         }
+        self.live_dests = 0;
         self.dest_trash.clear();
         TornDown {
             hooks: [self.hooks[0].take(), self.hooks[1].take()],
