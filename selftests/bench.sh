@@ -25,9 +25,10 @@
 # Then the control plane, per implementation (interleaved): BENCH_SERVICES TCP services with
 # three real servers each restored by `ipvsadm -R` (one netlink message per service and per
 # real server, as kube-proxy programs them), listed by `ipvsadm -Ln` and `ipvsadm -S -n`,
-# flushed by `ipvsadm -C`, and restored again (ctl_reload_s: `ipvsadm -C; ipvsadm -R`, a
+# flushed by `ipvsadm -C`, restored again (ctl_reload_s: `ipvsadm -C; ipvsadm -R`, a
 # configuration reloaded, where every real server comes back from the trash the flush put it
-# in); seconds each (lower is better), wall clock (ctl_*_s) and the kernel CPU time of the
+# in), and deleted one service per message (ctl_delete_s: `ipvsadm -R` of `-D` lines, as
+# kube-proxy deletes them); seconds each (lower is better), wall clock (ctl_*_s) and the kernel CPU time of the
 # command (ctl_*_sys_s: the implementation's cost without ipvsadm's own user time).
 #
 # With BENCH_PREFILL set (connection counts, e.g. "100000"), the throughput runs are repeated
@@ -341,9 +342,10 @@ control_run() {
 	local impl=$1 round=$2 listed step times line
 	IPVS_IMPL=$impl ipvs_load
 	line="ctl $round $impl: services=$nservices"
-	for step in restore list save flush reload; do
+	for step in restore list save flush reload delete; do
 		case $step in
 		restore | reload) times=$(seconds_of in_director ipvsadm -R </tmp/bench_rules.$$) ;;
+		delete) times=$(seconds_of in_director ipvsadm -R </tmp/bench_deletes.$$) ;;
 		list) times=$(seconds_of in_director ipvsadm -Ln) ;;
 		save) times=$(seconds_of in_director ipvsadm -S -n) ;;
 		flush) times=$(seconds_of in_director ipvsadm -C) ;;
@@ -352,6 +354,9 @@ control_run() {
 			listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
 			[ "$listed" = "$nservices" ] ||
 				fail "$impl: $listed services listed, $nservices restored"
+		elif [ $step = delete ]; then
+			listed=$(in_director ipvsadm -Ln | grep -c '^TCP')
+			[ "$listed" = 0 ] || fail "$impl: $listed services left after the deletes"
 		fi
 		line="$line $step=${times% *}(sys ${times#* })"
 		record ctl_${step}_s "$impl" "${times% *}"
@@ -480,6 +485,7 @@ for round in $(seq "$mem_rounds"); do
 done
 
 services_rules "$nservices" >/tmp/bench_rules.$$
+awk '$1 == "-A" { print "-D", $2, $3 }' /tmp/bench_rules.$$ >/tmp/bench_deletes.$$
 for round in $(seq "$ctl_rounds"); do
 	if [ $((round % 2)) = 1 ]; then order="c rust"; else order="rust c"; fi
 	for impl in $order; do
@@ -501,7 +507,8 @@ done
 for metric in $throughput_metrics \
 	mem_conns mem_slab_active_bytes_per_conn mem_slab_bytes_per_conn mem_sunreclaim_bytes_per_conn \
 	mem_used_bytes_per_conn mem_load_slab_bytes ctl_restore_s ctl_list_s ctl_save_s ctl_flush_s \
-	ctl_reload_s ctl_restore_sys_s ctl_list_sys_s ctl_save_sys_s ctl_flush_sys_s ctl_reload_sys_s; do
+	ctl_reload_s ctl_delete_s ctl_restore_sys_s ctl_list_sys_s ctl_save_sys_s ctl_flush_sys_s \
+	ctl_reload_sys_s ctl_delete_sys_s; do
 	report $metric
 done
 b "$(printf '%-30s %12s %12s %8s %12s %8s' metric c_median rust_median rust/c nft_median rust/nft)"
