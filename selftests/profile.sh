@@ -8,8 +8,9 @@
 # (30000) new UDP flows, and a spoofed SYN flood of PROFILE_SYNS (30000). Each report gives the
 # samples in total, of the module and idle, per completed connection (absolute costs, which
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
-# the control plane: PROFILE_SERVICES (5000) services restored, listed, saved and flushed
-# (PROFILE_CONTROL, e.g. restore, reports only those steps).
+# the control plane: PROFILE_SERVICES (5000) services restored, listed, saved, flushed, and
+# restored again and deleted one message each (PROFILE_CONTROL, e.g. restore,delete, reports
+# only those steps).
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows (nft: the same services as kube-proxy's
@@ -219,7 +220,8 @@ run() {
 }
 
 # The control plane: PROFILE_SERVICES (5000) TCP services with three real servers each, as
-# the benchmark programs them, restored, listed, saved and flushed, each profiled.
+# the benchmark programs them, restored, listed, saved, flushed, restored again and deleted
+# one message each, each profiled.
 control() {
 	local impl=$1 n=${PROFILE_SERVICES:-5000} rules=/tmp/profile_rules.$$
 	services_rules "$n" >$rules
@@ -230,15 +232,19 @@ control() {
 	for setting in ${PROFILE_SYSCTLS//,/ }; do
 		nsenter --net=/run/netns/$topo_ns_director sysctl -qw "$setting"
 	done
+	awk '$1 == "-A" { print "-D", $2, $3 }' $rules >$rules.deletes
 	local what cmd
-	for what in restore list save flush; do
-		# PROFILE_CONTROL picks the steps reported (all four run: each needs the one before).
-		case ",${PROFILE_CONTROL:-restore,list,save,flush}," in
+	for what in restore list save flush delete; do
+		# The deletes need the services again.
+		[ $what = delete ] && nsenter --net=/run/netns/$topo_ns_director ipvsadm -R <$rules
+		# PROFILE_CONTROL picks the steps reported (all run: each needs the one before).
+		case ",${PROFILE_CONTROL:-restore,list,save,flush,delete}," in
 		*",$what,"*) ;;
 		*)
 			case $what in
 			restore) nsenter --net=/run/netns/$topo_ns_director ipvsadm -R <$rules ;;
 			flush) nsenter --net=/run/netns/$topo_ns_director ipvsadm -C ;;
+			delete) nsenter --net=/run/netns/$topo_ns_director ipvsadm -R <$rules.deletes ;;
 			esac
 			continue
 			;;
@@ -248,6 +254,7 @@ control() {
 		list) cmd="ipvsadm -Ln >/dev/null" ;;
 		save) cmd="ipvsadm -S -n >/dev/null" ;;
 		flush) cmd="ipvsadm -C" ;;
+		delete) cmd="ipvsadm -R <$rules.deletes" ;;
 		esac
 		echo "=== $impl: $what, $n services"
 		# The command's own wall time and kernel CPU time, in ms, after the service count.
@@ -258,7 +265,7 @@ control() {
 	icount_symbols
 	topo_down
 	ipvs_unload
-	rm -f $rules
+	rm -f $rules $rules.deletes
 }
 
 impls=${PROFILE_IMPLS:-c,rust}
