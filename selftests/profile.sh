@@ -10,7 +10,8 @@
 # the shares alone hide when the rates differ), and the symbols with the most samples. Then
 # the control plane: PROFILE_SERVICES (5000) services restored, listed, saved, flushed, and
 # restored again and deleted one message each (PROFILE_CONTROL, e.g. restore,delete, reports
-# only those steps).
+# only those steps; PROFILE_DELETES=K deletes only the first K, reported as deleted=K: two
+# counts at one size and two K give what one more delete costs, the rest cancelled).
 # PROFILE_PARTS (data,control) picks the parts; PROFILE_HOT=N also lists the module's N
 # hottest instructions (symbol+offset); PROFILE_IMPLS (c,rust) the implementations, in order;
 # PROFILE_TOP (25) how many symbols each list shows (nft: the same services as kube-proxy's
@@ -232,7 +233,8 @@ control() {
 	for setting in ${PROFILE_SYSCTLS//,/ }; do
 		nsenter --net=/run/netns/$topo_ns_director sysctl -qw "$setting"
 	done
-	awk '$1 == "-A" { print "-D", $2, $3 }' $rules >$rules.deletes
+	awk -v k="${PROFILE_DELETES:-$n}" '$1 == "-A" && k-- > 0 { print "-D", $2, $3 }' $rules \
+		>$rules.deletes
 	local what cmd
 	for what in restore list save flush delete; do
 		# The deletes need the services again.
@@ -256,11 +258,13 @@ control() {
 		flush) cmd="ipvsadm -C" ;;
 		delete) cmd="ipvsadm -R <$rules.deletes" ;;
 		esac
+		local units="services=$n"
+		[ $what = delete ] && units="deleted=$(wc -l <$rules.deletes) $units"
 		echo "=== $impl: $what, $n services"
 		# The command's own wall time and kernel CPU time, in ms, after the service count.
 		PER_FIELD=services profiled nsenter --net=/run/netns/$topo_ns_director bash -c \
 			"TIMEFORMAT='%3R %3S'; t=\$({ time $cmd; } 2>&1) && set -- \${t//./} &&
-			echo services=$n wall_ms=\$((10#\$1)) sys_ms=\$((10#\$2))"
+			echo $units wall_ms=\$((10#\$1)) sys_ms=\$((10#\$2))"
 	done
 	icount_symbols
 	topo_down
