@@ -23,6 +23,7 @@ use crate::{
         net::AddrType,
         netfilter::HookRegistration,
         proc::ProcRegistration,
+        rculist::Retired,
         sysctl::SysctlRegistration,
         timer::{
             jiffies, //
@@ -36,6 +37,7 @@ use crate::{
     },
     sched::Scheduler,
     service::{
+        real_servers::RetiredEntries,
         table::family_index,
         Dest, //
         DestConfig,
@@ -85,6 +87,10 @@ pub(crate) struct Control {
     pub(crate) daemons: crate::sync::Daemons,
     /// The rate estimator's thread.
     pub(crate) estimator: estimator::EstimatorThread,
+    /// The service table's references to deleted services, released by batches.
+    retired_services: Retired<Service>,
+    /// The real-server table's deleted entries, released by batches.
+    retired_real_servers: RetiredEntries,
 }
 
 /// What [`Control::flush_into`] takes out of a namespace being dismantled, to be dropped
@@ -117,6 +123,8 @@ impl Control {
             live_dests: 0,
             daemons: crate::sync::Daemons::new(),
             estimator: estimator::EstimatorThread::new(),
+            retired_services: Retired::new(),
+            retired_real_servers: RetiredEntries::new(),
         }
     }
 
@@ -238,7 +246,7 @@ impl Control {
             match HookRegistration::new(ipvs.net.get(), key.af) {
                 Ok(registered) => *hooks = Some(registered),
                 Err(e) => {
-                    table.remove(&service);
+                    table.remove(&service, &mut self.retired_services);
                     return Err(e);
                 }
             }
@@ -317,7 +325,7 @@ impl Control {
         // Everything that can fail comes before the service leaves the table.
         self.dest_trash.reserve(service.dest_count())?;
         let table = self.services.as_ref().ok_or(ESRCH)?;
-        if !table.remove(service) {
+        if !table.remove(service, &mut self.retired_services) {
             return Err(ESRCH);
         }
         service.stats.stop_estimator();
@@ -428,6 +436,39 @@ impl Control {
         Ok(())
     }
 
+    /// Edits a destination of a service (`ip_vs_edit_dest`); one whose method or tunnel changes
+    /// is hashed again in the real-server table (`__ip_vs_update_dest`).
+    pub(crate) fn edit_dest(
+        &mut self,
+        ipvs: &Ipvs,
+        service: &Service,
+        af: u16,
+        addr: &NfInetAddr,
+        port: u16,
+        config: &DestConfig,
+    ) -> Result {
+        check_dest_config(config, "ip_vs_edit_dest")?;
+        let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
+        let rehash = dest.fwd_method.load(Relaxed) != config.fwd_method & uapi::fwd::MASK
+            || dest.tun_type.load(Relaxed) != u32::from(config.tun_type)
+            || dest.tun_port.load(Relaxed) != u32::from(config.tun_port);
+        let entry = if rehash {
+            Some(ipvs.real_servers.prepare(&dest, config, &service.key)?)
+        } else {
+            None
+        };
+        if let Some(entry) = entry {
+            ipvs.real_servers
+                .remove(&dest, &mut self.retired_real_servers);
+            dest.apply(config);
+            ipvs.real_servers.publish(&dest, entry);
+        } else {
+            dest.apply(config);
+        }
+        service.dest_updated();
+        Ok(())
+    }
+
     /// Deletes a destination of a service (`ip_vs_del_dest`) to the trash.
     pub(crate) fn del_dest(
         &mut self,
@@ -455,9 +496,18 @@ impl Control {
         dests: impl IntoIterator<Item = Arc<Dest>>,
     ) {
         for dest in dests {
-            ipvs.real_servers.remove(&dest);
+            ipvs.real_servers
+                .remove(&dest, &mut self.retired_real_servers);
             self.dest_trash.push(service, dest);
         }
+    }
+
+    /// Queues the release of the services and real-server entries deleted since the last
+    /// call, after a grace period (the tick's, every second: a batch that has not filled
+    /// waits no longer).
+    pub(crate) fn release_retired(&mut self) {
+        self.retired_services.release();
+        self.retired_real_servers.release();
     }
 
     /// Frees the trashed destinations unused for a trash period (`ip_vs_dest_trash_expire`,
@@ -606,36 +656,5 @@ fn check_dest_config(config: &DestConfig, func: &str) -> Result {
         ipvs_err!("{func}(): tunnel port is zero\n");
         return Err(EINVAL);
     }
-    Ok(())
-}
-
-/// Edits a destination of a service (`ip_vs_edit_dest`); one whose method or tunnel changes
-/// is hashed again in the real-server table (`__ip_vs_update_dest`).
-pub(crate) fn edit_dest(
-    ipvs: &Ipvs,
-    service: &Service,
-    af: u16,
-    addr: &NfInetAddr,
-    port: u16,
-    config: &DestConfig,
-) -> Result {
-    check_dest_config(config, "ip_vs_edit_dest")?;
-    let dest = service.find_dest(af, addr, port).ok_or(ENOENT)?;
-    let rehash = dest.fwd_method.load(Relaxed) != config.fwd_method & uapi::fwd::MASK
-        || dest.tun_type.load(Relaxed) != u32::from(config.tun_type)
-        || dest.tun_port.load(Relaxed) != u32::from(config.tun_port);
-    let entry = if rehash {
-        Some(ipvs.real_servers.prepare(&dest, config, &service.key)?)
-    } else {
-        None
-    };
-    if let Some(entry) = entry {
-        ipvs.real_servers.remove(&dest);
-        dest.apply(config);
-        ipvs.real_servers.publish(&dest, entry);
-    } else {
-        dest.apply(config);
-    }
-    service.dest_updated();
     Ok(())
 }

@@ -287,6 +287,7 @@ impl Tick for NetState {
     fn tick(&self) {
         {
             let mut control = self.control.lock();
+            control.release_retired();
             self.ipvs.defense.update(&self.ipvs.sysctl);
             control.estimator.start(&self.ipvs);
         }

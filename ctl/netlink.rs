@@ -396,7 +396,7 @@ fn set_cmd(control: &Mutex<Control>, ipvs: &Ipvs, request: &Request<'_>, command
         }
         (cmd::SET_DEST, Some(d)) => {
             let config = d.config.ok_or(EINVAL)?;
-            super::edit_dest(ipvs, &service, d.af, &d.addr, d.port, &config)
+            control.edit_dest(ipvs, &service, d.af, &d.addr, d.port, &config)
         }
         (cmd::DEL_DEST, Some(d)) => control.del_dest(ipvs, &service, d.af, &d.addr, d.port),
         (cmd::ZERO, _) => {

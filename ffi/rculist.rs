@@ -238,20 +238,41 @@ impl<T: Chained> Chain<T> {
     /// Takes `entry` off this chain (`hlist_del_rcu`) and drops the chain's reference after a
     /// grace period. Whether it was on this chain: only one caller removes an entry.
     pub(crate) fn remove(&self, entry: &T) -> bool {
-        let link = link_of(entry);
-        {
-            let _guard = self.lock.lock();
-            if link.state.load(Relaxed) != self.id() {
-                return false;
-            }
-            link.state.store(REMOVED, Relaxed);
-            // SAFETY: the entry is on this chain (its state is this chain's address, checked
-            // under the lock that serialises writers), so its node is linked here.
-            unsafe { rust_ipvs_hlist_del_rcu(link.node.get()) };
+        if !self.unlink(entry) {
+            return false;
         }
+        let link = link_of(entry);
         // SAFETY: the entry came off this chain, whose reference came from `Counted::into_raw`
         // (type invariant); its state is now `REMOVED`, so its RCU head is queued once.
         unsafe { bindings::call_rcu(link.rcu.get(), Some(release::<T>)) };
+        true
+    }
+
+    /// Takes `entry` off this chain as [`Chain::remove`] does, its reference to be released
+    /// with those of the other entries in `retired`. Whether it was on this chain.
+    pub(crate) fn retire(&self, entry: &T, retired: &mut Retired<T>) -> bool {
+        if !self.unlink(entry) {
+            return false;
+        }
+        // SAFETY: the entry just came off this chain, which passes its reference (from
+        // `Counted::into_raw`, type invariant) on; its state is `REMOVED`, so nothing else
+        // releases or relinks it.
+        unsafe { retired.push(link_of(entry).node.get()) };
+        true
+    }
+
+    /// Takes `entry` off this chain (`hlist_del_rcu`), its state set to [`REMOVED`]; the
+    /// caller then owns the chain's reference. Whether it was on this chain.
+    fn unlink(&self, entry: &T) -> bool {
+        let link = link_of(entry);
+        let _guard = self.lock.lock();
+        if link.state.load(Relaxed) != self.id() {
+            return false;
+        }
+        link.state.store(REMOVED, Relaxed);
+        // SAFETY: the entry is on this chain (its state is this chain's address, checked
+        // under the lock that serialises writers), so its node is linked here.
+        unsafe { rust_ipvs_hlist_del_rcu(link.node.get()) };
         true
     }
 
@@ -476,6 +497,114 @@ impl<T: Chained> Buckets<T> {
 /// Entries [`Chain::clear`] removes per lock hold (interrupts are off meanwhile) and releases
 /// per `call_rcu`.
 const CLEAR_BATCH: usize = 64;
+
+/// Chain references of entries taken off their chains by [`Chain::retire`], released together
+/// after a grace period, one `call_rcu` per [`CLEAR_BATCH`] entries where [`Chain::remove`]
+/// queues one per entry. C's deletes queue none (a deleted destination waits in the trash, a
+/// deleted service in its destinations' references), and a callback each cost a delete of a
+/// service with three real servers four callbacks, the grace periods they call for, and the
+/// wake-ups of the threads that run those. What is pending goes when the owner calls
+/// [`Retired::release`] (the namespace's tick does, every second) or drops it.
+///
+/// # Invariants
+///
+/// `last` is null when `count` is 0. Otherwise it is the `hlist_node` of the entry retired
+/// last, of the `count` (at most [`CLEAR_BATCH`]) entries retired since the last release, each
+/// `REMOVED`; each node's `pprev`, which `hlist_del_rcu` poisons and no reader reads, holds the
+/// node retired before it, the first's null. This owns their chains' references, which came
+/// from [`Counted::into_raw`].
+pub(crate) struct Retired<T: Chained> {
+    /// The node of the entry retired last, or null.
+    last: *mut bindings::hlist_node,
+    /// How many entries are pending.
+    count: usize,
+    /// This owns references to `T`.
+    _entries: PhantomData<T::Ref>,
+}
+
+// SAFETY: this only owns counted references to `T`s, which may be released from any thread
+// since `T: Send + Sync` (`Chained` bound).
+unsafe impl<T: Chained> Send for Retired<T> {}
+
+impl<T: Chained> Retired<T> {
+    /// Nothing pending.
+    pub(crate) const fn new() -> Self {
+        Retired {
+            last: ptr::null_mut(),
+            count: 0,
+            _entries: PhantomData,
+        }
+    }
+
+    /// Adds the entry of `node`; a full batch goes at once.
+    ///
+    /// # Safety
+    ///
+    /// `node` is the node of a `T`'s link, just taken off its chain (`REMOVED`), whose chain
+    /// reference, from [`Counted::into_raw`], passes to this.
+    unsafe fn push(&mut self, node: *mut bindings::hlist_node) {
+        // SAFETY: `node` is off its chain (contract): no reader reads its `pprev`, and no
+        // writer touches it any more.
+        unsafe { (*node).pprev = self.last.cast() };
+        self.last = node;
+        self.count = self.count.saturating_add(1);
+        if self.count >= CLEAR_BATCH {
+            self.release();
+        }
+    }
+
+    /// Queues the release of every pending reference after a grace period.
+    pub(crate) fn release(&mut self) {
+        let last = core::mem::replace(&mut self.last, ptr::null_mut());
+        self.count = 0;
+        if last.is_null() {
+            return;
+        }
+        // SAFETY: `last` is the node of a retired `T`'s link (type invariant), alive while
+        // its reference is pending.
+        let link = link_of(unsafe { &*entry_of::<T>(last) });
+        // SAFETY: the batch's nodes are linked by `pprev` from `last` to a null (type
+        // invariant) and their references pass to the callback; each is `REMOVED`, so its RCU
+        // head is queued once, here for the last.
+        unsafe { bindings::call_rcu(link.rcu.get(), Some(release_retired::<T>)) };
+    }
+}
+
+impl<T: Chained> Drop for Retired<T> {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// Drops the references of a batch of [`Retired`] entries after a grace period.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of the [`ChainLink`] of the entry a [`Retired`] took last, whose
+/// node's `pprev` links lead through the batch's other entries to a null; their chain
+/// references came from [`Counted::into_raw`].
+unsafe extern "C" fn release_retired<T: Chained>(head: *mut bindings::callback_head) {
+    // SAFETY: per the function's contract, `head` is the RCU head of the batch's last entry,
+    // whose node sits at these offsets in the same `ChainLink`.
+    let mut node = unsafe {
+        head.cast::<u8>()
+            .sub(offset_of!(ChainLink, rcu))
+            .add(offset_of!(ChainLink, node))
+            .cast::<bindings::hlist_node>()
+    };
+    for _ in 0..CLEAR_BATCH {
+        if node.is_null() {
+            break;
+        }
+        // SAFETY: `node` is in the batch (contract): its entry is alive until the reference
+        // dropped below, and nothing changed its `pprev` since it was retired.
+        let before = unsafe { (*node).pprev }.cast::<bindings::hlist_node>();
+        // SAFETY: the batch's references came from `Counted::into_raw` (contract) and, the
+        // grace period being over, no reader still uses its entries without its own reference.
+        drop(unsafe { T::Ref::from_raw(entry_of::<T>(node)) });
+        node = before;
+    }
+}
 
 #[pinned_drop]
 impl<T: Chained> PinnedDrop for Chain<T> {

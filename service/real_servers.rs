@@ -22,6 +22,7 @@ use crate::{
         impl_chained,
         Chain, //
         ChainLink,
+        Retired,
     },
     packet::NfInetAddr,
     uapi::{
@@ -115,6 +116,23 @@ pub(crate) fn bucket(af: u16, addr: &NfInetAddr, port: u16) -> usize {
     ((fold ^ (port >> BITS) ^ port) as usize) & (SIZE - 1)
 }
 
+/// Entries taken off their chains, released by batches after a grace period (C's unhash
+/// frees nothing: the destination waits in the trash). Kept by the control plane, under its
+/// mutex.
+pub(crate) struct RetiredEntries(Retired<Entry>);
+
+impl RetiredEntries {
+    /// None pending.
+    pub(crate) const fn new() -> Self {
+        RetiredEntries(Retired::new())
+    }
+
+    /// Queues the release of the pending entries after a grace period.
+    pub(crate) fn release(&mut self) {
+        self.0.release();
+    }
+}
+
 /// A namespace's real-server table.
 pub(crate) struct RealServers {
     /// The chains, [`SIZE`] of them.
@@ -187,13 +205,13 @@ impl RealServers {
     }
 
     /// Unhashes `dest` (`ip_vs_rs_unhash`), if it is hashed; the caller holds the control
-    /// mutex. The entry is freed after a grace period.
-    pub(crate) fn remove(&self, dest: &Dest) {
+    /// mutex. The entry is freed after a grace period, with the others `retired` holds.
+    pub(crate) fn remove(&self, dest: &Dest, retired: &mut RetiredEntries) {
         let Some(hashed) = dest.hashed.lock().take() else {
             return;
         };
         if let Some(chain) = self.chains.get(hashed.chain) {
-            chain.remove(&hashed.entry);
+            chain.retire(&hashed.entry, &mut retired.0);
         }
     }
 

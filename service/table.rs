@@ -23,6 +23,7 @@ use crate::{
         Chain, //
         ChainRef,
         MoveCount,
+        Retired,
     },
     hash::{
         mix::{
@@ -216,12 +217,13 @@ impl ServiceTable {
     }
 
     /// Takes `service` out (`ip_vs_svc_unhash`); readers still walking its chain see it until
-    /// their read-side section ends. Whether it was in the table.
-    pub(crate) fn remove(&self, service: &Service) -> bool {
+    /// their read-side section ends, and the table's reference goes after a grace period with
+    /// the others `retired` holds. Whether it was in the table.
+    pub(crate) fn remove(&self, service: &Service, retired: &mut Retired<Service>) -> bool {
         let Some((chain, _)) = self.chain_of(&service.key) else {
             return false;
         };
-        if !chain.remove(service) {
+        if !chain.retire(service, retired) {
             return false;
         }
         if let Some(family) = self.families.get(family_index(service.key.af)) {
