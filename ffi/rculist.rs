@@ -555,7 +555,8 @@ impl<T: Chained> Retired<T> {
 
     /// Queues the release of every pending reference after a grace period.
     pub(crate) fn release(&mut self) {
-        let last = core::mem::replace(&mut self.last, ptr::null_mut());
+        let last = self.last;
+        self.last = ptr::null_mut();
         self.count = 0;
         if last.is_null() {
             return;
