@@ -156,8 +156,32 @@ unsafe extern "C" fn release<T: Chained>(head: *mut bindings::callback_head) {
 /// the others by their nodes' `next` (a batch shorter than [`CLEAR_BATCH`] ends with a null
 /// `next`); their chain references came from [`Counted::into_raw`].
 unsafe extern "C" fn release_batch<T: Chained>(head: *mut bindings::callback_head) {
-    // SAFETY: per the function's contract, `head` is the RCU head of a batch's first entry,
-    // whose node sits at these offsets in the same `ChainLink`.
+    // SAFETY: the function's contract is `release_linked`'s, with the batch linked by `next`
+    // (`call_rcu` calls this after a grace period).
+    unsafe { release_linked::<T>(head, BatchLink::Next) }
+}
+
+/// The link of its node that leads from one entry of a batch being released to the next.
+#[derive(Clone, Copy)]
+enum BatchLink {
+    /// `next`: a batch [`Chain::clear`] took off a chain together, in chain order.
+    Next,
+    /// `pprev`, which `hlist_del_rcu` poisons and no reader reads: a [`Retired`] batch.
+    Pprev,
+}
+
+/// Drops the chain references of a batch of at most [`CLEAR_BATCH`] entries: the one whose
+/// link's RCU head is `head`, then those its node's `link` leads to, up to a null.
+///
+/// # Safety
+///
+/// `head` is the `rcu` field of the [`ChainLink`] of a `T` taken off its chain; following
+/// `link` from its node reaches only the nodes of other `T`s taken off theirs, their links
+/// unchanged since, and then a null, at most [`CLEAR_BATCH`] nodes in all; their chain
+/// references came from [`Counted::into_raw`]; a grace period has passed since they left.
+unsafe fn release_linked<T: Chained>(head: *mut bindings::callback_head, link: BatchLink) {
+    // SAFETY: per the function's contract, `head` is the RCU head of an entry's link, whose
+    // node sits at these offsets in the same `ChainLink`.
     let mut node = unsafe {
         head.cast::<u8>()
             .sub(offset_of!(ChainLink, rcu))
@@ -169,12 +193,17 @@ unsafe extern "C" fn release_batch<T: Chained>(head: *mut bindings::callback_hea
             break;
         }
         // SAFETY: `node` is in the batch (contract): its entry is alive until the reference
-        // dropped below, and nothing changes its `next` since it left the chain.
-        let next = unsafe { (*node).next };
+        // dropped below, and its links are unchanged since it left its chain.
+        let following = unsafe {
+            match link {
+                BatchLink::Next => (*node).next,
+                BatchLink::Pprev => (*node).pprev.cast(),
+            }
+        };
         // SAFETY: the batch's references came from `Counted::into_raw` (contract) and, the
         // grace period being over, no reader still uses its entries without its own reference.
         drop(unsafe { T::Ref::from_raw(entry_of::<T>(node)) });
-        node = next;
+        node = following;
     }
 }
 
@@ -585,26 +614,9 @@ impl<T: Chained> Drop for Retired<T> {
 /// node's `pprev` links lead through the batch's other entries to a null; their chain
 /// references came from [`Counted::into_raw`].
 unsafe extern "C" fn release_retired<T: Chained>(head: *mut bindings::callback_head) {
-    // SAFETY: per the function's contract, `head` is the RCU head of the batch's last entry,
-    // whose node sits at these offsets in the same `ChainLink`.
-    let mut node = unsafe {
-        head.cast::<u8>()
-            .sub(offset_of!(ChainLink, rcu))
-            .add(offset_of!(ChainLink, node))
-            .cast::<bindings::hlist_node>()
-    };
-    for _ in 0..CLEAR_BATCH {
-        if node.is_null() {
-            break;
-        }
-        // SAFETY: `node` is in the batch (contract): its entry is alive until the reference
-        // dropped below, and nothing changed its `pprev` since it was retired.
-        let before = unsafe { (*node).pprev }.cast::<bindings::hlist_node>();
-        // SAFETY: the batch's references came from `Counted::into_raw` (contract) and, the
-        // grace period being over, no reader still uses its entries without its own reference.
-        drop(unsafe { T::Ref::from_raw(entry_of::<T>(node)) });
-        node = before;
-    }
+    // SAFETY: the function's contract is `release_linked`'s, with the batch linked by `pprev`
+    // (`call_rcu` calls this after a grace period).
+    unsafe { release_linked::<T>(head, BatchLink::Pprev) }
 }
 
 #[pinned_drop]
