@@ -283,9 +283,8 @@ impl<T: Chained> Chain<T> {
         if !self.unlink(entry) {
             return false;
         }
-        // SAFETY: the entry just came off this chain, which passes its reference (from
-        // `Counted::into_raw`, type invariant) on; its state is `REMOVED`, so nothing else
-        // releases or relinks it.
+        // The entry just came off this chain (`REMOVED`: nothing else releases or relinks it).
+        // SAFETY: so the chain's reference, from `Counted::into_raw`, passes to `retired`.
         unsafe { retired.push(link_of(entry).node.get()) };
         true
     }
@@ -593,9 +592,9 @@ impl<T: Chained> Retired<T> {
         // SAFETY: `last` is the node of a retired `T`'s link (type invariant), alive while
         // its reference is pending.
         let link = link_of(unsafe { &*entry_of::<T>(last) });
-        // SAFETY: the batch's nodes are linked by `pprev` from `last` to a null (type
-        // invariant) and their references pass to the callback; each is `REMOVED`, so its RCU
-        // head is queued once, here for the last.
+        // The batch's nodes are linked by `pprev` from `last` to a null (type invariant), and
+        // each is `REMOVED`, so its RCU head is queued once: here, for the last.
+        // SAFETY: so the batch's references pass to the callback after a grace period.
         unsafe { bindings::call_rcu(link.rcu.get(), Some(release_retired::<T>)) };
     }
 }
